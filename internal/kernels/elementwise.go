@@ -1,0 +1,94 @@
+package kernels
+
+// add sets y += x; len(y) must be at least len(x).
+func add(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += v
+	}
+}
+
+// Add sets y += x.
+func Add(x, y []float32) { add(x, y) }
+
+// addConst adds c to every element of y.
+func addConst(c float32, y []float32) {
+	for i := range y {
+		y[i] += c
+	}
+}
+
+// sum returns the sum of x's elements.
+func sum(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i]
+		s1 += x[i+1]
+		s2 += x[i+2]
+		s3 += x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// Scale sets y = a*y.
+func Scale(a float32, y []float32) {
+	for i := range y {
+		y[i] *= a
+	}
+}
+
+// AddBiasRows adds b to every row of the rows×len(b) matrix y.
+func AddBiasRows(b, y []float32) {
+	n := len(b)
+	for i := 0; i+n <= len(y); i += n {
+		add(b, y[i:i+n])
+	}
+}
+
+// SumRows adds the column sums of the rows×len(db) matrix dy into db.
+func SumRows(dy, db []float32) {
+	n := len(db)
+	for i := 0; i+n <= len(dy); i += n {
+		add(dy[i:i+n], db)
+	}
+}
+
+// Relu sets y = max(x, 0).
+func Relu(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+// ReluBackward adds dy where y > 0 into dx, given the output y.
+func ReluBackward(y, dy, dx []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] += dy[i]
+		}
+	}
+}
+
+// Tanh sets y = tanh(x).
+func Tanh(x, y []float32) {
+	y = y[:len(x)]
+	Parallel((len(x)+4095)/4096, func(lo, hi int) {
+		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
+			y[i] = Tanh32(x[i])
+		}
+	})
+}
+
+// TanhBackward adds dy*(1-y²) into dx, given the output y.
+func TanhBackward(y, dy, dx []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	for i, v := range y {
+		dx[i] += dy[i] * (1 - v*v)
+	}
+}

@@ -1,0 +1,167 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: len %d, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > tol*(1+math.Abs(float64(want[i]))) || got[i] != got[i] {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// gemmNaive is the definition of Gemm, for comparison.
+func gemmNaive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				av, bv := a[i*lda+p], b[p*ldb+j]
+				if transA {
+					av = a[p*lda+i]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				}
+				s += float64(av) * float64(bv)
+			}
+			old := c[i*ldc+j]
+			if beta == 0 {
+				old = 0
+			}
+			c[i*ldc+j] = alpha*float32(s) + beta*old
+		}
+	}
+}
+
+func TestGemmShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0}, {40, 70, 130}}
+	for _, threads := range []int{1, 2, 3} {
+		SetThreads(threads)
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, ab := range [][2]float32{{1, 0}, {1, 1}, {0.5, -2}} {
+						lda, ldb, ldc := k+2, n+1, n+3
+						if ta {
+							lda = m + 2
+						}
+						if tb {
+							ldb = k + 1
+						}
+						a := randSlice(r, max(m, k)*max(lda, 1)+1)
+						b := randSlice(r, max(n, k)*max(ldb, 1)+1)
+						c := randSlice(r, m*ldc)
+						want := append([]float32(nil), c...)
+						if ab[1] == 0 {
+							for i := range c {
+								c[i] = float32(math.NaN())
+							}
+						}
+						Gemm(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
+						gemmNaive(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						for i := 0; i < m; i++ {
+							closeTo(t, "gemm", c[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], 1e-5)
+						}
+					}
+				}
+			}
+		}
+	}
+	SetThreads(2)
+}
+
+// TestCol2imIsAdjoint checks <Im2col(x), c> == <x, Col2im(c)> for several
+// shapes, which pins Col2im to Im2col.
+func TestCol2imIsAdjoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range []Conv{
+		{N: 1, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		{N: 1, C: 3, H: 9, W: 9, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 7, W: 11, K: 3, R: 3, S: 2, StrideH: 1, StrideW: 3, PadH: 1, PadW: 2},
+		{N: 1, C: 2, H: 4, W: 4, K: 1, R: 1, S: 1, StrideH: 1, StrideW: 1},
+	} {
+		n := p.C * p.H * p.W
+		m := p.colRows() * p.OutH() * p.OutW()
+		x, c := randSlice(r, n), randSlice(r, m)
+		cols, back := make([]float32, m), make([]float32, n)
+		Im2col(p, x, cols)
+		Col2im(p, c, back)
+		var lhs, rhs float64
+		for i := range cols {
+			lhs += float64(cols[i]) * float64(c[i])
+		}
+		for i := range x {
+			rhs += float64(x[i]) * float64(back[i])
+		}
+		if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Errorf("%+v: <im2col x, c> = %v, <x, col2im c> = %v", p, lhs, rhs)
+		}
+	}
+}
+
+func TestTanh32(t *testing.T) {
+	worst := 0.0
+	for x := -20.0; x <= 20; x += 1e-4 {
+		got := float64(Tanh32(float32(x)))
+		want := math.Tanh(float64(float32(x)))
+		worst = max(worst, math.Abs(got-want))
+	}
+	if worst > 2e-7 {
+		t.Errorf("Tanh32 worst absolute error on [-20,20] = %g, want <= 2e-7", worst)
+	}
+	for _, x := range []float32{float32(math.Inf(1)), float32(math.Inf(-1))} {
+		if got := Tanh32(x); got != float32(math.Copysign(1, float64(x))) {
+			t.Errorf("Tanh32(%v) = %v", x, got)
+		}
+	}
+	if got := Tanh32(float32(math.NaN())); got == got {
+		t.Errorf("Tanh32(NaN) = %v", got)
+	}
+}
+
+func TestExp32(t *testing.T) {
+	for x := -87.0; x <= 88; x += 1e-3 {
+		got := float64(Exp32(float32(x)))
+		want := math.Exp(float64(float32(x)))
+		if math.Abs(got-want) > 3e-7*want {
+			t.Fatalf("Exp32(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
+
+func TestChunkRangeCovers(t *testing.T) {
+	for n := 0; n < 20; n++ {
+		for chunks := 1; chunks < 6; chunks++ {
+			next := 0
+			for c := 0; c < chunks; c++ {
+				lo, hi := ChunkRange(n, chunks, c)
+				if lo != next || hi < lo {
+					t.Fatalf("n=%d chunks=%d c=%d: [%d,%d), want start %d", n, chunks, c, lo, hi, next)
+				}
+				next = hi
+			}
+			if next != n {
+				t.Fatalf("n=%d chunks=%d: covered %d", n, chunks, next)
+			}
+		}
+	}
+}

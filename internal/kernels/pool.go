@@ -1,0 +1,116 @@
+package kernels
+
+import "math"
+
+// Pool describes a 2-D pooling window over an N×C×H×W input, giving
+// N×C×OutH()×OutW(). Padding counts as zeros for averages (PyTorch's
+// count_include_pad=True) and as -Inf for maxima.
+type Pool struct {
+	N, C, H, W       int
+	KH, KW           int
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+// OutH returns the output height (floor mode).
+func (p Pool) OutH() int { return (p.H+2*p.PadH-p.KH)/p.StrideH + 1 }
+
+// OutW returns the output width (floor mode).
+func (p Pool) OutW() int { return (p.W+2*p.PadW-p.KW)/p.StrideW + 1 }
+
+// window returns the input rows [y0,y1) and columns [x0,x1) under output
+// position (oy, ox), clipped to the image.
+func (p Pool) window(oy, ox int) (y0, y1, x0, x1 int) {
+	y0, x0 = oy*p.StrideH-p.PadH, ox*p.StrideW-p.PadW
+	y1, x1 = min(y0+p.KH, p.H), min(x0+p.KW, p.W)
+	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+// planes runs fn over every (image, channel) plane, split across threads.
+func (p Pool) planes(fn func(in, out int)) {
+	inHW, outHW := p.H*p.W, p.OutH()*p.OutW()
+	Parallel(p.N*p.C, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i*inHW, i*outHW)
+		}
+	})
+}
+
+// AvgPool2d sets y to the window averages of x.
+func AvgPool2d(p Pool, x, y []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	inv := 1 / float32(p.KH*p.KW)
+	p.planes(func(in, out int) {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				var s float32
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						s += x[in+iy*p.W+ix]
+					}
+				}
+				y[out+oy*ow+ox] = s * inv
+			}
+		}
+	})
+}
+
+// AvgPool2dBackward adds the gradient of AvgPool2d into dx.
+func AvgPool2dBackward(p Pool, dy, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	inv := 1 / float32(p.KH*p.KW)
+	p.planes(func(in, out int) {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				g := dy[out+oy*ow+ox] * inv
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						dx[in+iy*p.W+ix] += g
+					}
+				}
+			}
+		}
+	})
+}
+
+// MaxPool2d sets y to the window maxima of x and argmax to the index of
+// each maximum within its H×W plane (the first one on ties, as PyTorch).
+// A NaN in a window wins, as in PyTorch.
+func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
+	oh, ow := p.OutH(), p.OutW()
+	p.planes(func(in, out int) {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				best, at := float32(math.Inf(-1)), int32(-1)
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						v := x[in+iy*p.W+ix]
+						if v > best || v != v || at < 0 {
+							best, at = v, int32(iy*p.W+ix)
+							if v != v {
+								iy = y1
+								break
+							}
+						}
+					}
+				}
+				y[out+oy*ow+ox], argmax[out+oy*ow+ox] = best, at
+			}
+		}
+	})
+}
+
+// MaxPool2dBackward adds dy into dx at the positions MaxPool2d chose.
+func MaxPool2dBackward(p Pool, dy []float32, argmax []int32, dx []float32) {
+	outHW := p.OutH() * p.OutW()
+	p.planes(func(in, out int) {
+		for j := 0; j < outHW; j++ {
+			if at := argmax[out+j]; at >= 0 {
+				dx[in+int(at)] += dy[out+j]
+			}
+		}
+	})
+}

@@ -1,0 +1,116 @@
+// Package testref gives tests access to PyTorch's reference outputs in
+// ../shared/reference/ (relative to the project root).
+package testref
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/convnet/convnet/safetensors"
+)
+
+// Dir returns the reference folder, found by walking up from the working
+// directory. Where it is missing the test is skipped, except under CI
+// (CI=true), where a missing reference is a failure.
+func Dir(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		ref := filepath.Join(dir, "shared", "reference")
+		if st, err := os.Stat(ref); err == nil && st.IsDir() {
+			return ref
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("shared/reference not found above %s", wd)
+	}
+	t.Skipf("shared/reference not found above %s: PyTorch reference tests skipped", wd)
+	return ""
+}
+
+// File is a loaded reference file.
+type File struct {
+	t testing.TB
+	f *safetensors.File
+}
+
+// Open reads a safetensors file from the reference folder.
+func Open(t testing.TB, name string) *File {
+	t.Helper()
+	f, err := safetensors.ReadFile(filepath.Join(Dir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &File{t: t, f: f}
+}
+
+// Metadata returns the file's __metadata__ value for key.
+func (r *File) Metadata(key string) string { return r.f.Metadata[key] }
+
+// F32 returns the float32 values and shape stored under key.
+func (r *File) F32(key string) ([]float32, []int) {
+	r.t.Helper()
+	st, ok := r.f.Tensors[key]
+	if !ok {
+		r.t.Fatalf("reference key %q missing", key)
+	}
+	v, err := st.Float32s()
+	if err != nil {
+		r.t.Fatalf("reference key %q: %v", key, err)
+	}
+	return v, st.Shape
+}
+
+// Ints returns the I64 values stored under key as ints.
+func (r *File) Ints(key string) []int {
+	r.t.Helper()
+	st, ok := r.f.Tensors[key]
+	if !ok {
+		r.t.Fatalf("reference key %q missing", key)
+	}
+	v, err := st.Int64s()
+	if err != nil {
+		r.t.Fatalf("reference key %q: %v", key, err)
+	}
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out
+}
+
+// Close reports whether every element of got is within atol + rtol*|want|
+// of want, and if not, the index of the first that is not (-1 when the
+// lengths differ).
+func Close(got, want []float32, rtol, atol float64) (bad int, ok bool) {
+	if len(got) != len(want) {
+		return -1, false
+	}
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// Check fails the test when got and want are not close (see Close).
+func Check(t testing.TB, what string, got, want []float32, rtol, atol float64) {
+	t.Helper()
+	if i, ok := Close(got, want, rtol, atol); !ok {
+		if i < 0 {
+			t.Errorf("%s: %d values, want %d", what, len(got), len(want))
+			return
+		}
+		t.Errorf("%s[%d] = %v, want %v (rtol %g, atol %g)", what, i, got[i], want[i], rtol, atol)
+	}
+}

@@ -1,0 +1,109 @@
+package tensor
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// node records how a tensor was made: its inputs and how to turn the
+// gradient of the output into gradients of the inputs.
+type node struct {
+	inputs []*Tensor
+	// backward adds the input gradients, given the output gradient.
+	backward func(grad []float32)
+}
+
+var gradDisabled atomic.Bool
+
+// SetGradEnabled turns recording of operations on or off for the whole
+// process and returns the previous setting. With it off (evaluation,
+// inference), operations build no graph and keep nothing for backward.
+func SetGradEnabled(on bool) (was bool) { return !gradDisabled.Swap(!on) }
+
+// GradEnabled reports whether operations are recorded for backward.
+func GradEnabled() bool { return !gradDisabled.Load() }
+
+// NoGrad runs fn with recording turned off, like PyTorch's torch.no_grad().
+func NoGrad(fn func()) {
+	was := SetGradEnabled(false)
+	defer SetGradEnabled(was)
+	fn()
+}
+
+// record makes out the result of an operation on inputs, if any input
+// requires gradients and recording is on. backward receives out's gradient.
+func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
+	if !GradEnabled() {
+		return
+	}
+	for _, in := range inputs {
+		if in != nil && in.requiresGrad {
+			out.requiresGrad = true
+			out.creator = &node{inputs: inputs, backward: backward}
+			return
+		}
+	}
+}
+
+// gradData returns the storage of t's gradient, allocating a zero one the
+// first time, or nil if t does not require gradients.
+func gradData(t *Tensor) []float32 {
+	if t == nil || !t.requiresGrad {
+		return nil
+	}
+	if t.grad == nil {
+		t.grad = Zeros(t.shape...)
+	}
+	return t.grad.data
+}
+
+// Backward computes the gradient of the scalar t with respect to every
+// tensor in its graph that requires gradients, adding it to their Grad.
+// The graph is freed as it goes, so Backward can run once per forward pass.
+func (t *Tensor) Backward() {
+	if len(t.data) != 1 {
+		panic(fmt.Sprintf("tensor.Backward: needs a one-element tensor, got shape %v", t.shape))
+	}
+	if !t.requiresGrad {
+		panic("tensor.Backward: the tensor does not require gradients (no parameter in its graph, or it was computed under NoGrad)")
+	}
+	order := topoOrder(t)
+	gradData(t)[0] += 1
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		if n.creator == nil || n.grad == nil {
+			continue
+		}
+		n.creator.backward(n.grad.data)
+		// Intermediate results keep neither their gradient nor their link
+		// to the graph, as in PyTorch without retain_graph.
+		n.creator, n.grad = nil, nil
+	}
+}
+
+// topoOrder lists the non-leaf tensors reachable from t and the leaves,
+// every tensor after all tensors it was computed from.
+func topoOrder(t *Tensor) []*Tensor {
+	var order []*Tensor
+	seen := map[*Tensor]bool{t: true}
+	type frame struct {
+		t    *Tensor
+		next int
+	}
+	stack := []frame{{t: t}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.t.creator != nil && top.next < len(top.t.creator.inputs) {
+			in := top.t.creator.inputs[top.next]
+			top.next++
+			if in != nil && in.requiresGrad && !seen[in] {
+				seen[in] = true
+				stack = append(stack, frame{t: in})
+			}
+			continue
+		}
+		order = append(order, top.t)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}

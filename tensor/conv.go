@@ -1,0 +1,53 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/convnet/convnet/internal/kernels"
+)
+
+// Conv2d returns the 2-D convolution (cross-correlation, as in PyTorch) of
+// x (N×C×H×W) with weight (K×C×R×S), plus bias (K, or nil), with the given
+// stride and zero padding as (height, width) pairs. The result is
+// N×K×OH×OW with OH = (H+2*padding[0]-R)/stride[0]+1, and OW likewise.
+func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
+	p := convShape(x, weight, bias, stride, padding)
+	out := Zeros(p.N, p.K, p.OutH(), p.OutW())
+	var b []float32
+	if bias != nil {
+		b = bias.data
+	}
+	kernels.Conv2d(p, x.data, weight.data, b, out.data)
+	record(out, func(g []float32) {
+		var db []float32
+		if bias != nil {
+			db = gradData(bias)
+		}
+		kernels.Conv2dBackward(p, x.data, weight.data, g, gradData(x), gradData(weight), db)
+	}, x, weight, bias)
+	return out
+}
+
+func convShape(x, w, b *Tensor, stride, padding [2]int) kernels.Conv {
+	if x.Dim() != 4 || w.Dim() != 4 {
+		panic(fmt.Sprintf("tensor.Conv2d: input %v and weight %v must both be 4-D", x.shape, w.shape))
+	}
+	if x.shape[1] != w.shape[1] {
+		panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d", x.shape, x.shape[1], w.shape, w.shape[1]))
+	}
+	if b != nil && (b.Dim() != 1 || b.shape[0] != w.shape[0]) {
+		panic(fmt.Sprintf("tensor.Conv2d: bias %v does not match weight %v", b.shape, w.shape))
+	}
+	if stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0 {
+		panic(fmt.Sprintf("tensor.Conv2d: stride %v must be positive and padding %v not negative", stride, padding))
+	}
+	p := kernels.Conv{
+		N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		K: w.shape[0], R: w.shape[2], S: w.shape[3],
+		StrideH: stride[0], StrideW: stride[1], PadH: padding[0], PadW: padding[1],
+	}
+	if p.H+2*p.PadH < p.R || p.W+2*p.PadW < p.S {
+		panic(fmt.Sprintf("tensor.Conv2d: kernel %dx%d is larger than the padded input %dx%d", p.R, p.S, p.H+2*p.PadH, p.W+2*p.PadW))
+	}
+	return p
+}

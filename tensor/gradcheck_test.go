@@ -1,0 +1,105 @@
+package tensor_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/convnet/convnet/tensor"
+)
+
+func randTensor(r *rand.Rand, shape ...int) *tensor.Tensor {
+	t := tensor.Zeros(shape...)
+	for i := range t.Data() {
+		t.Data()[i] = r.Float32()*2 - 1
+	}
+	return t.SetRequiresGrad(true)
+}
+
+// TestGradientsMatchFiniteDifferences checks every differentiable op: the
+// gradient Backward gives for L = sum(op(inputs) * w), with w random, must
+// match central differences of L in each input element.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	one, two := [2]int{1, 1}, [2]int{2, 2}
+	cases := []struct {
+		name   string
+		inputs []*tensor.Tensor
+		op     func(in []*tensor.Tensor) *tensor.Tensor
+	}{
+		{"conv2d", []*tensor.Tensor{randTensor(r, 2, 3, 6, 5), randTensor(r, 4, 3, 3, 3), randTensor(r, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Conv2d(in[0], in[1], in[2], one, one) }},
+		{"conv2d stride 2", []*tensor.Tensor{randTensor(r, 1, 2, 7, 7), randTensor(r, 3, 2, 3, 2), randTensor(r, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Conv2d(in[0], in[1], in[2], two, [2]int{0, 1}) }},
+		{"conv2d 1x1", []*tensor.Tensor{randTensor(r, 2, 3, 4, 4), randTensor(r, 2, 3, 1, 1), randTensor(r, 2)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Conv2d(in[0], in[1], in[2], one, [2]int{}) }},
+		{"avgpool2d", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(in[0], two, two, [2]int{}) }},
+		{"avgpool2d padded", []*tensor.Tensor{randTensor(r, 1, 2, 5, 5)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(in[0], [2]int{3, 3}, two, one) }},
+		{"maxpool2d", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.MaxPool2d(in[0], two, two, [2]int{}) }},
+		{"linear", []*tensor.Tensor{randTensor(r, 3, 5), randTensor(r, 4, 5), randTensor(r, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Linear(in[0], in[1], in[2]) }},
+		{"tanh", []*tensor.Tensor{randTensor(r, 3, 7)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Tanh(in[0]) }},
+		{"relu", []*tensor.Tensor{randTensor(r, 3, 7)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.ReLU(in[0]) }},
+		{"flatten", []*tensor.Tensor{randTensor(r, 2, 3, 2)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Flatten(in[0]) }},
+		{"softmax", []*tensor.Tensor{randTensor(r, 3, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Softmax(in[0], 1) }},
+		{"log_softmax", []*tensor.Tensor{randTensor(r, 3, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.LogSoftmax(in[0], -1) }},
+		{"cross_entropy", []*tensor.Tensor{randTensor(r, 4, 5)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.CrossEntropy(in[0], []int{0, 4, 2, 2}) }},
+		{"mul", []*tensor.Tensor{randTensor(r, 2, 3), randTensor(r, 2, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Mul(in[0], in[1]) }},
+		{"add", []*tensor.Tensor{randTensor(r, 2, 3), randTensor(r, 2, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Add(in[0], in[1]) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var w *tensor.Tensor
+			loss := func() *tensor.Tensor {
+				y := c.op(c.inputs)
+				if w == nil {
+					w = randTensor(r, y.Shape()...).SetRequiresGrad(false)
+				}
+				return tensor.Sum(tensor.Mul(y, w))
+			}
+			loss().Backward()
+			const h = 1e-3
+			for k, in := range c.inputs {
+				for i := range in.Data() {
+					v := in.Data()[i]
+					var plus, minus float32
+					tensor.NoGrad(func() {
+						in.Data()[i] = v + h
+						plus = loss().Item()
+						in.Data()[i] = v - h
+						minus = loss().Item()
+					})
+					in.Data()[i] = v
+					numeric := float64(plus-minus) / (2 * h)
+					analytic := float64(in.Grad().Data()[i])
+					if math.Abs(numeric-analytic) > 2e-2*(1+math.Abs(numeric)) {
+						t.Errorf("input %d element %d: backward gives %.5f, finite differences %.5f", k, i, analytic, numeric)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNoGradRecordsNothing(t *testing.T) {
+	x := tensor.Full(1, 2, 2).SetRequiresGrad(true)
+	var y *tensor.Tensor
+	tensor.NoGrad(func() { y = tensor.Tanh(x) })
+	if y.RequiresGrad() {
+		t.Error("an op under NoGrad requires gradients")
+	}
+	if !tensor.GradEnabled() {
+		t.Error("NoGrad did not restore recording")
+	}
+}

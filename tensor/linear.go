@@ -1,0 +1,36 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/convnet/convnet/internal/kernels"
+)
+
+// Linear returns x·weightᵀ + bias for x of shape N×in, weight out×in and
+// bias out (or nil): the result is N×out.
+func Linear(x, weight, bias *Tensor) *Tensor {
+	if x.Dim() != 2 || weight.Dim() != 2 || x.shape[1] != weight.shape[1] {
+		panic(fmt.Sprintf("tensor.Linear: input %v does not fit weight %v (want N×%d)", x.shape, weight.shape, weight.Size(-1)))
+	}
+	if bias != nil && (bias.Dim() != 1 || bias.shape[0] != weight.shape[0]) {
+		panic(fmt.Sprintf("tensor.Linear: bias %v does not match weight %v", bias.shape, weight.shape))
+	}
+	n, in, outF := x.shape[0], x.shape[1], weight.shape[0]
+	out := Zeros(n, outF)
+	kernels.Gemm(false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
+	if bias != nil {
+		kernels.AddBiasRows(bias.data, out.data)
+	}
+	record(out, func(g []float32) {
+		if dx := gradData(x); dx != nil {
+			kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, 1, dx, in)
+		}
+		if dw := gradData(weight); dw != nil {
+			kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, 1, dw, in)
+		}
+		if db := gradData(bias); db != nil {
+			kernels.SumRows(g, db)
+		}
+	}, x, weight, bias)
+	return out
+}

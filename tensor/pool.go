@@ -1,0 +1,50 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/convnet/convnet/internal/kernels"
+)
+
+// AvgPool2d averages x (N×C×H×W) over kernel-sized windows moved by
+// stride, with zero padding counted in the average (PyTorch's default
+// count_include_pad=True) and floor rounding of the output size.
+func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
+	p := poolShape("AvgPool2d", x, kernel, stride, padding)
+	out := Zeros(p.N, p.C, p.OutH(), p.OutW())
+	kernels.AvgPool2d(p, x.data, out.data)
+	record(out, func(g []float32) { kernels.AvgPool2dBackward(p, g, gradData(x)) }, x)
+	return out
+}
+
+// MaxPool2d takes the maximum of x (N×C×H×W) over kernel-sized windows
+// moved by stride; padding counts as -Inf. The gradient flows to the first
+// maximum of each window.
+func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
+	p := poolShape("MaxPool2d", x, kernel, stride, padding)
+	out := Zeros(p.N, p.C, p.OutH(), p.OutW())
+	argmax := make([]int32, out.Numel())
+	kernels.MaxPool2d(p, x.data, out.data, argmax)
+	record(out, func(g []float32) { kernels.MaxPool2dBackward(p, g, argmax, gradData(x)) }, x)
+	return out
+}
+
+func poolShape(op string, x *Tensor, kernel, stride, padding [2]int) kernels.Pool {
+	if x.Dim() != 4 {
+		panic(fmt.Sprintf("tensor.%s: input %v must be 4-D (N, C, H, W)", op, x.shape))
+	}
+	if kernel[0] < 1 || kernel[1] < 1 || stride[0] < 1 || stride[1] < 1 {
+		panic(fmt.Sprintf("tensor.%s: kernel %v and stride %v must be positive", op, kernel, stride))
+	}
+	if padding[0] < 0 || padding[1] < 0 || 2*padding[0] > kernel[0] || 2*padding[1] > kernel[1] {
+		panic(fmt.Sprintf("tensor.%s: padding %v must be between 0 and half the kernel %v", op, padding, kernel))
+	}
+	p := kernels.Pool{
+		N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		KH: kernel[0], KW: kernel[1], StrideH: stride[0], StrideW: stride[1], PadH: padding[0], PadW: padding[1],
+	}
+	if p.H+2*p.PadH < p.KH || p.W+2*p.PadW < p.KW {
+		panic(fmt.Sprintf("tensor.%s: kernel %v is larger than the padded input %v", op, kernel, x.shape))
+	}
+	return p
+}

@@ -1,0 +1,47 @@
+package tensor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Reshape returns a tensor with x's values in the given shape, sharing x's
+// storage, like PyTorch's view. One dimension may be -1: it is inferred.
+func Reshape(x *Tensor, shape ...int) *Tensor {
+	shape = slices.Clone(shape)
+	infer, known := -1, 1
+	for i, d := range shape {
+		switch {
+		case d == -1 && infer < 0:
+			infer = i
+		case d < 0:
+			panic(fmt.Sprintf("tensor.Reshape: bad shape %v", shape))
+		default:
+			known *= d
+		}
+	}
+	if infer >= 0 && known > 0 {
+		shape[infer] = len(x.data) / known
+	}
+	if numel(shape) != len(x.data) {
+		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), shape))
+	}
+	out := &Tensor{data: x.data, shape: shape}
+	record(out, func(g []float32) {
+		if dx := gradData(x); dx != nil {
+			for i, v := range g {
+				dx[i] += v
+			}
+		}
+	}, x)
+	return out
+}
+
+// Flatten keeps the first dimension and merges the rest: N×... becomes
+// N×(product of the rest), as PyTorch's nn.Flatten() and x.view(x.size(0), -1).
+func Flatten(x *Tensor) *Tensor {
+	if x.Dim() < 1 {
+		panic("tensor.Flatten: scalar input")
+	}
+	return Reshape(x, x.shape[0], -1)
+}

@@ -1,0 +1,156 @@
+// Package tensor provides float32 N-dimensional tensors with reverse-mode
+// automatic differentiation, in the manner of PyTorch.
+//
+// A Tensor owns one contiguous row-major []float32; images are NCHW.
+// Operations (Conv2d, Linear, Tanh, CrossEntropy, ...) return new tensors
+// and, when gradients are enabled and an input requires them, record how
+// to send gradients back. Calling Backward on a scalar result then fills
+// Grad of every tensor that requires gradients (the leaves: parameters).
+//
+// The numeric loops live in internal/kernels; this package handles shapes,
+// the graph and gradient bookkeeping.
+package tensor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Tensor is a float32 N-dimensional array, possibly part of an autograd graph.
+type Tensor struct {
+	data         []float32
+	shape        []int
+	grad         *Tensor
+	requiresGrad bool
+	creator      *node // the operation that made this tensor; nil for leaves
+}
+
+// New returns a tensor of the given shape that uses data as its storage
+// (not a copy). It panics if len(data) is not the product of shape.
+func New(data []float32, shape ...int) *Tensor {
+	if n := numel(shape); n != len(data) {
+		panic(fmt.Sprintf("tensor.New: %d values for shape %v (needs %d)", len(data), shape, n))
+	}
+	return &Tensor{data: data, shape: slices.Clone(shape)}
+}
+
+// Zeros returns a new tensor of the given shape filled with zeros.
+func Zeros(shape ...int) *Tensor {
+	return &Tensor{data: make([]float32, numel(shape)), shape: slices.Clone(shape)}
+}
+
+// Full returns a new tensor of the given shape filled with v.
+func Full(v float32, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	for i := range t.data {
+		t.data[i] = v
+	}
+	return t
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+		}
+		n *= d
+	}
+	return n
+}
+
+// Shape returns the tensor's dimensions. The caller must not modify it.
+func (t *Tensor) Shape() []int { return t.shape }
+
+// Dim returns the number of dimensions.
+func (t *Tensor) Dim() int { return len(t.shape) }
+
+// Size returns dimension i; negative i counts from the end, as in PyTorch.
+func (t *Tensor) Size(i int) int {
+	if i < 0 {
+		i += len(t.shape)
+	}
+	return t.shape[i]
+}
+
+// Numel returns the number of elements.
+func (t *Tensor) Numel() int { return len(t.data) }
+
+// Data returns the tensor's storage, row-major. Writing to it changes the
+// tensor in place, outside autograd's knowledge.
+func (t *Tensor) Data() []float32 { return t.data }
+
+// Item returns the value of a one-element tensor.
+func (t *Tensor) Item() float32 {
+	if len(t.data) != 1 {
+		panic(fmt.Sprintf("tensor.Item: tensor of shape %v has %d elements, not 1", t.shape, len(t.data)))
+	}
+	return t.data[0]
+}
+
+// Grad returns the accumulated gradient, or nil if none has been computed.
+func (t *Tensor) Grad() *Tensor { return t.grad }
+
+// RequiresGrad reports whether gradients flow to this tensor.
+func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
+
+// SetRequiresGrad marks a leaf tensor as one whose gradient Backward
+// computes, and returns t.
+func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
+	if t.creator != nil && !on {
+		panic("tensor.SetRequiresGrad: cannot turn off gradients of a non-leaf tensor; use Detach")
+	}
+	t.requiresGrad = on
+	return t
+}
+
+// ZeroGrad sets the gradient to zero, keeping its storage for reuse.
+func (t *Tensor) ZeroGrad() {
+	if t.grad != nil {
+		clear(t.grad.data)
+	}
+}
+
+// Detach returns a tensor that shares t's storage but is not part of any
+// graph.
+func (t *Tensor) Detach() *Tensor { return &Tensor{data: t.data, shape: t.shape} }
+
+// Clone returns a deep copy of t's values, not part of any graph.
+func (t *Tensor) Clone() *Tensor {
+	return &Tensor{data: slices.Clone(t.data), shape: slices.Clone(t.shape)}
+}
+
+// CopyFrom copies src's values into t; their shapes must be equal.
+func (t *Tensor) CopyFrom(src *Tensor) {
+	if !slices.Equal(t.shape, src.shape) {
+		panic(fmt.Sprintf("tensor.CopyFrom: shape %v into %v", src.shape, t.shape))
+	}
+	copy(t.data, src.data)
+}
+
+// ArgmaxRows returns, for a 2-D tensor, the column of the largest value in
+// each row (the first on ties), as PyTorch's argmax(dim=1).
+func (t *Tensor) ArgmaxRows() []int {
+	if len(t.shape) != 2 {
+		panic(fmt.Sprintf("tensor.ArgmaxRows: shape %v is not 2-D", t.shape))
+	}
+	rows, cols := t.shape[0], t.shape[1]
+	out := make([]int, rows)
+	for i := range out {
+		row := t.data[i*cols : (i+1)*cols]
+		for j, v := range row {
+			if v > row[out[i]] {
+				out[i] = j
+			}
+		}
+	}
+	return out
+}
+
+// String formats small tensors in full and large ones by shape.
+func (t *Tensor) String() string {
+	if len(t.data) > 64 {
+		return fmt.Sprintf("tensor(shape=%v)", t.shape)
+	}
+	return fmt.Sprintf("tensor(%v, shape=%v)", t.data, t.shape)
+}
