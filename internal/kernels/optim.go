@@ -1,0 +1,50 @@
+package kernels
+
+import "math"
+
+// AdamStep applies one Adam update (PyTorch's algorithm, without AMSGrad)
+// to parameters p with gradient g and moments m, v, at step t (from 1).
+func AdamStep(p, g, m, v []float32, t int, lr, beta1, beta2, eps, weightDecay float64) {
+	bc1 := 1 - math.Pow(beta1, float64(t))
+	bc2Sqrt := float32(math.Sqrt(1 - math.Pow(beta2, float64(t))))
+	stepSize := float32(lr / bc1)
+	b1, b2, e, wd := float32(beta1), float32(beta2), float32(eps), float32(weightDecay)
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i := range p {
+		gi := g[i]
+		if wd != 0 {
+			gi += wd * p[i]
+		}
+		m[i] = b1*m[i] + (1-b1)*gi
+		v[i] = b2*v[i] + (1-b2)*gi*gi
+		denom := float32(math.Sqrt(float64(v[i])))/bc2Sqrt + e
+		p[i] -= stepSize * m[i] / denom
+	}
+}
+
+// SGDStep applies one SGD update with optional momentum, dampening,
+// Nesterov momentum and weight decay, as PyTorch's SGD. buf is the
+// momentum buffer; first says whether this is its first use.
+func SGDStep(p, g, buf []float32, first bool, lr, momentum, dampening, weightDecay float64, nesterov bool) {
+	mom, damp, wd, rate := float32(momentum), float32(1-dampening), float32(weightDecay), float32(lr)
+	g = g[:len(p)]
+	for i := range p {
+		gi := g[i]
+		if wd != 0 {
+			gi += wd * p[i]
+		}
+		if mom != 0 {
+			if first {
+				buf[i] = gi
+			} else {
+				buf[i] = mom*buf[i] + damp*gi
+			}
+			if nesterov {
+				gi += mom * buf[i]
+			} else {
+				gi = buf[i]
+			}
+		}
+		p[i] -= rate * gi
+	}
+}

@@ -1,0 +1,46 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/convnet/convnet/tensor"
+)
+
+var (
+	rngMu sync.Mutex
+	rng   = rand.New(rand.NewPCG(0, 0))
+)
+
+// ManualSeed reseeds the generator that initialises new layers, like
+// torch.manual_seed: the same seed builds the same weights.
+func ManualSeed(seed uint64) {
+	rngMu.Lock()
+	defer rngMu.Unlock()
+	rng = rand.New(rand.NewPCG(seed, 0x636f6e766e6574)) // "convnet"
+}
+
+// uniform returns a tensor of the given shape with values drawn from
+// U(-bound, bound).
+func uniform(bound float64, shape ...int) *tensor.Tensor {
+	rngMu.Lock()
+	defer rngMu.Unlock()
+	t := tensor.Zeros(shape...)
+	for i := range t.Data() {
+		t.Data()[i] = float32((rng.Float64()*2 - 1) * bound)
+	}
+	return t
+}
+
+// defaultInit returns a weight and bias initialised as PyTorch does for
+// Linear and Conv2d: kaiming_uniform with a=sqrt(5) for the weight, which
+// is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same range for the bias.
+func defaultInit(fanIn int, weightShape []int, biasLen int) (w, b *tensor.Tensor) {
+	bound := 1 / math.Sqrt(float64(fanIn))
+	w = uniform(bound, weightShape...)
+	if biasLen > 0 {
+		b = uniform(bound, biasLen)
+	}
+	return w, b
+}
