@@ -53,7 +53,6 @@ func TestParameterCount(t *testing.T) {
 	}
 }
 
-
 // TestLeNetMatchesPyTorch checks, from PyTorch's initial weights, every
 // named activation, the loss, the gradients and the weights after one and
 // ten Adam steps.

@@ -1,0 +1,93 @@
+// Package checkpoint saves and loads a model's state in safetensors files
+// whose keys are PyTorch's state_dict keys, so that weights move between
+// convnet and PyTorch (safetensors.torch.load_file / save_file).
+package checkpoint
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/safetensors"
+)
+
+// ModelKey is the metadata key that names the model a file holds, so that
+// commands can rebuild it without being told.
+const ModelKey = "model"
+
+// Save writes m's state_dict to path with the given metadata (which should
+// name the model under ModelKey). The file appears whole or not at all: it
+// is written to a temporary file in the same folder and renamed.
+func Save(path string, m nn.Module, metadata map[string]string) error {
+	f := &safetensors.File{Metadata: maps.Clone(metadata), Tensors: map[string]safetensors.Tensor{}}
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	f.Metadata["format"] = "pt" // what safetensors.torch writes
+	for _, p := range m.ModuleBase().StateDict() {
+		f.Names = append(f.Names, p.Name)
+		f.Tensors[p.Name] = safetensors.FromFloat32s(p.Tensor.Shape(), p.Tensor.Data())
+	}
+	if err := safetensors.WriteFile(path, f); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Load reads path into m's parameters and buffers and returns the file's
+// metadata. Every state_dict key of m must be in the file with the same
+// shape and dtype F32, and the file must hold nothing else; otherwise the
+// error names the file and the first key that differs, and m is unchanged.
+func Load(path string, m nn.Module) (map[string]string, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	state := m.ModuleBase().StateDict()
+	values := make([][]float32, len(state))
+	for i, p := range state {
+		t, ok := f.Tensors[p.Name]
+		if !ok {
+			return nil, fmt.Errorf("checkpoint: %s: no tensor %q, which the model needs%s", path, p.Name, modelHint(f))
+		}
+		if t.DType != "F32" {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %q has dtype %s, want F32", path, p.Name, t.DType)
+		}
+		if !slices.Equal(t.Shape, p.Tensor.Shape()) {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %q has shape %v, the model needs %v%s", path, p.Name, t.Shape, p.Tensor.Shape(), modelHint(f))
+		}
+		if values[i], err = t.Float32s(); err != nil {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, p.Name, err)
+		}
+	}
+	if len(f.Tensors) != len(state) {
+		for _, name := range f.Names {
+			if !slices.ContainsFunc(state, func(p nn.Param) bool { return p.Name == name }) {
+				return nil, fmt.Errorf("checkpoint: %s: tensor %q is not part of the model%s", path, name, modelHint(f))
+			}
+		}
+	}
+	for i, p := range state {
+		copy(p.Tensor.Data(), values[i])
+	}
+	return f.Metadata, nil
+}
+
+// Metadata returns the metadata of the checkpoint at path.
+func Metadata(path string) (map[string]string, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return f.Metadata, nil
+}
+
+// modelHint names the model the file says it holds, to explain a mismatch.
+func modelHint(f *safetensors.File) string {
+	if name := strings.TrimSpace(f.Metadata[ModelKey]); name != "" {
+		return fmt.Sprintf(" (the file holds model %q)", name)
+	}
+	return ""
+}

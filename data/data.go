@@ -1,0 +1,104 @@
+// Package data provides the Dataset interface and a DataLoader that cuts a
+// dataset into batches, as torch.utils.data does.
+package data
+
+import (
+	"iter"
+	"math/rand/v2"
+
+	"github.com/convnet/convnet/tensor"
+)
+
+// Dataset is an indexed collection of labelled examples of one shape.
+type Dataset interface {
+	// Len returns the number of examples.
+	Len() int
+	// Shape returns the shape of one example, such as [1 28 28].
+	Shape() []int
+	// Example writes example i into dst, whose length is the product of
+	// Shape, and returns its label.
+	Example(i int, dst []float32) int
+}
+
+// LoaderOptions are a Loader's settings, as DataLoader's arguments.
+type LoaderOptions struct {
+	BatchSize int  // examples per batch (at least 1)
+	Shuffle   bool // visit examples in a new random order each epoch
+	Seed      uint64
+	DropLast  bool // leave out a last batch smaller than BatchSize
+}
+
+// Loader cuts a Dataset into batches.
+type Loader struct {
+	ds    Dataset
+	opts  LoaderOptions
+	epoch uint64
+	x     []float32
+	y     []int
+}
+
+// Batch is one batch: X is BatchSize×Shape..., Y the labels.
+type Batch struct {
+	Index int // the batch's position in the epoch, from 0
+	X     *tensor.Tensor
+	Y     []int
+}
+
+// NewLoader returns a loader over ds. A BatchSize below 1 is taken as 1.
+func NewLoader(ds Dataset, opts LoaderOptions) *Loader {
+	opts.BatchSize = max(opts.BatchSize, 1)
+	return &Loader{ds: ds, opts: opts}
+}
+
+// Len returns the number of batches in an epoch.
+func (l *Loader) Len() int {
+	n, b := l.ds.Len(), l.opts.BatchSize
+	if l.opts.DropLast {
+		return n / b
+	}
+	return (n + b - 1) / b
+}
+
+// Dataset returns the dataset the loader reads.
+func (l *Loader) Dataset() Dataset { return l.ds }
+
+// Batches returns one epoch of batches. With Shuffle, each call gives the
+// next epoch's order, determined by Seed and the epoch number. A batch's
+// storage is reused by the next one: copy what must outlive the step.
+func (l *Loader) Batches() iter.Seq[Batch] {
+	order := l.order()
+	return func(yield func(Batch) bool) {
+		size := 1
+		for _, d := range l.ds.Shape() {
+			size *= d
+		}
+		for b := 0; b < l.Len(); b++ {
+			idx := order[b*l.opts.BatchSize : min((b+1)*l.opts.BatchSize, len(order))]
+			if cap(l.x) < len(idx)*size {
+				l.x, l.y = make([]float32, len(idx)*size), make([]int, len(idx))
+			}
+			x, y := l.x[:len(idx)*size], l.y[:len(idx)]
+			for i, j := range idx {
+				y[i] = l.ds.Example(j, x[i*size:(i+1)*size])
+			}
+			shape := append([]int{len(idx)}, l.ds.Shape()...)
+			if !yield(Batch{Index: b, X: tensor.New(x, shape...), Y: y}) {
+				return
+			}
+		}
+	}
+}
+
+// order returns the example indices of the next epoch.
+func (l *Loader) order() []int {
+	order := make([]int, l.ds.Len())
+	for i := range order {
+		order[i] = i
+	}
+	if l.opts.Shuffle {
+		r := rand.New(rand.NewPCG(l.opts.Seed, l.epoch))
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	l.epoch++
+	return order
+}

@@ -1,0 +1,160 @@
+// Package train runs the lesson's training loop and evaluation for any
+// classifier: one epoch of cross-entropy training with an optimizer, and
+// accuracy with a confusion matrix on a dataset. It reports progress
+// through an interface and never prints.
+package train
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/convnet/convnet/data"
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/optim"
+	"github.com/convnet/convnet/tensor"
+)
+
+// Progress receives updates during long work; the command line draws them
+// as a bar or as plain lines.
+type Progress interface {
+	// Start begins a task of total steps.
+	Start(desc string, total int)
+	// Update reports that done steps of the task are finished.
+	Update(done int)
+	// Finish ends the task.
+	Finish()
+}
+
+// Quiet is a Progress that shows nothing.
+type Quiet struct{}
+
+func (Quiet) Start(string, int) {}
+func (Quiet) Update(int)        {}
+func (Quiet) Finish()           {}
+
+// EpochStats are an epoch's figures, as the lesson prints them.
+type EpochStats struct {
+	Epoch    int
+	LossSum  float64 // sum over batches of the batch's mean loss
+	Correct  int     // training examples predicted right (before each step)
+	Samples  int
+	Batches  int
+	Duration time.Duration
+}
+
+// Loss is the lesson's "loss": the sum of batch losses divided by the
+// number of samples.
+func (s EpochStats) Loss() float64 { return s.LossSum / float64(max(s.Samples, 1)) }
+
+// MeanLoss is the mean of the batch losses.
+func (s EpochStats) MeanLoss() float64 { return s.LossSum / float64(max(s.Batches, 1)) }
+
+// Accuracy is the running training accuracy.
+func (s EpochStats) Accuracy() float64 { return float64(s.Correct) / float64(max(s.Samples, 1)) }
+
+// Epoch trains model for one pass over loader with mean cross-entropy and
+// opt, as the lesson's loop: zero the gradients, forward, loss, backward,
+// step. It stops early with ctx's error when ctx is cancelled between
+// batches.
+func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *data.Loader, epoch int, p Progress) (EpochStats, error) {
+	base := model.ModuleBase()
+	base.Train()
+	stats := EpochStats{Epoch: epoch}
+	start := time.Now()
+	p.Start("epoch "+strconv.Itoa(epoch), loader.Len())
+	defer p.Finish()
+	for b := range loader.Batches() {
+		if err := ctx.Err(); err != nil {
+			return stats, err
+		}
+		opt.ZeroGrad()
+		out := base.Call(b.X)
+		loss := tensor.CrossEntropy(out, b.Y)
+		stats.LossSum += float64(loss.Item())
+		loss.Backward()
+		opt.Step()
+		stats.Correct += countCorrect(out.ArgmaxRows(), b.Y)
+		stats.Samples += len(b.Y)
+		stats.Batches++
+		p.Update(stats.Batches)
+	}
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// Evaluation is a model's result on a labelled dataset.
+type Evaluation struct {
+	Correct, Total int
+	// Confusion[t][p] counts examples of true class t predicted as p.
+	Confusion [][]int
+	// Predicted holds the predicted class of every example, in order.
+	Predicted []int
+}
+
+// Accuracy is the fraction predicted right.
+func (e Evaluation) Accuracy() float64 { return float64(e.Correct) / float64(max(e.Total, 1)) }
+
+// ClassAccuracy returns, per true class, the fraction predicted right
+// (0 for a class with no examples).
+func (e Evaluation) ClassAccuracy() []float64 {
+	acc := make([]float64, len(e.Confusion))
+	for c, row := range e.Confusion {
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		if n > 0 {
+			acc[c] = float64(row[c]) / float64(n)
+		}
+	}
+	return acc
+}
+
+// Evaluate runs model in evaluation mode, without recording gradients,
+// over ds in batches, and counts its predictions. The model is left in
+// evaluation mode.
+func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize int, p Progress) (Evaluation, error) {
+	base := model.ModuleBase()
+	base.Eval()
+	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batchSize})
+	var ev Evaluation
+	p.Start("eval", loader.Len())
+	defer p.Finish()
+	was := tensor.SetGradEnabled(false)
+	defer tensor.SetGradEnabled(was)
+	for b := range loader.Batches() {
+		if err := ctx.Err(); err != nil {
+			return ev, err
+		}
+		out := base.Call(b.X)
+		if ev.Confusion == nil {
+			classes := out.Size(1)
+			ev.Confusion = make([][]int, classes)
+			for i := range ev.Confusion {
+				ev.Confusion[i] = make([]int, classes)
+			}
+		}
+		pred := out.ArgmaxRows()
+		for i, y := range b.Y {
+			if y >= 0 && y < len(ev.Confusion) {
+				ev.Confusion[y][pred[i]]++
+			}
+		}
+		ev.Correct += countCorrect(pred, b.Y)
+		ev.Total += len(b.Y)
+		ev.Predicted = append(ev.Predicted, pred...)
+		p.Update(b.Index + 1)
+	}
+	return ev, nil
+}
+
+func countCorrect(pred, labels []int) int {
+	n := 0
+	for i, y := range labels {
+		if pred[i] == y {
+			n++
+		}
+	}
+	return n
+}
