@@ -24,32 +24,67 @@ func (p Conv) direct() bool {
 	return p.R == 1 && p.S == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
 }
 
+// groupColumns is the least number of output columns a convolution GEMM
+// gets: images whose outputs are small are handled several at a time, so
+// that the packed weights are reused across enough columns.
+const groupColumns = 512
+
+// group returns how many images of a chunk of n images one GEMM handles.
+func (p Conv) group(n int) int {
+	outHW := p.OutH() * p.OutW()
+	return max(1, min(n, (groupColumns+outHW-1)/outHW))
+}
+
 // Conv2d computes y = conv(x, w) + b. b may be nil. y is overwritten.
+//
+// Images are split across threads; each thread lays out the patches of a
+// group of G images side by side as one (C*R*S)×(G*OH*OW) matrix and
+// multiplies it by the K×(C*R*S) weights in one GEMM.
 func Conv2d(p Conv, x, w, b, y []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
 	ParallelChunks(p.N, func(_, lo, hi int) {
-		var cols *[]float32
-		if !p.direct() {
-			cols = getScratch(crs * outHW)
-			defer putScratch(cols)
+		g := p.group(hi - lo)
+		cols := getScratch(crs * g * outHW)
+		defer putScratch(cols)
+		var out *[]float32
+		if g > 1 {
+			out = getScratch(p.K * g * outHW)
+			defer putScratch(out)
 		}
-		for i := lo; i < hi; i++ {
-			xi := x[i*inSize : (i+1)*inSize]
-			yi := y[i*p.K*outHW : (i+1)*p.K*outHW]
-			src := xi
-			if cols != nil {
-				Im2col(p, xi, *cols)
+		for i0 := lo; i0 < hi; i0 += g {
+			n := min(g, hi-i0)
+			ld := n * outHW
+			src := x[i0*inSize:]
+			if !p.direct() || n > 1 {
+				for j := 0; j < n; j++ {
+					p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], (*cols)[j*outHW:], ld)
+				}
 				src = *cols
 			}
-			Gemm(false, false, p.K, outHW, crs, 1, w, crs, src, outHW, 0, yi, outHW)
-			if b != nil {
+			if n == 1 {
+				yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
+				Gemm(false, false, p.K, outHW, crs, 1, w, crs, src, ld, 0, yi, outHW)
+				addChannelBias(b, yi, outHW)
+				continue
+			}
+			Gemm(false, false, p.K, ld, crs, 1, w, crs, src, ld, 0, *out, ld)
+			for j := 0; j < n; j++ {
+				yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
 				for k := 0; k < p.K; k++ {
-					addConst(b[k], yi[k*outHW:(k+1)*outHW])
+					copy(yi[k*outHW:(k+1)*outHW], (*out)[k*ld+j*outHW:])
 				}
+				addChannelBias(b, yi, outHW)
 			}
 		}
 	})
+}
+
+// addChannelBias adds b[k] to channel k of one image's K×hw output.
+func addChannelBias(b, y []float32, hw int) {
+	for k, v := range b {
+		addConst(v, y[k*hw:(k+1)*hw])
+	}
 }
 
 // Conv2dBackward adds the gradients of conv(x, w) + b, given the output
@@ -67,35 +102,54 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 	ParallelChunks(p.N, func(c, lo, hi int) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
 		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
-		var cols *[]float32
-		if !p.direct() {
-			cols = getScratch(crs * outHW)
-			defer putScratch(cols)
+		g := p.group(hi - lo)
+		cols := getScratch(crs * g * outHW)
+		defer putScratch(cols)
+		var grad *[]float32
+		if g > 1 {
+			grad = getScratch(p.K * g * outHW)
+			defer putScratch(grad)
 		}
-		for i := lo; i < hi; i++ {
-			xi := x[i*inSize : (i+1)*inSize]
-			dyi := dy[i*p.K*outHW : (i+1)*p.K*outHW]
-			if dw != nil {
-				src := xi
-				if cols != nil {
-					Im2col(p, xi, *cols)
-					src = *cols
+		for i0 := lo; i0 < hi; i0 += g {
+			n := min(g, hi-i0)
+			ld := n * outHW
+			// dyg is the output gradient of the group as K×(n*OH*OW).
+			dyg := dy[i0*p.K*outHW : (i0+1)*p.K*outHW]
+			if n > 1 {
+				for j := 0; j < n; j++ {
+					dyi := dy[(i0+j)*p.K*outHW:]
+					for k := 0; k < p.K; k++ {
+						copy((*grad)[k*ld+j*outHW:k*ld+(j+1)*outHW], dyi[k*outHW:])
+					}
 				}
-				Gemm(false, true, p.K, crs, outHW, 1, dyi, outHW, src, outHW, 1, pdw, crs)
+				dyg = *grad
 			}
 			if db != nil {
 				for k := 0; k < p.K; k++ {
-					pdb[k] += sum(dyi[k*outHW : (k+1)*outHW])
+					pdb[k] += sum(dyg[k*ld : (k+1)*ld])
 				}
 			}
-			if dx != nil {
-				dxi := dx[i*inSize : (i+1)*inSize]
-				if cols == nil {
-					Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyi, outHW, 1, dxi, outHW)
-					continue
+			if dw != nil {
+				src := x[i0*inSize:]
+				if !p.direct() || n > 1 {
+					for j := 0; j < n; j++ {
+						p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], (*cols)[j*outHW:], ld)
+					}
+					src = *cols
 				}
-				Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyi, outHW, 0, *cols, outHW)
-				Col2im(p, *cols, dxi)
+				Gemm(false, true, p.K, crs, ld, 1, dyg, ld, src, ld, 1, pdw, crs)
+			}
+			if dx == nil {
+				continue
+			}
+			if p.direct() && n == 1 {
+				dxi := dx[i0*inSize : (i0+1)*inSize]
+				Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyg, ld, 1, dxi, outHW)
+				continue
+			}
+			Gemm(true, false, crs, ld, p.K, 1, w, crs, dyg, ld, 0, *cols, ld)
+			for j := 0; j < n; j++ {
+				p.col2im((*cols)[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
 			}
 		}
 	})
@@ -113,14 +167,21 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 // Im2col writes one image's patches as a (C*R*S)×(OutH*OutW) matrix:
 // row (c*R+r)*S+s holds x[c, oh*StrideH-PadH+r, ow*StrideW-PadW+s] for
 // every output position, zero where that falls in the padding.
-func Im2col(p Conv, x, cols []float32) {
+func Im2col(p Conv, x, cols []float32) { p.im2col(x, cols, p.OutH()*p.OutW()) }
+
+// Col2im adds a (C*R*S)×(OutH*OutW) matrix of patch gradients back into
+// the image gradient dx: the adjoint of Im2col.
+func Col2im(p Conv, cols, dx []float32) { p.col2im(cols, p.OutH()*p.OutW(), dx) }
+
+// im2col is Im2col into a matrix with row stride ld.
+func (p Conv) im2col(x, cols []float32, ld int) {
 	oh, ow := p.OutH(), p.OutW()
 	row := 0
 	for c := 0; c < p.C; c++ {
 		plane := x[c*p.H*p.W : (c+1)*p.H*p.W]
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
-				dst := cols[row*oh*ow : (row+1)*oh*ow]
+				dst := cols[row*ld : row*ld+oh*ow]
 				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s)
 				for y := 0; y < oh; y++ {
 					d := dst[y*ow : (y+1)*ow]
@@ -147,16 +208,15 @@ func Im2col(p Conv, x, cols []float32) {
 	}
 }
 
-// Col2im adds a (C*R*S)×(OutH*OutW) matrix of patch gradients back into
-// the image gradient dx: the adjoint of Im2col.
-func Col2im(p Conv, cols, dx []float32) {
+// col2im is Col2im from a matrix with row stride ld.
+func (p Conv) col2im(cols []float32, ld int, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	row := 0
 	for c := 0; c < p.C; c++ {
 		plane := dx[c*p.H*p.W : (c+1)*p.H*p.W]
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
-				src := cols[row*oh*ow : (row+1)*oh*ow]
+				src := cols[row*ld : row*ld+oh*ow]
 				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s)
 				for y := 0; y < oh && lo < hi; y++ {
 					iy := y*p.StrideH - p.PadH + r

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -50,9 +51,22 @@ func gemmNaive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	}
 }
 
+// TestGemmShapes compares Gemm with every micro-kernel this CPU runs
+// against the definition, on awkward shapes, transposes, strides and
+// thread counts, including sizes past each cache block.
 func TestGemmShapes(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0}, {40, 70, 130}}
+	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0},
+		{40, 70, 130}, {13, 97, 200}, {100, 50, 7}, {7, 3100, 20}}
+	for _, kern := range kernelsAvailable() {
+		activeKernel = kern
+		t.Logf("kernel %s", kern.name)
+		testGemmShapes(t, r, shapes)
+	}
+}
+
+func testGemmShapes(t *testing.T, r *rand.Rand, shapes [][3]int) {
 	for _, threads := range []int{1, 2, 3} {
 		SetThreads(threads)
 		for _, s := range shapes {
@@ -79,14 +93,13 @@ func TestGemmShapes(t *testing.T) {
 						Gemm(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
 						gemmNaive(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
 						for i := 0; i < m; i++ {
-							closeTo(t, "gemm", c[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], 1e-5)
+							closeTo(t, fmt.Sprintf("%s gemm %v ta=%v tb=%v", activeKernel.name, s, ta, tb), c[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], 1e-5)
 						}
 					}
 				}
 			}
 		}
 	}
-	SetThreads(2)
 }
 
 // TestCol2imIsAdjoint checks <Im2col(x), c> == <x, Col2im(c)> for several

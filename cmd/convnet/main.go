@@ -1,0 +1,511 @@
+// Command convnet trains, evaluates and examines the lesson's convolutional
+// networks on MNIST from the command line.
+//
+// Usage:
+//
+//	convnet <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	train     train a model on MNIST, saving a checkpoint after every epoch
+//	eval      test a checkpoint on the 10,000 MNIST test images
+//	predict   classify PNG or JPEG images of digits with a checkpoint
+//	summary   print a model and a table of its layers' shapes and parameters
+//	inspect   show every layer's output for one MNIST test image
+//
+// "convnet help <command>" or "convnet <command> -h" lists a command's flags.
+//
+// Errors are one line on stderr, "convnet <command>: <what is wrong>", with
+// exit status 2 for a bad invocation and 1 for a failure; an interrupted
+// training run (Ctrl-C) exits with 130.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/internal/kernels"
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
+)
+
+// command is one entry of the dispatch table: adding a command is adding
+// one entry to commands.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the commands in the order usage shows them. It is filled
+// in init so that the help text, which reads it, may be reached from the
+// commands themselves.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"train", "train a model on MNIST, saving a checkpoint after every epoch", runTrain},
+		{"eval", "test a checkpoint on the MNIST test images: accuracy, per class, confusion matrix", runEval},
+		{"predict", "classify PNG or JPEG images of digits with a checkpoint", runPredict},
+		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
+		{"inspect", "show every layer's output for one MNIST test image (the lesson's intermediate values)", runInspect},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// run is the whole command line: it dispatches args to a command and
+// returns the exit status. It writes only to stdout and stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return exitOK
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if name == "help" && len(rest) > 0 {
+			if len(rest) > 1 {
+				fmt.Fprintf(stderr, "convnet help: too many arguments: %s (want one command)\n", strings.Join(rest, " "))
+				return exitUsage
+			}
+			c, ok := lookupCommand(rest[0])
+			if !ok {
+				fmt.Fprintf(stderr, "convnet help: unknown command %q (commands: %s)\n", rest[0], commandNames())
+				return exitUsage
+			}
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c, ok := lookupCommand(name)
+	if !ok {
+		fmt.Fprintf(stderr, "convnet: unknown command %q (commands: %s; run 'convnet help')\n", name, commandNames())
+		return exitUsage
+	}
+	return c.run(ctx, rest, stdout, stderr)
+}
+
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "convnet trains and examines the lesson's convolutional networks on MNIST.\n\n")
+	fmt.Fprintf(w, "usage: convnet <command> [flags] [arguments]\n\ncommands:\n")
+	width := 0
+	for _, c := range commands {
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nmodels: %s\n", strings.Join(models.Names(), ", "))
+	fmt.Fprintf(w, "\nRun 'convnet help <command>' or 'convnet <command> -h' for a command's flags.\n")
+}
+
+// usageError is a bad invocation: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error {
+	return &usageError{fmt.Sprintf(format, a...)}
+}
+
+// errHelp reports that -h was given and the help has been printed.
+var errHelp = errors.New("help shown")
+
+// errInterrupted reports an interruption whose message is already
+// printed.
+var errInterrupted = errors.New("interrupted")
+
+// finish turns a command's error into its exit status, printing it as one
+// line "convnet <cmd>: <message>" on stderr.
+func finish(stderr io.Writer, cmd string, err error) int {
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "convnet %s: %s\n", cmd, oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted
+	}
+	return exitFailure
+}
+
+// oneLine joins the lines of a message so that an error is always exactly
+// one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// guard runs a command body and turns a panic into an error, so that the
+// user sees one line rather than a stack trace.
+func guard(body func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return body()
+}
+
+// cmdSpec describes a command's flags and arguments for parsing and help.
+type cmdSpec struct {
+	name     string
+	args     string // synopsis of the positional arguments, e.g. "IMAGE..."
+	about    string // a paragraph for -h
+	flags *flag.FlagSet
+}
+
+func newCmd(name, args, about string) *cmdSpec {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &cmdSpec{name: name, args: args, about: about, flags: fs}
+}
+
+// parse parses args, allowing flags after positional arguments (a "--"
+// ends the flags). -h prints the help on stdout and returns errHelp.
+// Flag errors come back as one-line usage errors naming the flag.
+func (c *cmdSpec) parse(args []string, stdout io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := c.flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.help(stdout)
+				return nil, errHelp
+			}
+			return nil, &usageError{flagError(c.flags, err)}
+		}
+		rest := c.flags.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	return pos, nil
+}
+
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + dashes(f) + " (see -h)"
+	}
+	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return "flag " + dashes(f) + " needs a value"
+	}
+	// invalid value "x" for flag -epochs: parse error
+	if i := strings.LastIndex(msg, " for flag -"); i >= 0 && strings.HasPrefix(msg, "invalid ") {
+		name, why, _ := strings.Cut(msg[i+len(" for flag -"):], ": ")
+		val := msg[strings.Index(msg, "value ")+len("value ") : i]
+		if strings.Contains(why, "parse error") {
+			why = "not " + flagKind(fs.Lookup(name))
+		}
+		return fmt.Sprintf("--%s: invalid value %s: %s", name, val, why)
+	}
+	return msg
+}
+
+// flagKind names what a flag expects, for parse errors.
+func flagKind(f *flag.Flag) string {
+	if f == nil {
+		return "valid"
+	}
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case bool:
+			return "true or false"
+		case int, int64, uint, uint64:
+			return "an integer"
+		case float64:
+			return "a number"
+		}
+	}
+	return "valid"
+}
+
+func dashes(f string) string {
+	return "--" + strings.TrimLeft(f, "-")
+}
+
+// help prints the command's synopsis and flags.
+func (c *cmdSpec) help(w io.Writer) {
+	syn := "usage: convnet " + c.name
+	if hasFlags(c.flags) {
+		syn += " [flags]"
+	}
+	if c.args != "" {
+		syn += " " + c.args
+	}
+	fmt.Fprintln(w, syn)
+	if c.about != "" {
+		fmt.Fprintf(w, "\n%s\n", c.about)
+	}
+	if !hasFlags(c.flags) {
+		return
+	}
+	fmt.Fprintf(w, "\nflags:\n")
+	type line struct{ left, right string }
+	var lines []line
+	width := 0
+	c.flags.VisitAll(func(f *flag.Flag) {
+		arg, text := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if arg != "" {
+			left += " " + arg
+		}
+		if def := f.DefValue; def != "" && def != "false" && !strings.Contains(text, "(default") {
+			text += " (default " + def + ")"
+		}
+		width = max(width, len(left))
+		lines = append(lines, line{left, text})
+	})
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, l.left, l.right)
+	}
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// noArgs is a usage error for unexpected positional arguments.
+func noArgs(pos []string) error {
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q (this command takes only flags)", pos[0])
+	}
+	return nil
+}
+
+// Common flags.
+
+func threadsFlag(fs *flag.FlagSet) *int {
+	return fs.Int("threads", runtime.NumCPU(), "`N` threads for the numeric kernels (default: all cores)")
+}
+
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", "", "MNIST folder `DIR` holding the idx files, plain or .gz (default: the GoMNIST module's data)")
+}
+
+func checkpointFlag(fs *flag.FlagSet) *string {
+	return fs.String("checkpoint", "", "checkpoint `FILE` (.safetensors) to load (required)")
+}
+
+func modelFlag(fs *flag.FlagSet, def, what string) *string {
+	return fs.String("model", def, "model `NAME`, one of "+strings.Join(models.Names(), ", ")+what)
+}
+
+// setThreads validates --threads and applies it.
+func setThreads(n int) error {
+	if n < 1 {
+		return usagef("--threads must be at least 1, got %d", n)
+	}
+	kernels.SetThreads(n)
+	return nil
+}
+
+// checkData validates --data: empty means the default folder.
+func checkData(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--data: %v", pathError(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("--data: %s is not a directory", dir)
+	}
+	return nil
+}
+
+// checkOutPath validates that path can be created: its directory exists.
+func checkOutPath(flagName, path string) error {
+	if path == "" {
+		return usagef("%s: empty file name", flagName)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return usagef("%s %s: directory %s does not exist", flagName, path, dir)
+	}
+	if !st.IsDir() {
+		return usagef("%s %s: %s is not a directory", flagName, path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("%s %s: is a directory", flagName, path)
+	}
+	return nil
+}
+
+// pathError shortens an *os.PathError to "path: problem".
+func pathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// lookupModel validates a model name.
+func lookupModel(name string) (models.Spec, error) {
+	spec, err := models.Lookup(name)
+	if err != nil {
+		return models.Spec{}, &usageError{"--model: " + err.Error()}
+	}
+	return spec, nil
+}
+
+// loadCheckpoint builds the model that the checkpoint at path holds (or
+// the one named by modelName, if not empty) and loads its weights.
+func loadCheckpoint(path, modelName string) (nn.Module, models.Spec, map[string]string, error) {
+	if path == "" {
+		return nil, models.Spec{}, nil, usagef("missing --checkpoint FILE")
+	}
+	if modelName != "" {
+		if _, err := lookupModel(modelName); err != nil {
+			return nil, models.Spec{}, nil, err
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, models.Spec{}, nil, fmt.Errorf("--checkpoint: %s", pathError(err))
+	}
+	meta, err := checkpoint.Metadata(path)
+	if err != nil {
+		return nil, models.Spec{}, nil, fmt.Errorf("--checkpoint %s: %v", path, err)
+	}
+	name := modelName
+	if name == "" {
+		name = meta[checkpoint.ModelKey]
+		if name == "" {
+			return nil, models.Spec{}, nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
+				path, strings.Join(models.Names(), ", "))
+		}
+		if _, err := models.Lookup(name); err != nil {
+			return nil, models.Spec{}, nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
+				path, name, strings.Join(models.Names(), ", "))
+		}
+	}
+	spec, err := lookupModel(name)
+	if err != nil {
+		return nil, models.Spec{}, nil, err
+	}
+	m := spec.New()
+	meta, err = checkpoint.Load(path, m)
+	if err != nil {
+		return nil, models.Spec{}, nil, fmt.Errorf("%v (model %s)", err, name)
+	}
+	return m, spec, meta, nil
+}
+
+// MNIST sets are cached per folder, so that tests running several commands
+// in one process read the files once.
+var mnistCache = struct {
+	sync.Mutex
+	sets map[string]*mnist.Set
+}{sets: map[string]*mnist.Set{}}
+
+func loadMNIST(dir string, trainSet bool) (*mnist.Set, error) {
+	key := strconv.FormatBool(trainSet) + "\x00" + dir
+	mnistCache.Lock()
+	defer mnistCache.Unlock()
+	if s, ok := mnistCache.sets[key]; ok {
+		return s, nil
+	}
+	load := mnist.Test
+	if trainSet {
+		load = mnist.Train
+	}
+	s, err := load(dir)
+	if err != nil {
+		return nil, err
+	}
+	mnistCache.sets[key] = s
+	return s, nil
+}
+
+// formatShape prints a shape as PyTorch lists do: [1, 6, 28, 28].
+func formatShape(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = strconv.Itoa(d)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// formatFloats prints values to 4 decimals as a list: [0.0052, 0.0016].
+func formatFloats(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.4f", x)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// leaves returns the named modules that have no children, in registration
+// order.
+func leaves(m nn.Module) []nn.Child {
+	var out []nn.Child
+	for _, c := range m.ModuleBase().NamedModules() {
+		if len(c.Module.ModuleBase().Children()) == 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
