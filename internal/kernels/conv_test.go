@@ -1,0 +1,73 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// convNaive is the definition of Conv2d and its backward, for comparison.
+func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	y = make([]float32, p.N*p.K*oh*ow)
+	dx, dw, db = make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
+	for n := 0; n < p.N; n++ {
+		for k := 0; k < p.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					o := ((n*p.K+k)*oh+i)*ow + j
+					s := b[k]
+					for c := 0; c < p.C; c++ {
+						for r := 0; r < p.R; r++ {
+							for q := 0; q < p.S; q++ {
+								iy, ix := i*p.StrideH-p.PadH+r, j*p.StrideW-p.PadW+q
+								if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
+									continue
+								}
+								xi := ((n*p.C+c)*p.H+iy)*p.W + ix
+								wi := ((k*p.C+c)*p.R+r)*p.S + q
+								s += x[xi] * w[wi]
+								dx[xi] += dy[o] * w[wi]
+								dw[wi] += dy[o] * x[xi]
+							}
+						}
+					}
+					y[o] = s
+					db[k] += dy[o]
+				}
+			}
+		}
+	}
+	return y, dx, dw, db
+}
+
+// TestConv2dMatchesDefinition covers the grouped and per-image paths, the
+// 1×1 shortcut, strides and padding, on several thread counts.
+func TestConv2dMatchesDefinition(t *testing.T) {
+	defer SetThreads(2)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range []Conv{
+		{N: 5, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		{N: 7, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 9, C: 16, H: 5, W: 5, K: 120, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 4, C: 3, H: 9, W: 9, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 3, C: 5, H: 4, W: 6, K: 7, R: 1, S: 1, StrideH: 1, StrideW: 1},
+		{N: 2, C: 2, H: 7, W: 11, K: 3, R: 3, S: 2, StrideH: 1, StrideW: 3, PadH: 1, PadW: 2},
+	} {
+		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())
+		wantY, wantDx, wantDw, wantDb := convNaive(p, x, w, b, dy)
+		for threads := 1; threads <= 3; threads++ {
+			SetThreads(threads)
+			name := fmt.Sprintf("%+v threads=%d", p, threads)
+			y := make([]float32, len(wantY))
+			Conv2d(p, x, w, b, y)
+			closeTo(t, name+" y", y, wantY, 1e-4)
+			dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
+			Conv2dBackward(p, x, w, dy, dx, dw, db)
+			closeTo(t, name+" dx", dx, wantDx, 1e-4)
+			closeTo(t, name+" dw", dw, wantDw, 1e-4)
+			closeTo(t, name+" db", db, wantDb, 1e-4)
+		}
+	}
+}
