@@ -160,6 +160,10 @@ var errHelp = errors.New("help shown")
 // printed.
 var errInterrupted = errors.New("interrupted")
 
+// errReported is a failure whose messages are already printed: exit 1
+// without another line.
+var errReported = errors.New("failed")
+
 // finish turns a command's error into its exit status, printing it as one
 // line "convnet <cmd>: <message>" on stderr.
 func finish(stderr io.Writer, cmd string, err error) int {
@@ -168,6 +172,8 @@ func finish(stderr io.Writer, cmd string, err error) int {
 		return exitOK
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
+	case errors.Is(err, errReported):
+		return exitFailure
 	}
 	fmt.Fprintf(stderr, "convnet %s: %s\n", cmd, oneLine(err.Error()))
 	var ue *usageError
@@ -200,9 +206,9 @@ func guard(body func() error) (err error) {
 
 // cmdSpec describes a command's flags and arguments for parsing and help.
 type cmdSpec struct {
-	name     string
-	args     string // synopsis of the positional arguments, e.g. "IMAGE..."
-	about    string // a paragraph for -h
+	name  string
+	args  string // synopsis of the positional arguments, e.g. "IMAGE..."
+	about string // a paragraph for -h
 	flags *flag.FlagSet
 }
 
@@ -249,13 +255,20 @@ func flagError(fs *flag.FlagSet, err error) string {
 		return "flag " + dashes(f) + " needs a value"
 	}
 	// invalid value "x" for flag -epochs: parse error
-	if i := strings.LastIndex(msg, " for flag -"); i >= 0 && strings.HasPrefix(msg, "invalid ") {
-		name, why, _ := strings.Cut(msg[i+len(" for flag -"):], ": ")
-		val := msg[strings.Index(msg, "value ")+len("value ") : i]
-		if strings.Contains(why, "parse error") {
-			why = "not " + flagKind(fs.Lookup(name))
+	// invalid boolean value "x" for -shuffle: parse error
+	if strings.HasPrefix(msg, "invalid ") {
+		for _, sep := range []string{" for flag -", " for -"} {
+			i := strings.LastIndex(msg, sep)
+			if i < 0 {
+				continue
+			}
+			name, why, _ := strings.Cut(msg[i+len(sep):], ": ")
+			val := msg[strings.Index(msg, "value ")+len("value ") : i]
+			if strings.Contains(why, "parse error") {
+				why = "not " + flagKind(fs.Lookup(name))
+			}
+			return fmt.Sprintf("--%s: invalid value %s: %s", name, val, why)
 		}
-		return fmt.Sprintf("--%s: invalid value %s: %s", name, val, why)
 	}
 	return msg
 }
@@ -269,8 +282,10 @@ func flagKind(f *flag.Flag) string {
 		switch g.Get().(type) {
 		case bool:
 			return "true or false"
-		case int, int64, uint, uint64:
+		case int, int64:
 			return "an integer"
+		case uint, uint64:
+			return "a non-negative integer"
 		case float64:
 			return "a number"
 		}
@@ -308,7 +323,7 @@ func (c *cmdSpec) help(w io.Writer) {
 		if arg != "" {
 			left += " " + arg
 		}
-		if def := f.DefValue; def != "" && def != "false" && !strings.Contains(text, "(default") {
+		if def := f.DefValue; def != "" && def != "false" && !strings.Contains(text, "(default") && !strings.Contains(text, "("+def+":") {
 			text += " (default " + def + ")"
 		}
 		width = max(width, len(left))

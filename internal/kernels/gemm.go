@@ -149,17 +149,16 @@ func (g *gemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
 		panel := dst[jr*kc : (jr+nr)*kc]
 		cols := min(nr, nc-jr)
 		if g.transB {
-			for c := 0; c < nr; c++ {
-				if c >= cols {
-					for p := 0; p < kc; p++ {
-						panel[p*nr+c] = 0
-					}
-					continue
+			// Read the nr source rows side by side, so that writes are
+			// sequential; the rows' kc-long pieces stay in L1 meanwhile.
+			base := jc + jr
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : (p+1)*nr]
+				src := g.b[base*g.ldb+pc+p:]
+				for c := 0; c < cols; c++ {
+					d[c] = src[c*g.ldb]
 				}
-				col := g.b[(jc+jr+c)*g.ldb+pc : (jc+jr+c)*g.ldb+pc+kc]
-				for p, v := range col {
-					panel[p*nr+c] = v
-				}
+				clear(d[cols:])
 			}
 			continue
 		}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/train"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return finish(stderr, "eval", guard(func() error { return evalCmd(ctx, args, stdout, stderr) }))
+}
+
+func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCmd("eval", "",
+		"Test a checkpoint on the MNIST test images: the accuracy, the accuracy per class and the\n"+
+			"confusion matrix. The model is the one the checkpoint's metadata names unless --model is given.")
+	fs := c.flags
+	ckpt := checkpointFlag(fs)
+	model := modelFlag(fs, "", " (default: the checkpoint's)")
+	dataDir := dataFlag(fs)
+	threads := threadsFlag(fs)
+	batchSize := fs.Int("batch-size", evalBatch, "`N` test images per batch")
+	limit := fs.Int("limit", 0, "test on only the first `N` test images (0: all)")
+	pos, err := c.parse(args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	switch {
+	case *batchSize < 1:
+		return usagef("--batch-size must be at least 1, got %d", *batchSize)
+	case *limit < 0:
+		return usagef("--limit must be 0 (all) or more, got %d", *limit)
+	}
+	if err := setThreads(*threads); err != nil {
+		return err
+	}
+	m, _, _, err := loadCheckpoint(*ckpt, *model)
+	if err != nil {
+		return err
+	}
+	if err := checkData(*dataDir); err != nil {
+		return err
+	}
+	testSet, err := loadMNIST(*dataDir, false)
+	if err != nil {
+		return err
+	}
+	if *limit > 0 {
+		testSet = mnist.Subset(testSet, *limit)
+	}
+	ev, err := train.Evaluate(ctx, m, testSet, *batchSize, newProgress(stderr))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "test_accr=%.4f\n", ev.Accuracy())
+	fmt.Fprintf(stdout, "\n%s", formatClassAccuracy(ev))
+	fmt.Fprintf(stdout, "\n%s", formatConfusion(ev.Confusion))
+	return nil
+}
+
+// formatClassAccuracy prints one line per class: "class 0: 0.9918 (980 images)".
+func formatClassAccuracy(ev train.Evaluation) string {
+	var b strings.Builder
+	acc := ev.ClassAccuracy()
+	width := len(strconv.Itoa(len(acc) - 1))
+	for c, row := range ev.Confusion {
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		fmt.Fprintf(&b, "class %*d: %.4f (%d images)\n", width, c, acc[c], n)
+	}
+	return b.String()
+}
+
+// formatConfusion prints the confusion matrix as aligned text: one row per
+// true class, one column per predicted class.
+func formatConfusion(conf [][]int) string {
+	var b strings.Builder
+	const corner = "true\\pred"
+	width := len(strconv.Itoa(max(len(conf)-1, 0)))
+	for _, row := range conf {
+		for _, v := range row {
+			width = max(width, len(strconv.Itoa(v)))
+		}
+	}
+	fmt.Fprintf(&b, "confusion matrix (rows: true class, columns: predicted class)\n")
+	fmt.Fprintf(&b, "%s", corner)
+	for p := range conf {
+		fmt.Fprintf(&b, " %*d", width, p)
+	}
+	b.WriteString("\n")
+	for t, row := range conf {
+		fmt.Fprintf(&b, "%*d", len(corner), t)
+		for _, v := range row {
+			fmt.Fprintf(&b, " %*d", width, v)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

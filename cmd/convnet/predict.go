@@ -1,0 +1,104 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
+)
+
+// topK is how many classes predict prints per image.
+const topK = 3
+
+func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return finish(stderr, "predict", guard(func() error { return predictCmd(ctx, args, stdout, stderr) }))
+}
+
+func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCmd("predict", "IMAGE...",
+		"Classify PNG or JPEG images of handwritten digits, of any size, dark on light or light on\n"+
+			"dark: each is made into a 28x28 MNIST-like image and run through the model. Prints per file\n"+
+			"the three likeliest classes with their probabilities.")
+	fs := c.flags
+	ckpt := checkpointFlag(fs)
+	model := modelFlag(fs, "", " (default: the checkpoint's)")
+	threads := threadsFlag(fs)
+	files, err := c.parse(args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := setThreads(*threads); err != nil {
+		return err
+	}
+	if *ckpt != "" && len(files) == 0 {
+		return usagef("no IMAGE given (usage: convnet predict --checkpoint FILE IMAGE...)")
+	}
+	m, spec, _, err := loadCheckpoint(*ckpt, *model)
+	if err != nil {
+		return err
+	}
+	if want := []int{1, mnist.Side, mnist.Side}; !slices.Equal(spec.InputShape, want) {
+		return fmt.Errorf("model %s takes %v inputs, not MNIST's %v", spec.Name, spec.InputShape, want)
+	}
+	base := m.ModuleBase()
+	base.Eval()
+	failed := 0
+	for _, file := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		img, err := mnist.DecodeImageFile(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "convnet predict: %s\n", oneLine(imageError(file, err)))
+			failed++
+			continue
+		}
+		probs := classify(m, mnist.FromImage(img))
+		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, topK))
+	}
+	if failed > 0 {
+		// Each failure has its line already.
+		return errReported
+	}
+	return nil
+}
+
+// imageError makes sure the message names the file.
+func imageError(file string, err error) string {
+	msg := err.Error()
+	if !strings.Contains(msg, file) {
+		msg = file + ": " + msg
+	}
+	return msg
+}
+
+// classify runs one 28x28 image through m in evaluation mode and returns
+// the class probabilities.
+func classify(m nn.Module, pixels []float32) []float32 {
+	var probs []float32
+	tensor.NoGrad(func() {
+		x := tensor.New(pixels, 1, 1, mnist.Side, mnist.Side)
+		probs = tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
+	})
+	return probs
+}
+
+// formatTop prints the k likeliest classes: "7 (0.9812), 1 (0.0101), 2 (0.0040)".
+func formatTop(probs []float32, k int) string {
+	idx := make([]int, len(probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
+	parts := make([]string, 0, k)
+	for _, c := range idx[:min(k, len(idx))] {
+		parts = append(parts, fmt.Sprintf("%d (%.4f)", c, probs[c]))
+	}
+	return strings.Join(parts, ", ")
+}
