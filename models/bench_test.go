@@ -20,8 +20,11 @@ func BenchmarkLeNetTrainStep(b *testing.B) {
 	for i := range y {
 		y[i] = i % 10
 	}
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
 	b.ReportAllocs()
 	for b.Loop() {
+		arena.Reset()
 		opt.ZeroGrad()
 		loss := tensor.CrossEntropy(m.Call(x), y)
 		loss.Backward()
@@ -35,9 +38,12 @@ func benchmarkInference(b *testing.B, batch int) {
 	m := models.NewLeNetSeq()
 	m.Eval()
 	x := tensor.Full(0.5, batch, 1, 28, 28)
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
 	b.ReportAllocs()
 	tensor.NoGrad(func() {
 		for b.Loop() {
+			arena.Reset()
 			m.Call(x)
 		}
 	})

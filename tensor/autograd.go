@@ -52,7 +52,13 @@ func gradData(t *Tensor) []float32 {
 		return nil
 	}
 	if t.grad == nil {
-		t.grad = Zeros(t.shape...)
+		if t.creator != nil {
+			// An intermediate result's gradient lives only during Backward.
+			t.grad = empty(t.shape...)
+			clear(t.grad.data)
+		} else {
+			t.grad = Zeros(t.shape...)
+		}
 	}
 	return t.grad.data
 }

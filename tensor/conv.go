@@ -12,21 +12,30 @@ import (
 // N×K×OH×OW with OH = (H+2*padding[0]-R)/stride[0]+1, and OW likewise.
 func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 	p := convShape(x, weight, bias, stride, padding)
-	out := Zeros(p.N, p.K, p.OutH(), p.OutW())
+	out := empty(p.N, p.K, p.OutH(), p.OutW())
 	var b []float32
 	if bias != nil {
 		b = bias.data
 	}
-	kernels.Conv2d(p, x.data, weight.data, b, out.data)
+	// When backward will run, keep the patch matrix it needs, unless that
+	// would take too much memory (then backward recomputes it).
+	var cols []float32
+	if GradEnabled() && (x.requiresGrad || weight.requiresGrad) && p.ColsSize() <= maxKeptCols {
+		cols = scratch(p.ColsSize())
+	}
+	kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
 	record(out, func(g []float32) {
 		var db []float32
 		if bias != nil {
 			db = gradData(bias)
 		}
-		kernels.Conv2dBackward(p, x.data, weight.data, g, gradData(x), gradData(weight), db)
+		kernels.Conv2dBackward(p, x.data, weight.data, g, gradData(x), gradData(weight), db, cols)
 	}, x, weight, bias)
 	return out
 }
+
+// maxKeptCols bounds the patch matrix Conv2d keeps for backward (64 MiB).
+const maxKeptCols = 16 << 20
 
 func convShape(x, w, b *Tensor, stride, padding [2]int) kernels.Conv {
 	if x.Dim() != 4 || w.Dim() != 4 {

@@ -9,7 +9,7 @@ import (
 
 // Tanh returns the element-wise hyperbolic tangent of x.
 func Tanh(x *Tensor) *Tensor {
-	out := Zeros(x.shape...)
+	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
 	record(out, func(g []float32) { kernels.TanhBackward(out.data, g, gradData(x)) }, x)
 	return out
@@ -17,7 +17,7 @@ func Tanh(x *Tensor) *Tensor {
 
 // ReLU returns max(x, 0) element-wise.
 func ReLU(x *Tensor) *Tensor {
-	out := Zeros(x.shape...)
+	out := empty(x.shape...)
 	kernels.Relu(x.data, out.data)
 	record(out, func(g []float32) { kernels.ReluBackward(out.data, g, gradData(x)) }, x)
 	return out
@@ -26,7 +26,7 @@ func ReLU(x *Tensor) *Tensor {
 // Mul returns the element-wise product of two tensors of the same shape.
 func Mul(a, b *Tensor) *Tensor {
 	sameShape("Mul", a, b)
-	out := Zeros(a.shape...)
+	out := empty(a.shape...)
 	for i := range out.data {
 		out.data[i] = a.data[i] * b.data[i]
 	}
@@ -48,7 +48,8 @@ func Mul(a, b *Tensor) *Tensor {
 // Add returns the element-wise sum of two tensors of the same shape.
 func Add(a, b *Tensor) *Tensor {
 	sameShape("Add", a, b)
-	out := a.Clone()
+	out := empty(a.shape...)
+	copy(out.data, a.data)
 	kernels.Add(b.data, out.data)
 	record(out, func(g []float32) {
 		if da := gradData(a); da != nil {

@@ -23,7 +23,7 @@ func rowsOf(op string, x *Tensor, dim int) (rows, cols int) {
 // the last dimension (1 for the usual N×classes logits).
 func Softmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("Softmax", x, dim)
-	out := Zeros(x.shape...)
+	out := empty(x.shape...)
 	kernels.SoftmaxRows(x.data, out.data, rows, cols)
 	record(out, func(g []float32) { kernels.SoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
@@ -32,7 +32,7 @@ func Softmax(x *Tensor, dim int) *Tensor {
 // LogSoftmax returns log(Softmax(x, dim)), computed stably.
 func LogSoftmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("LogSoftmax", x, dim)
-	out := Zeros(x.shape...)
+	out := empty(x.shape...)
 	kernels.LogSoftmaxRows(x.data, out.data, rows, cols)
 	record(out, func(g []float32) { kernels.LogSoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
@@ -51,7 +51,7 @@ func CrossEntropy(logits *Tensor, targets []int) *Tensor {
 			panic(fmt.Sprintf("tensor.CrossEntropy: target %d is %d, outside [0, %d)", i, c, classes))
 		}
 	}
-	logp := make([]float32, n*classes)
+	logp := scratch(n * classes)
 	kernels.LogSoftmaxRows(logits.data, logp, n, classes)
 	var sum float64
 	for i, c := range targets {

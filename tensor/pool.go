@@ -11,7 +11,7 @@ import (
 // count_include_pad=True) and floor rounding of the output size.
 func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("AvgPool2d", x, kernel, stride, padding)
-	out := Zeros(p.N, p.C, p.OutH(), p.OutW())
+	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
 	record(out, func(g []float32) { kernels.AvgPool2dBackward(p, g, gradData(x)) }, x)
 	return out
@@ -22,8 +22,8 @@ func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 // maximum of each window.
 func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("MaxPool2d", x, kernel, stride, padding)
-	out := Zeros(p.N, p.C, p.OutH(), p.OutW())
-	argmax := make([]int32, out.Numel())
+	out := empty(p.N, p.C, p.OutH(), p.OutW())
+	argmax := scratchInt32(out.Numel())
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
 	record(out, func(g []float32) { kernels.MaxPool2dBackward(p, g, argmax, gradData(x)) }, x)
 	return out

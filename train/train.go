@@ -64,10 +64,14 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 	start := time.Now()
 	p.Start("epoch "+strconv.Itoa(epoch), loader.Len())
 	defer p.Finish()
+	// Every step makes the same tensors: recycle their storage.
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return stats, err
 		}
+		arena.Reset()
 		opt.ZeroGrad()
 		out := base.Call(b.X)
 		loss := tensor.CrossEntropy(out, b.Y)
@@ -123,10 +127,13 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 	defer p.Finish()
 	was := tensor.SetGradEnabled(false)
 	defer tensor.SetGradEnabled(was)
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return ev, err
 		}
+		arena.Reset()
 		out := base.Call(b.X)
 		if ev.Confusion == nil {
 			classes := out.Size(1)

@@ -29,53 +29,94 @@ func (p Conv) direct() bool {
 // that the packed weights are reused across enough columns.
 const groupColumns = 512
 
-// group returns how many images of a chunk of n images one GEMM handles.
-func (p Conv) group(n int) int {
+// groupSize returns how many images one GEMM handles. It depends only on
+// the shape, so forward and backward cut the batch the same way.
+func (p Conv) groupSize() int {
 	outHW := p.OutH() * p.OutW()
-	return max(1, min(n, (groupColumns+outHW-1)/outHW))
+	return max(1, min(p.N, (groupColumns+outHW-1)/outHW))
+}
+
+// ColsSize returns the length of the patch matrix of the whole batch, the
+// cols argument of Conv2d and Conv2dBackward.
+func (p Conv) ColsSize() int { return p.N * p.colRows() * p.OutH() * p.OutW() }
+
+// forGroups calls fn for each group of images [i0, i0+n), split across
+// threads, with a group's patch matrix: its slice of cols when cols holds
+// the whole batch, else scratch space of the chunk.
+func (p Conv) forGroups(cols []float32, fn func(chunk, i0, n int, groupCols []float32)) {
+	g := p.groupSize()
+	groups := (p.N + g - 1) / g
+	groupLen := p.colRows() * g * p.OutH() * p.OutW()
+	ParallelChunks(groups, func(c, lo, hi int) {
+		var scratch *[]float32
+		if len(cols) < p.ColsSize() {
+			scratch = getScratch(groupLen)
+			defer putScratch(scratch)
+		}
+		for gi := lo; gi < hi; gi++ {
+			i0 := gi * g
+			n := min(g, p.N-i0)
+			if scratch != nil {
+				fn(c, i0, n, *scratch)
+			} else {
+				fn(c, i0, n, cols[i0*p.colRows()*p.OutH()*p.OutW():])
+			}
+		}
+	})
+}
+
+// patches writes the patch matrix of images [i0, i0+n) into cols, as a
+// (C*R*S)×(n*OH*OW) matrix with the images side by side.
+func (p Conv) patches(x []float32, i0, n int, cols []float32) {
+	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
+	for j := 0; j < n; j++ {
+		p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], cols[j*outHW:], n*outHW)
+	}
 }
 
 // Conv2d computes y = conv(x, w) + b. b may be nil. y is overwritten.
 //
-// Images are split across threads; each thread lays out the patches of a
-// group of G images side by side as one (C*R*S)×(G*OH*OW) matrix and
-// multiplies it by the K×(C*R*S) weights in one GEMM.
-func Conv2d(p Conv, x, w, b, y []float32) {
+// The batch is cut into groups of images (see groupSize), split across
+// threads; each group's patches are laid side by side as one
+// (C*R*S)×(G*OH*OW) matrix and multiplied by the K×(C*R*S) weights in one
+// GEMM. If cols has ColsSize elements, the patches are kept there for
+// Conv2dBackward; otherwise (nil) scratch space is used.
+func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
-	ParallelChunks(p.N, func(_, lo, hi int) {
-		g := p.group(hi - lo)
-		cols := getScratch(crs * g * outHW)
-		defer putScratch(cols)
-		var out *[]float32
-		if g > 1 {
-			out = getScratch(p.K * g * outHW)
-			defer putScratch(out)
+	var outs []*[]float32
+	if p.groupSize() > 1 {
+		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
+		for i := range outs {
+			outs[i] = getScratch(p.K * p.groupSize() * outHW)
 		}
-		for i0 := lo; i0 < hi; i0 += g {
-			n := min(g, hi-i0)
-			ld := n * outHW
-			src := x[i0*inSize:]
-			if !p.direct() || n > 1 {
-				for j := 0; j < n; j++ {
-					p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], (*cols)[j*outHW:], ld)
-				}
-				src = *cols
+		defer func() {
+			for _, o := range outs {
+				putScratch(o)
 			}
-			if n == 1 {
-				yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
-				Gemm(false, false, p.K, outHW, crs, 1, w, crs, src, ld, 0, yi, outHW)
-				addChannelBias(b, yi, outHW)
-				continue
+		}()
+	}
+	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
+		ld := n * outHW
+		src := x[i0*inSize:]
+		if !p.direct() || n > 1 {
+			p.patches(x, i0, n, gcols)
+			src = gcols
+		}
+		if n == 1 {
+			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
+			Gemm(false, false, p.K, outHW, crs, 1, w, crs, src, ld, 0, yi, outHW)
+			addChannelBias(b, yi, outHW)
+			return
+		}
+		out := *outs[c]
+		Gemm(false, false, p.K, ld, crs, 1, w, crs, src, ld, 0, out, ld)
+		for j := 0; j < n; j++ {
+			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
+			for k := 0; k < p.K; k++ {
+				copy(yi[k*outHW:(k+1)*outHW], out[k*ld+j*outHW:])
 			}
-			Gemm(false, false, p.K, ld, crs, 1, w, crs, src, ld, 0, *out, ld)
-			for j := 0; j < n; j++ {
-				yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
-				for k := 0; k < p.K; k++ {
-					copy(yi[k*outHW:(k+1)*outHW], (*out)[k*ld+j*outHW:])
-				}
-				addChannelBias(b, yi, outHW)
-			}
+			addChannelBias(b, yi, outHW)
 		}
 	})
 }
@@ -88,69 +129,64 @@ func addChannelBias(b, y []float32, hw int) {
 }
 
 // Conv2dBackward adds the gradients of conv(x, w) + b, given the output
-// gradient dy, into dx, dw and db. Any of dx, dw, db may be nil.
-func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
+// gradient dy, into dx, dw and db. Any of dx, dw, db may be nil. cols is
+// what Conv2d kept (or nil to recompute the patches); it is overwritten.
+func Conv2dBackward(p Conv, x, w, dy, dx, dw, db, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
-	chunks := Chunks(p.N)
-	// Each chunk sums its images' weight and bias gradients on its own;
+	kept := len(cols) >= p.ColsSize()
+	g := p.groupSize()
+	chunks := Chunks((p.N + g - 1) / g)
+	// Each chunk sums its groups' weight and bias gradients on its own;
 	// the partial sums are added in chunk order, so results do not depend
-	// on scheduling.
-	partSize := p.K*crs + p.K
+	// on scheduling. A chunk also needs room for its group's gradient as a
+	// K×(G*OH*OW) matrix.
+	partSize := p.K*crs + p.K + p.K*g*outHW
 	parts := getScratch(chunks * partSize)
 	defer putScratch(parts)
-	ParallelChunks(p.N, func(c, lo, hi int) {
+	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
-		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
-		g := p.group(hi - lo)
-		cols := getScratch(crs * g * outHW)
-		defer putScratch(cols)
-		var grad *[]float32
-		if g > 1 {
-			grad = getScratch(p.K * g * outHW)
-			defer putScratch(grad)
-		}
-		for i0 := lo; i0 < hi; i0 += g {
-			n := min(g, hi-i0)
-			ld := n * outHW
-			// dyg is the output gradient of the group as K×(n*OH*OW).
-			dyg := dy[i0*p.K*outHW : (i0+1)*p.K*outHW]
-			if n > 1 {
-				for j := 0; j < n; j++ {
-					dyi := dy[(i0+j)*p.K*outHW:]
-					for k := 0; k < p.K; k++ {
-						copy((*grad)[k*ld+j*outHW:k*ld+(j+1)*outHW], dyi[k*outHW:])
-					}
-				}
-				dyg = *grad
-			}
-			if db != nil {
-				for k := 0; k < p.K; k++ {
-					pdb[k] += sum(dyg[k*ld : (k+1)*ld])
-				}
-			}
-			if dw != nil {
-				src := x[i0*inSize:]
-				if !p.direct() || n > 1 {
-					for j := 0; j < n; j++ {
-						p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], (*cols)[j*outHW:], ld)
-					}
-					src = *cols
-				}
-				Gemm(false, true, p.K, crs, ld, 1, dyg, ld, src, ld, 1, pdw, crs)
-			}
-			if dx == nil {
-				continue
-			}
-			if p.direct() && n == 1 {
-				dxi := dx[i0*inSize : (i0+1)*inSize]
-				Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyg, ld, 1, dxi, outHW)
-				continue
-			}
-			Gemm(true, false, crs, ld, p.K, 1, w, crs, dyg, ld, 0, *cols, ld)
+		pdw, pdb, grad := part[:p.K*crs], part[p.K*crs:p.K*crs+p.K], part[p.K*crs+p.K:]
+		ld := n * outHW
+		// dyg is the group's output gradient as K×(n*OH*OW).
+		dyg := dy[i0*p.K*outHW : (i0+1)*p.K*outHW]
+		if n > 1 {
 			for j := 0; j < n; j++ {
-				p.col2im((*cols)[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
+				dyi := dy[(i0+j)*p.K*outHW:]
+				for k := 0; k < p.K; k++ {
+					copy(grad[k*ld+j*outHW:k*ld+(j+1)*outHW], dyi[k*outHW:])
+				}
 			}
+			dyg = grad
+		}
+		if db != nil {
+			for k := 0; k < p.K; k++ {
+				pdb[k] += sum(dyg[k*ld : (k+1)*ld])
+			}
+		}
+		if dw != nil {
+			src := x[i0*inSize:]
+			if !p.direct() || n > 1 {
+				if !kept {
+					p.patches(x, i0, n, gcols)
+				}
+				src = gcols
+			}
+			Gemm(false, true, p.K, crs, ld, 1, dyg, ld, src, ld, 1, pdw, crs)
+		}
+		if dx == nil {
+			return
+		}
+		if p.direct() && n == 1 {
+			dxi := dx[i0*inSize : (i0+1)*inSize]
+			Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyg, ld, 1, dxi, outHW)
+			return
+		}
+		// The group's patches are no longer needed: their space takes
+		// the patch gradients.
+		Gemm(true, false, crs, ld, p.K, 1, w, crs, dyg, ld, 0, gcols, ld)
+		for j := 0; j < n; j++ {
+			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
 		}
 	})
 	for c := 0; c < chunks; c++ {
@@ -159,7 +195,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 			add(part[:p.K*crs], dw)
 		}
 		if db != nil {
-			add(part[p.K*crs:], db)
+			add(part[p.K*crs:p.K*crs+p.K], db)
 		}
 	}
 }

@@ -60,14 +60,21 @@ func TestConv2dMatchesDefinition(t *testing.T) {
 		for threads := 1; threads <= 3; threads++ {
 			SetThreads(threads)
 			name := fmt.Sprintf("%+v threads=%d", p, threads)
-			y := make([]float32, len(wantY))
-			Conv2d(p, x, w, b, y)
-			closeTo(t, name+" y", y, wantY, 1e-4)
-			dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
-			Conv2dBackward(p, x, w, dy, dx, dw, db)
-			closeTo(t, name+" dx", dx, wantDx, 1e-4)
-			closeTo(t, name+" dw", dw, wantDw, 1e-4)
-			closeTo(t, name+" db", db, wantDb, 1e-4)
+			for _, keep := range []bool{false, true} {
+				var cols []float32
+				if keep {
+					cols = make([]float32, p.ColsSize())
+				}
+				name := fmt.Sprintf("%s keep=%v", name, keep)
+				y := make([]float32, len(wantY))
+				Conv2d(p, x, w, b, y, cols)
+				closeTo(t, name+" y", y, wantY, 1e-4)
+				dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
+				Conv2dBackward(p, x, w, dy, dx, dw, db, cols)
+				closeTo(t, name+" dx", dx, wantDx, 1e-4)
+				closeTo(t, name+" dw", dw, wantDw, 1e-4)
+				closeTo(t, name+" db", db, wantDb, 1e-4)
+			}
 		}
 	}
 }

@@ -1,0 +1,105 @@
+package tensor
+
+import "sync"
+
+// An Arena recycles the storage of the tensors that operations make, for
+// loops that repeat the same computation (a training step, a batch of
+// inference). While an arena is in use (UseArena), operation results,
+// intermediate gradients and saved buffers come from it; Reset makes all of
+// them available again, so a loop that calls Reset at the top of each
+// iteration stops allocating once warm.
+//
+// After Reset, tensors made from the arena before it must not be used:
+// their storage is handed out again. Parameters, their gradients and
+// tensors made with New, Zeros or Full never come from an arena.
+type Arena struct {
+	mu     sync.Mutex
+	floats [][]float32
+	ints   [][]int32
+	nf, ni int
+}
+
+// NewArena returns an empty arena.
+func NewArena() *Arena { return &Arena{} }
+
+// Reset makes every buffer handed out so far available again.
+func (a *Arena) Reset() {
+	a.mu.Lock()
+	a.nf, a.ni = 0, 0
+	a.mu.Unlock()
+}
+
+// float32s returns a buffer of length n with undefined contents. Buffers
+// are handed out in request order, so a repeated sequence of requests gets
+// the same buffers.
+func (a *Arena) float32s(n int) []float32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.nf == len(a.floats) {
+		a.floats = append(a.floats, nil)
+	}
+	if cap(a.floats[a.nf]) < n {
+		a.floats[a.nf] = make([]float32, n)
+	}
+	a.nf++
+	return a.floats[a.nf-1][:n]
+}
+
+func (a *Arena) int32s(n int) []int32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ni == len(a.ints) {
+		a.ints = append(a.ints, nil)
+	}
+	if cap(a.ints[a.ni]) < n {
+		a.ints[a.ni] = make([]int32, n)
+	}
+	a.ni++
+	return a.ints[a.ni-1][:n]
+}
+
+var (
+	arenaMu sync.Mutex
+	arena   *Arena
+)
+
+// UseArena makes a the arena that operations allocate from (nil: none,
+// plain allocation) and returns the one in use before. Like SetGradEnabled
+// it is process-wide.
+func UseArena(a *Arena) (prev *Arena) {
+	arenaMu.Lock()
+	defer arenaMu.Unlock()
+	prev, arena = arena, a
+	return prev
+}
+
+func currentArena() *Arena {
+	arenaMu.Lock()
+	defer arenaMu.Unlock()
+	return arena
+}
+
+// empty returns a tensor for an operation's result whose every element the
+// operation will write: its contents start undefined.
+func empty(shape ...int) *Tensor {
+	n := numel(shape)
+	if a := currentArena(); a != nil {
+		return &Tensor{data: a.float32s(n), shape: shape}
+	}
+	return &Tensor{data: make([]float32, n), shape: shape}
+}
+
+// scratch returns a buffer an operation keeps for its backward pass.
+func scratch(n int) []float32 {
+	if a := currentArena(); a != nil {
+		return a.float32s(n)
+	}
+	return make([]float32, n)
+}
+
+func scratchInt32(n int) []int32 {
+	if a := currentArena(); a != nil {
+		return a.int32s(n)
+	}
+	return make([]int32, n)
+}
