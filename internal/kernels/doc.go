@@ -12,3 +12,5 @@
 // split depends only on the problem size and the thread count, so the same
 // inputs and thread count give bit-identical results.
 package kernels
+
+//go:generate go run gen_asm.go

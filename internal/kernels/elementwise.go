@@ -79,8 +79,9 @@ func ReluBackward(y, dy, dx []float32) {
 func Tanh(x, y []float32) {
 	y = y[:len(x)]
 	Parallel((len(x)+4095)/4096, func(lo, hi int) {
-		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
-			y[i] = Tanh32(x[i])
+		xs, ys := x[lo*4096:min(hi*4096, len(x))], y[lo*4096:min(hi*4096, len(x))]
+		for i := tanhVector(xs, ys); i < len(xs); i++ {
+			ys[i] = Tanh32(xs[i])
 		}
 	})
 }
@@ -91,4 +92,21 @@ func TanhBackward(y, dy, dx []float32) {
 	for i, v := range y {
 		dx[i] += dy[i] * (1 - v*v)
 	}
+}
+
+// dot returns the sum of x[i]*y[i]; len(y) must be at least len(x).
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

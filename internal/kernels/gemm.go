@@ -19,6 +19,16 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		return
 	}
 	g := gemmArgs{transA, transB, k, alpha, a, lda, b, ldb, c, ldc, activeKernel}
+	if transB && !transA && k >= dotMinK && g.kern.dot.fn != nil {
+		// Rows of A times rows of B: dot products need no packing.
+		mr := g.kern.dot.mr
+		if m*n*k < 1<<17 || m < 2*mr {
+			g.dots(0, m, n)
+			return
+		}
+		Parallel((m+mr-1)/mr, func(lo, hi int) { g.dots(lo*mr, min(hi*mr, m), n) })
+		return
+	}
 	nr := g.kern.nr
 	// Below this size waking workers costs more than the work.
 	if m*n*k < 1<<17 || Chunks(2) < 2 {
@@ -32,6 +42,61 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	}
 	tiles := (m + gemmMR - 1) / gemmMR
 	Parallel(tiles, func(lo, hi int) { g.block(lo*gemmMR, min(hi*gemmMR, m), 0, n) })
+}
+
+// dotMinK is the least k for which a product with transposed B is done as
+// dot products of rows rather than by packing.
+const dotMinK = 64
+
+// dots computes rows [i0,i1) of C += alpha*A·Bᵀ with the dot kernel; edge
+// tiles use zero-padded copies of the last rows.
+func (g *gemmArgs) dots(i0, i1, n int) {
+	d := g.kern.dot
+	kv := g.k / d.lanes * d.lanes
+	var out [24]float32
+	// Zero-padded copies of the last, partial tiles of A and B rows.
+	var padA, padB *[]float32
+	if (i1-i0)%d.mr != 0 {
+		padA = getScratch(d.mr * g.k)
+		defer putScratch(padA)
+		last := i1 - (i1-i0)%d.mr
+		for r := last; r < i1; r++ {
+			copy((*padA)[(r-last)*g.k:], g.a[r*g.lda:r*g.lda+g.k])
+		}
+	}
+	if n%d.nr != 0 {
+		padB = getScratch(d.nr * g.k)
+		defer putScratch(padB)
+		last := n - n%d.nr
+		for j := last; j < n; j++ {
+			copy((*padB)[(j-last)*g.k:], g.b[j*g.ldb:j*g.ldb+g.k])
+		}
+	}
+	for i := i0; i < i1; i += d.mr {
+		rows := min(d.mr, i1-i)
+		a, lda := g.a[i*g.lda:], g.lda
+		if rows < d.mr {
+			a, lda = *padA, g.k
+		}
+		for j := 0; j < n; j += d.nr {
+			cols := min(d.nr, n-j)
+			b, ldb := g.b[j*g.ldb:], g.ldb
+			if cols < d.nr {
+				b, ldb = *padB, g.k
+			}
+			d.fn(kv, a, lda, b, ldb, out[:])
+			for r := 0; r < rows; r++ {
+				crow := g.c[(i+r)*g.ldc+j:]
+				for c := 0; c < cols; c++ {
+					s := out[r*d.nr+c]
+					if kv < g.k {
+						s += dot(a[r*lda+kv:r*lda+g.k], b[c*ldb+kv:])
+					}
+					crow[c] += g.alpha * s
+				}
+			}
+		}
+	}
 }
 
 // gemmMR is the height of the micro-kernel's tile of C, the same for
@@ -75,35 +140,48 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kc := min(gemmKC, g.k-pc)
-			g.packB(*bufB, pc, kc, jc, nc)
+			// A B that is not transposed and whose block fits in L2 is
+			// read in place; only its last, partial panel is packed.
+			direct := !g.transB && kc*g.ldb <= directBLimit
+			for jr := 0; jr < nc; jr += nr {
+				if !direct || nc-jr < nr {
+					g.packPanelB((*bufB)[jr*kc:(jr+nr)*kc], pc, kc, jc+jr, min(nr, nc-jr))
+				}
+			}
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
 				g.packA(*bufA, ic, mc, pc, kc)
-				g.macroKernel(*bufA, *bufB, *tile, ic, mc, jc, nc, kc)
+				g.macroKernel(*bufA, *bufB, *tile, ic, mc, jc, nc, pc, kc, direct)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies a packed mc×kc block of A by a packed kc×nc panel
-// of B into C[ic:ic+mc, jc:jc+nc].
-func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, kc int) {
+// directBLimit bounds, in elements, the block of B read without packing.
+const directBLimit = 96 << 10
+
+// macroKernel multiplies a packed mc×kc block of A by the kc×nc panel of B
+// at (pc, jc) — packed, or in place where direct — into C[ic:, jc:].
+func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc int, direct bool) {
 	nr := g.kern.nr
 	for jr := 0; jr < nc; jr += nr {
-		bp := pb[jr*kc : jr*kc+nr*kc]
 		cols := min(nr, nc-jr)
+		bp, ldb := pb[jr*kc:jr*kc+nr*kc], nr
+		if direct && cols == nr {
+			bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
+		}
 		for ir := 0; ir < mc; ir += gemmMR {
 			ap := pa[ir*kc : ir*kc+gemmMR*kc]
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
 			if rows == gemmMR && cols == nr {
-				g.kern.fn(kc, ap, bp, g.c[off:], g.ldc)
+				g.kern.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
 				continue
 			}
 			// An edge tile: compute it whole in scratch, add the part
 			// that lies inside C.
 			clear(tile)
-			g.kern.fn(kc, ap, bp, tile, nr)
+			g.kern.fn(kc, ap, bp, ldb, tile, nr)
 			for r := 0; r < rows; r++ {
 				add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
 			}
@@ -140,34 +218,27 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 	}
 }
 
-// packB copies op(B)[pc:pc+kc, jc:jc+nc] into micro-panels of nr columns:
-// panel q holds, for each p, the nr values of columns q*nr..., zero past
-// the last column.
-func (g *gemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
+// packPanelB copies op(B)[pc:pc+kc, j0:j0+cols] into one micro-panel of
+// nr columns: for each p, nr values, zero past the last column.
+func (g *gemmArgs) packPanelB(panel []float32, pc, kc, j0, cols int) {
 	nr := g.kern.nr
-	for jr := 0; jr < nc; jr += nr {
-		panel := dst[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		if g.transB {
-			// Read the nr source rows side by side, so that writes are
-			// sequential; the rows' kc-long pieces stay in L1 meanwhile.
-			base := jc + jr
-			for p := 0; p < kc; p++ {
-				d := panel[p*nr : (p+1)*nr]
-				src := g.b[base*g.ldb+pc+p:]
-				for c := 0; c < cols; c++ {
-					d[c] = src[c*g.ldb]
-				}
-				clear(d[cols:])
-			}
-			continue
-		}
+	if g.transB {
+		// Read the source rows side by side, so that writes are
+		// sequential; the rows' kc-long pieces stay in L1 meanwhile.
 		for p := 0; p < kc; p++ {
-			src := g.b[(pc+p)*g.ldb+jc+jr:]
 			d := panel[p*nr : (p+1)*nr]
-			copy(d[:cols], src[:cols])
+			src := g.b[j0*g.ldb+pc+p:]
+			for c := 0; c < cols; c++ {
+				d[c] = src[c*g.ldb]
+			}
 			clear(d[cols:])
 		}
+		return
+	}
+	for p := 0; p < kc; p++ {
+		d := panel[p*nr : (p+1)*nr]
+		copy(d[:cols], g.b[(pc+p)*g.ldb+j0:])
+		clear(d[cols:])
 	}
 }
 

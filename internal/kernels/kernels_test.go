@@ -58,7 +58,7 @@ func TestGemmShapes(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0},
-		{40, 70, 130}, {13, 97, 200}, {100, 50, 7}, {7, 3100, 20}}
+		{40, 70, 130}, {13, 97, 200}, {100, 50, 7}, {7, 3100, 20}, {10, 600, 300}}
 	for _, kern := range kernelsAvailable() {
 		activeKernel = kern
 		t.Logf("kernel %s", kern.name)
@@ -148,6 +148,36 @@ func TestTanh32(t *testing.T) {
 	}
 	if got := Tanh32(float32(math.NaN())); got == got {
 		t.Errorf("Tanh32(NaN) = %v", got)
+	}
+}
+
+// TestTanhKernels checks Tanh with every kernel this CPU runs, including
+// the lengths that leave a tail for the scalar code.
+func TestTanhKernels(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	var x []float32
+	for v := -20.0; v <= 20; v += 1e-4 {
+		x = append(x, float32(v))
+	}
+	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, -0.625, 0.625, 9.1, -9.1)
+	for _, kern := range kernelsAvailable() {
+		activeKernel = kern
+		for _, n := range []int{len(x), len(x) - 5, 3} {
+			y := make([]float32, n)
+			Tanh(x[:n], y)
+			for i, v := range x[:n] {
+				want := math.Tanh(float64(v))
+				if math.IsNaN(want) {
+					if y[i] == y[i] {
+						t.Fatalf("%s: tanh(NaN) = %v", kern.name, y[i])
+					}
+					continue
+				}
+				if d := math.Abs(float64(y[i]) - want); d > 2e-7 {
+					t.Fatalf("%s: tanh(%v) = %v, want %v (error %g)", kern.name, v, y[i], want, d)
+				}
+			}
+		}
 	}
 }
 

@@ -1,12 +1,22 @@
 package kernels
 
 // microKernel computes C[0:gemmMR, 0:nr] += A·B for a packed A micro-panel
-// (kc steps of gemmMR values) and a packed B micro-panel (kc steps of nr
-// values); C has row stride ldc.
+// (kc steps of gemmMR values) and kc rows of nr values of B, ldb elements
+// apart (nr when B is packed); C has row stride ldc.
 type microKernel struct {
 	name string
 	nr   int
-	fn   func(kc int, a, b, c []float32, ldc int)
+	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int)
+	// dot, if set, computes dotMR×dotNR dot products of rows (see dotTile).
+	dot dotTile
+}
+
+// dotTile computes out[i*nr+j] = A[i, :k]·B[j, :k] for mr rows of A (lda
+// apart) and nr rows of B (ldb apart), k a multiple of lanes: the core of
+// a product with transposed B and a long k, which needs no packing.
+type dotTile struct {
+	mr, nr, lanes int
+	fn            func(k int, a []float32, lda int, b []float32, ldb int, out []float32)
 }
 
 // genericKernel is the pure-Go micro-kernel, used where no assembly one
@@ -16,15 +26,15 @@ var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric}
 // activeKernel is the micro-kernel Gemm uses: the best one this CPU runs.
 var activeKernel = bestKernel()
 
-// KernelName reports which micro-kernel Gemm uses ("avx512", "avx2",
-// "generic").
+// KernelName reports which micro-kernels Gemm and the element-wise
+// functions use ("avx512", "avx2", "generic").
 func KernelName() string { return activeKernel.name }
 
-func kernelGeneric(kc int, a, b, c []float32, ldc int) {
+func kernelGeneric(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 	var acc [gemmMR * 8]float32
-	a, b = a[:kc*gemmMR], b[:kc*8]
+	a = a[:kc*gemmMR]
 	for p := 0; p < kc; p++ {
-		bp := b[p*8 : p*8+8 : p*8+8]
+		bp := b[p*ldb : p*ldb+8 : p*ldb+8]
 		ap := a[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
 		for r, av := range ap {
 			row := acc[r*8 : r*8+8 : r*8+8]

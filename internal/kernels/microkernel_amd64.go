@@ -4,24 +4,48 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// The assembly micro-kernels in microkernel_amd64.s. c points at C[0,0];
-// ldc is in elements.
-//
-//go:noescape
-func kernel6x48AVX512(kc int, a, b, c *float32, ldc int)
+// The assembly kernels in asm_amd64.s, written by gen_asm.go. Pointers
+// point at the first element; strides are in elements.
 
 //go:noescape
-func kernel6x16AVX2(kc int, a, b, c *float32, ldc int)
+func gemmKernel6x48AVX512(kc int, a, b, c *float32, ldb, ldc int)
+
+//go:noescape
+func gemmKernel6x16AVX2(kc int, a, b, c *float32, ldb, ldc int)
+
+//go:noescape
+func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+//go:noescape
+func dotKernel2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+//go:noescape
+func tanhAVX512(x, y *float32, n int)
+
+//go:noescape
+func tanhAVX2(x, y *float32, n int)
 
 var (
-	avx512Kernel = microKernel{name: "avx512", nr: 48, fn: func(kc int, a, b, c []float32, ldc int) {
-		_, _, _ = a[kc*gemmMR-1], b[kc*48-1], c[(gemmMR-1)*ldc+47]
-		kernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldc)
-	}}
-	avx2Kernel = microKernel{name: "avx2", nr: 16, fn: func(kc int, a, b, c []float32, ldc int) {
-		_, _, _ = a[kc*gemmMR-1], b[kc*16-1], c[(gemmMR-1)*ldc+15]
-		kernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldc)
-	}}
+	avx512Kernel = microKernel{name: "avx512", nr: 48,
+		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		dot: dotTile{mr: 6, nr: 4, lanes: 16, fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
+			_, _, _ = a[5*lda+k-1], b[3*ldb+k-1], out[23]
+			dotKernel6x4AVX512(k/16, &a[0], lda, &b[0], ldb, &out[0])
+		}},
+	}
+	avx2Kernel = microKernel{name: "avx2", nr: 16,
+		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		dot: dotTile{mr: 2, nr: 4, lanes: 8, fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
+			_, _, _ = a[lda+k-1], b[3*ldb+k-1], out[7]
+			dotKernel2x4AVX2(k/8, &a[0], lda, &b[0], ldb, &out[0])
+		}},
+	}
 )
 
 func bestKernel() microKernel { return kernelsAvailable()[0] }
@@ -30,11 +54,31 @@ func bestKernel() microKernel { return kernelsAvailable()[0] }
 // fastest first.
 func kernelsAvailable() []microKernel {
 	var ks []microKernel
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ {
 		ks = append(ks, avx512Kernel)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, avx2Kernel)
 	}
 	return append(ks, genericKernel)
+}
+
+// tanhVector computes tanh over the longest prefix of x it can handle with
+// the active kernel's vectors and returns how many elements it did.
+func tanhVector(x, y []float32) int {
+	switch activeKernel.name {
+	case "avx512":
+		n := len(x) &^ 15
+		if n > 0 {
+			tanhAVX512(&x[0], &y[0], n)
+		}
+		return n
+	case "avx2":
+		n := len(x) &^ 7
+		if n > 0 {
+			tanhAVX2(&x[0], &y[0], n)
+		}
+		return n
+	}
+	return 0
 }
