@@ -33,7 +33,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 	fs := c.flags
 	ckpt := checkpointFlag(fs)
 	model := modelFlag(fs, "", " (default: the checkpoint's)")
-	index := fs.Int("index", 0, "`N`: which test image, from 0")
+	index := fs.Int("index", 0, "test image `N` to run, from 0")
 	dataDir := dataFlag(fs)
 	out := fs.String("out", "", "write the input and every layer's output to `FILE` (.safetensors)")
 	threads := threadsFlag(fs)

@@ -67,6 +67,12 @@ func init() {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first Ctrl-C the command stops between batches; a
+		// second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -464,7 +470,10 @@ func loadCheckpoint(path, modelName string) (nn.Module, models.Spec, map[string]
 	m := spec.New()
 	meta, err = checkpoint.Load(path, m)
 	if err != nil {
-		return nil, models.Spec{}, nil, fmt.Errorf("%v (model %s)", err, name)
+		if modelName != "" {
+			return nil, models.Spec{}, nil, fmt.Errorf("%v (loading it as --model %s)", err, name)
+		}
+		return nil, models.Spec{}, nil, err
 	}
 	return m, spec, meta, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // progress is a train.Progress that draws on stderr: on a terminal a
@@ -26,16 +28,16 @@ type progress struct {
 	// minInterval is the least time between two redraws of the bar.
 	minInterval time.Duration
 
-	desc       string
-	total      int
-	done       int
-	start      time.Time
-	lastDraw   time.Time
-	lastWidth  int // runes of the bar line drawn last
-	lastTenth  int // plain: the last tenth printed
-	lastPrint  int // plain: the count printed last (-1: none)
-	active     bool
-	drawnFinal bool
+	desc      string
+	total     int
+	done      int
+	start     time.Time
+	lastDraw  time.Time
+	lastWidth int // runes of the bar line drawn last
+	lastTenth int // plain: the last tenth printed
+	lastPrint int // plain: the count printed last (-1: none)
+	active    bool
+	drawnDone int // terminal: the count drawn last
 }
 
 const barWidth = 10
@@ -46,14 +48,11 @@ func newProgress(w io.Writer) *progress {
 	return &progress{w: w, term: isTerminal(w), leave: true, now: time.Now, minInterval: 100 * time.Millisecond}
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w is a terminal (not a file, pipe or
+// /dev/null).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Start begins a task of total steps.
@@ -61,7 +60,7 @@ func (p *progress) Start(desc string, total int) {
 	p.desc, p.total, p.done = desc, total, 0
 	p.start = p.now()
 	p.lastWidth, p.lastTenth, p.lastPrint = 0, 0, -1
-	p.active, p.drawnFinal = true, false
+	p.active = true
 	if p.term {
 		p.draw()
 	}
@@ -95,7 +94,9 @@ func (p *progress) Finish() {
 	}
 	p.active = false
 	if p.term {
-		p.draw()
+		if p.done != p.drawnDone {
+			p.draw()
+		}
 		if p.leave {
 			fmt.Fprint(p.w, "\n")
 		} else {
@@ -132,7 +133,7 @@ func (p *progress) printLine() {
 
 func (p *progress) draw() {
 	now := p.now()
-	p.lastDraw = now
+	p.lastDraw, p.drawnDone = now, p.done
 	line := p.barLine(now.Sub(p.start))
 	n := utf8.RuneCountInString(line)
 	pad := ""

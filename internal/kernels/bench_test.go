@@ -27,3 +27,36 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// lenetConvs are LeNet-5's convolutions at the lesson's batch of 64.
+var lenetConvs = []struct {
+	name string
+	p    Conv
+}{
+	{"conv1", Conv{N: 64, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2}},
+	{"conv2", Conv{N: 64, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1}},
+	{"conv3", Conv{N: 64, C: 16, H: 5, W: 5, K: 120, R: 5, S: 5, StrideH: 1, StrideW: 1}},
+}
+
+// BenchmarkConvLeNet times forward and backward of each LeNet-5
+// convolution at batch 64, keeping the patch matrix as training does.
+func BenchmarkConvLeNet(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, c := range lenetConvs {
+		p := c.p
+		x, w, bias := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+		cols := make([]float32, p.ColsSize())
+		dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				Conv2d(p, x, w, bias, y, cols)
+			}
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				Conv2dBackward(p, x, w, y, dx, dw, db, cols)
+			}
+		})
+	}
+}

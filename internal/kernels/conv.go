@@ -38,7 +38,12 @@ func (p Conv) groupSize() int {
 
 // ColsSize returns the length of the patch matrix of the whole batch, the
 // cols argument of Conv2d and Conv2dBackward.
-func (p Conv) ColsSize() int { return p.N * p.colRows() * p.OutH() * p.OutW() }
+func (p Conv) ColsSize() int {
+	if p.fullKernel() {
+		return 0 // the input is its own patch matrix
+	}
+	return p.N * p.colRows() * p.OutH() * p.OutW()
+}
 
 // forGroups calls fn for each group of images [i0, i0+n), split across
 // threads, with a group's patch matrix: its slice of cols when cols holds
@@ -74,6 +79,12 @@ func (p Conv) patches(x []float32, i0, n int, cols []float32) {
 	}
 }
 
+// fullKernel reports whether the kernel covers the whole unpadded input,
+// so that the convolution is a fully connected layer: y[n, k] = x[n, :]·w[k, :].
+func (p Conv) fullKernel() bool {
+	return p.R == p.H && p.S == p.W && p.PadH == 0 && p.PadW == 0
+}
+
 // Conv2d computes y = conv(x, w) + b. b may be nil. y is overwritten.
 //
 // The batch is cut into groups of images (see groupSize), split across
@@ -84,6 +95,13 @@ func (p Conv) patches(x []float32, i0, n int, cols []float32) {
 func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
+	if p.fullKernel() {
+		Gemm(false, true, p.N, p.K, crs, 1, x, crs, w, crs, 0, y, p.K)
+		if b != nil {
+			AddBiasRows(b, y[:p.N*p.K])
+		}
+		return
+	}
 	var outs []*[]float32
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
@@ -134,6 +152,18 @@ func addChannelBias(b, y []float32, hw int) {
 func Conv2dBackward(p Conv, x, w, dy, dx, dw, db, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
+	if p.fullKernel() {
+		if dx != nil {
+			Gemm(false, false, p.N, crs, p.K, 1, dy, p.K, w, crs, 1, dx, crs)
+		}
+		if dw != nil {
+			Gemm(true, false, p.K, crs, p.N, 1, dy, p.K, x, crs, 1, dw, crs)
+		}
+		if db != nil {
+			SumRows(dy[:p.N*p.K], db)
+		}
+		return
+	}
 	kept := len(cols) >= p.ColsSize()
 	g := p.groupSize()
 	chunks := Chunks((p.N + g - 1) / g)

@@ -78,7 +78,7 @@ func ReluBackward(y, dy, dx []float32) {
 // Tanh sets y = tanh(x).
 func Tanh(x, y []float32) {
 	y = y[:len(x)]
-	Parallel((len(x)+4095)/4096, func(lo, hi int) {
+	parallelFor((len(x)+4095)/4096, 4096, func(lo, hi int) {
 		xs, ys := x[lo*4096:min(hi*4096, len(x))], y[lo*4096:min(hi*4096, len(x))]
 		for i := tanhVector(xs, ys); i < len(xs); i++ {
 			ys[i] = Tanh32(xs[i])

@@ -19,6 +19,17 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		return
 	}
 	g := gemmArgs{transA, transB, k, alpha, a, lda, b, ldb, c, ldc, activeKernel}
+	if n == 1 && !transA && k >= dotMinK && g.kern.dot.fn != nil && !transB {
+		// A matrix-vector product: gather the column of B and take dot
+		// products of A's rows with it.
+		col := getScratch(k)
+		defer putScratch(col)
+		for p := range *col {
+			(*col)[p] = b[p*ldb]
+		}
+		g.b, g.ldb, g.transB = *col, k, true
+		transB = true
+	}
 	if transB && !transA && k >= dotMinK && g.kern.dot.fn != nil {
 		// Rows of A times rows of B: dot products need no packing.
 		mr := g.kern.dot.mr

@@ -102,6 +102,22 @@ func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
 	wg.Wait()
 }
 
+// minParallelWork is the least work (in elements touched) worth splitting
+// across threads: below it, waking a worker costs more than it saves.
+const minParallelWork = 1 << 15
+
+// parallelFor is Parallel for n items of cost elements each, run on one
+// thread when the total is small.
+func parallelFor(n, cost int, fn func(lo, hi int)) {
+	if n*cost < minParallelWork {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	Parallel(n, fn)
+}
+
 // ChunkRange returns the half-open range [lo, hi) of chunk c when n items
 // are split into chunks nearly equal contiguous parts.
 func ChunkRange(n, chunks, c int) (lo, hi int) {

@@ -29,7 +29,7 @@ func (p Pool) window(oy, ox int) (y0, y1, x0, x1 int) {
 // planes runs fn over every (image, channel) plane, split across threads.
 func (p Pool) planes(fn func(in, out int)) {
 	inHW, outHW := p.H*p.W, p.OutH()*p.OutW()
-	Parallel(p.N*p.C, func(lo, hi int) {
+	parallelFor(p.N*p.C, inHW, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			fn(i*inHW, i*outHW)
 		}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/safetensors"
+	"github.com/convnet/convnet/tensor"
+)
+
+var seqLayers = []string{"feature.cnn1", "feature.cnn1_act", "feature.avgpool1", "feature.cnn2", "feature.cnn2_act",
+	"feature.avgpool2", "feature.cnn3", "feature.cnn3_act", "classifier.fc1", "classifier.fc1_act", "classifier.fc2"}
+
+func TestInspect(t *testing.T) {
+	ckpt := sharedCheckpoint(t)
+	out := filepath.Join(t.TempDir(), "acts.safetensors")
+	stdout, stderr, code := runCmd(t, "inspect", "--checkpoint", ckpt, "--index", "0", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	// Test image 0 is a 7.
+	if !strings.HasPrefix(lines[0], "test image 0: label 7, predicted ") {
+		t.Errorf("first line %q", lines[0])
+	}
+	// Header, input, then the layers in order of execution, aligned.
+	table := lines[2 : 2+2+len(seqLayers)]
+	if f := strings.Fields(table[0]); !slices.Equal(f, []string{"layer", "shape", "min", "max", "mean", "std"}) {
+		t.Errorf("header %q", table[0])
+	}
+	wantNames := append([]string{"input"}, seqLayers...)
+	for i, name := range wantNames {
+		if f := strings.Fields(table[i+1]); len(f) == 0 || f[0] != name {
+			t.Errorf("row %d is %q, want layer %s", i, table[i+1], name)
+		}
+		if len(table[i+1]) != len(table[1]) {
+			t.Errorf("row %q not aligned with %q", table[i+1], table[1])
+		}
+	}
+	if !strings.Contains(table[1+3], "[1, 6, 14, 14]") || !strings.Contains(table[len(table)-1], "[1, 10]") {
+		t.Errorf("shapes:\n%s", strings.Join(table, "\n"))
+	}
+
+	f, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f.Names, wantNames) {
+		t.Errorf("file holds %q, want %q", f.Names, wantNames)
+	}
+	if f.Metadata["label"] != "7" || f.Metadata["index"] != "0" || f.Metadata[checkpoint.ModelKey] != "lenet5" {
+		t.Errorf("metadata %v", f.Metadata)
+	}
+	// The saved input and last layer are what the model gives directly.
+	m, _ := models.New("lenet5")
+	if _, err := checkpoint.Load(ckpt, m); err != nil {
+		t.Fatal(err)
+	}
+	m.ModuleBase().Eval()
+	x, _ := f.Tensors["input"].Float32s()
+	if got := f.Tensors["input"].Shape; !slices.Equal(got, []int{1, 1, 28, 28}) {
+		t.Errorf("input shape %v", got)
+	}
+	var want []float32
+	tensor.NoGrad(func() { want = m.ModuleBase().Call(tensor.New(x, 1, 1, 28, 28)).Data() })
+	got, _ := f.Tensors["classifier.fc2"].Float32s()
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("classifier.fc2[%d] = %v, model gives %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestInspectFields(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "fields.safetensors")
+	if _, stderr, code := runCmd(t, "train", "--model", "lenet5-fields", "--limit", "64", "--epochs", "1",
+		"--test-limit", "100", "--out", ckpt); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	out := filepath.Join(dir, "acts.safetensors")
+	stdout, stderr, code := runCmd(t, "inspect", "--checkpoint", ckpt, "--index", "9999", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "test image 9999: label ") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	f, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, n := range seqLayers {
+		want = append(want, n[strings.Index(n, ".")+1:])
+	}
+	if !slices.Equal(f.Names, append([]string{"input"}, want...)) {
+		t.Errorf("keys %q", f.Names)
+	}
+}
+
+func TestStats(t *testing.T) {
+	lo, hi, mean, std := stats([]float32{1, 2, 3, 4})
+	if lo != 1 || hi != 4 || mean != 2.5 || math.Abs(std-math.Sqrt(5.0/3)) > 1e-12 {
+		t.Errorf("stats = %v %v %v %v", lo, hi, mean, std)
+	}
+	if lo, hi, mean, std := stats([]float32{-2}); lo != -2 || hi != -2 || mean != -2 || std != 0 {
+		t.Errorf("one value: %v %v %v %v", lo, hi, mean, std)
+	}
+}

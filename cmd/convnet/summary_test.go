@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// referenceDir finds shared/reference by walking up from the working
+// directory, or skips the test.
+func referenceDir(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		ref := filepath.Join(dir, "shared", "reference")
+		if st, err := os.Stat(ref); err == nil && st.IsDir() {
+			return ref
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	t.Skipf("shared/reference not found above %s", wd)
+	return ""
+}
+
+func TestSummaryMatchesPyTorchPrint(t *testing.T) {
+	for _, c := range []struct{ model, file string }{
+		{"lenet5", "lenet5_sequential.txt"},
+		{"lenet5-fields", "lenet5_attributes.txt"},
+	} {
+		t.Run(c.model, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(referenceDir(t), c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runCmd(t, "summary", c.model)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.HasPrefix(stdout, string(want)) {
+				t.Errorf("summary does not start with PyTorch's print:\n%s\nwant\n%s", stdout, want)
+			}
+		})
+	}
+}
+
+func TestSummaryTable(t *testing.T) {
+	stdout, stderr, code := runCmd(t, "summary", "lenet5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, table, ok := strings.Cut(stdout, "\n\n")
+	if !ok {
+		t.Fatalf("no table after the print:\n%s", stdout)
+	}
+	rule := strings.Repeat("-", 64)
+	double := strings.Repeat("=", 64)
+	want := rule + "\n" +
+		"Layer (type)                  Output Shape              Param #\n" +
+		double + "\n" +
+		"feature.cnn1 (Conv2d)         [1, 6, 28, 28]                156\n" +
+		"feature.cnn1_act (Tanh)       [1, 6, 28, 28]                  0\n" +
+		"feature.avgpool1 (AvgPool2d)  [1, 6, 14, 14]                  0\n" +
+		"feature.cnn2 (Conv2d)         [1, 16, 10, 10]             2,416\n" +
+		"feature.cnn2_act (Tanh)       [1, 16, 10, 10]                 0\n" +
+		"feature.avgpool2 (AvgPool2d)  [1, 16, 5, 5]                   0\n" +
+		"feature.cnn3 (Conv2d)         [1, 120, 1, 1]             48,120\n" +
+		"feature.cnn3_act (Tanh)       [1, 120, 1, 1]                  0\n" +
+		"classifier.fc1 (Linear)       [1, 84]                    10,164\n" +
+		"classifier.fc1_act (Tanh)     [1, 84]                         0\n" +
+		"classifier.fc2 (Linear)       [1, 10]                       850\n" +
+		double + "\n" +
+		"Total params: 61,706\n" +
+		"Trainable params: 61,706\n" +
+		rule + "\n"
+	if table != want {
+		t.Errorf("table:\n%s\nwant:\n%s", table, want)
+	}
+
+	fields, _, _ := runCmd(t, "summary", "lenet5-fields")
+	for _, s := range []string{"\ncnn1 (Conv2d)                 [1, 6, 28, 28]                156\n", "\nfc2 (Linear)                  [1, 10]                       850\n", "Total params: 61,706\n"} {
+		if !strings.Contains(fields, s) {
+			t.Errorf("lenet5-fields summary lacks %q:\n%s", s, fields)
+		}
+	}
+}
