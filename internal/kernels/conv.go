@@ -39,8 +39,8 @@ func (p Conv) groupSize() int {
 // ColsSize returns the length of the patch matrix of the whole batch, the
 // cols argument of Conv2d and Conv2dBackward.
 func (p Conv) ColsSize() int {
-	if p.fullKernel() {
-		return 0 // the input is its own patch matrix
+	if p.fullKernel() || p.implicit() {
+		return 0 // no patch matrix is built
 	}
 	return p.N * p.colRows() * p.OutH() * p.OutW()
 }
@@ -100,6 +100,10 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		if b != nil {
 			AddBiasRows(b, y[:p.N*p.K])
 		}
+		return
+	}
+	if p.implicit() {
+		p.implicitForward(x, w, b, y)
 		return
 	}
 	var outs []*[]float32
@@ -162,6 +166,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db, cols []float32) {
 		if db != nil {
 			SumRows(dy[:p.N*p.K], db)
 		}
+		return
+	}
+	if p.implicit() {
+		p.implicitBackward(x, w, dy, dx, dw, db)
 		return
 	}
 	kept := len(cols) >= p.ColsSize()
@@ -239,7 +247,9 @@ func Im2col(p Conv, x, cols []float32) { p.im2col(x, cols, p.OutH()*p.OutW()) }
 // the image gradient dx: the adjoint of Im2col.
 func Col2im(p Conv, cols, dx []float32) { p.col2im(cols, p.OutH()*p.OutW(), dx) }
 
-// im2col is Im2col into a matrix with row stride ld.
+// im2col is Im2col into a matrix with row stride ld. Output rows are short
+// (LeNet's are 28 and 10 wide), so the copies are plain loops rather than
+// calls to copy and clear.
 func (p Conv) im2col(x, cols []float32, ld int) {
 	oh, ow := p.OutH(), p.OutW()
 	row := 0
@@ -250,20 +260,30 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 				dst := cols[row*ld : row*ld+oh*ow]
 				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s)
 				for y := 0; y < oh; y++ {
-					d := dst[y*ow : (y+1)*ow]
+					d := dst[y*ow : (y+1)*ow : (y+1)*ow]
 					iy := y*p.StrideH - p.PadH + r
 					if iy < 0 || iy >= p.H || lo >= hi {
-						clear(d)
+						for i := range d {
+							d[i] = 0
+						}
 						continue
 					}
-					clear(d[:lo])
-					clear(d[hi:])
-					src := plane[iy*p.W:]
+					for i := range d[:lo] {
+						d[i] = 0
+					}
+					for i := hi; i < len(d); i++ {
+						d[i] = 0
+					}
 					ix := lo*p.StrideW - p.PadW + s
 					if p.StrideW == 1 {
-						copy(d[lo:hi], src[ix:ix+hi-lo])
+						src := plane[iy*p.W+ix : iy*p.W+ix+hi-lo]
+						seg := d[lo:hi]
+						for i, v := range src {
+							seg[i] = v
+						}
 						continue
 					}
+					src := plane[iy*p.W:]
 					for x := lo; x < hi; x, ix = x+1, ix+p.StrideW {
 						d[x] = src[ix]
 					}

@@ -44,7 +44,14 @@ func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 // TestConv2dMatchesDefinition covers the grouped and per-image paths, the
 // 1×1 shortcut, strides and padding, on several thread counts.
 func TestConv2dMatchesDefinition(t *testing.T) {
-	defer SetThreads(2)
+	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
+	for _, kern := range kernelsAvailable() {
+		activeKernel = kern
+		t.Run(kern.name, testConv2d)
+	}
+}
+
+func testConv2d(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, p := range []Conv{
 		{N: 5, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
@@ -59,7 +66,7 @@ func TestConv2dMatchesDefinition(t *testing.T) {
 		wantY, wantDx, wantDw, wantDb := convNaive(p, x, w, b, dy)
 		for threads := 1; threads <= 3; threads++ {
 			SetThreads(threads)
-			name := fmt.Sprintf("%+v threads=%d", p, threads)
+			name := fmt.Sprintf("%s %+v threads=%d", activeKernel.name, p, threads)
 			for _, keep := range []bool{false, true} {
 				var cols []float32
 				if keep {

@@ -23,10 +23,12 @@ func main() {
 	p("")
 	p(`#include "textflag.h"`)
 	constants()
-	gemmKernel("AVX512", "Z", 16, 3)
-	gemmKernel("AVX2", "Y", 8, 2)
-	dotKernel("AVX512", "Z", 16, 6, 4)
-	dotKernel("AVX2", "Y", 8, 2, 4)
+	for _, indirect := range []bool{false, true} {
+		gemmKernel("AVX512", "Z", 16, 3, indirect)
+		gemmKernel("AVX2", "Y", 8, 2, indirect)
+		dotKernel("AVX512", "Z", 16, 6, 4, indirect)
+		dotKernel("AVX2", "Y", 8, 2, 4, indirect)
+	}
 	tanhKernel("AVX512", "Z", 16)
 	tanhKernel("AVX2", "Y", 8)
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
@@ -35,23 +37,38 @@ func main() {
 }
 
 // gemmKernel writes C[6×(vecs*lanes)] += A·B for a packed A micro-panel
-// (kc steps of 6) and B rows of vecs*lanes values ldb elements apart.
-// Accumulator for row r, vector j is register 3r+j (or 2r+j).
-func gemmKernel(isa, reg string, lanes, vecs int) {
+// (kc steps of 6) and B rows of vecs*lanes values: ldb elements apart, or,
+// indirect, at the element offsets in a table (implicit im2col).
+// Accumulator for row r, vector j is register vecs*r+j.
+func gemmKernel(isa, reg string, lanes, vecs int, indirect bool) {
 	nr := lanes * vecs
 	name := fmt.Sprintf("gemmKernel6x%d%s", nr, isa)
+	if indirect {
+		name = fmt.Sprintf("gemmKernel6x%dInd%s", nr, isa)
+	}
 	width := lanes * 4
 	p("")
-	p("// func %s(kc int, a, b, c *float32, ldb, ldc int)", name)
-	p("// C[6×%d] += A·B over kc steps: A packed (6 values a step), B rows", nr)
-	p("// ldb elements apart, C rows ldc elements apart.")
+	if indirect {
+		p("// func %s(kc int, a, b *float32, offs *int, c *float32, ldc int)", name)
+		p("// C[6×%d] += A·B over kc steps: A packed (6 values a step), B row p", nr)
+		p("// at b+offs[p] elements, C rows ldc elements apart.")
+	} else {
+		p("// func %s(kc int, a, b, c *float32, ldb, ldc int)", name)
+		p("// C[6×%d] += A·B over kc steps: A packed (6 values a step), B rows", nr)
+		p("// ldb elements apart, C rows ldc elements apart.")
+	}
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a+8(FP), SI")
 	p("\tMOVQ b+16(FP), DI")
-	p("\tMOVQ c+24(FP), DX")
-	p("\tMOVQ ldb+32(FP), R9")
-	p("\tSHLQ $2, R9")
+	if indirect {
+		p("\tMOVQ offs+24(FP), R9")
+		p("\tMOVQ c+32(FP), DX")
+	} else {
+		p("\tMOVQ c+24(FP), DX")
+		p("\tMOVQ ldb+32(FP), R9")
+		p("\tSHLQ $2, R9")
+	}
 	p("\tMOVQ ldc+40(FP), R8")
 	p("\tSHLQ $2, R8")
 	acc := func(r, j int) string { return fmt.Sprintf("%s%d", reg, r*vecs+j) }
@@ -63,8 +80,16 @@ func gemmKernel(isa, reg string, lanes, vecs int) {
 	p("\tTESTQ CX, CX")
 	p("\tJZ %sstore", name)
 	p("%sloop:", name)
-	for j := 0; j < vecs; j++ {
-		p("\tVMOVUPS %d(DI), %s", j*width, bReg(j))
+	if indirect {
+		p("\tMOVQ (R9), R10")
+		p("\tLEAQ (DI)(R10*4), R10")
+		for j := 0; j < vecs; j++ {
+			p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
+		}
+	} else {
+		for j := 0; j < vecs; j++ {
+			p("\tVMOVUPS %d(DI), %s", j*width, bReg(j))
+		}
 	}
 	for r := 0; r < 6; r++ {
 		p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
@@ -73,7 +98,11 @@ func gemmKernel(isa, reg string, lanes, vecs int) {
 		}
 	}
 	p("\tADDQ $24, SI")
-	p("\tADDQ R9, DI")
+	if indirect {
+		p("\tADDQ $8, R9")
+	} else {
+		p("\tADDQ R9, DI")
+	}
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
 	p("%sstore:", name)
@@ -93,20 +122,31 @@ func gemmKernel(isa, reg string, lanes, vecs int) {
 // dotKernel writes out[i*nr+j] = sum over k*lanes elements of
 // A[i,:]·B[j,:] for mr rows of A (lda apart) and nr rows of B (ldb apart):
 // the inner loop of a product with a transposed B and a long k.
-func dotKernel(isa, reg string, lanes, mr, nr int) {
+func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool) {
 	name := fmt.Sprintf("dotKernel%dx%d%s", mr, nr, isa)
+	if indirect {
+		name = fmt.Sprintf("dotKernel%dx%dInd%s", mr, nr, isa)
+	}
 	width := lanes * 4
 	p("")
-	p("// func %s(k int, a *float32, lda int, b *float32, ldb int, out *float32)", name)
-	p("// out[i*%d+j] = A[i,:k*%d]·B[j,:k*%d] for %d rows of A and %d of B.", nr, lanes, lanes, mr, nr)
+	if indirect {
+		p("// func %s(k int, a *float32, lda int, b *float32, offs *int, out *float32)", name)
+		p("// out[i*%d+j] = A[i,:k*%d]·B[j,:k*%d] for %d rows of A and %d rows of B,", nr, lanes, lanes, mr, nr)
+		p("// B row j at b+offs[j] elements.")
+	} else {
+		p("// func %s(k int, a *float32, lda int, b *float32, ldb int, out *float32)", name)
+		p("// out[i*%d+j] = A[i,:k*%d]·B[j,:k*%d] for %d rows of A and %d of B.", nr, lanes, lanes, mr, nr)
+	}
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
 	p("\tMOVQ k+0(FP), CX")
 	p("\tMOVQ a+8(FP), SI")
 	p("\tMOVQ lda+16(FP), R8")
 	p("\tSHLQ $2, R8")
 	p("\tMOVQ b+24(FP), DI")
-	p("\tMOVQ ldb+32(FP), R9")
-	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s+32(FP), R9", map[bool]string{false: "ldb", true: "offs"}[indirect])
+	if !indirect {
+		p("\tSHLQ $2, R9")
+	}
 	// Row pointers: A rows in SI and the next registers, B rows in DI and
 	// the ones after; R8 then serves as the offset along the rows.
 	gpr := []string{"R10", "R11", "R12", "R13", "R14", "AX", "BX", "DX", "R15"}
@@ -117,12 +157,23 @@ func dotKernel(isa, reg string, lanes, mr, nr int) {
 		p("\tLEAQ (%s)(R8*1), %s", aRow[i-1], r)
 		aRow = append(aRow, r)
 	}
-	bRow := []string{"DI"}
-	for j := 1; j < nr; j++ {
-		r := gpr[0]
-		gpr = gpr[1:]
-		p("\tLEAQ (%s)(R9*1), %s", bRow[j-1], r)
-		bRow = append(bRow, r)
+	var bRow []string
+	if indirect {
+		for j := 0; j < nr; j++ {
+			r := gpr[0]
+			gpr = gpr[1:]
+			p("\tMOVQ %d(R9), %s", 8*j, r)
+			p("\tLEAQ (DI)(%s*4), %s", r, r)
+			bRow = append(bRow, r)
+		}
+	} else {
+		bRow = []string{"DI"}
+		for j := 1; j < nr; j++ {
+			r := gpr[0]
+			gpr = gpr[1:]
+			p("\tLEAQ (%s)(R9*1), %s", bRow[j-1], r)
+			bRow = append(bRow, r)
+		}
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nr+j) }
 	bReg := func(j int) string { return fmt.Sprintf("%s%d", reg, mr*nr+j) }

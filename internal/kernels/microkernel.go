@@ -7,7 +7,10 @@ type microKernel struct {
 	name string
 	nr   int
 	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int)
-	// dot, if set, computes dotMR×dotNR dot products of rows (see dotTile).
+	// ind is fn with B row p at b[offs[p]:] (implicit im2col). The caller
+	// guarantees every row it reads lies inside b.
+	ind func(kc int, a, b []float32, offs []int, c []float32, ldc int)
+	// dot computes tiles of dot products of rows (see dotTile).
 	dot dotTile
 }
 
@@ -17,11 +20,14 @@ type microKernel struct {
 type dotTile struct {
 	mr, nr, lanes int
 	fn            func(k int, a []float32, lda int, b []float32, ldb int, out []float32)
+	// ind is fn with B row j at b[offs[j]:].
+	ind func(k int, a []float32, lda int, b []float32, offs []int, out []float32)
 }
 
 // genericKernel is the pure-Go micro-kernel, used where no assembly one
 // applies and as the reference the assembly ones are tested against.
-var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric}
+var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric, ind: kernelGenericInd,
+	dot: dotTile{mr: 2, nr: 4, lanes: 1, fn: dotGeneric, ind: dotGenericInd}}
 
 // activeKernel is the micro-kernel Gemm uses: the best one this CPU runs.
 var activeKernel = bestKernel()
@@ -50,5 +56,39 @@ func kernelGeneric(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 	}
 	for r := 0; r < gemmMR; r++ {
 		add(acc[r*8:r*8+8], c[r*ldc:r*ldc+8])
+	}
+}
+
+func kernelGenericInd(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+	var acc [gemmMR * 8]float32
+	a = a[:kc*gemmMR]
+	for p, off := range offs[:kc] {
+		bp := b[off : off+8 : off+8]
+		ap := a[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+		for r, av := range ap {
+			row := acc[r*8 : r*8+8 : r*8+8]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for r := 0; r < gemmMR; r++ {
+		add(acc[r*8:r*8+8], c[r*ldc:r*ldc+8])
+	}
+}
+
+func dotGeneric(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 4; j++ {
+			out[i*4+j] = dot(a[i*lda:i*lda+k], b[j*ldb:])
+		}
+	}
+}
+
+func dotGenericInd(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 4; j++ {
+			out[i*4+j] = dot(a[i*lda:i*lda+k], b[offs[j]:])
+		}
 	}
 }

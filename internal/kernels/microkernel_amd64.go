@@ -20,6 +20,18 @@ func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *fl
 func dotKernel2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
 
 //go:noescape
+func gemmKernel6x48IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+//go:noescape
+func gemmKernel6x16IndAVX2(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+//go:noescape
+func dotKernel6x4IndAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
+
+//go:noescape
+func dotKernel2x4IndAVX2(k int, a *float32, lda int, b *float32, offs *int, out *float32)
+
+//go:noescape
 func tanhAVX512(x, y *float32, n int)
 
 //go:noescape
@@ -31,20 +43,38 @@ var (
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
 		},
-		dot: dotTile{mr: 6, nr: 4, lanes: 16, fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
-			_, _, _ = a[5*lda+k-1], b[3*ldb+k-1], out[23]
-			dotKernel6x4AVX512(k/16, &a[0], lda, &b[0], ldb, &out[0])
-		}},
+		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		dot: dotTile{mr: 6, nr: 4, lanes: 16,
+			fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
+				_, _, _ = a[5*lda+k-1], b[3*ldb+k-1], out[23]
+				dotKernel6x4AVX512(k/16, &a[0], lda, &b[0], ldb, &out[0])
+			},
+			ind: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+				_, _, _ = a[5*lda+k-1], offs[3], out[23]
+				dotKernel6x4IndAVX512(k/16, &a[0], lda, &b[0], &offs[0], &out[0])
+			}},
 	}
 	avx2Kernel = microKernel{name: "avx2", nr: 16,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
 			gemmKernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldb, ldc)
 		},
-		dot: dotTile{mr: 2, nr: 4, lanes: 8, fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
-			_, _, _ = a[lda+k-1], b[3*ldb+k-1], out[7]
-			dotKernel2x4AVX2(k/8, &a[0], lda, &b[0], ldb, &out[0])
-		}},
+		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16IndAVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		dot: dotTile{mr: 2, nr: 4, lanes: 8,
+			fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
+				_, _, _ = a[lda+k-1], b[3*ldb+k-1], out[7]
+				dotKernel2x4AVX2(k/8, &a[0], lda, &b[0], ldb, &out[0])
+			},
+			ind: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+				_, _, _ = a[lda+k-1], offs[3], out[7]
+				dotKernel2x4IndAVX2(k/8, &a[0], lda, &b[0], &offs[0], &out[0])
+			}},
 	}
 )
 

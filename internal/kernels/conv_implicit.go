@@ -1,0 +1,244 @@
+package kernels
+
+// Stride-1 convolutions run as implicit GEMMs: no patch matrix is built.
+// Each image is copied once into a zero-padded buffer xp (C planes of
+// Hp×Wp). Output position (oy, ox) is computed on an extended grid of
+// width Wp, as column j = oy*Wp + ox, so that row (c, r, s) of the patch
+// matrix is the contiguous run of xp starting at c*Hp*Wp + r*Wp + s. The
+// micro-kernels read those rows through a table of offsets; the Wp-OW
+// extra columns of each output row are computed and thrown away.
+
+// implicit reports whether the convolution runs as an implicit GEMM.
+func (p Conv) implicit() bool {
+	return p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel()
+}
+
+// implicitPlan holds the sizes and offset tables of an implicit GEMM.
+type implicitPlan struct {
+	Conv
+	kern      microKernel
+	hp, wp    int // padded input height and width
+	plane     int // hp*wp
+	ext       int // columns of the extended output grid: OutH*wp
+	cols      int // ext rounded up to whole micro-panels
+	xpLen     int // length of a padded input buffer, with slack for the last panel
+	offs      []int
+	kPad      int // K rounded up to whole micro-kernel tiles
+	dotRows   int // K rounded up to whole dot tiles
+	offsDotLn int // len(offs) rounded up to whole dot tiles
+}
+
+func newImplicitPlan(p Conv) *implicitPlan {
+	k := activeKernel
+	q := &implicitPlan{Conv: p, kern: k, hp: p.H + 2*p.PadH, wp: p.W + 2*p.PadW}
+	q.plane = q.hp * q.wp
+	q.ext = p.OutH() * q.wp
+	q.cols = roundUp(q.ext, k.nr)
+	crs := p.colRows()
+	q.offsDotLn = roundUp(crs, k.dot.nr)
+	q.offs = make([]int, q.offsDotLn)
+	for c := 0; c < p.C; c++ {
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				q.offs[(c*p.R+r)*p.S+s] = c*q.plane + r*q.wp + s
+			}
+		}
+	}
+	maxOff := (p.C-1)*q.plane + (p.R-1)*q.wp + p.S - 1
+	q.xpLen = maxOff + q.cols
+	q.kPad = roundUp(p.K, gemmMR)
+	q.dotRows = roundUp(p.K, k.dot.mr)
+	return q
+}
+
+// pad copies one image into the zero-padded buffer xp.
+func (q *implicitPlan) pad(x, xp []float32) {
+	if q.PadH == 0 && q.PadW == 0 {
+		copy(xp, x[:q.C*q.H*q.W])
+		clear(xp[q.C*q.H*q.W : q.xpLen])
+		return
+	}
+	clear(xp[:q.xpLen])
+	for c := 0; c < q.C; c++ {
+		for y := 0; y < q.H; y++ {
+			src := x[(c*q.H+y)*q.W : (c*q.H+y+1)*q.W]
+			copy(xp[c*q.plane+(y+q.PadH)*q.wp+q.PadW:], src)
+		}
+	}
+}
+
+// packWeights packs a rows×k row-major matrix (lda apart) into the layout
+// gemmIndirect reads: for each block of gemmKC steps, gemmMR-row panels.
+func packWeights(a []float32, lda, rows, k int) []float32 {
+	rp := roundUp(rows, gemmMR)
+	out := make([]float32, rp*k)
+	g := gemmArgs{alpha: 1, a: a, lda: lda}
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		block := out[pc*rp : pc*rp+rp*kc]
+		// packA zero-fills rows past the end of a panel.
+		g.packA(block, 0, rows, pc, kc)
+	}
+	return out
+}
+
+// gemmIndirect sets C[0:rowsPad, 0:cols] += A·B, for A packed by
+// packWeights (rowsPad rows), B row p at b[offs[p]:] and C with row stride
+// ldc = cols, a multiple of the kernel's nr. Column panels [lo, hi) only.
+func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, offs []int, c []float32, lo, hi int) {
+	nr, ldc := kern.nr, len(c)/rowsPad
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		block := pa[pc*rowsPad:]
+		for jr := lo; jr < hi; jr++ {
+			for ir := 0; ir < rowsPad; ir += gemmMR {
+				kern.ind(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
+			}
+		}
+	}
+}
+
+// implicitForward computes Conv2d for implicit() convolutions.
+func (p Conv) implicitForward(x, w, b, y []float32) {
+	q := newImplicitPlan(p)
+	crs, inSize := p.colRows(), p.C*p.H*p.W
+	oh, ow := p.OutH(), p.OutW()
+	pa := packWeights(w, crs, p.K, crs)
+	panels := q.cols / q.kern.nr
+	ParallelChunks(p.N, func(_, lo, hi int) {
+		xp := getScratch(q.xpLen)
+		ce := getScratch(q.kPad * q.cols)
+		defer putScratch(xp)
+		defer putScratch(ce)
+		for i := lo; i < hi; i++ {
+			q.pad(x[i*inSize:(i+1)*inSize], *xp)
+			clear(*ce)
+			if hi-lo == 1 {
+				// A single image: split its columns across threads.
+				parallelFor(panels, q.kern.nr*crs*p.K/64, func(l, h int) {
+					gemmIndirect(q.kern, pa, q.kPad, crs, *xp, q.offs, *ce, l, h)
+				})
+			} else {
+				gemmIndirect(q.kern, pa, q.kPad, crs, *xp, q.offs, *ce, 0, panels)
+			}
+			yi := y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+			for k := 0; k < p.K; k++ {
+				var bias float32
+				if b != nil {
+					bias = b[k]
+				}
+				for oy := 0; oy < oh; oy++ {
+					src := (*ce)[k*q.cols+oy*q.wp : k*q.cols+oy*q.wp+ow]
+					dst := yi[(k*oh+oy)*ow : (k*oh+oy+1)*ow]
+					for j, v := range src {
+						dst[j] = v + bias
+					}
+				}
+			}
+		}
+	})
+}
+
+// implicitBackward computes Conv2dBackward for implicit() convolutions.
+func (p Conv) implicitBackward(x, w, dy, dx, dw, db []float32) {
+	q := newImplicitPlan(p)
+	crs, inSize := p.colRows(), p.C*p.H*p.W
+	oh, ow := p.OutH(), p.OutW()
+	d := q.kern.dot
+	chunks := Chunks(p.N)
+	parts := getScratch(chunks * (p.K*crs + p.K))
+	defer putScratch(parts)
+
+	// For dx: the product of W arranged C×(K*R*S) with rows of the padded
+	// output gradient: dyp holds, per output channel, front zeros, the
+	// gradient on the extended grid, and zeros after.
+	front := (p.R-1)*q.wp + p.S - 1
+	cols2 := roundUp(q.plane, q.kern.nr)
+	lp := front + cols2
+	var pa2 []float32
+	var offs2 []int
+	cPad := roundUp(p.C, gemmMR)
+	if dx != nil {
+		wt := make([]float32, p.C*p.K*p.R*p.S)
+		offs2 = make([]int, p.K*p.R*p.S)
+		for k := 0; k < p.K; k++ {
+			for c := 0; c < p.C; c++ {
+				for rs := 0; rs < p.R*p.S; rs++ {
+					wt[c*p.K*p.R*p.S+k*p.R*p.S+rs] = w[(k*p.C+c)*p.R*p.S+rs]
+				}
+			}
+			for r := 0; r < p.R; r++ {
+				for s := 0; s < p.S; s++ {
+					offs2[(k*p.R+r)*p.S+s] = k*lp + front - r*q.wp - s
+				}
+			}
+		}
+		pa2 = packWeights(wt, p.K*p.R*p.S, p.C, p.K*p.R*p.S)
+	}
+
+	ParallelChunks(p.N, func(c, lo, hi int) {
+		part := (*parts)[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
+		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
+		xp := getScratch(q.xpLen)
+		dye := getScratch(q.dotRows * q.cols)
+		defer putScratch(xp)
+		defer putScratch(dye)
+		var dyp, dxe *[]float32
+		if dx != nil {
+			dyp = getScratch(p.K*lp + q.kern.nr)
+			dxe = getScratch(cPad * cols2)
+			defer putScratch(dyp)
+			defer putScratch(dxe)
+		}
+		var out [24]float32
+		for i := lo; i < hi; i++ {
+			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+			// The output gradient on the extended grid, zero elsewhere.
+			clear(*dye)
+			for k := 0; k < p.K; k++ {
+				for oy := 0; oy < oh; oy++ {
+					copy((*dye)[k*q.cols+oy*q.wp:], dyi[(k*oh+oy)*ow:(k*oh+oy+1)*ow])
+				}
+				pdb[k] += sum(dyi[k*oh*ow : (k+1)*oh*ow])
+			}
+			if dw != nil {
+				q.pad(x[i*inSize:(i+1)*inSize], *xp)
+				for kt := 0; kt < q.dotRows; kt += d.mr {
+					for pt := 0; pt < q.offsDotLn; pt += d.nr {
+						d.ind(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], out[:])
+						for r := 0; r < d.mr && kt+r < p.K; r++ {
+							for s := 0; s < d.nr && pt+s < crs; s++ {
+								pdw[(kt+r)*crs+pt+s] += out[r*d.nr+s]
+							}
+						}
+					}
+				}
+			}
+			if dx != nil {
+				clear(*dyp)
+				for k := 0; k < p.K; k++ {
+					copy((*dyp)[k*lp+front:k*lp+front+q.ext], (*dye)[k*q.cols:k*q.cols+q.ext])
+				}
+				clear(*dxe)
+				gemmIndirect(q.kern, pa2, cPad, p.K*p.R*p.S, *dyp, offs2, *dxe, 0, cols2/q.kern.nr)
+				dxi := dx[i*inSize : (i+1)*inSize]
+				for ch := 0; ch < p.C; ch++ {
+					for y := 0; y < p.H; y++ {
+						src := (*dxe)[ch*cols2+(y+p.PadH)*q.wp+p.PadW:]
+						add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
+					}
+				}
+			}
+		}
+	})
+	chunkParts := (*parts)[:chunks*(p.K*crs+p.K)]
+	for c := 0; c < chunks; c++ {
+		part := chunkParts[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
+		if dw != nil {
+			add(part[:p.K*crs], dw)
+		}
+		if db != nil {
+			add(part[p.K*crs:], db)
+		}
+	}
+}
