@@ -208,3 +208,71 @@ func TestChunkRangeCovers(t *testing.T) {
 		}
 	}
 }
+
+// poolNaive is the definition of average and max pooling, for comparison.
+func poolNaive(p Pool, x []float32) (avg, mx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	avg, mx = make([]float32, p.N*p.C*oh*ow), make([]float32, p.N*p.C*oh*ow)
+	for pl := 0; pl < p.N*p.C; pl++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				var s float32
+				m := float32(math.Inf(-1))
+				for i := 0; i < p.KH; i++ {
+					for j := 0; j < p.KW; j++ {
+						iy, ix := oy*p.StrideH-p.PadH+i, ox*p.StrideW-p.PadW+j
+						if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
+							continue
+						}
+						v := x[pl*p.H*p.W+iy*p.W+ix]
+						s += v
+						m = max(m, v)
+					}
+				}
+				avg[pl*oh*ow+oy*ow+ox] = s / float32(p.KH*p.KW)
+				mx[pl*oh*ow+oy*ow+ox] = m
+			}
+		}
+	}
+	return avg, mx
+}
+
+func TestPoolingMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, p := range []Pool{
+		{N: 3, C: 4, H: 28, W: 28, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+		{N: 2, C: 3, H: 7, W: 9, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+		{N: 2, C: 2, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 6, W: 5, KH: 3, KW: 2, StrideH: 1, StrideW: 2},
+	} {
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		wantAvg, wantMax := poolNaive(p, x)
+		avg, mx := make([]float32, len(wantAvg)), make([]float32, len(wantMax))
+		argmax := make([]int32, len(mx))
+		AvgPool2d(p, x, avg)
+		MaxPool2d(p, x, mx, argmax)
+		closeTo(t, fmt.Sprintf("avg %+v", p), avg, wantAvg, 1e-6)
+		closeTo(t, fmt.Sprintf("max %+v", p), mx, wantMax, 0)
+		// Backward of the sum of outputs: each input gets 1/(KH*KW) per
+		// window covering it, and 1 per window it is the maximum of.
+		ones := make([]float32, len(avg))
+		for i := range ones {
+			ones[i] = 1
+		}
+		dx, want := make([]float32, len(x)), make([]float32, len(x))
+		AvgPool2dBackward(p, ones, dx)
+		for pl := 0; pl < p.N*p.C; pl++ {
+			for oy := 0; oy < p.OutH(); oy++ {
+				for ox := 0; ox < p.OutW(); ox++ {
+					y0, y1, x0, x1 := p.window(oy, ox)
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							want[pl*p.H*p.W+iy*p.W+ix] += 1 / float32(p.KH*p.KW)
+						}
+					}
+				}
+			}
+		}
+		closeTo(t, fmt.Sprintf("avg backward %+v", p), dx, want, 1e-6)
+	}
+}

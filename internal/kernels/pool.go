@@ -36,10 +36,29 @@ func (p Pool) planes(fn func(in, out int)) {
 	})
 }
 
+// halving reports whether the window is the common 2×2, stride 2, no
+// padding, which has its own loops.
+func (p Pool) halving() bool {
+	return p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0
+}
+
 // AvgPool2d sets y to the window averages of x.
 func AvgPool2d(p Pool, x, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	inv := 1 / float32(p.KH*p.KW)
+	if p.halving() {
+		p.planes(func(in, out int) {
+			for oy := 0; oy < oh; oy++ {
+				r0 := x[in+2*oy*p.W : in+2*oy*p.W+2*ow]
+				r1 := x[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
+				dst := y[out+oy*ow : out+(oy+1)*ow]
+				for ox := range dst {
+					dst[ox] = ((r0[2*ox] + r0[2*ox+1]) + (r1[2*ox] + r1[2*ox+1])) * 0.25
+				}
+			}
+		})
+		return
+	}
 	p.planes(func(in, out int) {
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
@@ -60,6 +79,22 @@ func AvgPool2d(p Pool, x, y []float32) {
 func AvgPool2dBackward(p Pool, dy, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	inv := 1 / float32(p.KH*p.KW)
+	if p.halving() {
+		p.planes(func(in, out int) {
+			for oy := 0; oy < oh; oy++ {
+				r0 := dx[in+2*oy*p.W : in+2*oy*p.W+2*ow]
+				r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
+				for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
+					g *= 0.25
+					r0[2*ox] += g
+					r0[2*ox+1] += g
+					r1[2*ox] += g
+					r1[2*ox+1] += g
+				}
+			}
+		})
+		return
+	}
 	p.planes(func(in, out int) {
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
