@@ -89,9 +89,12 @@ func Tanh(x, y []float32) {
 // TanhBackward adds dy*(1-y²) into dx, given the output y.
 func TanhBackward(y, dy, dx []float32) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
-	for i, v := range y {
-		dx[i] += dy[i] * (1 - v*v)
-	}
+	parallelFor((len(y)+4095)/4096, 4096, func(lo, hi int) {
+		y, dy, dx := y[lo*4096:min(hi*4096, len(y))], dy[lo*4096:min(hi*4096, len(y))], dx[lo*4096:min(hi*4096, len(y))]
+		for i := tanhBackwardVector(y, dy, dx); i < len(y); i++ {
+			dx[i] += dy[i] * (1 - y[i]*y[i])
+		}
+	})
 }
 
 // dot returns the sum of x[i]*y[i]; len(y) must be at least len(x).

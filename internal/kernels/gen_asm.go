@@ -31,6 +31,10 @@ func main() {
 	}
 	tanhKernel("AVX512", "Z", 16)
 	tanhKernel("AVX2", "Y", 8)
+	tanhBackwardKernel("AVX512", "Z", 16)
+	tanhBackwardKernel("AVX2", "Y", 8)
+	adamKernel("AVX512", "Z", 16)
+	adamKernel("AVX2", "Y", 8)
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -348,6 +352,89 @@ func tanhKernel(isa, reg string, lanes int) {
 	p("\tVMOVUPS %s, (DI)", r(4))
 	p("\tADDQ $%d, SI", width)
 	p("\tADDQ $%d, DI", width)
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// tanhBackwardKernel writes dx[i] += dy[i]*(1 - y[i]²) for n a multiple of
+// lanes.
+func tanhBackwardKernel(isa, reg string, lanes int) {
+	name := "tanhBackward" + isa
+	width := lanes * 4
+	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
+	p("")
+	p("// func %s(y, dy, dx *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ y+0(FP), SI")
+	p("\tMOVQ dy+8(FP), DX")
+	p("\tMOVQ dx+16(FP), DI")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
+	p("\tJZ %sdone", name)
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), %s", constOffset("one"), r(15))
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), %s", r(0))
+	p("\tVMOVAPS %s, %s", r(15), r(1))
+	p("\tVFNMADD231PS %s, %s, %s", r(0), r(0), r(1)) // 1 - y*y
+	p("\tVMOVUPS (DI), %s", r(2))
+	p("\tVFMADD231PS (DX), %s, %s", r(1), r(2))
+	p("\tVMOVUPS %s, (DI)", r(2))
+	p("\tADDQ $%d, SI", width)
+	p("\tADDQ $%d, DX", width)
+	p("\tADDQ $%d, DI", width)
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// adamKernel applies Adam to n elements (a multiple of lanes). k points at
+// eight float32 settings: beta1, 1-beta1, beta2, 1-beta2, the square root
+// of beta2's bias correction, eps, the step size and the weight decay.
+func adamKernel(isa, reg string, lanes int) {
+	name := "adam" + isa
+	width := lanes * 4
+	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
+	p("")
+	p("// func %s(param, grad, m, v *float32, n int, k *[8]float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ param+0(FP), DI")
+	p("\tMOVQ grad+8(FP), SI")
+	p("\tMOVQ m+16(FP), R8")
+	p("\tMOVQ v+24(FP), R9")
+	p("\tMOVQ n+32(FP), CX")
+	p("\tMOVQ k+40(FP), AX")
+	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
+	p("\tJZ %sdone", name)
+	for i := 0; i < 8; i++ {
+		p("\tVBROADCASTSS %d(AX), %s", 4*i, r(8+i))
+	}
+	// 8 beta1, 9 1-beta1, 10 beta2, 11 1-beta2, 12 sqrt(bc2), 13 eps,
+	// 14 step size, 15 weight decay.
+	p("%sloop:", name)
+	p("\tVMOVUPS (DI), %s", r(0))         // p
+	p("\tVMOVUPS (SI), %s", r(1))         // g
+	p("\tVFMADD231PS %s, %s, %s", r(15), r(0), r(1)) // g += wd*p
+	p("\tVMULPS (R8), %s, %s", r(8), r(2))            // m*beta1
+	p("\tVFMADD231PS %s, %s, %s", r(9), r(1), r(2))  // + (1-beta1) g
+	p("\tVMOVUPS %s, (R8)", r(2))
+	p("\tVMULPS %s, %s, %s", r(1), r(1), r(1))        // g²
+	p("\tVMULPS (R9), %s, %s", r(10), r(3))           // v*beta2
+	p("\tVFMADD231PS %s, %s, %s", r(11), r(1), r(3)) // + (1-beta2) g²
+	p("\tVMOVUPS %s, (R9)", r(3))
+	p("\tVSQRTPS %s, %s", r(3), r(3))
+	p("\tVDIVPS %s, %s, %s", r(12), r(3), r(3)) // sqrt(v)/sqrt(bc2)
+	p("\tVADDPS %s, %s, %s", r(13), r(3), r(3)) // + eps
+	p("\tVDIVPS %s, %s, %s", r(3), r(2), r(2))  // m/denom
+	p("\tVFNMADD231PS %s, %s, %s", r(14), r(2), r(0))
+	p("\tVMOVUPS %s, (DI)", r(0))
+	for _, reg := range []string{"DI", "SI", "R8", "R9"} {
+		p("\tADDQ $%d, %s", width, reg)
+	}
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
 	p("%sdone:", name)

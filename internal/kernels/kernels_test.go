@@ -276,3 +276,35 @@ func TestPoolingMatchesDefinition(t *testing.T) {
 		closeTo(t, fmt.Sprintf("avg backward %+v", p), dx, want, 1e-6)
 	}
 }
+
+// TestVectorKernelsMatchGo compares the vector versions of TanhBackward
+// and AdamStep with the pure-Go ones on lengths with and without tails.
+func TestVectorKernelsMatchGo(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 15, 16, 100, 4099} {
+		y, dy, dx0 := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		p0, g := randSlice(r, n), randSlice(r, n)
+		m0, v0 := randSlice(r, n), randSlice(r, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		run := func(kern microKernel) (dx, p, m, v []float32) {
+			activeKernel = kern
+			dx = append([]float32(nil), dx0...)
+			TanhBackward(y, dy, dx)
+			p, m, v = append([]float32(nil), p0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+			AdamStep(p, g, m, v, 3, 1e-3, 0.9, 0.999, 1e-8, 0.01)
+			return dx, p, m, v
+		}
+		wdx, wp, wm, wv := run(genericKernel)
+		for _, kern := range kernelsAvailable() {
+			dx, p, m, v := run(kern)
+			name := fmt.Sprintf("%s n=%d", kern.name, n)
+			closeTo(t, name+" tanh backward", dx, wdx, 1e-6)
+			closeTo(t, name+" adam p", p, wp, 1e-6)
+			closeTo(t, name+" adam m", m, wm, 1e-6)
+			closeTo(t, name+" adam v", v, wv, 1e-6)
+		}
+	}
+}

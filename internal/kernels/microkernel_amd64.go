@@ -32,6 +32,18 @@ func dotKernel6x4IndAVX512(k int, a *float32, lda int, b *float32, offs *int, ou
 func dotKernel2x4IndAVX2(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 
 //go:noescape
+func tanhBackwardAVX512(y, dy, dx *float32, n int)
+
+//go:noescape
+func tanhBackwardAVX2(y, dy, dx *float32, n int)
+
+//go:noescape
+func adamAVX512(param, grad, m, v *float32, n int, k *[8]float32)
+
+//go:noescape
+func adamAVX2(param, grad, m, v *float32, n int, k *[8]float32)
+
+//go:noescape
 func tanhAVX512(x, y *float32, n int)
 
 //go:noescape
@@ -111,4 +123,48 @@ func tanhVector(x, y []float32) int {
 		return n
 	}
 	return 0
+}
+
+// vectorLen returns the length of the prefix of n elements that the active
+// kernel's vectors handle, and whether it is AVX-512.
+func vectorLen(n int) (int, bool) {
+	switch activeKernel.name {
+	case "avx512":
+		return n &^ 15, true
+	case "avx2":
+		return n &^ 7, false
+	}
+	return 0, false
+}
+
+// tanhBackwardVector does TanhBackward over the prefix vectorLen gives and
+// returns its length.
+func tanhBackwardVector(y, dy, dx []float32) int {
+	n, wide := vectorLen(len(y))
+	if n == 0 {
+		return 0
+	}
+	_, _ = dy[n-1], dx[n-1]
+	if wide {
+		tanhBackwardAVX512(&y[0], &dy[0], &dx[0], n)
+	} else {
+		tanhBackwardAVX2(&y[0], &dy[0], &dx[0], n)
+	}
+	return n
+}
+
+// adamVector does AdamStep over the prefix vectorLen gives and returns
+// its length.
+func adamVector(p, g, m, v []float32, k *[8]float32) int {
+	n, wide := vectorLen(len(p))
+	if n == 0 {
+		return 0
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	if wide {
+		adamAVX512(&p[0], &g[0], &m[0], &v[0], n, k)
+	} else {
+		adamAVX2(&p[0], &g[0], &m[0], &v[0], n, k)
+	}
+	return n
 }

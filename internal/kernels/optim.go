@@ -10,7 +10,8 @@ func AdamStep(p, g, m, v []float32, t int, lr, beta1, beta2, eps, weightDecay fl
 	stepSize := float32(lr / bc1)
 	b1, b2, e, wd := float32(beta1), float32(beta2), float32(eps), float32(weightDecay)
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-	for i := range p {
+	k := [8]float32{b1, 1 - b1, b2, 1 - b2, bc2Sqrt, e, stepSize, wd}
+	for i := adamVector(p, g, m, v, &k); i < len(p); i++ {
 		gi := g[i]
 		if wd != 0 {
 			gi += wd * p[i]
