@@ -416,14 +416,14 @@ func adamKernel(isa, reg string, lanes int) {
 	// 8 beta1, 9 1-beta1, 10 beta2, 11 1-beta2, 12 sqrt(bc2), 13 eps,
 	// 14 step size, 15 weight decay.
 	p("%sloop:", name)
-	p("\tVMOVUPS (DI), %s", r(0))         // p
-	p("\tVMOVUPS (SI), %s", r(1))         // g
+	p("\tVMOVUPS (DI), %s", r(0))                    // p
+	p("\tVMOVUPS (SI), %s", r(1))                    // g
 	p("\tVFMADD231PS %s, %s, %s", r(15), r(0), r(1)) // g += wd*p
-	p("\tVMULPS (R8), %s, %s", r(8), r(2))            // m*beta1
+	p("\tVMULPS (R8), %s, %s", r(8), r(2))           // m*beta1
 	p("\tVFMADD231PS %s, %s, %s", r(9), r(1), r(2))  // + (1-beta1) g
 	p("\tVMOVUPS %s, (R8)", r(2))
-	p("\tVMULPS %s, %s, %s", r(1), r(1), r(1))        // g²
-	p("\tVMULPS (R9), %s, %s", r(10), r(3))           // v*beta2
+	p("\tVMULPS %s, %s, %s", r(1), r(1), r(1))       // g²
+	p("\tVMULPS (R9), %s, %s", r(10), r(3))          // v*beta2
 	p("\tVFMADD231PS %s, %s, %s", r(11), r(1), r(3)) // + (1-beta2) g²
 	p("\tVMOVUPS %s, (R9)", r(3))
 	p("\tVSQRTPS %s, %s", r(3), r(3))
