@@ -55,3 +55,40 @@ func BenchmarkLeNetInferBatch1000(b *testing.B) { benchmarkInference(b, 1000) }
 
 // BenchmarkLeNetInferBatch1 is single-image latency.
 func BenchmarkLeNetInferBatch1(b *testing.B) { benchmarkInference(b, 1) }
+
+// BenchmarkVGG11Forward is the lesson's VGG-11 forward at batch 10, 224×224.
+func BenchmarkVGG11Forward(b *testing.B) {
+	m, err := models.NewVGG("vgg11", 3, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Eval()
+	x := tensor.Full(0.1, 10, 3, 224, 224)
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	tensor.NoGrad(func() {
+		for b.Loop() {
+			arena.Reset()
+			m.Call(x)
+		}
+	})
+}
+
+// BenchmarkVGG11TrainStep is one SGD training step of VGG-11 at batch 10.
+func BenchmarkVGG11TrainStep(b *testing.B) {
+	m, err := models.NewVGG("vgg11", 3, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := optim.NewSGD(m.Parameters(), optim.SGDOptions{LR: 0.01, Momentum: 0.9})
+	x := tensor.Full(0.1, 10, 3, 224, 224)
+	y := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	for b.Loop() {
+		arena.Reset()
+		opt.ZeroGrad()
+		tensor.CrossEntropy(m.Call(x), y).Backward()
+		opt.Step()
+	}
+}

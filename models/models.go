@@ -1,5 +1,5 @@
-// Package models holds ready networks built from package nn: the lesson's
-// LeNet-5 in both of its forms, by name.
+// Package models holds ready networks built from package nn, by name: the
+// lesson's LeNet-5 in both of its forms and the VGG family.
 package models
 
 import (
@@ -27,6 +27,19 @@ var specs = []Spec{
 		New: func() nn.Module { return NewLeNetSeq() }},
 	{Name: "lenet5-fields", InputShape: []int{1, 28, 28}, Classes: 10, Dataset: "mnist",
 		New: func() nn.Module { return NewLeNet() }},
+	vggSpec("vgg11"), vggSpec("vgg13"), vggSpec("vgg16"), vggSpec("vgg19"),
+}
+
+// vggSpec describes the lesson's VGG for 224×224×3 input and 1000 classes.
+func vggSpec(name string) Spec {
+	return Spec{Name: name, InputShape: []int{3, 224, 224}, Classes: 1000, Dataset: "imagenet",
+		New: func() nn.Module {
+			m, err := NewVGG(name, 3, 1000)
+			if err != nil {
+				panic(err) // the names above are all known
+			}
+			return m
+		}}
 }
 
 // Names lists the models New knows, in a stable order.

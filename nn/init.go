@@ -10,15 +10,17 @@ import (
 
 var (
 	rngMu sync.Mutex
-	rng   = rand.New(rand.NewPCG(0, 0))
+	rng   = newRNG(0)
 )
+
+func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x636f6e766e6574)) } // "convnet"
 
 // ManualSeed reseeds the generator that initialises new layers, like
 // torch.manual_seed: the same seed builds the same weights.
 func ManualSeed(seed uint64) {
 	rngMu.Lock()
 	defer rngMu.Unlock()
-	rng = rand.New(rand.NewPCG(seed, 0x636f6e766e6574)) // "convnet"
+	rng = newRNG(seed)
 }
 
 // uniform returns a tensor of the given shape with values drawn from

@@ -22,6 +22,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convnet/convnet/tensor"
@@ -143,7 +144,9 @@ func (b *Base) RegisterForwardHook(fn Hook) (remove func()) {
 	return func() {
 		for i, x := range b.hooks {
 			if x == h {
-				b.hooks = append(b.hooks[:i], b.hooks[i+1:]...)
+				// A new slice, so that a Call running the old one (a
+				// hook removing itself) is not disturbed.
+				b.hooks = slices.Delete(slices.Clone(b.hooks), i, i+1)
 				return
 			}
 		}

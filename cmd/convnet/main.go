@@ -62,6 +62,7 @@ func init() {
 		{"predict", "classify PNG or JPEG images of digits with a checkpoint", runPredict},
 		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
 		{"inspect", "show every layer's output for one MNIST test image (the lesson's intermediate values)", runInspect},
+		{"bench", "measure training, inference and GEMM speed on this machine", runBench},
 	}
 }
 
