@@ -117,8 +117,8 @@ const gemmMR = 6
 // Cache blocking: a kc×nr micro-panel of B stays in L1 while gemmMR×kc
 // micro-panels of A stream from an mc×kc block kept in L2.
 const (
-	gemmKC = 192
-	gemmMC = 96
+	gemmKC = 512
+	gemmMC = 192
 	gemmNC = 3072
 )
 

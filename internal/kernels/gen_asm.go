@@ -76,6 +76,17 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect bool) {
 	p("\tMOVQ ldc+40(FP), R8")
 	p("\tSHLQ $2, R8")
 	acc := func(r, j int) string { return fmt.Sprintf("%s%d", reg, r*vecs+j) }
+	// Fetch the C tile into cache now: it is read only after the loop,
+	// and its rows are far apart, so it is rarely cached already.
+	p("\tMOVQ DX, R11")
+	for r := 0; r < 6; r++ {
+		for j := 0; j < vecs*width; j += 64 {
+			p("\tPREFETCHT0 %d(R11)", j)
+		}
+		if r < 5 {
+			p("\tADDQ R8, R11")
+		}
+	}
 	for i := 0; i < 6*vecs; i++ {
 		p("\tVXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
 	}

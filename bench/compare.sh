@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs convnet's benchmarks and the lesson's PyTorch programs one after the
+# other on this machine, and prints both columns and their ratio.
+#
+# Usage: bench/compare.sh            (from the project root; about 6 minutes)
+# Env:   THREADS (default 2), REPS (default 3), PYTORCH_BENCH (the folder of
+#        the PyTorch scripts, default ../shared/bench/pytorch), OUT (a folder
+#        to keep the raw outputs in, default a temporary one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${THREADS:-2}
+reps=${REPS:-3}
+pt=${PYTORCH_BENCH:-../shared/bench/pytorch}
+out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
+openblas=(env LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX)
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(date -u +%Y-%m-%d)" | tee "$out/machine.txt"
+bash "$pt/prepare.sh" /tmp/mnist-torch >/dev/null
+go build -o "$out/convnet" ./cmd/convnet
+
+echo "convnet bench ..."
+"$out/convnet" bench --json --threads "$threads" --reps "$reps" >"$out/convnet.jsonl" 2>"$out/convnet.log"
+echo "convnet train (the lesson) ..."
+(cd "$out" && /usr/bin/time -v ./convnet train --threads "$threads" --out "$out/lenet5.safetensors" >train.out 2>train.err)
+
+echo "PyTorch ..."
+/usr/bin/python3 "$pt/lenet_preloaded.py" --data /tmp/mnist-torch --threads "$threads" --epochs 3 --skip-loader-pass >"$out/pt_preloaded.txt" 2>&1
+/usr/bin/python3 "$pt/lenet_infer.py" --data /tmp/mnist-torch --threads "$threads" >"$out/pt_infer.txt" 2>&1
+/usr/bin/python3 "$pt/vgg11.py" --threads "$threads" --reps "$reps" >"$out/pt_vgg.txt" 2>&1
+"${openblas[@]}" /usr/bin/python3 "$pt/vgg11.py" --threads "$threads" --reps "$reps" >"$out/pt_vgg_openblas.txt" 2>&1
+"${openblas[@]}" /usr/bin/python3 "$pt/matmul.py" --threads "$threads" >"$out/pt_matmul.txt" 2>&1
+/usr/bin/time -v /usr/bin/python3 "$pt/lenet_train.py" --data /tmp/mnist-torch --threads "$threads" --no-tqdm >"$out/pt_train.txt" 2>"$out/pt_train.err"
+
+/usr/bin/python3 "$(dirname "$0")/compare_table.py" "$out"
+echo "raw outputs: $out"

@@ -1,0 +1,70 @@
+"""Prints the table of bench/compare.sh from the raw outputs in a folder."""
+import json
+import re
+import statistics
+import sys
+
+out = sys.argv[1]
+
+
+def result(name):
+    for line in open(f"{out}/{name}"):
+        if line.startswith("RESULT_JSON "):
+            return json.loads(line[len("RESULT_JSON "):])
+    raise SystemExit(f"no RESULT_JSON in {out}/{name}")
+
+
+def time_v(name, field):
+    text = open(f"{out}/{name}").read()
+    m = re.search(field + r".*?: (\S+)", text)
+    return m.group(1) if m else None
+
+
+def wall_seconds(name):
+    v = time_v(name, "Elapsed \\(wall clock\\) time")
+    parts = [float(p) for p in v.split(":")]
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+
+
+go = {}
+for line in open(f"{out}/convnet.jsonl"):
+    f = json.loads(line)
+    go[f["key"]] = f
+
+pre = result("pt_preloaded.txt")
+inf = result("pt_infer.txt")
+vgg = result("pt_vgg.txt")
+vgg_ob = result("pt_vgg_openblas.txt")
+mm = result("pt_matmul.txt")
+
+rows = [
+    # figure, convnet value, PyTorch value, unit, lower is better
+    ("LeNet-5 training epoch (60k, batch 64, Adam, data in memory)", go["lenet-train-epoch"]["value"],
+     statistics.median(e["seconds"] for e in pre["epochs"]), "s", True),
+    ("`convnet train` as the lesson runs it, 3 epochs + test eval, wall", wall_seconds("train.err"),
+     wall_seconds("pt_train.err"), "s", True),
+    ("LeNet-5 inference, 10k test images at batch 1000", go["lenet-infer-b1000"]["value"],
+     inf["b1000"]["images_per_s"], "img/s", False),
+    ("LeNet-5 inference at batch 1, median latency", go["lenet-infer-b1"]["value"],
+     inf["b1"]["lat_median_us"], "us", True),
+    ("VGG-11 forward, 10x3x224x224", go["vgg11-forward"]["value"],
+     min(vgg["forward"]["median_s"], vgg_ob["forward"]["median_s"]), "s", True),
+    ("VGG-11 training step at batch 10 (SGD)", go["vgg11-train-step"]["value"],
+     min(vgg["train_step"]["median_s"], vgg_ob["train_step"]["median_s"]), "s", True),
+    ("fp32 GEMM 4096x4096, OpenBLAS for PyTorch", go["gemm-4096"]["value"], mm["gflops_median"], "GFLOP/s", False),
+    ("peak RSS of the lesson's training run", int(time_v("train.err", "Maximum resident set size")) / 1024,
+     int(time_v("pt_train.err", "Maximum resident set size")) / 1024, "MiB", True),
+]
+
+print(open(f"{out}/machine.txt").read().strip())
+print()
+print("| figure | convnet | PyTorch 1.13 | convnet's advantage |")
+print("| --- | --- | --- | --- |")
+for name, g, p, unit, lower in rows:
+    ratio = p / g if lower else g / p
+
+    def fmt(v):
+        return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
+    print(f"| {name} | {fmt(g)} {unit} | {fmt(p)} {unit} | {ratio:.2f}x |")
+print()
+print("PyTorch's VGG-11 figures are the better of its default BLAS and OpenBLAS; ratios above 1 favour convnet.")
