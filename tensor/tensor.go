@@ -14,6 +14,8 @@ package tensor
 import (
 	"fmt"
 	"slices"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // Tensor is a float32 N-dimensional array, possibly part of an autograd graph.
@@ -107,7 +109,7 @@ func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 // ZeroGrad sets the gradient to zero, keeping its storage for reuse.
 func (t *Tensor) ZeroGrad() {
 	if t.grad != nil {
-		clear(t.grad.data)
+		kernels.Zero(t.grad.data)
 	}
 }
 

@@ -57,22 +57,45 @@ func SumRows(dy, db []float32) {
 	}
 }
 
+// elementBlock is how many elements element-wise work hands a thread at a
+// time.
+const elementBlock = 1 << 14
+
+// blocks runs fn over [0, n) in blocks of elementBlock, split across
+// threads when n is large.
+func blocks(n int, fn func(lo, hi int)) {
+	parallelFor((n+elementBlock-1)/elementBlock, elementBlock, func(lo, hi int) {
+		fn(lo*elementBlock, min(hi*elementBlock, n))
+	})
+}
+
+// Zero sets x to zero, split across threads when x is large.
+func Zero(x []float32) {
+	blocks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
+}
+
 // Relu sets y = max(x, 0).
 func Relu(x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
+	blocks(len(x), func(lo, hi int) {
+		y := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			y[i] = max(v, 0)
+		}
+	})
 }
 
 // ReluBackward adds dy where y > 0 into dx, given the output y.
 func ReluBackward(y, dy, dx []float32) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
-	for i, v := range y {
-		if v > 0 {
-			dx[i] += dy[i]
+	blocks(len(y), func(lo, hi int) {
+		dy, dx := dy[lo:hi], dx[lo:hi]
+		for i, v := range y[lo:hi] {
+			if v > 0 {
+				dx[i] += dy[i]
+			}
 		}
-	}
+	})
 }
 
 // Tanh sets y = tanh(x).

@@ -35,6 +35,8 @@ func main() {
 	tanhBackwardKernel("AVX2", "Y", 8)
 	adamKernel("AVX512", "Z", 16)
 	adamKernel("AVX2", "Y", 8)
+	sgdKernel("AVX512", "Z", 16)
+	sgdKernel("AVX2", "Y", 8)
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -444,6 +446,47 @@ func adamKernel(isa, reg string, lanes int) {
 	p("\tVFNMADD231PS %s, %s, %s", r(14), r(2), r(0))
 	p("\tVMOVUPS %s, (DI)", r(0))
 	for _, reg := range []string{"DI", "SI", "R8", "R9"} {
+		p("\tADDQ $%d, %s", width, reg)
+	}
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// sgdKernel applies SGD with momentum to n elements (a multiple of
+// lanes): g' = g + wd*p; buf = momentum*buf + damp*g'; p -= lr*buf. With
+// momentum 0 and damp 1 it is plain SGD with buf as scratch. k points at
+// four float32 settings: lr, momentum, damp (1-dampening), weight decay.
+func sgdKernel(isa, reg string, lanes int) {
+	name := "sgd" + isa
+	width := lanes * 4
+	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
+	p("")
+	p("// func %s(param, grad, buf *float32, n int, k *[4]float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	p("\tMOVQ param+0(FP), DI")
+	p("\tMOVQ grad+8(FP), SI")
+	p("\tMOVQ buf+16(FP), R8")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tMOVQ k+32(FP), AX")
+	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
+	p("\tJZ %sdone", name)
+	for i := 0; i < 4; i++ {
+		p("\tVBROADCASTSS %d(AX), %s", 4*i, r(8+i))
+	}
+	// 8 lr, 9 momentum, 10 damp, 11 weight decay.
+	p("%sloop:", name)
+	p("\tVMOVUPS (DI), %s", r(0))
+	p("\tVMOVUPS (SI), %s", r(1))
+	p("\tVFMADD231PS %s, %s, %s", r(11), r(0), r(1)) // g += wd*p
+	p("\tVMULPS (R8), %s, %s", r(9), r(2))           // momentum*buf
+	p("\tVFMADD231PS %s, %s, %s", r(10), r(1), r(2)) // + damp*g
+	p("\tVMOVUPS %s, (R8)", r(2))
+	p("\tVFNMADD231PS %s, %s, %s", r(8), r(2), r(0)) // p -= lr*buf
+	p("\tVMOVUPS %s, (DI)", r(0))
+	for _, reg := range []string{"DI", "SI", "R8"} {
 		p("\tADDQ $%d, %s", width, reg)
 	}
 	p("\tDECQ CX")

@@ -295,6 +295,8 @@ func TestVectorKernelsMatchGo(t *testing.T) {
 			TanhBackward(y, dy, dx)
 			p, m, v = append([]float32(nil), p0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
 			AdamStep(p, g, m, v, 3, 1e-3, 0.9, 0.999, 1e-8, 0.01)
+			// SGD with momentum, after its first step, into m as buffer.
+			SGDStep(p, g, m, false, 0.05, 0.9, 0.1, 0.01, false)
 			return dx, p, m, v
 		}
 		wdx, wp, wm, wv := run(genericKernel)

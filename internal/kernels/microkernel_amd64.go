@@ -44,6 +44,12 @@ func adamAVX512(param, grad, m, v *float32, n int, k *[8]float32)
 func adamAVX2(param, grad, m, v *float32, n int, k *[8]float32)
 
 //go:noescape
+func sgdAVX512(param, grad, buf *float32, n int, k *[4]float32)
+
+//go:noescape
+func sgdAVX2(param, grad, buf *float32, n int, k *[4]float32)
+
+//go:noescape
 func tanhAVX512(x, y *float32, n int)
 
 //go:noescape
@@ -165,6 +171,22 @@ func adamVector(p, g, m, v []float32, k *[8]float32) int {
 		adamAVX512(&p[0], &g[0], &m[0], &v[0], n, k)
 	} else {
 		adamAVX2(&p[0], &g[0], &m[0], &v[0], n, k)
+	}
+	return n
+}
+
+// sgdVector does the momentum form of SGDStep (see sgdKernel in
+// gen_asm.go) over the prefix vectorLen gives and returns its length.
+func sgdVector(p, g, buf []float32, k *[4]float32) int {
+	n, wide := vectorLen(len(p))
+	if n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], buf[n-1]
+	if wide {
+		sgdAVX512(&p[0], &g[0], &buf[0], n, k)
+	} else {
+		sgdAVX2(&p[0], &g[0], &buf[0], n, k)
 	}
 	return n
 }

@@ -15,3 +15,6 @@ func tanhBackwardVector(y, dy, dx []float32) int { return 0 }
 
 // adamVector handles no elements: there are no vector kernels here.
 func adamVector(p, g, m, v []float32, k *[8]float32) int { return 0 }
+
+// sgdVector handles no elements: there are no vector kernels here.
+func sgdVector(p, g, buf []float32, k *[4]float32) int { return 0 }

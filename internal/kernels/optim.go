@@ -27,9 +27,26 @@ func AdamStep(p, g, m, v []float32, t int, lr, beta1, beta2, eps, weightDecay fl
 // Nesterov momentum and weight decay, as PyTorch's SGD. buf is the
 // momentum buffer; first says whether this is its first use.
 func SGDStep(p, g, buf []float32, first bool, lr, momentum, dampening, weightDecay float64, nesterov bool) {
-	mom, damp, wd, rate := float32(momentum), float32(1-dampening), float32(weightDecay), float32(lr)
+	const block = 1 << 14
 	g = g[:len(p)]
-	for i := range p {
+	parallelFor((len(p)+block-1)/block, block, func(lo, hi int) {
+		lo, hi = lo*block, min(hi*block, len(p))
+		var b []float32
+		if buf != nil {
+			b = buf[lo:hi]
+		}
+		sgdRange(p[lo:hi], g[lo:hi], b, first, lr, momentum, dampening, weightDecay, nesterov)
+	})
+}
+
+func sgdRange(p, g, buf []float32, first bool, lr, momentum, dampening, weightDecay float64, nesterov bool) {
+	mom, damp, wd, rate := float32(momentum), float32(1-dampening), float32(weightDecay), float32(lr)
+	i := 0
+	if mom != 0 && !first && !nesterov {
+		k := [4]float32{rate, mom, damp, wd}
+		i = sgdVector(p, g, buf, &k)
+	}
+	for ; i < len(p); i++ {
 		gi := g[i]
 		if wd != 0 {
 			gi += wd * p[i]

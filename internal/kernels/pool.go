@@ -115,6 +115,31 @@ func AvgPool2dBackward(p Pool, dy, dx []float32) {
 // A NaN in a window wins, as in PyTorch.
 func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 	oh, ow := p.OutH(), p.OutW()
+	if p.halving() {
+		p.planes(func(in, out int) {
+			for oy := 0; oy < oh; oy++ {
+				i0, i1 := in+2*oy*p.W, in+(2*oy+1)*p.W
+				r0, r1 := x[i0:i0+2*ow], x[i1:i1+2*ow]
+				dst, at := y[out+oy*ow:out+(oy+1)*ow], argmax[out+oy*ow:out+(oy+1)*ow]
+				for ox := range dst {
+					// The first maximum in row-major order wins ties;
+					// a NaN wins outright, as in PyTorch.
+					best, k := r0[2*ox], 2*oy*p.W+2*ox
+					if v := r0[2*ox+1]; (v > best || v != v) && best == best {
+						best, k = v, 2*oy*p.W+2*ox+1
+					}
+					if v := r1[2*ox]; (v > best || v != v) && best == best {
+						best, k = v, (2*oy+1)*p.W+2*ox
+					}
+					if v := r1[2*ox+1]; (v > best || v != v) && best == best {
+						best, k = v, (2*oy+1)*p.W+2*ox+1
+					}
+					dst[ox], at[ox] = best, int32(k)
+				}
+			}
+		})
+		return
+	}
 	p.planes(func(in, out int) {
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
