@@ -32,12 +32,16 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	}
 	if transB && !transA && k >= dotMinK && g.kern.dot.fn != nil {
 		// Rows of A times rows of B: dot products need no packing.
-		mr := g.kern.dot.mr
-		if m*n*k < 1<<17 || m < 2*mr {
-			g.dots(0, m, n)
-			return
+		mr, nr := g.kern.dot.mr, g.kern.dot.nr
+		switch {
+		case m*n*k < 1<<17:
+			g.dots(0, m, 0, n)
+		case m >= 2*mr*Threads():
+			Parallel((m+mr-1)/mr, func(lo, hi int) { g.dots(lo*mr, min(hi*mr, m), 0, n) })
+		default:
+			// Few rows (a small batch times a big weight): split columns.
+			Parallel((n+nr-1)/nr, func(lo, hi int) { g.dots(0, m, lo*nr, min(hi*nr, n)) })
 		}
-		Parallel((m+mr-1)/mr, func(lo, hi int) { g.dots(lo*mr, min(hi*mr, m), n) })
 		return
 	}
 	nr := g.kern.nr
@@ -59,13 +63,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // dot products of rows rather than by packing.
 const dotMinK = 64
 
-// dots computes rows [i0,i1) of C += alpha*A·Bᵀ with the dot kernel; edge
-// tiles use zero-padded copies of the last rows.
-func (g *gemmArgs) dots(i0, i1, n int) {
+// dots computes C[i0:i1, j0:j1] += alpha*A·Bᵀ with the dot kernel; edge
+// tiles use zero-padded copies of the last rows of A and B.
+func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 	d := g.kern.dot
 	kv := g.k / d.lanes * d.lanes
 	var out [24]float32
-	// Zero-padded copies of the last, partial tiles of A and B rows.
 	var padA, padB *[]float32
 	if (i1-i0)%d.mr != 0 {
 		padA = getScratch(d.mr * g.k)
@@ -75,11 +78,11 @@ func (g *gemmArgs) dots(i0, i1, n int) {
 			copy((*padA)[(r-last)*g.k:], g.a[r*g.lda:r*g.lda+g.k])
 		}
 	}
-	if n%d.nr != 0 {
+	if (j1-j0)%d.nr != 0 {
 		padB = getScratch(d.nr * g.k)
 		defer putScratch(padB)
-		last := n - n%d.nr
-		for j := last; j < n; j++ {
+		last := j1 - (j1-j0)%d.nr
+		for j := last; j < j1; j++ {
 			copy((*padB)[(j-last)*g.k:], g.b[j*g.ldb:j*g.ldb+g.k])
 		}
 	}
@@ -89,8 +92,8 @@ func (g *gemmArgs) dots(i0, i1, n int) {
 		if rows < d.mr {
 			a, lda = *padA, g.k
 		}
-		for j := 0; j < n; j += d.nr {
-			cols := min(d.nr, n-j)
+		for j := j0; j < j1; j += d.nr {
+			cols := min(d.nr, j1-j)
 			b, ldb := g.b[j*g.ldb:], g.ldb
 			if cols < d.nr {
 				b, ldb = *padB, g.k
