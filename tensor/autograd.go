@@ -63,6 +63,22 @@ func gradData(t *Tensor) []float32 {
 	return t.grad.data
 }
 
+// gradOut returns the storage of t's gradient for a backward function
+// that can either overwrite it or add to it, and says which it must do:
+// fresh storage (the first gradient of an intermediate result) has
+// undefined contents and must be overwritten whole, which saves zeroing it.
+// It returns nil if t does not require gradients.
+func gradOut(t *Tensor) (g []float32, fresh bool) {
+	if t == nil || !t.requiresGrad {
+		return nil, false
+	}
+	if t.grad == nil && t.creator != nil {
+		t.grad = empty(t.shape...)
+		return t.grad.data, true
+	}
+	return gradData(t), false
+}
+
 // Backward computes the gradient of the scalar t with respect to every
 // tensor in its graph that requires gradients, adding it to their Grad.
 // The graph is freed as it goes, so Backward can run once per forward pass.

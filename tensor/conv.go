@@ -29,7 +29,8 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 		if bias != nil {
 			db = gradData(bias)
 		}
-		kernels.Conv2dBackward(p, x.data, weight.data, g, gradData(x), gradData(weight), db, cols)
+		dx, fresh := gradOut(x)
+		kernels.Conv2dBackward(p, x.data, weight.data, g, dx, !fresh, gradData(weight), db, cols)
 	}, x, weight, bias)
 	return out
 }

@@ -11,7 +11,10 @@ import (
 func Tanh(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
-	record(out, func(g []float32) { kernels.TanhBackward(out.data, g, gradData(x)) }, x)
+	record(out, func(g []float32) {
+		dx, fresh := gradOut(x)
+		kernels.TanhBackward(out.data, g, dx, !fresh)
+	}, x)
 	return out
 }
 
@@ -19,7 +22,10 @@ func Tanh(x *Tensor) *Tensor {
 func ReLU(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Relu(x.data, out.data)
-	record(out, func(g []float32) { kernels.ReluBackward(out.data, g, gradData(x)) }, x)
+	record(out, func(g []float32) {
+		dx, fresh := gradOut(x)
+		kernels.ReluBackward(out.data, g, dx, !fresh)
+	}, x)
 	return out
 }
 

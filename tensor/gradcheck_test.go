@@ -57,6 +57,23 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Mul(in[0], in[1]) }},
 		{"add", []*tensor.Tensor{randTensor(r, 2, 3), randTensor(r, 2, 3)},
 			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Add(in[0], in[1]) }},
+		// Chains, so that intermediate results' gradients are stored fresh
+		// rather than added.
+		{"conv tanh avgpool", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6), randTensor(r, 3, 2, 3, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.AvgPool2d(tensor.Tanh(tensor.Conv2d(in[0], in[1], nil, one, one)), two, two, [2]int{})
+			}},
+		{"conv relu maxpool flatten linear", []*tensor.Tensor{randTensor(r, 2, 2, 5, 5), randTensor(r, 2, 2, 3, 3), randTensor(r, 3, 8)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				h := tensor.MaxPool2d(tensor.ReLU(tensor.Conv2d(in[0], in[1], nil, one, one)), two, two, [2]int{})
+				return tensor.Linear(tensor.Flatten(h), in[2], nil)
+			}},
+		{"linear relu cross_entropy", []*tensor.Tensor{randTensor(r, 4, 5), randTensor(r, 6, 5)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.CrossEntropy(tensor.ReLU(tensor.Linear(in[0], in[1], nil)), []int{0, 5, 2, 3})
+			}},
+		{"odd avgpool after tanh", []*tensor.Tensor{randTensor(r, 1, 2, 5, 7)},
+			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{}) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -22,8 +22,12 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 		kernels.AddBiasRows(bias.data, out.data)
 	}
 	record(out, func(g []float32) {
-		if dx := gradData(x); dx != nil {
-			kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, 1, dx, in)
+		if dx, fresh := gradOut(x); dx != nil {
+			beta := float32(1)
+			if fresh {
+				beta = 0
+			}
+			kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
 		}
 		if dw := gradData(weight); dw != nil {
 			kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, 1, dw, in)

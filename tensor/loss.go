@@ -59,7 +59,10 @@ func CrossEntropy(logits *Tensor, targets []int) *Tensor {
 	}
 	out := New([]float32{float32(sum / float64(max(n, 1)))})
 	record(out, func(g []float32) {
-		dx := gradData(logits)
+		dx, fresh := gradOut(logits)
+		if fresh {
+			clear(dx)
+		}
 		scale := g[0] / float32(n)
 		// d/dlogits of the mean loss: (softmax - onehot(target)) / N.
 		for i, c := range targets {

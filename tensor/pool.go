@@ -13,7 +13,10 @@ func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("AvgPool2d", x, kernel, stride, padding)
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
-	record(out, func(g []float32) { kernels.AvgPool2dBackward(p, g, gradData(x)) }, x)
+	record(out, func(g []float32) {
+		dx, fresh := gradOut(x)
+		kernels.AvgPool2dBackward(p, g, dx, !fresh)
+	}, x)
 	return out
 }
 

@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"slices"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // Reshape returns a tensor with x's values in the given shape, sharing x's
@@ -28,10 +30,13 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	}
 	out := &Tensor{data: x.data, shape: shape}
 	record(out, func(g []float32) {
-		if dx := gradData(x); dx != nil {
-			for i, v := range g {
-				dx[i] += v
-			}
+		dx, fresh := gradOut(x)
+		switch {
+		case dx == nil:
+		case fresh:
+			copy(dx, g)
+		default:
+			kernels.Add(g, dx)
 		}
 	}, x)
 	return out

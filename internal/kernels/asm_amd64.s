@@ -1511,6 +1511,54 @@ tanhBackwardAVX2done:
 	VZEROUPPER
 	RET
 
+// func tanhBackwardSetAVX512(y, dy, dx *float32, n int)
+TEXT ·tanhBackwardSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ tanhBackwardSetAVX512done
+	VBROADCASTSS tanhConsts<>+0(SB), Z15
+tanhBackwardSetAVX512loop:
+	VMOVUPS (SI), Z0
+	VMOVAPS Z15, Z1
+	VFNMADD231PS Z0, Z0, Z1
+	VMULPS (DX), Z1, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ tanhBackwardSetAVX512loop
+tanhBackwardSetAVX512done:
+	VZEROUPPER
+	RET
+
+// func tanhBackwardSetAVX2(y, dy, dx *float32, n int)
+TEXT ·tanhBackwardSetAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ tanhBackwardSetAVX2done
+	VBROADCASTSS tanhConsts<>+0(SB), Y15
+tanhBackwardSetAVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVAPS Y15, Y1
+	VFNMADD231PS Y0, Y0, Y1
+	VMULPS (DX), Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ tanhBackwardSetAVX2loop
+tanhBackwardSetAVX2done:
+	VZEROUPPER
+	RET
+
 // func adamAVX512(param, grad, m, v *float32, n int, k *[8]float32)
 TEXT ·adamAVX512(SB), NOSPLIT, $0-48
 	MOVQ param+0(FP), DI

@@ -55,8 +55,30 @@ func BenchmarkConvLeNet(b *testing.B) {
 		})
 		b.Run(c.name+"/backward", func(b *testing.B) {
 			for b.Loop() {
-				Conv2dBackward(p, x, w, y, dx, dw, db, cols)
+				Conv2dBackward(p, x, w, y, dx, false, dw, db, cols)
 			}
 		})
 	}
+}
+
+// BenchmarkPoolLeNet times LeNet-5's first average pooling at batch 64.
+func BenchmarkPoolLeNet(b *testing.B) {
+	p := Pool{N: 64, C: 6, H: 28, W: 28, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y := randSlice(r, p.N*p.C*p.H*p.W), make([]float32, p.N*p.C*p.OutH()*p.OutW())
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			AvgPool2d(p, x, y)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		for b.Loop() {
+			AvgPool2dBackward(p, y, x, false)
+		}
+	})
+	b.Run("tanh", func(b *testing.B) {
+		for b.Loop() {
+			Tanh(x, x)
+		}
+	})
 }

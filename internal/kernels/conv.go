@@ -151,14 +151,19 @@ func addChannelBias(b, y []float32, hw int) {
 }
 
 // Conv2dBackward adds the gradients of conv(x, w) + b, given the output
-// gradient dy, into dx, dw and db. Any of dx, dw, db may be nil. cols is
-// what Conv2d kept (or nil to recompute the patches); it is overwritten.
-func Conv2dBackward(p Conv, x, w, dy, dx, dw, db, cols []float32) {
+// gradient dy, into dw and db, and into dx if dxAdd, else stores it there.
+// Any of dx, dw, db may be nil. cols is what Conv2d kept (or nil to
+// recompute the patches); it is overwritten.
+func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
 	if p.fullKernel() {
 		if dx != nil {
-			Gemm(false, false, p.N, crs, p.K, 1, dy, p.K, w, crs, 1, dx, crs)
+			beta := float32(1)
+			if !dxAdd {
+				beta = 0
+			}
+			Gemm(false, false, p.N, crs, p.K, 1, dy, p.K, w, crs, beta, dx, crs)
 		}
 		if dw != nil {
 			Gemm(true, false, p.K, crs, p.N, 1, dy, p.K, x, crs, 1, dw, crs)
@@ -169,8 +174,11 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db, cols []float32) {
 		return
 	}
 	if p.implicit() {
-		p.implicitBackward(x, w, dy, dx, dw, db)
+		p.implicitBackward(x, w, dy, dx, dxAdd, dw, db)
 		return
+	}
+	if dx != nil && !dxAdd {
+		Zero(dx[:p.N*inSize])
 	}
 	kept := len(cols) >= p.ColsSize()
 	g := p.groupSize()

@@ -140,7 +140,7 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 }
 
 // implicitBackward computes Conv2dBackward for implicit() convolutions.
-func (p Conv) implicitBackward(x, w, dy, dx, dw, db []float32) {
+func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []float32) {
 	q := newImplicitPlan(p)
 	crs, inSize := p.colRows(), p.C*p.H*p.W
 	oh, ow := p.OutH(), p.OutW()
@@ -225,7 +225,11 @@ func (p Conv) implicitBackward(x, w, dy, dx, dw, db []float32) {
 				for ch := 0; ch < p.C; ch++ {
 					for y := 0; y < p.H; y++ {
 						src := (*dxe)[ch*cols2+(y+p.PadH)*q.wp+p.PadW:]
-						add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
+						if dxAdd {
+							add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
+						} else {
+							copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
+						}
 					}
 				}
 			}

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -77,8 +78,14 @@ func testConv2d(t *testing.T) {
 				Conv2d(p, x, w, b, y, cols)
 				closeTo(t, name+" y", y, wantY, 1e-4)
 				dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
-				Conv2dBackward(p, x, w, dy, dx, dw, db, cols)
+				Conv2dBackward(p, x, w, dy, dx, true, dw, db, cols)
 				closeTo(t, name+" dx", dx, wantDx, 1e-4)
+				// Storing rather than adding ignores what dx held.
+				for i := range dx {
+					dx[i] = float32(math.NaN())
+				}
+				Conv2dBackward(p, x, w, dy, dx, false, nil, nil, cols)
+				closeTo(t, name+" dx stored", dx, wantDx, 1e-4)
 				closeTo(t, name+" dw", dw, wantDw, 1e-4)
 				closeTo(t, name+" db", db, wantDb, 1e-4)
 			}

@@ -85,14 +85,20 @@ func Relu(x, y []float32) {
 	})
 }
 
-// ReluBackward adds dy where y > 0 into dx, given the output y.
-func ReluBackward(y, dy, dx []float32) {
+// ReluBackward computes the gradient of Relu, dy where y > 0 and 0
+// elsewhere, given the output y, and adds it into dx (add) or stores it.
+func ReluBackward(y, dy, dx []float32, add bool) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
 	blocks(len(y), func(lo, hi int) {
 		dy, dx := dy[lo:hi], dx[lo:hi]
 		for i, v := range y[lo:hi] {
-			if v > 0 {
+			switch {
+			case v > 0 && add:
 				dx[i] += dy[i]
+			case v > 0:
+				dx[i] = dy[i]
+			case !add:
+				dx[i] = 0
 			}
 		}
 	})
@@ -109,13 +115,18 @@ func Tanh(x, y []float32) {
 	})
 }
 
-// TanhBackward adds dy*(1-y²) into dx, given the output y.
-func TanhBackward(y, dy, dx []float32) {
+// TanhBackward computes the gradient of Tanh, dy*(1-y²), given the output
+// y, and adds it into dx (add) or stores it.
+func TanhBackward(y, dy, dx []float32, add bool) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
-	parallelFor((len(y)+4095)/4096, 4096, func(lo, hi int) {
-		y, dy, dx := y[lo*4096:min(hi*4096, len(y))], dy[lo*4096:min(hi*4096, len(y))], dx[lo*4096:min(hi*4096, len(y))]
-		for i := tanhBackwardVector(y, dy, dx); i < len(y); i++ {
+	blocks(len(y), func(lo, hi int) {
+		y, dy, dx := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		i := tanhBackwardVector(y, dy, dx, add)
+		for ; i < len(y) && add; i++ {
 			dx[i] += dy[i] * (1 - y[i]*y[i])
+		}
+		for ; i < len(y); i++ {
+			dx[i] = dy[i] * (1 - y[i]*y[i])
 		}
 	})
 }

@@ -31,8 +31,10 @@ func main() {
 	}
 	tanhKernel("AVX512", "Z", 16)
 	tanhKernel("AVX2", "Y", 8)
-	tanhBackwardKernel("AVX512", "Z", 16)
-	tanhBackwardKernel("AVX2", "Y", 8)
+	for _, add := range []bool{true, false} {
+		tanhBackwardKernel("AVX512", "Z", 16, add)
+		tanhBackwardKernel("AVX2", "Y", 8, add)
+	}
 	adamKernel("AVX512", "Z", 16)
 	adamKernel("AVX2", "Y", 8)
 	sgdKernel("AVX512", "Z", 16)
@@ -372,10 +374,13 @@ func tanhKernel(isa, reg string, lanes int) {
 	p("\tRET")
 }
 
-// tanhBackwardKernel writes dx[i] += dy[i]*(1 - y[i]²) for n a multiple of
-// lanes.
-func tanhBackwardKernel(isa, reg string, lanes int) {
+// tanhBackwardKernel writes dx[i] += dy[i]*(1 - y[i]²) (add) or
+// dx[i] = dy[i]*(1 - y[i]²) for n a multiple of lanes.
+func tanhBackwardKernel(isa, reg string, lanes int, add bool) {
 	name := "tanhBackward" + isa
+	if !add {
+		name = "tanhBackwardSet" + isa
+	}
 	width := lanes * 4
 	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
 	p("")
@@ -392,8 +397,12 @@ func tanhBackwardKernel(isa, reg string, lanes int) {
 	p("\tVMOVUPS (SI), %s", r(0))
 	p("\tVMOVAPS %s, %s", r(15), r(1))
 	p("\tVFNMADD231PS %s, %s, %s", r(0), r(0), r(1)) // 1 - y*y
-	p("\tVMOVUPS (DI), %s", r(2))
-	p("\tVFMADD231PS (DX), %s, %s", r(1), r(2))
+	if add {
+		p("\tVMOVUPS (DI), %s", r(2))
+		p("\tVFMADD231PS (DX), %s, %s", r(1), r(2))
+	} else {
+		p("\tVMULPS (DX), %s, %s", r(1), r(2))
+	}
 	p("\tVMOVUPS %s, (DI)", r(2))
 	p("\tADDQ $%d, SI", width)
 	p("\tADDQ $%d, DX", width)

@@ -260,7 +260,13 @@ func TestPoolingMatchesDefinition(t *testing.T) {
 			ones[i] = 1
 		}
 		dx, want := make([]float32, len(x)), make([]float32, len(x))
-		AvgPool2dBackward(p, ones, dx)
+		AvgPool2dBackward(p, ones, dx, true)
+		stored := make([]float32, len(x))
+		for i := range stored {
+			stored[i] = float32(math.NaN())
+		}
+		AvgPool2dBackward(p, ones, stored, false)
+		closeTo(t, fmt.Sprintf("avg backward stored %+v", p), stored, dx, 0)
 		for pl := 0; pl < p.N*p.C; pl++ {
 			for oy := 0; oy < p.OutH(); oy++ {
 				for ox := 0; ox < p.OutW(); ox++ {
@@ -292,7 +298,14 @@ func TestVectorKernelsMatchGo(t *testing.T) {
 		run := func(kern microKernel) (dx, p, m, v []float32) {
 			activeKernel = kern
 			dx = append([]float32(nil), dx0...)
-			TanhBackward(y, dy, dx)
+			TanhBackward(y, dy, dx, true)
+			// Storing, then adding dx0, gives the same.
+			set := make([]float32, n)
+			TanhBackward(y, dy, set, false)
+			for i := range set {
+				set[i] += dx0[i]
+			}
+			closeTo(t, kern.name+" tanh backward stored", set, dx, 1e-6)
 			p, m, v = append([]float32(nil), p0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
 			AdamStep(p, g, m, v, 3, 1e-3, 0.9, 0.999, 1e-8, 0.01)
 			// SGD with momentum, after its first step, into m as buffer.

@@ -38,6 +38,12 @@ func tanhBackwardAVX512(y, dy, dx *float32, n int)
 func tanhBackwardAVX2(y, dy, dx *float32, n int)
 
 //go:noescape
+func tanhBackwardSetAVX512(y, dy, dx *float32, n int)
+
+//go:noescape
+func tanhBackwardSetAVX2(y, dy, dx *float32, n int)
+
+//go:noescape
 func adamAVX512(param, grad, m, v *float32, n int, k *[8]float32)
 
 //go:noescape
@@ -145,16 +151,21 @@ func vectorLen(n int) (int, bool) {
 
 // tanhBackwardVector does TanhBackward over the prefix vectorLen gives and
 // returns its length.
-func tanhBackwardVector(y, dy, dx []float32) int {
+func tanhBackwardVector(y, dy, dx []float32, add bool) int {
 	n, wide := vectorLen(len(y))
 	if n == 0 {
 		return 0
 	}
 	_, _ = dy[n-1], dx[n-1]
-	if wide {
+	switch {
+	case wide && add:
 		tanhBackwardAVX512(&y[0], &dy[0], &dx[0], n)
-	} else {
+	case wide:
+		tanhBackwardSetAVX512(&y[0], &dy[0], &dx[0], n)
+	case add:
 		tanhBackwardAVX2(&y[0], &dy[0], &dx[0], n)
+	default:
+		tanhBackwardSetAVX2(&y[0], &dy[0], &dx[0], n)
 	}
 	return n
 }

@@ -11,7 +11,7 @@ func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 func tanhVector(x, y []float32) int { return 0 }
 
 // tanhBackwardVector handles no elements: there are no vector kernels here.
-func tanhBackwardVector(y, dy, dx []float32) int { return 0 }
+func tanhBackwardVector(y, dy, dx []float32, add bool) int { return 0 }
 
 // adamVector handles no elements: there are no vector kernels here.
 func adamVector(p, g, m, v []float32, k *[8]float32) int { return 0 }

@@ -75,10 +75,28 @@ func AvgPool2d(p Pool, x, y []float32) {
 	})
 }
 
-// AvgPool2dBackward adds the gradient of AvgPool2d into dx.
-func AvgPool2dBackward(p Pool, dy, dx []float32) {
+// AvgPool2dBackward computes the gradient of AvgPool2d and adds it into dx
+// (add) or stores it.
+func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
 	oh, ow := p.OutH(), p.OutW()
 	inv := 1 / float32(p.KH*p.KW)
+	if p.halving() && !add && p.H%2 == 0 && p.W%2 == 0 {
+		// Every input lies in exactly one window: store.
+		p.planes(func(in, out int) {
+			for oy := 0; oy < oh; oy++ {
+				r0 := dx[in+2*oy*p.W : in+2*oy*p.W+2*ow]
+				r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
+				for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
+					g *= 0.25
+					r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = g, g, g, g
+				}
+			}
+		})
+		return
+	}
+	if !add {
+		Zero(dx[:p.N*p.C*p.H*p.W])
+	}
 	if p.halving() {
 		p.planes(func(in, out int) {
 			for oy := 0; oy < oh; oy++ {
