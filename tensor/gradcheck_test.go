@@ -73,7 +73,9 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				return tensor.CrossEntropy(tensor.ReLU(tensor.Linear(in[0], in[1], nil)), []int{0, 5, 2, 3})
 			}},
 		{"odd avgpool after tanh", []*tensor.Tensor{randTensor(r, 1, 2, 5, 7)},
-			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{}) }},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{})
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
