@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +68,10 @@ func init() {
 }
 
 func main() {
+	// Training recycles its tensors (tensor.Arena), so little garbage is
+	// made after loading: collecting at 25% growth instead of 100% costs
+	// almost nothing and keeps the peak memory near what is live.
+	debug.SetGCPercent(25)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first Ctrl-C the command stops between batches; a

@@ -161,7 +161,22 @@ func parse(src io.Reader, magic uint32, ndim int, unit string) ([]int, []byte, e
 		dims[i] = int(d)
 	}
 
-	data, err := io.ReadAll(io.LimitReader(src, int64(size)+1))
+	// Read into a buffer of the declared size when that is modest (MNIST's
+	// 47 MB is), so that loading needs no doubling copies; a larger
+	// declaration grows with the bytes that actually arrive.
+	var data []byte
+	var err error
+	if size <= preallocBytes {
+		data = make([]byte, size+1)
+		var n int
+		n, err = io.ReadFull(src, data)
+		data = data[:n]
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil // fewer bytes than declared: reported below
+		}
+	} else {
+		data, err = io.ReadAll(io.LimitReader(src, int64(size)+1))
+	}
 	if err != nil {
 		return nil, nil, readProblem(err, "read error")
 	}
@@ -174,6 +189,9 @@ func parse(src io.Reader, magic uint32, ndim int, unit string) ([]int, []byte, e
 	}
 	return dims, data, nil
 }
+
+// preallocBytes bounds the buffer allocated from a header's word alone.
+const preallocBytes = 128 << 20
 
 // readProblem explains an error met while reading: the decompressor's own
 // error, a premature end of data (described by format and args), or an I/O error.
