@@ -1,6 +1,8 @@
 package optim
 
 import (
+	"fmt"
+
 	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/tensor"
 )
@@ -44,9 +46,47 @@ func (a *Adam) Step() {
 			continue
 		}
 		a.steps[i]++
-		kernels.AdamStep(p.Data(), p.Grad().Data(), a.m[i], a.v[i], a.steps[i], a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
+		kernels.AdamStep(p.Data(), p.Grad().Data(), a.m[i], a.v[i], a.steps[i], a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
 	}
 }
 
 // ZeroGrad sets every parameter's gradient to zero.
 func (a *Adam) ZeroGrad() { zeroGrad(a.params) }
+
+// LR returns the learning rate.
+func (a *Adam) LR() float64 { return a.AdamOptions.LR }
+
+// SetLR changes the learning rate.
+func (a *Adam) SetLR(lr float64) { a.AdamOptions.LR = lr }
+
+// StateDict returns, per parameter i, "i.step", "i.exp_avg" and
+// "i.exp_avg_sq", as PyTorch names them.
+func (a *Adam) StateDict() []NamedTensor {
+	var out []NamedTensor
+	for i := range a.params {
+		out = append(out,
+			NamedTensor{fmt.Sprintf("%d.step", i), tensor.New([]float32{float32(a.steps[i])})},
+			NamedTensor{fmt.Sprintf("%d.exp_avg", i), tensor.New(a.m[i], len(a.m[i]))},
+			NamedTensor{fmt.Sprintf("%d.exp_avg_sq", i), tensor.New(a.v[i], len(a.v[i]))})
+	}
+	return out
+}
+
+// LoadStateDict restores what StateDict returned.
+func (a *Adam) LoadStateDict(state []NamedTensor) error {
+	dst := map[string][]float32{}
+	steps := make([][]float32, len(a.params))
+	for i := range a.params {
+		steps[i] = make([]float32, 1)
+		dst[fmt.Sprintf("%d.step", i)] = steps[i]
+		dst[fmt.Sprintf("%d.exp_avg", i)] = a.m[i]
+		dst[fmt.Sprintf("%d.exp_avg_sq", i)] = a.v[i]
+	}
+	if err := loadState(state, dst); err != nil {
+		return err
+	}
+	for i := range a.steps {
+		a.steps[i] = int(steps[i][0])
+	}
+	return nil
+}

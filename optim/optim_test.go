@@ -2,6 +2,7 @@ package optim_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/convnet/convnet/internal/testref"
@@ -37,5 +38,76 @@ func TestOptimizersMatchPyTorch(t *testing.T) {
 				testref.Check(t, fmt.Sprintf("p%d", step), p.Data(), want, 1e-6, 1e-7)
 			}
 		})
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	cases := []struct {
+		name  string
+		s     optim.Schedule
+		epoch int
+		want  float64
+	}{
+		{"constant", optim.Constant{}, 7, 0.1},
+		{"step before", optim.StepLR{StepSize: 3, Gamma: 0.1}, 2, 0.1},
+		{"step after", optim.StepLR{StepSize: 3, Gamma: 0.1}, 3, 0.01},
+		{"step twice", optim.StepLR{StepSize: 3, Gamma: 0.1}, 7, 0.001},
+		{"cosine start", optim.CosineLR{TMax: 10}, 0, 0.1},
+		{"cosine middle", optim.CosineLR{TMax: 10}, 5, 0.05},
+		{"cosine end", optim.CosineLR{TMax: 10, EtaMin: 0.001}, 10, 0.001},
+	}
+	for _, c := range cases {
+		if got := c.s.LR(0.1, c.epoch); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: LR(0.1, %d) = %v, want %v", c.name, c.epoch, got, c.want)
+		}
+	}
+}
+
+func TestClipGradNorm(t *testing.T) {
+	p := tensor.New([]float32{1, 1}, 2).SetRequiresGrad(true)
+	q := tensor.New([]float32{1}, 1).SetRequiresGrad(true)
+	// Gradients (3, 0) and (4): norm 5.
+	tensor.Sum(tensor.Mul(p, tensor.New([]float32{3, 0}, 2))).Backward()
+	tensor.Sum(tensor.Mul(q, tensor.New([]float32{4}, 1))).Backward()
+	if n := optim.ClipGradNorm([]*tensor.Tensor{p, q}, 1); math.Abs(n-5) > 1e-6 {
+		t.Errorf("norm %v, want 5", n)
+	}
+	if g := p.Grad().Data()[0]; math.Abs(float64(g)-0.6) > 1e-5 {
+		t.Errorf("clipped gradient %v, want 0.6", g)
+	}
+	if n := optim.ClipGradNorm([]*tensor.Tensor{p, q}, 10); math.Abs(n-1) > 1e-5 {
+		t.Errorf("norm after clipping %v, want 1", n)
+	}
+}
+
+// TestStateDictResumes checks that an optimizer rebuilt from another's
+// state continues exactly as the original would.
+func TestStateDictResumes(t *testing.T) {
+	for _, name := range []string{"adam", "sgd"} {
+		mk := func(p *tensor.Tensor) optim.Optimizer {
+			if name == "adam" {
+				return optim.NewAdam([]*tensor.Tensor{p}, optim.DefaultAdam(0.1))
+			}
+			return optim.NewSGD([]*tensor.Tensor{p}, optim.SGDOptions{LR: 0.1, Momentum: 0.9})
+		}
+		step := func(o optim.Optimizer, p *tensor.Tensor) {
+			o.ZeroGrad()
+			tensor.Sum(tensor.Mul(p, p)).Backward()
+			o.Step()
+		}
+		a := tensor.New([]float32{1, -2}, 2).SetRequiresGrad(true)
+		oa := mk(a)
+		step(oa, a)
+		step(oa, a)
+		b := tensor.New(append([]float32(nil), a.Data()...), 2).SetRequiresGrad(true)
+		ob := mk(b)
+		if err := ob.LoadStateDict(oa.StateDict()); err != nil {
+			t.Fatal(err)
+		}
+		step(oa, a)
+		step(ob, b)
+		if a.Data()[0] != b.Data()[0] || a.Data()[1] != b.Data()[1] {
+			t.Errorf("%s: resumed %v, uninterrupted %v", name, b.Data(), a.Data())
+		}
 	}
 }

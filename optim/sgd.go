@@ -1,6 +1,8 @@
 package optim
 
 import (
+	"fmt"
+
 	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/tensor"
 )
@@ -37,9 +39,41 @@ func (s *SGD) Step() {
 		if first && s.Momentum != 0 {
 			s.bufs[i] = make([]float32, p.Numel())
 		}
-		kernels.SGDStep(p.Data(), p.Grad().Data(), s.bufs[i], first, s.LR, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
+		kernels.SGDStep(p.Data(), p.Grad().Data(), s.bufs[i], first, s.SGDOptions.LR, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
 	}
 }
 
 // ZeroGrad sets every parameter's gradient to zero.
 func (s *SGD) ZeroGrad() { zeroGrad(s.params) }
+
+// LR returns the learning rate.
+func (s *SGD) LR() float64 { return s.SGDOptions.LR }
+
+// SetLR changes the learning rate.
+func (s *SGD) SetLR(lr float64) { s.SGDOptions.LR = lr }
+
+// StateDict returns "i.momentum_buffer" for every parameter whose momentum
+// buffer exists, as PyTorch names them.
+func (s *SGD) StateDict() []NamedTensor {
+	var out []NamedTensor
+	for i, b := range s.bufs {
+		if b != nil {
+			out = append(out, NamedTensor{fmt.Sprintf("%d.momentum_buffer", i), tensor.New(b, len(b))})
+		}
+	}
+	return out
+}
+
+// LoadStateDict restores what StateDict returned.
+func (s *SGD) LoadStateDict(state []NamedTensor) error {
+	dst := map[string][]float32{}
+	for _, st := range state {
+		var i int
+		if _, err := fmt.Sscanf(st.Name, "%d.momentum_buffer", &i); err != nil || i < 0 || i >= len(s.params) {
+			return fmt.Errorf("unexpected SGD state %q", st.Name)
+		}
+		s.bufs[i] = make([]float32, s.params[i].Numel())
+		dst[st.Name] = s.bufs[i]
+	}
+	return loadState(state, dst)
+}
