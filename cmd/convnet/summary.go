@@ -19,7 +19,8 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) in
 func summaryCmd(_ context.Context, args []string, stdout io.Writer) error {
 	c := newCmd("summary", "MODEL",
 		"Print MODEL as PyTorch's print(model) does, then a table of its layers with each one's output\n"+
-			"shape for one example and its number of parameters, as torchsummary.\n"+
+			"shape for one example, its number of parameters and its FLOPs (2 per multiply-add), as\n"+
+			"torchsummary.\n"+
 			"Models: "+strings.Join(models.Names(), ", ")+".")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
@@ -48,6 +49,7 @@ type layerRow struct {
 	name, typ string
 	shape     []int // nil if the layer did not run
 	params    int
+	flops     float64
 }
 
 // summaryTable runs a zero batch of one example through m, recording
@@ -64,7 +66,8 @@ func summaryTable(m nn.Module, inputShape []int) string {
 			params += p.Tensor.Numel()
 		}
 		removes = append(removes, c.Module.ModuleBase().RegisterForwardHook(func(mod nn.Module, out *tensor.Tensor) {
-			row := layerRow{name: name, typ: mod.ModuleBase().TypeName(), shape: append([]int(nil), out.Shape()...)}
+			row := layerRow{name: name, typ: mod.ModuleBase().TypeName(), shape: append([]int(nil), out.Shape()...),
+				flops: layerFLOPs(mod, out)}
 			if !ran[name] {
 				row.params = params // count a layer's parameters once
 			}
@@ -96,6 +99,10 @@ func summaryTable(m nn.Module, inputShape []int) string {
 		rows = append(rows, layerRow{name: c.Name, typ: c.Module.ModuleBase().TypeName(), params: params})
 	}
 
+	var flops float64
+	for _, r := range rows {
+		flops += r.flops
+	}
 	total, trainable := 0, 0
 	for _, p := range base.Parameters() {
 		total += p.Numel()
@@ -109,22 +116,26 @@ func summaryTable(m nn.Module, inputShape []int) string {
 		nameWidth = max(nameWidth, len(r.name)+len(r.typ)+4)
 		shapeWidth = max(shapeWidth, len(formatShape(r.shape))+2)
 	}
-	const paramWidth = 13
-	rule := func(ch string) string { return strings.Repeat(ch, nameWidth+shapeWidth+paramWidth+1) + "\n" }
+	const paramWidth, flopsWidth = 13, 16
+	rule := func(ch string) string {
+		return strings.Repeat(ch, nameWidth+shapeWidth+paramWidth+flopsWidth+1) + "\n"
+	}
 	var b strings.Builder
 	b.WriteString(rule("-"))
-	fmt.Fprintf(&b, "%-*s%-*s%*s\n", nameWidth, "Layer (type)", shapeWidth, "Output Shape", paramWidth, "Param #")
+	fmt.Fprintf(&b, "%-*s%-*s%*s%*s\n", nameWidth, "Layer (type)", shapeWidth, "Output Shape", paramWidth, "Param #", flopsWidth, "FLOPs")
 	b.WriteString(rule("="))
 	for _, r := range rows {
 		shape := "--"
 		if r.shape != nil {
 			shape = formatShape(r.shape)
 		}
-		fmt.Fprintf(&b, "%-*s%-*s%*s\n", nameWidth, r.name+" ("+r.typ+")", shapeWidth, shape, paramWidth, commas(r.params))
+		fmt.Fprintf(&b, "%-*s%-*s%*s%*s\n", nameWidth, r.name+" ("+r.typ+")", shapeWidth, shape, paramWidth, commas(r.params),
+			flopsWidth, commas(int(r.flops)))
 	}
 	b.WriteString(rule("="))
 	fmt.Fprintf(&b, "Total params: %s\n", commas(total))
 	fmt.Fprintf(&b, "Trainable params: %s\n", commas(trainable))
+	fmt.Fprintf(&b, "FLOPs per example: %s (%s multiply-adds)\n", engineering(flops), engineering(flops/2))
 	b.WriteString(rule("-"))
 	return b.String()
 }
@@ -145,4 +156,17 @@ func commas(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// engineering prints v with an SI prefix: 7.61 G.
+func engineering(v float64) string {
+	for _, u := range []struct {
+		scale float64
+		name  string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if v >= u.scale {
+			return fmt.Sprintf("%.3g %s", v/u.scale, u.name)
+		}
+	}
+	return fmt.Sprintf("%.3g", v)
 }
