@@ -29,6 +29,9 @@ func Save(path string, m nn.Module, metadata map[string]string) error {
 	for _, p := range m.ModuleBase().StateDict() {
 		f.Names = append(f.Names, p.Name)
 		f.Tensors[p.Name] = safetensors.FromFloat32s(p.Tensor.Shape(), p.Tensor.Data())
+		if isCounter(p.Name) {
+			f.Tensors[p.Name] = safetensors.FromInt64s(p.Tensor.Shape(), []int64{int64(p.Tensor.Item())})
+		}
 	}
 	if err := safetensors.WriteFile(path, f); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -51,6 +54,14 @@ func Load(path string, m nn.Module) (map[string]string, error) {
 		t, ok := f.Tensors[p.Name]
 		if !ok {
 			return nil, fmt.Errorf("checkpoint: %s: no tensor %q, which the model needs%s", path, p.Name, modelHint(f))
+		}
+		if isCounter(p.Name) && t.DType == "I64" {
+			n, err := t.Int64s()
+			if err != nil || len(n) != 1 {
+				return nil, fmt.Errorf("checkpoint: %s: tensor %q is not one I64 count", path, p.Name)
+			}
+			values[i] = []float32{float32(n[0])}
+			continue
 		}
 		if t.DType != "F32" {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q has dtype %s, want F32", path, p.Name, t.DType)
@@ -83,6 +94,10 @@ func Metadata(path string) (map[string]string, error) {
 	}
 	return f.Metadata, nil
 }
+
+// isCounter reports whether a state_dict key is BatchNorm's batch count,
+// which PyTorch stores as an int64 scalar (convnet keeps a float32).
+func isCounter(name string) bool { return strings.HasSuffix(name, "num_batches_tracked") }
 
 // modelHint names the model the file says it holds, to explain a mismatch.
 func modelHint(f *safetensors.File) string {

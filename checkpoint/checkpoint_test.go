@@ -106,3 +106,28 @@ func TestLoadRejectsMismatches(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormCountIsInt64 checks that num_batches_tracked goes to the
+// file as PyTorch's int64 scalar and comes back.
+func TestBatchNormCountIsInt64(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bn.safetensors")
+	a := nn.NewSequential(nn.Child{Name: "bn", Module: nn.NewBatchNorm2d(3)})
+	a.Child("bn").(*nn.BatchNorm2d).NumBatchesTracked.Data()[0] = 7
+	if err := checkpoint.Save(path, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt := f.Tensors["bn.num_batches_tracked"].DType; dt != "I64" {
+		t.Errorf("num_batches_tracked stored as %s, want I64", dt)
+	}
+	b := nn.NewSequential(nn.Child{Name: "bn", Module: nn.NewBatchNorm2d(3)})
+	if _, err := checkpoint.Load(path, b); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Child("bn").(*nn.BatchNorm2d).NumBatchesTracked.Item(); n != 7 {
+		t.Errorf("num_batches_tracked %v after loading, want 7", n)
+	}
+}

@@ -10,39 +10,69 @@ import (
 	"github.com/convnet/convnet/nn"
 )
 
-// Spec describes a model the command line can build by name.
+// Input describes the images a model is built for and its outputs.
+type Input struct {
+	Channels, Size, Classes int
+}
+
+// Shape returns the shape of one example: Channels×Size×Size.
+func (in Input) Shape() []int { return []int{in.Channels, in.Size, in.Size} }
+
+// String prints the input as 1x28x28 -> 10.
+func (in Input) String() string {
+	return fmt.Sprintf("%dx%dx%d -> %d", in.Channels, in.Size, in.Size, in.Classes)
+}
+
+// Spec describes a model that can be built by name.
 type Spec struct {
 	Name string
-	// InputShape is the shape of one example (C, H, W).
-	InputShape []int
-	// Classes is the number of outputs.
-	Classes int
-	// Dataset is the data set the model trains on by default.
-	Dataset string
-	New     func() nn.Module
+	// Input is the lesson's input, which New builds for.
+	Input Input
+	build func(Input) (nn.Module, error)
 }
+
+// New builds the model for its lesson's input, with fresh weights (see
+// nn.ManualSeed).
+func (s Spec) New() nn.Module {
+	m, err := s.build(s.Input)
+	if err != nil {
+		panic(err) // every spec builds for its own input
+	}
+	return m
+}
+
+// Build builds the model for other images, or says why it cannot.
+func (s Spec) Build(in Input) (nn.Module, error) { return s.build(in) }
 
 var specs = []Spec{
-	{Name: "lenet5", InputShape: []int{1, 28, 28}, Classes: 10, Dataset: "mnist",
-		New: func() nn.Module { return NewLeNetSeq() }},
-	{Name: "lenet5-fields", InputShape: []int{1, 28, 28}, Classes: 10, Dataset: "mnist",
-		New: func() nn.Module { return NewLeNet() }},
-	vggSpec("vgg11"), vggSpec("vgg13"), vggSpec("vgg16"), vggSpec("vgg19"),
+	{Name: "lenet5", Input: Input{1, 28, 10}, build: lenetFor(func() nn.Module { return NewLeNetSeq() })},
+	{Name: "lenet5-fields", Input: Input{1, 28, 10}, build: lenetFor(func() nn.Module { return NewLeNet() })},
 }
 
-// vggSpec describes the lesson's VGG for 224×224×3 input and 1000 classes.
-func vggSpec(name string) Spec {
-	return Spec{Name: name, InputShape: []int{3, 224, 224}, Classes: 1000, Dataset: "imagenet",
-		New: func() nn.Module {
-			m, err := NewVGG(name, 3, 1000)
-			if err != nil {
-				panic(err) // the names above are all known
+func init() {
+	for _, name := range []string{"vgg11", "vgg13", "vgg16", "vgg19"} {
+		for _, bn := range []bool{false, true} {
+			full := name
+			if bn {
+				full += "_bn"
 			}
-			return m
-		}}
+			specs = append(specs, Spec{Name: full, Input: Input{3, 224, 1000},
+				build: func(in Input) (nn.Module, error) { return NewVGGFor(name, bn, in) }})
+		}
+	}
 }
 
-// Names lists the models New knows, in a stable order.
+// lenetFor builds LeNet-5, which takes only the lesson's MNIST images.
+func lenetFor(build func() nn.Module) func(Input) (nn.Module, error) {
+	return func(in Input) (nn.Module, error) {
+		if in != (Input{1, 28, 10}) {
+			return nil, fmt.Errorf("LeNet-5 takes 1x28x28 images and 10 classes (MNIST), not %v", in)
+		}
+		return build(), nil
+	}
+}
+
+// Names lists the models Lookup knows, in a stable order.
 func Names() []string {
 	var names []string
 	for _, s := range specs {
@@ -61,7 +91,7 @@ func Lookup(name string) (Spec, error) {
 	return specs[i], nil
 }
 
-// New builds the named model with fresh weights (see nn.ManualSeed).
+// New builds the named model for its lesson's input (see Spec.New).
 func New(name string) (nn.Module, error) {
 	s, err := Lookup(name)
 	if err != nil {

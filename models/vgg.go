@@ -27,22 +27,55 @@ type VGG struct {
 }
 
 // NewVGG builds the named configuration ("vgg11", "vgg13", "vgg16",
-// "vgg19") for inChannels×224×224 input and the given number of classes.
+// "vgg19") for inChannels×224×224 input and the given number of classes,
+// as the lesson does.
 func NewVGG(config string, inChannels, classes int) (*VGG, error) {
+	return NewVGGFor(config, false, Input{inChannels, 224, classes})
+}
+
+// NewVGGFor builds a VGG configuration, with batch normalisation after
+// every convolution if batchNorm, for the given input. Size must be a
+// multiple of 32 (five poolings halve it); for 32×32 images (CIFAR-10,
+// MNIST padded to 32) the classifier is sized for the 1×1×512 features:
+// 512, 512, classes. Otherwise it is the lesson's 4096, 4096, classes.
+func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 	cfg, ok := vggConfigs[config]
-	if !ok {
+	switch {
+	case !ok:
 		return nil, fmt.Errorf("unknown VGG configuration %q", config)
+	case in.Size < 32 || in.Size%32 != 0:
+		return nil, fmt.Errorf("VGG takes images whose size is a multiple of 32, not %d", in.Size)
+	case in.Channels < 1 || in.Classes < 1:
+		return nil, fmt.Errorf("VGG needs at least one input channel and one class, not %v", in)
 	}
 	m := &VGG{}
 	m.Init(m, "VGGNet")
-	// A width used once is named conv3-W; one used n times conv3-W-1..n.
+	m.Feature = nn.Add(&m.Base, "feature", nn.NewSequential(vggFeatures(cfg, in.Channels, batchNorm)...))
+	width, features := 4096, 512*(in.Size/32)*(in.Size/32)
+	if in.Size == 32 {
+		width = 512
+	}
+	m.Classifier = nn.Add(&m.Base, "classifier", nn.NewSequential(
+		nn.Child{Name: fmt.Sprintf("fc-%d-1", width), Module: nn.NewLinear(features, width)},
+		nn.Child{Name: fmt.Sprintf("fc-%d-1-act", width), Module: nn.NewReLU()},
+		nn.Child{Name: fmt.Sprintf("fc-%d-2", width), Module: nn.NewLinear(width, width)},
+		nn.Child{Name: fmt.Sprintf("fc-%d-2-act", width), Module: nn.NewReLU()},
+		nn.Child{Name: fmt.Sprintf("fc-%d", in.Classes), Module: nn.NewLinear(width, in.Classes)},
+	))
+	return m, nil
+}
+
+// vggFeatures lays out the feature stack with the lesson's names: a width
+// used once is conv3-W, one used n times conv3-W-1 ... conv3-W-n; with batch
+// normalisation, conv3-W-bn sits between a convolution and its activation.
+func vggFeatures(cfg []int, in int, batchNorm bool) []nn.Child {
 	uses := map[int]int{}
 	for _, w := range cfg {
 		uses[w]++
 	}
 	seen := map[int]int{}
 	var layers []nn.Child
-	in, pools := inChannels, 0
+	pools := 0
 	for _, w := range cfg {
 		if w == 0 {
 			pools++
@@ -54,20 +87,14 @@ func NewVGG(config string, inChannels, classes int) (*VGG, error) {
 		if uses[w] > 1 {
 			name = fmt.Sprintf("%s-%d", name, seen[w])
 		}
-		layers = append(layers,
-			nn.Child{Name: name, Module: nn.NewConv2d(in, w, 3, nn.Padding(1))},
-			nn.Child{Name: name + "-act", Module: nn.NewReLU()})
+		layers = append(layers, nn.Child{Name: name, Module: nn.NewConv2d(in, w, 3, nn.Padding(1))})
+		if batchNorm {
+			layers = append(layers, nn.Child{Name: name + "-bn", Module: nn.NewBatchNorm2d(w)})
+		}
+		layers = append(layers, nn.Child{Name: name + "-act", Module: nn.NewReLU()})
 		in = w
 	}
-	m.Feature = nn.Add(&m.Base, "feature", nn.NewSequential(layers...))
-	m.Classifier = nn.Add(&m.Base, "classifier", nn.NewSequential(
-		nn.Child{Name: "fc-4096-1", Module: nn.NewLinear(512*7*7, 4096)},
-		nn.Child{Name: "fc-4096-1-act", Module: nn.NewReLU()},
-		nn.Child{Name: "fc-4096-2", Module: nn.NewLinear(4096, 4096)},
-		nn.Child{Name: "fc-4096-2-act", Module: nn.NewReLU()},
-		nn.Child{Name: fmt.Sprintf("fc-%d", classes), Module: nn.NewLinear(4096, classes)},
-	))
-	return m, nil
+	return layers
 }
 
 // Forward runs the features, flattens N×512×7×7 to N×25088, and classifies.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/convnet/convnet/internal/testref"
@@ -63,5 +64,45 @@ func TestVGGForwardShape(t *testing.T) {
 	tensor.NoGrad(func() { y = m.Call(tensor.Full(0.1, 2, 3, 224, 224)) })
 	if s := y.Shape(); len(s) != 2 || s[0] != 2 || s[1] != 1000 {
 		t.Errorf("output shape %v, want [2 1000]", s)
+	}
+}
+
+// TestVGGVariants covers batch normalisation's layer names and the
+// classifier sized for 32x32 images, on 1 and 3 input channels.
+func TestVGGVariants(t *testing.T) {
+	m, err := models.NewVGGFor("vgg11", true, models.Input{Channels: 1, Size: 32, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := nn.Format(m)
+	for _, want := range []string{
+		"(conv3-64): Conv2d(1, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n    (conv3-64-bn): BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n    (conv3-64-act): ReLU()",
+		"(conv3-512-4-bn): BatchNorm2d(512,",
+		"(fc-512-1): Linear(in_features=512, out_features=512, bias=True)",
+		"(fc-10): Linear(in_features=512, out_features=10, bias=True)",
+	} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("vgg11_bn for 1x32x32 lacks %q:\n%s", want, printed)
+		}
+	}
+	y := m.Call(tensor.Full(0.5, 2, 1, 32, 32))
+	if s := y.Shape(); len(s) != 2 || s[0] != 2 || s[1] != 10 {
+		t.Errorf("output shape %v, want [2 10]", s)
+	}
+	for _, in := range []models.Input{{Channels: 3, Size: 28, Classes: 10}, {Channels: 0, Size: 32, Classes: 10}} {
+		if _, err := models.NewVGGFor("vgg11", false, in); err == nil {
+			t.Errorf("NewVGGFor accepted %v", in)
+		}
+	}
+	spec, err := models.Lookup("vgg16_bn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spec.Build(models.Input{Channels: 3, Size: 32, Classes: 10}); err != nil {
+		t.Error(err)
+	}
+	lenet, _ := models.Lookup("lenet5")
+	if _, err := lenet.Build(models.Input{Channels: 3, Size: 32, Classes: 10}); err == nil {
+		t.Error("LeNet-5 accepted CIFAR-10's images")
 	}
 }

@@ -43,8 +43,8 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if want := []int{1, mnist.Side, mnist.Side}; !slices.Equal(spec.InputShape, want) {
-		return fmt.Errorf("model %s takes %v inputs, not MNIST's %v", spec.Name, spec.InputShape, want)
+	if want := []int{1, mnist.Side, mnist.Side}; !slices.Equal(spec.Input.Shape(), want) {
+		return fmt.Errorf("model %s takes %v inputs, not MNIST's %v", spec.Name, spec.Input.Shape(), want)
 	}
 	base := m.ModuleBase()
 	base.Eval()

@@ -40,7 +40,7 @@ func summaryCmd(_ context.Context, args []string, stdout io.Writer) error {
 	m := spec.New()
 	fmt.Fprintln(stdout, nn.Format(m))
 	fmt.Fprintln(stdout)
-	fmt.Fprint(stdout, summaryTable(m, spec.InputShape))
+	fmt.Fprint(stdout, summaryTable(m, spec.Input.Shape()))
 	return nil
 }
 

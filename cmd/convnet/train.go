@@ -10,6 +10,7 @@ import (
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
 	"github.com/convnet/convnet/train"
@@ -62,8 +63,8 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *testLimit < 0:
 		return usagef("--test-limit must be 0 (all) or more, got %d", *testLimit)
 	}
-	if spec.Dataset != "" && spec.Dataset != "mnist" {
-		return usagef("--model %s trains on %s, which this command cannot load (only mnist)", spec.Name, spec.Dataset)
+	if spec.Input != (models.Input{Channels: 1, Size: 28, Classes: 10}) {
+		return usagef("--model %s takes %v images, not MNIST's", spec.Name, spec.Input)
 	}
 	if *out == "" {
 		*out = spec.Name + ".safetensors"

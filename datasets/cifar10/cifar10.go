@@ -1,0 +1,360 @@
+// Package cifar10 loads the CIFAR-10 data set (60000 32x32 colour images in
+// 10 classes) from its binary version, the folder cifar-10-batches-bin that
+// https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz unpacks to, and
+// downloads that archive (see Download).
+//
+// A *Set satisfies the data.Dataset interface of this module:
+//
+//	Len() int
+//	Shape() []int                    // [3, 32, 32] (channels first)
+//	Example(i int, dst []float32) int
+//
+// The folder holds data_batch_1.bin ... data_batch_5.bin (the 50000
+// training images), test_batch.bin (the 10000 test images) and
+// batches.meta.txt (the class names). Each .bin file is a sequence of
+// 3073-byte records: one label byte 0..9, then 3072 pixel bytes, the 1024
+// red values of the 32x32 image row-major, then the 1024 green, then the
+// 1024 blue.
+//
+// Errors have the form "cifar10: <path>: <problem>".
+package cifar10
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Geometry of the data set.
+const (
+	Channels   = 3
+	Rows, Cols = 32, 32
+	// ImageBytes is the size of one image: Channels*Rows*Cols bytes.
+	ImageBytes = Channels * Rows * Cols
+	// RecordBytes is the size of one record of a batch file: a label byte
+	// and an image.
+	RecordBytes = 1 + ImageBytes
+	// NumClasses is the number of classes; labels are 0..NumClasses-1.
+	NumClasses = 10
+)
+
+// File names of the binary version.
+const (
+	DirName  = "cifar-10-batches-bin" // the folder the archive unpacks to
+	TestFile = "test_batch.bin"
+	MetaFile = "batches.meta.txt"
+)
+
+// trainFiles are the five training batches, in order.
+var trainFiles = []string{
+	"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin",
+}
+
+// Mean and Std are the per-channel (red, green, blue) mean and standard
+// deviation of the training images in [0,1], the usual arguments of
+// data.Normalize for CIFAR-10.
+var (
+	Mean = []float32{0.4914, 0.4822, 0.4465}
+	Std  = []float32{0.2470, 0.2435, 0.2616}
+)
+
+// defaultClasses are the class names that batches.meta.txt lists.
+var defaultClasses = []string{
+	"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+}
+
+// Set is a labelled image data set held in memory.
+//
+// Invariants (held by sets from Load, Train, Test and Subset):
+// len(Images) == N*ImageBytes, image i being
+// Images[i*ImageBytes:(i+1)*ImageBytes] channels first (red, green, blue
+// planes of 32x32 bytes, each row-major); len(Labels) == N and every label
+// is in 0..9; len(Classes) == 10, Classes[l] naming label l.
+type Set struct {
+	Images  []uint8
+	Labels  []uint8
+	Classes []string
+	N       int
+}
+
+// toUnit maps a byte b to float32(b)/255, as torchvision's ToTensor does.
+var toUnit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
+// Len returns the number of examples.
+func (s *Set) Len() int { return s.N }
+
+// Shape returns the shape of one example, [3, 32, 32] (channels first).
+// The caller owns the returned slice.
+func (s *Set) Shape() []int { return []int{Channels, Rows, Cols} }
+
+// Example writes example i into dst[:3072] as float32 values in [0,1]
+// (byte/255) in channel, row, column order, as torchvision's ToTensor gives
+// them, and returns its label. It panics if i is not in [0, Len()) or
+// len(dst) < 3072, as indexing out of range does.
+func (s *Set) Example(i int, dst []float32) int {
+	if i < 0 || i >= s.N {
+		panic(fmt.Sprintf("cifar10: example index %d out of range [0,%d)", i, s.N))
+	}
+	if len(dst) < ImageBytes {
+		panic(fmt.Sprintf("cifar10: destination has %d values, an example needs %d", len(dst), ImageBytes))
+	}
+	dst = dst[:ImageBytes]
+	for j, b := range s.Images[i*ImageBytes : (i+1)*ImageBytes] {
+		dst[j] = toUnit[b]
+	}
+	return int(s.Labels[i])
+}
+
+// Label returns the label of example i; it panics if i is out of range.
+func (s *Set) Label(i int) int { return int(s.Labels[i]) }
+
+// Subset returns a set of the first n examples of s (all of them if n >=
+// s.Len(), none if n <= 0). It shares memory with s; appending to its slices
+// does not write into s.
+func Subset(s *Set, n int) *Set {
+	n = max(0, min(n, s.N))
+	return &Set{
+		Images:  s.Images[: n*ImageBytes : n*ImageBytes],
+		Labels:  s.Labels[:n:n],
+		Classes: s.Classes,
+		N:       n,
+	}
+}
+
+// Train loads the 50000 training images, data_batch_1.bin ...
+// data_batch_5.bin, from dir, which is the cifar-10-batches-bin folder or
+// the folder that holds it; an empty dir means the current directory. The
+// class names come from batches.meta.txt if the folder has one.
+func Train(dir string) (*Set, error) { return loadDir(dir, trainFiles) }
+
+// Test loads the 10000 test images, test_batch.bin, from dir, which is the
+// cifar-10-batches-bin folder or the folder that holds it; an empty dir
+// means the current directory. The class names come from batches.meta.txt
+// if the folder has one.
+func Test(dir string) (*Set, error) { return loadDir(dir, []string{TestFile}) }
+
+func loadDir(dir string, names []string) (*Set, error) {
+	d, err := findDir(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = filepath.Join(d, n)
+	}
+	return Load(paths...)
+}
+
+// findDir returns the folder, dir or dir/cifar-10-batches-bin, that holds
+// all the named files. Its error lists what is missing and how to get it.
+func findDir(dir string, names []string) (string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	sub := filepath.Join(dir, DirName)
+	var report string // the folder the error describes
+	var missing []string
+	for _, d := range []string{dir, sub} {
+		m, err := missingFiles(d, names)
+		if err != nil {
+			return "", err
+		}
+		if len(m) == 0 {
+			return d, nil
+		}
+		// Describe the subfolder if it exists, else dir.
+		if report == "" || isDir(d) {
+			report, missing = d, m
+		}
+	}
+	return "", notFound(report, dir, missing)
+}
+
+// missingFiles returns the names that dir lacks (all of them if dir is not
+// a folder); other errors (such as a permission problem) are returned.
+func missingFiles(dir string, names []string) ([]string, error) {
+	if !isDir(dir) {
+		return names, nil
+	}
+	var missing []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		_, err := os.Stat(p)
+		switch {
+		case err == nil:
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, n)
+		default:
+			return nil, pathError(p, stripPath(err))
+		}
+	}
+	return missing, nil
+}
+
+func notFound(where, dir string, missing []string) error {
+	what := "missing " + strings.Join(missing, ", ")
+	if !isDir(where) {
+		what = "no such folder"
+		if exists(where) {
+			what = "not a folder"
+		}
+	}
+	hint := ""
+	if isDir(filepath.Join(dir, "cifar-10-batches-py")) || exists(filepath.Join(where, "data_batch_1")) {
+		hint = " (found the CIFAR-10 python version, which this package does not read)"
+	}
+	all := strings.Join(append(append([]string{}, trainFiles...), TestFile), ", ")
+	return fmt.Errorf("cifar10: %s: CIFAR-10 data not found: %s%s; expected %s (and optionally %s) "+
+		"in DIR or DIR/%s; get the CIFAR-10 binary version (%s) with `convnet download cifar10 --data DIR`, "+
+		"or unpack it yourself and pass --data DIR: %w",
+		where, what, hint, all, MetaFile, DirName, DefaultURL, fs.ErrNotExist)
+}
+
+// Load reads and concatenates batch files of the binary version, in the
+// order given. It checks every file fully (see the package comment for the
+// format): a size that is a positive multiple of 3073 bytes and labels
+// 0..9. The class names come from batches.meta.txt next to the first file
+// if there is one (it must then list 10 non-empty names, one per line),
+// else they are the standard ones. It never panics; errors have the form
+// "cifar10: <path>: <problem>".
+func Load(paths ...string) (*Set, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("cifar10: Load: no batch files given")
+	}
+	files := make([]*os.File, 0, len(paths))
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	counts := make([]int, len(paths))
+	total := 0
+	for i, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, pathError(p, stripPath(err))
+		}
+		files = append(files, f)
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, pathError(p, stripPath(err))
+		}
+		if fi.IsDir() {
+			return nil, pathError(p, errors.New("is a folder, not a batch file"))
+		}
+		head := make([]byte, 8)
+		n, _ := io.ReadFull(f, head)
+		if counts[i], err = checkSize(fi.Size(), head[:n]); err != nil {
+			return nil, pathError(p, err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, pathError(p, stripPath(err))
+		}
+		total += counts[i]
+		if total > maxTotalRecords {
+			return nil, pathError(p, fmt.Errorf("more than %d records in all", maxTotalRecords))
+		}
+	}
+	classes, err := readMeta(filepath.Join(filepath.Dir(paths[0]), MetaFile))
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{
+		Images:  make([]uint8, total*ImageBytes),
+		Labels:  make([]uint8, total),
+		Classes: classes,
+		N:       total,
+	}
+	at := 0
+	for i, f := range files {
+		n := counts[i]
+		if err := readRecords(f, n, s.Labels[at:at+n], s.Images[at*ImageBytes:(at+n)*ImageBytes]); err != nil {
+			return nil, pathError(paths[i], err)
+		}
+		at += n
+	}
+	return s, nil
+}
+
+// maxMetaBytes bounds batches.meta.txt (the real one has 72 bytes).
+const maxMetaBytes = 64 << 10
+
+// readMeta reads the class names from path, or returns the standard names
+// if there is no such file.
+func readMeta(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return append([]string{}, defaultClasses...), nil
+	}
+	if err != nil {
+		return nil, pathError(path, stripPath(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMetaBytes+1))
+	if err != nil {
+		return nil, pathError(path, stripPath(err))
+	}
+	if len(b) > maxMetaBytes {
+		return nil, pathError(path, fmt.Errorf("larger than %d bytes: not a list of %d class names", maxMetaBytes, NumClasses))
+	}
+	names, err := parseMeta(string(b))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	return names, nil
+}
+
+// parseMeta reads one class name a line. Blank lines at the end (the real
+// file has one) are ignored; spaces around a name are trimmed.
+func parseMeta(s string) ([]string, error) {
+	lines := strings.Split(s, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		if l == "" && i < NumClasses {
+			return nil, fmt.Errorf("line %d is empty: expected %d class names, one per line", i+1, NumClasses)
+		}
+	}
+	if len(lines) != NumClasses {
+		return nil, fmt.Errorf("expected %d class names, one per line, found %d lines", NumClasses, len(lines))
+	}
+	return lines, nil
+}
+
+// pathError prefixes a problem with the package and the file it concerns.
+func pathError(path string, err error) error {
+	return fmt.Errorf("cifar10: %s: %w", path, err)
+}
+
+// stripPath drops the operation and path of an *fs.PathError, which
+// pathError's prefix already names.
+func stripPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

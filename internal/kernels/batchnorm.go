@@ -1,0 +1,178 @@
+package kernels
+
+import "math"
+
+// BatchNorm describes batch normalisation of an N×C×H×W input, channel by
+// channel over N, H and W (HW = H*W values per image and channel), as
+// PyTorch's batch_norm: y = (x-mean)/sqrt(var+Eps)*w + b.
+//
+// In training mode mean and var are the statistics of the batch (var
+// biased, divided by M = N*HW), and the running statistics move towards
+// them: running = (1-Momentum)*running + Momentum*batch, where the running
+// variance takes the unbiased variance (divided by M-1), as PyTorch does.
+// In evaluation mode mean and var are the running statistics.
+//
+// Work is split across threads by channel, so each channel's sums are
+// taken in one fixed order and results do not depend on the thread count.
+type BatchNorm struct {
+	N, C, HW int
+	Eps      float64
+	Momentum float64
+}
+
+// M returns how many values each channel's statistics cover: N*HW.
+func (p BatchNorm) M() int { return p.N * p.HW }
+
+// channels runs fn(c) for every channel, split across threads when the
+// input is large.
+func (p BatchNorm) channels(fn func(c int)) {
+	parallelFor(p.C, p.M(), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			fn(c)
+		}
+	})
+}
+
+// plane returns channel c's values of image n in a (an N×C×HW slice).
+func (p BatchNorm) plane(a []float32, n, c int) []float32 {
+	off := (n*p.C + c) * p.HW
+	return a[off : off+p.HW]
+}
+
+// BatchNormTrain normalises x (N×C×HW) with the batch's statistics and
+// writes y; w and b (C each) are the affine weight and bias, nil meaning 1
+// and 0. It stores each channel's mean and 1/sqrt(var+Eps) in mean and
+// invstd (C each) for BatchNormBackward. runningMean and runningVar (C
+// each, or both nil) are updated in place with Momentum. Statistics are
+// summed in float64, the variance in a second pass around the mean. (With
+// M() = 1 the unbiased variance is undefined; the biased one, 0, is used.)
+func BatchNormTrain(p BatchNorm, x, w, b, y, mean, invstd, runningMean, runningVar []float32) {
+	m := p.M()
+	p.channels(func(c int) {
+		var s float64
+		for n := 0; n < p.N; n++ {
+			for _, v := range p.plane(x, n, c) {
+				s += float64(v)
+			}
+		}
+		mu := s / float64(m)
+		var ss float64
+		for n := 0; n < p.N; n++ {
+			for _, v := range p.plane(x, n, c) {
+				d := float64(v) - mu
+				ss += d * d
+			}
+		}
+		variance := ss / float64(m)
+		is := 1 / math.Sqrt(variance+p.Eps)
+		mean[c], invstd[c] = float32(mu), float32(is)
+		if runningMean != nil {
+			mom := p.Momentum
+			runningMean[c] = float32((1-mom)*float64(runningMean[c]) + mom*mu)
+			unbiased := variance
+			if m > 1 {
+				unbiased = ss / float64(m-1)
+			}
+			runningVar[c] = float32((1-mom)*float64(runningVar[c]) + mom*unbiased)
+		}
+		p.applyChannel(c, x, w, b, y, float32(mu), is)
+	})
+}
+
+// BatchNormEval normalises x (N×C×HW) with the running statistics and
+// writes y; w and b as in BatchNormTrain. It stores the mean and
+// 1/sqrt(var+Eps) it used in mean and invstd (C each) for
+// BatchNormBackward, so that later updates of the running statistics do
+// not change the backward pass.
+func BatchNormEval(p BatchNorm, x, w, b, runningMean, runningVar, y, mean, invstd []float32) {
+	for c := 0; c < p.C; c++ {
+		mean[c] = runningMean[c]
+		invstd[c] = float32(1 / math.Sqrt(float64(runningVar[c])+p.Eps))
+	}
+	p.channels(func(c int) {
+		p.applyChannel(c, x, w, b, y, mean[c], float64(invstd[c]))
+	})
+}
+
+// applyChannel writes y = (x-mu)*invstd*w + b for channel c.
+func (p BatchNorm) applyChannel(c int, x, w, b, y []float32, mu float32, invstd float64) {
+	scale, shift := invstd, 0.0
+	if w != nil {
+		scale *= float64(w[c])
+	}
+	if b != nil {
+		shift = float64(b[c])
+	}
+	k, sh := float32(scale), float32(shift)
+	for n := 0; n < p.N; n++ {
+		ys := p.plane(y, n, c)
+		for i, v := range p.plane(x, n, c) {
+			ys[i] = (v-mu)*k + sh
+		}
+	}
+}
+
+// BatchNormBackward computes the gradients of BatchNormTrain (training) or
+// BatchNormEval (!training) given dy, the input x, w (nil for 1) and the
+// mean and invstd the forward pass stored. With xhat = (x-mean)*invstd:
+//
+//	dw += sum(dy*xhat), db += sum(dy)            (per channel)
+//	dx  = w*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat))   (training)
+//	dx  = w*invstd * dy                                       (evaluation)
+//
+// dx is added into (add) or stored. Any of dx, dw and db may be nil when
+// that gradient is not wanted.
+func BatchNormBackward(p BatchNorm, training bool, x, w, mean, invstd, dy, dx, dw, db []float32, add bool) {
+	m := float64(p.M())
+	p.channels(func(c int) {
+		mu, is := mean[c], float64(invstd[c])
+		wc := 1.0
+		if w != nil {
+			wc = float64(w[c])
+		}
+		needSums := dw != nil || db != nil || (training && dx != nil)
+		var sdy, sdyx float64 // sum(dy), sum(dy*(x-mean))
+		if needSums {
+			for n := 0; n < p.N; n++ {
+				xs, gs := p.plane(x, n, c), p.plane(dy, n, c)
+				gs = gs[:len(xs)]
+				for i, v := range xs {
+					g := float64(gs[i])
+					sdy += g
+					sdyx += g * float64(v-mu)
+				}
+			}
+		}
+		sdyxhat := sdyx * is
+		if dw != nil {
+			dw[c] += float32(sdyxhat)
+		}
+		if db != nil {
+			db[c] += float32(sdy)
+		}
+		if dx == nil {
+			return
+		}
+		// dx = k*dy - k0 - k1*(x-mean).
+		k := wc * is
+		var k0, k1 float64
+		if training {
+			k0 = k * sdy / m
+			k1 = k * sdyxhat / m * is
+		}
+		kf, k0f, k1f := float32(k), float32(k0), float32(k1)
+		for n := 0; n < p.N; n++ {
+			xs, gs, ds := p.plane(x, n, c), p.plane(dy, n, c), p.plane(dx, n, c)
+			gs, ds = gs[:len(xs)], ds[:len(xs)]
+			if add {
+				for i, v := range xs {
+					ds[i] += kf*gs[i] - k0f - k1f*(v-mu)
+				}
+			} else {
+				for i, v := range xs {
+					ds[i] = kf*gs[i] - k0f - k1f*(v-mu)
+				}
+			}
+		}
+	})
+}

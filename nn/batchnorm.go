@@ -1,0 +1,112 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/convnet/convnet/tensor"
+)
+
+// BatchNorm2d normalises each channel of N×C×H×W inputs, as
+// torch.nn.BatchNorm2d (affine=True, track_running_stats=True):
+//
+//	y = (x - mean) / sqrt(var + Eps) * Weight + Bias
+//
+// In training mode mean and var are the batch's statistics and the running
+// statistics move towards them by Momentum (the running variance takes the
+// unbiased variance, as PyTorch does); in evaluation mode the running
+// statistics are used.
+//
+// Its state_dict holds "weight", "bias" (parameters), "running_mean",
+// "running_var" and "num_batches_tracked" (buffers), as PyTorch's.
+type BatchNorm2d struct {
+	Base
+	NumFeatures int
+	Eps         float64 // added to the variance; default 1e-5
+	Momentum    float64 // weight of the new batch in the running statistics; default 0.1
+	// Weight (ones) and Bias (zeros), one per channel. Forward also
+	// accepts them nil (affine=False).
+	Weight, Bias *tensor.Tensor
+	// RunningMean (zeros) and RunningVar (ones), one per channel, updated
+	// in place by each training forward. Forward also accepts them nil
+	// (track_running_stats=False): batch statistics in both modes.
+	RunningMean, RunningVar *tensor.Tensor
+	// NumBatchesTracked counts training forwards. PyTorch keeps it as an
+	// int64 scalar; here it is a float32 tensor of shape [] (one element),
+	// exact up to 2^24 batches. Code that writes a PyTorch state_dict
+	// should convert it to int64.
+	NumBatchesTracked *tensor.Tensor
+}
+
+// NewBatchNorm2d returns a batch normalisation layer for numFeatures
+// channels with PyTorch's defaults: eps 1e-5, momentum 0.1, weight ones,
+// bias zeros, running mean zeros and running variance ones.
+func NewBatchNorm2d(numFeatures int) *BatchNorm2d {
+	if numFeatures < 1 {
+		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): the number of features must be positive", numFeatures))
+	}
+	m := &BatchNorm2d{NumFeatures: numFeatures, Eps: 1e-5, Momentum: 0.1}
+	m.Init(m, "BatchNorm2d")
+	m.Weight = m.AddParameter("weight", tensor.Full(1, numFeatures))
+	m.Bias = m.AddParameter("bias", tensor.Zeros(numFeatures))
+	m.RunningMean = m.AddBuffer("running_mean", tensor.Zeros(numFeatures))
+	m.RunningVar = m.AddBuffer("running_var", tensor.Full(1, numFeatures))
+	m.NumBatchesTracked = m.AddBuffer("num_batches_tracked", tensor.Zeros())
+	return m
+}
+
+// Forward normalises x (N×NumFeatures×H×W). In training mode it updates
+// the running statistics and NumBatchesTracked.
+func (m *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	training := m.Training()
+	if training && m.NumBatchesTracked != nil {
+		m.NumBatchesTracked.Data()[0]++
+	}
+	if m.RunningMean == nil {
+		// Without running statistics PyTorch uses the batch's in both modes.
+		training = true
+	}
+	return tensor.BatchNorm2d(x, m.Weight, m.Bias, m.RunningMean, m.RunningVar, training, m.Momentum, m.Eps)
+}
+
+// ExtraRepr gives PyTorch's settings string:
+// "4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True".
+func (m *BatchNorm2d) ExtraRepr() string {
+	return fmt.Sprintf("%d, eps=%s, momentum=%s, affine=%s, track_running_stats=%s",
+		m.NumFeatures, pyFloat(m.Eps), pyFloat(m.Momentum), pyBool(m.Weight != nil), pyBool(m.RunningMean != nil))
+}
+
+// pyFloat formats f as Python's repr(float) does: the shortest digits
+// that read back as f, in positional notation for exponents -4 to 15 with
+// at least one decimal ("0.1", "2.0"), in scientific notation otherwise
+// with a two-digit exponent ("1e-05", "1e+16").
+func pyFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if f != 0 && (exp < -4 || exp >= 16) {
+		return e
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// pyBool formats b as Python does.
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
