@@ -25,7 +25,7 @@ func Normalize(ds Dataset, mean, std []float32) Dataset {
 			panic(fmt.Sprintf("data: Normalize: standard deviation %v of channel %d is not positive", s, i))
 		}
 	}
-	return &normalized{ds: ds, mean: slices.Clone(mean), std: slices.Clone(std), plane: size(shape[1:])}
+	return &normalized{ds: ds, mean: slices.Clone(mean), std: slices.Clone(std), plane: numValues(shape[1:])}
 }
 
 type normalized struct {
@@ -49,8 +49,8 @@ func (n *normalized) Example(i int, dst []float32) int {
 	return label
 }
 
-// size is the product of shape.
-func size(shape []int) int {
+// numValues is the product of shape.
+func numValues(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -120,10 +120,10 @@ func (a *Augment) Example(i int, dst []float32) int {
 	}
 	dy, dx, flip := a.choices(a.Epoch(), i)
 	h, w := a.shape[len(a.shape)-2], a.shape[len(a.shape)-1]
-	n := size(a.shape)
+	n := numValues(a.shape)
 	for p := 0; p < n; p += h * w {
 		img := dst[p : p+h*w]
-		shift(img, h, w, dy, dx)
+		shiftPlane(img, h, w, dy, dx)
 		if flip {
 			for y := range h {
 				slices.Reverse(img[y*w : (y+1)*w])
@@ -148,9 +148,9 @@ func (a *Augment) choices(e, i int) (dy, dx int, flip bool) {
 	return dy, dx, flip
 }
 
-// shift moves the h×w image img in place so that out(y, x) = in(y+dy, x+dx),
+// shiftPlane moves the h×w image img in place so that out(y, x) = in(y+dy, x+dx),
 // zero where (y+dy, x+dx) is outside the image.
-func shift(img []float32, h, w, dy, dx int) {
+func shiftPlane(img []float32, h, w, dy, dx int) {
 	if dy == 0 && dx == 0 {
 		return
 	}

@@ -59,6 +59,10 @@ func (l *Loader) Len() int {
 	return (n + b - 1) / b
 }
 
+// SetEpoch makes the next call of Batches give epoch e's order, as a run
+// resumed at epoch e needs.
+func (l *Loader) SetEpoch(e int) { l.epoch = uint64(e) }
+
 // Dataset returns the dataset the loader reads.
 func (l *Loader) Dataset() Dataset { return l.ds }
 

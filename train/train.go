@@ -53,12 +53,28 @@ func (s EpochStats) MeanLoss() float64 { return s.LossSum / float64(max(s.Batche
 // Accuracy is the running training accuracy.
 func (s EpochStats) Accuracy() float64 { return float64(s.Correct) / float64(max(s.Samples, 1)) }
 
+// Option changes how Epoch trains.
+type Option func(*options)
+
+type options struct {
+	clipGradNorm float64
+}
+
+// ClipGradNorm scales the gradients before each step so that their joint
+// L2 norm is at most maxNorm (see optim.ClipGradNorm); 0 turns it off.
+func ClipGradNorm(maxNorm float64) Option { return func(o *options) { o.clipGradNorm = maxNorm } }
+
 // Epoch trains model for one pass over loader with mean cross-entropy and
 // opt, as the lesson's loop: zero the gradients, forward, loss, backward,
 // step. It stops early with ctx's error when ctx is cancelled between
 // batches.
-func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *data.Loader, epoch int, p Progress) (EpochStats, error) {
+func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *data.Loader, epoch int, p Progress, opts ...Option) (EpochStats, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	base := model.ModuleBase()
+	params := base.Parameters()
 	base.Train()
 	stats := EpochStats{Epoch: epoch}
 	start := time.Now()
@@ -77,6 +93,9 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 		loss := tensor.CrossEntropy(out, b.Y)
 		stats.LossSum += float64(loss.Item())
 		loss.Backward()
+		if o.clipGradNorm > 0 {
+			optim.ClipGradNorm(params, o.clipGradNorm)
+		}
 		opt.Step()
 		stats.Correct += countCorrect(out.ArgmaxRows(), b.Y)
 		stats.Samples += len(b.Y)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/convnet/convnet/datasets/mnist"
 	"github.com/convnet/convnet/train"
 )
 
@@ -42,21 +41,18 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := setThreads(*threads); err != nil {
 		return err
 	}
-	m, _, _, err := loadCheckpoint(*ckpt, *model)
+	l, err := loadCheckpoint(*ckpt, *model)
 	if err != nil {
 		return err
 	}
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}
-	testSet, err := loadMNIST(*dataDir, false)
+	testSet, err := l.pipe.testSet(*dataDir, *limit)
 	if err != nil {
 		return err
 	}
-	if *limit > 0 {
-		testSet = mnist.Subset(testSet, *limit)
-	}
-	ev, err := train.Evaluate(ctx, m, testSet, *batchSize, newProgress(stderr))
+	ev, err := train.Evaluate(ctx, l.model, testSet, *batchSize, newProgress(stderr))
 	if err != nil {
 		return err
 	}

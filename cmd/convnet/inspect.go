@@ -55,21 +55,22 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err := setThreads(*threads); err != nil {
 		return err
 	}
-	m, spec, _, err := loadCheckpoint(*ckpt, *model)
+	l, err := loadCheckpoint(*ckpt, *model)
 	if err != nil {
 		return err
 	}
+	m, spec := l.model, l.spec
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}
-	testSet, err := loadMNIST(*dataDir, false)
+	testSet, err := l.pipe.testSet(*dataDir, 0)
 	if err != nil {
 		return err
 	}
 	if *index >= testSet.Len() {
 		return usagef("--index %d is out of range: the test set has %d images (0 to %d)", *index, testSet.Len(), testSet.Len()-1)
 	}
-	pixels := make([]float32, testSet.Rows*testSet.Cols)
+	pixels := make([]float32, product(testSet.Shape()))
 	label := testSet.Example(*index, pixels)
 	input := tensor.New(pixels, append([]int{1}, testSet.Shape()...)...)
 
@@ -84,7 +85,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 			Metadata: map[string]string{
 				checkpoint.ModelKey: spec.Name,
 				"checkpoint":        *ckpt,
-				"dataset":           "mnist",
+				"dataset":           l.pipe.dataset,
 				"split":             "test",
 				"index":             strconv.Itoa(*index),
 				"label":             strconv.Itoa(label),
@@ -198,4 +199,13 @@ func alignTable(rows [][]string, right []bool) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// product returns the product of a shape's dimensions.
+func product(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

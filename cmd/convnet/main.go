@@ -439,49 +439,65 @@ func lookupModel(name string) (models.Spec, error) {
 	return spec, nil
 }
 
+// loaded is a model read from a checkpoint, with what was recorded of it.
+type loaded struct {
+	model nn.Module
+	spec  models.Spec
+	meta  map[string]string
+	pipe  pipeline
+}
+
 // loadCheckpoint builds the model that the checkpoint at path holds (or
-// the one named by modelName, if not empty) and loads its weights.
-func loadCheckpoint(path, modelName string) (nn.Module, models.Spec, map[string]string, error) {
+// the one named by modelName, if not empty), for the data it was trained
+// on, and loads its weights.
+func loadCheckpoint(path, modelName string) (*loaded, error) {
 	if path == "" {
-		return nil, models.Spec{}, nil, usagef("missing --checkpoint FILE")
+		return nil, usagef("missing --checkpoint FILE")
 	}
 	if modelName != "" {
 		if _, err := lookupModel(modelName); err != nil {
-			return nil, models.Spec{}, nil, err
+			return nil, err
 		}
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, models.Spec{}, nil, fmt.Errorf("--checkpoint: %s", pathError(err))
+		return nil, fmt.Errorf("--checkpoint: %s", pathError(err))
 	}
 	meta, err := checkpoint.Metadata(path)
 	if err != nil {
-		return nil, models.Spec{}, nil, fmt.Errorf("--checkpoint %s: %v", path, err)
+		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
 	}
 	name := modelName
 	if name == "" {
 		name = meta[checkpoint.ModelKey]
 		if name == "" {
-			return nil, models.Spec{}, nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
+			return nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
 				path, strings.Join(models.Names(), ", "))
 		}
 		if _, err := models.Lookup(name); err != nil {
-			return nil, models.Spec{}, nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
+			return nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
 				path, name, strings.Join(models.Names(), ", "))
 		}
 	}
 	spec, err := lookupModel(name)
 	if err != nil {
-		return nil, models.Spec{}, nil, err
+		return nil, err
 	}
-	m := spec.New()
+	pipe, err := pipelineFromMetadata(spec, meta)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
+	}
+	m, err := pipe.build(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
+	}
 	meta, err = checkpoint.Load(path, m)
 	if err != nil {
 		if modelName != "" {
-			return nil, models.Spec{}, nil, fmt.Errorf("%v (loading it as --model %s)", err, name)
+			return nil, fmt.Errorf("%v (loading it as --model %s)", err, name)
 		}
-		return nil, models.Spec{}, nil, err
+		return nil, err
 	}
-	return m, spec, meta, nil
+	return &loaded{model: m, spec: spec, meta: meta, pipe: pipe}, nil
 }
 
 // MNIST sets are cached per folder, so that tests running several commands

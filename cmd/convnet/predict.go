@@ -39,13 +39,11 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *ckpt != "" && len(files) == 0 {
 		return usagef("no IMAGE given (usage: convnet predict --checkpoint FILE IMAGE...)")
 	}
-	m, spec, _, err := loadCheckpoint(*ckpt, *model)
+	l, err := loadCheckpoint(*ckpt, *model)
 	if err != nil {
 		return err
 	}
-	if want := []int{1, mnist.Side, mnist.Side}; !slices.Equal(spec.Input.Shape(), want) {
-		return fmt.Errorf("model %s takes %v inputs, not MNIST's %v", spec.Name, spec.Input.Shape(), want)
-	}
+	m := l.model
 	base := m.ModuleBase()
 	base.Eval()
 	failed := 0
@@ -59,7 +57,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			failed++
 			continue
 		}
-		probs := classify(m, mnist.FromImage(img))
+		probs := classify(m, l.pipe.imageInput(img), l.pipe.input.Shape())
 		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, topK))
 	}
 	if failed > 0 {
@@ -78,12 +76,12 @@ func imageError(file string, err error) string {
 	return msg
 }
 
-// classify runs one 28x28 image through m in evaluation mode and returns
-// the class probabilities.
-func classify(m nn.Module, pixels []float32) []float32 {
+// classify runs one image of the given shape through m in evaluation mode
+// and returns the class probabilities.
+func classify(m nn.Module, pixels []float32, shape []int) []float32 {
 	var probs []float32
 	tensor.NoGrad(func() {
-		x := tensor.New(pixels, 1, 1, mnist.Side, mnist.Side)
+		x := tensor.New(pixels, append([]int{1}, shape...)...)
 		probs = tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
 	})
 	return probs

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/safetensors"
 )
 
 var epochLine = regexp.MustCompile(`^epoch 0 : loss=\d\.\d{4}, accr=\d\.\d{4}, mean_loss=\d\.\d{4}, test_accr=\d\.\d{4}$`)
@@ -171,8 +173,56 @@ func TestTrainInterrupted(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() != "one.safetensors" {
+		if e.Name() != "one.safetensors" && e.Name() != "one.state.safetensors" {
 			t.Errorf("left behind: %s", e.Name())
 		}
+	}
+}
+
+// TestResumeMatchesUninterrupted kills a run in its second epoch, resumes
+// it, and expects the weights of a run that never stopped: SGD with
+// momentum, a step schedule, shuffling and augmentation all pick up where
+// they were.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"train", "--limit", "256", "--test-limit", "100", "--epochs", "3", "--optimizer", "sgd",
+		"--lr", "0.05", "--momentum", "0.9", "--schedule", "step", "--step-size", "1", "--gamma", "0.5",
+		"--shuffle", "--augment", "on", "--seed", "3", "--threads", "2"}
+	whole := filepath.Join(dir, "whole.safetensors")
+	if _, stderr, code := runCmd(t, append(args, "--out", whole)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+
+	part := filepath.Join(dir, "part.safetensors")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelWriter{marker: "epoch 0 : ", cancel: cancel}
+	var errb strings.Builder
+	if code := run(ctx, append(args, "--out", part), w, &errb); code != 130 {
+		t.Fatalf("exit %d, want 130: %s", code, errb.String())
+	}
+	stdout, stderr, code := runCmd(t, append(args, "--resume", part)...)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "epoch 1 : ") || strings.Contains(stdout, "epoch 0 : ") {
+		t.Errorf("resumed run printed:\n%s", stdout)
+	}
+	a, err := safetensors.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := safetensors.ReadFile(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range a.Names {
+		if !bytes.Equal(a.Tensors[name].Data, b.Tensors[name].Data) {
+			t.Errorf("%s differs between the resumed run and the uninterrupted one", name)
+		}
+	}
+	// Resuming a finished run, or with another optimizer, is refused.
+	if _, stderr, code := runCmd(t, append(args, "--resume", part)...); code == 0 || !strings.Contains(stderr, "already holds epoch 2") {
+		t.Errorf("resuming a finished run: exit %d, %s", code, stderr)
 	}
 }
