@@ -28,25 +28,28 @@ type Spec struct {
 	Name string
 	// Input is the lesson's input, which New builds for.
 	Input Input
-	build func(Input) (nn.Module, error)
+	check func(Input) error
+	build func(Input) nn.Module
 }
 
 // New builds the model for its lesson's input, with fresh weights (see
 // nn.ManualSeed).
-func (s Spec) New() nn.Module {
-	m, err := s.build(s.Input)
-	if err != nil {
-		panic(err) // every spec builds for its own input
-	}
-	return m
-}
+func (s Spec) New() nn.Module { return s.build(s.Input) }
+
+// Check says whether the model can be built for in, without building it.
+func (s Spec) Check(in Input) error { return s.check(in) }
 
 // Build builds the model for other images, or says why it cannot.
-func (s Spec) Build(in Input) (nn.Module, error) { return s.build(in) }
+func (s Spec) Build(in Input) (nn.Module, error) {
+	if err := s.check(in); err != nil {
+		return nil, err
+	}
+	return s.build(in), nil
+}
 
 var specs = []Spec{
-	{Name: "lenet5", Input: Input{1, 28, 10}, build: lenetFor(func() nn.Module { return NewLeNetSeq() })},
-	{Name: "lenet5-fields", Input: Input{1, 28, 10}, build: lenetFor(func() nn.Module { return NewLeNet() })},
+	{Name: "lenet5", Input: lenetInput, check: checkLeNet, build: func(Input) nn.Module { return NewLeNetSeq() }},
+	{Name: "lenet5-fields", Input: lenetInput, check: checkLeNet, build: func(Input) nn.Module { return NewLeNet() }},
 }
 
 func init() {
@@ -56,20 +59,26 @@ func init() {
 			if bn {
 				full += "_bn"
 			}
-			specs = append(specs, Spec{Name: full, Input: Input{3, 224, 1000},
-				build: func(in Input) (nn.Module, error) { return NewVGGFor(name, bn, in) }})
+			specs = append(specs, Spec{Name: full, Input: Input{3, 224, 1000}, check: checkVGG,
+				build: func(in Input) nn.Module {
+					m, err := NewVGGFor(name, bn, in)
+					if err != nil {
+						panic(err) // check passed
+					}
+					return m
+				}})
 		}
 	}
 }
 
-// lenetFor builds LeNet-5, which takes only the lesson's MNIST images.
-func lenetFor(build func() nn.Module) func(Input) (nn.Module, error) {
-	return func(in Input) (nn.Module, error) {
-		if in != (Input{1, 28, 10}) {
-			return nil, fmt.Errorf("LeNet-5 takes 1x28x28 images and 10 classes (MNIST), not %v", in)
-		}
-		return build(), nil
+// lenetInput is the only input LeNet-5 takes: the lesson's MNIST digits.
+var lenetInput = Input{1, 28, 10}
+
+func checkLeNet(in Input) error {
+	if in != lenetInput {
+		return fmt.Errorf("LeNet-5 takes 1x28x28 images and 10 classes (MNIST), not %v", in)
 	}
+	return nil
 }
 
 // Names lists the models Lookup knows, in a stable order.

@@ -40,13 +40,11 @@ func NewVGG(config string, inChannels, classes int) (*VGG, error) {
 // 512, 512, classes. Otherwise it is the lesson's 4096, 4096, classes.
 func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 	cfg, ok := vggConfigs[config]
-	switch {
-	case !ok:
+	if !ok {
 		return nil, fmt.Errorf("unknown VGG configuration %q", config)
-	case in.Size < 32 || in.Size%32 != 0:
-		return nil, fmt.Errorf("VGG takes images whose size is a multiple of 32, not %d", in.Size)
-	case in.Channels < 1 || in.Classes < 1:
-		return nil, fmt.Errorf("VGG needs at least one input channel and one class, not %v", in)
+	}
+	if err := checkVGG(in); err != nil {
+		return nil, err
 	}
 	m := &VGG{}
 	m.Init(m, "VGGNet")
@@ -63,6 +61,17 @@ func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 		nn.Child{Name: fmt.Sprintf("fc-%d", in.Classes), Module: nn.NewLinear(width, in.Classes)},
 	))
 	return m, nil
+}
+
+// checkVGG says whether VGG can be built for in.
+func checkVGG(in Input) error {
+	switch {
+	case in.Size < 32 || in.Size%32 != 0:
+		return fmt.Errorf("VGG takes images whose size is a multiple of 32, not %d", in.Size)
+	case in.Channels < 1 || in.Classes < 1:
+		return fmt.Errorf("VGG needs at least one input channel and one class, not %v", in)
+	}
+	return nil
 }
 
 // vggFeatures lays out the feature stack with the lesson's names: a width

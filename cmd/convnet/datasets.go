@@ -39,16 +39,16 @@ func newPipeline(spec models.Spec, dataset string) (pipeline, error) {
 		return pipeline{}, usagef("--dataset: unknown data set %q (known: %s)", dataset, strings.Join(datasetNames, ", "))
 	}
 	p := pipeline{dataset: dataset, input: native}
-	if _, err := spec.Build(native); err == nil {
+	err := spec.Check(native)
+	if err == nil {
 		return p, nil
 	}
 	padded := native
 	padded.Size = (native.Size + 31) / 32 * 32
-	if _, err := spec.Build(padded); padded.Size != native.Size && err == nil {
+	if padded.Size != native.Size && spec.Check(padded) == nil {
 		p.input, p.pad = padded, (padded.Size-native.Size)/2
 		return p, nil
 	}
-	_, err := spec.Build(native)
 	return pipeline{}, usagef("--model %s cannot train on %s: %v", spec.Name, dataset, err)
 }
 

@@ -64,6 +64,7 @@ func init() {
 		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
 		{"inspect", "show every layer's output for one MNIST test image (the lesson's intermediate values)", runInspect},
 		{"bench", "measure training, inference and GEMM speed on this machine", runBench},
+		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", runDownload},
 	}
 }
 
