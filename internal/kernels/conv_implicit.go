@@ -8,9 +8,16 @@ package kernels
 // micro-kernels read those rows through a table of offsets; the Wp-OW
 // extra columns of each output row are computed and thrown away.
 
-// implicit reports whether the convolution runs as an implicit GEMM.
+// implicit reports whether the convolution runs as an implicit GEMM. It
+// does for stride 1, unless the output is small and the weights large:
+// the implicit GEMM handles one image at a time and reads all the weights
+// for each, which pays only over enough output columns; otherwise the
+// patches of several images go side by side into one explicit GEMM.
 func (p Conv) implicit() bool {
-	return p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel()
+	if p.StrideH != 1 || p.StrideW != 1 || p.fullKernel() {
+		return false
+	}
+	return p.OutH()*p.OutW() >= 256 || p.K*p.colRows() <= 1<<16
 }
 
 // implicitPlan holds the sizes and offset tables of an implicit GEMM.
