@@ -60,7 +60,26 @@ func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 		nn.Child{Name: fmt.Sprintf("fc-%d-2-act", width), Module: nn.NewReLU()},
 		nn.Child{Name: fmt.Sprintf("fc-%d", in.Classes), Module: nn.NewLinear(width, in.Classes)},
 	))
+	initVGG(m)
 	return m, nil
+}
+
+// initVGG initialises the weights as torchvision's VGG does, which lets
+// the deep stack without batch normalisation train from scratch (PyTorch's
+// default initialisation shrinks the signal layer by layer): convolutions
+// kaiming_normal_(fan_out, relu) with zero bias, fully connected layers
+// N(0, 0.01) with zero bias, batch norm weight 1 and bias 0.
+func initVGG(m *VGG) {
+	for _, c := range m.NamedModules() {
+		switch l := c.Module.(type) {
+		case *nn.Conv2d:
+			nn.KaimingNormal(l.Weight)
+			nn.Constant(l.Bias, 0)
+		case *nn.Linear:
+			nn.Normal(l.Weight, 0, 0.01)
+			nn.Constant(l.Bias, 0)
+		}
+	}
 }
 
 // checkVGG says whether VGG can be built for in.

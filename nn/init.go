@@ -46,3 +46,32 @@ func defaultInit(fanIn int, weightShape []int, biasLen int) (w, b *tensor.Tensor
 	}
 	return w, b
 }
+
+// KaimingNormal fills t (out×in×...) with N(0, 2/fan_out) values, fan_out
+// being out times the receptive field: torch.nn.init.kaiming_normal_ with
+// mode="fan_out" and a ReLU gain, as torchvision initialises VGG.
+func KaimingNormal(t *tensor.Tensor) {
+	shape := t.Shape()
+	fanOut := shape[0]
+	for _, d := range shape[2:] {
+		fanOut *= d
+	}
+	Normal(t, 0, math.Sqrt(2/float64(fanOut)))
+}
+
+// Normal fills t with N(mean, std²) values from the generator that
+// ManualSeed seeds.
+func Normal(t *tensor.Tensor, mean, std float64) {
+	rngMu.Lock()
+	defer rngMu.Unlock()
+	for i := range t.Data() {
+		t.Data()[i] = float32(mean + std*rng.NormFloat64())
+	}
+}
+
+// Constant fills t with v.
+func Constant(t *tensor.Tensor, v float32) {
+	for i := range t.Data() {
+		t.Data()[i] = v
+	}
+}
