@@ -33,8 +33,10 @@ type Loader struct {
 	ds    Dataset
 	opts  LoaderOptions
 	epoch uint64
-	x     []float32
-	y     []int
+	bufs  [2]struct {
+		x []float32
+		y []int
+	}
 }
 
 // Batch is one batch: X is BatchSize×Shape..., Y the labels.
@@ -42,6 +44,7 @@ type Batch struct {
 	Index int // the batch's position in the epoch, from 0
 	X     *tensor.Tensor
 	Y     []int
+	buf   int // which of the loader's buffers holds it
 }
 
 // NewLoader returns a loader over ds. A BatchSize below 1 is taken as 1.
@@ -67,26 +70,66 @@ func (l *Loader) SetEpoch(e int) { l.epoch = uint64(e) }
 func (l *Loader) Dataset() Dataset { return l.ds }
 
 // Batches returns one epoch of batches. With Shuffle, each call gives the
-// next epoch's order, determined by Seed and the epoch number. A batch's
-// storage is reused by the next one: copy what must outlive the step.
+// next epoch's order, determined by Seed and the epoch number. While the
+// caller works on one batch, a goroutine prepares the next, so that the
+// data costs the training loop nothing when a step takes longer than a
+// batch takes to gather. A batch's storage is reused once the caller moves
+// on to the next batch: copy what must outlive the step. Example is called
+// from that goroutine, one call at a time.
 func (l *Loader) Batches() iter.Seq[Batch] {
 	order := l.order()
 	return func(yield func(Batch) bool) {
+		shape := l.ds.Shape()
 		size := 1
-		for _, d := range l.ds.Shape() {
+		for _, d := range shape {
 			size *= d
 		}
-		for b := 0; b < l.Len(); b++ {
-			idx := order[b*l.opts.BatchSize : min((b+1)*l.opts.BatchSize, len(order))]
-			if cap(l.x) < len(idx)*size {
-				l.x, l.y = make([]float32, len(idx)*size), make([]int, len(idx))
+		// Two buffers: the caller holds one while the other is filled.
+		for i := range l.bufs {
+			if cap(l.bufs[i].x) < l.opts.BatchSize*size {
+				l.bufs[i].x, l.bufs[i].y = make([]float32, l.opts.BatchSize*size), make([]int, l.opts.BatchSize)
 			}
-			x, y := l.x[:len(idx)*size], l.y[:len(idx)]
-			for i, j := range idx {
-				y[i] = l.ds.Example(j, x[i*size:(i+1)*size])
+		}
+		free := make(chan int, len(l.bufs))
+		for i := range l.bufs {
+			free <- i
+		}
+		ready := make(chan Batch, 1)
+		done := make(chan struct{})
+		go func() {
+			defer close(ready)
+			for b := 0; b < l.Len(); b++ {
+				var i int
+				select {
+				case i = <-free:
+				case <-done:
+					return
+				}
+				idx := order[b*l.opts.BatchSize : min((b+1)*l.opts.BatchSize, len(order))]
+				x, y := l.bufs[i].x[:len(idx)*size], l.bufs[i].y[:len(idx)]
+				for k, j := range idx {
+					y[k] = l.ds.Example(j, x[k*size:(k+1)*size])
+				}
+				batch := Batch{Index: b, X: tensor.New(x, append([]int{len(idx)}, shape...)...), Y: y, buf: i}
+				select {
+				case ready <- batch:
+				case <-done:
+					return
+				}
 			}
-			shape := append([]int{len(idx)}, l.ds.Shape()...)
-			if !yield(Batch{Index: b, X: tensor.New(x, shape...), Y: y}) {
+		}()
+		defer func() {
+			close(done)
+			for range ready { // let the producer finish
+			}
+		}()
+		held := -1
+		for batch := range ready {
+			if held >= 0 {
+				free <- held
+			}
+			held = batch.buf
+			if !yield(batch) {
 				return
 			}
 		}
