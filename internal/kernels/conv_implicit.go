@@ -30,6 +30,7 @@ type implicitPlan struct {
 	cols      int // ext rounded up to whole micro-panels
 	xpLen     int // length of a padded input buffer, with slack for the last panel
 	offs      []int
+	offsBuf   *[]int // where offs lives, for release
 	kPad      int // K rounded up to whole micro-kernel tiles
 	dotRows   int // K rounded up to whole dot tiles
 	offsDotLn int // len(offs) rounded up to whole dot tiles
@@ -43,7 +44,9 @@ func newImplicitPlan(p Conv) *implicitPlan {
 	q.cols = roundUp(q.ext, k.nr)
 	crs := p.colRows()
 	q.offsDotLn = roundUp(crs, k.dot.nr)
-	q.offs = make([]int, q.offsDotLn)
+	q.offsBuf = getInts(q.offsDotLn)
+	q.offs = *q.offsBuf
+	clear(q.offs)
 	for c := 0; c < p.C; c++ {
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
@@ -57,6 +60,9 @@ func newImplicitPlan(p Conv) *implicitPlan {
 	q.dotRows = roundUp(p.K, k.dot.mr)
 	return q
 }
+
+// release gives back the plan's buffers.
+func (q *implicitPlan) release() { putInts(q.offsBuf) }
 
 // pad copies one image into the zero-padded buffer xp.
 func (q *implicitPlan) pad(x, xp []float32) {
@@ -76,9 +82,11 @@ func (q *implicitPlan) pad(x, xp []float32) {
 
 // packWeights packs a rows×k row-major matrix (lda apart) into the layout
 // gemmIndirect reads: for each block of gemmKC steps, gemmMR-row panels.
-func packWeights(a []float32, lda, rows, k int) []float32 {
+// Give the buffer back with putScratch.
+func packWeights(a []float32, lda, rows, k int) *[]float32 {
 	rp := roundUp(rows, gemmMR)
-	out := make([]float32, rp*k)
+	buf := getScratch(rp * k)
+	out := *buf
 	g := gemmArgs{alpha: 1, a: a, lda: lda}
 	for pc := 0; pc < k; pc += gemmKC {
 		kc := min(gemmKC, k-pc)
@@ -86,7 +94,7 @@ func packWeights(a []float32, lda, rows, k int) []float32 {
 		// packA zero-fills rows past the end of a panel.
 		g.packA(block, 0, rows, pc, kc)
 	}
-	return out
+	return buf
 }
 
 // gemmIndirect sets C[0:rowsPad, 0:cols] += A·B, for A packed by
@@ -108,9 +116,12 @@ func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, o
 // implicitForward computes Conv2d for implicit() convolutions.
 func (p Conv) implicitForward(x, w, b, y []float32) {
 	q := newImplicitPlan(p)
+	defer q.release()
 	crs, inSize := p.colRows(), p.C*p.H*p.W
 	oh, ow := p.OutH(), p.OutW()
-	pa := packWeights(w, crs, p.K, crs)
+	paBuf := packWeights(w, crs, p.K, crs)
+	defer putScratch(paBuf)
+	pa := *paBuf
 	panels := q.cols / q.kern.nr
 	ParallelChunks(p.N, func(_, lo, hi int) {
 		xp := getScratch(q.xpLen)
@@ -149,6 +160,7 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 // implicitBackward computes Conv2dBackward for implicit() convolutions.
 func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []float32) {
 	q := newImplicitPlan(p)
+	defer q.release()
 	crs, inSize := p.colRows(), p.C*p.H*p.W
 	oh, ow := p.OutH(), p.OutW()
 	d := q.kern.dot
@@ -166,8 +178,12 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 	var offs2 []int
 	cPad := roundUp(p.C, gemmMR)
 	if dx != nil {
-		wt := make([]float32, p.C*p.K*p.R*p.S)
-		offs2 = make([]int, p.K*p.R*p.S)
+		wtBuf := getScratch(p.C * p.K * p.R * p.S)
+		defer putScratch(wtBuf)
+		wt := *wtBuf
+		offsBuf := getInts(p.K * p.R * p.S)
+		defer putInts(offsBuf)
+		offs2 = *offsBuf
 		for k := 0; k < p.K; k++ {
 			for c := 0; c < p.C; c++ {
 				for rs := 0; rs < p.R*p.S; rs++ {
@@ -180,7 +196,9 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 				}
 			}
 		}
-		pa2 = packWeights(wt, p.K*p.R*p.S, p.C, p.K*p.R*p.S)
+		pa2Buf := packWeights(wt, p.K*p.R*p.S, p.C, p.K*p.R*p.S)
+		defer putScratch(pa2Buf)
+		pa2 = *pa2Buf
 	}
 
 	ParallelChunks(p.N, func(c, lo, hi int) {

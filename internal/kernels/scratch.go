@@ -18,3 +18,19 @@ func getScratch(n int) *[]float32 {
 }
 
 func putScratch(p *[]float32) { scratchPool.Put(p) }
+
+// intPool recycles offset tables.
+var intPool sync.Pool
+
+// getInts returns an int buffer of length n with undefined contents; give
+// it back with putInts.
+func getInts(n int) *[]int {
+	if p, ok := intPool.Get().(*[]int); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]int, n)
+	return &s
+}
+
+func putInts(p *[]int) { intPool.Put(p) }
