@@ -31,9 +31,9 @@ type implicitPlan struct {
 	xpLen     int // length of a padded input buffer, with slack for the last panel
 	offs      []int
 	offsBuf   *[]int // where offs lives, for release
-	kPad      int // K rounded up to whole micro-kernel tiles
-	dotRows   int // K rounded up to whole dot tiles
-	offsDotLn int // len(offs) rounded up to whole dot tiles
+	kPad      int    // K rounded up to whole micro-kernel tiles
+	dotRows   int    // K rounded up to whole dot tiles
+	offsDotLn int    // len(offs) rounded up to whole dot tiles
 }
 
 func newImplicitPlan(p Conv) *implicitPlan {
