@@ -55,7 +55,7 @@ func (p Conv) forGroups(cols []float32, fn func(chunk, i0, n int, groupCols []fl
 	ParallelChunks(groups, func(c, lo, hi int) {
 		var scratch *[]float32
 		if len(cols) < p.ColsSize() {
-			scratch = getScratch(groupLen)
+			scratch = getScratchDirty(groupLen)
 			defer putScratch(scratch)
 		}
 		for gi := lo; gi < hi; gi++ {
@@ -110,7 +110,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
 		for i := range outs {
-			outs[i] = getScratch(p.K * p.groupSize() * outHW)
+			outs[i] = getScratchDirty(p.K * p.groupSize() * outHW)
 		}
 		defer func() {
 			for _, o := range outs {

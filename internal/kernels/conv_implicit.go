@@ -85,7 +85,7 @@ func (q *implicitPlan) pad(x, xp []float32) {
 // Give the buffer back with putScratch.
 func packWeights(a []float32, lda, rows, k int) *[]float32 {
 	rp := roundUp(rows, gemmMR)
-	buf := getScratch(rp * k)
+	buf := getScratchDirty(rp * k)
 	out := *buf
 	g := gemmArgs{alpha: 1, a: a, lda: lda}
 	for pc := 0; pc < k; pc += gemmKC {
@@ -97,7 +97,7 @@ func packWeights(a []float32, lda, rows, k int) *[]float32 {
 	return buf
 }
 
-// gemmIndirect sets C[0:rowsPad, 0:cols] += A·B, for A packed by
+// gemmIndirect sets C[0:rowsPad, 0:cols] = A·B, for A packed by
 // packWeights (rowsPad rows), B row p at b[offs[p]:] and C with row stride
 // ldc = cols, a multiple of the kernel's nr. Column panels [lo, hi) only.
 func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, offs []int, c []float32, lo, hi int) {
@@ -105,9 +105,13 @@ func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, o
 	for pc := 0; pc < k; pc += gemmKC {
 		kc := min(gemmKC, k-pc)
 		block := pa[pc*rowsPad:]
+		fn := kern.ind
+		if pc == 0 {
+			fn = kern.indSet // the first block overwrites C: no need to zero it
+		}
 		for jr := lo; jr < hi; jr++ {
 			for ir := 0; ir < rowsPad; ir += gemmMR {
-				kern.ind(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
+				fn(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
 			}
 		}
 	}
@@ -124,13 +128,12 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 	pa := *paBuf
 	panels := q.cols / q.kern.nr
 	ParallelChunks(p.N, func(_, lo, hi int) {
-		xp := getScratch(q.xpLen)
-		ce := getScratch(q.kPad * q.cols)
+		xp := getScratchDirty(q.xpLen)
+		ce := getScratchDirty(q.kPad * q.cols)
 		defer putScratch(xp)
 		defer putScratch(ce)
 		for i := lo; i < hi; i++ {
 			q.pad(x[i*inSize:(i+1)*inSize], *xp)
-			clear(*ce)
 			if hi-lo == 1 {
 				// A single image: split its columns across threads.
 				parallelFor(panels, q.kern.nr*crs*p.K/64, func(l, h int) {
@@ -178,7 +181,7 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 	var offs2 []int
 	cPad := roundUp(p.C, gemmMR)
 	if dx != nil {
-		wtBuf := getScratch(p.C * p.K * p.R * p.S)
+		wtBuf := getScratchDirty(p.C * p.K * p.R * p.S)
 		defer putScratch(wtBuf)
 		wt := *wtBuf
 		offsBuf := getInts(p.K * p.R * p.S)
@@ -204,14 +207,15 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 	ParallelChunks(p.N, func(c, lo, hi int) {
 		part := (*parts)[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
 		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
-		xp := getScratch(q.xpLen)
-		dye := getScratch(q.dotRows * q.cols)
+		xp := getScratchDirty(q.xpLen)
+		dye := getScratchDirty(q.dotRows * q.cols)
+		clear((*dye)[p.K*q.cols:]) // rows past K, read by the last dot tile
 		defer putScratch(xp)
 		defer putScratch(dye)
 		var dyp, dxe *[]float32
 		if dx != nil {
-			dyp = getScratch(p.K*lp + q.kern.nr)
-			dxe = getScratch(cPad * cols2)
+			dyp = getScratchDirty(p.K * lp)
+			dxe = getScratchDirty(cPad * cols2)
 			defer putScratch(dyp)
 			defer putScratch(dxe)
 		}
@@ -219,11 +223,13 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
 			// The output gradient on the extended grid, zero elsewhere.
-			clear(*dye)
 			for k := 0; k < p.K; k++ {
+				row := (*dye)[k*q.cols : (k+1)*q.cols]
 				for oy := 0; oy < oh; oy++ {
-					copy((*dye)[k*q.cols+oy*q.wp:], dyi[(k*oh+oy)*ow:(k*oh+oy+1)*ow])
+					copy(row[oy*q.wp:], dyi[(k*oh+oy)*ow:(k*oh+oy+1)*ow])
+					clear(row[oy*q.wp+ow : (oy+1)*q.wp])
 				}
+				clear(row[oh*q.wp:])
 				pdb[k] += sum(dyi[k*oh*ow : (k+1)*oh*ow])
 			}
 			if dw != nil {
@@ -240,11 +246,12 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 				}
 			}
 			if dx != nil {
-				clear(*dyp)
 				for k := 0; k < p.K; k++ {
-					copy((*dyp)[k*lp+front:k*lp+front+q.ext], (*dye)[k*q.cols:k*q.cols+q.ext])
+					plane := (*dyp)[k*lp : (k+1)*lp]
+					clear(plane[:front])
+					copy(plane[front:front+q.ext], (*dye)[k*q.cols:k*q.cols+q.ext])
+					clear(plane[front+q.ext:])
 				}
-				clear(*dxe)
 				gemmIndirect(q.kern, pa2, cPad, p.K*p.R*p.S, *dyp, offs2, *dxe, 0, cols2/q.kern.nr)
 				dxi := dx[i*inSize : (i+1)*inSize]
 				for ch := 0; ch < p.C; ch++ {

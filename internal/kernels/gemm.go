@@ -22,7 +22,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if n == 1 && !transA && k >= dotMinK && g.kern.dot.fn != nil && !transB {
 		// A matrix-vector product: gather the column of B and take dot
 		// products of A's rows with it.
-		col := getScratch(k)
+		col := getScratchDirty(k)
 		defer putScratch(col)
 		for p := range *col {
 			(*col)[p] = b[p*ldb]
@@ -144,8 +144,8 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	kc0 := min(gemmKC, g.k)
 	nc0 := min(gemmNC, roundUp(j1-j0, nr))
 	mc0 := min(gemmMC, roundUp(i1-i0, gemmMR))
-	bufB := getScratch(kc0 * nc0)
-	bufA := getScratch(kc0 * mc0)
+	bufB := getScratchDirty(kc0 * nc0)
+	bufA := getScratchDirty(kc0 * mc0)
 	tile := getScratch(gemmMR * nr)
 	defer putScratch(bufB)
 	defer putScratch(bufA)

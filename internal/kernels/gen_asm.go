@@ -24,11 +24,13 @@ func main() {
 	p(`#include "textflag.h"`)
 	constants()
 	for _, indirect := range []bool{false, true} {
-		gemmKernel("AVX512", "Z", 16, 3, indirect)
-		gemmKernel("AVX2", "Y", 8, 2, indirect)
+		gemmKernel("AVX512", "Z", 16, 3, indirect, false)
+		gemmKernel("AVX2", "Y", 8, 2, indirect, false)
 		dotKernel("AVX512", "Z", 16, 6, 4, indirect)
 		dotKernel("AVX2", "Y", 8, 2, 4, indirect)
 	}
+	gemmKernel("AVX512", "Z", 16, 3, true, true)
+	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	tanhKernel("AVX512", "Z", 16)
 	tanhKernel("AVX2", "Y", 8)
 	for _, add := range []bool{true, false} {
@@ -48,11 +50,16 @@ func main() {
 // (kc steps of 6) and B rows of vecs*lanes values: ldb elements apart, or,
 // indirect, at the element offsets in a table (implicit im2col).
 // Accumulator for row r, vector j is register vecs*r+j.
-func gemmKernel(isa, reg string, lanes, vecs int, indirect bool) {
+//
+// With store, C = A·B instead: C is written without being read.
+func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 	nr := lanes * vecs
 	name := fmt.Sprintf("gemmKernel6x%d%s", nr, isa)
 	if indirect {
 		name = fmt.Sprintf("gemmKernel6x%dInd%s", nr, isa)
+	}
+	if store {
+		name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
 	}
 	width := lanes * 4
 	p("")
@@ -82,13 +89,15 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect bool) {
 	acc := func(r, j int) string { return fmt.Sprintf("%s%d", reg, r*vecs+j) }
 	// Fetch the C tile into cache now: it is read only after the loop,
 	// and its rows are far apart, so it is rarely cached already.
-	p("\tMOVQ DX, R11")
-	for r := 0; r < 6; r++ {
-		for j := 0; j < vecs*width; j += 64 {
-			p("\tPREFETCHT0 %d(R11)", j)
-		}
-		if r < 5 {
-			p("\tADDQ R8, R11")
+	if !store {
+		p("\tMOVQ DX, R11")
+		for r := 0; r < 6; r++ {
+			for j := 0; j < vecs*width; j += 64 {
+				p("\tPREFETCHT0 %d(R11)", j)
+			}
+			if r < 5 {
+				p("\tADDQ R8, R11")
+			}
 		}
 	}
 	for i := 0; i < 6*vecs; i++ {
@@ -127,7 +136,9 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect bool) {
 	p("%sstore:", name)
 	for r := 0; r < 6; r++ {
 		for j := 0; j < vecs; j++ {
-			p("\tVADDPS %d(DX), %s, %s", j*width, acc(r, j), acc(r, j))
+			if !store {
+				p("\tVADDPS %d(DX), %s, %s", j*width, acc(r, j), acc(r, j))
+			}
 			p("\tVMOVUPS %s, %d(DX)", acc(r, j), j*width)
 		}
 		if r < 5 {

@@ -10,6 +10,8 @@ type microKernel struct {
 	// ind is fn with B row p at b[offs[p]:] (implicit im2col). The caller
 	// guarantees every row it reads lies inside b.
 	ind func(kc int, a, b []float32, offs []int, c []float32, ldc int)
+	// indSet is ind storing C = A·B: C is not read.
+	indSet func(kc int, a, b []float32, offs []int, c []float32, ldc int)
 	// dot computes tiles of dot products of rows (see dotTile).
 	dot dotTile
 }
@@ -27,6 +29,12 @@ type dotTile struct {
 // genericKernel is the pure-Go micro-kernel, used where no assembly one
 // applies and as the reference the assembly ones are tested against.
 var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric, ind: kernelGenericInd,
+	indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+		for r := 0; r < gemmMR; r++ {
+			clear(c[r*ldc : r*ldc+8])
+		}
+		kernelGenericInd(kc, a, b, offs, c, ldc)
+	},
 	dot: dotTile{mr: 2, nr: 4, lanes: 1, fn: dotGeneric, ind: dotGenericInd}}
 
 // activeKernel is the micro-kernel Gemm uses: the best one this CPU runs.

@@ -26,6 +26,12 @@ func gemmKernel6x48IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc i
 func gemmKernel6x16IndAVX2(kc int, a, b *float32, offs *int, c *float32, ldc int)
 
 //go:noescape
+func gemmKernel6x48IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+//go:noescape
+func gemmKernel6x16IndSetAVX2(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+//go:noescape
 func dotKernel6x4IndAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 
 //go:noescape
@@ -71,6 +77,10 @@ var (
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
 		},
+		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
 		dot: dotTile{mr: 6, nr: 4, lanes: 16,
 			fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
 				_, _, _ = a[5*lda+k-1], b[3*ldb+k-1], out[23]
@@ -89,6 +99,10 @@ var (
 		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
 			gemmKernel6x16IndAVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16IndSetAVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
 		},
 		dot: dotTile{mr: 2, nr: 4, lanes: 8,
 			fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {

@@ -8,9 +8,16 @@ var scratchPool sync.Pool
 
 // getScratch returns a zeroed buffer of length n; give it back with putScratch.
 func getScratch(n int) *[]float32 {
+	p := getScratchDirty(n)
+	clear(*p)
+	return p
+}
+
+// getScratchDirty is getScratch without the zeroing, for buffers the
+// caller overwrites whole.
+func getScratchDirty(n int) *[]float32 {
 	if p, ok := scratchPool.Get().(*[]float32); ok && cap(*p) >= n {
 		*p = (*p)[:n]
-		clear(*p)
 		return p
 	}
 	s := make([]float32, n)
