@@ -25,6 +25,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	threads := threadsFlag(fs)
 	batchSize := fs.Int("batch-size", evalBatch, "`N` test images per batch")
 	limit := fs.Int("limit", 0, "test on only the first `N` test images (0: all)")
+	pngOut := fs.String("png", "", "draw the confusion matrix as a heat map to `FILE` (.png) and the 16 most confidently wrong test images to FILE-wrong.png")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
 		return err
@@ -37,6 +38,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("--batch-size must be at least 1, got %d", *batchSize)
 	case *limit < 0:
 		return usagef("--limit must be 0 (all) or more, got %d", *limit)
+	}
+	if *pngOut != "" {
+		if err := checkPNGPath("--png", *pngOut); err != nil {
+			return err
+		}
 	}
 	if err := setThreads(*threads); err != nil {
 		return err
@@ -59,6 +65,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "test_accr=%.4f\n", ev.Accuracy())
 	fmt.Fprintf(stdout, "\n%s", formatClassAccuracy(ev))
 	fmt.Fprintf(stdout, "\n%s", formatConfusion(ev.Confusion))
+	if *pngOut != "" {
+		return saveEvalPictures(ctx, *pngOut, l, testSet, *dataDir, *limit, *batchSize, ev, stdout)
+	}
 	return nil
 }
 

@@ -36,6 +36,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 	index := fs.Int("index", 0, "test image `N` to run, from 0")
 	dataDir := dataFlag(fs)
 	out := fs.String("out", "", "write the input and every layer's output to `FILE` (.safetensors)")
+	pngDir := fs.String("png", "", "draw the input and every layer's output (feature maps in a grid, fully connected layers as bars) as PNG files in folder `DIR`, created if missing")
 	threads := threadsFlag(fs)
 	pos, err := c.parse(args, stdout)
 	if err != nil {
@@ -49,6 +50,11 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	if *out != "" {
 		if err := checkOutPath("--out", *out); err != nil {
+			return err
+		}
+	}
+	if *pngDir != "" {
+		if err := checkPictureDir("--png", *pngDir); err != nil {
 			return err
 		}
 	}
@@ -101,6 +107,14 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", *out, len(f.Names))
+	}
+	if *pngDir != "" {
+		in := inspected{model: spec.Name, index: *index, label: label, pred: pred, prob: float64(probs[pred]), classNames: labelNames(l.pipe, *dataDir)}
+		names, err := saveInspectPictures(*pngDir, l.pipe, in, append([]activation{{"input", input}}, acts...))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nsaved %d pictures in %s: %s ... %s\n", len(names), *pngDir, names[0], names[len(names)-1])
 	}
 	return nil
 }

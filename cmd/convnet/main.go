@@ -63,8 +63,10 @@ func init() {
 		{"predict", "classify PNG or JPEG images of digits with a checkpoint", runPredict},
 		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
 		{"inspect", "show every layer's output for one MNIST test image (the lesson's intermediate values)", runInspect},
+		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", runPlot},
 		{"bench", "measure training, inference and GEMM speed on this machine", runBench},
 		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", runDownload},
+		{"serve", "serve a page to draw a digit and watch the model's input, probabilities and feature maps live", runServe},
 	}
 }
 

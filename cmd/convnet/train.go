@@ -53,6 +53,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	resume := fs.String("resume", "", "continue the run whose last checkpoint is `FILE` (its optimizer state is in FILE's .state.safetensors)")
 	limit := fs.Int("limit", 0, "train on only the first `N` training images (0: all)")
 	testLimit := fs.Int("test-limit", 0, "compute test_accr on only the first `N` test images (0: all)")
+	plotOut := fs.String("plot", "", "after every epoch, draw the loss and accuracy curves to `FILE` (.png or .svg); the figures are also in <out without .safetensors>.metrics.jsonl")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
 		return err
@@ -117,6 +118,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOutPath("--out", *out); err != nil {
 		return err
 	}
+	if *plotOut != "" {
+		if err := checkPlotPath("--plot", *plotOut); err != nil {
+			return err
+		}
+	}
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}
@@ -162,6 +168,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var losses, accs []float64
 	saved := first - 1
+	metrics := openMetrics(metricsPath(*out), first, *plotOut, runName(*out), stderr)
 	for epoch := first; epoch < *epochs; epoch++ {
 		loader.SetEpoch(epoch)
 		if aug != nil {
@@ -192,10 +199,17 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		saved = epoch
+		if err := metrics.add(epochMetrics{Epoch: epoch, Loss: stats.Loss(), MeanLoss: stats.MeanLoss(), TrainAccuracy: stats.Accuracy(),
+			TestAccuracy: ev.Accuracy(), Seconds: stats.Duration.Seconds(), LR: opt.LR()}); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "losses: %s\n", formatFloats(losses))
 	fmt.Fprintf(stdout, "accuracies: %s\n", formatFloats(accs))
 	fmt.Fprintf(stdout, "saved %s\n", *out)
+	if *plotOut != "" {
+		fmt.Fprintf(stdout, "saved %s\n", *plotOut)
+	}
 	return nil
 }
 

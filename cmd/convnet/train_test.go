@@ -173,7 +173,7 @@ func TestTrainInterrupted(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() != "one.safetensors" && e.Name() != "one.state.safetensors" {
+		if e.Name() != "one.safetensors" && e.Name() != "one.state.safetensors" && e.Name() != "one.metrics.jsonl" {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
