@@ -111,8 +111,12 @@ type Evaluation struct {
 	Correct, Total int
 	// Confusion[t][p] counts examples of true class t predicted as p.
 	Confusion [][]int
-	// Predicted holds the predicted class of every example, in order.
-	Predicted []int
+	// Predicted holds the predicted class of every example, in order,
+	// Confidence the probability (softmax) the model gave it, and Labels
+	// the true classes.
+	Predicted  []int
+	Confidence []float32
+	Labels     []int
 }
 
 // Accuracy is the fraction predicted right.
@@ -167,9 +171,14 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 				ev.Confusion[y][pred[i]]++
 			}
 		}
+		probs := tensor.Softmax(out, 1)
+		for i, c := range pred {
+			ev.Confidence = append(ev.Confidence, probs.Data()[i*probs.Size(1)+c])
+		}
 		ev.Correct += countCorrect(pred, b.Y)
 		ev.Total += len(b.Y)
 		ev.Predicted = append(ev.Predicted, pred...)
+		ev.Labels = append(ev.Labels, b.Y...)
 		p.Update(b.Index + 1)
 	}
 	return ev, nil

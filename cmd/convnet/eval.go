@@ -66,7 +66,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "\n%s", formatClassAccuracy(ev))
 	fmt.Fprintf(stdout, "\n%s", formatConfusion(ev.Confusion))
 	if *pngOut != "" {
-		return saveEvalPictures(ctx, *pngOut, l, testSet, *dataDir, *limit, *batchSize, ev, stdout)
+		return saveEvalPictures(*pngOut, l, *dataDir, *limit, ev, stdout)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -32,8 +31,6 @@ import (
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/datasets/cifar10"
 	"github.com/convnet/convnet/datasets/mnist"
-	"github.com/convnet/convnet/nn"
-	"github.com/convnet/convnet/tensor"
 	"github.com/convnet/convnet/train"
 )
 
@@ -492,38 +489,13 @@ type scoredImage struct {
 	prob               float32 // of pred
 }
 
-// predictTestSet runs model over ds in evaluation mode without gradients and
-// returns, per example, the predicted class and its probability.
-func predictTestSet(ctx context.Context, model nn.Module, ds data.Dataset, batchSize int) ([]scoredImage, error) {
-	base := model.ModuleBase()
-	base.Eval()
-	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batchSize})
-	var out []scoredImage
-	was := tensor.SetGradEnabled(false)
-	defer tensor.SetGradEnabled(was)
-	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
-	for b := range loader.Batches() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		arena.Reset()
-		logits := base.Call(b.X)
-		probs := tensor.Softmax(logits, 1)
-		classes := probs.Size(1)
-		p := probs.Data()
-		for i, y := range b.Y {
-			row := p[i*classes : (i+1)*classes]
-			best := 0
-			for c, x := range row {
-				if x > row[best] {
-					best = c
-				}
-			}
-			out = append(out, scoredImage{index: len(out), label: y, pred: best, prob: row[best]})
-		}
+// scored lists the model's answer for every test image of ev.
+func scored(ev train.Evaluation) []scoredImage {
+	out := make([]scoredImage, len(ev.Predicted))
+	for i, pred := range ev.Predicted {
+		out[i] = scoredImage{index: i, label: ev.Labels[i], pred: pred, prob: ev.Confidence[i]}
 	}
-	return out, nil
+	return out
 }
 
 // confidentlyWrong returns up to n wrong predictions, the most probable
@@ -554,8 +526,7 @@ func checkPNGPath(flagName, path string) error {
 
 // saveEvalPictures draws the confusion matrix into path and the most
 // confidently wrong test images beside it, and says so on stdout.
-func saveEvalPictures(ctx context.Context, path string, l *loaded, testSet data.Dataset, dataDir string, limit, batchSize int,
-	ev train.Evaluation, stdout io.Writer) error {
+func saveEvalPictures(path string, l *loaded, dataDir string, limit int, ev train.Evaluation, stdout io.Writer) error {
 	shown, names, err := displaySet(l.pipe, dataDir, limit)
 	if err != nil {
 		return err
@@ -566,10 +537,7 @@ func saveEvalPictures(ctx context.Context, path string, l *loaded, testSet data.
 		return fmt.Errorf("--png: %v", err)
 	}
 	fmt.Fprintf(stdout, "\nsaved %s\n", path)
-	preds, err := predictTestSet(ctx, l.model, testSet, batchSize)
-	if err != nil {
-		return err
-	}
+	preds := scored(ev)
 	wrong, total := confidentlyWrong(preds, 16)
 	img := wrongGrid(shown, names, wrong, total, len(preds), l.spec.Name)
 	wp := wrongPath(path)

@@ -5,28 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// referenceDir finds shared/reference by walking up from the working
-// directory, or skips the test.
-func referenceDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		ref := filepath.Join(dir, "shared", "reference")
-		if st, err := os.Stat(ref); err == nil && st.IsDir() {
-			return ref
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	t.Skipf("shared/reference not found above %s", wd)
-	return ""
-}
+	"github.com/convnet/convnet/internal/testref"
+)
 
 func TestSummaryMatchesPyTorchPrint(t *testing.T) {
 	for _, c := range []struct{ model, file string }{
@@ -34,7 +15,7 @@ func TestSummaryMatchesPyTorchPrint(t *testing.T) {
 		{"lenet5-fields", "lenet5_attributes.txt"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join(referenceDir(t), c.file))
+			want, err := os.ReadFile(filepath.Join(testref.Dir(t), c.file))
 			if err != nil {
 				t.Fatal(err)
 			}
