@@ -92,3 +92,27 @@ func BenchmarkVGG11TrainStep(b *testing.B) {
 		opt.Step()
 	}
 }
+
+// BenchmarkVGG11SmallTrainStep is one Adam step of VGG-11 for 32x32 MNIST
+// (1 channel, 10 classes) at batch 64, as `convnet train --model vgg11
+// --dataset mnist` runs it.
+func BenchmarkVGG11SmallTrainStep(b *testing.B) {
+	m, err := models.NewVGGFor("vgg11", false, models.Input{Channels: 1, Size: 32, Classes: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := optim.NewAdam(m.Parameters(), optim.DefaultAdam(1e-4))
+	x := tensor.Full(0.1, 64, 1, 32, 32)
+	y := make([]int, 64)
+	for i := range y {
+		y[i] = i % 10
+	}
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	for b.Loop() {
+		arena.Reset()
+		opt.ZeroGrad()
+		tensor.CrossEntropy(m.Call(x), y).Backward()
+		opt.Step()
+	}
+}

@@ -190,6 +190,15 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	partSize := p.K*crs + p.K + p.K*g*outHW
 	parts := getScratch(chunks * partSize)
 	defer putScratch(parts)
+	// dx's GEMM multiplies by Wᵀ: transpose W once here rather than read
+	// it across rows in every group's packing.
+	var wt []float32
+	if dx != nil {
+		wtBuf := getScratchDirty(crs * p.K)
+		defer putScratch(wtBuf)
+		wt = *wtBuf
+		Transpose(w, p.K, crs, wt)
+	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
 		pdw, pdb, grad := part[:p.K*crs], part[p.K*crs:p.K*crs+p.K], part[p.K*crs+p.K:]
@@ -225,12 +234,12 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		if p.direct() && n == 1 {
 			dxi := dx[i0*inSize : (i0+1)*inSize]
-			Gemm(true, false, crs, outHW, p.K, 1, w, crs, dyg, ld, 1, dxi, outHW)
+			Gemm(false, false, crs, outHW, p.K, 1, wt, p.K, dyg, ld, 1, dxi, outHW)
 			return
 		}
 		// The group's patches are no longer needed: their space takes
 		// the patch gradients.
-		Gemm(true, false, crs, ld, p.K, 1, w, crs, dyg, ld, 0, gcols, ld)
+		Gemm(false, false, crs, ld, p.K, 1, wt, p.K, dyg, ld, 0, gcols, ld)
 		for j := 0; j < n; j++ {
 			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
 		}

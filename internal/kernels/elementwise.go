@@ -147,3 +147,19 @@ func dot(x, y []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// Transpose writes the cols×rows transpose of the rows×cols matrix a into
+// t, in cache-sized tiles.
+func Transpose(a []float32, rows, cols int, t []float32) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		for j0 := 0; j0 < cols; j0 += tile {
+			for i := i0; i < min(i0+tile, rows); i++ {
+				row := a[i*cols : (i+1)*cols]
+				for j := j0; j < min(j0+tile, cols); j++ {
+					t[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
+}

@@ -210,6 +210,19 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 	for ir := 0; ir < mc; ir += gemmMR {
 		panel := dst[ir*kc : (ir+gemmMR)*kc]
 		rows := min(gemmMR, mc-ir)
+		if g.transA {
+			// Row p of the stored A holds the panel's gemmMR values side
+			// by side: copy them, one contiguous run per step.
+			for p := 0; p < kc; p++ {
+				d := panel[p*gemmMR : (p+1)*gemmMR]
+				src := g.a[(pc+p)*g.lda+ic+ir:]
+				for r := 0; r < rows; r++ {
+					d[r] = g.alpha * src[r]
+				}
+				clear(d[rows:])
+			}
+			continue
+		}
 		for r := 0; r < gemmMR; r++ {
 			if r >= rows {
 				for p := 0; p < kc; p++ {
@@ -218,12 +231,6 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 				continue
 			}
 			i := ic + ir + r
-			if g.transA {
-				for p := 0; p < kc; p++ {
-					panel[p*gemmMR+r] = g.alpha * g.a[(pc+p)*g.lda+i]
-				}
-				continue
-			}
 			row := g.a[i*g.lda+pc : i*g.lda+pc+kc]
 			for p, v := range row {
 				panel[p*gemmMR+r] = g.alpha * v
