@@ -81,6 +81,13 @@ func pipelineFromMetadata(spec models.Spec, meta map[string]string) (pipeline, e
 			return pipeline{}, fmt.Errorf("checkpoint metadata classes=%q is not a number", s)
 		}
 	}
+	native, _ := newPipeline(spec, dataset)
+	if p.pad < 0 || native.input.Size-2*native.pad+2*p.pad != p.input.Size || p.input.Channels != native.input.Channels {
+		return pipeline{}, fmt.Errorf("checkpoint metadata input=%s pad=%d does not fit %s's images", meta["input"], p.pad, dataset)
+	}
+	if err := spec.Check(p.input); err != nil {
+		return pipeline{}, fmt.Errorf("checkpoint metadata: %v", err)
+	}
 	return p, nil
 }
 
