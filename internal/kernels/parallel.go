@@ -15,10 +15,10 @@ type pool struct {
 	workers []chan task
 }
 
+// task is one chunk of a Parallel call: fn(chunk, lo, hi).
 type task struct {
-	fn     func(lo, hi int)
-	lo, hi int
-	done   *sync.WaitGroup
+	fn            func(chunk, lo, hi int)
+	chunk, lo, hi int
 }
 
 var (
@@ -26,6 +26,8 @@ var (
 	// busy is set while a Parallel call is running, so that a Parallel
 	// call made from inside a worker runs inline instead of deadlocking.
 	busy atomic.Bool
+	// done counts the running call's chunks; one call runs at a time.
+	done sync.WaitGroup
 )
 
 func init() { SetThreads(runtime.NumCPU()) }
@@ -43,8 +45,8 @@ func SetThreads(n int) {
 		workers.workers = append(workers.workers, ch)
 		go func() {
 			for t := range ch {
-				t.fn(t.lo, t.hi)
-				t.done.Done()
+				t.fn(t.chunk, t.lo, t.hi)
+				done.Done()
 			}
 		}()
 	}
@@ -90,16 +92,14 @@ func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
 		return
 	}
 	defer busy.Store(false)
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
+	done.Add(chunks - 1)
 	for c := 1; c < chunks; c++ {
 		lo, hi := ChunkRange(n, chunks, c)
-		c := c
-		workers.workers[c-1] <- task{fn: func(lo, hi int) { fn(c, lo, hi) }, lo: lo, hi: hi, done: &wg}
+		workers.workers[c-1] <- task{fn: fn, chunk: c, lo: lo, hi: hi}
 	}
 	lo, hi := ChunkRange(n, chunks, 0)
 	fn(0, lo, hi)
-	wg.Wait()
+	done.Wait()
 }
 
 // minParallelWork is the least work (in elements touched) worth splitting
