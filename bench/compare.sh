@@ -20,7 +20,11 @@ bash "$pt/prepare.sh" /tmp/mnist-torch >/dev/null
 go build -o "$out/convnet" ./cmd/convnet
 
 echo "convnet bench ..."
-"$out/convnet" bench --json --threads "$threads" --reps "$reps" >"$out/convnet.jsonl" 2>"$out/convnet.log"
+"$out/convnet" bench --json --threads "$threads" --reps "$reps" --only lenet-train,lenet-infer,gemm >"$out/convnet.jsonl" 2>"$out/convnet.log"
+# VGG-11 on its own, for its peak memory.
+/usr/bin/time -v "$out/convnet" bench --json --threads "$threads" --reps "$reps" --only vgg11 >>"$out/convnet.jsonl" 2>"$out/convnet_vgg.log"
+# VGG-11 forward on one thread, for the scaling of two.
+"$out/convnet" bench --json --threads 1 --reps 1 --only vgg11 >"$out/convnet_vgg_1thread.jsonl" 2>/dev/null
 echo "convnet train (the lesson) ..."
 (cd "$out" && /usr/bin/time -v ./convnet train --threads "$threads" --out "$out/lenet5.safetensors" >train.out 2>train.err)
 

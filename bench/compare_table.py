@@ -54,6 +54,8 @@ rows = [
     ("fp32 GEMM 4096x4096, OpenBLAS for PyTorch", go["gemm-4096"]["value"], mm["gflops_median"], "GFLOP/s", False),
     ("peak RSS of the lesson's training run", int(time_v("train.err", "Maximum resident set size")) / 1024,
      int(time_v("pt_train.err", "Maximum resident set size")) / 1024, "MiB", True),
+    ("peak RSS of VGG-11 forward and training step at batch 10", int(time_v("convnet_vgg.log", "Maximum resident set size")) / 1024,
+     vgg["train_step"]["maxrss_MiB"], "MiB", True),
 ]
 
 print(open(f"{out}/machine.txt").read().strip())
@@ -66,5 +68,12 @@ for name, g, p, unit, lower in rows:
     def fmt(v):
         return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
     print(f"| {name} | {fmt(g)} {unit} | {fmt(p)} {unit} | {ratio:.2f}x |")
+one = {}
+for line in open(f"{out}/convnet_vgg_1thread.jsonl"):
+    f = json.loads(line)
+    one[f["key"]] = f
 print()
 print("PyTorch's VGG-11 figures are the better of its default BLAS and OpenBLAS; ratios above 1 favour convnet.")
+print(f"convnet's VGG-11 forward on 1 thread: {one['vgg11-forward']['value']:.3g} s, "
+      f"{one['vgg11-forward']['value'] / go['vgg11-forward']['value']:.2f}x the time on {go['vgg11-forward']['threads']}.")
+print("convnet's figures: " + ", ".join(f"{f['name']} {f['value']:.4g} {f['unit']}" + (f" ({f['gflops']:.1f} GFLOP/s)" if f.get('gflops') else "") for f in go.values()))
