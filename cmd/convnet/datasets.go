@@ -109,72 +109,61 @@ func (p pipeline) build(spec models.Spec) (nn.Module, error) { return spec.Build
 // the returned Augment then needs SetEpoch each epoch) and the test set,
 // each cut to its first limit images when limit > 0.
 func (p pipeline) sets(dir string, trainLimit, testLimit int, augment bool, seed uint64) (trainSet, testSet data.Dataset, aug *data.Augment, err error) {
-	switch p.dataset {
-	case "mnist":
-		tr, err := loadMNIST(dir, true)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		te, err := loadMNIST(dir, false)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if trainLimit > 0 {
-			tr = mnist.Subset(tr, trainLimit)
-		}
-		if testLimit > 0 {
-			te = mnist.Subset(te, testLimit)
-		}
-		trainSet, testSet = tr, te
-	case "cifar10":
-		tr, err := cifar10.Train(dir)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		te, err := cifar10.Test(dir)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if trainLimit > 0 {
-			tr = cifar10.Subset(tr, trainLimit)
-		}
-		if testLimit > 0 {
-			te = cifar10.Subset(te, testLimit)
-		}
-		trainSet, testSet = tr, te
+	if trainSet, err = p.load(dir, true, trainLimit); err != nil {
+		return nil, nil, nil, err
 	}
-	trainSet, testSet = data.Pad(trainSet, p.pad), data.Pad(testSet, p.pad)
+	if testSet, err = p.testSet(dir, testLimit); err != nil {
+		return nil, nil, nil, err
+	}
 	if augment {
 		aug = data.NewAugment(trainSet, 4, true, seed)
 		trainSet = aug
 	}
-	if p.dataset == "cifar10" {
-		trainSet = data.Normalize(trainSet, cifar10.Mean, cifar10.Std)
-		testSet = data.Normalize(testSet, cifar10.Mean, cifar10.Std)
-	}
-	return trainSet, testSet, aug, nil
+	return p.normalize(trainSet), testSet, aug, nil
 }
 
 // testSet loads only the test set, prepared as for training.
 func (p pipeline) testSet(dir string, limit int) (data.Dataset, error) {
+	te, err := p.load(dir, false, limit)
+	if err != nil {
+		return nil, err
+	}
+	return p.normalize(te), nil
+}
+
+// load reads the training or test images, the first limit of them when
+// limit > 0, padded to the model's size.
+func (p pipeline) load(dir string, train bool, limit int) (data.Dataset, error) {
 	if p.dataset == "mnist" {
-		te, err := loadMNIST(dir, false)
+		s, err := loadMNIST(dir, train)
 		if err != nil {
 			return nil, err
 		}
 		if limit > 0 {
-			te = mnist.Subset(te, limit)
+			s = mnist.Subset(s, limit)
 		}
-		return data.Pad(te, p.pad), nil
+		return data.Pad(s, p.pad), nil
 	}
-	te, err := cifar10.Test(dir)
+	read := cifar10.Test
+	if train {
+		read = cifar10.Train
+	}
+	s, err := read(dir)
 	if err != nil {
 		return nil, err
 	}
 	if limit > 0 {
-		te = cifar10.Subset(te, limit)
+		s = cifar10.Subset(s, limit)
 	}
-	return data.Normalize(data.Pad(te, p.pad), cifar10.Mean, cifar10.Std), nil
+	return data.Pad(s, p.pad), nil
+}
+
+// normalize applies the data set's per-channel normalisation, if it has one.
+func (p pipeline) normalize(ds data.Dataset) data.Dataset {
+	if p.dataset == "cifar10" {
+		return data.Normalize(ds, cifar10.Mean, cifar10.Std)
+	}
+	return ds
 }
 
 // imageInput turns a picture into the model's input as the data set's
