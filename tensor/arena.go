@@ -35,27 +35,25 @@ func (a *Arena) Reset() {
 func (a *Arena) float32s(n int) []float32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.nf == len(a.floats) {
-		a.floats = append(a.floats, nil)
-	}
-	if cap(a.floats[a.nf]) < n {
-		a.floats[a.nf] = make([]float32, n)
-	}
-	a.nf++
-	return a.floats[a.nf-1][:n]
+	return next(&a.floats, &a.nf, n)
 }
 
 func (a *Arena) int32s(n int) []int32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.ni == len(a.ints) {
-		a.ints = append(a.ints, nil)
+	return next(&a.ints, &a.ni, n)
+}
+
+// next hands out slot *used of slots, growing it to n elements if needed.
+func next[T any](slots *[][]T, used *int, n int) []T {
+	if *used == len(*slots) {
+		*slots = append(*slots, nil)
 	}
-	if cap(a.ints[a.ni]) < n {
-		a.ints[a.ni] = make([]int32, n)
+	if cap((*slots)[*used]) < n {
+		(*slots)[*used] = make([]T, n)
 	}
-	a.ni++
-	return a.ints[a.ni-1][:n]
+	*used++
+	return (*slots)[*used-1][:n]
 }
 
 var (
