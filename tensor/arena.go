@@ -17,6 +17,10 @@ type Arena struct {
 	floats [][]float32
 	ints   [][]int32
 	nf, ni int
+	// free holds buffers given back during the current step (gradients
+	// of intermediate results once Backward has used them), handed out
+	// again before new slots.
+	free [][]float32
 }
 
 // NewArena returns an empty arena.
@@ -26,6 +30,7 @@ func NewArena() *Arena { return &Arena{} }
 func (a *Arena) Reset() {
 	a.mu.Lock()
 	a.nf, a.ni = 0, 0
+	a.free = a.free[:0]
 	a.mu.Unlock()
 }
 
@@ -35,7 +40,27 @@ func (a *Arena) Reset() {
 func (a *Arena) float32s(n int) []float32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := a.free[best]
+		a.free = append(a.free[:best], a.free[best+1:]...)
+		return b[:n]
+	}
 	return next(&a.floats, &a.nf, n)
+}
+
+// release gives back a buffer that nothing uses any more, for the rest of
+// the step. The sequence of requests and releases repeats each step, so
+// the same buffers are handed out each time.
+func (a *Arena) release(b []float32) {
+	a.mu.Lock()
+	a.free = append(a.free, b)
+	a.mu.Unlock()
 }
 
 func (a *Arena) int32s(n int) []int32 {

@@ -98,7 +98,11 @@ func (t *Tensor) Backward() {
 		}
 		n.creator.backward(n.grad.data)
 		// Intermediate results keep neither their gradient nor their link
-		// to the graph, as in PyTorch without retain_graph.
+		// to the graph, as in PyTorch without retain_graph; the gradient's
+		// storage serves the rest of the backward pass.
+		if a := currentArena(); a != nil {
+			a.release(n.grad.data)
+		}
 		n.creator, n.grad = nil, nil
 	}
 }
