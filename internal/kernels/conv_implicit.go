@@ -204,9 +204,18 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 		pa2 = *pa2Buf
 	}
 
+	// dw's dot products run over every image of a chunk before their lanes
+	// are summed: each tile's lanes accumulate in lanes.
+	tileLen := d.mr * d.nr * d.lanes
+	tiles := (q.dotRows / d.mr) * (q.offsDotLn / d.nr)
 	ParallelChunks(p.N, func(c, lo, hi int) {
 		part := (*parts)[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
 		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
+		var lanes *[]float32
+		if dw != nil {
+			lanes = getScratch(tiles * tileLen)
+			defer putScratch(lanes)
+		}
 		xp := getScratchDirty(q.xpLen)
 		dye := getScratchDirty(q.dotRows * q.cols)
 		clear((*dye)[p.K*q.cols:]) // rows past K, read by the last dot tile
@@ -219,7 +228,6 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 			defer putScratch(dyp)
 			defer putScratch(dxe)
 		}
-		var out [24]float32
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
 			// The output gradient on the extended grid, zero elsewhere.
@@ -234,14 +242,11 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 			}
 			if dw != nil {
 				q.pad(x[i*inSize:(i+1)*inSize], *xp)
+				t := 0
 				for kt := 0; kt < q.dotRows; kt += d.mr {
 					for pt := 0; pt < q.offsDotLn; pt += d.nr {
-						d.ind(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], out[:])
-						for r := 0; r < d.mr && kt+r < p.K; r++ {
-							for s := 0; s < d.nr && pt+s < crs; s++ {
-								pdw[(kt+r)*crs+pt+s] += out[r*d.nr+s]
-							}
-						}
+						d.indAcc(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], (*lanes)[t*tileLen:(t+1)*tileLen])
+						t++
 					}
 				}
 			}
@@ -262,6 +267,21 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 						} else {
 							copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
 						}
+					}
+				}
+			}
+		}
+		if dw == nil {
+			return
+		}
+		t := 0
+		for kt := 0; kt < q.dotRows; kt += d.mr {
+			for pt := 0; pt < q.offsDotLn; pt += d.nr {
+				tile := (*lanes)[t*tileLen : (t+1)*tileLen]
+				t++
+				for r := 0; r < d.mr && kt+r < p.K; r++ {
+					for s := 0; s < d.nr && pt+s < crs; s++ {
+						pdw[(kt+r)*crs+pt+s] += sum(tile[(r*d.nr+s)*d.lanes : (r*d.nr+s+1)*d.lanes])
 					}
 				}
 			}

@@ -31,6 +31,8 @@ func main() {
 	}
 	gemmKernel("AVX512", "Z", 16, 3, true, true)
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
+	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
+	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
 	tanhKernel("AVX512", "Z", 16)
 	tanhKernel("AVX2", "Y", 8)
 	for _, add := range []bool{true, false} {
@@ -152,10 +154,18 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 // dotKernel writes out[i*nr+j] = sum over k*lanes elements of
 // A[i,:]·B[j,:] for mr rows of A (lda apart) and nr rows of B (ldb apart):
 // the inner loop of a product with a transposed B and a long k.
-func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool) {
+//
+// With lanesOut (indirect only), the per-lane sums are added into
+// out[(i*nr+j)*lanes ...] instead of reduced: a caller that takes many dot
+// products into the same outputs reduces once at the end.
+func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool, lanesOut ...bool) {
+	keepLanes := len(lanesOut) > 0 && lanesOut[0]
 	name := fmt.Sprintf("dotKernel%dx%d%s", mr, nr, isa)
 	if indirect {
 		name = fmt.Sprintf("dotKernel%dx%dInd%s", mr, nr, isa)
+	}
+	if keepLanes {
+		name = fmt.Sprintf("dotKernel%dx%dIndAcc%s", mr, nr, isa)
 	}
 	width := lanes * 4
 	p("")
@@ -229,6 +239,16 @@ func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool) {
 	p("\tJNZ %sloop", name)
 	p("%sreduce:", name)
 	p("\tMOVQ out+40(FP), DX")
+	if keepLanes {
+		for i := 0; i < mr*nr; i++ {
+			a := acc(i/nr, i%nr)
+			p("\tVADDPS %d(DX), %s, %s", i*width, a, a)
+			p("\tVMOVUPS %s, %d(DX)", a, i*width)
+		}
+		p("\tVZEROUPPER")
+		p("\tRET")
+		return
+	}
 	// Sum each accumulator's lanes: fold halves down to one float.
 	for i := 0; i < mr*nr; i++ {
 		a := acc(i/nr, i%nr)

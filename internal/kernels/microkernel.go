@@ -24,6 +24,9 @@ type dotTile struct {
 	fn            func(k int, a []float32, lda int, b []float32, ldb int, out []float32)
 	// ind is fn with B row j at b[offs[j]:].
 	ind func(k int, a []float32, lda int, b []float32, offs []int, out []float32)
+	// indAcc is ind adding each lane's partial sums into
+	// out[(i*nr+j)*lanes:][:lanes] instead of reducing them.
+	indAcc func(k int, a []float32, lda int, b []float32, offs []int, out []float32)
 }
 
 // genericKernel is the pure-Go micro-kernel, used where no assembly one
@@ -35,7 +38,14 @@ var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric, ind: 
 		}
 		kernelGenericInd(kc, a, b, offs, c, ldc)
 	},
-	dot: dotTile{mr: 2, nr: 4, lanes: 1, fn: dotGeneric, ind: dotGenericInd}}
+	dot: dotTile{mr: 2, nr: 4, lanes: 1, fn: dotGeneric, ind: dotGenericInd,
+		indAcc: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+			for i := 0; i < 2; i++ {
+				for j := 0; j < 4; j++ {
+					out[i*4+j] += dot(a[i*lda:i*lda+k], b[offs[j]:])
+				}
+			}
+		}}}
 
 // activeKernel is the micro-kernel Gemm uses: the best one this CPU runs.
 var activeKernel = bestKernel()

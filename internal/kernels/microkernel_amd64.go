@@ -62,6 +62,12 @@ func sgdAVX512(param, grad, buf *float32, n int, k *[4]float32)
 func sgdAVX2(param, grad, buf *float32, n int, k *[4]float32)
 
 //go:noescape
+func dotKernel6x4IndAccAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
+
+//go:noescape
+func dotKernel2x4IndAccAVX2(k int, a *float32, lda int, b *float32, offs *int, out *float32)
+
+//go:noescape
 func tanhAVX512(x, y *float32, n int)
 
 //go:noescape
@@ -89,6 +95,10 @@ var (
 			ind: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
 				_, _, _ = a[5*lda+k-1], offs[3], out[23]
 				dotKernel6x4IndAVX512(k/16, &a[0], lda, &b[0], &offs[0], &out[0])
+			},
+			indAcc: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+				_, _, _ = a[5*lda+k-1], offs[3], out[24*16-1]
+				dotKernel6x4IndAccAVX512(k/16, &a[0], lda, &b[0], &offs[0], &out[0])
 			}},
 	}
 	avx2Kernel = microKernel{name: "avx2", nr: 16,
@@ -112,6 +122,10 @@ var (
 			ind: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
 				_, _, _ = a[lda+k-1], offs[3], out[7]
 				dotKernel2x4IndAVX2(k/8, &a[0], lda, &b[0], &offs[0], &out[0])
+			},
+			indAcc: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
+				_, _, _ = a[lda+k-1], offs[3], out[8*8-1]
+				dotKernel2x4IndAccAVX2(k/8, &a[0], lda, &b[0], &offs[0], &out[0])
 			}},
 	}
 )
