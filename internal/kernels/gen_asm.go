@@ -379,7 +379,17 @@ func tanhKernel(isa, reg string, lanes int) {
 	// 1 - 2/(e+1), with x's sign.
 	p("\tVADDPS %s, %s, %s", r(10), r(7), r(7))
 	bc("two", r(8))
-	p("\tVDIVPS %s, %s, %s", r(7), r(8), r(8))
+	if reg == "Z" {
+		// 2/(e+1) by VRCP14PS and one Newton step (28 bits) instead of
+		// a division, which costs several times more.
+		p("\tVRCP14PS %s, %s", r(7), r(13))
+		p("\tVMOVAPS %s, %s", r(8), r(14))
+		p("\tVFNMADD231PS %s, %s, %s", r(13), r(7), r(14)) // 2 - d*r
+		p("\tVMULPS %s, %s, %s", r(14), r(13), r(13))      // r(2 - d*r)
+		p("\tVADDPS %s, %s, %s", r(13), r(13), r(8))
+	} else {
+		p("\tVDIVPS %s, %s, %s", r(7), r(8), r(8))
+	}
 	p("\tVSUBPS %s, %s, %s", r(8), r(10), r(4))
 	p("\tVORPS %s, %s, %s", r(11), r(4), r(4))
 	// Keep the polynomial where |x| < 0.625, and x itself where x is NaN.
