@@ -204,18 +204,23 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 		pa2 = *pa2Buf
 	}
 
-	// dw's dot products run over every image of a chunk before their lanes
-	// are summed: each tile's lanes accumulate in lanes.
+	// With short rows (small images) and small weights, dw's dot products
+	// run over every image of a chunk before their lanes are summed: each
+	// tile's lanes accumulate in lanes. Otherwise they reduce per image,
+	// which costs little beside long rows and needs no buffer the size of
+	// dw times the lanes.
 	tileLen := d.mr * d.nr * d.lanes
 	tiles := (q.dotRows / d.mr) * (q.offsDotLn / d.nr)
+	keepLanes := q.cols <= 2048 && tiles*tileLen <= 1<<20
 	ParallelChunks(p.N, func(c, lo, hi int) {
 		part := (*parts)[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
 		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
 		var lanes *[]float32
-		if dw != nil {
+		if dw != nil && keepLanes {
 			lanes = getScratch(tiles * tileLen)
 			defer putScratch(lanes)
 		}
+		var out [24]float32
 		xp := getScratchDirty(q.xpLen)
 		dye := getScratchDirty(q.dotRows * q.cols)
 		clear((*dye)[p.K*q.cols:]) // rows past K, read by the last dot tile
@@ -245,8 +250,17 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 				t := 0
 				for kt := 0; kt < q.dotRows; kt += d.mr {
 					for pt := 0; pt < q.offsDotLn; pt += d.nr {
-						d.indAcc(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], (*lanes)[t*tileLen:(t+1)*tileLen])
-						t++
+						if keepLanes {
+							d.indAcc(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], (*lanes)[t*tileLen:(t+1)*tileLen])
+							t++
+							continue
+						}
+						d.ind(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], out[:])
+						for r := 0; r < d.mr && kt+r < p.K; r++ {
+							for s := 0; s < d.nr && pt+s < crs; s++ {
+								pdw[(kt+r)*crs+pt+s] += out[r*d.nr+s]
+							}
+						}
 					}
 				}
 			}
@@ -271,7 +285,7 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 				}
 			}
 		}
-		if dw == nil {
+		if dw == nil || !keepLanes {
 			return
 		}
 		t := 0
