@@ -53,7 +53,8 @@ func AvgPool2d(p Pool, x, y []float32) {
 				r1 := x[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
 				dst := y[out+oy*ow : out+(oy+1)*ow]
 				for ox := range dst {
-					dst[ox] = ((r0[2*ox] + r0[2*ox+1]) + (r1[2*ox] + r1[2*ox+1])) * 0.25
+					a, b := r0[2*ox:2*ox+2:2*ox+2], r1[2*ox:2*ox+2:2*ox+2]
+					dst[ox] = ((a[0] + a[1]) + (b[0] + b[1])) * 0.25
 				}
 			}
 		})
