@@ -406,13 +406,7 @@ func tanhKernel(isa, reg string, lanes int) {
 		p("\tVBLENDVPS %s, %s, %s, %s", r(12), r(0), r(4), r(4))
 	}
 	p("\tVMOVUPS %s, (DI)", r(4))
-	p("\tADDQ $%d, SI", width)
-	p("\tADDQ $%d, DI", width)
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	endLoop(name, width, "SI", "DI")
 }
 
 // tanhBackwardKernel writes dx[i] += dy[i]*(1 - y[i]²) (add) or
@@ -445,14 +439,7 @@ func tanhBackwardKernel(isa, reg string, lanes int, add bool) {
 		p("\tVMULPS (DX), %s, %s", r(1), r(2))
 	}
 	p("\tVMOVUPS %s, (DI)", r(2))
-	p("\tADDQ $%d, SI", width)
-	p("\tADDQ $%d, DX", width)
-	p("\tADDQ $%d, DI", width)
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	endLoop(name, width, "SI", "DX", "DI")
 }
 
 // adamKernel applies Adam to n elements (a multiple of lanes). k points at
@@ -495,14 +482,7 @@ func adamKernel(isa, reg string, lanes int) {
 	p("\tVDIVPS %s, %s, %s", r(3), r(2), r(2))  // m/denom
 	p("\tVFNMADD231PS %s, %s, %s", r(14), r(2), r(0))
 	p("\tVMOVUPS %s, (DI)", r(0))
-	for _, reg := range []string{"DI", "SI", "R8", "R9"} {
-		p("\tADDQ $%d, %s", width, reg)
-	}
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	endLoop(name, width, "DI", "SI", "R8", "R9")
 }
 
 // sgdKernel applies SGD with momentum to n elements (a multiple of
@@ -536,7 +516,14 @@ func sgdKernel(isa, reg string, lanes int) {
 	p("\tVMOVUPS %s, (R8)", r(2))
 	p("\tVFNMADD231PS %s, %s, %s", r(8), r(2), r(0)) // p -= lr*buf
 	p("\tVMOVUPS %s, (DI)", r(0))
-	for _, reg := range []string{"DI", "SI", "R8"} {
+	endLoop(name, width, "DI", "SI", "R8")
+}
+
+// endLoop closes an element-wise kernel's loop: it advances each pointer
+// register by one vector of width bytes, counts CX down to the label
+// <name>loop, and returns from <name>done.
+func endLoop(name string, width int, pointers ...string) {
+	for _, reg := range pointers {
 		p("\tADDQ $%d, %s", width, reg)
 	}
 	p("\tDECQ CX")
