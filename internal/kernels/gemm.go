@@ -30,8 +30,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		g.b, g.ldb, g.transB = *col, k, true
 		transB = true
 	}
-	if transB && !transA && k >= dotMinK && g.kern.dot.fn != nil {
-		// Rows of A times rows of B: dot products need no packing.
+	if transB && !transA && k >= dotMinK && m < dotMaxM && g.kern.dot.fn != nil {
+		// Rows of A times rows of B: dot products need no packing, which
+		// pays while A has few rows to share the cost of packing B.
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr
 		switch {
 		case m*n*k < 1<<17:
@@ -62,6 +63,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // dotMinK is the least k for which a product with transposed B is done as
 // dot products of rows rather than by packing.
 const dotMinK = 64
+
+// dotMaxM bounds the rows of A for which a product with transposed B is
+// done as dot products: from about 128 rows on, packing B (a strided read)
+// costs less than the dot kernels' horizontal sums and unblocked reads of B
+// (BenchmarkGemmTransB).
+const dotMaxM = 128
 
 // dots computes C[i0:i1, j0:j1] += alpha*A·Bᵀ with the dot kernel; edge
 // tiles use zero-padded copies of the last rows of A and B.
