@@ -33,6 +33,13 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if transB && !transA && k >= dotMinK && m < dotMaxM && g.kern.dot.fn != nil {
 		// Rows of A times rows of B: dot products need no packing, which
 		// pays while A has few rows to share the cost of packing B.
+		if m == 1 {
+			// One row of A (a batch of one): let the rows of B fill the
+			// tall side of the dot kernel's tile, computing Cᵀ = B·Aᵀ,
+			// which has C's layout when C is one row.
+			g = gemmArgs{false, true, k, alpha, b, ldb, a, lda, c, 1, g.kern}
+			m, n = n, 1
+		}
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr
 		switch {
 		case m*n*k < 1<<17:
