@@ -2089,3 +2089,247 @@ sgdAVX2loop:
 sgdAVX2done:
 	VZEROUPPER
 	RET
+
+// 2×2 pooling indices: evens, odds, low eight twice, high eight twice.
+DATA poolIdx<>+0(SB)/4, $0
+DATA poolIdx<>+4(SB)/4, $2
+DATA poolIdx<>+8(SB)/4, $4
+DATA poolIdx<>+12(SB)/4, $6
+DATA poolIdx<>+16(SB)/4, $8
+DATA poolIdx<>+20(SB)/4, $10
+DATA poolIdx<>+24(SB)/4, $12
+DATA poolIdx<>+28(SB)/4, $14
+DATA poolIdx<>+32(SB)/4, $16
+DATA poolIdx<>+36(SB)/4, $18
+DATA poolIdx<>+40(SB)/4, $20
+DATA poolIdx<>+44(SB)/4, $22
+DATA poolIdx<>+48(SB)/4, $24
+DATA poolIdx<>+52(SB)/4, $26
+DATA poolIdx<>+56(SB)/4, $28
+DATA poolIdx<>+60(SB)/4, $30
+DATA poolIdx<>+64(SB)/4, $1
+DATA poolIdx<>+68(SB)/4, $3
+DATA poolIdx<>+72(SB)/4, $5
+DATA poolIdx<>+76(SB)/4, $7
+DATA poolIdx<>+80(SB)/4, $9
+DATA poolIdx<>+84(SB)/4, $11
+DATA poolIdx<>+88(SB)/4, $13
+DATA poolIdx<>+92(SB)/4, $15
+DATA poolIdx<>+96(SB)/4, $17
+DATA poolIdx<>+100(SB)/4, $19
+DATA poolIdx<>+104(SB)/4, $21
+DATA poolIdx<>+108(SB)/4, $23
+DATA poolIdx<>+112(SB)/4, $25
+DATA poolIdx<>+116(SB)/4, $27
+DATA poolIdx<>+120(SB)/4, $29
+DATA poolIdx<>+124(SB)/4, $31
+DATA poolIdx<>+128(SB)/4, $0
+DATA poolIdx<>+132(SB)/4, $0
+DATA poolIdx<>+136(SB)/4, $1
+DATA poolIdx<>+140(SB)/4, $1
+DATA poolIdx<>+144(SB)/4, $2
+DATA poolIdx<>+148(SB)/4, $2
+DATA poolIdx<>+152(SB)/4, $3
+DATA poolIdx<>+156(SB)/4, $3
+DATA poolIdx<>+160(SB)/4, $4
+DATA poolIdx<>+164(SB)/4, $4
+DATA poolIdx<>+168(SB)/4, $5
+DATA poolIdx<>+172(SB)/4, $5
+DATA poolIdx<>+176(SB)/4, $6
+DATA poolIdx<>+180(SB)/4, $6
+DATA poolIdx<>+184(SB)/4, $7
+DATA poolIdx<>+188(SB)/4, $7
+DATA poolIdx<>+192(SB)/4, $8
+DATA poolIdx<>+196(SB)/4, $8
+DATA poolIdx<>+200(SB)/4, $9
+DATA poolIdx<>+204(SB)/4, $9
+DATA poolIdx<>+208(SB)/4, $10
+DATA poolIdx<>+212(SB)/4, $10
+DATA poolIdx<>+216(SB)/4, $11
+DATA poolIdx<>+220(SB)/4, $11
+DATA poolIdx<>+224(SB)/4, $12
+DATA poolIdx<>+228(SB)/4, $12
+DATA poolIdx<>+232(SB)/4, $13
+DATA poolIdx<>+236(SB)/4, $13
+DATA poolIdx<>+240(SB)/4, $14
+DATA poolIdx<>+244(SB)/4, $14
+DATA poolIdx<>+248(SB)/4, $15
+DATA poolIdx<>+252(SB)/4, $15
+GLOBL poolIdx<>(SB), RODATA|NOPTR, $256
+
+// func avgPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)
+TEXT ·avgPool2AVX512(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ pairs+16(FP), CX
+	MOVQ w+24(FP), DX
+	MOVQ masks+32(FP), AX
+	VBROADCASTSS scale+40(FP), Z29
+	VMOVUPS poolIdx<>+0(SB), Z30
+	VMOVUPS poolIdx<>+64(SB), Z31
+	KMOVW 0(AX), K4
+	KMOVW 2(AX), K5
+	KMOVW 4(AX), K6
+	LEAQ (DX*4), R9
+	LEAQ -1(DX), R10
+	SHRQ $5, R10
+avgPool2AVX512pair:
+	MOVQ SI, R12
+	LEAQ (SI)(R9*1), R13
+	MOVQ DI, R14
+	MOVQ R10, BX
+	TESTQ BX, BX
+	JZ avgPool2AVX512tail
+avgPool2AVX512chunk:
+	VMOVUPS (R12), Z0
+	VMOVUPS 64(R12), Z1
+	VADDPS (R13), Z0, Z0
+	VADDPS 64(R13), Z1, Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VADDPS Z3, Z2, Z2
+	VMULPS Z29, Z2, Z2
+	VMOVUPS Z2, (R14)
+	ADDQ $128, R12
+	ADDQ $128, R13
+	ADDQ $64, R14
+	DECQ BX
+	JNZ avgPool2AVX512chunk
+avgPool2AVX512tail:
+	VMOVUPS.Z (R12), K4, Z0
+	VMOVUPS.Z 64(R12), K5, Z1
+	VMOVUPS.Z (R13), K4, Z4
+	VMOVUPS.Z 64(R13), K5, Z5
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VADDPS Z3, Z2, Z2
+	VMULPS Z29, Z2, Z2
+	VMOVUPS Z2, K6, (R14)
+	LEAQ (SI)(R9*2), SI
+	LEAQ (DI)(DX*2), DI
+	DECQ CX
+	JNZ avgPool2AVX512pair
+	VZEROUPPER
+	RET
+
+// func avgPool2BackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
+TEXT ·avgPool2BackwardAVX512(SB), NOSPLIT, $0-44
+	MOVQ dy+0(FP), SI
+	MOVQ dx+8(FP), DI
+	MOVQ pairs+16(FP), CX
+	MOVQ w+24(FP), DX
+	MOVQ masks+32(FP), AX
+	VBROADCASTSS scale+40(FP), Z29
+	VMOVUPS poolIdx<>+128(SB), Z30
+	VMOVUPS poolIdx<>+192(SB), Z31
+	KMOVW 0(AX), K4
+	KMOVW 2(AX), K5
+	KMOVW 4(AX), K6
+	LEAQ (DX*4), R9
+	LEAQ -1(DX), R10
+	SHRQ $5, R10
+avgPool2BackwardAVX512pair:
+	MOVQ DI, R12
+	LEAQ (DI)(R9*1), R13
+	MOVQ SI, R14
+	MOVQ R10, BX
+	TESTQ BX, BX
+	JZ avgPool2BackwardAVX512tail
+avgPool2BackwardAVX512chunk:
+	VMULPS (R14), Z29, Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VADDPS 0(R12), Z1, Z3
+	VMOVUPS Z3, 0(R12)
+	VADDPS 64(R12), Z2, Z3
+	VMOVUPS Z3, 64(R12)
+	VADDPS 0(R13), Z1, Z3
+	VMOVUPS Z3, 0(R13)
+	VADDPS 64(R13), Z2, Z3
+	VMOVUPS Z3, 64(R13)
+	ADDQ $128, R12
+	ADDQ $128, R13
+	ADDQ $64, R14
+	DECQ BX
+	JNZ avgPool2BackwardAVX512chunk
+avgPool2BackwardAVX512tail:
+	VMOVUPS.Z (R14), K6, Z0
+	VMULPS Z29, Z0, Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VMOVUPS.Z 0(R12), K4, Z3
+	VADDPS Z3, Z1, Z3
+	VMOVUPS Z3, K4, 0(R12)
+	VMOVUPS.Z 64(R12), K5, Z3
+	VADDPS Z3, Z2, Z3
+	VMOVUPS Z3, K5, 64(R12)
+	VMOVUPS.Z 0(R13), K4, Z3
+	VADDPS Z3, Z1, Z3
+	VMOVUPS Z3, K4, 0(R13)
+	VMOVUPS.Z 64(R13), K5, Z3
+	VADDPS Z3, Z2, Z3
+	VMOVUPS Z3, K5, 64(R13)
+	LEAQ (DI)(R9*2), DI
+	LEAQ (SI)(DX*2), SI
+	DECQ CX
+	JNZ avgPool2BackwardAVX512pair
+	VZEROUPPER
+	RET
+
+// func avgPool2BackwardSetAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
+TEXT ·avgPool2BackwardSetAVX512(SB), NOSPLIT, $0-44
+	MOVQ dy+0(FP), SI
+	MOVQ dx+8(FP), DI
+	MOVQ pairs+16(FP), CX
+	MOVQ w+24(FP), DX
+	MOVQ masks+32(FP), AX
+	VBROADCASTSS scale+40(FP), Z29
+	VMOVUPS poolIdx<>+128(SB), Z30
+	VMOVUPS poolIdx<>+192(SB), Z31
+	KMOVW 0(AX), K4
+	KMOVW 2(AX), K5
+	KMOVW 4(AX), K6
+	LEAQ (DX*4), R9
+	LEAQ -1(DX), R10
+	SHRQ $5, R10
+avgPool2BackwardSetAVX512pair:
+	MOVQ DI, R12
+	LEAQ (DI)(R9*1), R13
+	MOVQ SI, R14
+	MOVQ R10, BX
+	TESTQ BX, BX
+	JZ avgPool2BackwardSetAVX512tail
+avgPool2BackwardSetAVX512chunk:
+	VMULPS (R14), Z29, Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VMOVUPS Z1, 0(R12)
+	VMOVUPS Z2, 64(R12)
+	VMOVUPS Z1, 0(R13)
+	VMOVUPS Z2, 64(R13)
+	ADDQ $128, R12
+	ADDQ $128, R13
+	ADDQ $64, R14
+	DECQ BX
+	JNZ avgPool2BackwardSetAVX512chunk
+avgPool2BackwardSetAVX512tail:
+	VMOVUPS.Z (R14), K6, Z0
+	VMULPS Z29, Z0, Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VMOVUPS Z1, K4, 0(R12)
+	VMOVUPS Z2, K5, 64(R12)
+	VMOVUPS Z1, K4, 0(R13)
+	VMOVUPS Z2, K5, 64(R13)
+	LEAQ (DI)(R9*2), DI
+	LEAQ (SI)(DX*2), SI
+	DECQ CX
+	JNZ avgPool2BackwardSetAVX512pair
+	VZEROUPPER
+	RET

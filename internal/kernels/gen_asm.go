@@ -43,6 +43,10 @@ func main() {
 	adamKernel("AVX2", "Y", 8)
 	sgdKernel("AVX512", "Z", 16)
 	sgdKernel("AVX2", "Y", 8)
+	poolConstants()
+	avgPool2Kernel()
+	avgPool2BackwardKernel(true)
+	avgPool2BackwardKernel(false)
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -529,6 +533,170 @@ func endLoop(name string, width int, pointers ...string) {
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
 	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// poolConstants are the VPERMI2PS/VPERMPS index vectors of the 2×2
+// average-pooling kernels: the even and odd elements of a pair of
+// registers, and each of the low and high eight elements twice.
+func poolConstants() {
+	p("")
+	p("// 2×2 pooling indices: evens, odds, low eight twice, high eight twice.")
+	for v, index := range []func(i int) int{
+		func(i int) int { return 2 * i }, func(i int) int { return 2*i + 1 },
+		func(i int) int { return i / 2 }, func(i int) int { return 8 + i/2 },
+	} {
+		for i := 0; i < 16; i++ {
+			p("DATA poolIdx<>+%d(SB)/4, $%d", 64*v+4*i, index(i))
+		}
+	}
+	p("GLOBL poolIdx<>(SB), RODATA|NOPTR, $256")
+}
+
+// avgPool2Kernel writes, for each of pairs pairs of w-wide input rows (x
+// rows 2i and 2i+1), the w/2 sums of their 2×2 windows times scale (y row
+// i). Rows go in chunks of 32 inputs; the last chunk (1 to 32 inputs) is
+// read and written under masks: masks[0] and masks[1] for the two
+// 16-input halves, masks[2] for the outputs.
+func avgPool2Kernel() {
+	const name = "avgPool2AVX512"
+	p("")
+	p("// func %s(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ y+8(FP), DI")
+	p("\tMOVQ pairs+16(FP), CX")
+	p("\tMOVQ w+24(FP), DX")
+	p("\tMOVQ masks+32(FP), AX")
+	p("\tVBROADCASTSS scale+40(FP), Z29")
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+	p("\tVMOVUPS poolIdx<>+64(SB), Z31")
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tLEAQ (DX*4), R9")  // bytes in an input row
+	p("\tLEAQ -1(DX), R10") // whole chunks before the last: (w-1)/32
+	p("\tSHRQ $5, R10")
+	p("%spair:", name)
+	p("\tMOVQ SI, R12")
+	p("\tLEAQ (SI)(R9*1), R13")
+	p("\tMOVQ DI, R14")
+	p("\tMOVQ R10, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVMOVUPS 64(R12), Z1")
+	p("\tVADDPS (R13), Z0, Z0")
+	p("\tVADDPS 64(R13), Z1, Z1")
+	pairSums()
+	p("\tVMOVUPS Z2, (R14)")
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tVMOVUPS.Z (R12), K4, Z0")
+	p("\tVMOVUPS.Z 64(R12), K5, Z1")
+	p("\tVMOVUPS.Z (R13), K4, Z4")
+	p("\tVMOVUPS.Z 64(R13), K5, Z5")
+	p("\tVADDPS Z4, Z0, Z0")
+	p("\tVADDPS Z5, Z1, Z1")
+	pairSums()
+	p("\tVMOVUPS Z2, K6, (R14)")
+	p("\tLEAQ (SI)(R9*2), SI") // the next pair of rows
+	p("\tLEAQ (DI)(DX*2), DI") // the next output row: w/2 floats
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// pairSums sets Z2 to scale times the sums of adjacent elements of the 32
+// values in Z0 and Z1.
+func pairSums() {
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2") // evens
+	p("\tVMOVAPS Z31, Z3")
+	p("\tVPERMI2PS Z1, Z0, Z3") // odds
+	p("\tVADDPS Z3, Z2, Z2")
+	p("\tVMULPS Z29, Z2, Z2")
+}
+
+// avgPool2BackwardKernel is the adjoint of avgPool2Kernel: each of the w/2
+// values of dy row i, times scale, goes to the four inputs of its window
+// in dx rows 2i and 2i+1, added (add) or stored.
+func avgPool2BackwardKernel(add bool) {
+	name := "avgPool2BackwardSetAVX512"
+	if add {
+		name = "avgPool2BackwardAVX512"
+	}
+	p("")
+	p("// func %s(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
+	p("\tMOVQ dy+0(FP), SI")
+	p("\tMOVQ dx+8(FP), DI")
+	p("\tMOVQ pairs+16(FP), CX")
+	p("\tMOVQ w+24(FP), DX")
+	p("\tMOVQ masks+32(FP), AX")
+	p("\tVBROADCASTSS scale+40(FP), Z29")
+	p("\tVMOVUPS poolIdx<>+128(SB), Z30")
+	p("\tVMOVUPS poolIdx<>+192(SB), Z31")
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tLEAQ (DX*4), R9")
+	p("\tLEAQ -1(DX), R10")
+	p("\tSHRQ $5, R10")
+	p("%spair:", name)
+	p("\tMOVQ DI, R12")
+	p("\tLEAQ (DI)(R9*1), R13")
+	p("\tMOVQ SI, R14")
+	p("\tMOVQ R10, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMULPS (R14), Z29, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			if add {
+				p("\tVADDPS %d(%s), %s, Z3", 64*j, row, z)
+				p("\tVMOVUPS Z3, %d(%s)", 64*j, row)
+			} else {
+				p("\tVMOVUPS %s, %d(%s)", z, 64*j, row)
+			}
+		}
+	}
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tVMOVUPS.Z (R14), K6, Z0")
+	p("\tVMULPS Z29, Z0, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			mask := []string{"K4", "K5"}[j]
+			if add {
+				p("\tVMOVUPS.Z %d(%s), %s, Z3", 64*j, row, mask)
+				p("\tVADDPS Z3, %s, Z3", z)
+				p("\tVMOVUPS Z3, %s, %d(%s)", mask, 64*j, row)
+				continue
+			}
+			p("\tVMOVUPS %s, %s, %d(%s)", z, mask, 64*j, row)
+		}
+	}
+	p("\tLEAQ (DI)(R9*2), DI")
+	p("\tLEAQ (SI)(DX*2), SI")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -320,6 +321,38 @@ func TestVectorKernelsMatchGo(t *testing.T) {
 			closeTo(t, name+" adam p", p, wp, 1e-6)
 			closeTo(t, name+" adam m", m, wm, 1e-6)
 			closeTo(t, name+" adam v", v, wv, 1e-6)
+		}
+	}
+}
+
+// TestAvgPool2VectorMatchesGo compares 2×2 average pooling, forward and
+// backward (stored and added), under every kernel with the pure-Go loops,
+// on widths below, at and past the vector kernels' 32-input chunks.
+func TestAvgPool2VectorMatchesGo(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, hw := range [][2]int{{2, 2}, {10, 10}, {28, 28}, {7, 32}, {6, 34}, {4, 64}, {5, 70}, {3, 18}} {
+		p := Pool{N: 2, C: 3, H: hw[0], W: hw[1], KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		dy := randSlice(r, p.N*p.C*p.OutH()*p.OutW())
+		dx0 := randSlice(r, len(x))
+		type result struct{ y, added, stored []float32 }
+		run := func() result {
+			res := result{make([]float32, len(dy)), slices.Clone(dx0), make([]float32, len(x))}
+			AvgPool2d(p, x, res.y)
+			AvgPool2dBackward(p, dy, res.added, true)
+			AvgPool2dBackward(p, dy, res.stored, false)
+			return res
+		}
+		activeKernel = genericKernel
+		want := run()
+		for _, k := range kernelsAvailable() {
+			activeKernel = k
+			got := run()
+			name := fmt.Sprintf("%s %dx%d", k.name, p.H, p.W)
+			closeTo(t, name+" forward", got.y, want.y, 0)
+			closeTo(t, name+" backward added", got.added, want.added, 0)
+			closeTo(t, name+" backward stored", got.stored, want.stored, 0)
 		}
 	}
 }

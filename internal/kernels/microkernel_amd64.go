@@ -73,6 +73,15 @@ func tanhAVX512(x, y *float32, n int)
 //go:noescape
 func tanhAVX2(x, y *float32, n int)
 
+//go:noescape
+func avgPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)
+
+//go:noescape
+func avgPool2BackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
+
+//go:noescape
+func avgPool2BackwardSetAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
+
 var (
 	avx512Kernel = microKernel{name: "avx512", nr: 48,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
@@ -228,4 +237,41 @@ func sgdVector(p, g, buf []float32, k *[4]float32) int {
 		sgdAVX2(&p[0], &g[0], &buf[0], n, k)
 	}
 	return n
+}
+
+// avgPool2Vector sets y row i (w/2 values) to the 2×2 window averages of x
+// rows 2i and 2i+1 (w values each, w even), for pairs rows of y, if the
+// active kernel has vectors for it; it reports whether it did.
+func avgPool2Vector(x, y []float32, pairs, w int) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _ = x[2*pairs*w-1], y[pairs*w/2-1]
+	masks := pool2Masks(w)
+	avgPool2AVX512(&x[0], &y[0], pairs, w, &masks, 0.25)
+	return true
+}
+
+// avgPool2BackwardVector is the adjoint of avgPool2Vector: dy rows of w/2
+// values, a quarter of each added into (add) or stored in its window of dx.
+func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _ = dx[2*pairs*w-1], dy[pairs*w/2-1]
+	masks := pool2Masks(w)
+	if add {
+		avgPool2BackwardAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
+	} else {
+		avgPool2BackwardSetAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
+	}
+	return true
+}
+
+// pool2Masks returns the lane masks of the last chunk (1 to 32 inputs) of
+// a w-wide row: its two 16-input halves and its outputs.
+func pool2Masks(w int) [4]uint16 {
+	rest := w - (w-1)/32*32
+	lanes := func(n int) uint16 { return uint16(1<<min(max(n, 0), 16) - 1) }
+	return [4]uint16{lanes(rest), lanes(rest - 16), lanes(rest / 2)}
 }

@@ -18,3 +18,9 @@ func adamVector(p, g, m, v []float32, k *[8]float32) int { return 0 }
 
 // sgdVector handles no elements: there are no vector kernels here.
 func sgdVector(p, g, buf []float32, k *[4]float32) int { return 0 }
+
+// avgPool2Vector does nothing: there are no vector kernels here.
+func avgPool2Vector(x, y []float32, pairs, w int) bool { return false }
+
+// avgPool2BackwardVector does nothing: there are no vector kernels here.
+func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool { return false }

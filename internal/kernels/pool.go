@@ -48,6 +48,9 @@ func AvgPool2d(p Pool, x, y []float32) {
 	inv := 1 / float32(p.KH*p.KW)
 	if p.halving() {
 		p.planes(func(in, out int) {
+			if avgPool2Vector(x[in:in+p.H*p.W], y[out:out+oh*ow], oh, p.W) {
+				return
+			}
 			for oy := 0; oy < oh; oy++ {
 				r0 := x[in+2*oy*p.W : in+2*oy*p.W+2*ow]
 				r1 := x[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
@@ -84,6 +87,9 @@ func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
 	if p.halving() && !add && p.H%2 == 0 && p.W%2 == 0 {
 		// Every input lies in exactly one window: store.
 		p.planes(func(in, out int) {
+			if avgPool2BackwardVector(dy[out:out+oh*ow], dx[in:in+p.H*p.W], oh, p.W, false) {
+				return
+			}
 			for oy := 0; oy < oh; oy++ {
 				r0 := dx[in+2*oy*p.W : in+2*oy*p.W+2*ow]
 				r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
@@ -100,6 +106,9 @@ func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
 	}
 	if p.halving() {
 		p.planes(func(in, out int) {
+			if avgPool2BackwardVector(dy[out:out+oh*ow], dx[in:in+p.H*p.W], oh, p.W, true) {
+				return
+			}
 			for oy := 0; oy < oh; oy++ {
 				r0 := dx[in+2*oy*p.W : in+2*oy*p.W+2*ow]
 				r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
