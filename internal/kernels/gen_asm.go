@@ -33,7 +33,7 @@ func main() {
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
-	tanhKernel("AVX512", "Z", 16)
+	tanhKernelAVX512()
 	tanhKernel("AVX2", "Y", 8)
 	for _, add := range []bool{true, false} {
 		tanhBackwardKernel("AVX512", "Z", 16, add)
@@ -699,4 +699,78 @@ func avgPool2BackwardKernel(add bool) {
 	p("\tJNZ %spair", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// tanhKernelAVX512 is tanhKernel for AVX-512, which has registers enough
+// to hold every constant for the whole loop: the body then issues no
+// broadcasts. Registers: 0 x, 1 |x|, 2 z=x², 3 small result, 4 t=2|x|
+// (then the result), 5 n, 6 r, 7 poly, 8 tmp, 9-10 the reciprocal, 11
+// sign bits; 12 on the constants in the order of consts, then the abs mask
+// and the exponent bias.
+func tanhKernelAVX512() {
+	const name = "tanhAVX512"
+	k := func(n string) string { return fmt.Sprintf("Z%d", 12+constOffset(n)/4) }
+	abs, bias := fmt.Sprintf("Z%d", 12+len(consts)), fmt.Sprintf("Z%d", 13+len(consts))
+	p("")
+	p("// func %s(x, y *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ y+8(FP), DI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	for i := range consts {
+		p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z%d", 4*i, 12+i)
+	}
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), %s", 4*len(consts), abs)
+	p("\tVPBROADCASTD tanhConsts<>+%d(SB), %s", 4*len(consts)+4, bias)
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVANDPS %s, Z0, Z1", abs)
+	p("\tVANDNPS Z0, %s, Z11", abs) // sign bits of x
+	// Small: ((((t0 z + t1) z + t2) z + t3) z + t4) z x + x.
+	p("\tVMULPS Z0, Z0, Z2")
+	p("\tVMOVAPS %s, Z3", k("t0"))
+	for _, c := range []string{"t1", "t2", "t3", "t4"} {
+		p("\tVFMADD213PS %s, Z2, Z3", k(c))
+	}
+	p("\tVMULPS Z2, Z3, Z3")
+	p("\tVFMADD213PS Z0, Z0, Z3")
+	// Large: t = 2 min(|x|, 9.1); e = exp(t); 1 - 2/(e+1).
+	p("\tVMINPS %s, Z1, Z4", k("big"))
+	p("\tVADDPS Z4, Z4, Z4")
+	p("\tVMULPS %s, Z4, Z5", k("log2e"))
+	p("\tVRNDSCALEPS $0, Z5, Z5") // to nearest
+	p("\tVMOVAPS Z4, Z6")
+	p("\tVFNMADD231PS %s, Z5, Z6", k("c1"))
+	p("\tVFNMADD231PS %s, Z5, Z6", k("c2"))
+	p("\tVMOVAPS %s, Z7", k("e0"))
+	for _, c := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		p("\tVFMADD213PS %s, Z6, Z7", k(c))
+	}
+	// e^r = p r² + r + 1, then times 2^n built in the exponent bits.
+	p("\tVMULPS Z6, Z6, Z8")
+	p("\tVFMADD213PS Z6, Z8, Z7")
+	p("\tVADDPS %s, Z7, Z7", k("one"))
+	p("\tVCVTPS2DQ Z5, Z5")
+	p("\tVPADDD %s, Z5, Z5", bias)
+	p("\tVPSLLD $23, Z5, Z5")
+	p("\tVMULPS Z5, Z7, Z7")
+	// 1 - 2/(e+1), with x's sign; 2/(e+1) by VRCP14PS and one Newton
+	// step (28 bits) instead of a division, which costs several times more.
+	p("\tVADDPS %s, Z7, Z7", k("one"))
+	p("\tVRCP14PS Z7, Z9")
+	p("\tVMOVAPS %s, Z10", k("two"))
+	p("\tVFNMADD231PS Z9, Z7, Z10") // 2 - d*r
+	p("\tVMULPS Z10, Z9, Z9")       // r(2 - d*r)
+	p("\tVADDPS Z9, Z9, Z8")
+	p("\tVSUBPS Z8, %s, Z4", k("one"))
+	p("\tVORPS Z11, Z4, Z4")
+	// Keep the polynomial where |x| < 0.625, and x itself where x is NaN.
+	p("\tVCMPPS $1, %s, Z1, K1", k("small"))
+	p("\tVBLENDMPS Z3, Z4, K1, Z4")
+	p("\tVCMPPS $3, Z0, Z0, K2")
+	p("\tVBLENDMPS Z0, Z4, K2, Z4")
+	p("\tVMOVUPS Z4, (DI)")
+	endLoop(name, 64, "SI", "DI")
 }
