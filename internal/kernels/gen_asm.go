@@ -774,7 +774,7 @@ func tanhBodyAVX512(u int) {
 	each("VMOVUPS {off}(SI), {0}")
 	each("VANDPS.BCST %s, {0}, {1}", abs)
 	each("VCMPPS.BCST $1, %s, {1}, {k1}", c("small")) // |x| < 0.625
-	each("VCMPPS $3, {0}, {0}, {k2}")                // x is NaN
+	each("VCMPPS $3, {0}, {0}, {k2}")                 // x is NaN
 	// Small: ((((t0 z + t1) z + t2) z + t3) z + t4) z x + x.
 	each("VMULPS {0}, {0}, {2}")
 	each("VBROADCASTSS %s, {3}", c("t0"))
