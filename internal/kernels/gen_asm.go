@@ -702,20 +702,15 @@ func avgPool2BackwardKernel(add bool) {
 	p("\tRET")
 }
 
-// tanhKernelAVX512 is tanhKernel for AVX-512. Its loop is bound by the
-// latency of one vector's chain of dependent instructions (the scheduler
-// holds only two or three iterations), so the chain is kept short: every
-// constant stays in a register; one FMA reduces the argument by ln 2
-// (its rounding error, at most 5e-8 relative in e^2|x|, moves tanh by far
-// less); e^r's polynomial is evaluated in Estrin's scheme rather than
-// Horner's; the scale by 2^n and the +1 are one FMA; the Newton step of
-// the reciprocal is folded into 1 - 2/(e+1); and x's sign is put back by
-// one VPTERNLOGD.
-//
-// Registers: 0 x, 1 |x| then min(|x|, 9.1), 2 z=x², 3 small result, 4 n
-// then 2^n, 5 t=2|x| then r then r+1, 6 r² then the reciprocal, 7-9
-// Estrin's terms and the results; 10 on the constants in the order of
-// consts, then the abs mask and the exponent bias.
+// tanhKernelAVX512 is tanhKernel for AVX-512, with fewer instructions
+// and a shorter chain of dependent ones: constants are broadcast from
+// memory inside the instructions that use them; one FMA reduces the
+// argument by ln 2 (its rounding error, at most 5e-8 relative in e^2|x|,
+// moves tanh by far less); e^r's polynomial is evaluated in Estrin's scheme
+// rather than Horner's; the scale by 2^n and the +1 are one FMA; the Newton
+// step of the reciprocal is folded into 1 - 2/(e+1); and x's sign is put
+// back by one VPTERNLOGD. The main loop interleaves tanhUnroll vectors,
+// the rest go one at a time.
 func tanhKernelAVX512() {
 	const name = "tanhAVX512"
 	p("")
@@ -752,6 +747,9 @@ const tanhUnroll = 3
 
 // tanhBodyAVX512 computes tanh of u vectors at SI into DI, interleaving
 // their instructions; vector j uses Z10j to Z10j+9 and K2j+1, K2j+2.
+// Registers of a vector: 0 x, 1 |x| then min(|x|, 9.1), 2 z=x², 3 the
+// small result, 4 n then 2^n, 5 t=2|x| then r then r+1, 6 r² then the
+// reciprocal, 7-9 Estrin's terms and the results.
 func tanhBodyAVX512(u int) {
 	c := func(n string) string { return fmt.Sprintf("tanhConsts<>+%d(SB)", constOffset(n)) }
 	abs := fmt.Sprintf("tanhConsts<>+%d(SB)", 4*len(consts))
