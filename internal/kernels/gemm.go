@@ -41,6 +41,15 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 			m, n = n, 1
 		}
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr
+		if n == 1 && g.kern.gemv != nil {
+			// One row of B: a matrix times a vector.
+			if m*k < 1<<17 {
+				g.gemv(0, m)
+			} else {
+				Parallel((m+gemvRows-1)/gemvRows, func(lo, hi int) { g.gemv(lo*gemvRows, min(hi*gemvRows, m)) })
+			}
+			return
+		}
 		switch {
 		case m*n*k < 1<<17:
 			g.dots(0, m, 0, n)
@@ -123,6 +132,29 @@ func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 					crow[c] += g.alpha * s
 				}
 			}
+		}
+	}
+}
+
+// gemv computes C[i0:i1, 0] += alpha*A[i0:i1, :]·B[0, :] with the
+// kernel's gemv, gemvRows rows at a time. A last group that would run past
+// i1 is moved back to end there (reading rows before i0 if need be), and
+// only its rows not yet done are added; with fewer than gemvRows rows in A
+// the rows take plain dot products.
+func (g *gemmArgs) gemv(i0, i1 int) {
+	x := g.b[:g.k]
+	var out [gemvRows]float32
+	for i := i0; i < i1; i += gemvRows {
+		start := min(i, i1-gemvRows)
+		if start < 0 {
+			for ; i < i1; i++ {
+				g.c[i*g.ldc] += g.alpha * dot(g.a[i*g.lda:i*g.lda+g.k], x)
+			}
+			return
+		}
+		g.kern.gemv(g.k, g.a[start*g.lda:], g.lda, x, out[:])
+		for r := i - start; r < gemvRows; r++ {
+			g.c[(start+r)*g.ldc] += g.alpha * out[r]
 		}
 	}
 }

@@ -47,6 +47,8 @@ func main() {
 	avgPool2Kernel()
 	avgPool2BackwardKernel(true)
 	avgPool2BackwardKernel(false)
+	gemvConstants()
+	gemvKernel()
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -819,4 +821,87 @@ func tanhBodyAVX512(u int) {
 	each("VBLENDMPS {3}, {8}, {k1}, {8}")
 	each("VBLENDMPS {0}, {8}, {k2}, {8}")
 	each("VMOVUPS {8}, {off}(DI)")
+}
+
+// gemvKernel writes out[i] = A[i, :]·x for 8 rows of A, lda elements
+// apart: a matrix-vector product's rows, eight at a time, one accumulator
+// each. The rows are k whole vectors long, then a last vector read under
+// the lane mask tail (0: none). The eight accumulators are reduced together, by a
+// tree of shuffles that halves the vectors at each level, rather than one
+// by one.
+func gemvKernel() {
+	const name = "gemv8AVX512"
+	rows := []string{"SI", "R10", "R11", "R12", "R13", "R14", "AX", "BX"}
+	p("")
+	p("// func %s(k, tail int, a *float32, lda int, x, out *float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ k+0(FP), CX")
+	p("\tMOVQ a+16(FP), SI")
+	p("\tMOVQ lda+24(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ x+32(FP), DI")
+	p("\tMOVQ out+40(FP), DX")
+	for i := 1; i < len(rows); i++ {
+		p("\tLEAQ (%s)(R8*1), %s", rows[i-1], rows[i])
+	}
+	for i := range rows {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tXORQ R9, R9")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sreduce", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (DI)(R9*1), Z8")
+	for i, r := range rows {
+		p("\tVFMADD231PS (%s)(R9*1), Z8, Z%d", r, i)
+	}
+	p("\tADDQ $64, R9")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sreduce:", name)
+	p("\tMOVQ tail+8(FP), CX")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %ssums", name)
+	p("\tKMOVW CX, K1")
+	p("\tVMOVUPS.Z (DI)(R9*1), K1, Z8")
+	for i, r := range rows {
+		p("\tVMOVUPS.Z (%s)(R9*1), K1, Z9", r)
+		p("\tVFMADD231PS Z9, Z8, Z%d", i)
+	}
+	p("%ssums:", name)
+	// Level 1: rows 2j and 2j+1 into Z(8+j): 256-bit halves added, row 2j
+	// in the low half, 2j+1 in the high.
+	for j := 0; j < 4; j++ {
+		p("\tVSHUFF32X4 $0x44, Z%d, Z%d, Z16", 2*j+1, 2*j)
+		p("\tVSHUFF32X4 $0xee, Z%d, Z%d, Z17", 2*j+1, 2*j)
+		p("\tVADDPS Z17, Z16, Z%d", 8+j)
+	}
+	// Level 2: 128-bit lane l of Z(12+j) holds four partial sums of row 4j+l.
+	for j := 0; j < 2; j++ {
+		p("\tVSHUFF32X4 $0x88, Z%d, Z%d, Z16", 9+2*j, 8+2*j)
+		p("\tVSHUFF32X4 $0xdd, Z%d, Z%d, Z17", 9+2*j, 8+2*j)
+		p("\tVADDPS Z17, Z16, Z%d", 12+j)
+	}
+	// Level 3: within each lane l, sums of rows l (elements 0, 1) and l+4
+	// (elements 2, 3).
+	p("\tVSHUFPS $0x44, Z13, Z12, Z16")
+	p("\tVSHUFPS $0xee, Z13, Z12, Z17")
+	p("\tVADDPS Z17, Z16, Z16")
+	p("\tVSHUFPS $0xb1, Z16, Z16, Z17")
+	p("\tVADDPS Z17, Z16, Z16")
+	p("\tVMOVUPS gemvIdx<>(SB), Z17")
+	p("\tVPERMPS Z16, Z17, Z16")
+	p("\tVMOVUPS Y16, (DX)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// gemvConstants is the index that gathers gemvKernel's eight sums in order.
+func gemvConstants() {
+	p("")
+	p("// gemv8AVX512's final order: rows 0-3 at elements 0, 4, 8, 12; rows 4-7 at 2, 6, 10, 14.")
+	for i, v := range []int{0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0} {
+		p("DATA gemvIdx<>+%d(SB)/4, $%d", 4*i, v)
+	}
+	p("GLOBL gemvIdx<>(SB), RODATA|NOPTR, $64")
 }

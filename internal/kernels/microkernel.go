@@ -14,7 +14,13 @@ type microKernel struct {
 	indSet func(kc int, a, b []float32, offs []int, c []float32, ldc int)
 	// dot computes tiles of dot products of rows (see dotTile).
 	dot dotTile
+	// gemv, where not nil, sets out[i] = A[i, :k]·x[:k] for gemvRows rows
+	// of A, lda apart: a matrix times a vector.
+	gemv func(k int, a []float32, lda int, x, out []float32)
 }
+
+// gemvRows is how many rows one call of a microKernel's gemv handles.
+const gemvRows = 8
 
 // dotTile computes out[i*nr+j] = A[i, :k]·B[j, :k] for mr rows of A (lda
 // apart) and nr rows of B (ldb apart), k a multiple of lanes: the core of

@@ -74,6 +74,9 @@ func tanhAVX512(x, y *float32, n int)
 func tanhAVX2(x, y *float32, n int)
 
 //go:noescape
+func gemv8AVX512(k, tail int, a *float32, lda int, x, out *float32)
+
+//go:noescape
 func avgPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)
 
 //go:noescape
@@ -109,6 +112,10 @@ var (
 				_, _, _ = a[5*lda+k-1], offs[3], out[24*16-1]
 				dotKernel6x4IndAccAVX512(k/16, &a[0], lda, &b[0], &offs[0], &out[0])
 			}},
+		gemv: func(k int, a []float32, lda int, x, out []float32) {
+			_, _, _ = a[7*lda+k-1], x[k-1], out[7]
+			gemv8AVX512(k/16, 1<<(k%16)-1, &a[0], lda, &x[0], &out[0])
+		},
 	}
 	avx2Kernel = microKernel{name: "avx2", nr: 16,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
