@@ -4,15 +4,15 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// pool is the persistent set of worker goroutines. Worker w receives the
-// chunks meant for it on its own channel, so the assignment of work to
-// goroutines is fixed.
+// pool is the persistent set of worker goroutines. Worker w runs the
+// chunks meant for it, so the assignment of work to goroutines is fixed.
 type pool struct {
 	mu      sync.Mutex
 	threads int
-	workers []chan task
+	workers []*worker
 }
 
 // task is one chunk of a Parallel call: fn(chunk, lo, hi).
@@ -21,13 +21,84 @@ type task struct {
 	chunk, lo, hi int
 }
 
+// worker is one goroutine of the pool. Waking a parked goroutine takes the
+// scheduler several microseconds, as long as a small kernel runs, so after
+// each chunk a worker polls for the next one for a while (spinTime) before
+// it parks on wake.
+type worker struct {
+	next     task          // written by the caller before it bumps posted
+	posted   atomic.Uint64 // how many tasks have been given to this worker
+	sleeping atomic.Bool   // set while the worker is parked, or about to
+	wake     chan struct{} // capacity 1: a wake-up is never lost nor blocks
+}
+
+// spinTime is how long an idle worker polls for work before parking, and
+// spinCheck how many polls go between looks at the clock, each of which
+// also yields the processor (with GOMAXPROCS 1 the caller needs it).
+const (
+	spinTime  = 50 * time.Microsecond
+	spinCheck = 256
+)
+
+func (w *worker) run() {
+	var done uint64
+	for {
+		if w.posted.Load() != done {
+			done++
+			t := w.next
+			t.fn(t.chunk, t.lo, t.hi)
+			pending.Add(-1)
+			continue
+		}
+		if w.idle(done) {
+			w.sleeping.Store(true)
+			// A task posted after the poll above finds sleeping set and
+			// sends a wake-up; one posted before is seen here.
+			if w.posted.Load() == done {
+				<-w.wake
+			}
+			w.sleeping.Store(false)
+		}
+	}
+}
+
+// idle polls for a task after done for up to spinTime and reports whether
+// none came.
+func (w *worker) idle(done uint64) bool {
+	start := time.Now()
+	for {
+		for range spinCheck {
+			if w.posted.Load() != done {
+				return false
+			}
+		}
+		runtime.Gosched()
+		if time.Since(start) > spinTime {
+			return true
+		}
+	}
+}
+
+// post gives the worker a task.
+func (w *worker) post(t task) {
+	w.next = t
+	w.posted.Add(1)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 var (
 	workers pool
 	// busy is set while a Parallel call is running, so that a Parallel
 	// call made from inside a worker runs inline instead of deadlocking.
 	busy atomic.Bool
-	// done counts the running call's chunks; one call runs at a time.
-	done sync.WaitGroup
+	// pending counts the running call's chunks still out with workers;
+	// one call runs at a time.
+	pending atomic.Int64
 )
 
 func init() { SetThreads(runtime.NumCPU()) }
@@ -41,14 +112,9 @@ func SetThreads(n int) {
 	workers.mu.Lock()
 	defer workers.mu.Unlock()
 	for len(workers.workers) < n-1 {
-		ch := make(chan task)
-		workers.workers = append(workers.workers, ch)
-		go func() {
-			for t := range ch {
-				t.fn(t.chunk, t.lo, t.hi)
-				done.Done()
-			}
-		}()
+		w := &worker{wake: make(chan struct{}, 1)}
+		workers.workers = append(workers.workers, w)
+		go w.run()
 	}
 	workers.threads = n
 }
@@ -92,14 +158,20 @@ func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
 		return
 	}
 	defer busy.Store(false)
-	done.Add(chunks - 1)
+	pending.Store(int64(chunks - 1))
 	for c := 1; c < chunks; c++ {
 		lo, hi := ChunkRange(n, chunks, c)
-		workers.workers[c-1] <- task{fn: fn, chunk: c, lo: lo, hi: hi}
+		workers.workers[c-1].post(task{fn: fn, chunk: c, lo: lo, hi: hi})
 	}
 	lo, hi := ChunkRange(n, chunks, 0)
 	fn(0, lo, hi)
-	done.Wait()
+	// The workers are running (or about to): wait for them by polling,
+	// yielding now and then so that they run even on one processor.
+	for i := 1; pending.Load() != 0; i++ {
+		if i%spinCheck == 0 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // minParallelWork is the least work (in elements touched) worth splitting
