@@ -2563,3 +2563,57 @@ gemv8AVX512sums:
 	VMOVUPS Y16, (DX)
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add float32) float32
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-68
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), CX
+	MOVQ chunks+40(FP), DX
+	MOVQ tail+48(FP), AX
+	KMOVW AX, K1
+	VBROADCASTSS add+56(FP), Z1
+	VXORPS Z2, Z2, Z2
+	TESTQ CX, CX
+	JZ copyRowsAVX512done
+copyRowsAVX512row:
+	XORQ R10, R10
+	MOVQ DX, BX
+	TESTQ BX, BX
+	JZ copyRowsAVX512tail
+copyRowsAVX512chunk:
+	VMOVUPS (SI)(R10*1), Z0
+	VADDPS Z0, Z2, Z2
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(R10*1)
+	ADDQ $64, R10
+	DECQ BX
+	JNZ copyRowsAVX512chunk
+copyRowsAVX512tail:
+	TESTQ AX, AX
+	JZ copyRowsAVX512next
+	VMOVUPS.Z (SI)(R10*1), K1, Z0
+	VADDPS Z0, Z2, Z2
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)(R10*1)
+copyRowsAVX512next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ copyRowsAVX512row
+copyRowsAVX512done:
+	VEXTRACTF64X4 $1, Z2, Y3
+	VADDPS Y3, Y2, Y2
+	VEXTRACTF128 $1, Y2, X3
+	VADDPS X3, X2, X2
+	VMOVHLPS X2, X2, X3
+	VADDPS X3, X2, X2
+	VMOVSHDUP X2, X3
+	VADDSS X3, X2, X2
+	VMOVSS X2, ret+64(FP)
+	VZEROUPPER
+	RET

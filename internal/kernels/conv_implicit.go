@@ -148,13 +148,7 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 				if b != nil {
 					bias = b[k]
 				}
-				for oy := 0; oy < oh; oy++ {
-					src := (*ce)[k*q.cols+oy*q.wp : k*q.cols+oy*q.wp+ow]
-					dst := yi[(k*oh+oy)*ow : (k*oh+oy+1)*ow]
-					for j, v := range src {
-						dst[j] = v + bias
-					}
-				}
+				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias)
 			}
 		}
 	})
@@ -221,29 +215,27 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 			defer putScratch(lanes)
 		}
 		var out [24]float32
+		// dye and dyp hold each image's output gradient on the extended
+		// grid, zero elsewhere: the zeros are written once, here, and
+		// every image then fills the same places.
 		xp := getScratchDirty(q.xpLen)
-		dye := getScratchDirty(q.dotRows * q.cols)
-		clear((*dye)[p.K*q.cols:]) // rows past K, read by the last dot tile
+		dye := getScratch(q.dotRows * q.cols)
 		defer putScratch(xp)
 		defer putScratch(dye)
 		var dyp, dxe *[]float32
 		if dx != nil {
-			dyp = getScratchDirty(p.K * lp)
+			dyp = getScratch(p.K * lp)
 			dxe = getScratchDirty(cPad * cols2)
 			defer putScratch(dyp)
 			defer putScratch(dxe)
 		}
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-			// The output gradient on the extended grid, zero elsewhere.
 			for k := 0; k < p.K; k++ {
-				row := (*dye)[k*q.cols : (k+1)*q.cols]
-				for oy := 0; oy < oh; oy++ {
-					copy(row[oy*q.wp:], dyi[(k*oh+oy)*ow:(k*oh+oy+1)*ow])
-					clear(row[oy*q.wp+ow : (oy+1)*q.wp])
+				pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
+				if dx != nil {
+					copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
 				}
-				clear(row[oh*q.wp:])
-				pdb[k] += sum(dyi[k*oh*ow : (k+1)*oh*ow])
 			}
 			if dw != nil {
 				q.pad(x[i*inSize:(i+1)*inSize], *xp)
@@ -265,12 +257,6 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 				}
 			}
 			if dx != nil {
-				for k := 0; k < p.K; k++ {
-					plane := (*dyp)[k*lp : (k+1)*lp]
-					clear(plane[:front])
-					copy(plane[front:front+q.ext], (*dye)[k*q.cols:k*q.cols+q.ext])
-					clear(plane[front+q.ext:])
-				}
 				gemmIndirect(q.kern, pa2, cPad, p.K*p.R*p.S, *dyp, offs2, *dxe, 0, cols2/q.kern.nr)
 				dxi := dx[i*inSize : (i+1)*inSize]
 				for ch := 0; ch < p.C; ch++ {

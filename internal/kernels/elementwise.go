@@ -18,6 +18,23 @@ func addConst(c float32, y []float32) {
 	}
 }
 
+// copyRows sets dst[r*ldd+j] = src[r*lds+j] + add for rows rows of w
+// elements, and returns the sum of the src elements it read.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int, add float32) float32 {
+	if s, ok := copyRowsVector(dst, ldd, src, lds, rows, w, add); ok {
+		return s
+	}
+	var total float32
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w]
+		total += sum(s)
+		for j, v := range s {
+			d[j] = v + add
+		}
+	}
+	return total
+}
+
 // sum returns the sum of x's elements.
 func sum(x []float32) float32 {
 	var s0, s1, s2, s3 float32

@@ -49,6 +49,7 @@ func main() {
 	avgPool2BackwardKernel(false)
 	gemvConstants()
 	gemvKernel()
+	copyRowsKernel()
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -904,4 +905,67 @@ func gemvConstants() {
 		p("DATA gemvIdx<>+%d(SB)/4, $%d", 4*i, v)
 	}
 	p("GLOBL gemvIdx<>(SB), RODATA|NOPTR, $64")
+}
+
+// copyRowsKernel copies rows of floats between strided matrices, adding
+// a constant on the way, and returns the sum of what it read: the moves
+// between a convolution's extended output grid and its dense output (with
+// the bias), and back for the output gradient (whose sum is the bias
+// gradient). A row is chunks whole vectors, then one under the mask tail.
+func copyRowsKernel() {
+	const name = "copyRowsAVX512"
+	p("")
+	p("// func %s(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add float32) float32", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-68", name)
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ ldd+8(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ src+16(FP), SI")
+	p("\tMOVQ lds+24(FP), R9")
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ rows+32(FP), CX")
+	p("\tMOVQ chunks+40(FP), DX")
+	p("\tMOVQ tail+48(FP), AX")
+	p("\tKMOVW AX, K1")
+	p("\tVBROADCASTSS add+56(FP), Z1")
+	p("\tVXORPS Z2, Z2, Z2")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%srow:", name)
+	p("\tXORQ R10, R10")
+	p("\tMOVQ DX, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (SI)(R10*1), Z0")
+	p("\tVADDPS Z0, Z2, Z2")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMOVUPS Z0, (DI)(R10*1)")
+	p("\tADDQ $64, R10")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tTESTQ AX, AX")
+	p("\tJZ %snext", name)
+	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
+	p("\tVADDPS Z0, Z2, Z2")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
+	p("%snext:", name)
+	p("\tADDQ R9, SI")
+	p("\tADDQ R8, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %srow", name)
+	p("%sdone:", name)
+	p("\tVEXTRACTF64X4 $1, Z2, Y3")
+	p("\tVADDPS Y3, Y2, Y2")
+	p("\tVEXTRACTF128 $1, Y2, X3")
+	p("\tVADDPS X3, X2, X2")
+	p("\tVMOVHLPS X2, X2, X3")
+	p("\tVADDPS X3, X2, X2")
+	p("\tVMOVSHDUP X2, X3")
+	p("\tVADDSS X3, X2, X2")
+	p("\tVMOVSS X2, ret+64(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }

@@ -356,3 +356,29 @@ func TestAvgPool2VectorMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRowsMatchesGo compares copyRows under every kernel with the
+// pure-Go loop, on widths around the vector length.
+func TestCopyRowsMatchesGo(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, w := range []int{1, 10, 16, 28, 33} {
+		rows, lds, ldd := 5, w+3, w+7
+		src := randSlice(r, rows*lds)
+		run := func() ([]float32, float32) {
+			dst := make([]float32, rows*ldd)
+			s := copyRows(dst, ldd, src, lds, rows, w, 0.5)
+			return dst, s
+		}
+		activeKernel = genericKernel
+		want, wantSum := run()
+		for _, k := range kernelsAvailable() {
+			activeKernel = k
+			got, gotSum := run()
+			closeTo(t, fmt.Sprintf("%s w=%d", k.name, w), got, want, 0)
+			if math.Abs(float64(gotSum-wantSum)) > 1e-5 {
+				t.Errorf("%s w=%d: sum %v, want %v", k.name, w, gotSum, wantSum)
+			}
+		}
+	}
+}
