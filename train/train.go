@@ -6,6 +6,7 @@ package train
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -156,32 +157,49 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 		if err := ctx.Err(); err != nil {
 			return ev, err
 		}
-		arena.Reset()
-		out := base.Call(b.X)
-		if ev.Confusion == nil {
-			classes := out.Size(1)
-			ev.Confusion = make([][]int, classes)
-			for i := range ev.Confusion {
-				ev.Confusion[i] = make([]int, classes)
-			}
+		// The batch goes through the model evalChunk images at a time:
+		// the same predictions, with a fraction of the activations alive
+		// at once.
+		n := len(b.Y)
+		per := b.X.Numel() / max(n, 1)
+		shape := slices.Clone(b.X.Shape())
+		for lo := 0; lo < n; lo += evalChunk {
+			hi := min(lo+evalChunk, n)
+			arena.Reset()
+			shape[0] = hi - lo
+			ev.add(base.Call(tensor.New(b.X.Data()[lo*per:hi*per], shape...)), b.Y[lo:hi])
 		}
-		pred := out.ArgmaxRows()
-		for i, y := range b.Y {
-			if y >= 0 && y < len(ev.Confusion) {
-				ev.Confusion[y][pred[i]]++
-			}
-		}
-		probs := tensor.Softmax(out, 1)
-		for i, c := range pred {
-			ev.Confidence = append(ev.Confidence, probs.Data()[i*probs.Size(1)+c])
-		}
-		ev.Correct += countCorrect(pred, b.Y)
-		ev.Total += len(b.Y)
-		ev.Predicted = append(ev.Predicted, pred...)
-		ev.Labels = append(ev.Labels, b.Y...)
 		p.Update(b.Index + 1)
 	}
 	return ev, nil
+}
+
+// evalChunk bounds the images Evaluate passes through the model at once.
+const evalChunk = 250
+
+// add counts the predictions of one chunk's output logits against labels.
+func (ev *Evaluation) add(out *tensor.Tensor, labels []int) {
+	if ev.Confusion == nil {
+		classes := out.Size(1)
+		ev.Confusion = make([][]int, classes)
+		for i := range ev.Confusion {
+			ev.Confusion[i] = make([]int, classes)
+		}
+	}
+	pred := out.ArgmaxRows()
+	for i, y := range labels {
+		if y >= 0 && y < len(ev.Confusion) {
+			ev.Confusion[y][pred[i]]++
+		}
+	}
+	probs := tensor.Softmax(out, 1)
+	for i, c := range pred {
+		ev.Confidence = append(ev.Confidence, probs.Data()[i*probs.Size(1)+c])
+	}
+	ev.Correct += countCorrect(pred, labels)
+	ev.Total += len(labels)
+	ev.Predicted = append(ev.Predicted, pred...)
+	ev.Labels = append(ev.Labels, labels...)
 }
 
 func countCorrect(pred, labels []int) int {
