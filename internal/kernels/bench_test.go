@@ -58,6 +58,12 @@ func BenchmarkConvLeNet(b *testing.B) {
 				Conv2dBackward(p, x, w, y, dx, false, dw, db, cols)
 			}
 		})
+		// conv1's input is the data: training needs no input gradient.
+		b.Run(c.name+"/backward-weights", func(b *testing.B) {
+			for b.Loop() {
+				Conv2dBackward(p, x, w, y, nil, false, dw, db, cols)
+			}
+		})
 	}
 }
 
