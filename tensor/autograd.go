@@ -51,6 +51,7 @@ func gradData(t *Tensor) []float32 {
 	if t == nil || !t.requiresGrad {
 		return nil
 	}
+	t.settleGrad()
 	if t.grad == nil {
 		if t.creator != nil {
 			// An intermediate result's gradient lives only during Backward.
@@ -65,8 +66,9 @@ func gradData(t *Tensor) []float32 {
 
 // gradOut returns the storage of t's gradient for a backward function
 // that can either overwrite it or add to it, and says which it must do:
-// fresh storage (the first gradient of an intermediate result) has
-// undefined contents and must be overwritten whole, which saves zeroing it.
+// fresh storage (the first gradient of an intermediate result, or one that
+// ZeroGrad left to be cleared) has undefined contents and must be
+// overwritten whole, which saves zeroing it.
 // It returns nil if t does not require gradients.
 func gradOut(t *Tensor) (g []float32, fresh bool) {
 	if t == nil || !t.requiresGrad {
@@ -74,6 +76,10 @@ func gradOut(t *Tensor) (g []float32, fresh bool) {
 	}
 	if t.grad == nil && t.creator != nil {
 		t.grad = empty(t.shape...)
+		return t.grad.data, true
+	}
+	if t.gradZeroed {
+		t.gradZeroed = false
 		return t.grad.data, true
 	}
 	return gradData(t), false

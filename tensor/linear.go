@@ -29,10 +29,17 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 			}
 			kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
 		}
-		if dw := gradData(weight); dw != nil {
-			kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, 1, dw, in)
+		if dw, fresh := gradOut(weight); dw != nil {
+			beta := float32(1)
+			if fresh {
+				beta = 0
+			}
+			kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
 		}
-		if db := gradData(bias); db != nil {
+		if db, fresh := gradOut(bias); db != nil {
+			if fresh {
+				clear(db)
+			}
 			kernels.SumRows(g, db)
 		}
 	}, x, weight, bias)

@@ -25,6 +25,10 @@ type Tensor struct {
 	grad         *Tensor
 	requiresGrad bool
 	creator      *node // the operation that made this tensor; nil for leaves
+	// gradZeroed says that grad's storage holds old values that stand for
+	// zeros (ZeroGrad): it is cleared when next read or added to, or
+	// overwritten whole by a backward function that can (gradOut).
+	gradZeroed bool
 }
 
 // New returns a tensor of the given shape that uses data as its storage
@@ -91,7 +95,18 @@ func (t *Tensor) Item() float32 {
 }
 
 // Grad returns the accumulated gradient, or nil if none has been computed.
-func (t *Tensor) Grad() *Tensor { return t.grad }
+func (t *Tensor) Grad() *Tensor {
+	t.settleGrad()
+	return t.grad
+}
+
+// settleGrad clears a gradient that ZeroGrad left to be cleared.
+func (t *Tensor) settleGrad() {
+	if t.gradZeroed {
+		kernels.Zero(t.grad.data)
+		t.gradZeroed = false
+	}
+}
 
 // RequiresGrad reports whether gradients flow to this tensor.
 func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
@@ -107,9 +122,11 @@ func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 }
 
 // ZeroGrad sets the gradient to zero, keeping its storage for reuse.
+// The storage is cleared lazily: a backward pass that overwrites the whole
+// gradient (a linear layer's weight) then never pays for clearing it.
 func (t *Tensor) ZeroGrad() {
 	if t.grad != nil {
-		kernels.Zero(t.grad.data)
+		t.gradZeroed = true
 	}
 }
 

@@ -41,6 +41,21 @@ func SGDStep(p, g, buf []float32, first bool, lr, momentum, dampening, weightDec
 
 func sgdRange(p, g, buf []float32, first bool, lr, momentum, dampening, weightDecay float64, nesterov bool) {
 	mom, damp, wd, rate := float32(momentum), float32(1-dampening), float32(weightDecay), float32(lr)
+	if mom == 0 {
+		// Plain SGD: loops without the per-element branches, which
+		// otherwise cost as much as the memory traffic.
+		g = g[:len(p)]
+		if wd == 0 {
+			for i, gi := range g {
+				p[i] -= rate * gi
+			}
+			return
+		}
+		for i, gi := range g {
+			p[i] -= rate * (gi + wd*p[i])
+		}
+		return
+	}
 	i := 0
 	if mom != 0 && !first && !nesterov {
 		k := [4]float32{rate, mom, damp, wd}
