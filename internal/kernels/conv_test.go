@@ -59,6 +59,7 @@ func testConv2d(t *testing.T) {
 		{N: 7, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1},
 		{N: 9, C: 16, H: 5, W: 5, K: 120, R: 5, S: 5, StrideH: 1, StrideW: 1},
 		{N: 4, C: 3, H: 9, W: 9, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 3, C: 3, H: 9, W: 8, K: 5, R: 3, S: 3, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 3, C: 5, H: 4, W: 6, K: 7, R: 1, S: 1, StrideH: 1, StrideW: 1},
 		{N: 2, C: 2, H: 7, W: 11, K: 3, R: 3, S: 2, StrideH: 1, StrideW: 3, PadH: 1, PadW: 2},
 		// Long rows: weight gradients reduced image by image.

@@ -112,6 +112,8 @@ func TestCol2imIsAdjoint(t *testing.T) {
 		{N: 1, C: 3, H: 9, W: 9, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		{N: 1, C: 2, H: 7, W: 11, K: 3, R: 3, S: 2, StrideH: 1, StrideW: 3, PadH: 1, PadW: 2},
 		{N: 1, C: 2, H: 4, W: 4, K: 1, R: 1, S: 1, StrideH: 1, StrideW: 1},
+		{N: 1, C: 2, H: 9, W: 8, K: 3, R: 3, S: 3, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 3, H: 8, W: 8, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 	} {
 		n := p.C * p.H * p.W
 		m := p.colRows() * p.OutH() * p.OutW()
