@@ -106,6 +106,10 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.implicitForward(x, w, b, y)
 		return
 	}
+	// The weights are packed once for every group's GEMM.
+	paBuf := packWeights(w, crs, p.K, crs)
+	defer putScratch(paBuf)
+	pa := *paBuf
 	var outs []*[]float32
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
@@ -127,12 +131,12 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		}
 		if n == 1 {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
-			Gemm(false, false, p.K, outHW, crs, 1, w, crs, src, ld, 0, yi, outHW)
+			gemmPrepacked(p.K, outHW, crs, pa, src, ld, 0, yi, outHW)
 			addChannelBias(b, yi, outHW)
 			return
 		}
 		out := *outs[c]
-		Gemm(false, false, p.K, ld, crs, 1, w, crs, src, ld, 0, out, ld)
+		gemmPrepacked(p.K, ld, crs, pa, src, ld, 0, out, ld)
 		for j := 0; j < n; j++ {
 			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
 			for k := 0; k < p.K; k++ {
@@ -190,14 +194,16 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	partSize := p.K*crs + p.K + p.K*g*outHW
 	parts := getScratch(chunks * partSize)
 	defer putScratch(parts)
-	// dx's GEMM multiplies by Wᵀ: transpose W once here rather than read
-	// it across rows in every group's packing.
-	var wt []float32
+	// dx's GEMM multiplies by Wᵀ: transpose and pack it once here for
+	// every group's GEMM.
+	var pwt []float32
 	if dx != nil {
 		wtBuf := getScratchDirty(crs * p.K)
 		defer putScratch(wtBuf)
-		wt = *wtBuf
-		Transpose(w, p.K, crs, wt)
+		Transpose(w, p.K, crs, *wtBuf)
+		pwtBuf := packWeights(*wtBuf, p.K, crs, p.K)
+		defer putScratch(pwtBuf)
+		pwt = *pwtBuf
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
@@ -234,12 +240,12 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		if p.direct() && n == 1 {
 			dxi := dx[i0*inSize : (i0+1)*inSize]
-			Gemm(false, false, crs, outHW, p.K, 1, wt, p.K, dyg, ld, 1, dxi, outHW)
+			gemmPrepacked(crs, outHW, p.K, pwt, dyg, ld, 1, dxi, outHW)
 			return
 		}
 		// The group's patches are no longer needed: their space takes
 		// the patch gradients.
-		Gemm(false, false, crs, ld, p.K, 1, wt, p.K, dyg, ld, 0, gcols, ld)
+		gemmPrepacked(crs, ld, p.K, pwt, dyg, ld, 0, gcols, ld)
 		for j := 0; j < n; j++ {
 			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
 		}

@@ -18,7 +18,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if k <= 0 || alpha == 0 {
 		return
 	}
-	g := gemmArgs{transA, transB, k, alpha, a, lda, b, ldb, c, ldc, activeKernel}
+	g := gemmArgs{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel}
 	if n == 1 && !transA && k >= dotMinK && g.kern.dot.fn != nil && !transB {
 		// A matrix-vector product: gather the column of B and take dot
 		// products of A's rows with it.
@@ -37,7 +37,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 			// One row of A (a batch of one): let the rows of B fill the
 			// tall side of the dot kernel's tile, computing Cᵀ = B·Aᵀ,
 			// which has C's layout when C is one row.
-			g = gemmArgs{false, true, k, alpha, b, ldb, a, lda, c, 1, g.kern}
+			g = gemmArgs{transB: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: c, ldc: 1, kern: g.kern}
 			m, n = n, 1
 		}
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr
@@ -61,7 +61,28 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		}
 		return
 	}
-	nr := g.kern.nr
+	g.run(m, n)
+}
+
+// gemmPrepacked is Gemm without transposes and with alpha 1, for an A
+// that packWeights packed (m rows, k columns): a convolution's weights,
+// packed once for all the GEMMs of a batch.
+func gemmPrepacked(m, n, k int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	scaleRows(m, n, beta, c, ldc)
+	if k <= 0 {
+		return
+	}
+	g := gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR)}
+	g.run(m, n)
+}
+
+// run computes the m×n product with the packed micro-kernel, split across
+// the worker pool by columns or rows.
+func (g *gemmArgs) run(m, n int) {
+	nr, k := g.kern.nr, g.k
 	// Below this size waking workers costs more than the work.
 	if m*n*k < 1<<17 || Chunks(2) < 2 {
 		g.block(0, m, 0, n)
@@ -182,6 +203,10 @@ type gemmArgs struct {
 	c              []float32
 	ldc            int
 	kern           microKernel
+	// packedA, if not nil, is A as packWeights packs it, for mPad rows;
+	// a is then unused.
+	packedA []float32
+	mPad    int
 }
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.
@@ -191,11 +216,14 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	nc0 := min(gemmNC, roundUp(j1-j0, nr))
 	mc0 := min(gemmMC, roundUp(i1-i0, gemmMR))
 	bufB := getScratchDirty(kc0 * nc0)
-	bufA := getScratchDirty(kc0 * mc0)
 	tile := getScratch(gemmMR * nr)
 	defer putScratch(bufB)
-	defer putScratch(bufA)
 	defer putScratch(tile)
+	var bufA *[]float32
+	if g.packedA == nil {
+		bufA = getScratchDirty(kc0 * mc0)
+		defer putScratch(bufA)
+	}
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
@@ -210,8 +238,14 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 			}
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				g.packA(*bufA, ic, mc, pc, kc)
-				g.macroKernel(*bufA, *bufB, *tile, ic, mc, jc, nc, pc, kc, direct)
+				var pa []float32
+				if g.packedA != nil {
+					pa = g.packedA[pc*g.mPad+ic*kc:]
+				} else {
+					g.packA(*bufA, ic, mc, pc, kc)
+					pa = *bufA
+				}
+				g.macroKernel(pa, *bufB, *tile, ic, mc, jc, nc, pc, kc, direct)
 			}
 		}
 	}
