@@ -565,43 +565,14 @@ func poolConstants() {
 // 16-input halves, masks[2] for the outputs.
 func avgPool2Kernel() {
 	const name = "avgPool2AVX512"
-	p("")
-	p("// func %s(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ y+8(FP), DI")
-	p("\tMOVQ pairs+16(FP), CX")
-	p("\tMOVQ w+24(FP), DX")
-	p("\tMOVQ masks+32(FP), AX")
-	p("\tVBROADCASTSS scale+40(FP), Z29")
-	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
-	p("\tVMOVUPS poolIdx<>+64(SB), Z31")
-	p("\tKMOVW 0(AX), K4")
-	p("\tKMOVW 2(AX), K5")
-	p("\tKMOVW 4(AX), K6")
-	p("\tLEAQ (DX*4), R9")  // bytes in an input row
-	p("\tLEAQ -1(DX), R10") // whole chunks before the last: (w-1)/32
-	p("\tSHRQ $5, R10")
-	p("%spair:", name)
-	p("\tMOVQ SI, R12")
-	p("\tLEAQ (SI)(R9*1), R13")
-	p("\tMOVQ DI, R14")
-	p("\tMOVQ R10, BX")
-	p("\tTESTQ BX, BX")
-	p("\tJZ %stail", name)
-	p("%schunk:", name)
+	pool2Prologue(name, "x", "y", 0, "SI")
 	p("\tVMOVUPS (R12), Z0")
 	p("\tVMOVUPS 64(R12), Z1")
 	p("\tVADDPS (R13), Z0, Z0")
 	p("\tVADDPS 64(R13), Z1, Z1")
 	pairSums()
 	p("\tVMOVUPS Z2, (R14)")
-	p("\tADDQ $128, R12")
-	p("\tADDQ $128, R13")
-	p("\tADDQ $64, R14")
-	p("\tDECQ BX")
-	p("\tJNZ %schunk", name)
-	p("%stail:", name)
+	pool2NextChunk(name)
 	p("\tVMOVUPS.Z (R12), K4, Z0")
 	p("\tVMOVUPS.Z 64(R12), K5, Z1")
 	p("\tVMOVUPS.Z (R13), K4, Z4")
@@ -616,6 +587,53 @@ func avgPool2Kernel() {
 	p("\tJNZ %spair", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// pool2Prologue writes the start of a 2×2 pooling kernel named name, up to
+// its chunk loop: arguments (src and dst named as given), the scale in
+// Z29, the index vectors at poolIdx+idx in Z30 and Z31, the lane masks in
+// K4-K6, the input row's bytes in R9 and the whole chunks before the last
+// in R10. Each pair of rows starts with R12 and R13 at the two input rows
+// (rows is the register of the input side, SI or DI), R14 at the output
+// row and BX counting chunks.
+func pool2Prologue(name, src, dst string, idx int, rows string) {
+	p("")
+	p("// func %s(%s, %s *float32, pairs, w int, masks *[4]uint16, scale float32)", name, src, dst)
+	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
+	p("\tMOVQ %s+0(FP), SI", src)
+	p("\tMOVQ %s+8(FP), DI", dst)
+	p("\tMOVQ pairs+16(FP), CX")
+	p("\tMOVQ w+24(FP), DX")
+	p("\tMOVQ masks+32(FP), AX")
+	p("\tVBROADCASTSS scale+40(FP), Z29")
+	p("\tVMOVUPS poolIdx<>+%d(SB), Z30", idx)
+	p("\tVMOVUPS poolIdx<>+%d(SB), Z31", idx+64)
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tLEAQ (DX*4), R9")  // bytes in an input row
+	p("\tLEAQ -1(DX), R10") // whole chunks before the last: (w-1)/32
+	p("\tSHRQ $5, R10")
+	p("%spair:", name)
+	other := map[string]string{"SI": "DI", "DI": "SI"}[rows]
+	p("\tMOVQ %s, R12", rows)
+	p("\tLEAQ (%s)(R9*1), R13", rows)
+	p("\tMOVQ %s, R14", other)
+	p("\tMOVQ R10, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+}
+
+// pool2NextChunk moves a 2×2 pooling kernel's pointers past one chunk (32
+// inputs, 16 outputs) and closes its chunk loop.
+func pool2NextChunk(name string) {
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
 }
 
 // pairSums sets Z2 to scale times the sums of adjacent elements of the 32
@@ -637,31 +655,7 @@ func avgPool2BackwardKernel(add bool) {
 	if add {
 		name = "avgPool2BackwardAVX512"
 	}
-	p("")
-	p("// func %s(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
-	p("\tMOVQ dy+0(FP), SI")
-	p("\tMOVQ dx+8(FP), DI")
-	p("\tMOVQ pairs+16(FP), CX")
-	p("\tMOVQ w+24(FP), DX")
-	p("\tMOVQ masks+32(FP), AX")
-	p("\tVBROADCASTSS scale+40(FP), Z29")
-	p("\tVMOVUPS poolIdx<>+128(SB), Z30")
-	p("\tVMOVUPS poolIdx<>+192(SB), Z31")
-	p("\tKMOVW 0(AX), K4")
-	p("\tKMOVW 2(AX), K5")
-	p("\tKMOVW 4(AX), K6")
-	p("\tLEAQ (DX*4), R9")
-	p("\tLEAQ -1(DX), R10")
-	p("\tSHRQ $5, R10")
-	p("%spair:", name)
-	p("\tMOVQ DI, R12")
-	p("\tLEAQ (DI)(R9*1), R13")
-	p("\tMOVQ SI, R14")
-	p("\tMOVQ R10, BX")
-	p("\tTESTQ BX, BX")
-	p("\tJZ %stail", name)
-	p("%schunk:", name)
+	pool2Prologue(name, "dy", "dx", 128, "DI")
 	p("\tVMULPS (R14), Z29, Z0")
 	p("\tVPERMPS Z0, Z30, Z1")
 	p("\tVPERMPS Z0, Z31, Z2")
@@ -675,12 +669,7 @@ func avgPool2BackwardKernel(add bool) {
 			}
 		}
 	}
-	p("\tADDQ $128, R12")
-	p("\tADDQ $128, R13")
-	p("\tADDQ $64, R14")
-	p("\tDECQ BX")
-	p("\tJNZ %schunk", name)
-	p("%stail:", name)
+	pool2NextChunk(name)
 	p("\tVMOVUPS.Z (R14), K6, Z0")
 	p("\tVMULPS Z29, Z0, Z0")
 	p("\tVPERMPS Z0, Z30, Z1")
