@@ -320,6 +320,18 @@ func constants() {
 	p("GLOBL tanhConsts<>(SB), RODATA|NOPTR, $%d", 4*len(consts)+8)
 }
 
+// tanhHeader starts a tanh kernel: x in SI, y in DI, and in CX the
+// number of vectors, n >> shift.
+func tanhHeader(name string, shift int) {
+	p("")
+	p("// func %s(x, y *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ y+8(FP), DI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tSHRQ $%d, CX", shift)
+}
+
 // tanhKernel writes y[i] = tanh(x[i]) for n a multiple of lanes, by the
 // method of Tanh32 without branches: both the polynomial for small |x| and
 // 1 - 2/(e^2|x| + 1) are computed and the right one kept per lane.
@@ -329,13 +341,7 @@ func tanhKernel(isa, reg string, lanes int) {
 	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
 	c := func(n string) string { return fmt.Sprintf("tanhConsts<>+%d(SB)", constOffset(n)) }
 	bc := func(n string, dst string) { p("\tVBROADCASTSS %s, %s", c(n), dst) }
-	p("")
-	p("// func %s(x, y *float32, n int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ y+8(FP), DI")
-	p("\tMOVQ n+16(FP), CX")
-	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
+	tanhHeader(name, map[int]int{16: 4, 8: 3}[lanes])
 	p("\tJZ %sdone", name)
 	// Registers: 0 x, 1 |x|, 2 z=x², 3 small result, 4 t=2|x| (then exp),
 	// 5 n, 6 r, 7 poly, 8 tmp, 9 abs mask, 10 one, 11 sign bits, 12 mask.
@@ -705,13 +711,7 @@ func avgPool2BackwardKernel(add bool) {
 // the rest go one at a time.
 func tanhKernelAVX512() {
 	const name = "tanhAVX512"
-	p("")
-	p("// func %s(x, y *float32, n int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ y+8(FP), DI")
-	p("\tMOVQ n+16(FP), CX")
-	p("\tSHRQ $4, CX")
+	tanhHeader(name, 4)
 	p("%sblocks:", name)
 	p("\tCMPQ CX, $%d", tanhUnroll)
 	p("\tJB %sone", name)
