@@ -17,9 +17,19 @@ func NewSequential(layers ...Child) *Sequential {
 }
 
 // Forward runs every child in order, through Call so that hooks run.
+//
+// Under a tensor.Arena, each child's output is released (tensor.Release)
+// once the next child has used it, unless a forward hook of the child saw
+// it or a backward pass will read it: as PyTorch frees a convolution's
+// output once its activation is computed, which bounds the memory of deep
+// models.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	for _, c := range s.children {
-		x = c.Module.ModuleBase().Call(x)
+	for i, c := range s.children {
+		y := c.Module.ModuleBase().Call(x)
+		if i > 0 && y != x && len(s.children[i-1].Module.ModuleBase().hooks) == 0 {
+			tensor.Release(x)
+		}
+		x = y
 	}
 	return x
 }

@@ -11,7 +11,9 @@ import "sync"
 //
 // After Reset, tensors made from the arena before it must not be used:
 // their storage is handed out again. Parameters, their gradients and
-// tensors made with New, Zeros or Full never come from an arena.
+// tensors made with New, Zeros or Full never come from an arena. Within a
+// step, Release hands back a result early, once nothing can read it (see
+// nn.Sequential).
 type Arena struct {
 	mu     sync.Mutex
 	floats [][]float32
@@ -40,9 +42,13 @@ func (a *Arena) Reset() {
 func (a *Arena) float32s(n int) []float32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// The smallest free buffer that fits, unless it is more than twice
+	// the size: a large buffer spent on a small request would be missing
+	// for the large one that follows (the gradient of a released
+	// activation has its size).
 	best := -1
 	for i, b := range a.free {
-		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+		if cap(b) >= n && cap(b) <= 2*n+64 && (best < 0 || cap(b) < cap(a.free[best])) {
 			best = i
 		}
 	}
@@ -107,9 +113,28 @@ func currentArena() *Arena {
 func empty(shape ...int) *Tensor {
 	n := numel(shape)
 	if a := currentArena(); a != nil {
-		return &Tensor{data: a.float32s(n), shape: shape}
+		return &Tensor{data: a.float32s(n), shape: shape, arena: a}
 	}
 	return &Tensor{data: make([]float32, n), shape: shape}
+}
+
+// Release gives the storage of x, an operation's result, back to the arena
+// in use for the rest of the step, if x's storage came from it and nothing
+// can read it again: no recorded backward reads it and no other tensor
+// shares it. The caller promises not to read x's values again; x keeps its
+// shape and its place in the graph, so gradients still flow through it,
+// but its Data is nil from then on. It reports whether x was released.
+//
+// nn.Sequential releases each layer's output once the next layer has used
+// it, unless a forward hook sees it: so PyTorch frees a convolution's
+// output once its activation has been computed.
+func Release(x *Tensor) bool {
+	if x == nil || x.keep || x.arena == nil || x.data == nil || x.arena != currentArena() {
+		return false
+	}
+	x.arena.release(x.data)
+	x.data = nil
+	return true
 }
 
 // scratch returns a buffer an operation keeps for its backward pass.

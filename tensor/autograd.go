@@ -31,8 +31,24 @@ func NoGrad(fn func()) {
 }
 
 // record makes out the result of an operation on inputs, if any input
-// requires gradients and recording is on. backward receives out's gradient.
+// requires gradients and recording is on. backward receives out's gradient
+// and may read the data of the inputs and of out.
 func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
+	recordReading(out, readsInputs|readsOutput, backward, inputs...)
+}
+
+// dataUse says whose data a backward function reads.
+type dataUse uint8
+
+const (
+	readsInputs dataUse = 1 << iota
+	readsOutput
+)
+
+// recordReading is record for a backward function that reads only the
+// data that reads names: the rest may be released (see Release) once the
+// forward pass is done with it.
+func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), inputs ...*Tensor) {
 	if !GradEnabled() {
 		return
 	}
@@ -40,6 +56,16 @@ func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
 		if in != nil && in.requiresGrad {
 			out.requiresGrad = true
 			out.creator = &node{inputs: inputs, backward: backward}
+			if reads&readsOutput != 0 {
+				out.keep = true
+			}
+			if reads&readsInputs != 0 {
+				for _, in := range inputs {
+					if in != nil {
+						in.keep = true
+					}
+				}
+			}
 			return
 		}
 	}

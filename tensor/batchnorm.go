@@ -68,7 +68,7 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 		}
 		kernels.BatchNormEval(p, x.data, w, b, runningMean.data, runningVar.data, out.data, mean, invstd)
 	}
-	record(out, func(g []float32) {
+	recordReading(out, readsInputs, func(g []float32) {
 		dx, fresh := gradOut(x)
 		kernels.BatchNormBackward(p, training, x.data, w, mean, invstd, g, dx, gradData(weight), gradData(bias), !fresh)
 	}, x, weight, bias)

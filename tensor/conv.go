@@ -24,7 +24,7 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 		cols = scratch(p.ColsSize())
 	}
 	kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
-	record(out, func(g []float32) {
+	recordReading(out, readsInputs, func(g []float32) {
 		var db []float32
 		if bias != nil {
 			db = gradData(bias)

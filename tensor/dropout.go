@@ -51,7 +51,7 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 		}
 		out.data[i] = v * mask[i]
 	}
-	record(out, func(g []float32) {
+	recordReading(out, 0, func(g []float32) {
 		dx, fresh := gradOut(x)
 		if fresh {
 			for i, v := range g {

@@ -11,7 +11,7 @@ import (
 func Tanh(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
-	record(out, func(g []float32) {
+	recordReading(out, readsOutput, func(g []float32) {
 		dx, fresh := gradOut(x)
 		kernels.TanhBackward(out.data, g, dx, !fresh)
 	}, x)
@@ -22,7 +22,7 @@ func Tanh(x *Tensor) *Tensor {
 func ReLU(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Relu(x.data, out.data)
-	record(out, func(g []float32) {
+	recordReading(out, readsOutput, func(g []float32) {
 		dx, fresh := gradOut(x)
 		kernels.ReluBackward(out.data, g, dx, !fresh)
 	}, x)

@@ -21,7 +21,7 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)
 	}
-	record(out, func(g []float32) {
+	recordReading(out, readsInputs, func(g []float32) {
 		if dx, fresh := gradOut(x); dx != nil {
 			beta := float32(1)
 			if fresh {

@@ -25,7 +25,7 @@ func Softmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("Softmax", x, dim)
 	out := empty(x.shape...)
 	kernels.SoftmaxRows(x.data, out.data, rows, cols)
-	record(out, func(g []float32) { kernels.SoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
+	recordReading(out, readsOutput, func(g []float32) { kernels.SoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
 }
 
@@ -34,7 +34,7 @@ func LogSoftmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("LogSoftmax", x, dim)
 	out := empty(x.shape...)
 	kernels.LogSoftmaxRows(x.data, out.data, rows, cols)
-	record(out, func(g []float32) { kernels.LogSoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
+	recordReading(out, readsOutput, func(g []float32) { kernels.LogSoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
 }
 
@@ -58,7 +58,7 @@ func CrossEntropy(logits *Tensor, targets []int) *Tensor {
 		sum -= float64(logp[i*classes+c])
 	}
 	out := New([]float32{float32(sum / float64(max(n, 1)))})
-	record(out, func(g []float32) {
+	recordReading(out, 0, func(g []float32) {
 		dx, fresh := gradOut(logits)
 		if fresh {
 			clear(dx)

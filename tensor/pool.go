@@ -13,7 +13,7 @@ func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("AvgPool2d", x, kernel, stride, padding)
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
-	record(out, func(g []float32) {
+	recordReading(out, 0, func(g []float32) {
 		dx, fresh := gradOut(x)
 		kernels.AvgPool2dBackward(p, g, dx, !fresh)
 	}, x)
@@ -28,7 +28,7 @@ func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	argmax := scratchInt32(out.Numel())
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
-	record(out, func(g []float32) { kernels.MaxPool2dBackward(p, g, argmax, gradData(x)) }, x)
+	recordReading(out, 0, func(g []float32) { kernels.MaxPool2dBackward(p, g, argmax, gradData(x)) }, x)
 	return out
 }
 

@@ -28,7 +28,9 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	if numel(shape) != len(x.data) {
 		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), shape))
 	}
-	out := &Tensor{data: x.data, shape: shape}
+	// The result is a view: x's storage serves both.
+	x.keep = true
+	out := &Tensor{data: x.data, shape: shape, keep: true}
 	record(out, func(g []float32) {
 		dx, fresh := gradOut(x)
 		switch {

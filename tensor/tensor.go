@@ -29,6 +29,11 @@ type Tensor struct {
 	// zeros (ZeroGrad): it is cleared when next read or added to, or
 	// overwritten whole by a backward function that can (gradOut).
 	gradZeroed bool
+	// arena is the Arena the storage came from (nil: the heap), and keep
+	// says the storage must last the whole step: a recorded backward reads
+	// it, or another tensor shares it. Release goes by both.
+	arena *Arena
+	keep  bool
 }
 
 // New returns a tensor of the given shape that uses data as its storage
@@ -132,7 +137,10 @@ func (t *Tensor) ZeroGrad() {
 
 // Detach returns a tensor that shares t's storage but is not part of any
 // graph.
-func (t *Tensor) Detach() *Tensor { return &Tensor{data: t.data, shape: t.shape} }
+func (t *Tensor) Detach() *Tensor {
+	t.keep = true
+	return &Tensor{data: t.data, shape: t.shape, keep: true}
+}
 
 // Clone returns a deep copy of t's values, not part of any graph.
 func (t *Tensor) Clone() *Tensor {

@@ -1,0 +1,66 @@
+package nn_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
+)
+
+// TestSequentialReleasesUnderArena checks that a Sequential under an arena
+// hands back the outputs no backward reads (a convolution's, once its
+// activation is computed), keeps those a hook saw, and that gradients are
+// the same as without an arena.
+func TestSequentialReleasesUnderArena(t *testing.T) {
+	build := func() (*nn.Sequential, *nn.Conv2d) {
+		nn.ManualSeed(3)
+		conv := nn.NewConv2d(2, 4, 3, nn.Padding(1))
+		return nn.NewSequential(
+			nn.Child{Name: "conv", Module: conv},
+			nn.Child{Name: "act", Module: nn.NewReLU()},
+			nn.Child{Name: "pool", Module: nn.NewMaxPool2d(2, 2, 0)},
+			nn.Child{Name: "flat", Module: nn.NewFlatten()},
+			nn.Child{Name: "fc", Module: nn.NewLinear(4*3*3, 5)},
+		), conv
+	}
+	x := tensor.Full(0.3, 2, 2, 6, 6)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%7) * 0.1
+	}
+	step := func(m *nn.Sequential) []float32 {
+		loss := tensor.CrossEntropy(m.Call(x), []int{1, 3})
+		loss.Backward()
+		var grads []float32
+		for _, p := range m.Parameters() {
+			grads = append(grads, p.Grad().Data()...)
+		}
+		return grads
+	}
+	plain, _ := build()
+	want := step(plain)
+
+	m, conv := build()
+	var convOut, actOut *tensor.Tensor
+	m.Child("act").ModuleBase().RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { actOut = out })
+	remove := conv.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { convOut = out })
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	if got := step(m); !slices.Equal(got, want) {
+		t.Fatalf("gradients under an arena differ:\n got %v\nwant %v", got, want)
+	}
+	if convOut.Data() == nil || actOut.Data() == nil {
+		t.Fatal("an output a hook saw was released")
+	}
+	remove()
+	arena.Reset()
+	m.ZeroGrad()
+	if got := step(m); !slices.Equal(got, want) {
+		t.Fatalf("gradients after a release differ:\n got %v\nwant %v", got, want)
+	}
+	// The hook on conv is gone: its output is released, and the
+	// activation, which ReLU's backward reads, is kept.
+	if actOut.Data() == nil {
+		t.Fatal("the activation was released though its backward reads it")
+	}
+}
