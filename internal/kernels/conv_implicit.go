@@ -34,11 +34,44 @@ type implicitPlan struct {
 	kPad      int    // K rounded up to whole micro-kernel tiles
 	dotRows   int    // K rounded up to whole dot tiles
 	offsDotLn int    // len(offs) rounded up to whole dot tiles
+
+	// The call's operands and the state its chunks share: the plan is the
+	// task the workers run (run), so that a call allocates nothing.
+	backward                bool
+	x, w, b, y, dy, dx, dw  []float32
+	dxAdd                   bool
+	pa, pa2, parts          []float32 // packed W, packed Wᵀ, per-chunk dw and db
+	offs2                   []int     // dx's offsets into the padded gradient
+	front, cols2, lp, cPad  int       // dx's padded-gradient layout
+	keepLanes               bool      // dw's lanes summed once per chunk
+	tiles, tileLen, partLen int
+	xp1, ce1                []float32 // a single image's buffers, split by panels
+}
+
+// implicitPlans recycles plans: one is made per convolution call.
+var implicitPlans taskPool[implicitPlan]
+
+func (q *implicitPlan) run(c, lo, hi int) {
+	if q.backward {
+		q.backwardChunk(c, lo, hi)
+	} else {
+		q.forwardChunk(lo, hi)
+	}
+}
+
+// indirectPanels is a task that runs a plan's forward GEMM for one image
+// over ranges of its column panels.
+type indirectPanels struct{ q *implicitPlan }
+
+func (t indirectPanels) run(_, lo, hi int) {
+	q := t.q
+	gemmIndirect(q.kern, q.pa, q.kPad, q.colRows(), q.xp1, q.offs, q.ce1, lo, hi)
 }
 
 func newImplicitPlan(p Conv) *implicitPlan {
 	k := activeKernel
-	q := &implicitPlan{Conv: p, kern: k, hp: p.H + 2*p.PadH, wp: p.W + 2*p.PadW}
+	q := implicitPlans.get()
+	q.Conv, q.kern, q.hp, q.wp = p, k, p.H+2*p.PadH, p.W+2*p.PadW
 	q.plane = q.hp * q.wp
 	q.ext = p.OutH() * q.wp
 	q.cols = roundUp(q.ext, k.nr)
@@ -61,8 +94,11 @@ func newImplicitPlan(p Conv) *implicitPlan {
 	return q
 }
 
-// release gives back the plan's buffers.
-func (q *implicitPlan) release() { putInts(q.offsBuf) }
+// release gives back the plan and its buffers.
+func (q *implicitPlan) release() {
+	putInts(q.offsBuf)
+	implicitPlans.put(q)
+}
 
 // pad copies one image into the zero-padded buffer xp.
 func (q *implicitPlan) pad(x, xp []float32) {
@@ -121,66 +157,69 @@ func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, o
 func (p Conv) implicitForward(x, w, b, y []float32) {
 	q := newImplicitPlan(p)
 	defer q.release()
-	crs, inSize := p.colRows(), p.C*p.H*p.W
-	oh, ow := p.OutH(), p.OutW()
+	crs := p.colRows()
 	paBuf := packWeights(w, crs, p.K, crs)
 	defer putScratch(paBuf)
-	pa := *paBuf
+	q.x, q.b, q.y, q.pa = x, b, y, *paBuf
+	parallelTask(p.N, q)
+}
+
+// forwardChunk computes the outputs of images [lo, hi).
+func (q *implicitPlan) forwardChunk(lo, hi int) {
+	p := q.Conv
+	crs, inSize := p.colRows(), p.C*p.H*p.W
+	oh, ow := p.OutH(), p.OutW()
 	panels := q.cols / q.kern.nr
-	ParallelChunks(p.N, func(_, lo, hi int) {
-		xp := getScratchDirty(q.xpLen)
-		ce := getScratchDirty(q.kPad * q.cols)
-		defer putScratch(xp)
-		defer putScratch(ce)
-		for i := lo; i < hi; i++ {
-			q.pad(x[i*inSize:(i+1)*inSize], *xp)
-			if hi-lo == 1 {
-				// A single image: split its columns across threads.
-				parallelFor(panels, q.kern.nr*crs*p.K/64, func(l, h int) {
-					gemmIndirect(q.kern, pa, q.kPad, crs, *xp, q.offs, *ce, l, h)
-				})
-			} else {
-				gemmIndirect(q.kern, pa, q.kPad, crs, *xp, q.offs, *ce, 0, panels)
-			}
-			yi := y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-			for k := 0; k < p.K; k++ {
-				var bias float32
-				if b != nil {
-					bias = b[k]
-				}
-				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias)
-			}
+	xp := getScratchDirty(q.xpLen)
+	ce := getScratchDirty(q.kPad * q.cols)
+	defer putScratch(xp)
+	defer putScratch(ce)
+	for i := lo; i < hi; i++ {
+		q.pad(q.x[i*inSize:(i+1)*inSize], *xp)
+		if hi-lo == 1 {
+			// A single image: split its columns across threads.
+			q.xp1, q.ce1 = *xp, *ce
+			parallelForTask(panels, q.kern.nr*crs*p.K/64, indirectPanels{q})
+		} else {
+			gemmIndirect(q.kern, q.pa, q.kPad, crs, *xp, q.offs, *ce, 0, panels)
 		}
-	})
+		yi := q.y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+		for k := 0; k < p.K; k++ {
+			var bias float32
+			if q.b != nil {
+				bias = q.b[k]
+			}
+			copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias)
+		}
+	}
 }
 
 // implicitBackward computes Conv2dBackward for implicit() convolutions.
 func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []float32) {
 	q := newImplicitPlan(p)
 	defer q.release()
-	crs, inSize := p.colRows(), p.C*p.H*p.W
-	oh, ow := p.OutH(), p.OutW()
+	crs := p.colRows()
 	d := q.kern.dot
 	chunks := Chunks(p.N)
-	parts := getScratch(chunks * (p.K*crs + p.K))
+	q.partLen = p.K*crs + p.K
+	parts := getScratch(chunks * q.partLen)
 	defer putScratch(parts)
+	q.backward, q.x, q.dy, q.dx, q.dxAdd, q.dw, q.parts = true, x, dy, dx, dxAdd, dw, *parts
 
 	// For dx: the product of W arranged C×(K*R*S) with rows of the padded
 	// output gradient: dyp holds, per output channel, front zeros, the
 	// gradient on the extended grid, and zeros after.
-	front := (p.R-1)*q.wp + p.S - 1
-	cols2 := roundUp(q.plane, q.kern.nr)
-	lp := front + cols2
-	var pa2 []float32
-	var offs2 []int
-	cPad := roundUp(p.C, gemmMR)
+	q.front = (p.R-1)*q.wp + p.S - 1
+	q.cols2 = roundUp(q.plane, q.kern.nr)
+	q.lp = q.front + q.cols2
+	q.cPad = roundUp(p.C, gemmMR)
 	if dx != nil {
 		wtBuf := getScratchDirty(p.C * p.K * p.R * p.S)
 		defer putScratch(wtBuf)
 		wt := *wtBuf
 		offsBuf := getInts(p.K * p.R * p.S)
 		defer putInts(offsBuf)
-		offs2 = *offsBuf
+		q.offs2 = *offsBuf
 		for k := 0; k < p.K; k++ {
 			for c := 0; c < p.C; c++ {
 				for rs := 0; rs < p.R*p.S; rs++ {
@@ -189,13 +228,13 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 			}
 			for r := 0; r < p.R; r++ {
 				for s := 0; s < p.S; s++ {
-					offs2[(k*p.R+r)*p.S+s] = k*lp + front - r*q.wp - s
+					q.offs2[(k*p.R+r)*p.S+s] = k*q.lp + q.front - r*q.wp - s
 				}
 			}
 		}
 		pa2Buf := packWeights(wt, p.K*p.R*p.S, p.C, p.K*p.R*p.S)
 		defer putScratch(pa2Buf)
-		pa2 = *pa2Buf
+		q.pa2 = *pa2Buf
 	}
 
 	// With short rows (small images) and small weights, dw's dot products
@@ -203,98 +242,110 @@ func (p Conv) implicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []floa
 	// tile's lanes accumulate in lanes. Otherwise they reduce per image,
 	// which costs little beside long rows and needs no buffer the size of
 	// dw times the lanes.
-	tileLen := d.mr * d.nr * d.lanes
-	tiles := (q.dotRows / d.mr) * (q.offsDotLn / d.nr)
-	keepLanes := q.cols <= 2048 && tiles*tileLen <= 1<<20
-	ParallelChunks(p.N, func(c, lo, hi int) {
-		part := (*parts)[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
-		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
-		var lanes *[]float32
-		if dw != nil && keepLanes {
-			lanes = getScratch(tiles * tileLen)
-			defer putScratch(lanes)
-		}
-		var out [24]float32
-		// dye and dyp hold each image's output gradient on the extended
-		// grid, zero elsewhere: the zeros are written once, here, and
-		// every image then fills the same places.
-		xp := getScratchDirty(q.xpLen)
-		dye := getScratch(q.dotRows * q.cols)
-		defer putScratch(xp)
-		defer putScratch(dye)
-		var dyp, dxe *[]float32
-		if dx != nil {
-			dyp = getScratch(p.K * lp)
-			dxe = getScratchDirty(cPad * cols2)
-			defer putScratch(dyp)
-			defer putScratch(dxe)
-		}
-		for i := lo; i < hi; i++ {
-			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-			for k := 0; k < p.K; k++ {
-				pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
-				if dx != nil {
-					copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
-				}
-			}
-			if dw != nil {
-				q.pad(x[i*inSize:(i+1)*inSize], *xp)
-				t := 0
-				for kt := 0; kt < q.dotRows; kt += d.mr {
-					for pt := 0; pt < q.offsDotLn; pt += d.nr {
-						if keepLanes {
-							d.indAcc(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], (*lanes)[t*tileLen:(t+1)*tileLen])
-							t++
-							continue
-						}
-						d.ind(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], out[:])
-						for r := 0; r < d.mr && kt+r < p.K; r++ {
-							for s := 0; s < d.nr && pt+s < crs; s++ {
-								pdw[(kt+r)*crs+pt+s] += out[r*d.nr+s]
-							}
-						}
-					}
-				}
-			}
-			if dx != nil {
-				gemmIndirect(q.kern, pa2, cPad, p.K*p.R*p.S, *dyp, offs2, *dxe, 0, cols2/q.kern.nr)
-				dxi := dx[i*inSize : (i+1)*inSize]
-				for ch := 0; ch < p.C; ch++ {
-					for y := 0; y < p.H; y++ {
-						src := (*dxe)[ch*cols2+(y+p.PadH)*q.wp+p.PadW:]
-						if dxAdd {
-							add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
-						} else {
-							copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
-						}
-					}
-				}
-			}
-		}
-		if dw == nil || !keepLanes {
-			return
-		}
-		t := 0
-		for kt := 0; kt < q.dotRows; kt += d.mr {
-			for pt := 0; pt < q.offsDotLn; pt += d.nr {
-				tile := (*lanes)[t*tileLen : (t+1)*tileLen]
-				t++
-				for r := 0; r < d.mr && kt+r < p.K; r++ {
-					for s := 0; s < d.nr && pt+s < crs; s++ {
-						pdw[(kt+r)*crs+pt+s] += sum(tile[(r*d.nr+s)*d.lanes : (r*d.nr+s+1)*d.lanes])
-					}
-				}
-			}
-		}
-	})
-	chunkParts := (*parts)[:chunks*(p.K*crs+p.K)]
+	q.tileLen = d.mr * d.nr * d.lanes
+	q.tiles = (q.dotRows / d.mr) * (q.offsDotLn / d.nr)
+	q.keepLanes = q.cols <= 2048 && q.tiles*q.tileLen <= 1<<20
+	parallelTask(p.N, q)
 	for c := 0; c < chunks; c++ {
-		part := chunkParts[c*(p.K*crs+p.K) : (c+1)*(p.K*crs+p.K)]
+		part := q.parts[c*q.partLen : (c+1)*q.partLen]
 		if dw != nil {
 			add(part[:p.K*crs], dw)
 		}
 		if db != nil {
 			add(part[p.K*crs:], db)
+		}
+	}
+}
+
+// backwardChunk computes the gradients of images [lo, hi), summing the
+// weight and bias gradients in chunk c's part.
+func (q *implicitPlan) backwardChunk(c, lo, hi int) {
+	p := q.Conv
+	crs, inSize := p.colRows(), p.C*p.H*p.W
+	oh, ow := p.OutH(), p.OutW()
+	d := q.kern.dot
+	dy, dx, dw := q.dy, q.dx, q.dw
+	front, cols2, lp, cPad := q.front, q.cols2, q.lp, q.cPad
+	tiles, tileLen, keepLanes := q.tiles, q.tileLen, q.keepLanes
+	part := q.parts[c*q.partLen : (c+1)*q.partLen]
+	pdw, pdb := part[:p.K*crs], part[p.K*crs:]
+	var lanes *[]float32
+	if dw != nil && keepLanes {
+		lanes = getScratch(tiles * tileLen)
+		defer putScratch(lanes)
+	}
+	outBuf := getScratchDirty(24) // see gemmArgs.dots
+	defer putScratch(outBuf)
+	out := *outBuf
+	// dye and dyp hold each image's output gradient on the extended
+	// grid, zero elsewhere: the zeros are written once, here, and
+	// every image then fills the same places.
+	xp := getScratchDirty(q.xpLen)
+	dye := getScratch(q.dotRows * q.cols)
+	defer putScratch(xp)
+	defer putScratch(dye)
+	var dyp, dxe *[]float32
+	if dx != nil {
+		dyp = getScratch(p.K * lp)
+		dxe = getScratchDirty(cPad * cols2)
+		defer putScratch(dyp)
+		defer putScratch(dxe)
+	}
+	for i := lo; i < hi; i++ {
+		dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+		for k := 0; k < p.K; k++ {
+			pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
+			if dx != nil {
+				copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
+			}
+		}
+		if dw != nil {
+			q.pad(q.x[i*inSize:(i+1)*inSize], *xp)
+			t := 0
+			for kt := 0; kt < q.dotRows; kt += d.mr {
+				for pt := 0; pt < q.offsDotLn; pt += d.nr {
+					if keepLanes {
+						d.indAcc(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], (*lanes)[t*tileLen:(t+1)*tileLen])
+						t++
+						continue
+					}
+					d.ind(q.cols, (*dye)[kt*q.cols:], q.cols, *xp, q.offs[pt:pt+d.nr], out)
+					for r := 0; r < d.mr && kt+r < p.K; r++ {
+						for s := 0; s < d.nr && pt+s < crs; s++ {
+							pdw[(kt+r)*crs+pt+s] += out[r*d.nr+s]
+						}
+					}
+				}
+			}
+		}
+		if dx != nil {
+			gemmIndirect(q.kern, q.pa2, cPad, p.K*p.R*p.S, *dyp, q.offs2, *dxe, 0, cols2/q.kern.nr)
+			dxi := dx[i*inSize : (i+1)*inSize]
+			for ch := 0; ch < p.C; ch++ {
+				for y := 0; y < p.H; y++ {
+					src := (*dxe)[ch*cols2+(y+p.PadH)*q.wp+p.PadW:]
+					if q.dxAdd {
+						add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
+					} else {
+						copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
+					}
+				}
+			}
+		}
+	}
+	if dw == nil || !keepLanes {
+		return
+	}
+	t := 0
+	for kt := 0; kt < q.dotRows; kt += d.mr {
+		for pt := 0; pt < q.offsDotLn; pt += d.nr {
+			tile := (*lanes)[t*tileLen : (t+1)*tileLen]
+			t++
+			for r := 0; r < d.mr && kt+r < p.K; r++ {
+				for s := 0; s < d.nr && pt+s < crs; s++ {
+					pdw[(kt+r)*crs+pt+s] += sum(tile[(r*d.nr+s)*d.lanes : (r*d.nr+s+1)*d.lanes])
+				}
+			}
 		}
 	}
 }

@@ -74,78 +74,115 @@ func SumRows(dy, db []float32) {
 	}
 }
 
-// elementBlock is how many elements element-wise work hands a thread at a
-// time.
-const elementBlock = 1 << 14
+// elemOp names an element-wise kernel run by an elemTask.
+type elemOp uint8
 
-// blocks runs fn over [0, n) in blocks of elementBlock, split across
-// threads when n is large.
-func blocks(n int, fn func(lo, hi int)) {
-	parallelFor((n+elementBlock-1)/elementBlock, elementBlock, func(lo, hi int) {
-		fn(lo*elementBlock, min(hi*elementBlock, n))
-	})
+const (
+	opZero elemOp = iota
+	opRelu
+	opReluBackward
+	opTanh
+	opTanhBackward
+)
+
+// elemTask runs an element-wise kernel over [0, n) in blocks of block
+// elements, the blocks split across threads when there are enough.
+type elemTask struct {
+	op           elemOp
+	x, y, dy, dx []float32
+	add          bool
+	n, block     int
 }
 
-// Zero sets x to zero, split across threads when x is large.
-func Zero(x []float32) {
-	blocks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
+var elemTasks taskPool[elemTask]
+
+// start runs the task and gives it back.
+func (t *elemTask) start() {
+	parallelForTask((t.n+t.block-1)/t.block, t.block, t)
+	elemTasks.put(t)
 }
 
-// Relu sets y = max(x, 0).
-func Relu(x, y []float32) {
-	y = y[:len(x)]
-	blocks(len(x), func(lo, hi int) {
-		y := y[lo:hi]
-		for i, v := range x[lo:hi] {
+func (t *elemTask) run(_, lo, hi int) {
+	lo, hi = lo*t.block, min(hi*t.block, t.n)
+	switch t.op {
+	case opZero:
+		clear(t.y[lo:hi])
+	case opRelu:
+		y := t.y[lo:hi]
+		for i, v := range t.x[lo:hi] {
 			y[i] = max(v, 0)
 		}
-	})
-}
-
-// ReluBackward computes the gradient of Relu, dy where y > 0 and 0
-// elsewhere, given the output y, and adds it into dx (add) or stores it.
-func ReluBackward(y, dy, dx []float32, add bool) {
-	dy, dx = dy[:len(y)], dx[:len(y)]
-	blocks(len(y), func(lo, hi int) {
-		dy, dx := dy[lo:hi], dx[lo:hi]
-		for i, v := range y[lo:hi] {
+	case opReluBackward:
+		dy, dx := t.dy[lo:hi], t.dx[lo:hi]
+		for i, v := range t.y[lo:hi] {
 			switch {
-			case v > 0 && add:
+			case v > 0 && t.add:
 				dx[i] += dy[i]
 			case v > 0:
 				dx[i] = dy[i]
-			case !add:
+			case !t.add:
 				dx[i] = 0
 			}
 		}
-	})
-}
-
-// Tanh sets y = tanh(x).
-func Tanh(x, y []float32) {
-	y = y[:len(x)]
-	parallelFor((len(x)+4095)/4096, 4096, func(lo, hi int) {
-		xs, ys := x[lo*4096:min(hi*4096, len(x))], y[lo*4096:min(hi*4096, len(x))]
+	case opTanh:
+		xs, ys := t.x[lo:hi], t.y[lo:hi]
 		for i := tanhVector(xs, ys); i < len(xs); i++ {
 			ys[i] = Tanh32(xs[i])
 		}
-	})
-}
-
-// TanhBackward computes the gradient of Tanh, dy*(1-y²), given the output
-// y, and adds it into dx (add) or stores it.
-func TanhBackward(y, dy, dx []float32, add bool) {
-	dy, dx = dy[:len(y)], dx[:len(y)]
-	blocks(len(y), func(lo, hi int) {
-		y, dy, dx := y[lo:hi], dy[lo:hi], dx[lo:hi]
-		i := tanhBackwardVector(y, dy, dx, add)
-		for ; i < len(y) && add; i++ {
+	case opTanhBackward:
+		y, dy, dx := t.y[lo:hi], t.dy[lo:hi], t.dx[lo:hi]
+		i := tanhBackwardVector(y, dy, dx, t.add)
+		for ; i < len(y) && t.add; i++ {
 			dx[i] += dy[i] * (1 - y[i]*y[i])
 		}
 		for ; i < len(y); i++ {
 			dx[i] = dy[i] * (1 - y[i]*y[i])
 		}
-	})
+	}
+}
+
+// elementBlock is how many elements element-wise work hands a thread at a
+// time (tanh's, which costs more per element, tanhBlock).
+const (
+	elementBlock = 1 << 14
+	tanhBlock    = 1 << 12
+)
+
+// Zero sets x to zero, split across threads when x is large.
+func Zero(x []float32) {
+	t := elemTasks.get()
+	t.op, t.y, t.n, t.block = opZero, x, len(x), elementBlock
+	t.start()
+}
+
+// Relu sets y = max(x, 0).
+func Relu(x, y []float32) {
+	t := elemTasks.get()
+	t.op, t.x, t.y, t.n, t.block = opRelu, x, y[:len(x)], len(x), elementBlock
+	t.start()
+}
+
+// ReluBackward computes the gradient of Relu, dy where y > 0 and 0
+// elsewhere, given the output y, and adds it into dx (add) or stores it.
+func ReluBackward(y, dy, dx []float32, add bool) {
+	t := elemTasks.get()
+	t.op, t.y, t.dy, t.dx, t.add, t.n, t.block = opReluBackward, y, dy[:len(y)], dx[:len(y)], add, len(y), elementBlock
+	t.start()
+}
+
+// Tanh sets y = tanh(x).
+func Tanh(x, y []float32) {
+	t := elemTasks.get()
+	t.op, t.x, t.y, t.n, t.block = opTanh, x, y[:len(x)], len(x), tanhBlock
+	t.start()
+}
+
+// TanhBackward computes the gradient of Tanh, dy*(1-y²), given the output
+// y, and adds it into dx (add) or stores it.
+func TanhBackward(y, dy, dx []float32, add bool) {
+	t := elemTasks.get()
+	t.op, t.y, t.dy, t.dx, t.add, t.n, t.block = opTanhBackward, y, dy[:len(y)], dx[:len(y)], add, len(y), elementBlock
+	t.start()
 }
 
 // dot returns the sum of x[i]*y[i]; len(y) must be at least len(x).

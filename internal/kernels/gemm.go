@@ -18,7 +18,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if k <= 0 || alpha == 0 {
 		return
 	}
-	g := gemmArgs{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel}
+	g := gemmTasks.get()
+	defer gemmTasks.put(g)
+	*g = gemmArgs{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel}
 	if n == 1 && !transA && k >= dotMinK && g.kern.dot.fn != nil && !transB {
 		// A matrix-vector product: gather the column of B and take dot
 		// products of A's rows with it.
@@ -37,16 +39,18 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 			// One row of A (a batch of one): let the rows of B fill the
 			// tall side of the dot kernel's tile, computing Cᵀ = B·Aᵀ,
 			// which has C's layout when C is one row.
-			g = gemmArgs{transB: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: c, ldc: 1, kern: g.kern}
+			*g = gemmArgs{transB: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: c, ldc: 1, kern: g.kern}
 			m, n = n, 1
 		}
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr
+		g.m, g.n = m, n
 		if n == 1 && g.kern.gemv != nil {
 			// One row of B: a matrix times a vector.
 			if m*k < 1<<17 {
 				g.gemv(0, m)
 			} else {
-				Parallel((m+gemvRows-1)/gemvRows, func(lo, hi int) { g.gemv(lo*gemvRows, min(hi*gemvRows, m)) })
+				g.mode = gemvByRows
+				parallelTask((m+gemvRows-1)/gemvRows, g)
 			}
 			return
 		}
@@ -54,14 +58,50 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		case m*n*k < 1<<17:
 			g.dots(0, m, 0, n)
 		case m >= 2*mr*Threads():
-			Parallel((m+mr-1)/mr, func(lo, hi int) { g.dots(lo*mr, min(hi*mr, m), 0, n) })
+			g.mode = dotsByRows
+			parallelTask((m+mr-1)/mr, g)
 		default:
 			// Few rows (a small batch times a big weight): split columns.
-			Parallel((n+nr-1)/nr, func(lo, hi int) { g.dots(0, m, lo*nr, min(hi*nr, n)) })
+			g.mode = dotsByCols
+			parallelTask((n+nr-1)/nr, g)
 		}
 		return
 	}
-	g.run(m, n)
+	g.split(m, n)
+}
+
+// gemmTasks recycles the state of Gemm calls, which the workers share.
+var gemmTasks taskPool[gemmArgs]
+
+// gemmMode says how a Gemm's work is split into the ranges its run gets.
+type gemmMode uint8
+
+const (
+	blockByCols gemmMode = iota // ranges of nr-column panels of C
+	blockByRows                 // ranges of gemmMR-row tiles of C
+	dotsByRows                  // ranges of the dot kernel's row tiles
+	dotsByCols                  // ranges of the dot kernel's column tiles
+	gemvByRows                  // ranges of gemvRows rows
+)
+
+// run does the part [lo, hi) of g's product that g.mode says.
+func (g *gemmArgs) run(_, lo, hi int) {
+	m, n := g.m, g.n
+	switch g.mode {
+	case blockByCols:
+		nr := g.kern.nr
+		g.block(0, m, lo*nr, min(hi*nr, n))
+	case blockByRows:
+		g.block(lo*gemmMR, min(hi*gemmMR, m), 0, n)
+	case dotsByRows:
+		mr := g.kern.dot.mr
+		g.dots(lo*mr, min(hi*mr, m), 0, n)
+	case dotsByCols:
+		nr := g.kern.dot.nr
+		g.dots(0, m, lo*nr, min(hi*nr, n))
+	case gemvByRows:
+		g.gemv(lo*gemvRows, min(hi*gemvRows, m))
+	}
 }
 
 // gemmPrepacked is Gemm without transposes and with alpha 1, for an A
@@ -75,26 +115,29 @@ func gemmPrepacked(m, n, k int, pa []float32, b []float32, ldb int, beta float32
 	if k <= 0 {
 		return
 	}
-	g := gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR)}
-	g.run(m, n)
+	g := gemmTasks.get()
+	defer gemmTasks.put(g)
+	*g = gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR)}
+	g.split(m, n)
 }
 
-// run computes the m×n product with the packed micro-kernel, split across
-// the worker pool by columns or rows.
-func (g *gemmArgs) run(m, n int) {
+// split computes the m×n product with the packed micro-kernel, split
+// across the worker pool by columns or rows.
+func (g *gemmArgs) split(m, n int) {
 	nr, k := g.kern.nr, g.k
+	g.m, g.n = m, n
 	// Below this size waking workers costs more than the work.
 	if m*n*k < 1<<17 || Chunks(2) < 2 {
 		g.block(0, m, 0, n)
 		return
 	}
 	if n >= 2*nr*Threads() || m < 2*gemmMR {
-		panels := (n + nr - 1) / nr
-		Parallel(panels, func(lo, hi int) { g.block(0, m, lo*nr, min(hi*nr, n)) })
+		g.mode = blockByCols
+		parallelTask((n+nr-1)/nr, g)
 		return
 	}
-	tiles := (m + gemmMR - 1) / gemmMR
-	Parallel(tiles, func(lo, hi int) { g.block(lo*gemmMR, min(hi*gemmMR, m), 0, n) })
+	g.mode = blockByRows
+	parallelTask((m+gemmMR-1)/gemmMR, g)
 }
 
 // dotMinK is the least k for which a product with transposed B is done as
@@ -112,7 +155,12 @@ const dotMaxM = 128
 func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 	d := g.kern.dot
 	kv := g.k / d.lanes * d.lanes
-	var out [24]float32
+	// Scratch rather than an array on the stack: the kernel is called
+	// through a function value, so an array passed to it would be
+	// allocated on the heap at every call.
+	outBuf := getScratchDirty(24)
+	defer putScratch(outBuf)
+	out := *outBuf
 	var padA, padB *[]float32
 	if (i1-i0)%d.mr != 0 {
 		padA = getScratch(d.mr * g.k)
@@ -142,7 +190,7 @@ func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 			if cols < d.nr {
 				b, ldb = *padB, g.k
 			}
-			d.fn(kv, a, lda, b, ldb, out[:])
+			d.fn(kv, a, lda, b, ldb, out)
 			for r := 0; r < rows; r++ {
 				crow := g.c[(i+r)*g.ldc+j:]
 				for c := 0; c < cols; c++ {
@@ -164,7 +212,9 @@ func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 // the rows take plain dot products.
 func (g *gemmArgs) gemv(i0, i1 int) {
 	x := g.b[:g.k]
-	var out [gemvRows]float32
+	outBuf := getScratchDirty(gemvRows) // see dots
+	defer putScratch(outBuf)
+	out := *outBuf
 	for i := i0; i < i1; i += gemvRows {
 		start := min(i, i1-gemvRows)
 		if start < 0 {
@@ -173,7 +223,7 @@ func (g *gemmArgs) gemv(i0, i1 int) {
 			}
 			return
 		}
-		g.kern.gemv(g.k, g.a[start*g.lda:], g.lda, x, out[:])
+		g.kern.gemv(g.k, g.a[start*g.lda:], g.lda, x, out)
 		for r := i - start; r < gemvRows; r++ {
 			g.c[(start+r)*g.ldc] += g.alpha * out[r]
 		}
@@ -207,6 +257,9 @@ type gemmArgs struct {
 	// a is then unused.
 	packedA []float32
 	mPad    int
+	// m, n and mode say how run splits the work.
+	m, n int
+	mode gemmMode
 }
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.

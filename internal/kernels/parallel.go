@@ -15,10 +15,45 @@ type pool struct {
 	workers []*worker
 }
 
-// task is one chunk of a Parallel call: fn(chunk, lo, hi).
-type task struct {
-	fn            func(chunk, lo, hi int)
+// A task is work that ParallelChunks splits: run does items [lo, hi) as
+// chunk c. Kernels called every training step implement it on a struct
+// from a taskPool, because a closure handed to the workers is allocated
+// on the heap at every call.
+type task interface{ run(c, lo, hi int) }
+
+// chunkFunc makes a function a task.
+type chunkFunc func(c, lo, hi int)
+
+func (f chunkFunc) run(c, lo, hi int) { f(c, lo, hi) }
+
+// rangeFunc makes a function of a range a task.
+type rangeFunc func(lo, hi int)
+
+func (f rangeFunc) run(_, lo, hi int) { f(lo, hi) }
+
+// chunkTask is one chunk of a ParallelChunks call.
+type chunkTask struct {
+	t             task
 	chunk, lo, hi int
+}
+
+// taskPool recycles the structs of one kind of task, so that a kernel
+// called every step allocates none once warm.
+type taskPool[T any] struct{ pool sync.Pool }
+
+// get returns a zeroed *T.
+func (p *taskPool[T]) get() *T {
+	if t, ok := p.pool.Get().(*T); ok {
+		return t
+	}
+	return new(T)
+}
+
+// put zeroes t, dropping what it points to, and keeps it for reuse.
+func (p *taskPool[T]) put(t *T) {
+	var zero T
+	*t = zero
+	p.pool.Put(t)
 }
 
 // worker is one goroutine of the pool. Waking a parked goroutine takes the
@@ -26,7 +61,7 @@ type task struct {
 // each chunk a worker polls for the next one for a while (spinTime) before
 // it parks on wake.
 type worker struct {
-	next     task          // written by the caller before it bumps posted
+	next     chunkTask     // written by the caller before it bumps posted
 	posted   atomic.Uint64 // how many tasks have been given to this worker
 	sleeping atomic.Bool   // set while the worker is parked, or about to
 	wake     chan struct{} // capacity 1: a wake-up is never lost nor blocks
@@ -46,7 +81,7 @@ func (w *worker) run() {
 		if w.posted.Load() != done {
 			done++
 			t := w.next
-			t.fn(t.chunk, t.lo, t.hi)
+			t.t.run(t.chunk, t.lo, t.hi)
 			pending.Add(-1)
 			continue
 		}
@@ -79,8 +114,8 @@ func (w *worker) idle(done uint64) bool {
 	}
 }
 
-// post gives the worker a task.
-func (w *worker) post(t task) {
+// post gives the worker a chunk.
+func (w *worker) post(t chunkTask) {
 	w.next = t
 	w.posted.Add(1)
 	if w.sleeping.Load() {
@@ -139,13 +174,14 @@ func Chunks(n int) int {
 // Parallel calls fn(lo, hi) for contiguous ranges that together cover
 // [0, n), one range per chunk (see Chunks), and waits for all of them.
 // Chunk c covers ChunkRange(n, Chunks(n), c). Nested calls run inline.
-func Parallel(n int, fn func(lo, hi int)) {
-	ParallelChunks(n, func(_, lo, hi int) { fn(lo, hi) })
-}
+func Parallel(n int, fn func(lo, hi int)) { parallelTask(n, rangeFunc(fn)) }
 
 // ParallelChunks is Parallel that also passes the chunk index, so callers
 // can give each chunk its own scratch space or partial sums.
-func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
+func ParallelChunks(n int, fn func(chunk, lo, hi int)) { parallelTask(n, chunkFunc(fn)) }
+
+// parallelTask is ParallelChunks for a task.
+func parallelTask(n int, t task) {
 	if n <= 0 {
 		return
 	}
@@ -153,7 +189,7 @@ func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
 	if chunks == 1 || !busy.CompareAndSwap(false, true) {
 		for c := 0; c < chunks; c++ {
 			lo, hi := ChunkRange(n, chunks, c)
-			fn(c, lo, hi)
+			t.run(c, lo, hi)
 		}
 		return
 	}
@@ -161,10 +197,10 @@ func ParallelChunks(n int, fn func(chunk, lo, hi int)) {
 	pending.Store(int64(chunks - 1))
 	for c := 1; c < chunks; c++ {
 		lo, hi := ChunkRange(n, chunks, c)
-		workers.workers[c-1].post(task{fn: fn, chunk: c, lo: lo, hi: hi})
+		workers.workers[c-1].post(chunkTask{t: t, chunk: c, lo: lo, hi: hi})
 	}
 	lo, hi := ChunkRange(n, chunks, 0)
-	fn(0, lo, hi)
+	t.run(0, lo, hi)
 	// The workers are running (or about to): wait for them by polling,
 	// yielding now and then so that they run even on one processor.
 	for i := 1; pending.Load() != 0; i++ {
@@ -180,14 +216,17 @@ const minParallelWork = 1 << 15
 
 // parallelFor is Parallel for n items of cost elements each, run on one
 // thread when the total is small.
-func parallelFor(n, cost int, fn func(lo, hi int)) {
+func parallelFor(n, cost int, fn func(lo, hi int)) { parallelForTask(n, cost, rangeFunc(fn)) }
+
+// parallelForTask is parallelFor for a task.
+func parallelForTask(n, cost int, t task) {
 	if n*cost < minParallelWork {
 		if n > 0 {
-			fn(0, n)
+			t.run(0, 0, n)
 		}
 		return
 	}
-	Parallel(n, fn)
+	parallelTask(n, t)
 }
 
 // ChunkRange returns the half-open range [lo, hi) of chunk c when n items
