@@ -176,8 +176,9 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 	defer putScratch(ce)
 	for i := lo; i < hi; i++ {
 		q.pad(q.x[i*inSize:(i+1)*inSize], *xp)
-		if hi-lo == 1 {
-			// A single image: split its columns across threads.
+		if p.N == 1 {
+			// A batch of one: split its columns across threads. (Only
+			// then: the plan's xp1 and ce1 serve one chunk at a time.)
 			q.xp1, q.ce1 = *xp, *ce
 			parallelForTask(panels, q.kern.nr*crs*p.K/64, indirectPanels{q})
 		} else {

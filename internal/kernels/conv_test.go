@@ -62,6 +62,9 @@ func testConv2d(t *testing.T) {
 		{N: 3, C: 3, H: 9, W: 8, K: 5, R: 3, S: 3, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 3, C: 5, H: 4, W: 6, K: 7, R: 1, S: 1, StrideH: 1, StrideW: 1},
 		{N: 2, C: 2, H: 7, W: 11, K: 3, R: 3, S: 2, StrideH: 1, StrideW: 3, PadH: 1, PadW: 2},
+		// As many images as threads, and one: each chunk one image.
+		{N: 2, C: 3, H: 6, W: 5, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 3, H: 6, W: 5, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// Long rows: weight gradients reduced image by image.
 		{N: 3, C: 2, H: 40, W: 60, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// Small output, large weights: patches of several images per GEMM.
