@@ -2,12 +2,12 @@ package tensor
 
 import "sync"
 
-// An Arena recycles the storage of the tensors that operations make, for
-// loops that repeat the same computation (a training step, a batch of
-// inference). While an arena is in use (UseArena), operation results,
-// intermediate gradients and saved buffers come from it; Reset makes all of
-// them available again, so a loop that calls Reset at the top of each
-// iteration stops allocating once warm.
+// An Arena recycles the tensors that operations make, for loops that
+// repeat the same computation (a training step, a batch of inference).
+// While an arena is in use (UseArena), operation results, their storage,
+// intermediate gradients, saved buffers and the graph's nodes come from
+// it; Reset makes all of them available again, so a loop that calls Reset
+// at the top of each iteration allocates nothing once warm.
 //
 // After Reset, tensors made from the arena before it must not be used:
 // their storage is handed out again. Parameters, their gradients and
@@ -23,6 +23,44 @@ type Arena struct {
 	// of intermediate results once Backward has used them), handed out
 	// again before new slots.
 	free [][]float32
+	// The tensors and graph nodes of a step, and Backward's work lists,
+	// recycled like the storage.
+	tensors [][]Tensor
+	nodes   [][]node
+	nt, nn  int
+	order   []*Tensor
+	stack   []frame
+}
+
+// slabBlock is how many tensors or nodes an arena allocates at a time.
+const slabBlock = 64
+
+// slabNext hands out element *used of the blocks, zeroed, adding a block
+// when they are all in use. Elements never move, so pointers stay valid.
+func slabNext[T any](blocks *[][]T, used *int) *T {
+	b, i := *used/slabBlock, *used%slabBlock
+	if b == len(*blocks) {
+		*blocks = append(*blocks, make([]T, slabBlock))
+	}
+	*used++
+	p := &(*blocks)[b][i]
+	var zero T
+	*p = zero
+	return p
+}
+
+// tensor returns a zeroed Tensor of the step.
+func (a *Arena) tensor() *Tensor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slabNext(&a.tensors, &a.nt)
+}
+
+// node returns a zeroed graph node of the step.
+func (a *Arena) node() *node {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slabNext(&a.nodes, &a.nn)
 }
 
 // NewArena returns an empty arena.
@@ -31,7 +69,7 @@ func NewArena() *Arena { return &Arena{} }
 // Reset makes every buffer handed out so far available again.
 func (a *Arena) Reset() {
 	a.mu.Lock()
-	a.nf, a.ni = 0, 0
+	a.nf, a.ni, a.nt, a.nn = 0, 0, 0, 0
 	a.free = a.free[:0]
 	a.mu.Unlock()
 }
@@ -113,9 +151,29 @@ func currentArena() *Arena {
 func empty(shape ...int) *Tensor {
 	n := numel(shape)
 	if a := currentArena(); a != nil {
-		return &Tensor{data: a.float32s(n), shape: shape, arena: a}
+		t := a.tensor()
+		t.data, t.arena = a.float32s(n), a
+		t.setShape(shape)
+		return t
 	}
-	return &Tensor{data: make([]float32, n), shape: shape}
+	t := &Tensor{data: make([]float32, n)}
+	t.setShape(shape)
+	return t
+}
+
+// view returns a tensor that shares x's storage, in the given shape; both
+// are kept for the whole step (see Release).
+func view(x *Tensor, shape []int) *Tensor {
+	var t *Tensor
+	if a := currentArena(); a != nil {
+		t = a.tensor()
+	} else {
+		t = new(Tensor)
+	}
+	x.keep = true
+	t.data, t.keep = x.data, true
+	t.setShape(shape)
+	return t
 }
 
 // Release gives the storage of x, an operation's result, back to the arena

@@ -2,16 +2,34 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // node records how a tensor was made: its inputs and how to turn the
 // gradient of the output into gradients of the inputs.
 type node struct {
 	inputs []*Tensor
-	// backward adds the input gradients, given the output gradient.
-	backward func(grad []float32)
+	ins    [3]*Tensor // where inputs lives for up to three
+	out    *Tensor
+	// backward adds the input gradients, given the output gradient. The
+	// operations of a training step make it a plain function and keep
+	// what it needs in the fields below, so that recording allocates
+	// nothing; others keep a closure in fn.
+	backward func(n *node, grad []float32)
+	fn       func(grad []float32)
+	conv     kernels.Conv
+	pool     kernels.Pool
+	buf      []float32
+	int32s   []int32
+	labels   []int
+	sizes    [3]int
 }
+
+// callFn is the backward of a node that keeps a closure.
+func callFn(n *node, grad []float32) { n.fn(grad) }
 
 var gradDisabled atomic.Bool
 
@@ -34,7 +52,9 @@ func NoGrad(fn func()) {
 // requires gradients and recording is on. backward receives out's gradient
 // and may read the data of the inputs and of out.
 func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
-	recordReading(out, readsInputs|readsOutput, backward, inputs...)
+	if n := recordNode(out, readsInputs|readsOutput, callFn, inputs...); n != nil {
+		n.fn = backward
+	}
 }
 
 // dataUse says whose data a backward function reads.
@@ -49,13 +69,35 @@ const (
 // data that reads names: the rest may be released (see Release) once the
 // forward pass is done with it.
 func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), inputs ...*Tensor) {
+	if n := recordNode(out, reads, callFn, inputs...); n != nil {
+		n.fn = backward
+	}
+}
+
+// recordNode records out as made from inputs by an operation whose
+// backward reads the data that reads names, and returns the node for the
+// operation to fill in what backward needs; nil if nothing is recorded.
+func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float32), inputs ...*Tensor) *node {
 	if !GradEnabled() {
-		return
+		return nil
 	}
 	for _, in := range inputs {
 		if in != nil && in.requiresGrad {
+			var n *node
+			if a := currentArena(); a != nil {
+				n = a.node()
+			} else {
+				n = new(node)
+			}
+			if len(inputs) <= len(n.ins) {
+				n.inputs = n.ins[:len(inputs)]
+				copy(n.inputs, inputs)
+			} else {
+				n.inputs = slices.Clone(inputs)
+			}
+			n.out, n.backward = out, backward
 			out.requiresGrad = true
-			out.creator = &node{inputs: inputs, backward: backward}
+			out.creator = n
 			if reads&readsOutput != 0 {
 				out.keep = true
 			}
@@ -66,9 +108,10 @@ func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), in
 					}
 				}
 			}
-			return
+			return n
 		}
 	}
+	return nil
 }
 
 // gradData returns the storage of t's gradient, allocating a zero one the
@@ -128,7 +171,7 @@ func (t *Tensor) Backward() {
 		if n.creator == nil || n.grad == nil {
 			continue
 		}
-		n.creator.backward(n.grad.data)
+		n.creator.backward(n.creator, n.grad.data)
 		// Intermediate results keep neither their gradient nor their link
 		// to the graph, as in PyTorch without retain_graph; the gradient's
 		// storage serves the rest of the backward pass.
@@ -140,22 +183,25 @@ func (t *Tensor) Backward() {
 }
 
 // topoOrder lists the non-leaf tensors reachable from t and the leaves,
-// every tensor after all tensors it was computed from.
+// every tensor after all tensors it was computed from. Under an arena its
+// lists are the arena's, reused from step to step.
 func topoOrder(t *Tensor) []*Tensor {
 	var order []*Tensor
-	seen := map[*Tensor]bool{t: true}
-	type frame struct {
-		t    *Tensor
-		next int
+	var stack []frame
+	a := currentArena()
+	if a != nil {
+		order, stack = a.order[:0], a.stack[:0]
 	}
-	stack := []frame{{t: t}}
+	pass := backwardPasses.Add(1)
+	t.visited = pass
+	stack = append(stack, frame{t: t})
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.t.creator != nil && top.next < len(top.t.creator.inputs) {
 			in := top.t.creator.inputs[top.next]
 			top.next++
-			if in != nil && in.requiresGrad && !seen[in] {
-				seen[in] = true
+			if in != nil && in.requiresGrad && in.visited != pass {
+				in.visited = pass
 				stack = append(stack, frame{t: in})
 			}
 			continue
@@ -163,5 +209,17 @@ func topoOrder(t *Tensor) []*Tensor {
 		order = append(order, top.t)
 		stack = stack[:len(stack)-1]
 	}
+	if a != nil {
+		a.order, a.stack = order, stack
+	}
 	return order
 }
+
+// frame is a tensor on topoOrder's stack and the next of its inputs to visit.
+type frame struct {
+	t    *Tensor
+	next int
+}
+
+// backwardPasses numbers the Backward passes, for Tensor.visited.
+var backwardPasses atomic.Uint64

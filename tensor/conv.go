@@ -24,15 +24,20 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 		cols = scratch(p.ColsSize())
 	}
 	kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
-	recordReading(out, readsInputs, func(g []float32) {
-		var db []float32
-		if bias != nil {
-			db = gradData(bias)
-		}
-		dx, fresh := gradOut(x)
-		kernels.Conv2dBackward(p, x.data, weight.data, g, dx, !fresh, gradData(weight), db, cols)
-	}, x, weight, bias)
+	if n := recordNode(out, readsInputs, conv2dBackward, x, weight, bias); n != nil {
+		n.conv, n.buf = p, cols
+	}
 	return out
+}
+
+func conv2dBackward(n *node, g []float32) {
+	x, weight, bias := n.ins[0], n.ins[1], n.ins[2]
+	var db []float32
+	if bias != nil {
+		db = gradData(bias)
+	}
+	dx, fresh := gradOut(x)
+	kernels.Conv2dBackward(n.conv, x.data, weight.data, g, dx, !fresh, gradData(weight), db, n.buf)
 }
 
 // maxKeptCols bounds the patch matrix Conv2d keeps for backward (64 MiB).

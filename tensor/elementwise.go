@@ -11,22 +11,26 @@ import (
 func Tanh(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
-	recordReading(out, readsOutput, func(g []float32) {
-		dx, fresh := gradOut(x)
-		kernels.TanhBackward(out.data, g, dx, !fresh)
-	}, x)
+	recordNode(out, readsOutput, tanhBackward, x)
 	return out
+}
+
+func tanhBackward(n *node, g []float32) {
+	dx, fresh := gradOut(n.ins[0])
+	kernels.TanhBackward(n.out.data, g, dx, !fresh)
 }
 
 // ReLU returns max(x, 0) element-wise.
 func ReLU(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Relu(x.data, out.data)
-	recordReading(out, readsOutput, func(g []float32) {
-		dx, fresh := gradOut(x)
-		kernels.ReluBackward(out.data, g, dx, !fresh)
-	}, x)
+	recordNode(out, readsOutput, reluBackward, x)
 	return out
+}
+
+func reluBackward(n *node, g []float32) {
+	dx, fresh := gradOut(n.ins[0])
+	kernels.ReluBackward(n.out.data, g, dx, !fresh)
 }
 
 // Mul returns the element-wise product of two tensors of the same shape.

@@ -21,27 +21,33 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)
 	}
-	recordReading(out, readsInputs, func(g []float32) {
-		if dx, fresh := gradOut(x); dx != nil {
-			beta := float32(1)
-			if fresh {
-				beta = 0
-			}
-			kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
-		}
-		if dw, fresh := gradOut(weight); dw != nil {
-			beta := float32(1)
-			if fresh {
-				beta = 0
-			}
-			kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
-		}
-		if db, fresh := gradOut(bias); db != nil {
-			if fresh {
-				clear(db)
-			}
-			kernels.SumRows(g, db)
-		}
-	}, x, weight, bias)
+	if nd := recordNode(out, readsInputs, linearBackward, x, weight, bias); nd != nil {
+		nd.sizes = [3]int{n, in, outF}
+	}
 	return out
+}
+
+func linearBackward(nd *node, g []float32) {
+	x, weight, bias := nd.ins[0], nd.ins[1], nd.ins[2]
+	n, in, outF := nd.sizes[0], nd.sizes[1], nd.sizes[2]
+	if dx, fresh := gradOut(x); dx != nil {
+		beta := float32(1)
+		if fresh {
+			beta = 0
+		}
+		kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
+	}
+	if dw, fresh := gradOut(weight); dw != nil {
+		beta := float32(1)
+		if fresh {
+			beta = 0
+		}
+		kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
+	}
+	if db, fresh := gradOut(bias); db != nil {
+		if fresh {
+			clear(db)
+		}
+		kernels.SumRows(g, db)
+	}
 }

@@ -57,23 +57,29 @@ func CrossEntropy(logits *Tensor, targets []int) *Tensor {
 	for i, c := range targets {
 		sum -= float64(logp[i*classes+c])
 	}
-	out := New([]float32{float32(sum / float64(max(n, 1)))})
-	recordReading(out, 0, func(g []float32) {
-		dx, fresh := gradOut(logits)
-		if fresh {
-			clear(dx)
-		}
-		scale := g[0] / float32(n)
-		// d/dlogits of the mean loss: (softmax - onehot(target)) / N.
-		for i, c := range targets {
-			for j := 0; j < classes; j++ {
-				p := float32(math.Exp(float64(logp[i*classes+j])))
-				if j == c {
-					p--
-				}
-				dx[i*classes+j] += scale * p
-			}
-		}
-	}, logits)
+	out := empty()
+	out.data[0] = float32(sum / float64(max(n, 1)))
+	if nd := recordNode(out, 0, crossEntropyBackward, logits); nd != nil {
+		nd.buf, nd.labels, nd.sizes = logp, targets, [3]int{n, classes}
+	}
 	return out
+}
+
+func crossEntropyBackward(nd *node, g []float32) {
+	logp, targets, n, classes := nd.buf, nd.labels, nd.sizes[0], nd.sizes[1]
+	dx, fresh := gradOut(nd.ins[0])
+	if fresh {
+		clear(dx)
+	}
+	scale := g[0] / float32(n)
+	// d/dlogits of the mean loss: (softmax - onehot(target)) / N.
+	for i, c := range targets {
+		for j := 0; j < classes; j++ {
+			p := float32(math.Exp(float64(logp[i*classes+j])))
+			if j == c {
+				p--
+			}
+			dx[i*classes+j] += scale * p
+		}
+	}
 }

@@ -13,11 +13,15 @@ func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("AvgPool2d", x, kernel, stride, padding)
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
-	recordReading(out, 0, func(g []float32) {
-		dx, fresh := gradOut(x)
-		kernels.AvgPool2dBackward(p, g, dx, !fresh)
-	}, x)
+	if n := recordNode(out, 0, avgPool2dBackward, x); n != nil {
+		n.pool = p
+	}
 	return out
+}
+
+func avgPool2dBackward(n *node, g []float32) {
+	dx, fresh := gradOut(n.ins[0])
+	kernels.AvgPool2dBackward(n.pool, g, dx, !fresh)
 }
 
 // MaxPool2d takes the maximum of x (N×C×H×W) over kernel-sized windows
@@ -28,8 +32,14 @@ func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	argmax := scratchInt32(out.Numel())
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
-	recordReading(out, 0, func(g []float32) { kernels.MaxPool2dBackward(p, g, argmax, gradData(x)) }, x)
+	if n := recordNode(out, 0, maxPool2dBackward, x); n != nil {
+		n.pool, n.int32s = p, argmax
+	}
 	return out
+}
+
+func maxPool2dBackward(n *node, g []float32) {
+	kernels.MaxPool2dBackward(n.pool, g, n.int32s, gradData(n.ins[0]))
 }
 
 func poolShape(op string, x *Tensor, kernel, stride, padding [2]int) kernels.Pool {

@@ -10,38 +10,41 @@ import (
 // Reshape returns a tensor with x's values in the given shape, sharing x's
 // storage, like PyTorch's view. One dimension may be -1: it is inferred.
 func Reshape(x *Tensor, shape ...int) *Tensor {
-	shape = slices.Clone(shape)
+	// A copy on the stack: the caller's shape is neither kept nor changed.
+	var buf [4]int
+	dims := append(buf[:0], shape...)
 	infer, known := -1, 1
-	for i, d := range shape {
+	for i, d := range dims {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panic(fmt.Sprintf("tensor.Reshape: bad shape %v", shape))
+			panic(fmt.Sprintf("tensor.Reshape: bad shape %v", slices.Clone(shape)))
 		default:
 			known *= d
 		}
 	}
 	if infer >= 0 && known > 0 {
-		shape[infer] = len(x.data) / known
+		dims[infer] = len(x.data) / known
 	}
-	if numel(shape) != len(x.data) {
-		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), shape))
+	if numel(dims) != len(x.data) {
+		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), slices.Clone(dims)))
 	}
 	// The result is a view: x's storage serves both.
-	x.keep = true
-	out := &Tensor{data: x.data, shape: shape, keep: true}
-	record(out, func(g []float32) {
-		dx, fresh := gradOut(x)
-		switch {
-		case dx == nil:
-		case fresh:
-			copy(dx, g)
-		default:
-			kernels.Add(g, dx)
-		}
-	}, x)
+	out := view(x, dims)
+	recordNode(out, 0, reshapeBackward, x)
 	return out
+}
+
+func reshapeBackward(n *node, g []float32) {
+	dx, fresh := gradOut(n.ins[0])
+	switch {
+	case dx == nil:
+	case fresh:
+		copy(dx, g)
+	default:
+		kernels.Add(g, dx)
+	}
 }
 
 // Flatten keeps the first dimension and merges the rest: N×... becomes

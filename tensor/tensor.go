@@ -34,6 +34,22 @@ type Tensor struct {
 	// it, or another tensor shares it. Release goes by both.
 	arena *Arena
 	keep  bool
+	// dims holds a shape of up to four dimensions, so that making a
+	// tensor of one allocates nothing for it.
+	dims [4]int
+	// visited marks the tensor as reached by the Backward pass whose
+	// number it holds.
+	visited uint64
+}
+
+// setShape makes t's shape a copy of shape.
+func (t *Tensor) setShape(shape []int) {
+	if len(shape) <= len(t.dims) {
+		t.shape = t.dims[:len(shape)]
+		copy(t.shape, shape)
+		return
+	}
+	t.shape = slices.Clone(shape)
 }
 
 // New returns a tensor of the given shape that uses data as its storage
@@ -63,7 +79,9 @@ func numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+			// A copy, so that shape does not escape: callers' shapes stay
+			// on the stack.
+			panic(fmt.Sprintf("tensor: negative dimension in shape %v", slices.Clone(shape)))
 		}
 		n *= d
 	}
