@@ -64,3 +64,34 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 		t.Fatal("the activation was released though its backward reads it")
 	}
 }
+
+// TestSequentialNeverReleasesItsInput checks that a Sequential whose first
+// child passes its input through (Dropout in eval mode) does not release
+// the caller's tensor, and that an output a hook saw survives a
+// pass-through child after it.
+func TestSequentialNeverReleasesItsInput(t *testing.T) {
+	nn.ManualSeed(1)
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	act := nn.NewReLU()
+	m := nn.NewSequential(
+		nn.Child{Name: "drop", Module: nn.NewDropout(0.5)},
+		nn.Child{Name: "fc1", Module: nn.NewLinear(4, 4)},
+		nn.Child{Name: "act", Module: act},
+		nn.Child{Name: "drop2", Module: nn.NewDropout(0.5)},
+		nn.Child{Name: "fc2", Module: nn.NewLinear(4, 2)},
+	)
+	m.Eval()
+	var seen *tensor.Tensor
+	act.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen = out })
+	tensor.NoGrad(func() {
+		h := tensor.ReLU(tensor.Full(0.5, 3, 4))
+		m.Call(h)
+		if h.Data() == nil {
+			t.Error("the Sequential released its caller's input")
+		}
+		if seen.Data() == nil {
+			t.Error("an output a hook saw was released after a pass-through child")
+		}
+	})
+}

@@ -19,17 +19,40 @@ func NewSequential(layers ...Child) *Sequential {
 // Forward runs every child in order, through Call so that hooks run.
 //
 // Under a tensor.Arena, each child's output is released (tensor.Release)
-// once the next child has used it, unless a forward hook of the child saw
-// it or a backward pass will read it: as PyTorch frees a convolution's
+// once the next child has used it, unless a forward hook of the child (or
+// of a module inside it) saw it, or a backward pass will read it: as PyTorch frees a convolution's
 // output once its activation is computed, which bounds the memory of deep
 // models.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
+	// producer is the child whose output x is: -1 for this module's
+	// input, which belongs to the caller and is never released.
+	producer := -1
 	for i, c := range s.children {
 		y := c.Module.ModuleBase().Call(x)
-		if i > 0 && y != x && len(s.children[i-1].Module.ModuleBase().hooks) == 0 {
+		if y == x {
+			continue // a child that passes its input through
+		}
+		// Only the output of the previous child is released: one that
+		// went through a pass-through child may be seen by its hooks.
+		if producer >= 0 && producer == i-1 && !hooked(s.children[producer].Module) {
 			tensor.Release(x)
 		}
-		x = y
+		x, producer = y, i
 	}
 	return x
+}
+
+// hooked reports whether m or any module inside it has forward hooks,
+// which may keep the output they see.
+func hooked(m Module) bool {
+	b := m.ModuleBase()
+	if len(b.hooks) > 0 {
+		return true
+	}
+	for _, c := range b.children {
+		if hooked(c.Module) {
+			return true
+		}
+	}
+	return false
 }

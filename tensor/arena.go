@@ -9,8 +9,9 @@ import "sync"
 // it; Reset makes all of them available again, so a loop that calls Reset
 // at the top of each iteration allocates nothing once warm.
 //
-// After Reset, tensors made from the arena before it must not be used:
-// their storage is handed out again. Parameters, their gradients and
+// After Reset, tensors made from the arena before it must not be used
+// (the loss included: read its value first): they and their storage are
+// handed out again. Parameters, their gradients and
 // tensors made with New, Zeros or Full never come from an arena. Within a
 // step, Release hands back a result early, once nothing can read it (see
 // nn.Sequential).
@@ -162,10 +163,12 @@ func empty(shape ...int) *Tensor {
 }
 
 // view returns a tensor that shares x's storage, in the given shape; both
-// are kept for the whole step (see Release).
+// are kept for the whole step (see Release). A view of arena storage is an
+// arena tensor; a view of a tensor that outlives the step (a parameter, an
+// input) outlives it too.
 func view(x *Tensor, shape []int) *Tensor {
 	var t *Tensor
-	if a := currentArena(); a != nil {
+	if a := currentArena(); a != nil && x.arena == a {
 		t = a.tensor()
 	} else {
 		t = new(Tensor)

@@ -103,7 +103,7 @@ func (t *Tensor) Size(i int) int {
 }
 
 // Numel returns the number of elements.
-func (t *Tensor) Numel() int { return len(t.data) }
+func (t *Tensor) Numel() int { return numel(t.shape) }
 
 // Data returns the tensor's storage, row-major. Writing to it changes the
 // tensor in place, outside autograd's knowledge.
@@ -118,6 +118,8 @@ func (t *Tensor) Item() float32 {
 }
 
 // Grad returns the accumulated gradient, or nil if none has been computed.
+// It may clear storage that ZeroGrad left (see there), so it is not safe to
+// call from two goroutines at once.
 func (t *Tensor) Grad() *Tensor {
 	t.settleGrad()
 	return t.grad
@@ -146,7 +148,9 @@ func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 
 // ZeroGrad sets the gradient to zero, keeping its storage for reuse.
 // The storage is cleared lazily: a backward pass that overwrites the whole
-// gradient (a linear layer's weight) then never pays for clearing it.
+// gradient (a linear layer's weight) then never pays for clearing it. So,
+// as after PyTorch's zero_grad(set_to_none=True), a gradient tensor taken
+// from Grad before keeps its old values until Grad is called again.
 func (t *Tensor) ZeroGrad() {
 	if t.grad != nil {
 		t.gradZeroed = true

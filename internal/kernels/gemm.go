@@ -39,7 +39,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 			// One row of A (a batch of one): let the rows of B fill the
 			// tall side of the dot kernel's tile, computing Cᵀ = B·Aᵀ,
 			// which has C's layout when C is one row.
-			*g = gemmArgs{transB: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: c, ldc: 1, kern: g.kern}
+			// (g.b is B's gathered column when n is 1 too.)
+			*g = gemmArgs{transB: true, k: k, alpha: alpha, a: g.b, lda: g.ldb, b: g.a, ldb: g.lda, c: c, ldc: 1, kern: g.kern}
 			m, n = n, 1
 		}
 		mr, nr := g.kern.dot.mr, g.kern.dot.nr

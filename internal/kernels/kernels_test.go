@@ -58,7 +58,7 @@ func gemmNaive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 func TestGemmShapes(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {1, 130, 70}, {70, 1, 100}, {1, 1503, 100}, {5, 1, 80}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0},
+	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {1, 130, 70}, {70, 1, 100}, {1, 1, 100}, {1, 1503, 100}, {5, 1, 80}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0},
 		{40, 70, 130}, {130, 50, 70}, {13, 97, 200}, {100, 50, 7}, {7, 3100, 20}, {10, 600, 300}}
 	for _, kern := range kernelsAvailable() {
 		activeKernel = kern

@@ -194,6 +194,9 @@ func parallelTask(n int, t task) {
 		return
 	}
 	defer busy.Store(false)
+	// The workers finish before this call returns, even if the caller's
+	// own chunk panics: their task may be pooled and reused.
+	defer waitForWorkers()
 	pending.Store(int64(chunks - 1))
 	for c := 1; c < chunks; c++ {
 		lo, hi := ChunkRange(n, chunks, c)
@@ -201,8 +204,12 @@ func parallelTask(n int, t task) {
 	}
 	lo, hi := ChunkRange(n, chunks, 0)
 	t.run(0, lo, hi)
-	// The workers are running (or about to): wait for them by polling,
-	// yielding now and then so that they run even on one processor.
+}
+
+// waitForWorkers waits until the running call's chunks are done, by
+// polling: the workers are running (or about to), and polling yields now
+// and then so that they run even on one processor.
+func waitForWorkers() {
 	for i := 1; pending.Load() != 0; i++ {
 		if i%spinCheck == 0 {
 			runtime.Gosched()
