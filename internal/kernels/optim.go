@@ -57,7 +57,7 @@ func sgdRange(p, g, buf []float32, first bool, lr, momentum, dampening, weightDe
 		return
 	}
 	i := 0
-	if mom != 0 && !first && !nesterov {
+	if !first && !nesterov {
 		k := [4]float32{rate, mom, damp, wd}
 		i = sgdVector(p, g, buf, &k)
 	}
@@ -66,17 +66,15 @@ func sgdRange(p, g, buf []float32, first bool, lr, momentum, dampening, weightDe
 		if wd != 0 {
 			gi += wd * p[i]
 		}
-		if mom != 0 {
-			if first {
-				buf[i] = gi
-			} else {
-				buf[i] = mom*buf[i] + damp*gi
-			}
-			if nesterov {
-				gi += mom * buf[i]
-			} else {
-				gi = buf[i]
-			}
+		if first {
+			buf[i] = gi
+		} else {
+			buf[i] = mom*buf[i] + damp*gi
+		}
+		if nesterov {
+			gi += mom * buf[i]
+		} else {
+			gi = buf[i]
 		}
 		p[i] -= rate * gi
 	}

@@ -33,6 +33,7 @@ type poolTask struct {
 	p                Pool
 	x, y, dy, dx     []float32
 	argmax           []int32
+	add              bool                           // backward: add into dx rather than store
 	plane            func(t *poolTask, in, out int) // in, out: the plane's offsets
 	inv              float32                        // 1 / window size
 	oh, ow, inHW, hw int
@@ -120,34 +121,18 @@ func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
 		Zero(dx[:p.N*p.C*p.H*p.W])
 	}
 	t := newPoolTask(p, avgBackPlane)
-	switch {
-	case store:
-		t.plane = avgBackPlaneHalvingSet
-	case p.halving():
+	if p.halving() {
 		t.plane = avgBackPlaneHalving
 	}
-	t.dy, t.dx = dy, dx
+	t.dy, t.dx, t.add = dy, dx, !store
 	t.planes()
 }
 
-func avgBackPlaneHalvingSet(t *poolTask, in, out int) {
-	p, dy, dx, oh, ow := t.p, t.dy, t.dx, t.oh, t.ow
-	if avgPool2BackwardVector(dy[out:out+oh*ow], dx[in:in+p.H*p.W], oh, p.W, false) {
-		return
-	}
-	for oy := 0; oy < oh; oy++ {
-		r0 := dx[in+2*oy*p.W : in+2*oy*p.W+2*ow]
-		r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
-		for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
-			g *= 0.25
-			r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = g, g, g, g
-		}
-	}
-}
-
+// avgBackPlaneHalving spreads a quarter of each gradient over its 2×2
+// window, added into dx or (t.add false) stored.
 func avgBackPlaneHalving(t *poolTask, in, out int) {
 	p, dy, dx, oh, ow := t.p, t.dy, t.dx, t.oh, t.ow
-	if avgPool2BackwardVector(dy[out:out+oh*ow], dx[in:in+p.H*p.W], oh, p.W, true) {
+	if avgPool2BackwardVector(dy[out:out+oh*ow], dx[in:in+p.H*p.W], oh, p.W, t.add) {
 		return
 	}
 	for oy := 0; oy < oh; oy++ {
@@ -155,10 +140,14 @@ func avgBackPlaneHalving(t *poolTask, in, out int) {
 		r1 := dx[in+(2*oy+1)*p.W : in+(2*oy+1)*p.W+2*ow]
 		for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
 			g *= 0.25
-			r0[2*ox] += g
-			r0[2*ox+1] += g
-			r1[2*ox] += g
-			r1[2*ox+1] += g
+			if t.add {
+				r0[2*ox] += g
+				r0[2*ox+1] += g
+				r1[2*ox] += g
+				r1[2*ox+1] += g
+			} else {
+				r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = g, g, g, g
+			}
 		}
 	}
 }
