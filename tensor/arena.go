@@ -151,15 +151,24 @@ func currentArena() *Arena {
 // operation will write: its contents start undefined.
 func empty(shape ...int) *Tensor {
 	n := numel(shape)
-	if a := currentArena(); a != nil {
-		t := a.tensor()
+	a := currentArena()
+	t := newTensor(a)
+	if a != nil {
 		t.data, t.arena = a.float32s(n), a
-		t.setShape(shape)
-		return t
+	} else {
+		t.data = make([]float32, n)
 	}
-	t := &Tensor{data: make([]float32, n)}
 	t.setShape(shape)
 	return t
+}
+
+// newTensor returns a zeroed Tensor: the step's from a, or, with a nil,
+// one of its own.
+func newTensor(a *Arena) *Tensor {
+	if a != nil {
+		return a.tensor()
+	}
+	return new(Tensor)
 }
 
 // view returns a tensor that shares x's storage, in the given shape; both
@@ -167,12 +176,11 @@ func empty(shape ...int) *Tensor {
 // arena tensor; a view of a tensor that outlives the step (a parameter, an
 // input) outlives it too.
 func view(x *Tensor, shape []int) *Tensor {
-	var t *Tensor
-	if a := currentArena(); a != nil && x.arena == a {
-		t = a.tensor()
-	} else {
-		t = new(Tensor)
+	a := currentArena()
+	if x.arena != a {
+		a = nil
 	}
+	t := newTensor(a)
 	x.keep = true
 	t.data, t.keep = x.data, true
 	t.setShape(shape)

@@ -52,9 +52,7 @@ func NoGrad(fn func()) {
 // requires gradients and recording is on. backward receives out's gradient
 // and may read the data of the inputs and of out.
 func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
-	if n := recordNode(out, readsInputs|readsOutput, callFn, inputs...); n != nil {
-		n.fn = backward
-	}
+	recordReading(out, readsInputs|readsOutput, backward, inputs...)
 }
 
 // dataUse says whose data a backward function reads.
@@ -78,41 +76,39 @@ func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), in
 // backward reads the data that reads names, and returns the node for the
 // operation to fill in what backward needs; nil if nothing is recorded.
 func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float32), inputs ...*Tensor) *node {
-	if !GradEnabled() {
+	if !GradEnabled() || !slices.ContainsFunc(inputs, requiresGrad) {
 		return nil
 	}
-	for _, in := range inputs {
-		if in != nil && in.requiresGrad {
-			var n *node
-			if a := currentArena(); a != nil {
-				n = a.node()
-			} else {
-				n = new(node)
+	var n *node
+	if a := currentArena(); a != nil {
+		n = a.node()
+	} else {
+		n = new(node)
+	}
+	if len(inputs) <= len(n.ins) {
+		n.inputs = n.ins[:len(inputs)]
+		copy(n.inputs, inputs)
+	} else {
+		n.inputs = slices.Clone(inputs)
+	}
+	n.out, n.backward = out, backward
+	out.requiresGrad = true
+	out.creator = n
+	if reads&readsOutput != 0 {
+		out.keep = true
+	}
+	if reads&readsInputs != 0 {
+		for _, in := range inputs {
+			if in != nil {
+				in.keep = true
 			}
-			if len(inputs) <= len(n.ins) {
-				n.inputs = n.ins[:len(inputs)]
-				copy(n.inputs, inputs)
-			} else {
-				n.inputs = slices.Clone(inputs)
-			}
-			n.out, n.backward = out, backward
-			out.requiresGrad = true
-			out.creator = n
-			if reads&readsOutput != 0 {
-				out.keep = true
-			}
-			if reads&readsInputs != 0 {
-				for _, in := range inputs {
-					if in != nil {
-						in.keep = true
-					}
-				}
-			}
-			return n
 		}
 	}
-	return nil
+	return n
 }
+
+// requiresGrad reports whether t is a tensor that gradients flow to.
+func requiresGrad(t *Tensor) bool { return t != nil && t.requiresGrad }
 
 // gradData returns the storage of t's gradient, allocating a zero one the
 // first time, or nil if t does not require gradients.
