@@ -9,15 +9,11 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-// lenetTrainStep returns one training step of the lesson at batch 64
-// (forward, cross-entropy, backward, Adam) on a fixed batch, under an
-// arena that it puts in use; call done to put the previous one back.
-func lenetTrainStep() (step func(), done func()) {
-	nn.ManualSeed(0)
-	m := models.NewLeNetSeq()
-	opt := optim.NewAdam(m.Parameters(), optim.DefaultAdam(1e-3))
-	x := tensor.Full(0.5, 64, 1, 28, 28)
-	y := make([]int, 64)
+// trainStep returns one training step of m on the batch x with labels
+// classes 0, 1, ... in turn (forward, cross-entropy, backward, opt), under
+// an arena that it puts in use; call done to put the previous one back.
+func trainStep(m nn.Module, opt optim.Optimizer, x *tensor.Tensor) (step func(), done func()) {
+	y := make([]int, x.Size(0))
 	for i := range y {
 		y[i] = i % 10
 	}
@@ -26,10 +22,18 @@ func lenetTrainStep() (step func(), done func()) {
 	step = func() {
 		arena.Reset()
 		opt.ZeroGrad()
-		tensor.CrossEntropy(m.Call(x), y).Backward()
+		tensor.CrossEntropy(m.ModuleBase().Call(x), y).Backward()
 		opt.Step()
 	}
 	return step, func() { tensor.UseArena(prev) }
+}
+
+// lenetTrainStep is trainStep for the lesson: LeNet-5, Adam, batch 64.
+func lenetTrainStep() (step func(), done func()) {
+	nn.ManualSeed(0)
+	m := models.NewLeNetSeq()
+	opt := optim.NewAdam(m.Parameters(), optim.DefaultAdam(1e-3))
+	return trainStep(m, opt, tensor.Full(0.5, 64, 1, 28, 28))
 }
 
 // BenchmarkLeNetTrainStep is one training step of the lesson at batch 64:
@@ -96,15 +100,10 @@ func BenchmarkVGG11TrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	opt := optim.NewSGD(m.Parameters(), optim.SGDOptions{LR: 0.01, Momentum: 0.9})
-	x := tensor.Full(0.1, 10, 3, 224, 224)
-	y := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
+	step, done := trainStep(m, opt, tensor.Full(0.1, 10, 3, 224, 224))
+	defer done()
 	for b.Loop() {
-		arena.Reset()
-		opt.ZeroGrad()
-		tensor.CrossEntropy(m.Call(x), y).Backward()
-		opt.Step()
+		step()
 	}
 }
 
@@ -117,18 +116,10 @@ func BenchmarkVGG11SmallTrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	opt := optim.NewAdam(m.Parameters(), optim.DefaultAdam(1e-4))
-	x := tensor.Full(0.1, 64, 1, 32, 32)
-	y := make([]int, 64)
-	for i := range y {
-		y[i] = i % 10
-	}
-	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
+	step, done := trainStep(m, opt, tensor.Full(0.1, 64, 1, 32, 32))
+	defer done()
 	for b.Loop() {
-		arena.Reset()
-		opt.ZeroGrad()
-		tensor.CrossEntropy(m.Call(x), y).Backward()
-		opt.Step()
+		step()
 	}
 }
 
