@@ -46,7 +46,11 @@ func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 // 1×1 shortcut, strides and padding, on several thread counts.
 func TestConv2dMatchesDefinition(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
-	for _, kern := range kernelsAvailable() {
+	// The pure-Go channel-vectorised kernels, which no CPU chooses, run
+	// under the generic micro-kernel.
+	withKvec := genericKernel
+	withKvec.name, withKvec.kvec = "generic+kvec-go", &kvecGo
+	for _, kern := range append(kernelsAvailable(), withKvec) {
 		activeKernel = kern
 		t.Run(kern.name, testConv2d)
 	}
@@ -69,6 +73,11 @@ func testConv2d(t *testing.T) {
 		{N: 3, C: 2, H: 40, W: 60, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// Small output, large weights: patches of several images per GEMM.
 		{N: 5, C: 64, H: 4, W: 4, K: 120, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// Channel-vectorised: two channel blocks, an odd number of output
+		// rows, rows split into segments, padding.
+		{N: 3, C: 3, H: 9, W: 20, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 3, C: 1, H: 11, W: 7, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		{N: 2, C: 2, H: 6, W: 17, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadW: 1},
 	} {
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())

@@ -14,3 +14,4 @@
 package kernels
 
 //go:generate go run gen_asm.go
+//go:generate go run gen_kvec.go

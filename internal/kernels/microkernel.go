@@ -17,6 +17,9 @@ type microKernel struct {
 	// gemv, where not nil, sets out[i] = A[i, :k]·x[:k] for gemvRows rows
 	// of A, lda apart: a matrix times a vector.
 	gemv func(k int, a []float32, lda int, x, out []float32)
+	// kvec, where not nil, runs the channel-vectorised convolutions
+	// (see Conv.kvec).
+	kvec *kvecKernels
 }
 
 // gemvRows is how many rows one call of a microKernel's gemv handles.
