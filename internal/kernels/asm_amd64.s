@@ -258,9 +258,10 @@ gemmKernel6x16AVX2store:
 	VZEROUPPER
 	RET
 
-// func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
-// out[i*4+j] = A[i,:k*16]·B[j,:k*16] for 6 rows of A and 4 of B.
-TEXT ·dotKernel6x4AVX512(SB), NOSPLIT, $0-48
+// func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32, tail int)
+// out[i*4+j] = A[i,:k*16+t]·B[j,:k*16+t] for 6 rows of A and 4 of B, where
+// the t elements past the k vectors are the lanes of the mask tail.
+TEXT ·dotKernel6x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -302,7 +303,7 @@ TEXT ·dotKernel6x4AVX512(SB), NOSPLIT, $0-48
 	VXORPS Z23, Z23, Z23
 	XORQ R8, R8
 	TESTQ CX, CX
-	JZ dotKernel6x4AVX512reduce
+	JZ dotKernel6x4AVX512tail
 dotKernel6x4AVX512loop:
 	VMOVUPS (DI)(R8*1), Z24
 	VMOVUPS (AX)(R8*1), Z25
@@ -341,6 +342,45 @@ dotKernel6x4AVX512loop:
 	ADDQ $64, R8
 	DECQ CX
 	JNZ dotKernel6x4AVX512loop
+dotKernel6x4AVX512tail:
+	MOVQ tail+48(FP), CX
+	TESTQ CX, CX
+	JZ dotKernel6x4AVX512reduce
+	KMOVW CX, K1
+	VMOVUPS.Z (DI)(R8*1), K1, Z24
+	VMOVUPS.Z (AX)(R8*1), K1, Z25
+	VMOVUPS.Z (BX)(R8*1), K1, Z26
+	VMOVUPS.Z (DX)(R8*1), K1, Z27
+	VMOVUPS.Z (SI)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z0
+	VFMADD231PS Z25, Z28, Z1
+	VFMADD231PS Z26, Z28, Z2
+	VFMADD231PS Z27, Z28, Z3
+	VMOVUPS.Z (R10)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z4
+	VFMADD231PS Z25, Z28, Z5
+	VFMADD231PS Z26, Z28, Z6
+	VFMADD231PS Z27, Z28, Z7
+	VMOVUPS.Z (R11)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z8
+	VFMADD231PS Z25, Z28, Z9
+	VFMADD231PS Z26, Z28, Z10
+	VFMADD231PS Z27, Z28, Z11
+	VMOVUPS.Z (R12)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z12
+	VFMADD231PS Z25, Z28, Z13
+	VFMADD231PS Z26, Z28, Z14
+	VFMADD231PS Z27, Z28, Z15
+	VMOVUPS.Z (R13)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z16
+	VFMADD231PS Z25, Z28, Z17
+	VFMADD231PS Z26, Z28, Z18
+	VFMADD231PS Z27, Z28, Z19
+	VMOVUPS.Z (R14)(R8*1), K1, Z28
+	VFMADD231PS Z24, Z28, Z20
+	VFMADD231PS Z25, Z28, Z21
+	VFMADD231PS Z26, Z28, Z22
+	VFMADD231PS Z27, Z28, Z23
 dotKernel6x4AVX512reduce:
 	MOVQ out+40(FP), DX
 	VEXTRACTF64X4 $1, Z0, Y31

@@ -156,6 +156,9 @@ const dotMaxM = 128
 func (g *gemmArgs) dots(i0, i1, j0, j1 int) {
 	d := g.kern.dot
 	kv := g.k / d.lanes * d.lanes
+	if d.anyK {
+		kv = g.k
+	}
 	// Scratch rather than an array on the stack: the kernel is called
 	// through a function value, so an array passed to it would be
 	// allocated on the heap at every call.

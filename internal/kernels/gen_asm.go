@@ -167,6 +167,9 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 // products into the same outputs reduces once at the end.
 func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool, lanesOut ...bool) {
 	keepLanes := len(lanesOut) > 0 && lanesOut[0]
+	// The AVX-512 kernel of plain rows also takes a last, partial vector
+	// under a lane mask.
+	tail := !indirect && reg == "Z"
 	name := fmt.Sprintf("dotKernel%dx%d%s", mr, nr, isa)
 	if indirect {
 		name = fmt.Sprintf("dotKernel%dx%dInd%s", mr, nr, isa)
@@ -180,11 +183,19 @@ func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool, lanesOut ...bo
 		p("// func %s(k int, a *float32, lda int, b *float32, offs *int, out *float32)", name)
 		p("// out[i*%d+j] = A[i,:k*%d]·B[j,:k*%d] for %d rows of A and %d rows of B,", nr, lanes, lanes, mr, nr)
 		p("// B row j at b+offs[j] elements.")
+	} else if tail {
+		p("// func %s(k int, a *float32, lda int, b *float32, ldb int, out *float32, tail int)", name)
+		p("// out[i*%d+j] = A[i,:k*%d+t]·B[j,:k*%d+t] for %d rows of A and %d of B, where", nr, lanes, lanes, mr, nr)
+		p("// the t elements past the k vectors are the lanes of the mask tail.")
 	} else {
 		p("// func %s(k int, a *float32, lda int, b *float32, ldb int, out *float32)", name)
 		p("// out[i*%d+j] = A[i,:k*%d]·B[j,:k*%d] for %d rows of A and %d of B.", nr, lanes, lanes, mr, nr)
 	}
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	if tail {
+		p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	} else {
+		p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	}
 	p("\tMOVQ k+0(FP), CX")
 	p("\tMOVQ a+8(FP), SI")
 	p("\tMOVQ lda+16(FP), R8")
@@ -230,7 +241,11 @@ func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool, lanesOut ...bo
 	}
 	p("\tXORQ R8, R8")
 	p("\tTESTQ CX, CX")
-	p("\tJZ %sreduce", name)
+	if tail {
+		p("\tJZ %stail", name)
+	} else {
+		p("\tJZ %sreduce", name)
+	}
 	p("%sloop:", name)
 	for j := 0; j < nr; j++ {
 		p("\tVMOVUPS (%s)(R8*1), %s", bRow[j], bReg(j))
@@ -244,6 +259,22 @@ func dotKernel(isa, reg string, lanes, mr, nr int, indirect bool, lanesOut ...bo
 	p("\tADDQ $%d, R8", width)
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
+	if tail {
+		p("%stail:", name)
+		p("\tMOVQ tail+48(FP), CX")
+		p("\tTESTQ CX, CX")
+		p("\tJZ %sreduce", name)
+		p("\tKMOVW CX, K1")
+		for j := 0; j < nr; j++ {
+			p("\tVMOVUPS.Z (%s)(R8*1), K1, %s", bRow[j], bReg(j))
+		}
+		for i := 0; i < mr; i++ {
+			p("\tVMOVUPS.Z (%s)(R8*1), K1, %s", aRow[i], aReg)
+			for j := 0; j < nr; j++ {
+				p("\tVFMADD231PS %s, %s, %s", bReg(j), aReg, acc(i, j))
+			}
+		}
+	}
 	p("%sreduce:", name)
 	p("\tMOVQ out+40(FP), DX")
 	if keepLanes {

@@ -59,7 +59,7 @@ func TestGemmShapes(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {1, 7, 3}, {1, 130, 70}, {70, 1, 100}, {1, 1, 100}, {1, 1503, 100}, {5, 1, 80}, {7, 1, 5}, {33, 17, 9}, {6, 784, 25}, {64, 10, 84}, {5, 3, 0},
-		{40, 70, 130}, {130, 50, 70}, {13, 97, 200}, {100, 50, 7}, {7, 3100, 20}, {10, 600, 300}}
+		{40, 70, 130}, {130, 50, 70}, {13, 97, 200}, {64, 84, 120}, {100, 50, 7}, {7, 3100, 20}, {10, 600, 300}}
 	for _, kern := range kernelsAvailable() {
 		activeKernel = kern
 		t.Logf("kernel %s", kern.name)
@@ -93,8 +93,10 @@ func testGemmShapes(t *testing.T, r *rand.Rand, shapes [][3]int) {
 						}
 						Gemm(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
 						gemmNaive(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						// float32 sums of k products: the rounding grows with k.
+						tol := 1e-5 * max(1, float64(k)/64)
 						for i := 0; i < m; i++ {
-							closeTo(t, fmt.Sprintf("%s gemm %v ta=%v tb=%v", activeKernel.name, s, ta, tb), c[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], 1e-5)
+							closeTo(t, fmt.Sprintf("%s gemm %v ta=%v tb=%v", activeKernel.name, s, ta, tb), c[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], tol)
 						}
 					}
 				}

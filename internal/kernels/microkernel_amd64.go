@@ -14,7 +14,7 @@ func gemmKernel6x48AVX512(kc int, a, b, c *float32, ldb, ldc int)
 func gemmKernel6x16AVX2(kc int, a, b, c *float32, ldb, ldc int)
 
 //go:noescape
-func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32, tail int)
 
 //go:noescape
 func dotKernel2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
@@ -102,10 +102,10 @@ var (
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
 		},
-		dot: dotTile{mr: 6, nr: 4, lanes: 16,
+		dot: dotTile{mr: 6, nr: 4, lanes: 16, anyK: true,
 			fn: func(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
 				_, _, _ = a[5*lda+k-1], b[3*ldb+k-1], out[23]
-				dotKernel6x4AVX512(k/16, &a[0], lda, &b[0], ldb, &out[0])
+				dotKernel6x4AVX512(k/16, &a[0], lda, &b[0], ldb, &out[0], 1<<(k%16)-1)
 			},
 			ind: func(k int, a []float32, lda int, b []float32, offs []int, out []float32) {
 				_, _, _ = a[5*lda+k-1], offs[3], out[23]
