@@ -27,6 +27,7 @@ type Adam struct {
 	params []*tensor.Tensor
 	m, v   [][]float32
 	steps  []int
+	work   []kernels.AdamParam // a step's tensors, reused
 }
 
 // NewAdam returns an Adam optimizer over params.
@@ -41,13 +42,15 @@ func NewAdam(params []*tensor.Tensor, opts AdamOptions) *Adam {
 
 // Step applies one Adam update to every parameter that has a gradient.
 func (a *Adam) Step() {
+	a.work = a.work[:0]
 	for i, p := range a.params {
 		if p.Grad() == nil {
 			continue
 		}
 		a.steps[i]++
-		kernels.AdamStep(p.Data(), p.Grad().Data(), a.m[i], a.v[i], a.steps[i], a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
+		a.work = append(a.work, kernels.AdamParam{P: p.Data(), G: p.Grad().Data(), M: a.m[i], V: a.v[i], T: a.steps[i]})
 	}
+	kernels.AdamSteps(a.work, a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
 }
 
 // ZeroGrad sets every parameter's gradient to zero.

@@ -386,3 +386,33 @@ func TestCopyRowsMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamStepsMatchesAdamStep checks that updating tensors together,
+// split across threads at any element, equals updating each alone.
+func TestAdamStepsMatchesAdamStep(t *testing.T) {
+	defer SetThreads(2)
+	r := rand.New(rand.NewPCG(41, 42))
+	sizes := []int{150, 6, 2400, 16, 48000, 120, 7}
+	for _, threads := range []int{1, 2, 3} {
+		SetThreads(threads)
+		var together []AdamParam
+		var alone [][4][]float32
+		for i, n := range sizes {
+			p, g, m, v := randSlice(r, n), randSlice(r, n), randSlice(r, n), randSlice(r, n)
+			for j := range v {
+				v[j] *= v[j]
+			}
+			together = append(together, AdamParam{P: p, G: g, M: m, V: v, T: i + 1})
+			c := func(x []float32) []float32 { return append([]float32(nil), x...) }
+			alone = append(alone, [4][]float32{c(p), g, c(m), c(v)})
+		}
+		AdamSteps(together, 1e-3, 0.9, 0.999, 1e-8, 0.01)
+		for i, a := range alone {
+			AdamStep(a[0], a[1], a[2], a[3], i+1, 1e-3, 0.9, 0.999, 1e-8, 0.01)
+			name := fmt.Sprintf("threads %d tensor %d", threads, i)
+			closeTo(t, name+" p", together[i].P, a[0], 0)
+			closeTo(t, name+" m", together[i].M, a[2], 0)
+			closeTo(t, name+" v", together[i].V, a[3], 0)
+		}
+	}
+}

@@ -32,7 +32,7 @@ type dotTile struct {
 	mr, nr, lanes int
 	// anyK says fn takes any k, not only multiples of lanes.
 	anyK bool
-	fn            func(k int, a []float32, lda int, b []float32, ldb int, out []float32)
+	fn   func(k int, a []float32, lda int, b []float32, ldb int, out []float32)
 	// ind is fn with B row j at b[offs[j]:].
 	ind func(k int, a []float32, lda int, b []float32, offs []int, out []float32)
 	// indAcc is ind adding each lane's partial sums into

@@ -23,6 +23,53 @@ func AdamStep(p, g, m, v []float32, t int, lr, beta1, beta2, eps, weightDecay fl
 	}
 }
 
+// AdamParam is one tensor's share of AdamSteps: its parameters, gradient
+// and moments, and its step count t (from 1).
+type AdamParam struct {
+	P, G, M, V []float32
+	T          int
+}
+
+// AdamSteps applies AdamStep to every tensor of params. The tensors are
+// small, so rather than one parallel call each, they are cut into blocks
+// of adamBlock elements, all of them split across threads in one call.
+// The blocks are whole vectors, so the result is AdamStep's.
+func AdamSteps(params []AdamParam, lr, beta1, beta2, eps, weightDecay float64) {
+	blocks := 0
+	for _, a := range params {
+		blocks += (len(a.P) + adamBlock - 1) / adamBlock
+	}
+	t := adamTasks.get()
+	defer adamTasks.put(t)
+	*t = adamTask{params: params, lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay}
+	parallelForTask(blocks, adamBlock, t)
+}
+
+// adamBlock is how many elements AdamSteps hands out at a time: a
+// multiple of every vector length.
+const adamBlock = 1 << 12
+
+// adamTask is an AdamSteps call, shared by its chunks.
+type adamTask struct {
+	params                             []AdamParam
+	lr, beta1, beta2, eps, weightDecay float64
+}
+
+var adamTasks taskPool[adamTask]
+
+// run updates blocks [lo, hi) of the tensors' blocks taken in order.
+func (t *adamTask) run(_, lo, hi int) {
+	first := 0 // the index of the tensor's first block
+	for _, a := range t.params {
+		n := (len(a.P) + adamBlock - 1) / adamBlock
+		if b0, b1 := max(lo, first)-first, min(hi, first+n)-first; b0 < b1 {
+			i, j := b0*adamBlock, min(b1*adamBlock, len(a.P))
+			AdamStep(a.P[i:j], a.G[i:j], a.M[i:j], a.V[i:j], a.T, t.lr, t.beta1, t.beta2, t.eps, t.weightDecay)
+		}
+		first += n
+	}
+}
+
 // SGDStep applies one SGD update with optional momentum, dampening,
 // Nesterov momentum and weight decay, as PyTorch's SGD. buf is the
 // momentum buffer; first says whether this is its first use.
