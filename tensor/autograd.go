@@ -20,13 +20,24 @@ type node struct {
 	// nothing; others keep a closure in fn.
 	backward func(n *node, grad []float32)
 	fn       func(grad []float32)
-	conv     kernels.Conv
-	pool     kernels.Pool
-	buf      []float32
-	int32s   []int32
-	labels   []int
-	sizes    [3]int
+	// kind names the operations whose backward another may do in its
+	// place (see avgPool2dBackward).
+	kind   opKind
+	conv   kernels.Conv
+	pool   kernels.Pool
+	buf    []float32
+	int32s []int32
+	labels []int
+	sizes  [3]int
 }
+
+// opKind names an operation for backward fusion.
+type opKind uint8
+
+const (
+	opOther opKind = iota
+	opTanh
+)
 
 // callFn is the backward of a node that keeps a closure.
 func callFn(n *node, grad []float32) { n.fn(grad) }
@@ -179,7 +190,8 @@ func (t *Tensor) Backward() {
 }
 
 // topoOrder lists the non-leaf tensors reachable from t and the leaves,
-// every tensor after all tensors it was computed from. Under an arena its
+// every tensor after all tensors it was computed from, and sets each
+// one's uses: how many operations of the graph take it as an input. Under an arena its
 // lists are the arena's, reused from step to step.
 func topoOrder(t *Tensor) []*Tensor {
 	var order []*Tensor
@@ -189,17 +201,22 @@ func topoOrder(t *Tensor) []*Tensor {
 		order, stack = a.order[:0], a.stack[:0]
 	}
 	pass := backwardPasses.Add(1)
-	t.visited = pass
+	t.visited, t.uses = pass, 0
 	stack = append(stack, frame{t: t})
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.t.creator != nil && top.next < len(top.t.creator.inputs) {
 			in := top.t.creator.inputs[top.next]
 			top.next++
-			if in != nil && in.requiresGrad && in.visited != pass {
-				in.visited = pass
-				stack = append(stack, frame{t: in})
+			if in == nil || !in.requiresGrad {
+				continue
 			}
+			if in.visited == pass {
+				in.uses++
+				continue
+			}
+			in.visited, in.uses = pass, 1
+			stack = append(stack, frame{t: in})
 			continue
 		}
 		order = append(order, top.t)

@@ -11,7 +11,9 @@ import (
 func Tanh(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
-	recordNode(out, readsOutput, tanhBackward, x)
+	if n := recordNode(out, readsOutput, tanhBackward, x); n != nil {
+		n.kind = opTanh
+	}
 	return out
 }
 

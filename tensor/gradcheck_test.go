@@ -72,6 +72,17 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			func(in []*tensor.Tensor) *tensor.Tensor {
 				return tensor.CrossEntropy(tensor.ReLU(tensor.Linear(in[0], in[1], nil)), []int{0, 5, 2, 3})
 			}},
+		// The pooling does the tanh's backward too, adding into a leaf's
+		// gradient; and not where another operation reads the tanh.
+		{"avgpool after tanh of a leaf", []*tensor.Tensor{randTensor(r, 2, 2, 4, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{})
+			}},
+		{"tanh read by two poolings", []*tensor.Tensor{randTensor(r, 1, 2, 4, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				h := tensor.Tanh(in[0])
+				return tensor.Add(tensor.AvgPool2d(h, two, two, [2]int{}), tensor.AvgPool2d(h, two, two, [2]int{}))
+			}},
 		{"odd avgpool after tanh", []*tensor.Tensor{randTensor(r, 1, 2, 5, 7)},
 			func(in []*tensor.Tensor) *tensor.Tensor {
 				return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{})

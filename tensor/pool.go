@@ -20,7 +20,18 @@ func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 }
 
 func avgPool2dBackward(n *node, g []float32) {
-	dx, fresh := gradOut(n.ins[0])
+	x := n.ins[0]
+	if t := x.creator; t != nil && t.kind == opTanh && x.uses == 1 && x.grad == nil &&
+		requiresGrad(t.ins[0]) && n.pool.FusesTanh() {
+		// The input is a tanh's output that only this pooling reads (as
+		// in LeNet-5): do the tanh's backward too, in the same pass, and
+		// unlink x from the graph, so that Backward skips it.
+		dz, fresh := gradOut(t.ins[0])
+		kernels.AvgPool2dTanhBackward(n.pool, g, x.data, dz, !fresh)
+		x.creator = nil
+		return
+	}
+	dx, fresh := gradOut(x)
 	kernels.AvgPool2dBackward(n.pool, g, dx, !fresh)
 }
 

@@ -38,8 +38,10 @@ type Tensor struct {
 	// tensor of one allocates nothing for it.
 	dims [4]int
 	// visited marks the tensor as reached by the Backward pass whose
-	// number it holds.
+	// number it holds, and uses counts the operations of that pass's
+	// graph that read it.
 	visited uint64
+	uses    int32
 }
 
 // setShape makes t's shape a copy of shape.

@@ -47,6 +47,8 @@ func main() {
 	avgPool2Kernel()
 	avgPool2BackwardKernel(true)
 	avgPool2BackwardKernel(false)
+	avgPool2TanhBackwardKernel(true)
+	avgPool2TanhBackwardKernel(false)
 	gemvConstants()
 	gemvKernel()
 	copyRowsKernel()
@@ -637,6 +639,11 @@ func pool2Prologue(name, src, dst string, idx int, rows string) {
 	p("")
 	p("// func %s(%s, %s *float32, pairs, w int, masks *[4]uint16, scale float32)", name, src, dst)
 	p("TEXT ·%s(SB), NOSPLIT, $0-44", name)
+	pool2Body(name, src, dst, idx, rows)
+}
+
+// pool2Body is pool2Prologue after the function's header.
+func pool2Body(name, src, dst string, idx int, rows string) {
 	p("\tMOVQ %s+0(FP), SI", src)
 	p("\tMOVQ %s+8(FP), DI", dst)
 	p("\tMOVQ pairs+16(FP), CX")
@@ -721,6 +728,68 @@ func avgPool2BackwardKernel(add bool) {
 				continue
 			}
 			p("\tVMOVUPS %s, %s, %d(%s)", z, mask, 64*j, row)
+		}
+	}
+	p("\tLEAQ (DI)(R9*2), DI")
+	p("\tLEAQ (SI)(DX*2), SI")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// avgPool2TanhBackwardKernel is avgPool2BackwardKernel followed by
+// tanhBackwardKernel, in one pass: the pooling's gradient, a quarter of
+// dy over each window, is multiplied by 1 - y² for y the tanh output that
+// the pooling read (y's rows lie as dx's), and stored in dx or added.
+// The products are rounded as the two kernels round them.
+func avgPool2TanhBackwardKernel(add bool) {
+	name := "avgPool2TanhBackwardSetAVX512"
+	if add {
+		name = "avgPool2TanhBackwardAVX512"
+	}
+	p("")
+	p("// func %s(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32, y *float32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	p("\tMOVQ y+48(FP), R8")
+	p("\tSUBQ dx+8(FP), R8") // y's rows are R8 bytes past dx's
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z28", constOffset("one"))
+	pool2Body(name, "dy", "dx", 128, "DI")
+	// row: a dx row register; z: the pooled gradient's vector; mask:
+	// the lane mask, or "" for a whole vector.
+	store := func(row string, j int, z, mask string) {
+		load, kz, km := "VMOVUPS", "", ""
+		if mask != "" {
+			load, kz, km = "VMOVUPS.Z", mask+", ", mask+", "
+		}
+		p("\t%s %d(%s)(R8*1), %sZ3", load, 64*j, row, kz)
+		p("\tVMOVAPS Z28, Z4")
+		p("\tVFNMADD231PS Z3, Z3, Z4") // 1 - y*y
+		if add {
+			p("\t%s %d(%s), %sZ5", load, 64*j, row, kz)
+			p("\tVFMADD231PS %s, Z4, Z5", z)
+			p("\tVMOVUPS Z5, %s%d(%s)", km, 64*j, row)
+		} else {
+			p("\tVMULPS %s, Z4, Z4", z)
+			p("\tVMOVUPS Z4, %s%d(%s)", km, 64*j, row)
+		}
+	}
+	p("\tVMULPS (R14), Z29, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			store(row, j, z, "")
+		}
+	}
+	pool2NextChunk(name)
+	p("\tVMOVUPS.Z (R14), K6, Z0")
+	p("\tVMULPS Z29, Z0, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			store(row, j, z, []string{"K4", "K5"}[j])
 		}
 	}
 	p("\tLEAQ (DI)(R9*2), DI")

@@ -416,3 +416,33 @@ func TestAdamStepsMatchesAdamStep(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPool2TanhBackwardMatchesTwoPasses checks the fused backward of
+// tanh then 2×2 average pooling against the two backward kernels run one
+// after the other, stored and added, under every kernel.
+func TestAvgPool2TanhBackwardMatchesTwoPasses(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, hw := range [][2]int{{2, 2}, {10, 10}, {28, 28}, {6, 34}, {4, 64}, {2, 70}} {
+		p := Pool{N: 2, C: 3, H: hw[0], W: hw[1], KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+		y, dy := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.N*p.C*p.OutH()*p.OutW())
+		dx0 := randSlice(r, len(y))
+		for _, k := range append(kernelsAvailable(), genericKernel) {
+			activeKernel = k
+			for _, add := range []bool{false, true} {
+				want, got := slices.Clone(dx0), slices.Clone(dx0)
+				pooled := make([]float32, len(y))
+				AvgPool2dBackward(p, dy, pooled, false)
+				TanhBackward(y, pooled, want, add)
+				AvgPool2dTanhBackward(p, dy, y, got, add)
+				// Equal but for the last rounding: TanhBackward's scalar
+				// tail forms 1 - y² unfused, the vector kernels fused.
+				closeTo(t, fmt.Sprintf("%s %dx%d add=%v", k.name, p.H, p.W, add), got, want, 1e-6)
+			}
+		}
+	}
+	odd := Pool{N: 1, C: 1, H: 5, W: 4, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	if odd.FusesTanh() {
+		t.Error("fuses a pooling that leaves a row out")
+	}
+}

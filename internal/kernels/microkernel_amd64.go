@@ -88,6 +88,12 @@ func avgPool2BackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, sca
 //go:noescape
 func avgPool2BackwardSetAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
 
+//go:noescape
+func avgPool2TanhBackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32, y *float32)
+
+//go:noescape
+func avgPool2TanhBackwardSetAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32, y *float32)
+
 var (
 	avx512Kernel = microKernel{name: "avx512", nr: 48, kvec: &kvecAVX512,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
@@ -274,6 +280,22 @@ func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool {
 		avgPool2BackwardAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
 	} else {
 		avgPool2BackwardSetAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
+	}
+	return true
+}
+
+// avgPool2TanhBackwardVector does avgTanhBackPlane's work on a plane with
+// vectors, if the active kernel has them for it, and reports whether it did.
+func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _, _ = dx[2*pairs*w-1], y[2*pairs*w-1], dy[pairs*w/2-1]
+	masks := pool2Masks(w)
+	if add {
+		avgPool2TanhBackwardAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25, &y[0])
+	} else {
+		avgPool2TanhBackwardSetAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25, &y[0])
 	}
 	return true
 }

@@ -29,3 +29,6 @@ func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool { ret
 func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add float32) (float32, bool) {
 	return 0, false
 }
+
+// avgPool2TanhBackwardVector does nothing: there are no vector kernels here.
+func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) bool { return false }

@@ -152,6 +152,48 @@ func avgBackPlaneHalving(t *poolTask, in, out int) {
 	}
 }
 
+// FusesTanh reports whether AvgPool2dTanhBackward takes p: a 2×2
+// pooling with stride 2 over even sides, where every input lies in
+// exactly one window.
+func (p Pool) FusesTanh() bool { return p.halving() && p.H%2 == 0 && p.W%2 == 0 }
+
+// AvgPool2dTanhBackward is AvgPool2dBackward followed by TanhBackward,
+// in one pass, for a pooling whose input y is the output of a tanh: it
+// stores in dx (or adds, with add) the gradient of the tanh's input,
+// given dy, the gradient of the pooling's output. p must be one that
+// FusesTanh.
+func AvgPool2dTanhBackward(p Pool, dy, y, dx []float32, add bool) {
+	if !p.FusesTanh() {
+		panic("kernels: AvgPool2dTanhBackward of a pooling that FusesTanh rejects")
+	}
+	t := newPoolTask(p, avgTanhBackPlane)
+	t.dy, t.y, t.dx, t.add = dy, y, dx, add
+	t.planes()
+}
+
+// avgTanhBackPlane is avgBackPlaneHalving times tanh's derivative 1 - y²,
+// rounded as the two kernels apart round it.
+func avgTanhBackPlane(t *poolTask, in, out int) {
+	p, dy, oh, ow := t.p, t.dy, t.oh, t.ow
+	y, dx := t.y[in:in+p.H*p.W], t.dx[in:in+p.H*p.W]
+	if avgPool2TanhBackwardVector(dy[out:out+oh*ow], y, dx, oh, p.W, t.add) {
+		return
+	}
+	for oy := 0; oy < oh; oy++ {
+		for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
+			g *= 0.25
+			for _, i := range [4]int{2*oy*p.W + 2*ox, 2*oy*p.W + 2*ox + 1, (2*oy+1)*p.W + 2*ox, (2*oy+1)*p.W + 2*ox + 1} {
+				d := g * (1 - y[i]*y[i])
+				if t.add {
+					dx[i] += d
+				} else {
+					dx[i] = d
+				}
+			}
+		}
+	}
+}
+
 func avgBackPlane(t *poolTask, in, out int) {
 	p, dy, dx, oh, ow := t.p, t.dy, t.dx, t.oh, t.ow
 	for oy := 0; oy < oh; oy++ {
