@@ -18,9 +18,9 @@ package kernels
 const kvecLanes = 16
 
 // kvecMaxWidth is the most output columns one forward call computes per
-// row (two rows a call: 2*14 accumulators and a weight vector fit the 32
-// registers).
-const kvecMaxWidth = 14
+// row, for S taps a row: two rows of accumulators, S weight vectors and
+// two broadcasts fill the 32 registers.
+func kvecMaxWidth(S int) int { return (30 - S) / 2 }
 
 // kvecKernels are the inner loops of the channel-vectorised convolution,
 // in assembly or in Go (kvecGo, their definition).
@@ -29,7 +29,8 @@ type kvecKernels struct {
 
 	// forward sets y[t*ldy + j*16 + l] = bias[l] + Σ_{i<len(offs)}
 	// Σ_{s<S} x[offs[i] + t*wp + j + s] * w[(i*S+s)*16 + l] for the two
-	// rows t < 2, the columns j < width (at most kvecMaxWidth) and l < 16.
+	// rows t < 2, the columns j < width (at most kvecMaxWidth(S)) and
+	// l < 16.
 	forward func(width int, x []float32, offs []int, S, wp int, w, bias, y []float32, ldy int)
 
 	// weightGrad adds to dw[(r*S+s)*16 + l] the sum over oy < oh, ox < ow
@@ -309,7 +310,7 @@ func (q *kvecPlan) forwardChunk(lo, hi int) {
 	defer putScratch(xp)
 	tile := getScratchDirty(roundUp(oh, 2) * ow * kvecLanes)
 	defer putScratch(tile)
-	segs := (ow + kvecMaxWidth - 1) / kvecMaxWidth
+	segs := (ow + kvecMaxWidth(p.S) - 1) / kvecMaxWidth(p.S)
 	for i := lo; i < hi; i++ {
 		xi := q.padded(q.x, i, xp, true)
 		yi := q.y[i*p.K*P : (i+1)*p.K*P]

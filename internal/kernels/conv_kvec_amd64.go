@@ -17,7 +17,14 @@ var kvecAVX512 = kvecKernels{name: "avx512",
 			_ = bias[kvecLanes-1]
 			b = &bias[0]
 		}
-		kvecForwardAVX512[width-1](&x[0], &offs[0], len(offs), S, wp, &w[0], b, &y[0], ldy)
+		switch S {
+		case 3:
+			kvecForward3AVX512[width-1](&x[0], &offs[0], len(offs), S, wp, &w[0], b, &y[0], ldy)
+		case 5:
+			kvecForward5AVX512[width-1](&x[0], &offs[0], len(offs), S, wp, &w[0], b, &y[0], ldy)
+		default:
+			panic("kernels: no channel-vectorised forward for this kernel size")
+		}
 	},
 	weightGrad: func(R, S int, x []float32, wp int, dy []float32, ldDy, oh, ow int, dw, db []float32) {
 		_, _, _ = x[(oh+R-2)*wp+ow+S-2], dy[(oh-1)*ldDy+ow*kvecLanes-1], dw[R*S*kvecLanes-1]

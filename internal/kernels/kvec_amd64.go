@@ -5,46 +5,79 @@
 package kernels
 
 //go:noescape
-func kvecForward2x1AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x1AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x2AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x2AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x3AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x3AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x4AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x4AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x5AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x5AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x6AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x6AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x7AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x7AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x8AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x8AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x9AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x9AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x10AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x10AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x11AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x11AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x12AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x12AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x13AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward3x2x13AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
-func kvecForward2x14AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+func kvecForward5x2x1AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x2AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x3AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x4AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x5AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x6AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x7AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x8AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x9AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x10AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x11AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
+
+//go:noescape
+func kvecForward5x2x12AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
 //go:noescape
 func kvecWeightGrad3x3AVX512(x *float32, wp int, dy *float32, ldDy, oh, ow int, dw *float32)
@@ -142,22 +175,37 @@ func kvecInputGrad5x12AVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, 
 //go:noescape
 func kvecTransposeAVX512(src *float32, lds, rows, cols int, dst *float32, ldd int)
 
-// kvecForwardAVX512 holds the forward kernels by width-1.
-var kvecForwardAVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int){
-	kvecForward2x1AVX512,
-	kvecForward2x2AVX512,
-	kvecForward2x3AVX512,
-	kvecForward2x4AVX512,
-	kvecForward2x5AVX512,
-	kvecForward2x6AVX512,
-	kvecForward2x7AVX512,
-	kvecForward2x8AVX512,
-	kvecForward2x9AVX512,
-	kvecForward2x10AVX512,
-	kvecForward2x11AVX512,
-	kvecForward2x12AVX512,
-	kvecForward2x13AVX512,
-	kvecForward2x14AVX512,
+// kvecForward3AVX512 holds the forward kernels for 3 taps by width-1.
+var kvecForward3AVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int){
+	kvecForward3x2x1AVX512,
+	kvecForward3x2x2AVX512,
+	kvecForward3x2x3AVX512,
+	kvecForward3x2x4AVX512,
+	kvecForward3x2x5AVX512,
+	kvecForward3x2x6AVX512,
+	kvecForward3x2x7AVX512,
+	kvecForward3x2x8AVX512,
+	kvecForward3x2x9AVX512,
+	kvecForward3x2x10AVX512,
+	kvecForward3x2x11AVX512,
+	kvecForward3x2x12AVX512,
+	kvecForward3x2x13AVX512,
+}
+
+// kvecForward5AVX512 holds the forward kernels for 5 taps by width-1.
+var kvecForward5AVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int){
+	kvecForward5x2x1AVX512,
+	kvecForward5x2x2AVX512,
+	kvecForward5x2x3AVX512,
+	kvecForward5x2x4AVX512,
+	kvecForward5x2x5AVX512,
+	kvecForward5x2x6AVX512,
+	kvecForward5x2x7AVX512,
+	kvecForward5x2x8AVX512,
+	kvecForward5x2x9AVX512,
+	kvecForward5x2x10AVX512,
+	kvecForward5x2x11AVX512,
+	kvecForward5x2x12AVX512,
 }
 
 // kvecInputGrad3AVX512 holds the input-gradient kernels for 3 taps by output width-1.
