@@ -39,7 +39,7 @@ func (p Conv) groupSize() int {
 // ColsSize returns the length of the patch matrix of the whole batch, the
 // cols argument of Conv2d and Conv2dBackward.
 func (p Conv) ColsSize() int {
-	if p.fullKernel() || p.kvec() || p.implicit() {
+	if p.fullKernel() || p.kvec() || p.xvec() || p.implicit() {
 		return 0 // no patch matrix is built
 	}
 	return p.N * p.colRows() * p.OutH() * p.OutW()
@@ -104,6 +104,10 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	}
 	if p.kvec() {
 		p.kvecForward(x, w, b, y)
+		return
+	}
+	if p.xvec() {
+		p.xvecForward(x, w, b, y)
 		return
 	}
 	if p.implicit() {
@@ -183,6 +187,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	}
 	if p.kvec() {
 		p.kvecBackward(x, w, dy, dx, dxAdd, dw, db)
+		return
+	}
+	if p.xvec() && dx == nil {
+		p.xvecWeightGrad(x, dy, dw, db)
 		return
 	}
 	if p.implicit() {

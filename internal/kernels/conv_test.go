@@ -46,10 +46,10 @@ func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 // 1×1 shortcut, strides and padding, on several thread counts.
 func TestConv2dMatchesDefinition(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k; SetThreads(2) }(activeKernel)
-	// The pure-Go channel-vectorised kernels, which no CPU chooses, run
-	// under the generic micro-kernel.
+	// The pure-Go channel- and column-vectorised kernels, which no CPU
+	// chooses, run under the generic micro-kernel.
 	withKvec := genericKernel
-	withKvec.name, withKvec.kvec = "generic+kvec-go", &kvecGo
+	withKvec.name, withKvec.kvec, withKvec.xvec = "generic+vec-go", &kvecGo, &xvecGo
 	for _, kern := range append(kernelsAvailable(), withKvec) {
 		activeKernel = kern
 		t.Run(kern.name, testConv2d)
@@ -78,6 +78,10 @@ func testConv2d(t *testing.T) {
 		{N: 3, C: 3, H: 9, W: 20, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 3, C: 1, H: 11, W: 7, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
 		{N: 2, C: 2, H: 6, W: 17, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadW: 1},
+		// Column-vectorised: an odd number of output rows, a partial
+		// channel group, no padding.
+		{N: 2, C: 2, H: 9, W: 20, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 3, C: 1, H: 6, W: 30, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 1},
 	} {
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())
@@ -105,6 +109,13 @@ func testConv2d(t *testing.T) {
 				closeTo(t, name+" dx stored", dx, wantDx, 1e-4)
 				closeTo(t, name+" dw", dw, wantDw, 1e-4)
 				closeTo(t, name+" db", db, wantDb, 1e-4)
+				// The weights alone, as for a first layer (after a forward
+				// pass again: a backward pass may use up the patches kept).
+				Conv2d(p, x, w, b, y, cols)
+				dw, db = make([]float32, len(w)), make([]float32, p.K)
+				Conv2dBackward(p, x, w, dy, nil, false, dw, db, cols)
+				closeTo(t, name+" dw alone", dw, wantDw, 1e-4)
+				closeTo(t, name+" db alone", db, wantDb, 1e-4)
 			}
 		}
 	}

@@ -44,6 +44,14 @@ func main() {
 		weightGrad(3, 3, bias)
 		weightGrad(5, 5, bias)
 	}
+	for K := 1; K <= 6; K++ {
+		xvecForward(K)
+	}
+	for _, S := range []int{3, 5} {
+		for K := 1; K <= 3; K++ {
+			xvecWeightGrad(K, S)
+		}
+	}
 	inputGrad(0, 0)
 	for _, S := range []int{3, 5} {
 		for ow := 1; ow+S-1 <= 16; ow++ {
@@ -52,6 +60,20 @@ func main() {
 	}
 	transpose()
 	var table strings.Builder
+	table.WriteString("\n// xvecForwardAVX512 holds the column-vectorised forward kernels by K-1.\n")
+	table.WriteString("var xvecForwardAVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int){\n")
+	for K := 1; K <= 6; K++ {
+		fmt.Fprintf(&table, "\txvecForward%dAVX512,\n", K)
+	}
+	table.WriteString("}\n")
+	for _, S := range []int{3, 5} {
+		fmt.Fprintf(&table, "\n// xvecWeightGrad%dAVX512 holds the column-vectorised weight gradients for %d taps by K-1.\n", S, S)
+		fmt.Fprintf(&table, "var xvecWeightGrad%dAVX512 = [...]func(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32){\n", S)
+		for K := 1; K <= 3; K++ {
+			fmt.Fprintf(&table, "\txvecWeightGrad%dx%dAVX512,\n", K, S)
+		}
+		table.WriteString("}\n")
+	}
 	for _, S := range []int{3, 5} {
 		fmt.Fprintf(&table, "\n// kvecForward%dAVX512 holds the forward kernels for %d taps by width-1.\n", S, S)
 		fmt.Fprintf(&table, "var kvecForward%dAVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int){\n", S)
@@ -139,6 +161,174 @@ func forward(S, width int) {
 	for j := 0; j < width; j++ {
 		p("\tVMOVUPS Z%d, %d(R11)", acc(1, j), 64*j)
 	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// xvecForward writes the column-vectorised forward kernel for K output
+// channels: two output rows of two vectors for each channel in Z0-Z23,
+// the K weights of a tap broadcast into Z24 on, an input vector in Z30
+// or Z31. The second vector of a row is stored under a lane mask.
+func xvecForward(K int) {
+	name := fmt.Sprintf("xvecForward%dAVX512", K)
+	params := "x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int"
+	declare(name, params)
+	acc := func(t, k, v int) int { return t*2*K + 2*k + v }
+	p("")
+	p("// func %s(%s)", name, params)
+	p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ offs+8(FP), R8")
+	p("\tMOVQ ncr+16(FP), CX")
+	p("\tMOVQ wp+32(FP), R9")
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ w+40(FP), DI")
+	p("\tMOVQ bias+48(FP), AX")
+	for k := 0; k < K; k++ {
+		p("\tVBROADCASTSS %d(AX), Z%d", 4*k, acc(0, k, 0))
+		p("\tVMOVAPS Z%d, Z%d", acc(0, k, 0), acc(0, k, 1))
+		p("\tVMOVAPS Z%d, Z%d", acc(0, k, 0), acc(1, k, 0))
+		p("\tVMOVAPS Z%d, Z%d", acc(0, k, 0), acc(1, k, 1))
+	}
+	p("%srow:", name)
+	p("\tMOVQ (R8), R10")
+	p("\tLEAQ (SI)(R10*4), R10")
+	p("\tADDQ $8, R8")
+	p("\tMOVQ s+24(FP), BX")
+	p("%stap:", name)
+	for k := 0; k < K; k++ {
+		p("\tVBROADCASTSS %d(DI), Z%d", 4*k, 24+k)
+	}
+	p("\tADDQ $%d, DI", 4*K)
+	n := 0
+	for t := 0; t < 2; t++ {
+		for v := 0; v < 2; v++ {
+			index := ""
+			if t == 1 {
+				index = "(R9*1)"
+			}
+			x := 30 + n%2
+			n++
+			p("\tVMOVUPS %d(R10)%s, Z%d", 64*v, index, x)
+			for k := 0; k < K; k++ {
+				p("\tVFMADD231PS Z%d, Z%d, Z%d", 24+k, x, acc(t, k, v))
+			}
+		}
+	}
+	p("\tADDQ $4, R10")
+	p("\tDECQ BX")
+	p("\tJNZ %stap", name)
+	p("\tDECQ CX")
+	p("\tJNZ %srow", name)
+	p("\tMOVQ mask+88(FP), AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ y+56(FP), R11")
+	p("\tMOVQ ldk+64(FP), R12")
+	p("\tSHLQ $2, R12")
+	p("\tMOVQ ldy+72(FP), R13")
+	p("\tSHLQ $2, R13")
+	for t := 0; t < 2; t++ {
+		if t == 1 {
+			p("\tCMPQ rows+80(FP), $2")
+			p("\tJLT %sdone", name)
+			p("\tMOVQ y+56(FP), R11")
+			p("\tADDQ R13, R11")
+		}
+		for k := 0; k < K; k++ {
+			p("\tVMOVUPS Z%d, (R11)", acc(t, k, 0))
+			p("\tVMOVUPS Z%d, K1, 64(R11)", acc(t, k, 1))
+			if k < K-1 {
+				p("\tADDQ R12, R11")
+			}
+		}
+	}
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// xvecWeightGrad writes the column-vectorised weight gradient's kernel for
+// K (at most 3) output channels and S taps: an accumulator of lanes for
+// each (k, s) in Z0-Z14 and the bias's in Z15-Z17, the output gradient's
+// vectors in Z20 on (the second of a row under a lane mask, zero past
+// it), the input's in Z23.
+func xvecWeightGrad(K, S int) {
+	name := fmt.Sprintf("xvecWeightGrad%dx%dAVX512", K, S)
+	params := "x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32"
+	declare(name, params)
+	acc := func(k, s int) int { return k*S + s }
+	dyRow := []string{"R11", "R12", "R13"}
+	p("")
+	p("// func %s(%s)", name, params)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ wp+8(FP), R9")
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ dy+16(FP), R11")
+	p("\tMOVQ ldk+24(FP), R8")
+	p("\tSHLQ $2, R8")
+	for k := 1; k < K; k++ {
+		p("\tLEAQ (%s)(R8*1), %s", dyRow[k-1], dyRow[k])
+	}
+	p("\tMOVQ ldy+32(FP), R10")
+	p("\tSHLQ $2, R10")
+	p("\tMOVQ oh+40(FP), CX")
+	p("\tMOVQ mask+48(FP), AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ dw+56(FP), AX")
+	p("\tMOVQ db+64(FP), DX")
+	for k := 0; k < K; k++ {
+		for s := 0; s < S; s++ {
+			p("\tVMOVUPS %d(AX), Z%d", 64*acc(k, s), acc(k, s))
+		}
+	}
+	// The bias lanes, when db is not nil: a flag in BX.
+	p("\tXORQ BX, BX")
+	p("\tTESTQ DX, DX")
+	p("\tJZ %srow", name)
+	p("\tMOVQ $1, BX")
+	for k := 0; k < K; k++ {
+		p("\tVMOVUPS %d(DX), Z%d", 64*k, 15+k)
+	}
+	p("%srow:", name)
+	for v := 0; v < 2; v++ {
+		for k := 0; k < K; k++ {
+			if v == 0 {
+				p("\tVMOVUPS (%s), Z%d", dyRow[k], 20+k)
+			} else {
+				p("\tVMOVUPS.Z 64(%s), K1, Z%d", dyRow[k], 20+k)
+			}
+		}
+		for s := 0; s < S; s++ {
+			p("\tVMOVUPS %d(SI), Z23", 64*v+4*s)
+			for k := 0; k < K; k++ {
+				p("\tVFMADD231PS Z%d, Z23, Z%d", 20+k, acc(k, s))
+			}
+		}
+		p("\tTESTQ BX, BX")
+		p("\tJZ %snobias%d", name, v)
+		for k := 0; k < K; k++ {
+			p("\tVADDPS Z%d, Z%d, Z%d", 20+k, 15+k, 15+k)
+		}
+		p("%snobias%d:", name, v)
+	}
+	p("\tADDQ R9, SI")
+	for k := 0; k < K; k++ {
+		p("\tADDQ R10, %s", dyRow[k])
+	}
+	p("\tDECQ CX")
+	p("\tJNZ %srow", name)
+	for k := 0; k < K; k++ {
+		for s := 0; s < S; s++ {
+			p("\tVMOVUPS Z%d, %d(AX)", acc(k, s), 64*acc(k, s))
+		}
+	}
+	p("\tTESTQ BX, BX")
+	p("\tJZ %sdone", name)
+	for k := 0; k < K; k++ {
+		p("\tVMOVUPS Z%d, %d(DX)", 15+k, 64*k)
+	}
+	p("%sdone:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

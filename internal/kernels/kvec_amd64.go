@@ -92,6 +92,42 @@ func kvecWeightGrad3x3BiasAVX512(x *float32, wp int, dy *float32, ldDy, oh, ow i
 func kvecWeightGrad5x5BiasAVX512(x *float32, wp int, dy *float32, ldDy, oh, ow int, dw *float32, db *float32)
 
 //go:noescape
+func xvecForward1AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecForward2AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecForward3AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecForward4AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecForward5AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecForward6AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int)
+
+//go:noescape
+func xvecWeightGrad1x3AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
+func xvecWeightGrad2x3AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
+func xvecWeightGrad3x3AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
+func xvecWeightGrad1x5AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
+func xvecWeightGrad2x5AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
+func xvecWeightGrad3x5AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32)
+
+//go:noescape
 func kvecInputGradAVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, wKb, wC, s, c int, out *float32, ldOut, mask, add int)
 
 //go:noescape
@@ -174,6 +210,30 @@ func kvecInputGrad5x12AVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, 
 
 //go:noescape
 func kvecTransposeAVX512(src *float32, lds, rows, cols int, dst *float32, ldd int)
+
+// xvecForwardAVX512 holds the column-vectorised forward kernels by K-1.
+var xvecForwardAVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int){
+	xvecForward1AVX512,
+	xvecForward2AVX512,
+	xvecForward3AVX512,
+	xvecForward4AVX512,
+	xvecForward5AVX512,
+	xvecForward6AVX512,
+}
+
+// xvecWeightGrad3AVX512 holds the column-vectorised weight gradients for 3 taps by K-1.
+var xvecWeightGrad3AVX512 = [...]func(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32){
+	xvecWeightGrad1x3AVX512,
+	xvecWeightGrad2x3AVX512,
+	xvecWeightGrad3x3AVX512,
+}
+
+// xvecWeightGrad5AVX512 holds the column-vectorised weight gradients for 5 taps by K-1.
+var xvecWeightGrad5AVX512 = [...]func(x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32){
+	xvecWeightGrad1x5AVX512,
+	xvecWeightGrad2x5AVX512,
+	xvecWeightGrad3x5AVX512,
+}
 
 // kvecForward3AVX512 holds the forward kernels for 3 taps by width-1.
 var kvecForward3AVX512 = [...]func(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int){

@@ -20,6 +20,9 @@ type microKernel struct {
 	// kvec, where not nil, runs the channel-vectorised convolutions
 	// (see Conv.kvec).
 	kvec *kvecKernels
+	// xvec, where not nil, runs the column-vectorised convolutions
+	// (see Conv.xvec).
+	xvec *xvecKernels
 }
 
 // gemvRows is how many rows one call of a microKernel's gemv handles.

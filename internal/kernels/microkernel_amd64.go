@@ -95,7 +95,7 @@ func avgPool2TanhBackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16,
 func avgPool2TanhBackwardSetAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32, y *float32)
 
 var (
-	avx512Kernel = microKernel{name: "avx512", nr: 48, kvec: &kvecAVX512,
+	avx512Kernel = microKernel{name: "avx512", nr: 48, kvec: &kvecAVX512, xvec: &xvecAVX512,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
