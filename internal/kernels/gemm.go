@@ -296,15 +296,45 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
 				var pa []float32
-				if g.packedA != nil {
+				switch {
+				case g.packedA != nil:
 					pa = g.packedA[pc*g.mPad+ic*kc:]
-				} else {
+				case g.aInPlace():
+					// Only a last tile of fewer rows is packed.
+					pa = *bufA
+					if rem := mc % gemmMR; rem != 0 {
+						g.packA(pa[(mc-rem)*kc:], ic+mc-rem, rem, pc, kc)
+					}
+				default:
 					g.packA(*bufA, ic, mc, pc, kc)
 					pa = *bufA
 				}
 				g.macroKernel(pa, *bufB, *tile, ic, mc, jc, nc, pc, kc, direct)
 			}
 		}
+	}
+}
+
+// aInPlace reports whether the micro-kernel reads whole tiles of A where
+// they lie, unpacked: A is not packed already, alpha is 1 (packing
+// scales), and the kernel has a variant for A's layout.
+func (g *gemmArgs) aInPlace() bool {
+	if g.packedA != nil || g.alpha != 1 {
+		return false
+	}
+	if g.transA {
+		return g.kern.aTrans != nil
+	}
+	return g.kern.aRows != nil
+}
+
+// kernelAInPlace runs the micro-kernel on the tile of A at rows i, steps
+// [pc, pc+kc), read in place.
+func (g *gemmArgs) kernelAInPlace(i, pc, kc int, b []float32, ldb int, c []float32, ldc int) {
+	if g.transA {
+		g.kern.aTrans(kc, g.a[pc*g.lda+i:], g.lda, b, ldb, c, ldc)
+	} else {
+		g.kern.aRows(kc, g.a[i*g.lda+pc:], g.lda, b, ldb, c, ldc)
 	}
 }
 
@@ -321,18 +351,27 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 		if direct && cols == nr {
 			bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
 		}
+		inPlace := g.aInPlace()
 		for ir := 0; ir < mc; ir += gemmMR {
 			ap := pa[ir*kc : ir*kc+gemmMR*kc]
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
 			if rows == gemmMR && cols == nr {
-				g.kern.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
+				if inPlace {
+					g.kernelAInPlace(ic+ir, pc, kc, bp, ldb, g.c[off:], g.ldc)
+				} else {
+					g.kern.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
+				}
 				continue
 			}
 			// An edge tile: compute it whole in scratch, add the part
 			// that lies inside C.
 			clear(tile)
-			g.kern.fn(kc, ap, bp, ldb, tile, nr)
+			if inPlace && rows == gemmMR {
+				g.kernelAInPlace(ic+ir, pc, kc, bp, ldb, tile, nr)
+			} else {
+				g.kern.fn(kc, ap, bp, ldb, tile, nr)
+			}
 			for r := 0; r < rows; r++ {
 				add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
 			}

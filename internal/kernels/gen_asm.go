@@ -29,6 +29,8 @@ func main() {
 		dotKernel("AVX512", "Z", 16, 6, 4, indirect)
 		dotKernel("AVX2", "Y", 8, 2, 4, indirect)
 	}
+	gemmKernelInPlaceA(true)
+	gemmKernelInPlaceA(false)
 	gemmKernel("AVX512", "Z", 16, 3, true, true)
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
@@ -151,6 +153,77 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 				p("\tVADDPS %d(DX), %s, %s", j*width, acc(r, j), acc(r, j))
 			}
 			p("\tVMOVUPS %s, %d(DX)", acc(r, j), j*width)
+		}
+		if r < 5 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// gemmKernelInPlaceA writes the AVX-512 6×48 kernel with A read where it
+// lies rather than packed: with rows, row i of the tile at a + i*lda
+// elements (A not transposed); otherwise the tile's 6 values of step p at
+// a + p*lda (A transposed). C += A·B, as gemmKernel.
+func gemmKernelInPlaceA(rows bool) {
+	name := "gemmKernel6x48ATransAVX512"
+	if rows {
+		name = "gemmKernel6x48ARowsAVX512"
+	}
+	p("")
+	p("// func %s(kc int, a, b, c *float32, ldb, ldc, lda int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	p("\tMOVQ kc+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ b+16(FP), DI")
+	p("\tMOVQ c+24(FP), DX")
+	p("\tMOVQ ldb+32(FP), R9")
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ ldc+40(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ lda+48(FP), R10")
+	p("\tSHLQ $2, R10")
+	// Rows 0-2 from SI, rows 3-5 from R11, three rows on.
+	aAddr := []string{"0(SI)", "0(SI)(R10*1)", "0(SI)(R10*2)", "0(R11)", "0(R11)(R10*1)", "0(R11)(R10*2)"}
+	if rows {
+		p("\tLEAQ (SI)(R10*2), R11")
+		p("\tADDQ R10, R11")
+	} else {
+		for r := range aAddr {
+			aAddr[r] = fmt.Sprintf("%d(SI)", 4*r)
+		}
+	}
+	for i := 0; i < 18; i++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	p("%sloop:", name)
+	for j := 0; j < 3; j++ {
+		p("\tVMOVUPS %d(DI), Z%d", 64*j, 18+j)
+	}
+	for r := 0; r < 6; r++ {
+		b := 21 + r%2
+		p("\tVBROADCASTSS %s, Z%d", aAddr[r], b)
+		for j := 0; j < 3; j++ {
+			p("\tVFMADD231PS Z%d, Z%d, Z%d", 18+j, b, 3*r+j)
+		}
+	}
+	if rows {
+		p("\tADDQ $4, SI")
+		p("\tADDQ $4, R11")
+	} else {
+		p("\tADDQ R10, SI")
+	}
+	p("\tADDQ R9, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 3; j++ {
+			p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			p("\tVMOVUPS Z%d, %d(DX)", 3*r+j, 64*j)
 		}
 		if r < 5 {
 			p("\tADDQ R8, DX")

@@ -7,6 +7,11 @@ type microKernel struct {
 	name string
 	nr   int
 	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int)
+	// aRows and aTrans, where not nil, are fn with A read in place: the
+	// tile's row i at a[i*lda:] (aRows), or its 6 values of step p at
+	// a[p*lda:] (aTrans, for a transposed A). Every row read must lie
+	// inside a.
+	aRows, aTrans func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
 	// ind is fn with B row p at b[offs[p]:] (implicit im2col). The caller
 	// guarantees every row it reads lies inside b.
 	ind func(kc int, a, b []float32, offs []int, c []float32, ldc int)

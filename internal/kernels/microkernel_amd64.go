@@ -14,6 +14,12 @@ func gemmKernel6x48AVX512(kc int, a, b, c *float32, ldb, ldc int)
 func gemmKernel6x16AVX2(kc int, a, b, c *float32, ldb, ldc int)
 
 //go:noescape
+func gemmKernel6x48ARowsAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
+
+//go:noescape
+func gemmKernel6x48ATransAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
+
+//go:noescape
 func dotKernel6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32, tail int)
 
 //go:noescape
@@ -103,6 +109,14 @@ var (
 		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		aRows: func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[(gemmMR-1)*lda+kc-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48ARowsAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc, lda)
+		},
+		aTrans: func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[(kc-1)*lda+gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48ATransAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc, lda)
 		},
 		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
