@@ -95,7 +95,7 @@ func BenchmarkPoolLeNet(b *testing.B) {
 // dotMaxM.
 func BenchmarkGemmTransB(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, s := range [][3]int{{10, 4096, 4096}, {64, 120, 400}, {64, 512, 512}, {192, 576, 512}, {256, 2304, 512}, {512, 4608, 256}} {
+	for _, s := range [][3]int{{10, 4096, 4096}, {16, 4096, 512}, {32, 120, 400}, {64, 120, 400}, {64, 84, 120}, {64, 512, 512}, {192, 576, 512}, {256, 2304, 512}, {512, 4608, 256}} {
 		m, n, k := s[0], s[1], s[2]
 		a, bt, c := randSlice(r, m*k), randSlice(r, n*k), make([]float32, m*n)
 		g := gemmArgs{transB: true, k: k, alpha: 1, a: a, lda: k, b: bt, ldb: k, c: c, ldc: n, kern: activeKernel}

@@ -146,10 +146,11 @@ func (g *gemmArgs) split(m, n int) {
 const dotMinK = 64
 
 // dotMaxM bounds the rows of A for which a product with transposed B is
-// done as dot products: from about 128 rows on, packing B (a strided read)
-// costs less than the dot kernels' horizontal sums and unblocked reads of B
+// done as dot products: from about 32 rows on, packing B (transposed by
+// 16×16 blocks where the kernel has vectors for it) costs less than the
+// dot kernels' horizontal sums, the more so for short rows
 // (BenchmarkGemmTransB).
-const dotMaxM = 128
+const dotMaxM = 32
 
 // dots computes C[i0:i1, j0:j1] += alpha*A·Bᵀ with the dot kernel; edge
 // tiles use zero-padded copies of the last rows of A and B.
@@ -419,6 +420,21 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 // nr columns: for each p, nr values, zero past the last column.
 func (g *gemmArgs) packPanelB(panel []float32, pc, kc, j0, cols int) {
 	nr := g.kern.nr
+	if g.transB && g.kern.kvec != nil {
+		// Transpose 16×16 blocks with vectors.
+		tr := g.kern.kvec.transpose
+		for c := 0; c < cols; c += kvecLanes {
+			for p := 0; p < kc; p += kvecLanes {
+				tr(g.b[(j0+c)*g.ldb+pc+p:], g.ldb, min(kvecLanes, cols-c), min(kvecLanes, kc-p), panel[p*nr+c:], nr)
+			}
+		}
+		if cols < nr {
+			for p := 0; p < kc; p++ {
+				clear(panel[p*nr+cols : (p+1)*nr])
+			}
+		}
+		return
+	}
 	if g.transB {
 		// Read the source rows side by side, so that writes are
 		// sequential; the rows' kc-long pieces stay in L1 meanwhile.
