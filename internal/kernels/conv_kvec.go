@@ -237,22 +237,28 @@ func newKvecPlan(p Conv, w, b []float32, flip bool) *kvecPlan {
 }
 
 // arrangeWeights sets q.wt[kb][c][r][s][l] = w[kb*16+l][c][r][s], or
-// w[kb*16+l][c][R-1-r][S-1-s] with flip.
+// w[kb*16+l][c][R-1-r][S-1-s] with flip: a block of 16 output channels is
+// a 16×(C*R*S) matrix, transposed by 16×16 blocks; flipping then reverses
+// the order of each input channel's R*S vectors.
 func (q *kvecPlan) arrangeWeights(w []float32, flip bool) {
 	p := q.Conv
-	rs := p.R * p.S
-	q.wtBuf = getScratchDirty(p.K * p.C * rs)
+	rs, crs := p.R*p.S, p.C*p.R*p.S
+	q.wtBuf = getScratchDirty(p.K * crs)
 	q.wt = *q.wtBuf
-	for k := 0; k < p.K; k++ {
-		kb, l := k/kvecLanes, k%kvecLanes
+	for kb := 0; kb < q.nkb; kb++ {
+		src, dst := w[kb*kvecLanes*crs:], q.wt[kb*crs*kvecLanes:]
+		for j := 0; j < crs; j += kvecLanes {
+			q.kern.transpose(src[j:], crs, kvecLanes, min(kvecLanes, crs-j), dst[j*kvecLanes:], kvecLanes)
+		}
+		if !flip {
+			continue
+		}
 		for c := 0; c < p.C; c++ {
-			for r := 0; r < p.R; r++ {
-				for s := 0; s < p.S; s++ {
-					dr, ds := r, s
-					if flip {
-						dr, ds = p.R-1-r, p.S-1-s
-					}
-					q.wt[((kb*p.C+c)*rs+dr*p.S+ds)*kvecLanes+l] = w[((k*p.C+c)*p.R+r)*p.S+s]
+			block := dst[c*rs*kvecLanes : (c+1)*rs*kvecLanes]
+			for a, b := 0, rs-1; a < b; a, b = a+1, b-1 {
+				va, vb := block[a*kvecLanes:(a+1)*kvecLanes], block[b*kvecLanes:(b+1)*kvecLanes]
+				for l := range va {
+					va[l], vb[l] = vb[l], va[l]
 				}
 			}
 		}
