@@ -8,6 +8,15 @@
 // Backward kernels accumulate: they add into the gradient slices they are
 // given, so callers zero a gradient once and let every use add to it.
 //
+// A convolution goes the way that suits its shape (Conv2d and
+// Conv2dBackward choose): a fully connected layer when the kernel covers
+// the input; direct kernels with a vector per position's 16 output
+// channels for small images with 16 or 32 of them (conv_kvec.go, LeNet-5's
+// conv2); direct kernels with a vector per 16 output columns for a few
+// output channels over rows of 17 to 32 (conv_xvec.go, LeNet-5's conv1);
+// an implicit GEMM for other stride-1 convolutions (conv_implicit.go); and
+// im2col with GEMM for the rest.
+//
 // Work is split over a persistent pool of goroutines (see SetThreads). The
 // split depends only on the problem size and the thread count, so the same
 // inputs and thread count give bit-identical results.
