@@ -907,45 +907,40 @@ func tanhKernelAVX512() {
 }
 
 // tanhUnroll is how many vectors one pass of tanhAVX512's main loop
-// handles, their instructions interleaved.
-const tanhUnroll = 3
+// handles, their instructions interleaved: the chain of dependent
+// instructions of one vector is long, so several hide each other's
+// latency.
+const tanhUnroll = 4
 
 // tanhBodyAVX512 computes tanh of u vectors at SI into DI, interleaving
-// their instructions; vector j uses Z10j to Z10j+9 and K2j+1, K2j+2.
-// Registers of a vector: 0 x, 1 |x| then min(|x|, 9.1), 2 z=x², 3 the
-// small result, 4 n then 2^n, 5 t=2|x| then r then r+1, 6 r² then the
-// reciprocal, 7-9 Estrin's terms and the results.
+// their instructions; vector j uses Z8j to Z8j+7 and K(j+1). Registers of
+// a vector: 0 x; 1 |x|, then min(|x|, 9.1), then Estrin's terms, then x²;
+// 2 Estrin's terms, then e^r, then d = e^r 2^n + 1; 4 n, then 2^n; 5 t =
+// 2|x|, then r, then r+1, then the result; 6 r², then the reciprocal; 7
+// Estrin's terms, then the small-argument polynomial.
 func tanhBodyAVX512(u int) {
 	c := func(n string) string { return fmt.Sprintf("tanhConsts<>+%d(SB)", constOffset(n)) }
 	abs := fmt.Sprintf("tanhConsts<>+%d(SB)", 4*len(consts))
 	bias := fmt.Sprintf("tanhConsts<>+%d(SB)", 4*len(consts)+4)
 	// each writes one instruction per vector; {n} in the format is
-	// register n of the vector, {k1}/{k2} its masks, {off} its offset.
+	// register n of the vector, {k} its mask, {off} its offset.
 	each := func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
 		for j := 0; j < u; j++ {
 			l := line
-			for r := 9; r >= 0; r-- {
-				l = strings.ReplaceAll(l, fmt.Sprintf("{%d}", r), fmt.Sprintf("Z%d", 10*j+r))
+			for r := 7; r >= 0; r-- {
+				l = strings.ReplaceAll(l, fmt.Sprintf("{%d}", r), fmt.Sprintf("Z%d", 8*j+r))
 			}
-			l = strings.ReplaceAll(l, "{k1}", fmt.Sprintf("K%d", 2*j+1))
-			l = strings.ReplaceAll(l, "{k2}", fmt.Sprintf("K%d", 2*j+2))
+			l = strings.ReplaceAll(l, "{k}", fmt.Sprintf("K%d", j+1))
 			l = strings.ReplaceAll(l, "{off}", fmt.Sprint(64*j))
 			p("\t%s", l)
 		}
 	}
 	each("VMOVUPS {off}(SI), {0}")
 	each("VANDPS.BCST %s, {0}, {1}", abs)
-	each("VCMPPS.BCST $1, %s, {1}, {k1}", c("small")) // |x| < 0.625
-	each("VCMPPS $3, {0}, {0}, {k2}")                 // x is NaN
-	// Small: ((((t0 z + t1) z + t2) z + t3) z + t4) z x + x.
-	each("VMULPS {0}, {0}, {2}")
-	each("VBROADCASTSS %s, {3}", c("t0"))
-	for _, k := range []string{"t1", "t2", "t3", "t4"} {
-		each("VFMADD213PS.BCST %s, {2}, {3}", c(k))
-	}
-	each("VMULPS {2}, {3}, {3}")
-	each("VFMADD213PS {0}, {0}, {3}")
+	// Not |x| >= 0.625: the small arguments, and NaN, whose polynomial
+	// is NaN.
+	each("VCMPPS.BCST $9, %s, {1}, {k}", c("small"))
 	// Large: t = 2 min(|x|, 9.1) = n ln2 + r; e^t = 2^n e^r.
 	each("VMINPS.BCST %s, {1}, {1}", c("big"))
 	each("VMULPS.BCST %s, {1}, {4}", c("log2e2"))
@@ -956,34 +951,41 @@ func tanhBodyAVX512(u int) {
 	each("VMULPS {5}, {5}, {6}")
 	each("VBROADCASTSS %s, {7}", c("e4"))
 	each("VFMADD213PS.BCST %s, {5}, {7}", c("e5"))
-	each("VBROADCASTSS %s, {8}", c("e2"))
-	each("VFMADD213PS.BCST %s, {5}, {8}", c("e3"))
-	each("VBROADCASTSS %s, {9}", c("e0"))
-	each("VFMADD213PS.BCST %s, {5}, {9}", c("e1"))
-	each("VFMADD213PS {7}, {6}, {8}") // (e4 r + e5) + r²(e2 r + e3)
+	each("VBROADCASTSS %s, {1}", c("e2"))
+	each("VFMADD213PS.BCST %s, {5}, {1}", c("e3"))
+	each("VBROADCASTSS %s, {2}", c("e0"))
+	each("VFMADD213PS.BCST %s, {5}, {2}", c("e1"))
+	each("VFMADD213PS {7}, {6}, {1}") // (e4 r + e5) + r²(e2 r + e3)
 	each("VMULPS {6}, {6}, {7}")      // r⁴
-	each("VFMADD213PS {8}, {7}, {9}") // q
+	each("VFMADD213PS {1}, {7}, {2}") // q
 	each("VADDPS.BCST %s, {5}, {5}", c("one"))
-	each("VFMADD213PS {5}, {6}, {9}") // e^r
+	each("VFMADD213PS {5}, {6}, {2}") // e^r
 	// d = e^r 2^n + 1, 2^n built in the exponent bits.
 	each("VCVTPS2DQ {4}, {4}")
 	each("VPADDD.BCST %s, {4}, {4}", bias)
 	each("VPSLLD $23, {4}, {4}")
-	each("VFMADD213PS.BCST %s, {4}, {9}", c("one"))
+	each("VFMADD213PS.BCST %s, {4}, {2}", c("one"))
 	// 1 - 2/d with the reciprocal's Newton step folded in: for y ≈ 1/d,
 	// 1/d ≈ y(2 - d y), so 1 - 2/d ≈ 1 - 2y·(2 - d y).
-	each("VRCP14PS {9}, {6}")
+	each("VRCP14PS {2}, {6}")
 	each("VBROADCASTSS %s, {7}", c("two"))
-	each("VFNMADD231PS {6}, {9}, {7}") // 2 - d y
+	each("VFNMADD231PS {6}, {2}, {7}") // 2 - d y
 	each("VADDPS {6}, {6}, {6}")       // 2y
-	each("VBROADCASTSS %s, {8}", c("one"))
-	each("VFNMADD231PS {7}, {6}, {8}")
+	each("VBROADCASTSS %s, {5}", c("one"))
+	each("VFNMADD231PS {7}, {6}, {5}")
 	// x's sign: result | (x &^ abs mask).
-	each("VPTERNLOGD.BCST $0xf4, %s, {0}, {8}", abs)
-	// Keep the polynomial where |x| < 0.625, and x itself where x is NaN.
-	each("VBLENDMPS {3}, {8}, {k1}, {8}")
-	each("VBLENDMPS {0}, {8}, {k2}, {8}")
-	each("VMOVUPS {8}, {off}(DI)")
+	each("VPTERNLOGD.BCST $0xf4, %s, {0}, {5}", abs)
+	// Small: ((((t0 z + t1) z + t2) z + t3) z + t4) z x + x, kept where
+	// the mask says.
+	each("VMULPS {0}, {0}, {1}")
+	each("VBROADCASTSS %s, {7}", c("t0"))
+	for _, k := range []string{"t1", "t2", "t3", "t4"} {
+		each("VFMADD213PS.BCST %s, {1}, {7}", c(k))
+	}
+	each("VMULPS {1}, {7}, {7}")
+	each("VFMADD213PS {0}, {0}, {7}")
+	each("VBLENDMPS {7}, {5}, {k}, {5}")
+	each("VMOVUPS {5}, {off}(DI)")
 }
 
 // gemvKernel writes out[i] = A[i, :]·x for 8 rows of A, lda elements
