@@ -6,7 +6,7 @@ package kernels
 var kvecZeroBias [kvecLanes]float32
 
 // kvecAVX512 runs the channel-vectorised convolution's loops in the
-// assembly of kvec_amd64.s. Each function first touches the last element
+// assembly of direct_amd64.s. Each function first touches the last element
 // it reads or writes, so a bad size panics in Go, not in assembly.
 var kvecAVX512 = kvecKernels{name: "avx512",
 	forward: func(width int, x []float32, offs []int, S, wp int, w, bias, y []float32, ldy int) {

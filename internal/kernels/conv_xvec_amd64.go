@@ -3,7 +3,7 @@
 package kernels
 
 // xvecAVX512 runs the column-vectorised convolution's loops in the
-// assembly of kvec_amd64.s. Each function first touches the last element
+// assembly of direct_amd64.s. Each function first touches the last element
 // it reads or writes, so a bad size panics in Go, not in assembly.
 var xvecAVX512 = xvecKernels{name: "avx512",
 	forward: func(K int, x []float32, offs []int, S, wp int, w, bias, y []float32, ldk, ldy, rows, width int) {

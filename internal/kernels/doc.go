@@ -23,4 +23,4 @@
 package kernels
 
 //go:generate go run gen_asm.go
-//go:generate go run gen_kvec.go
+//go:generate go run gen_direct.go
