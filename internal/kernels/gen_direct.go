@@ -424,6 +424,32 @@ func inputs() (regs [16]lanes) {
 	return regs
 }
 
+// shuffler writes instructions that combine registers Z0-Z31 and runs
+// them on its simulation regs, which starts with Z0-Z15 holding inputs().
+type shuffler struct {
+	regs map[int]lanes
+	emit func(string, ...any)
+}
+
+func newShuffler(emit func(string, ...any)) *shuffler {
+	sh := &shuffler{regs: map[int]lanes{}, emit: emit}
+	for r, l := range inputs() {
+		sh.regs[r] = l
+	}
+	return sh
+}
+
+// op writes "ins $imm, Zb, Za, Zd" (no immediate when imm < 0), which sets
+// Zd to f(Za, Zb).
+func (sh *shuffler) op(ins string, imm, a, b, d int, f func(a, b lanes) lanes) {
+	if imm >= 0 {
+		sh.emit("\t%s $%d, Z%d, Z%d, Z%d", ins, imm, b, a, d)
+	} else {
+		sh.emit("\t%s Z%d, Z%d, Z%d", ins, b, a, d)
+	}
+	sh.regs[d] = f(sh.regs[a], sh.regs[b])
+}
+
 // The shuffles' definitions, as the simulation runs them.
 func shufps(a, b lanes, imm int) (d lanes) {
 	for c := 0; c < 4; c++ {
@@ -593,18 +619,8 @@ func reduceTree(emit func(string, ...any)) (col [16]int, res int) {
 	if emit == nil {
 		emit = func(string, ...any) {}
 	}
-	regs := map[int]lanes{}
-	for r, l := range inputs() {
-		regs[r] = l
-	}
-	op := func(ins string, imm, a, b, d int, f func(a, b lanes) lanes) {
-		if imm >= 0 {
-			emit("\t%s $%d, Z%d, Z%d, Z%d", ins, imm, b, a, d)
-		} else {
-			emit("\t%s Z%d, Z%d, Z%d", ins, b, a, d)
-		}
-		regs[d] = f(regs[a], regs[b])
-	}
+	sh := newShuffler(emit)
+	regs, op := sh.regs, sh.op
 	// pair combines a and b into d, halving their lanes: lo and hi pick
 	// the two halves with one shuffle each, then they are added.
 	pair := func(ins string, loImm, hiImm, a, b, d int) {
@@ -691,18 +707,8 @@ func transpose() {
 		p("\tADDQ R8, SI")
 	}
 	p("%sloaded:", name)
-	regs := map[int]lanes{}
-	for r, l := range inputs() {
-		regs[r] = l
-	}
-	op := func(ins string, imm, a, b, d int, f func(a, b lanes) lanes) {
-		if imm >= 0 {
-			p("\t%s $%d, Z%d, Z%d, Z%d", ins, imm, b, a, d)
-		} else {
-			p("\t%s Z%d, Z%d, Z%d", ins, b, a, d)
-		}
-		regs[d] = f(regs[a], regs[b])
-	}
+	sh := newShuffler(p)
+	regs, op := sh.regs, sh.op
 	unpckLo := func(a, b lanes) lanes { return unpck(a, b, false) }
 	unpckHi := func(a, b lanes) lanes { return unpck(a, b, true) }
 	shuf := func(imm int) func(a, b lanes) lanes {
