@@ -81,9 +81,21 @@ func readFile(path string, magic uint32, ndim int) ([]int, []byte, error) {
 		return nil, nil, pathError(path, stripPath(err))
 	}
 	defer f.Close()
-	dims, data, err := decode(f, magic, ndim)
+	var cached string
+	if fi, err := f.Stat(); err == nil {
+		cached = cachedPath(path, fi)
+	}
+	if cached != "" {
+		if dims, data, ok := readCached(cached, magic, ndim); ok {
+			return dims, data, nil
+		}
+	}
+	dims, data, compressed, err := decode(f, magic, ndim)
 	if err != nil {
 		return nil, nil, pathError(path, err)
+	}
+	if compressed && cached != "" {
+		writeCached(cached, magic, dims, data)
 	}
 	return dims, data, nil
 }
@@ -107,29 +119,31 @@ func (g gzipReader) Read(p []byte) (int, error) {
 
 // decode parses one idx stream from r, plain or gzip-compressed, whose header
 // must carry magic and ndim big-endian uint32 dimensions. It returns the
-// dimensions and exactly prod(dims) data bytes; trailing bytes are an error.
+// dimensions, exactly prod(dims) data bytes (trailing bytes are an error),
+// and whether the stream was compressed.
 // Error messages state the problem without the file name. A corrupt gzip
 // stream is reported as such even if its garbled output fails the idx checks
 // first.
-func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, error) {
+func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, bool, error) {
 	br := bufio.NewReader(r)
 	b, _ := br.Peek(2)
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		return parse(br, magic, ndim, "bytes")
+		dims, data, err := parse(br, magic, ndim, "bytes")
+		return dims, data, false, err
 	}
 	z, err := gzip.NewReader(br)
 	if err != nil {
-		return nil, nil, &gzipError{err}
+		return nil, nil, true, &gzipError{err}
 	}
 	src := gzipReader{z}
 	dims, data, err := parse(src, magic, ndim, "decompressed bytes")
 	var ge *gzipError
 	if err != nil && !errors.As(err, &ge) {
 		if _, derr := io.Copy(io.Discard, io.LimitReader(src, maxDataBytes)); errors.As(derr, &ge) {
-			return nil, nil, ge
+			return nil, nil, true, ge
 		}
 	}
-	return dims, data, err
+	return dims, data, true, err
 }
 
 // parse reads an idx header and its data from src; unit names what src

@@ -257,14 +257,14 @@ func FuzzReadIDX(f *testing.F) {
 	f.Add(goodImages[:10])
 	f.Add(idx(imagesMagic, []uint32{1 << 31, 28, 28}, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if dims, data, err := decode(bytes.NewReader(b), imagesMagic, 3); err == nil {
+		if dims, data, _, err := decode(bytes.NewReader(b), imagesMagic, 3); err == nil {
 			if len(dims) != 3 || len(data) != dims[0]*dims[1]*dims[2] || len(data) == 0 {
 				t.Fatalf("dims %v with %d bytes", dims, len(data))
 			}
 		} else if err.Error() == "" {
 			t.Fatal("empty error")
 		}
-		if dims, data, err := decode(bytes.NewReader(b), labelsMagic, 1); err == nil {
+		if dims, data, _, err := decode(bytes.NewReader(b), labelsMagic, 1); err == nil {
 			if len(dims) != 1 || len(data) != dims[0] || len(data) == 0 {
 				t.Fatalf("dims %v with %d bytes", dims, len(data))
 			}

@@ -1,0 +1,64 @@
+package mnist
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDecompressedCache checks that a large compressed file is
+// decompressed into the cache once, read from there after, and decompressed
+// again when its cached copy is damaged or the file changes.
+func TestDecompressedCache(t *testing.T) {
+	cache := t.TempDir()
+	defer func(f func() string) { cacheDir = f }(cacheDir)
+	cacheDir = func() string { return cache }
+
+	// Enough images that the compressed file passes cacheMinBytes.
+	const n = 3000
+	pix := make([]byte, n*28*28)
+	seed := uint32(1)
+	for i := range pix {
+		seed = seed*1664525 + 1013904223
+		pix[i] = byte(seed >> 24)
+	}
+	path := writeFile(t, t.TempDir(), "train-images-idx3-ubyte.gz", gz(idx(imagesMagic, []uint32{n, 28, 28}, pix)))
+	read := func(what string) {
+		t.Helper()
+		got, gotN, rows, cols, err := ReadImages(path)
+		if err != nil || gotN != n || rows != 28 || cols != 28 || !bytes.Equal(got, pix) {
+			t.Fatalf("%s: %d images %dx%d, err %v, same pixels %v", what, gotN, rows, cols, err, bytes.Equal(got, pix))
+		}
+	}
+	cachedFiles := func() []string {
+		names, _ := filepath.Glob(filepath.Join(cache, "*"))
+		return names
+	}
+
+	read("first read")
+	files := cachedFiles()
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one file", files)
+	}
+	read("read from the cache")
+
+	// A damaged copy is not trusted: the file is decompressed again and
+	// the copy written anew.
+	if err := os.WriteFile(files[0], []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read("read past a damaged copy")
+	if b, _ := os.ReadFile(files[0]); len(b) != 16+len(pix) {
+		t.Fatalf("cached copy is %d bytes after repair, want %d", len(b), 16+len(pix))
+	}
+
+	// Small files are not cached.
+	small := writeFile(t, t.TempDir(), "t10k-images-idx3-ubyte.gz", gz(goodImages))
+	if _, _, _, _, err := ReadImages(small); err != nil {
+		t.Fatal(err)
+	}
+	if got := cachedFiles(); len(got) != 1 {
+		t.Fatalf("cache holds %v after a small file, want still one", got)
+	}
+}
