@@ -83,6 +83,7 @@ const (
 	dotsByRows                  // ranges of the dot kernel's row tiles
 	dotsByCols                  // ranges of the dot kernel's column tiles
 	gemvByRows                  // ranges of gemvRows rows
+	packPanels                  // ranges of B's panels, packed into packedB
 )
 
 // run does the part [lo, hi) of g's product that g.mode says.
@@ -102,6 +103,11 @@ func (g *gemmArgs) run(_, lo, hi int) {
 		g.dots(0, m, lo*nr, min(hi*nr, n))
 	case gemvByRows:
 		g.gemv(lo*gemvRows, min(hi*gemvRows, m))
+	case packPanels:
+		nr := g.kern.nr
+		for jr := lo; jr < hi; jr++ {
+			g.packPanelB(g.packedB[jr*nr*g.k:(jr+1)*nr*g.k], 0, g.k, jr*nr, min(nr, n-jr*nr))
+		}
 	}
 }
 
@@ -136,6 +142,15 @@ func (g *gemmArgs) split(m, n int) {
 		g.mode = blockByCols
 		parallelTask((n+nr-1)/nr, g)
 		return
+	}
+	if g.transB && k <= gemmKC && n <= gemmNC {
+		// Every chunk of rows would pack all of the transposed B: pack
+		// it once, its panels split across threads, for all of them.
+		buf := getScratchDirty(k * roundUp(n, nr))
+		defer putScratch(buf)
+		g.packedB = *buf
+		g.mode = packPanels
+		parallelTask((n+nr-1)/nr, g)
 	}
 	g.mode = blockByRows
 	parallelTask((m+gemmMR-1)/gemmMR, g)
@@ -262,6 +277,9 @@ type gemmArgs struct {
 	// a is then unused.
 	packedA []float32
 	mPad    int
+	// packedB, if not nil, is all of B packed in panels, for a B of one
+	// cache block (k <= gemmKC, n <= gemmNC).
+	packedB []float32
 	// m, n and mode say how run splits the work.
 	m, n int
 	mode gemmMode
@@ -273,10 +291,14 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	kc0 := min(gemmKC, g.k)
 	nc0 := min(gemmNC, roundUp(j1-j0, nr))
 	mc0 := min(gemmMC, roundUp(i1-i0, gemmMR))
-	bufB := getScratchDirty(kc0 * nc0)
 	tile := getScratch(gemmMR * nr)
-	defer putScratch(bufB)
 	defer putScratch(tile)
+	var pb []float32
+	if g.packedB == nil {
+		bufB := getScratchDirty(kc0 * nc0)
+		defer putScratch(bufB)
+		pb = *bufB
+	}
 	var bufA *[]float32
 	if g.packedA == nil {
 		bufA = getScratchDirty(kc0 * mc0)
@@ -289,9 +311,13 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 			// A B that is not transposed and whose block fits in L2 is
 			// read in place; only its last, partial panel is packed.
 			direct := !g.transB && kc*g.ldb <= directBLimit
-			for jr := 0; jr < nc; jr += nr {
-				if !direct || nc-jr < nr {
-					g.packPanelB((*bufB)[jr*kc:(jr+nr)*kc], pc, kc, jc+jr, min(nr, nc-jr))
+			if g.packedB != nil {
+				pb = g.packedB[j0*kc:]
+			} else {
+				for jr := 0; jr < nc; jr += nr {
+					if !direct || nc-jr < nr {
+						g.packPanelB(pb[jr*kc:(jr+nr)*kc], pc, kc, jc+jr, min(nr, nc-jr))
+					}
 				}
 			}
 			for ic := i0; ic < i1; ic += gemmMC {
@@ -310,7 +336,7 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 					g.packA(*bufA, ic, mc, pc, kc)
 					pa = *bufA
 				}
-				g.macroKernel(pa, *bufB, *tile, ic, mc, jc, nc, pc, kc, direct)
+				g.macroKernel(pa, pb, *tile, ic, mc, jc, nc, pc, kc, direct)
 			}
 		}
 	}
