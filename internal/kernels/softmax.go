@@ -4,7 +4,7 @@ import "math"
 
 // LogSoftmaxRows sets each row of the rows×cols matrix y to the log-softmax
 // of the same row of x, computed stably (the row maximum is subtracted and
-// the sum of float32 exponentials taken in float64).
+// the sum taken in float64).
 func LogSoftmaxRows(x, y []float32, rows, cols int) {
 	for i := 0; i < rows; i++ {
 		xr, yr := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
@@ -14,7 +14,7 @@ func LogSoftmaxRows(x, y []float32, rows, cols int) {
 		}
 		var s float64
 		for _, v := range xr {
-			s += float64(Exp32(v - m))
+			s += math.Exp(float64(v - m))
 		}
 		lse := m + float32(math.Log(s))
 		for j, v := range xr {
@@ -53,7 +53,7 @@ func LogSoftmaxRowsBackward(y, dy, dx []float32, rows, cols int) {
 		yr, dyr, dxr := y[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], dx[i*cols:(i+1)*cols]
 		s := sum(dyr)
 		for j := range yr {
-			dxr[j] += dyr[j] - Exp32(yr[j])*s
+			dxr[j] += dyr[j] - float32(math.Exp(float64(yr[j])))*s
 		}
 	}
 }
