@@ -155,12 +155,12 @@ func kvecSumGrad(dy []float32, ldDy, oh, ow int, db []float32) {
 
 // kvec reports whether the convolution runs channel-vectorised: stride
 // 1, whole blocks of 16 output channels, a kernel the weight gradient's
-// registers hold, and small images in a batch (a batch of one splits
-// better across threads as an implicit GEMM).
+// registers hold, and small images. (A batch of one runs on one thread,
+// and still sooner than an implicit GEMM split across two.)
 func (p Conv) kvec() bool {
 	k := activeKernel.kvec
 	return k != nil && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() &&
-		p.K%kvecLanes == 0 && p.K <= 2*kvecLanes && p.C <= 32 && p.N >= 2 &&
+		p.K%kvecLanes == 0 && p.K <= 2*kvecLanes && p.C <= 32 &&
 		p.OutH()*p.OutW() <= 256 && kvecTaps(p.R, p.S) &&
 		p.PadH < p.R && p.PadW < p.S
 }

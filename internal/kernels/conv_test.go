@@ -82,6 +82,9 @@ func testConv2d(t *testing.T) {
 		// channel group, no padding.
 		{N: 2, C: 2, H: 9, W: 20, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 3, C: 1, H: 6, W: 30, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 1},
+		// Both vectorised ways with a batch of one, as inference runs.
+		{N: 1, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 1, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
 	} {
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())
