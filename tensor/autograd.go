@@ -191,8 +191,8 @@ func (t *Tensor) Backward() {
 
 // topoOrder lists the non-leaf tensors reachable from t and the leaves,
 // every tensor after all tensors it was computed from, and sets each
-// one's uses: how many operations of the graph take it as an input. Under an arena its
-// lists are the arena's, reused from step to step.
+// one's uses: how many operations of the graph take it as an input. Under
+// an arena its lists are the arena's, reused from step to step.
 func topoOrder(t *Tensor) []*Tensor {
 	var order []*Tensor
 	var stack []frame
