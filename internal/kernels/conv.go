@@ -70,6 +70,19 @@ func (p Conv) forGroups(cols []float32, fn func(chunk, i0, n int, groupCols []fl
 	})
 }
 
+// padInto copies one image, x, into the inside of the zero-padded
+// buffer xp: C planes of (H+2*PadH)×(W+2*PadW). The borders are left as
+// they are, for the caller to have zeroed.
+func (p Conv) padInto(x, xp []float32) {
+	wp := p.W + 2*p.PadW
+	plane := (p.H + 2*p.PadH) * wp
+	for c := 0; c < p.C; c++ {
+		for y := 0; y < p.H; y++ {
+			copy(xp[c*plane+(y+p.PadH)*wp+p.PadW:][:p.W], x[(c*p.H+y)*p.W:])
+		}
+	}
+}
+
 // patches writes the patch matrix of images [i0, i0+n) into cols, as a
 // (C*R*S)×(n*OH*OW) matrix with the images side by side.
 func (p Conv) patches(x []float32, i0, n int, cols []float32) {

@@ -108,12 +108,7 @@ func (q *implicitPlan) pad(x, xp []float32) {
 		return
 	}
 	clear(xp[:q.xpLen])
-	for c := 0; c < q.C; c++ {
-		for y := 0; y < q.H; y++ {
-			src := x[(c*q.H+y)*q.W : (c*q.H+y+1)*q.W]
-			copy(xp[c*q.plane+(y+q.PadH)*q.wp+q.PadW:], src)
-		}
-	}
+	q.padInto(x, xp)
 }
 
 // packWeights packs a rows×k row-major matrix (lda apart) into the layout

@@ -17,6 +17,10 @@ package kernels
 // kvecLanes is the width of one vector: output channels per block.
 const kvecLanes = 16
 
+// zeroBias is the bias of a convolution without one, for the direct
+// kernels, which always add one.
+var zeroBias [kvecLanes]float32
+
 // kvecMaxWidth is the most output columns one forward call computes per
 // row, for S taps a row: two rows of accumulators, S weight vectors and
 // two broadcasts fill the 32 registers.
@@ -186,7 +190,7 @@ type kvecPlan struct {
 	segs          int // 16-column segments of an input gradient row
 
 	backward   bool
-	x, b, y    []float32
+	x, y       []float32
 	dy, dx, dw []float32
 	dxAdd      bool
 	parts      []float32 // per chunk: dw by blocks, lanes last, then db
@@ -285,18 +289,8 @@ func (q *kvecPlan) padded(x []float32, i int, xp *[]float32, forward bool) []flo
 	if q.PadH == 0 && q.PadW == 0 && (!forward || q.oh%2 == 0) {
 		return x[i*size : (i+1)*size]
 	}
-	q.pad(x[i*size:(i+1)*size], *xp)
+	q.padInto(x[i*size:(i+1)*size], *xp)
 	return *xp
-}
-
-// pad copies one image into the zero-padded buffer xp, whose borders
-// and slack row the caller zeroed.
-func (q *kvecPlan) pad(x, xp []float32) {
-	for c := 0; c < q.C; c++ {
-		for y := 0; y < q.H; y++ {
-			copy(xp[c*q.plane+(y+q.PadH)*q.wp+q.PadW:][:q.W], x[(c*q.H+y)*q.W:])
-		}
-	}
 }
 
 // kvecForward computes Conv2d for kvec() convolutions.

@@ -2,9 +2,6 @@
 
 package kernels
 
-// kvecZeroBias is the bias of a convolution without one.
-var kvecZeroBias [kvecLanes]float32
-
 // kvecAVX512 runs the channel-vectorised convolution's loops in the
 // assembly of direct_amd64.s. Each function first touches the last element
 // it reads or writes, so a bad size panics in Go, not in assembly.
@@ -12,7 +9,7 @@ var kvecAVX512 = kvecKernels{name: "avx512",
 	forward: func(width int, x []float32, offs []int, S, wp int, w, bias, y []float32, ldy int) {
 		_, _ = x[offs[len(offs)-1]+wp+width+S-2], w[len(offs)*S*kvecLanes-1]
 		_ = y[ldy+width*kvecLanes-1]
-		b := &kvecZeroBias[0]
+		b := &zeroBias[0]
 		if bias != nil {
 			_ = bias[kvecLanes-1]
 			b = &bias[0]

@@ -93,20 +93,16 @@ type xvecPlan struct {
 	wt            []float32 // [c][r][s][k]
 	wtBuf         *[]float32
 
-	backward  bool
-	x, b, y   []float32
-	dy        []float32
-	dw, db    []float32
-	parts     []float32 // per chunk: dw's lanes [c][r][k][s][16], then db's [k][16]
-	partLen   int
-	groupLen  int // a channel group's lanes in parts: xvecGroup*S*16
-	wantsBias bool
+	backward bool
+	x, b, y  []float32
+	dy       []float32
+	dw, db   []float32
+	parts    []float32 // per chunk: dw's lanes [c][r][k][s][16], then db's [k][16]
+	partLen  int
+	groupLen int // a channel group's lanes in parts: xvecGroup*S*16
 }
 
 var xvecPlans taskPool[xvecPlan]
-
-// xvecZeroBias is the bias of a convolution without one.
-var xvecZeroBias [xvecMaxK]float32
 
 func (q *xvecPlan) run(c, lo, hi int) {
 	if q.backward {
@@ -147,12 +143,7 @@ func (q *xvecPlan) release() {
 // and slack the caller zeroed.
 func (q *xvecPlan) pad(x []float32, i int, xp []float32) {
 	size := q.C * q.H * q.W
-	x = x[i*size : (i+1)*size]
-	for c := 0; c < q.C; c++ {
-		for y := 0; y < q.H; y++ {
-			copy(xp[c*q.plane+(y+q.PadH)*q.wp+q.PadW:][:q.W], x[(c*q.H+y)*q.W:])
-		}
-	}
+	q.padInto(x[i*size:(i+1)*size], xp)
 }
 
 // xvecForward computes Conv2d for xvec() convolutions.
@@ -169,7 +160,7 @@ func (p Conv) xvecForward(x, w, b, y []float32) {
 	}
 	q.x, q.b, q.y = x, b, y
 	if b == nil {
-		q.b = xvecZeroBias[:p.K]
+		q.b = zeroBias[:p.K]
 	}
 	parallelTask(p.N, q)
 }
