@@ -636,6 +636,44 @@ func TestSequentialForwardEqualsComposition(t *testing.T) {
 	}
 }
 
+// TestSequentialFusedActivationGradients checks that a convolution and
+// its activation, run as one operation by Sequential, give the gradients
+// they give as two: a hook on the convolution keeps them apart.
+func TestSequentialFusedActivationGradients(t *testing.T) {
+	for _, act := range []nn.Module{nn.NewTanh(), nn.NewReLU()} {
+		t.Run(act.ModuleBase().TypeName(), func(t *testing.T) {
+			nn.ManualSeed(12)
+			conv := nn.NewConv2d(2, 3, 3, nn.Padding(1))
+			model := seq("conv", conv, "act", act, "pool", nn.NewAvgPool2d(2, 2, 0), "flat", nn.NewFlatten(), "fc", nn.NewLinear(12, 2))
+			x := tensor.Zeros(2, 2, 4, 4).SetRequiresGrad(true)
+			for i := range x.Data() {
+				x.Data()[i] = float32(math.Sin(float64(i) * 0.61))
+			}
+			grads := func() [][]float32 {
+				model.ZeroGrad()
+				x.ZeroGrad()
+				tensor.Sum(model.Call(x)).Backward()
+				out := [][]float32{slices.Clone(x.Grad().Data())}
+				for _, p := range model.Parameters() {
+					out = append(out, slices.Clone(p.Grad().Data()))
+				}
+				return out
+			}
+			fused := grads()
+			remove := conv.RegisterForwardHook(func(nn.Module, *tensor.Tensor) {})
+			defer remove()
+			apart := grads()
+			for i := range apart {
+				for j, v := range apart[i] {
+					if math.Abs(float64(fused[i][j]-v)) > 1e-6 {
+						t.Errorf("gradient %d[%d]: fused %g, apart %g", i, j, fused[i][j], v)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestEmptySequentialIsIdentity(t *testing.T) {
 	x := tensor.Full(2, 3, 4)
 	if got := nn.NewSequential().Call(x); got != x {

@@ -171,6 +171,15 @@ func newTensor(a *Arena) *Tensor {
 	return new(Tensor)
 }
 
+// shell returns a tensor of the given shape with no storage: the result of
+// an operation fused into the next one, which stands in the graph for its
+// gradient only.
+func shell(shape []int) *Tensor {
+	t := newTensor(currentArena())
+	t.setShape(shape)
+	return t
+}
+
 // view returns a tensor that shares x's storage, in the given shape; both
 // are kept for the whole step (see Release). A view of arena storage is an
 // arena tensor; a view of a tensor that outlives the step (a parameter, an

@@ -87,7 +87,7 @@ func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), in
 // backward reads the data that reads names, and returns the node for the
 // operation to fill in what backward needs; nil if nothing is recorded.
 func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float32), inputs ...*Tensor) *node {
-	if !GradEnabled() || !slices.ContainsFunc(inputs, requiresGrad) {
+	if !recording(inputs...) {
 		return nil
 	}
 	var n *node
@@ -116,6 +116,12 @@ func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float3
 		}
 	}
 	return n
+}
+
+// recording reports whether an operation on inputs is recorded: whether
+// recording is on and an input requires gradients.
+func recording(inputs ...*Tensor) bool {
+	return GradEnabled() && slices.ContainsFunc(inputs, requiresGrad)
 }
 
 // requiresGrad reports whether t is a tensor that gradients flow to.

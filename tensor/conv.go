@@ -11,7 +11,18 @@ import (
 // stride and zero padding as (height, width) pairs. The result is
 // N×K×OH×OW with OH = (H+2*padding[0]-R)/stride[0]+1, and OW likewise.
 func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
+	return Conv2dAct(x, weight, bias, stride, padding, ActNone)
+}
+
+// Conv2dAct returns act(Conv2d(x, weight, bias, stride, padding)),
+// applying act to each image's output while it is in cache rather than in
+// a second pass over memory. The graph it records is the two operations',
+// so that gradients are those of Conv2d followed by ReLU or Tanh; the
+// convolution's own output, which neither backward reads, is never
+// stored.
+func Conv2dAct(x, weight, bias *Tensor, stride, padding [2]int, act Activation) *Tensor {
 	p := convShape(x, weight, bias, stride, padding)
+	p.Act = act.kernel()
 	out := empty(p.N, p.K, p.OutH(), p.OutW())
 	var b []float32
 	if bias != nil {
@@ -24,8 +35,18 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 		cols = scratch(p.ColsSize())
 	}
 	kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
-	if n := recordNode(out, readsInputs, conv2dBackward, x, weight, bias); n != nil {
+	conv := out
+	if act != ActNone {
+		if !recording(x, weight, bias) {
+			return out
+		}
+		conv = shell(out.shape)
+	}
+	if n := recordNode(conv, readsInputs, conv2dBackward, x, weight, bias); n != nil {
 		n.conv, n.buf = p, cols
+	}
+	if act != ActNone {
+		recordActivation(out, act, conv)
 	}
 	return out
 }

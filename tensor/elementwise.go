@@ -7,13 +7,44 @@ import (
 	"github.com/convnet/convnet/internal/kernels"
 )
 
+// Activation names an element-wise activation that an operation can
+// apply to its own output in the same pass (Conv2dAct).
+type Activation uint8
+
+const (
+	ActNone Activation = iota
+	ActReLU            // ReLU
+	ActTanh            // Tanh
+)
+
+func (a Activation) kernel() kernels.Activation {
+	switch a {
+	case ActReLU:
+		return kernels.ActReLU
+	case ActTanh:
+		return kernels.ActTanh
+	}
+	return kernels.Identity
+}
+
+// recordActivation records out as act applied to x, for an operation that
+// computed both: the backward of either activation reads only out.
+func recordActivation(out *Tensor, act Activation, x *Tensor) {
+	switch act {
+	case ActReLU:
+		recordNode(out, readsOutput, reluBackward, x)
+	case ActTanh:
+		if n := recordNode(out, readsOutput, tanhBackward, x); n != nil {
+			n.kind = opTanh
+		}
+	}
+}
+
 // Tanh returns the element-wise hyperbolic tangent of x.
 func Tanh(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
-	if n := recordNode(out, readsOutput, tanhBackward, x); n != nil {
-		n.kind = opTanh
-	}
+	recordActivation(out, ActTanh, x)
 	return out
 }
 
@@ -26,7 +57,7 @@ func tanhBackward(n *node, g []float32) {
 func ReLU(x *Tensor) *Tensor {
 	out := empty(x.shape...)
 	kernels.Relu(x.data, out.data)
-	recordNode(out, readsOutput, reluBackward, x)
+	recordActivation(out, ActReLU, x)
 	return out
 }
 

@@ -72,6 +72,20 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			func(in []*tensor.Tensor) *tensor.Tensor {
 				return tensor.CrossEntropy(tensor.ReLU(tensor.Linear(in[0], in[1], nil)), []int{0, 5, 2, 3})
 			}},
+		// The activation applied by the convolution, alone and with the
+		// pooling doing the tanh's backward.
+		{"conv2d+relu", []*tensor.Tensor{randTensor(r, 2, 3, 6, 5), randTensor(r, 4, 3, 3, 3), randTensor(r, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.Conv2dAct(in[0], in[1], in[2], one, one, tensor.ActReLU)
+			}},
+		{"conv2d+tanh", []*tensor.Tensor{randTensor(r, 2, 3, 6, 5), randTensor(r, 4, 3, 3, 3), randTensor(r, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.Conv2dAct(in[0], in[1], in[2], one, one, tensor.ActTanh)
+			}},
+		{"conv2d+tanh avgpool", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6), randTensor(r, 3, 2, 3, 3), randTensor(r, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.AvgPool2d(tensor.Conv2dAct(in[0], in[1], in[2], one, one, tensor.ActTanh), two, two, [2]int{})
+			}},
 		// The pooling does the tanh's backward too, adding into a leaf's
 		// gradient; and not where another operation reads the tanh.
 		{"avgpool after tanh of a leaf", []*tensor.Tensor{randTensor(r, 2, 2, 4, 6)},

@@ -3040,7 +3040,7 @@ gemv8AVX512sums:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add float32) float32
+// func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32
 TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-68
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), R8
@@ -3053,6 +3053,7 @@ TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-68
 	MOVQ tail+48(FP), AX
 	KMOVW AX, K1
 	VBROADCASTSS add+56(FP), Z1
+	VBROADCASTSS floor+60(FP), Z4
 	VXORPS Z2, Z2, Z2
 	TESTQ CX, CX
 	JZ copyRowsAVX512done
@@ -3065,6 +3066,7 @@ copyRowsAVX512chunk:
 	VMOVUPS (SI)(R10*1), Z0
 	VADDPS Z0, Z2, Z2
 	VADDPS Z1, Z0, Z0
+	VMAXPS Z0, Z4, Z0
 	VMOVUPS Z0, (DI)(R10*1)
 	ADDQ $64, R10
 	DECQ BX
@@ -3075,6 +3077,7 @@ copyRowsAVX512tail:
 	VMOVUPS.Z (SI)(R10*1), K1, Z0
 	VADDPS Z0, Z2, Z2
 	VADDPS Z1, Z0, Z0
+	VMAXPS Z0, Z4, Z0
 	VMOVUPS Z0, K1, (DI)(R10*1)
 copyRowsAVX512next:
 	ADDQ R9, SI

@@ -7,6 +7,11 @@ type Conv struct {
 	K, R, S          int
 	StrideH, StrideW int
 	PadH, PadW       int
+	// Act is applied by Conv2d to each image's output as soon as it is
+	// computed, while it is in cache. Conv2dBackward ignores it: the
+	// caller turns the gradient of the activation's output into that of
+	// the convolution's.
+	Act Activation
 }
 
 // OutH returns the output height.
@@ -98,7 +103,8 @@ func (p Conv) fullKernel() bool {
 	return p.R == p.H && p.S == p.W && p.PadH == 0 && p.PadW == 0
 }
 
-// Conv2d computes y = conv(x, w) + b. b may be nil. y is overwritten.
+// Conv2d computes y = act(conv(x, w) + b), act being p.Act. b may be nil.
+// y is overwritten.
 //
 // The batch is cut into groups of images (see groupSize), split across
 // threads; each group's patches are laid side by side as one
@@ -113,6 +119,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		if b != nil {
 			AddBiasRows(b, y[:p.N*p.K])
 		}
+		p.Act.Apply(y[:p.N*p.K])
 		return
 	}
 	if p.kvec() {
@@ -154,6 +161,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
 			gemmPrepacked(p.K, outHW, crs, pa, src, ld, 0, yi, outHW)
 			addChannelBias(b, yi, outHW)
+			p.Act.apply(yi)
 			return
 		}
 		out := *outs[c]
@@ -164,6 +172,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 				copy(yi[k*outHW:(k+1)*outHW], out[k*ld+j*outHW:])
 			}
 			addChannelBias(b, yi, outHW)
+			p.Act.apply(yi)
 		}
 	})
 }

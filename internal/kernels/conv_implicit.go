@@ -185,7 +185,12 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 			if q.b != nil {
 				bias = q.b[k]
 			}
-			copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias)
+			if p.Act == ActReLU {
+				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, 0)
+			} else {
+				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, noFloor)
+				p.Act.apply(yi[k*oh*ow : (k+1)*oh*ow])
+			}
 		}
 	}
 }
@@ -290,9 +295,9 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
 		for k := 0; k < p.K; k++ {
-			pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
+			pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
 			if dx != nil {
-				copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0)
+				copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
 			}
 		}
 		if dw != nil {

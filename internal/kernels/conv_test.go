@@ -119,6 +119,20 @@ func testConv2d(t *testing.T) {
 				Conv2dBackward(p, x, w, dy, nil, false, dw, db, cols)
 				closeTo(t, name+" dw alone", dw, wantDw, 1e-4)
 				closeTo(t, name+" db alone", db, wantDb, 1e-4)
+				// An activation applied in the same pass.
+				for _, act := range []Activation{ActReLU, ActTanh} {
+					pa := p
+					pa.Act = act
+					Conv2d(pa, x, w, b, y, cols)
+					want := make([]float32, len(wantY))
+					for i, v := range wantY {
+						want[i] = max(v, 0)
+						if act == ActTanh {
+							want[i] = float32(math.Tanh(float64(v)))
+						}
+					}
+					closeTo(t, fmt.Sprintf("%s act=%d y", name, act), y, want, 1e-4)
+				}
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // add sets y += x; len(y) must be at least len(x).
 func add(x, y []float32) {
 	y = y[:len(x)]
@@ -18,10 +20,12 @@ func addConst(c float32, y []float32) {
 	}
 }
 
-// copyRows sets dst[r*ldd+j] = src[r*lds+j] + add for rows rows of w
-// elements, and returns the sum of the src elements it read.
-func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int, add float32) float32 {
-	if s, ok := copyRowsVector(dst, ldd, src, lds, rows, w, add); ok {
+// copyRows sets dst[r*ldd+j] = max(src[r*lds+j]+add, floor) for rows rows
+// of w elements, and returns the sum of the src elements it read. A floor
+// of 0 is a ReLU; noFloor leaves the values as they are (NaN stays NaN
+// either way).
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int, add, floor float32) float32 {
+	if s, ok := copyRowsVector(dst, ldd, src, lds, rows, w, add, floor); ok {
 		return s
 	}
 	var total float32
@@ -29,11 +33,14 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int, add float
 		d, s := dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w]
 		total += sum(s)
 		for j, v := range s {
-			d[j] = v + add
+			d[j] = max(v+add, floor)
 		}
 	}
 	return total
 }
+
+// noFloor is copyRows' floor that changes nothing.
+var noFloor = float32(math.Inf(-1))
 
 // sum returns the sum of x's elements.
 func sum(x []float32) float32 {
@@ -183,6 +190,41 @@ func TanhBackward(y, dy, dx []float32, add bool) {
 	t := elemTasks.get()
 	t.op, t.y, t.dy, t.dx, t.add, t.n, t.block = opTanhBackward, y, dy[:len(y)], dx[:len(y)], add, len(y), elementBlock
 	t.start()
+}
+
+// Activation is an element-wise function that an operation applies to its
+// own output in the same pass (see Conv.Act), rather than in one more pass
+// over memory.
+type Activation uint8
+
+const (
+	Identity Activation = iota
+	ActReLU             // max(x, 0), as Relu
+	ActTanh             // tanh(x), as Tanh
+)
+
+// apply sets y = a(y) on the calling thread: for a worker's own chunk.
+func (a Activation) apply(y []float32) {
+	switch a {
+	case ActReLU:
+		for i, v := range y {
+			y[i] = max(v, 0)
+		}
+	case ActTanh:
+		for i := tanhVector(y, y); i < len(y); i++ {
+			y[i] = Tanh32(y[i])
+		}
+	}
+}
+
+// Apply sets y = a(y), split across threads when y is large.
+func (a Activation) Apply(y []float32) {
+	switch a {
+	case ActReLU:
+		Relu(y, y)
+	case ActTanh:
+		Tanh(y, y)
+	}
 }
 
 // dot returns the sum of x[i]*y[i]; len(y) must be at least len(x).

@@ -1079,7 +1079,7 @@ func gemvConstants() {
 func copyRowsKernel() {
 	const name = "copyRowsAVX512"
 	p("")
-	p("// func %s(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add float32) float32", name)
+	p("// func %s(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-68", name)
 	p("\tMOVQ dst+0(FP), DI")
 	p("\tMOVQ ldd+8(FP), R8")
@@ -1092,6 +1092,7 @@ func copyRowsKernel() {
 	p("\tMOVQ tail+48(FP), AX")
 	p("\tKMOVW AX, K1")
 	p("\tVBROADCASTSS add+56(FP), Z1")
+	p("\tVBROADCASTSS floor+60(FP), Z4")
 	p("\tVXORPS Z2, Z2, Z2")
 	p("\tTESTQ CX, CX")
 	p("\tJZ %sdone", name)
@@ -1104,6 +1105,7 @@ func copyRowsKernel() {
 	p("\tVMOVUPS (SI)(R10*1), Z0")
 	p("\tVADDPS Z0, Z2, Z2")
 	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z0, Z4, Z0") // Z0 second: NaN stays NaN
 	p("\tVMOVUPS Z0, (DI)(R10*1)")
 	p("\tADDQ $64, R10")
 	p("\tDECQ BX")
@@ -1114,6 +1116,7 @@ func copyRowsKernel() {
 	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
 	p("\tVADDPS Z0, Z2, Z2")
 	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z0, Z4, Z0")
 	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
 	p("%snext:", name)
 	p("\tADDQ R9, SI")

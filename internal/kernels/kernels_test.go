@@ -366,12 +366,16 @@ func TestAvgPool2VectorMatchesGo(t *testing.T) {
 func TestCopyRowsMatchesGo(t *testing.T) {
 	defer func(k microKernel) { activeKernel = k }(activeKernel)
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, w := range []int{1, 10, 16, 28, 33} {
+	for _, c := range []struct {
+		w     int
+		floor float32
+	}{{1, noFloor}, {10, noFloor}, {16, 0}, {28, noFloor}, {33, 0}} {
+		w := c.w
 		rows, lds, ldd := 5, w+3, w+7
 		src := randSlice(r, rows*lds)
 		run := func() ([]float32, float32) {
 			dst := make([]float32, rows*ldd)
-			s := copyRows(dst, ldd, src, lds, rows, w, 0.5)
+			s := copyRows(dst, ldd, src, lds, rows, w, 0.5, c.floor)
 			return dst, s
 		}
 		activeKernel = genericKernel
@@ -382,6 +386,13 @@ func TestCopyRowsMatchesGo(t *testing.T) {
 			closeTo(t, fmt.Sprintf("%s w=%d", k.name, w), got, want, 0)
 			if math.Abs(float64(gotSum-wantSum)) > 1e-5 {
 				t.Errorf("%s w=%d: sum %v, want %v", k.name, w, gotSum, wantSum)
+			}
+			// NaN stays NaN, under a floor too.
+			nan := slices.Clone(src)
+			nan[0] = float32(math.NaN())
+			dst := make([]float32, rows*ldd)
+			if copyRows(dst, ldd, nan, lds, rows, w, 0.5, c.floor); !math.IsNaN(float64(dst[0])) {
+				t.Errorf("%s w=%d: NaN copied as %v", k.name, w, dst[0])
 			}
 		}
 	}

@@ -83,7 +83,7 @@ func tanhAVX2(x, y *float32, n int)
 func gemv8AVX512(k, tail int, a *float32, lda int, x, out *float32)
 
 //go:noescape
-func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add float32) float32
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32
 
 //go:noescape
 func avgPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, scale float32)
@@ -324,10 +324,10 @@ func pool2Masks(w int) [4]uint16 {
 
 // copyRowsVector does copyRows with vectors, if the active kernel has them
 // for it, and reports whether it did.
-func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add float32) (float32, bool) {
+func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add, floor float32) (float32, bool) {
 	if activeKernel.name != "avx512" || rows == 0 || w == 0 {
 		return 0, false
 	}
 	_, _ = dst[(rows-1)*ldd+w-1], src[(rows-1)*lds+w-1]
-	return copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1, add), true
+	return copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1, add, floor), true
 }

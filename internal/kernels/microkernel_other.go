@@ -26,7 +26,7 @@ func avgPool2Vector(x, y []float32, pairs, w int) bool { return false }
 func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool { return false }
 
 // copyRowsVector does nothing: there are no vector kernels here.
-func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add float32) (float32, bool) {
+func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add, floor float32) (float32, bool) {
 	return 0, false
 }
 
