@@ -59,12 +59,7 @@ func NewConv2d(in, out, kernel int, opts ...ConvOption) *Conv2d {
 
 // Forward convolves x (N×InChannels×H×W).
 func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
-	return c.forwardAct(x, tensor.ActNone)
-}
-
-// forwardAct convolves x and applies act in the same pass.
-func (c *Conv2d) forwardAct(x *tensor.Tensor, act tensor.Activation) *tensor.Tensor {
-	return tensor.Conv2dAct(x, c.Weight, c.Bias, c.Stride, c.Padding, act)
+	return tensor.Conv2d(x, c.Weight, c.Bias, c.Stride, c.Padding)
 }
 
 // ExtraRepr gives PyTorch's settings string.

@@ -634,17 +634,35 @@ func TestSequentialForwardEqualsComposition(t *testing.T) {
 	if !slices.Equal(got.Data(), byLayers.Data()) {
 		t.Errorf("Sequential output %v differs from chained Forward %v", got.Data(), byLayers.Data())
 	}
+	// Without recording, the fused blocks keep no activation: the same.
+	var noGrad *tensor.Tensor
+	tensor.NoGrad(func() { noGrad = model.Call(x) })
+	if !slices.Equal(got.Data(), noGrad.Data()) {
+		t.Errorf("Sequential output %v differs under NoGrad: %v", got.Data(), noGrad.Data())
+	}
 }
 
-// TestSequentialFusedActivationGradients checks that a convolution and
-// its activation, run as one operation by Sequential, give the gradients
-// they give as two: a hook on the convolution keeps them apart.
-func TestSequentialFusedActivationGradients(t *testing.T) {
-	for _, act := range []nn.Module{nn.NewTanh(), nn.NewReLU()} {
-		t.Run(act.ModuleBase().TypeName(), func(t *testing.T) {
+// TestSequentialFusedConvBlockGradients checks that a convolution and the
+// activation and pooling after it, run as one operation by Sequential,
+// give the gradients they give apart: a hook on the convolution keeps
+// them apart.
+func TestSequentialFusedConvBlockGradients(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		layers   []any
+		features int // after the layers
+	}{
+		{"tanh avgpool", []any{"act", nn.NewTanh(), "pool", nn.NewAvgPool2d(2, 2, 0)}, 12},
+		{"relu maxpool", []any{"act", nn.NewReLU(), "pool", nn.NewMaxPool2d(2, 2, 0)}, 12},
+		{"relu", []any{"act", nn.NewReLU()}, 48},
+		{"maxpool", []any{"pool", nn.NewMaxPool2d(2, 2, 0)}, 12},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			nn.ManualSeed(12)
 			conv := nn.NewConv2d(2, 3, 3, nn.Padding(1))
-			model := seq("conv", conv, "act", act, "pool", nn.NewAvgPool2d(2, 2, 0), "flat", nn.NewFlatten(), "fc", nn.NewLinear(12, 2))
+			layers := append([]any{"conv", conv}, c.layers...)
+			layers = append(layers, "flat", nn.NewFlatten(), "fc", nn.NewLinear(c.features, 2))
+			model := seq(layers...)
 			x := tensor.Zeros(2, 2, 4, 4).SetRequiresGrad(true)
 			for i := range x.Data() {
 				x.Data()[i] = float32(math.Sin(float64(i) * 0.61))

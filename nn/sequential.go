@@ -24,19 +24,19 @@ func NewSequential(layers ...Child) *Sequential {
 // output once its activation is computed, which bounds the memory of deep
 // models.
 //
-// A convolution followed by a ReLU or a Tanh, neither with hooks, runs as
-// one operation (tensor.Conv2dAct) that applies the activation while the
-// convolution's output is in cache: the same values and gradients, one
-// pass over memory less.
+// A convolution followed by a ReLU or a Tanh, a pooling, or both, none
+// with hooks, runs as one operation (tensor.Conv2dAct, Conv2dActPool)
+// that activates and pools each image's output while it is in cache: the
+// same values and gradients, with fewer passes over memory.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	// producer is the child whose output x is: -1 for this module's
 	// input, which belongs to the caller and is never released.
 	producer := -1
 	for i := 0; i < len(s.children); i++ {
 		var y *tensor.Tensor
-		if conv, act, ok := s.convActivation(i); ok {
-			y = conv.forwardAct(x, act)
-			i++ // y is the activation's output
+		if b, ok := s.convBlock(i); ok {
+			y = b.forward(x)
+			i += b.layers - 1 // y is the block's last layer's output
 		} else {
 			y = s.children[i].Module.ModuleBase().Call(x)
 		}
@@ -53,23 +53,53 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
-// convActivation reports whether children i and i+1 are a convolution and
-// an activation that run as one operation, and returns them.
-func (s *Sequential) convActivation(i int) (*Conv2d, tensor.Activation, bool) {
-	if i+1 >= len(s.children) {
-		return nil, tensor.ActNone, false
+// convBlock is a convolution and the layers after it that run with it as
+// one operation: an activation, a pooling, or both.
+type convBlock struct {
+	conv   *Conv2d
+	act    tensor.Activation
+	pooled bool // pool is the last layer
+	pool   tensor.Pooling
+	layers int
+}
+
+func (b convBlock) forward(x *tensor.Tensor) *tensor.Tensor {
+	c := b.conv
+	if !b.pooled {
+		return tensor.Conv2dAct(x, c.Weight, c.Bias, c.Stride, c.Padding, b.act)
 	}
+	return tensor.Conv2dActPool(x, c.Weight, c.Bias, c.Stride, c.Padding, b.act, b.pool)
+}
+
+// convBlock reports whether child i starts a convolution block of more
+// than one layer, none of them with hooks, and returns it.
+func (s *Sequential) convBlock(i int) (convBlock, bool) {
 	conv, ok := s.children[i].Module.(*Conv2d)
-	if !ok || hooked(conv) || hooked(s.children[i+1].Module) {
-		return nil, tensor.ActNone, false
+	if !ok || hooked(conv) {
+		return convBlock{}, false
 	}
-	switch s.children[i+1].Module.(type) {
+	b := convBlock{conv: conv, layers: 1}
+	next := func() Module {
+		if j := i + b.layers; j < len(s.children) && !hooked(s.children[j].Module) {
+			return s.children[j].Module
+		}
+		return nil
+	}
+	switch next().(type) {
 	case *ReLU:
-		return conv, tensor.ActReLU, true
+		b.act, b.layers = tensor.ActReLU, b.layers+1
 	case *Tanh:
-		return conv, tensor.ActTanh, true
+		b.act, b.layers = tensor.ActTanh, b.layers+1
 	}
-	return nil, tensor.ActNone, false
+	switch l := next().(type) {
+	case *AvgPool2d:
+		b.pooled, b.pool = true, tensor.Pooling{Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
+		b.layers++
+	case *MaxPool2d:
+		b.pooled, b.pool = true, tensor.Pooling{Max: true, Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
+		b.layers++
+	}
+	return b, b.layers > 1
 }
 
 // hooked reports whether m or any module inside it has forward hooks,

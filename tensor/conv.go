@@ -11,7 +11,7 @@ import (
 // stride and zero padding as (height, width) pairs. The result is
 // N×K×OH×OW with OH = (H+2*padding[0]-R)/stride[0]+1, and OW likewise.
 func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
-	return Conv2dAct(x, weight, bias, stride, padding, ActNone)
+	return conv2d(x, weight, bias, stride, padding, ActNone, nil)
 }
 
 // Conv2dAct returns act(Conv2d(x, weight, bias, stride, padding)),
@@ -21,32 +21,69 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 // convolution's own output, which neither backward reads, is never
 // stored.
 func Conv2dAct(x, weight, bias *Tensor, stride, padding [2]int, act Activation) *Tensor {
+	return conv2d(x, weight, bias, stride, padding, act, nil)
+}
+
+// Conv2dActPool returns pool(Conv2dAct(x, weight, bias, stride, padding,
+// act)), pooling each image's activated output while it is in cache. The
+// graph it records is the operations', as Conv2dAct's followed by
+// AvgPool2d's or MaxPool2d's; when nothing is recorded (NoGrad), the
+// activated output is never kept.
+func Conv2dActPool(x, weight, bias *Tensor, stride, padding [2]int, act Activation, pool Pooling) *Tensor {
+	return conv2d(x, weight, bias, stride, padding, act, &pool)
+}
+
+// conv2d is Conv2d, followed by act and, if pool is not nil, the pooling.
+func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, pool *Pooling) *Tensor {
 	p := convShape(x, weight, bias, stride, padding)
 	p.Act = act.kernel()
-	out := empty(p.N, p.K, p.OutH(), p.OutW())
+	shape := []int{p.N, p.K, p.OutH(), p.OutW()}
 	var b []float32
 	if bias != nil {
 		b = bias.data
 	}
+	rec := recording(x, weight, bias)
 	// When backward will run, keep the patch matrix it needs, unless that
 	// would take too much memory (then backward recomputes it).
 	var cols []float32
-	if GradEnabled() && (x.requiresGrad || weight.requiresGrad) && p.ColsSize() <= maxKeptCols {
+	if rec && p.ColsSize() <= maxKeptCols {
 		cols = scratch(p.ColsSize())
 	}
-	kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
-	conv := out
-	if act != ActNone {
-		if !recording(x, weight, bias) {
-			return out
+	var out, y *Tensor // the result; the activation's output
+	var pp kernels.Pool
+	var argmax []int32
+	if pool == nil {
+		out = empty(shape...)
+		y = out
+		kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
+	} else {
+		pp = poolShape(pool.name(), shape, pool.Kernel, pool.Stride, pool.Padding)
+		out = empty(pp.N, pp.C, pp.OutH(), pp.OutW())
+		var yData []float32 // nil: not kept, unless backward reads it
+		if rec {
+			y = empty(shape...)
+			yData = y.data
 		}
-		conv = shell(out.shape)
+		if pool.Max {
+			argmax = scratchInt32(out.Numel())
+		}
+		kernels.Conv2dPool(p, pp, pool.Max, x.data, weight.data, b, yData, cols, out.data, argmax)
+	}
+	if !rec {
+		return out
+	}
+	conv := y
+	if act != ActNone {
+		conv = shell(shape)
 	}
 	if n := recordNode(conv, readsInputs, conv2dBackward, x, weight, bias); n != nil {
 		n.conv, n.buf = p, cols
 	}
 	if act != ActNone {
-		recordActivation(out, act, conv)
+		recordActivation(y, act, conv)
+	}
+	if pool != nil {
+		recordPool(out, y, pool.Max, pp, argmax)
 	}
 	return out
 }

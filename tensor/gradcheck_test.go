@@ -86,6 +86,19 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			func(in []*tensor.Tensor) *tensor.Tensor {
 				return tensor.AvgPool2d(tensor.Conv2dAct(in[0], in[1], in[2], one, one, tensor.ActTanh), two, two, [2]int{})
 			}},
+		// The pooling done by the convolution too.
+		{"conv2d+tanh+avgpool", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6), randTensor(r, 3, 2, 3, 3), randTensor(r, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.Conv2dActPool(in[0], in[1], in[2], one, one, tensor.ActTanh, tensor.Pooling{Kernel: two, Stride: two})
+			}},
+		{"conv2d+relu+maxpool", []*tensor.Tensor{randTensor(r, 2, 2, 6, 6), randTensor(r, 3, 2, 3, 3), randTensor(r, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.Conv2dActPool(in[0], in[1], in[2], one, one, tensor.ActReLU, tensor.Pooling{Max: true, Kernel: two, Stride: two})
+			}},
+		{"conv2d+avgpool 3x3", []*tensor.Tensor{randTensor(r, 1, 2, 7, 7), randTensor(r, 3, 2, 3, 3), randTensor(r, 3)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.Conv2dActPool(in[0], in[1], in[2], one, [2]int{}, tensor.ActNone, tensor.Pooling{Kernel: [2]int{3, 3}, Stride: two, Padding: one})
+			}},
 		// The pooling does the tanh's backward too, adding into a leaf's
 		// gradient; and not where another operation reads the tanh.
 		{"avgpool after tanh of a leaf", []*tensor.Tensor{randTensor(r, 2, 2, 4, 6)},

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convnet/convnet/internal/kernels"
 )
@@ -10,13 +11,40 @@ import (
 // stride, with zero padding counted in the average (PyTorch's default
 // count_include_pad=True) and floor rounding of the output size.
 func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
-	p := poolShape("AvgPool2d", x, kernel, stride, padding)
+	p := poolShape("AvgPool2d", x.shape, kernel, stride, padding)
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
+	recordPool(out, x, false, p, nil)
+	return out
+}
+
+// Pooling describes the pooling of Conv2dActPool: the maximum (as
+// MaxPool2d) if Max, else the average (as AvgPool2d), over Kernel-sized
+// windows moved by Stride, with Padding.
+type Pooling struct {
+	Max                     bool
+	Kernel, Stride, Padding [2]int
+}
+
+func (p Pooling) name() string {
+	if p.Max {
+		return "MaxPool2d"
+	}
+	return "AvgPool2d"
+}
+
+// recordPool records out as the pooling p of x: the maximum, with argmax
+// its argmax, if max, else the average.
+func recordPool(out, x *Tensor, max bool, p kernels.Pool, argmax []int32) {
+	if max {
+		if n := recordNode(out, 0, maxPool2dBackward, x); n != nil {
+			n.pool, n.int32s = p, argmax
+		}
+		return
+	}
 	if n := recordNode(out, 0, avgPool2dBackward, x); n != nil {
 		n.pool = p
 	}
-	return out
 }
 
 func avgPool2dBackward(n *node, g []float32) {
@@ -39,13 +67,11 @@ func avgPool2dBackward(n *node, g []float32) {
 // moved by stride; padding counts as -Inf. The gradient flows to the first
 // maximum of each window.
 func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
-	p := poolShape("MaxPool2d", x, kernel, stride, padding)
+	p := poolShape("MaxPool2d", x.shape, kernel, stride, padding)
 	out := empty(p.N, p.C, p.OutH(), p.OutW())
 	argmax := scratchInt32(out.Numel())
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
-	if n := recordNode(out, 0, maxPool2dBackward, x); n != nil {
-		n.pool, n.int32s = p, argmax
-	}
+	recordPool(out, x, true, p, argmax)
 	return out
 }
 
@@ -53,9 +79,10 @@ func maxPool2dBackward(n *node, g []float32) {
 	kernels.MaxPool2dBackward(n.pool, g, n.int32s, gradData(n.ins[0]))
 }
 
-func poolShape(op string, x *Tensor, kernel, stride, padding [2]int) kernels.Pool {
-	if x.Dim() != 4 {
-		panic(fmt.Sprintf("tensor.%s: input %v must be 4-D (N, C, H, W)", op, x.shape))
+func poolShape(op string, shape []int, kernel, stride, padding [2]int) kernels.Pool {
+	if len(shape) != 4 {
+		// (A copy, so that shape does not escape.)
+		panic(fmt.Sprintf("tensor.%s: input %v must be 4-D (N, C, H, W)", op, slices.Clone(shape)))
 	}
 	if kernel[0] < 1 || kernel[1] < 1 || stride[0] < 1 || stride[1] < 1 {
 		panic(fmt.Sprintf("tensor.%s: kernel %v and stride %v must be positive", op, kernel, stride))
@@ -64,11 +91,11 @@ func poolShape(op string, x *Tensor, kernel, stride, padding [2]int) kernels.Poo
 		panic(fmt.Sprintf("tensor.%s: padding %v must be between 0 and half the kernel %v", op, padding, kernel))
 	}
 	p := kernels.Pool{
-		N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		N: shape[0], C: shape[1], H: shape[2], W: shape[3],
 		KH: kernel[0], KW: kernel[1], StrideH: stride[0], StrideW: stride[1], PadH: padding[0], PadW: padding[1],
 	}
 	if p.H+2*p.PadH < p.KH || p.W+2*p.PadW < p.KW {
-		panic(fmt.Sprintf("tensor.%s: kernel %v is larger than the padded input %v", op, kernel, x.shape))
+		panic(fmt.Sprintf("tensor.%s: kernel %v is larger than the padded input %v", op, kernel, slices.Clone(shape)))
 	}
 	return p
 }

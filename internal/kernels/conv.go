@@ -12,6 +12,9 @@ type Conv struct {
 	// caller turns the gradient of the activation's output into that of
 	// the convolution's.
 	Act Activation
+	// pool is the pooling Conv2dPool asks for, done on each image's
+	// channels as soon as they are computed (and activated); nil: none.
+	pool *poolTask
 }
 
 // OutH returns the output height.
@@ -161,7 +164,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
 			gemmPrepacked(p.K, outHW, crs, pa, src, ld, 0, yi, outHW)
 			addChannelBias(b, yi, outHW)
-			p.Act.apply(yi)
+			p.epilogue(y, i0, 0, p.K)
 			return
 		}
 		out := *outs[c]
@@ -172,9 +175,68 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 				copy(yi[k*outHW:(k+1)*outHW], out[k*ld+j*outHW:])
 			}
 			addChannelBias(b, yi, outHW)
-			p.Act.apply(yi)
+			p.epilogue(y, i0+j, 0, p.K)
 		}
 	})
+}
+
+// epilogue finishes channels [k0, k1) of image i of the output y, once
+// computed: it applies the activation and the pooling that follows, if
+// any, while they are in cache.
+func (p Conv) epilogue(y []float32, i, k0, k1 int) {
+	hw := p.OutH() * p.OutW()
+	p.Act.apply(y[(i*p.K+k0)*hw : (i*p.K+k1)*hw])
+	p.poolPlanes(i, k0, k1)
+}
+
+// poolPlanes does Conv2dPool's pooling of channels [k0, k1) of image i.
+func (p Conv) poolPlanes(i, k0, k1 int) {
+	t := p.pool
+	if t == nil {
+		return
+	}
+	for k := k0; k < k1; k++ {
+		plane := i*p.K + k
+		t.plane(t, plane*t.inHW, plane*t.hw)
+	}
+}
+
+// Conv2dPool computes y = act(conv(x, w) + b) as Conv2d does, and pooled
+// = pool(y) as AvgPool2d does or, if max, as MaxPool2d does (argmax its
+// argmax): each image's channels are pooled as soon as they are computed,
+// while they are in cache. pool's input must be y's shape. y may be nil
+// when nothing will read it: it then lives in scratch space.
+func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32) {
+	if pool.N != p.N || pool.C != p.K || pool.H != p.OutH() || pool.W != p.OutW() {
+		panic("kernels: Conv2dPool of a pooling whose input is not the convolution's output")
+	}
+	if y == nil {
+		buf := getScratchDirty(p.N * p.K * p.OutH() * p.OutW())
+		defer putScratch(buf)
+		y = *buf
+	}
+	if p.fullKernel() { // one output per channel: nothing to gain
+		Conv2d(p, x, w, b, y, cols)
+		if max {
+			MaxPool2d(pool, y, pooled, argmax)
+		} else {
+			AvgPool2d(pool, y, pooled)
+		}
+		return
+	}
+	t := newPoolTask(pool, avgPlane)
+	switch {
+	case max && pool.halving():
+		t.plane = maxPlaneHalving
+	case max:
+		t.plane = maxPlane
+	case pool.halving():
+		t.plane = avgPlaneHalving
+	}
+	t.x, t.y, t.argmax = y, pooled, argmax
+	p.pool = t
+	Conv2d(p, x, w, b, y, cols)
+	poolTasks.put(t)
 }
 
 // addChannelBias adds b[k] to channel k of one image's K×hw output.

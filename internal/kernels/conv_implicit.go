@@ -187,9 +187,10 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 			}
 			if p.Act == ActReLU {
 				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, 0)
+				p.poolPlanes(i, k, k+1)
 			} else {
 				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, noFloor)
-				p.Act.apply(yi[k*oh*ow : (k+1)*oh*ow])
+				p.epilogue(q.y, i, k, k+1)
 			}
 		}
 	}

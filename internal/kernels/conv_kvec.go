@@ -331,7 +331,7 @@ func (q *kvecPlan) forwardChunk(lo, hi int) {
 				q.kern.transpose((*tile)[p0*kvecLanes:], kvecLanes, min(kvecLanes, P-p0), kvecLanes,
 					yi[kb*kvecLanes*P+p0:], P)
 			}
-			p.Act.apply(yi[kb*kvecLanes*P : (kb+1)*kvecLanes*P])
+			p.epilogue(q.y, i, kb*kvecLanes, (kb+1)*kvecLanes)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -40,6 +41,46 @@ func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 		}
 	}
 	return y, dx, dw, db
+}
+
+// testConv2dPool checks that Conv2dPool gives what Conv2d followed by the
+// pooling gives, for 2×2 and 3×3 windows, averages and maxima, with y
+// kept and not.
+func testConv2dPool(t *testing.T, name string, p Conv, x, w, b, cols []float32) {
+	t.Helper()
+	oh, ow := p.OutH(), p.OutW()
+	for _, max := range []bool{false, true} {
+		for _, window := range []int{2, 3} {
+			pool := Pool{N: p.N, C: p.K, H: oh, W: ow, KH: window, KW: window, StrideH: 2, StrideW: 2, PadH: window / 3, PadW: window / 3}
+			if oh+2*pool.PadH < window || ow+2*pool.PadW < window {
+				continue
+			}
+			n := p.N * p.K * pool.OutH() * pool.OutW()
+			wantY, want, wantArg := make([]float32, p.N*p.K*oh*ow), make([]float32, n), make([]int32, n)
+			Conv2d(p, x, w, b, wantY, cols)
+			if max {
+				MaxPool2d(pool, wantY, want, wantArg)
+			} else {
+				AvgPool2d(pool, wantY, want)
+			}
+			for _, keepY := range []bool{false, true} {
+				what := fmt.Sprintf("%s pool %+v max=%v keepY=%v", name, pool, max, keepY)
+				var y []float32
+				if keepY {
+					y = make([]float32, len(wantY))
+				}
+				got, gotArg := make([]float32, n), make([]int32, n)
+				Conv2dPool(p, pool, max, x, w, b, y, cols, got, gotArg)
+				closeTo(t, what+" pooled", got, want, 0)
+				if keepY {
+					closeTo(t, what+" y", y, wantY, 0)
+				}
+				if max && !slices.Equal(gotArg, wantArg) {
+					t.Fatalf("%s: argmax %v, want %v", what, gotArg, wantArg)
+				}
+			}
+		}
+	}
 }
 
 // TestConv2dMatchesDefinition covers the grouped and per-image paths, the
@@ -132,6 +173,7 @@ func testConv2d(t *testing.T) {
 						}
 					}
 					closeTo(t, fmt.Sprintf("%s act=%d y", name, act), y, want, 1e-4)
+					testConv2dPool(t, fmt.Sprintf("%s act=%d", name, act), pa, x, w, b, cols)
 				}
 			}
 		}

@@ -178,7 +178,7 @@ func (q *xvecPlan) forwardChunk(lo, hi int) {
 			q.kern.forward(p.K, (*xp)[oy*q.wp:], q.offs, p.S, q.wp, q.wt, q.b, yi[oy*q.ow:], P, q.ow,
 				min(2, q.oh-oy), q.ow)
 		}
-		p.Act.apply(yi)
+		p.epilogue(q.y, i, 0, p.K)
 	}
 }
 
