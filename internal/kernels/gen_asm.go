@@ -404,6 +404,9 @@ var consts = []struct {
 	{"t0", -5.70498872745e-3}, {"t1", 2.06390887954e-2}, {"t2", -5.37397155531e-2},
 	{"t3", 1.33314422036e-1}, {"t4", -3.33332819422e-1},
 	{"log2e2", 2 * 1.44269504088896341}, {"ln2", 0.693147180559945309},
+	// e^r - 1 = r + r²(p0 + p1 r + ... + p5 r⁵): Taylor's coefficients,
+	// whose first term left out is below 6e-9 for |r| <= ln2/2.
+	{"p0", 1.0 / 2}, {"p1", 1.0 / 6}, {"p2", 1.0 / 24}, {"p3", 1.0 / 120}, {"p4", 1.0 / 720}, {"p5", 1.0 / 5040},
 }
 
 func constOffset(name string) int {
@@ -873,18 +876,23 @@ func avgPool2TanhBackwardKernel(add bool) {
 	p("\tRET")
 }
 
-// tanhKernelAVX512 is tanhKernel for AVX-512, with fewer instructions
-// and a shorter chain of dependent ones: constants are broadcast from
-// memory inside the instructions that use them; one FMA reduces the
-// argument by ln 2 (its rounding error, at most 5e-8 relative in e^2|x|,
-// moves tanh by far less); e^r's polynomial is evaluated in Estrin's scheme
-// rather than Horner's; the scale by 2^n and the +1 are one FMA; the Newton
-// step of the reciprocal is folded into 1 - 2/(e+1); and x's sign is put
-// back by one VPTERNLOGD. The main loop interleaves tanhUnroll vectors,
+// tanhKernelAVX512 computes tanh by another method than tanhKernel's, with
+// no branch and no second polynomial for small arguments: for a = |x|,
+// tanh a = m/(m + 2) with m = e^2a - 1, and m is computed as expm1 is, so
+// that it keeps its relative precision as a goes to 0 (where 1 - 2/(e^2a
+// + 1) would lose it): 2a = n ln2 + r, |r| <= ln2/2, by one FMA; e^r - 1 =
+// r + r²P(r), P of degree 5 in Estrin's scheme; m = 2^n(e^r - 1) + (2^n
+// - 1), exact but for one rounding, with 2^n by VSCALEFPS. The division
+// is a reciprocal and one Newton step, and x's sign is put back by one
+// VPTERNLOGD. a is capped at 9.1, where tanh rounds to 1, by a VMINPS
+// that lets NaN through. The main loop interleaves tanhUnroll vectors,
 // the rest go one at a time.
 func tanhKernelAVX512() {
 	const name = "tanhAVX512"
 	tanhHeader(name, 4)
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z28", constOffset("big"))
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z29", constOffset("one"))
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z30", constOffset("two"))
 	p("%sblocks:", name)
 	p("\tCMPQ CX, $%d", tanhUnroll)
 	p("\tJB %sone", name)
@@ -913,78 +921,63 @@ func tanhKernelAVX512() {
 const tanhUnroll = 4
 
 // tanhBodyAVX512 computes tanh of u vectors at SI into DI, interleaving
-// their instructions; vector j uses Z8j to Z8j+7 and K(j+1). Registers of
-// a vector: 0 x; 1 |x|, then min(|x|, 9.1), then Estrin's terms, then x²;
-// 2 Estrin's terms, then e^r, then d = e^r 2^n + 1; 4 n, then 2^n; 5 t =
-// 2|x|, then r, then r+1, then the result; 6 r², then the reciprocal; 7
-// Estrin's terms, then the small-argument polynomial.
+// their instructions; vector j uses Z7j to Z7j+6, and Z28, Z29, Z30 hold
+// 9.1, 1 and 2. Registers of a vector: 0 x; 1 |x|, then 2a, then r, then
+// the reciprocal; 2 n; 3 r², then 2^n; 4, 5, 6 Estrin's terms, then 4
+// 2^n - 1, 5 d = m + 2, e and the result, 6 e^r - 1 and m; K(j+1) the
+// lanes where |x| >= 0.625.
 func tanhBodyAVX512(u int) {
 	c := func(n string) string { return fmt.Sprintf("tanhConsts<>+%d(SB)", constOffset(n)) }
 	abs := fmt.Sprintf("tanhConsts<>+%d(SB)", 4*len(consts))
-	bias := fmt.Sprintf("tanhConsts<>+%d(SB)", 4*len(consts)+4)
 	// each writes one instruction per vector; {n} in the format is
 	// register n of the vector, {k} its mask, {off} its offset.
 	each := func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
 		for j := 0; j < u; j++ {
 			l := line
-			for r := 7; r >= 0; r-- {
-				l = strings.ReplaceAll(l, fmt.Sprintf("{%d}", r), fmt.Sprintf("Z%d", 8*j+r))
+			for r := 6; r >= 0; r-- {
+				l = strings.ReplaceAll(l, fmt.Sprintf("{%d}", r), fmt.Sprintf("Z%d", 7*j+r))
 			}
-			l = strings.ReplaceAll(l, "{k}", fmt.Sprintf("K%d", j+1))
 			l = strings.ReplaceAll(l, "{off}", fmt.Sprint(64*j))
+			l = strings.ReplaceAll(l, "{k}", fmt.Sprintf("K%d", j+1))
 			p("\t%s", l)
 		}
 	}
 	each("VMOVUPS {off}(SI), {0}")
 	each("VANDPS.BCST %s, {0}, {1}", abs)
-	// Not |x| >= 0.625: the small arguments, and NaN, whose polynomial
-	// is NaN.
-	each("VCMPPS.BCST $9, %s, {1}, {k}", c("small"))
-	// Large: t = 2 min(|x|, 9.1) = n ln2 + r; e^t = 2^n e^r.
-	each("VMINPS.BCST %s, {1}, {1}", c("big"))
-	each("VMULPS.BCST %s, {1}, {4}", c("log2e2"))
-	each("VADDPS {1}, {1}, {5}")
-	each("VRNDSCALEPS $0, {4}, {4}") // to nearest
-	each("VFNMADD231PS.BCST %s, {4}, {5}", c("ln2"))
-	// e^r = 1 + r + r²·q(r), q(r) = (e4 r + e5) + r²(e2 r + e3) + r⁴(e0 r + e1).
-	each("VMULPS {5}, {5}, {6}")
-	each("VBROADCASTSS %s, {7}", c("e4"))
-	each("VFMADD213PS.BCST %s, {5}, {7}", c("e5"))
-	each("VBROADCASTSS %s, {1}", c("e2"))
-	each("VFMADD213PS.BCST %s, {5}, {1}", c("e3"))
-	each("VBROADCASTSS %s, {2}", c("e0"))
-	each("VFMADD213PS.BCST %s, {5}, {2}", c("e1"))
-	each("VFMADD213PS {7}, {6}, {1}") // (e4 r + e5) + r²(e2 r + e3)
-	each("VMULPS {6}, {6}, {7}")      // r⁴
-	each("VFMADD213PS {1}, {7}, {2}") // q
-	each("VADDPS.BCST %s, {5}, {5}", c("one"))
-	each("VFMADD213PS {5}, {6}, {2}") // e^r
-	// d = e^r 2^n + 1, 2^n built in the exponent bits.
-	each("VCVTPS2DQ {4}, {4}")
-	each("VPADDD.BCST %s, {4}, {4}", bias)
-	each("VPSLLD $23, {4}, {4}")
-	each("VFMADD213PS.BCST %s, {4}, {2}", c("one"))
-	// 1 - 2/d with the reciprocal's Newton step folded in: for y ≈ 1/d,
-	// 1/d ≈ y(2 - d y), so 1 - 2/d ≈ 1 - 2y·(2 - d y).
-	each("VRCP14PS {2}, {6}")
-	each("VBROADCASTSS %s, {7}", c("two"))
-	each("VFNMADD231PS {6}, {2}, {7}") // 2 - d y
-	each("VADDPS {6}, {6}, {6}")       // 2y
-	each("VBROADCASTSS %s, {5}", c("one"))
-	each("VFNMADD231PS {7}, {6}, {5}")
+	each("VCMPPS.BCST $13, %s, {1}, {k}", c("small")) // a >= 0.625
+	each("VMINPS {1}, Z28, {1}")                     // min(9.1, a), a if NaN
+	each("VADDPS {1}, {1}, {1}")
+	each("VMULPS.BCST %s, {1}, {2}", c("log2e"))
+	each("VRNDSCALEPS $0, {2}, {2}") // to nearest
+	each("VFNMADD231PS.BCST %s, {2}, {1}", c("ln2"))
+	// e^r - 1 = r + r²((p0 + p1 r) + r²(p2 + p3 r) + r⁴(p4 + p5 r)).
+	each("VMULPS {1}, {1}, {3}")
+	each("VBROADCASTSS %s, {4}", c("p1"))
+	each("VFMADD213PS.BCST %s, {1}, {4}", c("p0"))
+	each("VBROADCASTSS %s, {5}", c("p3"))
+	each("VFMADD213PS.BCST %s, {1}, {5}", c("p2"))
+	each("VBROADCASTSS %s, {6}", c("p5"))
+	each("VFMADD213PS.BCST %s, {1}, {6}", c("p4"))
+	each("VFMADD213PS {5}, {3}, {6}") // (p4 + p5 r) r² + (p2 + p3 r)
+	each("VFMADD213PS {4}, {3}, {6}") // P
+	each("VFMADD213PS {1}, {3}, {6}") // e^r - 1
+	// m = 2^n (e^r - 1) + (2^n - 1).
+	each("VSCALEFPS {2}, Z29, {3}")
+	each("VSUBPS Z29, {3}, {4}")
+	each("VFMADD213PS {4}, {3}, {6}")
+	// d = m + 2, y = 1/d to 14 bits, e = 1 - d y, then 1/d ≈ y + y e.
+	// The result is m/d where that is small, and 1 - 2/d where it is
+	// near 1: the rounding error of d changes each by less than an ulp.
+	each("VADDPS Z30, {6}, {5}")
+	each("VRCP14PS {5}, {1}")
+	each("VFNMADD213PS Z29, {1}, {5}")
+	each("VFMADD213PS {1}, {5}, {1}")
+	each("VMULPS {1}, {6}, {5}")
+	each("VFNMADD213PS Z29, Z30, {1}")
+	each("VBLENDMPS {1}, {5}, {k}, {5}")
 	// x's sign: result | (x &^ abs mask).
 	each("VPTERNLOGD.BCST $0xf4, %s, {0}, {5}", abs)
-	// Small: ((((t0 z + t1) z + t2) z + t3) z + t4) z x + x, kept where
-	// the mask says.
-	each("VMULPS {0}, {0}, {1}")
-	each("VBROADCASTSS %s, {7}", c("t0"))
-	for _, k := range []string{"t1", "t2", "t3", "t4"} {
-		each("VFMADD213PS.BCST %s, {1}, {7}", c(k))
-	}
-	each("VMULPS {1}, {7}, {7}")
-	each("VFMADD213PS {0}, {0}, {7}")
-	each("VBLENDMPS {7}, {5}, {k}, {5}")
 	each("VMOVUPS {5}, {off}(DI)")
 }
 
