@@ -946,7 +946,7 @@ func tanhBodyAVX512(u int) {
 	each("VMOVUPS {off}(SI), {0}")
 	each("VANDPS.BCST %s, {0}, {1}", abs)
 	each("VCMPPS.BCST $13, %s, {1}, {k}", c("small")) // a >= 0.625
-	each("VMINPS {1}, Z28, {1}")                     // min(9.1, a), a if NaN
+	each("VMINPS {1}, Z28, {1}")                      // min(9.1, a), a if NaN
 	each("VADDPS {1}, {1}, {1}")
 	each("VMULPS.BCST %s, {1}, {2}", c("log2e"))
 	each("VRNDSCALEPS $0, {2}, {2}") // to nearest
