@@ -8,7 +8,10 @@ import (
 )
 
 // pool is the persistent set of worker goroutines. Worker w runs the
-// chunks meant for it, so the assignment of work to goroutines is fixed.
+// chunks meant for it, so that consecutive kernels find the data a chunk
+// wrote in the same core's cache; but a chunk its worker has not started
+// by the time the caller is done with its own, the caller runs itself
+// (the worker may be waking up, or its core taken by another process).
 type pool struct {
 	mu      sync.Mutex
 	threads int
@@ -61,8 +64,12 @@ func (p *taskPool[T]) put(t *T) {
 // each chunk a worker polls for the next one for a while (spinTime) before
 // it parks on wake.
 type worker struct {
-	next     chunkTask     // written by the caller before it bumps posted
-	posted   atomic.Uint64 // how many tasks have been given to this worker
+	next   chunkTask     // written by the caller before it bumps posted
+	posted atomic.Uint64 // how many tasks have been given to this worker
+	// claimed is the number of the last posted task that the worker or
+	// the caller has taken to run: whoever moves it from n-1 to n runs
+	// task n.
+	claimed  atomic.Uint64
 	sleeping atomic.Bool   // set while the worker is parked, or about to
 	wake     chan struct{} // capacity 1: a wake-up is never lost nor blocks
 }
@@ -80,9 +87,13 @@ func (w *worker) run() {
 	for {
 		if w.posted.Load() != done {
 			done++
-			t := w.next
-			t.t.run(t.chunk, t.lo, t.hi)
-			pending.Add(-1)
+			// Unless the caller took it; then next may already hold a
+			// later task, posted after this one was done.
+			if w.claimed.CompareAndSwap(done-1, done) {
+				t := w.next
+				t.t.run(t.chunk, t.lo, t.hi)
+				pending.Add(-1)
+			}
 			continue
 		}
 		if w.idle(done) {
@@ -123,6 +134,15 @@ func (w *worker) post(t chunkTask) {
 		case w.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// steal runs the chunk last posted to the worker, t, on the calling
+// goroutine, if the worker has not started it.
+func (w *worker) steal(t chunkTask) {
+	if n := w.posted.Load(); w.claimed.CompareAndSwap(n-1, n) {
+		t.t.run(t.chunk, t.lo, t.hi)
+		pending.Add(-1)
 	}
 }
 
@@ -204,6 +224,10 @@ func parallelTask(n int, t task) {
 	}
 	lo, hi := ChunkRange(n, chunks, 0)
 	t.run(0, lo, hi)
+	for c := 1; c < chunks; c++ {
+		lo, hi := ChunkRange(n, chunks, c)
+		workers.workers[c-1].steal(chunkTask{t: t, chunk: c, lo: lo, hi: hi})
+	}
 }
 
 // waitForWorkers waits until the running call's chunks are done, by
