@@ -308,9 +308,11 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kc := min(gemmKC, g.k-pc)
-			// A B that is not transposed and whose block fits in L2 is
-			// read in place; only its last, partial panel is packed.
-			direct := !g.transB && kc*g.ldb <= directBLimit
+			// A B that is not transposed is read in place where its
+			// block fits in L2, or where A has so few rows that packing
+			// would cost more than reading B's panels once per row tile;
+			// only its last, partial panel is packed.
+			direct := !g.transB && (kc*g.ldb <= directBLimit || i1-i0 <= directBRows)
 			if g.packedB != nil {
 				pb = g.packedB[j0*kc:]
 			} else {
@@ -365,8 +367,12 @@ func (g *gemmArgs) kernelAInPlace(i, pc, kc int, b []float32, ldb int, c []float
 	}
 }
 
-// directBLimit bounds, in elements, the block of B read without packing.
-const directBLimit = 96 << 10
+// directBLimit bounds, in elements, the block of B read without packing,
+// and directBRows the rows of C above which it is packed all the same.
+const (
+	directBLimit = 96 << 10
+	directBRows  = 2 * gemmMR
+)
 
 // macroKernel multiplies a packed mc×kc block of A by the kc×nc panel of B
 // at (pc, jc) — packed, or in place where direct — into C[ic:, jc:].
