@@ -44,14 +44,18 @@ func (p Conv) groupSize() int {
 	return max(1, min(p.N, (groupColumns+outHW-1)/outHW))
 }
 
-// ColsSize returns the length of the patch matrix of the whole batch, the
-// cols argument of Conv2d and Conv2dBackward.
+// ColsSize returns the length of the patch matrix of the whole batch that
+// Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
+// forward pass builds none.
 func (p Conv) ColsSize() int {
-	if p.fullKernel() || p.kvec() || p.xvec() || p.implicit() {
-		return 0 // no patch matrix is built
+	if p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() {
+		return 0
 	}
-	return p.N * p.colRows() * p.OutH() * p.OutW()
+	return p.patchesSize()
 }
+
+// patchesSize is the length of the patch matrix of the whole batch.
+func (p Conv) patchesSize() int { return p.N * p.colRows() * p.OutH() * p.OutW() }
 
 // forGroups calls fn for each group of images [i0, i0+n), split across
 // threads, with a group's patch matrix: its slice of cols when cols holds
@@ -62,7 +66,7 @@ func (p Conv) forGroups(cols []float32, fn func(chunk, i0, n int, groupCols []fl
 	groupLen := p.colRows() * g * p.OutH() * p.OutW()
 	ParallelChunks(groups, func(c, lo, hi int) {
 		var scratch *[]float32
-		if len(cols) < p.ColsSize() {
+		if len(cols) < p.patchesSize() {
 			scratch = getScratchDirty(groupLen)
 			defer putScratch(scratch)
 		}
@@ -133,7 +137,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.xvecForward(x, w, b, y)
 		return
 	}
-	if p.implicit() {
+	if p.implicitFwd() {
 		p.implicitForward(x, w, b, y)
 		return
 	}
@@ -284,7 +288,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	if dx != nil && !dxAdd {
 		Zero(dx[:p.N*inSize])
 	}
-	kept := len(cols) >= p.ColsSize()
+	kept := len(cols) >= p.patchesSize()
 	g := p.groupSize()
 	chunks := Chunks((p.N + g - 1) / g)
 	// Each chunk sums its groups' weight and bias gradients on its own;

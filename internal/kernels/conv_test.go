@@ -114,6 +114,9 @@ func testConv2d(t *testing.T) {
 		{N: 3, C: 2, H: 40, W: 60, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// Small output, large weights: patches of several images per GEMM.
 		{N: 5, C: 64, H: 4, W: 4, K: 120, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// 14×14 with large weights: an implicit GEMM forward, an explicit
+		// GEMM backward that builds the patches again.
+		{N: 2, C: 64, H: 14, W: 14, K: 128, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// Channel-vectorised: two channel blocks, an odd number of output
 		// rows, rows split into segments, padding.
 		{N: 3, C: 3, H: 9, W: 20, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
