@@ -41,3 +41,29 @@ func ExampleNoGrad() {
 	// inside NoGrad: false false
 	// after: true
 }
+
+func ExampleConv2dActPool() {
+	// A 1×1×4×4 image, a 2×2 kernel of ones and a bias of -6.
+	x := tensor.New([]float32{
+		1, 2, 3, 4,
+		5, 6, 7, 8,
+		9, 10, 11, 12,
+		13, 14, 15, 16,
+	}, 1, 1, 4, 4)
+	w := tensor.Full(1, 1, 1, 2, 2).SetRequiresGrad(true)
+	b := tensor.Full(-6, 1)
+	same, none := [2]int{1, 1}, [2]int{}
+
+	// The 2×2 maxima of relu(conv): one pass, the same numbers and
+	// gradients as the three operations.
+	y := tensor.Conv2dActPool(x, w, b, same, none, tensor.ActReLU,
+		tensor.Pooling{Max: true, Kernel: [2]int{2, 2}, Stride: same})
+	apart := tensor.MaxPool2d(tensor.ReLU(tensor.Conv2d(x, w, b, same, none)), [2]int{2, 2}, same, none)
+	fmt.Println(y.Data(), apart.Data())
+
+	tensor.Sum(y).Backward()
+	fmt.Println(w.Grad().Data())
+	// Output:
+	// [28 32 44 48] [28 32 44 48]
+	// [34 38 50 54]
+}
