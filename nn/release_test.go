@@ -95,3 +95,41 @@ func TestSequentialNeverReleasesItsInput(t *testing.T) {
 		}
 	})
 }
+
+// keeper is a layer that applies ReLU and keeps its output, for a test to
+// look at without a hook (a hook keeps what it sees).
+type keeper struct {
+	nn.Base
+	out *tensor.Tensor
+}
+
+func (k *keeper) Forward(x *tensor.Tensor) *tensor.Tensor {
+	k.out = tensor.ReLU(x)
+	return k.out
+}
+
+// TestSequentialReleasesFusedBlockInput checks that the input of a
+// convolution block that runs as one operation is released, as a single
+// child's is.
+func TestSequentialReleasesFusedBlockInput(t *testing.T) {
+	nn.ManualSeed(4)
+	pre := &keeper{}
+	pre.Init(pre, "Keeper")
+	m := nn.NewSequential(
+		nn.Child{Name: "pre", Module: pre},
+		nn.Child{Name: "conv", Module: nn.NewConv2d(2, 3, 3, nn.Padding(1))},
+		nn.Child{Name: "act", Module: nn.NewReLU()},
+		nn.Child{Name: "pool", Module: nn.NewMaxPool2d(2, 2, 0)},
+	)
+	arena := tensor.NewArena()
+	defer tensor.UseArena(tensor.UseArena(arena))
+	tensor.NoGrad(func() {
+		out := m.Call(tensor.Full(0.5, 2, 2, 4, 4))
+		if got := out.Shape(); !slices.Equal(got, []int{2, 3, 2, 2}) {
+			t.Fatalf("output shape %v", got)
+		}
+		if pre.out.Data() != nil {
+			t.Error("the fused block's input was not released")
+		}
+	})
+}

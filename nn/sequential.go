@@ -20,9 +20,9 @@ func NewSequential(layers ...Child) *Sequential {
 //
 // Under a tensor.Arena, each child's output is released (tensor.Release)
 // once the next child has used it, unless a forward hook of the child (or
-// of a module inside it) saw it, or a backward pass will read it: as PyTorch frees a convolution's
-// output once its activation is computed, which bounds the memory of deep
-// models.
+// of a module inside it) saw it, or a backward pass will read it: as
+// PyTorch frees a convolution's output once its activation is computed,
+// which bounds the memory of deep models.
 //
 // A convolution followed by a ReLU or a Tanh, a pooling, or both, none
 // with hooks, runs as one operation (tensor.Conv2dAct, Conv2dActPool)
@@ -34,6 +34,7 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	producer := -1
 	for i := 0; i < len(s.children); i++ {
 		var y *tensor.Tensor
+		first := i // the first child that reads x
 		if b, ok := s.convBlock(i); ok {
 			y = b.forward(x)
 			i += b.layers - 1 // y is the block's last layer's output
@@ -45,7 +46,7 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 		}
 		// Only the output of the previous child is released: one that
 		// went through a pass-through child may be seen by its hooks.
-		if producer >= 0 && producer == i-1 && !hooked(s.children[producer].Module) {
+		if producer >= 0 && producer == first-1 && !hooked(s.children[producer].Module) {
 			tensor.Release(x)
 		}
 		x, producer = y, i
