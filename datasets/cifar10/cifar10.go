@@ -27,6 +27,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // Geometry of the data set.
@@ -81,14 +83,6 @@ type Set struct {
 	N       int
 }
 
-// toUnit maps a byte b to float32(b)/255, as torchvision's ToTensor does.
-var toUnit = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return t
-}()
-
 // Len returns the number of examples.
 func (s *Set) Len() int { return s.N }
 
@@ -107,10 +101,7 @@ func (s *Set) Example(i int, dst []float32) int {
 	if len(dst) < ImageBytes {
 		panic(fmt.Sprintf("cifar10: destination has %d values, an example needs %d", len(dst), ImageBytes))
 	}
-	dst = dst[:ImageBytes]
-	for j, b := range s.Images[i*ImageBytes : (i+1)*ImageBytes] {
-		dst[j] = toUnit[b]
-	}
+	kernels.BytesToUnit(s.Images[i*ImageBytes:(i+1)*ImageBytes], dst[:ImageBytes])
 	return int(s.Labels[i])
 }
 

@@ -18,6 +18,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // File names of the MNIST distribution; each may also be gzip-compressed
@@ -42,14 +44,6 @@ type Set struct {
 	N          int
 }
 
-// toUnit maps a byte b to float32(b)/255, as torchvision's ToTensor does.
-var toUnit = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return t
-}()
-
 // Len returns the number of examples.
 func (s *Set) Len() int { return s.N }
 
@@ -68,10 +62,7 @@ func (s *Set) Example(i int, dst []float32) int {
 	if len(dst) < m {
 		panic(fmt.Sprintf("mnist: destination has %d values, an example needs %d", len(dst), m))
 	}
-	dst = dst[:m]
-	for j, b := range s.Images[i*m : (i+1)*m] {
-		dst[j] = toUnit[b]
-	}
+	kernels.BytesToUnit(s.Images[i*m:(i+1)*m], dst[:m])
 	return int(s.Labels[i])
 }
 

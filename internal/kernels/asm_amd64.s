@@ -3050,3 +3050,25 @@ copyRowsAVX512done:
 	VMOVSS X2, ret+64(FP)
 	VZEROUPPER
 	RET
+
+// func bytesToUnitAVX512(src *uint8, dst *float32, n int)
+TEXT ·bytesToUnitAVX512(SB), NOSPLIT, $0-24
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ bytesToUnitAVX512done
+	MOVL $0x437f0000, AX // 255
+	VPBROADCASTD AX, Z1
+bytesToUnitAVX512loop:
+	VPMOVZXBD (SI), Z0
+	VCVTDQ2PS Z0, Z0
+	VDIVPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ bytesToUnitAVX512loop
+bytesToUnitAVX512done:
+	VZEROUPPER
+	RET

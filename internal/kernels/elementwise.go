@@ -58,6 +58,15 @@ func sum(x []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// BytesToUnit sets dst[i] = float32(src[i])/255, the scaling of pixels
+// that torchvision's ToTensor does.
+func BytesToUnit(src []uint8, dst []float32) {
+	dst = dst[:len(src)]
+	for i := bytesToUnitVector(src, dst); i < len(src); i++ {
+		dst[i] = float32(src[i]) / 255
+	}
+}
+
 // Scale sets y = a*y.
 func Scale(a float32, y []float32) {
 	for i := range y {

@@ -54,6 +54,7 @@ func main() {
 	gemvConstants()
 	gemvKernel()
 	copyRowsKernel()
+	bytesToUnitKernel()
 	if err := os.WriteFile("asm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -1126,6 +1127,35 @@ func copyRowsKernel() {
 	p("\tVMOVSHDUP X2, X3")
 	p("\tVADDSS X3, X2, X2")
 	p("\tVMOVSS X2, ret+64(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// bytesToUnitKernel writes dst[i] = float32(src[i])/255 for n a multiple
+// of 16: bytes widened to int32, converted, and divided (not multiplied by
+// a rounded 1/255), so that every value is the correctly rounded quotient.
+func bytesToUnitKernel() {
+	const name = "bytesToUnitAVX512"
+	p("")
+	p("// func %s(src *uint8, dst *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-24", name)
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ dst+8(FP), DI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	p("\tMOVL $0x%08x, AX // 255", math.Float32bits(255))
+	p("\tVPBROADCASTD AX, Z1")
+	p("%sloop:", name)
+	p("\tVPMOVZXBD (SI), Z0")
+	p("\tVCVTDQ2PS Z0, Z0")
+	p("\tVDIVPS Z1, Z0, Z0")
+	p("\tVMOVUPS Z0, (DI)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

@@ -457,3 +457,26 @@ func TestAvgPool2TanhBackwardMatchesTwoPasses(t *testing.T) {
 		t.Error("fuses a pooling that leaves a row out")
 	}
 }
+
+// TestBytesToUnit checks BytesToUnit with every kernel this CPU runs
+// against float32(b)/255, exactly, over every byte value and lengths that
+// leave tails.
+func TestBytesToUnit(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	src := make([]uint8, 3*256+7)
+	for i := range src {
+		src[i] = uint8(i * 7)
+	}
+	for _, kern := range kernelsAvailable() {
+		activeKernel = kern
+		for _, n := range []int{len(src), 256, 17, 5, 0} {
+			dst := make([]float32, n)
+			BytesToUnit(src[:n], dst)
+			for i, b := range src[:n] {
+				if want := float32(b) / 255; dst[i] != want {
+					t.Fatalf("%s n=%d: byte %d gives %v, want %v", kern.name, n, b, dst[i], want)
+				}
+			}
+		}
+	}
+}

@@ -44,6 +44,9 @@ func dotKernel6x4IndAVX512(k int, a *float32, lda int, b *float32, offs *int, ou
 func dotKernel2x4IndAVX2(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 
 //go:noescape
+func bytesToUnitAVX512(src *uint8, dst *float32, n int)
+
+//go:noescape
 func tanhBackwardAVX512(y, dy, dx *float32, n int)
 
 //go:noescape
@@ -182,6 +185,20 @@ func kernelsAvailable() []microKernel {
 		ks = append(ks, avx2Kernel)
 	}
 	return append(ks, genericKernel)
+}
+
+// bytesToUnitVector converts the longest prefix of src the active kernel's
+// vectors handle (see BytesToUnit) and returns how many elements it did.
+func bytesToUnitVector(src []uint8, dst []float32) int {
+	if activeKernel.name != "avx512" {
+		return 0
+	}
+	n := len(src) &^ 15
+	if n > 0 {
+		_ = dst[n-1]
+		bytesToUnitAVX512(&src[0], &dst[0], n)
+	}
+	return n
 }
 
 // tanhVector computes tanh over the longest prefix of x it can handle with

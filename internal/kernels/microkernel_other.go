@@ -7,6 +7,9 @@ func bestKernel() microKernel { return genericKernel }
 // kernelsAvailable lists every micro-kernel this build and CPU can run.
 func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 
+// bytesToUnitVector handles no elements: there are no vector kernels here.
+func bytesToUnitVector(src []uint8, dst []float32) int { return 0 }
+
 // tanhVector handles no elements: there are no vector kernels here.
 func tanhVector(x, y []float32) int { return 0 }
 
