@@ -2258,6 +2258,30 @@ tanhBackwardAVX2done:
 	VZEROUPPER
 	RET
 
+// func reluBackwardAVX512(y, dy, dx *float32, n int)
+TEXT ·reluBackwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ reluBackwardAVX512done
+	VXORPS Z15, Z15, Z15
+reluBackwardAVX512loop:
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z15, Z0, K1
+	VMOVUPS (DI), Z1
+	VADDPS (DX), Z1, K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ reluBackwardAVX512loop
+reluBackwardAVX512done:
+	VZEROUPPER
+	RET
+
 // func tanhBackwardSetAVX512(y, dy, dx *float32, n int)
 TEXT ·tanhBackwardSetAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), SI
@@ -2303,6 +2327,29 @@ tanhBackwardSetAVX2loop:
 	DECQ CX
 	JNZ tanhBackwardSetAVX2loop
 tanhBackwardSetAVX2done:
+	VZEROUPPER
+	RET
+
+// func reluBackwardSetAVX512(y, dy, dx *float32, n int)
+TEXT ·reluBackwardSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ reluBackwardSetAVX512done
+	VXORPS Z15, Z15, Z15
+reluBackwardSetAVX512loop:
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z15, Z0, K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ reluBackwardSetAVX512loop
+reluBackwardSetAVX512done:
 	VZEROUPPER
 	RET
 

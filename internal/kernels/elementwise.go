@@ -129,9 +129,9 @@ func (t *elemTask) run(_, lo, hi int) {
 			y[i] = max(v, 0)
 		}
 	case opReluBackward:
-		dy, dx := t.dy[lo:hi], t.dx[lo:hi]
-		for i, v := range t.y[lo:hi] {
-			switch {
+		y, dy, dx := t.y[lo:hi], t.dy[lo:hi], t.dx[lo:hi]
+		for i := reluBackwardVector(y, dy, dx, t.add); i < len(y); i++ {
+			switch v := y[i]; {
 			case v > 0 && t.add:
 				dx[i] += dy[i]
 			case v > 0:

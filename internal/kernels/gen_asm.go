@@ -40,6 +40,7 @@ func main() {
 	for _, add := range []bool{true, false} {
 		tanhBackwardKernel("AVX512", "Z", 16, add)
 		tanhBackwardKernel("AVX2", "Y", 8, add)
+		reluBackwardKernel(add)
 	}
 	adamKernel("AVX512", "Z", 16)
 	adamKernel("AVX2", "Y", 8)
@@ -564,6 +565,37 @@ func tanhBackwardKernel(isa, reg string, lanes int, add bool) {
 	}
 	p("\tVMOVUPS %s, (DI)", r(2))
 	endLoop(name, width, "SI", "DX", "DI")
+}
+
+// reluBackwardKernel adds into dx (add) or stores there dy where y > 0,
+// for n a multiple of 16; where not (NaN included), a stored dx is 0 and
+// an added one unchanged. A masked load or add, under the mask of y > 0.
+func reluBackwardKernel(add bool) {
+	name := "reluBackwardAVX512"
+	if !add {
+		name = "reluBackwardSetAVX512"
+	}
+	p("")
+	p("// func %s(y, dy, dx *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ y+0(FP), SI")
+	p("\tMOVQ dy+8(FP), DX")
+	p("\tMOVQ dx+16(FP), DI")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	p("\tVXORPS Z15, Z15, Z15")
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVCMPPS $0x1e, Z15, Z0, K1") // y > 0, ordered
+	if add {
+		p("\tVMOVUPS (DI), Z1")
+		p("\tVADDPS (DX), Z1, K1, Z1")
+	} else {
+		p("\tVMOVUPS.Z (DX), K1, Z1")
+	}
+	p("\tVMOVUPS Z1, (DI)")
+	endLoop(name, 64, "SI", "DX", "DI")
 }
 
 // adamKernel applies Adam to n elements (a multiple of lanes). k points at

@@ -480,3 +480,38 @@ func TestBytesToUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestReluBackward checks ReluBackward with every kernel this CPU runs
+// against its definition, storing and adding, with zeros, NaNs and
+// lengths that leave tails.
+func TestReluBackward(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(51, 52))
+	const n = 100
+	y, dy, old := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+	y[3], y[20], y[40] = 0, float32(math.NaN()), float32(math.Copysign(0, -1))
+	for _, kern := range kernelsAvailable() {
+		activeKernel = kern
+		for _, add := range []bool{false, true} {
+			for _, m := range []int{n, 37, 16, 5} {
+				dx := slices.Clone(old[:m])
+				ReluBackward(y[:m], dy[:m], dx, add)
+				for i := range dx {
+					want := old[i]
+					if !add {
+						want = 0
+					}
+					if y[i] > 0 {
+						want = dy[i]
+						if add {
+							want += old[i]
+						}
+					}
+					if dx[i] != want {
+						t.Fatalf("%s add=%v n=%d: dx[%d] = %v, want %v (y %v)", kern.name, add, m, i, dx[i], want, y[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -47,6 +47,12 @@ func dotKernel2x4IndAVX2(k int, a *float32, lda int, b *float32, offs *int, out 
 func bytesToUnitAVX512(src *uint8, dst *float32, n int)
 
 //go:noescape
+func reluBackwardAVX512(y, dy, dx *float32, n int)
+
+//go:noescape
+func reluBackwardSetAVX512(y, dy, dx *float32, n int)
+
+//go:noescape
 func tanhBackwardAVX512(y, dy, dx *float32, n int)
 
 //go:noescape
@@ -250,6 +256,25 @@ func tanhBackwardVector(y, dy, dx []float32, add bool) int {
 		tanhBackwardAVX2(&y[0], &dy[0], &dx[0], n)
 	default:
 		tanhBackwardSetAVX2(&y[0], &dy[0], &dx[0], n)
+	}
+	return n
+}
+
+// reluBackwardVector does ReluBackward over the longest prefix the active
+// kernel's vectors handle and returns its length.
+func reluBackwardVector(y, dy, dx []float32, add bool) int {
+	if activeKernel.name != "avx512" {
+		return 0
+	}
+	n := len(y) &^ 15
+	if n == 0 {
+		return 0
+	}
+	_, _ = dy[n-1], dx[n-1]
+	if add {
+		reluBackwardAVX512(&y[0], &dy[0], &dx[0], n)
+	} else {
+		reluBackwardSetAVX512(&y[0], &dy[0], &dx[0], n)
 	}
 	return n
 }

@@ -10,6 +10,9 @@ func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 // bytesToUnitVector handles no elements: there are no vector kernels here.
 func bytesToUnitVector(src []uint8, dst []float32) int { return 0 }
 
+// reluBackwardVector handles no elements: there are no vector kernels here.
+func reluBackwardVector(y, dy, dx []float32, add bool) int { return 0 }
+
 // tanhVector handles no elements: there are no vector kernels here.
 func tanhVector(x, y []float32) int { return 0 }
 
