@@ -48,6 +48,7 @@ func main() {
 	sgdKernel("AVX2", "Y", 8)
 	poolConstants()
 	avgPool2Kernel()
+	maxPool2Kernel()
 	avgPool2BackwardKernel(true)
 	avgPool2BackwardKernel(false)
 	avgPool2TanhBackwardKernel(true)
@@ -1190,4 +1191,104 @@ func bytesToUnitKernel() {
 	p("%sdone:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// maxPool2Kernel writes, for each of pairs pairs of w-wide input rows (x
+// rows 2i and 2i+1), the w/2 maxima of their 2×2 windows (y row i) and
+// where each lies in the plane (argmax row i), as maxPlaneHalving does:
+// the first of equal maxima, and a NaN if there is one. Rows go in chunks
+// of 32 inputs, the last under the masks of pool2Masks. Registers: Z30 the
+// even lanes' indices, which are also 2*lane, Z31 the odd ones'; Z23, Z24,
+// Z25 the offsets w+1, w and 1 of a window's other three inputs; R10 the
+// plane index of the pair's first input, AX of the chunk's.
+func maxPool2Kernel() {
+	const name = "maxPool2AVX512"
+	p("")
+	p("// func %s(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ y+8(FP), DI")
+	p("\tMOVQ pairs+16(FP), CX")
+	p("\tMOVQ w+24(FP), DX")
+	p("\tMOVQ masks+32(FP), AX")
+	p("\tMOVQ argmax+40(FP), R8")
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+	p("\tVMOVUPS poolIdx<>+64(SB), Z31")
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tMOVL $1, AX")
+	p("\tVPBROADCASTD AX, Z25")
+	p("\tVPBROADCASTD DX, Z24")
+	p("\tVPADDD Z25, Z24, Z23")
+	p("\tLEAQ (DX*4), R9") // bytes in an input row
+	p("\tXORQ R10, R10")
+	p("%spair:", name)
+	p("\tMOVQ SI, R12")
+	p("\tLEAQ (SI)(R9*1), R13")
+	p("\tMOVQ DI, R14")
+	p("\tMOVQ R8, R11")
+	p("\tMOVQ R10, AX")
+	p("\tLEAQ -1(DX), BX") // whole chunks before the last: (w-1)/32
+	p("\tSHRQ $5, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVMOVUPS 64(R12), Z1")
+	p("\tVMOVUPS (R13), Z4")
+	p("\tVMOVUPS 64(R13), Z5")
+	maxWindows()
+	p("\tVMOVUPS Z2, (R14)")
+	p("\tVMOVDQU32 Z27, (R11)")
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tADDQ $64, R11")
+	p("\tADDQ $32, AX")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tVMOVUPS.Z (R12), K4, Z0")
+	p("\tVMOVUPS.Z 64(R12), K5, Z1")
+	p("\tVMOVUPS.Z (R13), K4, Z4")
+	p("\tVMOVUPS.Z 64(R13), K5, Z5")
+	maxWindows()
+	p("\tVMOVUPS Z2, K6, (R14)")
+	p("\tVMOVDQU32 Z27, K6, (R11)")
+	p("\tLEAQ (SI)(R9*2), SI") // the next pair of rows
+	p("\tLEAQ (DI)(DX*2), DI") // the next output row: w/2 floats
+	p("\tLEAQ (R8)(DX*2), R8")
+	p("\tLEAQ (R10)(DX*2), R10")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// maxWindows sets Z2 to the maxima of the 16 2×2 windows of the two rows'
+// 32 inputs in Z0, Z1 (upper) and Z4, Z5 (lower), and Z27 to their plane
+// indices, AX being that of the first input. A window's inputs are taken
+// in order, each replacing the best so far if it is greater or NaN, and
+// the best so far is not NaN.
+func maxWindows() {
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2") // upper left: the best so far
+	p("\tVMOVAPS Z31, Z3")
+	p("\tVPERMI2PS Z1, Z0, Z3") // upper right
+	p("\tVMOVAPS Z30, Z6")
+	p("\tVPERMI2PS Z5, Z4, Z6") // lower left
+	p("\tVMOVAPS Z31, Z7")
+	p("\tVPERMI2PS Z5, Z4, Z7") // lower right
+	p("\tVPXORD Z8, Z8, Z8")    // the best's offset in its window
+	for _, c := range [][2]string{{"Z3", "Z25"}, {"Z6", "Z24"}, {"Z7", "Z23"}} {
+		p("\tVCMPPS $7, Z2, Z2, K1")        // the best is not NaN
+		p("\tVCMPPS $6, Z2, %s, K2", c[0]) // not v <= best: greater, or NaN
+		p("\tKANDW K1, K2, K2")
+		p("\tVBLENDMPS %s, Z2, K2, Z2", c[0])
+		p("\tVPBLENDMD %s, Z8, K2, Z8", c[1])
+	}
+	p("\tVPBROADCASTD AX, Z27")
+	p("\tVPADDD Z30, Z27, Z27")
+	p("\tVPADDD Z8, Z27, Z27")
 }

@@ -515,3 +515,43 @@ func TestReluBackward(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2MatchesGo compares 2×2 max pooling, values and argmax, on
+// every kernel this CPU runs with the Go loops, on widths around the
+// vector chunks, odd heights, ties and NaNs.
+func TestMaxPool2MatchesGo(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, w := range []int{2, 6, 14, 30, 32, 34, 64, 70, 224} {
+		for _, h := range []int{2, 5, 8} {
+			p := Pool{N: 2, C: 3, H: h, W: w, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+			x := randSlice(r, p.N*p.C*h*w)
+			for i := range x {
+				switch r.IntN(10) {
+				case 0:
+					x[i] = float32(math.NaN())
+				case 1:
+					x[i] = 0.5 // ties
+				}
+			}
+			n := p.N * p.C * p.OutH() * p.OutW()
+			run := func() ([]float32, []int32) {
+				y, arg := make([]float32, n), make([]int32, n)
+				MaxPool2d(p, x, y, arg)
+				return y, arg
+			}
+			activeKernel = genericKernel
+			want, wantArg := run()
+			for _, k := range kernelsAvailable() {
+				activeKernel = k
+				got, gotArg := run()
+				for i := range want {
+					same := got[i] == want[i] || math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))
+					if !same || gotArg[i] != wantArg[i] {
+						t.Fatalf("%s %dx%d: output %d = %v at %d, want %v at %d", k.name, h, w, i, got[i], gotArg[i], want[i], wantArg[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -47,6 +47,9 @@ func dotKernel2x4IndAVX2(k int, a *float32, lda int, b *float32, offs *int, out 
 func bytesToUnitAVX512(src *uint8, dst *float32, n int)
 
 //go:noescape
+func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32)
+
+//go:noescape
 func reluBackwardAVX512(y, dy, dx *float32, n int)
 
 //go:noescape
@@ -321,6 +324,18 @@ func avgPool2Vector(x, y []float32, pairs, w int) bool {
 	_, _ = x[2*pairs*w-1], y[pairs*w/2-1]
 	masks := pool2Masks(w)
 	avgPool2AVX512(&x[0], &y[0], pairs, w, &masks, 0.25)
+	return true
+}
+
+// maxPool2Vector does maxPlaneHalving's work on a plane with vectors, if
+// the active kernel has them for it, and reports whether it did.
+func maxPool2Vector(x, y []float32, argmax []int32, pairs, w int) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _, _ = x[2*pairs*w-1], y[pairs*w/2-1], argmax[pairs*w/2-1]
+	masks := pool2Masks(w)
+	maxPool2AVX512(&x[0], &y[0], pairs, w, &masks, &argmax[0])
 	return true
 }
 

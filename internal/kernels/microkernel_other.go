@@ -10,6 +10,9 @@ func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 // bytesToUnitVector handles no elements: there are no vector kernels here.
 func bytesToUnitVector(src []uint8, dst []float32) int { return 0 }
 
+// maxPool2Vector does nothing: there are no vector kernels here.
+func maxPool2Vector(x, y []float32, argmax []int32, pairs, w int) bool { return false }
+
 // reluBackwardVector handles no elements: there are no vector kernels here.
 func reluBackwardVector(y, dy, dx []float32, add bool) int { return 0 }
 

@@ -223,6 +223,9 @@ func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 
 func maxPlaneHalving(t *poolTask, in, out int) {
 	p, x, y, argmax, oh, ow := t.p, t.x, t.y, t.argmax, t.oh, t.ow
+	if maxPool2Vector(x[in:in+p.H*p.W], y[out:out+oh*ow], argmax[out:out+oh*ow], oh, p.W) {
+		return
+	}
 	for oy := 0; oy < oh; oy++ {
 		i0, i1 := in+2*oy*p.W, in+(2*oy+1)*p.W
 		r0, r1 := x[i0:i0+2*ow], x[i1:i1+2*ow]
