@@ -1282,7 +1282,7 @@ func maxWindows() {
 	p("\tVPERMI2PS Z5, Z4, Z7") // lower right
 	p("\tVPXORD Z8, Z8, Z8")    // the best's offset in its window
 	for _, c := range [][2]string{{"Z3", "Z25"}, {"Z6", "Z24"}, {"Z7", "Z23"}} {
-		p("\tVCMPPS $7, Z2, Z2, K1")        // the best is not NaN
+		p("\tVCMPPS $7, Z2, Z2, K1")       // the best is not NaN
 		p("\tVCMPPS $6, Z2, %s, K2", c[0]) // not v <= best: greater, or NaN
 		p("\tKANDW K1, K2, K2")
 		p("\tVBLENDMPS %s, Z2, K2, Z2", c[0])
