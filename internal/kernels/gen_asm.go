@@ -544,15 +544,7 @@ func tanhBackwardKernel(isa, reg string, lanes int, add bool) {
 	}
 	width := lanes * 4
 	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
-	p("")
-	p("// func %s(y, dy, dx *float32, n int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
-	p("\tMOVQ y+0(FP), SI")
-	p("\tMOVQ dy+8(FP), DX")
-	p("\tMOVQ dx+16(FP), DI")
-	p("\tMOVQ n+24(FP), CX")
-	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
-	p("\tJZ %sdone", name)
+	gradHeader(name, lanes)
 	p("\tVBROADCASTSS tanhConsts<>+%d(SB), %s", constOffset("one"), r(15))
 	p("%sloop:", name)
 	p("\tVMOVUPS (SI), %s", r(0))
@@ -568,6 +560,21 @@ func tanhBackwardKernel(isa, reg string, lanes int, add bool) {
 	endLoop(name, width, "SI", "DX", "DI")
 }
 
+// gradHeader starts an activation's backward kernel, func name(y, dy, dx
+// *float32, n int): y in SI, dy in DX, dx in DI and the number of vectors
+// of lanes in CX, returning at once if there are none.
+func gradHeader(name string, lanes int) {
+	p("")
+	p("// func %s(y, dy, dx *float32, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ y+0(FP), SI")
+	p("\tMOVQ dy+8(FP), DX")
+	p("\tMOVQ dx+16(FP), DI")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tSHRQ $%d, CX", map[int]int{16: 4, 8: 3}[lanes])
+	p("\tJZ %sdone", name)
+}
+
 // reluBackwardKernel adds into dx (add) or stores there dy where y > 0,
 // for n a multiple of 16; where not (NaN included), a stored dx is 0 and
 // an added one unchanged. A masked load or add, under the mask of y > 0.
@@ -576,15 +583,7 @@ func reluBackwardKernel(add bool) {
 	if !add {
 		name = "reluBackwardSetAVX512"
 	}
-	p("")
-	p("// func %s(y, dy, dx *float32, n int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
-	p("\tMOVQ y+0(FP), SI")
-	p("\tMOVQ dy+8(FP), DX")
-	p("\tMOVQ dx+16(FP), DI")
-	p("\tMOVQ n+24(FP), CX")
-	p("\tSHRQ $4, CX")
-	p("\tJZ %sdone", name)
+	gradHeader(name, 16)
 	p("\tVXORPS Z15, Z15, Z15")
 	p("%sloop:", name)
 	p("\tVMOVUPS (SI), Z0")
