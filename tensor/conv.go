@@ -84,6 +84,11 @@ func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, poo
 	}
 	if pool != nil {
 		recordPool(out, y, pool.Max, pp, argmax)
+		if act == ActNone {
+			// No backward reads a pooled convolution's output: give its
+			// storage back, as Sequential would have.
+			Release(y)
+		}
 	}
 	return out
 }

@@ -46,3 +46,33 @@ func TestRelease(t *testing.T) {
 		}
 	})
 }
+
+// TestConvPoolReleasesConvOutput checks that a pooled convolution without
+// an activation gives its output's storage back under an arena, and that
+// its gradients are those it gives without one.
+func TestConvPoolReleasesConvOutput(t *testing.T) {
+	grads := func() []float32 {
+		x := Full(0.5, 2, 1, 4, 4)
+		for i := range x.data {
+			x.data[i] = float32(i%5) - 2
+		}
+		w := Full(0.1, 2, 1, 3, 3).SetRequiresGrad(true)
+		w.data[4] = -0.3
+		out := Conv2dActPool(x, w, nil, [2]int{1, 1}, [2]int{1, 1}, ActNone,
+			Pooling{Max: true, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}})
+		if y := out.creator.ins[0]; currentArena() != nil && y.data != nil {
+			t.Error("the convolution's output was kept")
+		}
+		Sum(out).Backward()
+		return w.Grad().Data()
+	}
+	want := grads()
+	arena := NewArena()
+	defer UseArena(UseArena(arena))
+	got := grads()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("weight gradient %v under an arena, %v without", got, want)
+		}
+	}
+}
