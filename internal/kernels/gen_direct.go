@@ -17,13 +17,31 @@ var out, decl strings.Builder
 
 func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 
-// declare writes the Go declaration of an assembly function.
-func declare(name, params string) {
+// start writes the Go declaration of an assembly function and the start
+// of its assembly. Every parameter is 8 bytes (an int or a pointer), so
+// the argument frame is 8 bytes a name.
+func start(name, params string) {
 	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, params)
+	p("")
+	p("// func %s(%s)", name, params)
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, 8*len(strings.Split(params, ",")))
 }
 
 // inputGradParams are the parameters of every input-gradient kernel.
 const inputGradParams = "dy *float32, ldRow, dyKb, nkb, nr int, w *float32, wKb, wC, s, c int, out *float32, ldOut, mask, add int"
+
+// loadForwardArgs loads the parameters the forward kernels begin with (x,
+// offs, ncr, s, wp, w, bias): x in SI, offs in R8, ncr in CX, wp's bytes
+// in R9, w in DI and bias in AX.
+func loadForwardArgs() {
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ offs+8(FP), R8")
+	p("\tMOVQ ncr+16(FP), CX")
+	p("\tMOVQ wp+32(FP), R9")
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ w+40(FP), DI")
+	p("\tMOVQ bias+48(FP), AX")
+}
 
 // maxWidth is kvecMaxWidth: the widest forward tile for S taps a row,
 // whose two rows of accumulators, S weight vectors and two broadcasts
@@ -110,19 +128,10 @@ func main() {
 func forward(S, width int) {
 	name := fmt.Sprintf("kvecForward%dx2x%dAVX512", S, width)
 	params := "x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int"
-	declare(name, params)
+	start(name, params)
 	acc := func(t, j int) int { return t*width + j }
 	wreg := func(s int) int { return 2*width + s }
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ offs+8(FP), R8")
-	p("\tMOVQ ncr+16(FP), CX")
-	p("\tMOVQ wp+32(FP), R9")
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ w+40(FP), DI")
-	p("\tMOVQ bias+48(FP), AX")
+	loadForwardArgs()
 	p("\tMOVQ y+56(FP), R11")
 	p("\tMOVQ ldy+64(FP), R12")
 	p("\tSHLQ $2, R12")
@@ -173,18 +182,9 @@ func forward(S, width int) {
 func xvecForward(K int) {
 	name := fmt.Sprintf("xvecForward%dAVX512", K)
 	params := "x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldk, ldy, rows, mask int"
-	declare(name, params)
+	start(name, params)
 	acc := func(t, k, v int) int { return t*2*K + 2*k + v }
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ offs+8(FP), R8")
-	p("\tMOVQ ncr+16(FP), CX")
-	p("\tMOVQ wp+32(FP), R9")
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ w+40(FP), DI")
-	p("\tMOVQ bias+48(FP), AX")
+	loadForwardArgs()
 	for k := 0; k < K; k++ {
 		p("\tVBROADCASTSS %d(AX), Z%d", 4*k, acc(0, k, 0))
 		p("\tVMOVAPS Z%d, Z%d", acc(0, k, 0), acc(0, k, 1))
@@ -256,12 +256,9 @@ func xvecForward(K int) {
 func xvecWeightGrad(K, S int) {
 	name := fmt.Sprintf("xvecWeightGrad%dx%dAVX512", K, S)
 	params := "x *float32, wp int, dy *float32, ldk, ldy, oh, mask int, dw, db *float32"
-	declare(name, params)
+	start(name, params)
 	acc := func(k, s int) int { return k*S + s }
 	dyRow := []string{"R11", "R12", "R13"}
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
 	p("\tMOVQ x+0(FP), SI")
 	p("\tMOVQ wp+8(FP), R9")
 	p("\tSHLQ $2, R9")
@@ -344,17 +341,12 @@ func xvecWeightGrad(K, S int) {
 func weightGrad(R, S int, bias bool) {
 	name := fmt.Sprintf("kvecWeightGrad%dx%dAVX512", R, S)
 	params := "x *float32, wp int, dy *float32, ldDy, oh, ow int, dw *float32"
-	size := 56
 	if bias {
 		name = fmt.Sprintf("kvecWeightGrad%dx%dBiasAVX512", R, S)
 		params += ", db *float32"
-		size += 8
 	}
 	rowIndex := []string{"", "(R9*1)", "(R9*2)", "(R10*1)", "(R9*4)"}
-	declare(name, params)
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, size)
+	start(name, params)
 	p("\tMOVQ x+0(FP), SI")
 	p("\tMOVQ wp+8(FP), R9")
 	p("\tSHLQ $2, R9")
@@ -511,10 +503,7 @@ func inputGrad(S, ow int) {
 	// accumulator ends in which lane: column j is given that one.
 	col, res := reduceTree(nil)
 	params := inputGradParams
-	declare(name, params)
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-112", name)
+	start(name, params)
 	p("\tMOVQ dy+0(FP), SI")
 	p("\tMOVQ ldRow+8(FP), R8")
 	p("\tSHLQ $2, R8")
@@ -675,10 +664,7 @@ func reduceTree(emit func(string, ...any)) (col [16]int, res int) {
 func transpose() {
 	name := "kvecTransposeAVX512"
 	params := "src *float32, lds, rows, cols int, dst *float32, ldd int"
-	declare(name, params)
-	p("")
-	p("// func %s(%s)", name, params)
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	start(name, params)
 	p("\tMOVQ src+0(FP), SI")
 	p("\tMOVQ lds+8(FP), R8")
 	p("\tSHLQ $2, R8")
