@@ -228,15 +228,7 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 		}
 		return
 	}
-	t := newPoolTask(pool, avgPlane)
-	switch {
-	case max && pool.halving():
-		t.plane = maxPlaneHalving
-	case max:
-		t.plane = maxPlane
-	case pool.halving():
-		t.plane = avgPlaneHalving
-	}
+	t := newPoolTask(pool, pool.forwardPlane(max))
 	t.x, t.y, t.argmax = y, pooled, argmax
 	p.pool = t
 	Conv2d(p, x, w, b, y, cols)

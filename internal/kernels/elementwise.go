@@ -124,10 +124,7 @@ func (t *elemTask) run(_, lo, hi int) {
 	case opZero:
 		clear(t.y[lo:hi])
 	case opRelu:
-		y := t.y[lo:hi]
-		for i, v := range t.x[lo:hi] {
-			y[i] = max(v, 0)
-		}
+		relu(t.x[lo:hi], t.y[lo:hi])
 	case opReluBackward:
 		y, dy, dx := t.y[lo:hi], t.dy[lo:hi], t.dx[lo:hi]
 		for i := reluBackwardVector(y, dy, dx, t.add); i < len(y); i++ {
@@ -141,10 +138,7 @@ func (t *elemTask) run(_, lo, hi int) {
 			}
 		}
 	case opTanh:
-		xs, ys := t.x[lo:hi], t.y[lo:hi]
-		for i := tanhVector(xs, ys); i < len(xs); i++ {
-			ys[i] = Tanh32(xs[i])
-		}
+		tanh(t.x[lo:hi], t.y[lo:hi])
 	case opTanhBackward:
 		y, dy, dx := t.y[lo:hi], t.dy[lo:hi], t.dx[lo:hi]
 		i := tanhBackwardVector(y, dy, dx, t.add)
@@ -216,13 +210,25 @@ const (
 func (a Activation) apply(y []float32) {
 	switch a {
 	case ActReLU:
-		for i, v := range y {
-			y[i] = max(v, 0)
-		}
+		relu(y, y)
 	case ActTanh:
-		for i := tanhVector(y, y); i < len(y); i++ {
-			y[i] = Tanh32(y[i])
-		}
+		tanh(y, y)
+	}
+}
+
+// relu sets y = max(x, 0) on the calling thread; y may be x.
+func relu(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+// tanh sets y = tanh(x) on the calling thread; y may be x.
+func tanh(x, y []float32) {
+	y = y[:len(x)]
+	for i := tanhVector(x, y); i < len(x); i++ {
+		y[i] = Tanh32(x[i])
 	}
 }
 

@@ -199,10 +199,10 @@ func kernelsAvailable() []microKernel {
 // bytesToUnitVector converts the longest prefix of src the active kernel's
 // vectors handle (see BytesToUnit) and returns how many elements it did.
 func bytesToUnitVector(src []uint8, dst []float32) int {
-	if activeKernel.name != "avx512" {
+	n, wide := vectorLen(len(src))
+	if !wide {
 		return 0
 	}
-	n := len(src) &^ 15
 	if n > 0 {
 		_ = dst[n-1]
 		bytesToUnitAVX512(&src[0], &dst[0], n)
@@ -266,11 +266,8 @@ func tanhBackwardVector(y, dy, dx []float32, add bool) int {
 // reluBackwardVector does ReluBackward over the longest prefix the active
 // kernel's vectors handle and returns its length.
 func reluBackwardVector(y, dy, dx []float32, add bool) int {
-	if activeKernel.name != "avx512" {
-		return 0
-	}
-	n := len(y) &^ 15
-	if n == 0 {
+	n, wide := vectorLen(len(y))
+	if !wide || n == 0 {
 		return 0
 	}
 	_, _ = dy[n-1], dx[n-1]

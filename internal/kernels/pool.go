@@ -68,12 +68,23 @@ func (p Pool) halving() bool {
 	return p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0
 }
 
+// forwardPlane returns the loop that pools one plane: the maxima (max) or
+// the averages, with the 2×2 halving's own loops where they apply.
+func (p Pool) forwardPlane(max bool) func(t *poolTask, in, out int) {
+	switch {
+	case max && p.halving():
+		return maxPlaneHalving
+	case max:
+		return maxPlane
+	case p.halving():
+		return avgPlaneHalving
+	}
+	return avgPlane
+}
+
 // AvgPool2d sets y to the window averages of x.
 func AvgPool2d(p Pool, x, y []float32) {
-	t := newPoolTask(p, avgPlane)
-	if p.halving() {
-		t.plane = avgPlaneHalving
-	}
+	t := newPoolTask(p, p.forwardPlane(false))
 	t.x, t.y = x, y
 	t.planes()
 }
@@ -213,10 +224,7 @@ func avgBackPlane(t *poolTask, in, out int) {
 // each maximum within its H×W plane (the first one on ties, as PyTorch).
 // A NaN in a window wins, as in PyTorch.
 func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
-	t := newPoolTask(p, maxPlane)
-	if p.halving() {
-		t.plane = maxPlaneHalving
-	}
+	t := newPoolTask(p, p.forwardPlane(true))
 	t.x, t.y, t.argmax = x, y, argmax
 	t.planes()
 }
