@@ -112,3 +112,67 @@ func BenchmarkGemmTransB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmFewRows times A·B with B not transposed and C of few rows:
+// VGG-11's fully connected input gradients at batch 10, where B is read in
+// place rather than packed.
+func BenchmarkGemmFewRows(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, s := range [][3]int{{10, 25088, 4096}, {10, 4096, 4096}, {10, 4096, 1000}} {
+		m, n, k := s[0], s[1], s[2]
+		x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				Gemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+			}
+		})
+	}
+}
+
+// BenchmarkConvVGG14 times VGG-11's 14×14 convolutions (512 to 512
+// channels) at batch 10: an implicit GEMM forward, an explicit backward.
+func BenchmarkConvVGG14(b *testing.B) {
+	p := Conv{N: 10, C: 512, H: 14, W: 14, K: 512, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	r := rand.New(rand.NewPCG(1, 1))
+	x, w, bias := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+	y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+	dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			Conv2d(p, x, w, bias, y, nil)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		for b.Loop() {
+			Conv2dBackward(p, x, w, y, dx, false, dw, db, nil)
+		}
+	})
+}
+
+// BenchmarkElementwise times, on one thread, tanh over LeNet-5's conv1
+// output of one image, ReLU's backward over as many values, and the
+// conversion of a batch of 64 MNIST images to floats.
+func BenchmarkElementwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y, dy := randSlice(r, 6*28*28), make([]float32, 6*28*28), randSlice(r, 6*28*28)
+	pixels := make([]uint8, 64*28*28)
+	for i := range pixels {
+		pixels[i] = uint8(r.IntN(256))
+	}
+	images := make([]float32, len(pixels))
+	b.Run("tanh", func(b *testing.B) {
+		for b.Loop() {
+			tanh(x, y)
+		}
+	})
+	b.Run("relu-backward", func(b *testing.B) {
+		for b.Loop() {
+			reluBackwardVector(x, dy, y, false)
+		}
+	})
+	b.Run("bytes-to-unit", func(b *testing.B) {
+		for b.Loop() {
+			BytesToUnit(pixels, images)
+		}
+	})
+}
