@@ -3,7 +3,6 @@ package optim
 import (
 	"fmt"
 
-	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/tensor"
 )
 
@@ -27,7 +26,7 @@ type Adam struct {
 	params []*tensor.Tensor
 	m, v   [][]float32
 	steps  []int
-	work   []kernels.AdamParam // a step's tensors, reused
+	work   []tensor.AdamParam // a step's tensors, reused
 }
 
 // NewAdam returns an Adam optimizer over params.
@@ -48,9 +47,9 @@ func (a *Adam) Step() {
 			continue
 		}
 		a.steps[i]++
-		a.work = append(a.work, kernels.AdamParam{P: p.Data(), G: p.Grad().Data(), M: a.m[i], V: a.v[i], T: a.steps[i]})
+		a.work = append(a.work, tensor.AdamParam{Param: p, M: a.m[i], V: a.v[i], Step: a.steps[i]})
 	}
-	kernels.AdamSteps(a.work, a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
+	tensor.AdamStep(a.work, a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
 }
 
 // ZeroGrad sets every parameter's gradient to zero.

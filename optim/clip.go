@@ -3,7 +3,6 @@ package optim
 import (
 	"math"
 
-	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/tensor"
 )
 
@@ -23,7 +22,7 @@ func ClipGradNorm(params []*tensor.Tensor, maxNorm float64) float64 {
 	if coef := maxNorm / (norm + 1e-6); coef < 1 {
 		for _, p := range params {
 			if g := p.Grad(); g != nil {
-				kernels.Scale(float32(coef), g.Data())
+				tensor.ScaleInPlace(g, float32(coef))
 			}
 		}
 	}

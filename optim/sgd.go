@@ -3,7 +3,6 @@ package optim
 import (
 	"fmt"
 
-	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/tensor"
 )
 
@@ -39,7 +38,7 @@ func (s *SGD) Step() {
 		if first && s.Momentum != 0 {
 			s.bufs[i] = make([]float32, p.Numel())
 		}
-		kernels.SGDStep(p.Data(), p.Grad().Data(), s.bufs[i], first, s.SGDOptions.LR, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
+		tensor.SGDStep(p, s.bufs[i], first, s.SGDOptions.LR, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
 	}
 }
 

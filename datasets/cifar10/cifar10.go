@@ -28,7 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/convnet/convnet/internal/kernels"
+	"github.com/convnet/convnet/tensor"
 )
 
 // Geometry of the data set.
@@ -101,7 +101,7 @@ func (s *Set) Example(i int, dst []float32) int {
 	if len(dst) < ImageBytes {
 		panic(fmt.Sprintf("cifar10: destination has %d values, an example needs %d", len(dst), ImageBytes))
 	}
-	kernels.BytesToUnit(s.Images[i*ImageBytes:(i+1)*ImageBytes], dst[:ImageBytes])
+	tensor.BytesToUnit(s.Images[i*ImageBytes:(i+1)*ImageBytes], dst[:ImageBytes])
 	return int(s.Labels[i])
 }
 

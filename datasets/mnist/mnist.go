@@ -19,7 +19,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/convnet/convnet/internal/kernels"
+	"github.com/convnet/convnet/tensor"
 )
 
 // File names of the MNIST distribution; each may also be gzip-compressed
@@ -62,7 +62,7 @@ func (s *Set) Example(i int, dst []float32) int {
 	if len(dst) < m {
 		panic(fmt.Sprintf("mnist: destination has %d values, an example needs %d", len(dst), m))
 	}
-	kernels.BytesToUnit(s.Images[i*m:(i+1)*m], dst[:m])
+	tensor.BytesToUnit(s.Images[i*m:(i+1)*m], dst[:m])
 	return int(s.Labels[i])
 }
 
