@@ -1,11 +1,15 @@
 // Package models holds ready networks built from package nn, by name: the
-// lesson's LeNet-5 in both of its forms and the VGG family.
+// lesson's LeNet-5 in both of its forms and the VGG family. Its registry
+// maps a name to a constructor; a program registers its own models with
+// Register so that their checkpoints load by name (see LoadCheckpoint).
 package models
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/convnet/convnet/nn"
 )
@@ -26,44 +30,101 @@ func (in Input) String() string {
 // Spec describes a model that can be built by name.
 type Spec struct {
 	Name string
-	// Input is the lesson's input, which New builds for.
+	// Input is the model's own input (the lesson's), which New builds for.
 	Input Input
-	check func(Input) error
-	build func(Input) nn.Module
+	// Accepts says whether the model can be built for an input, and if
+	// not, why. Nil accepts only Input.
+	Accepts func(Input) error
+	// Construct builds the model for an input that Accepts allowed, with
+	// fresh weights (see nn.ManualSeed).
+	Construct func(Input) nn.Module
 }
 
-// New builds the model for its lesson's input, with fresh weights (see
+// New builds the model for its own input, with fresh weights (see
 // nn.ManualSeed).
-func (s Spec) New() nn.Module { return s.build(s.Input) }
+func (s Spec) New() nn.Module { return s.Construct(s.Input) }
 
 // Check says whether the model can be built for in, without building it.
-func (s Spec) Check(in Input) error { return s.check(in) }
+func (s Spec) Check(in Input) error {
+	if s.Accepts == nil {
+		if in != s.Input {
+			return fmt.Errorf("%s takes %v, not %v", s.Name, s.Input, in)
+		}
+		return nil
+	}
+	return s.Accepts(in)
+}
 
 // Build builds the model for other images, or says why it cannot.
 func (s Spec) Build(in Input) (nn.Module, error) {
-	if err := s.check(in); err != nil {
+	if err := s.Check(in); err != nil {
 		return nil, err
 	}
-	return s.build(in), nil
+	return s.Construct(in), nil
 }
 
-var specs = []Spec{
-	{Name: "lenet5", Input: lenetInput, check: checkLeNet, build: func(Input) nn.Module { return NewLeNetSeq() }},
-	{Name: "lenet5-fields", Input: lenetInput, check: checkLeNet, build: func(Input) nn.Module { return NewLeNet() }},
+// Fit returns the input the model takes for images of native's channels,
+// size and classes: native itself if the model accepts it, or else native
+// zero-padded on every side to the next multiple of 32 (MNIST's 28 to
+// VGG's 32), with that padding. The error is the model's reason for
+// refusing native.
+func (s Spec) Fit(native Input) (in Input, pad int, err error) {
+	err = s.Check(native)
+	if err == nil {
+		return native, 0, nil
+	}
+	padded := native
+	padded.Size = (native.Size + 31) / 32 * 32
+	if padded.Size != native.Size && s.Check(padded) == nil {
+		return padded, (padded.Size - native.Size) / 2, nil
+	}
+	return Input{}, 0, err
+}
+
+// registry holds the specs by name, in registration order.
+var registry = struct {
+	sync.RWMutex
+	specs []Spec
+}{}
+
+// Register adds a model to the registry, so that Lookup, New, Names and
+// LoadCheckpoint know it. The name must be new and Construct set.
+func Register(s Spec) error {
+	switch {
+	case s.Name == "":
+		return errors.New("models: Register: empty name")
+	case s.Construct == nil:
+		return fmt.Errorf("models: Register %q: no Construct function", s.Name)
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if slices.ContainsFunc(registry.specs, func(o Spec) bool { return o.Name == s.Name }) {
+		return fmt.Errorf("models: Register: %q is already registered", s.Name)
+	}
+	registry.specs = append(registry.specs, s)
+	return nil
+}
+
+func mustRegister(s Spec) {
+	if err := Register(s); err != nil {
+		panic(err)
+	}
 }
 
 func init() {
+	mustRegister(Spec{Name: "lenet5", Input: lenetInput, Accepts: checkLeNet, Construct: func(Input) nn.Module { return NewLeNetSeq() }})
+	mustRegister(Spec{Name: "lenet5-fields", Input: lenetInput, Accepts: checkLeNet, Construct: func(Input) nn.Module { return NewLeNet() }})
 	for _, name := range []string{"vgg11", "vgg13", "vgg16", "vgg19"} {
 		for _, bn := range []bool{false, true} {
 			full := name
 			if bn {
 				full += "_bn"
 			}
-			specs = append(specs, Spec{Name: full, Input: Input{3, 224, 1000}, check: checkVGG,
-				build: func(in Input) nn.Module {
+			mustRegister(Spec{Name: full, Input: Input{3, 224, 1000}, Accepts: checkVGG,
+				Construct: func(in Input) nn.Module {
 					m, err := NewVGGFor(name, bn, in)
 					if err != nil {
-						panic(err) // check passed
+						panic(err) // Accepts passed
 					}
 					return m
 				}})
@@ -81,10 +142,12 @@ func checkLeNet(in Input) error {
 	return nil
 }
 
-// Names lists the models Lookup knows, in a stable order.
+// Names lists the models Lookup knows, in registration order.
 func Names() []string {
+	registry.RLock()
+	defer registry.RUnlock()
 	var names []string
-	for _, s := range specs {
+	for _, s := range registry.specs {
 		names = append(names, s.Name)
 	}
 	return names
@@ -93,14 +156,20 @@ func Names() []string {
 // Lookup returns the spec of the named model, or an error listing the
 // known names.
 func Lookup(name string) (Spec, error) {
-	i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == name })
+	registry.RLock()
+	i := slices.IndexFunc(registry.specs, func(s Spec) bool { return s.Name == name })
+	var s Spec
+	if i >= 0 {
+		s = registry.specs[i]
+	}
+	registry.RUnlock()
 	if i < 0 {
 		return Spec{}, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	return specs[i], nil
+	return s, nil
 }
 
-// New builds the named model for its lesson's input (see Spec.New).
+// New builds the named model for its own input (see Spec.New).
 func New(name string) (nn.Module, error) {
 	s, err := Lookup(name)
 	if err != nil {

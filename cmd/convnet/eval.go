@@ -54,7 +54,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}
-	testSet, err := l.pipe.testSet(*dataDir, *limit)
+	testSet, err := l.pipe.TestSet(*dataDir, *limit)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}
-	testSet, err := l.pipe.testSet(*dataDir, 0)
+	testSet, err := l.pipe.TestSet(*dataDir, 0)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 			Metadata: map[string]string{
 				checkpoint.ModelKey: spec.Name,
 				"checkpoint":        *ckpt,
-				"dataset":           l.pipe.dataset,
+				"dataset":           l.pipe.Dataset(),
 				"split":             "test",
 				"index":             strconv.Itoa(*index),
 				"label":             strconv.Itoa(label),
@@ -109,7 +109,7 @@ func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", *out, len(f.Names))
 	}
 	if *pngDir != "" {
-		in := inspected{model: spec.Name, index: *index, label: label, pred: pred, prob: float64(probs[pred]), classNames: labelNames(l.pipe, *dataDir)}
+		in := inspected{model: spec.Name, index: *index, label: label, pred: pred, prob: float64(probs[pred]), classNames: l.pipe.ClassNames(*dataDir)}
 		names, err := saveInspectPictures(*pngDir, l.pipe, in, append([]activation{{"input", input}}, acts...))
 		if err != nil {
 			return err

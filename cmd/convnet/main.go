@@ -33,10 +33,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/datasets/mnist"
 	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/models"
@@ -447,7 +447,7 @@ type loaded struct {
 	model nn.Module
 	spec  models.Spec
 	meta  map[string]string
-	pipe  pipeline
+	pipe  datasets.Pipeline
 }
 
 // loadCheckpoint builds the model that the checkpoint at path holds (or
@@ -472,62 +472,32 @@ func loadCheckpoint(path, modelName string) (*loaded, error) {
 	name := modelName
 	if name == "" {
 		name = meta[checkpoint.ModelKey]
-		if name == "" {
-			return nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
-				path, strings.Join(models.Names(), ", "))
-		}
-		if _, err := models.Lookup(name); err != nil {
-			return nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
-				path, name, strings.Join(models.Names(), ", "))
-		}
 	}
-	spec, err := lookupModel(name)
-	if err != nil {
-		return nil, err
+	spec, specErr := models.Lookup(name)
+	switch {
+	case name == "":
+		return nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
+			path, strings.Join(models.Names(), ", "))
+	case specErr != nil:
+		return nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
+			path, name, strings.Join(models.Names(), ", "))
 	}
-	pipe, err := pipelineFromMetadata(spec, meta)
+	pipe, err := datasets.FromMetadata(spec, meta)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
 	}
-	m, err := pipe.build(spec)
-	if err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
-	}
-	meta, err = checkpoint.Load(path, m)
+	ck, err := models.LoadCheckpoint(path, name)
 	if err != nil {
 		if modelName != "" {
 			return nil, fmt.Errorf("%v (loading it as --model %s)", err, name)
 		}
 		return nil, err
 	}
-	return &loaded{model: m, spec: spec, meta: meta, pipe: pipe}, nil
+	return &loaded{model: ck.Model, spec: spec, meta: ck.Metadata, pipe: pipe}, nil
 }
 
-// MNIST sets are cached per folder, so that tests running several commands
-// in one process read the files once.
-var mnistCache = struct {
-	sync.Mutex
-	sets map[string]*mnist.Set
-}{sets: map[string]*mnist.Set{}}
-
-func loadMNIST(dir string, trainSet bool) (*mnist.Set, error) {
-	key := strconv.FormatBool(trainSet) + "\x00" + dir
-	mnistCache.Lock()
-	defer mnistCache.Unlock()
-	if s, ok := mnistCache.sets[key]; ok {
-		return s, nil
-	}
-	load := mnist.Test
-	if trainSet {
-		load = mnist.Train
-	}
-	s, err := load(dir)
-	if err != nil {
-		return nil, err
-	}
-	mnistCache.sets[key] = s
-	return s, nil
-}
+// loadMNIST reads an MNIST set once per process (see datasets.MNIST).
+func loadMNIST(dir string, trainSet bool) (*mnist.Set, error) { return datasets.MNIST(dir, trainSet) }
 
 // formatShape prints a shape as PyTorch lists do: [1, 6, 28, 28].
 func formatShape(shape []int) string {

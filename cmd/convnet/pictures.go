@@ -29,8 +29,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/convnet/convnet/data"
-	"github.com/convnet/convnet/datasets/cifar10"
-	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/train"
 )
 
@@ -308,7 +307,7 @@ func barStrip(head picHeader, v []float32, names []string, highlight int) *image
 // inputPicture draws the model's input: grey (scaled to its minimum and
 // maximum) for one channel, colour for three, un-normalised when the
 // pipeline normalised it.
-func inputPicture(head picHeader, x []float32, shape []int, pipe pipeline) *image.RGBA {
+func inputPicture(head picHeader, x []float32, shape []int, pipe datasets.Pipeline) *image.RGBA {
 	c, h, w := shape[0], shape[1], shape[2]
 	scale := max(1, 224/max(h, w))
 	width := max(head.width(), 2*picMargin+w*scale)
@@ -316,15 +315,7 @@ func inputPicture(head picHeader, x []float32, shape []int, pipe pipeline) *imag
 	head.draw(img)
 	at := image.Pt((width-w*scale)/2, head.height())
 	if c == 3 {
-		unit := append([]float32(nil), x...)
-		if pipe.dataset == "cifar10" {
-			for ch := range 3 {
-				p := unit[ch*h*w : (ch+1)*h*w]
-				for i := range p {
-					p[i] = p[i]*cifar10.Std[ch] + cifar10.Mean[ch]
-				}
-			}
-		}
+		unit := pipe.Unnormalize(x[:c*h*w])
 		rgb := colourPlane(unit, h, w)
 		drawEnlarged(img, at, h, w, scale, func(y, x int) color.RGBA { return rgb[y*w+x] })
 	} else {
@@ -384,7 +375,7 @@ type inspected struct {
 // saveInspectPictures writes one picture per activation into dir: the
 // input, then every layer in order of execution. It returns the files'
 // names.
-func saveInspectPictures(dir string, pipe pipeline, in inspected, acts []activation) ([]string, error) {
+func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts []activation) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--png: %s", pathError(err))
 	}
@@ -403,7 +394,7 @@ func saveInspectPictures(dir string, pipe pipeline, in inspected, acts []activat
 // activationPicture draws one activation: the input as an image, maps of
 // shape [1, C, H, W] as a grid, anything else (fully connected outputs,
 // 1×1 maps) as bars.
-func activationPicture(pipe pipeline, in inspected, a activation, last bool) *image.RGBA {
+func activationPicture(pipe datasets.Pipeline, in inspected, a activation, last bool) *image.RGBA {
 	shape := a.out.Shape()
 	v := a.out.Data()
 	what := fmt.Sprintf("%s, test image %d: label %s, predicted %s (probability %.4f)", in.model, in.index,
@@ -442,45 +433,14 @@ func labelName(names []string, c int) string {
 	return strconv.Itoa(c)
 }
 
-// labelNames returns the data set's class names: the digits for MNIST.
-func labelNames(pipe pipeline, dir string) []string {
-	if pipe.dataset == "cifar10" {
-		if s, err := cifar10.Test(dir); err == nil && len(s.Classes) > 0 {
-			return s.Classes
-		}
-	}
-	names := make([]string, pipe.input.Classes)
-	for i := range names {
-		names[i] = strconv.Itoa(i)
-	}
-	return names
-}
-
 // displaySet returns the test images as people see them (before padding
 // and normalisation; values in [0, 1]), with the class names.
-func displaySet(pipe pipeline, dir string, limit int) (data.Dataset, []string, error) {
-	if pipe.dataset == "cifar10" {
-		s, err := cifar10.Test(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		if limit > 0 {
-			s = cifar10.Subset(s, limit)
-		}
-		return s, s.Classes, nil
-	}
-	s, err := loadMNIST(dir, false)
+func displaySet(pipe datasets.Pipeline, dir string, limit int) (data.Dataset, []string, error) {
+	ds, err := pipe.Images(dir, false, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	if limit > 0 {
-		s = mnist.Subset(s, limit)
-	}
-	names := make([]string, 10)
-	for i := range names {
-		names[i] = strconv.Itoa(i)
-	}
-	return s, names, nil
+	return ds, pipe.ClassNames(dir), nil
 }
 
 // scoredImage is the model's answer for one test image.
@@ -532,7 +492,7 @@ func saveEvalPictures(path string, l *loaded, dataDir string, limit int, ev trai
 		return err
 	}
 	title := fmt.Sprintf("Confusion matrix: %s on %d %s test images, accuracy %.2f%%\n(cell colour: count on a log scale)",
-		l.spec.Name, ev.Total, datasetTitle(l.pipe.dataset), 100*ev.Accuracy())
+		l.spec.Name, ev.Total, datasetTitle(l.pipe.Dataset()), 100*ev.Accuracy())
 	if err := saveConfusion(path, title, ev.Confusion, names); err != nil {
 		return fmt.Errorf("--png: %v", err)
 	}

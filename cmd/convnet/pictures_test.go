@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
@@ -135,17 +136,17 @@ func TestCIFARPictures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipe, err := newPipeline(spec, "cifar10")
+	pipe, err := fitPipeline(spec, "cifar10")
 	if err != nil {
 		t.Fatal(err)
 	}
 	nn.ManualSeed(1)
-	m, err := pipe.build(spec)
+	m, err := pipe.Build(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(dir, "vgg.safetensors")
-	if err := checkpoint.Save(ckpt, m, pipe.metadata(spec.Name)); err != nil {
+	if err := checkpoint.Save(ckpt, m, pipe.Metadata(spec.Name)); err != nil {
 		t.Fatal(err)
 	}
 	pics := filepath.Join(dir, "inspect")
@@ -184,7 +185,7 @@ func TestPictureShapes(t *testing.T) {
 		for i := range v {
 			v[i] = float32(i%7) - 3
 		}
-		img := activationPicture(pipeline{dataset: "mnist"}, in, activation{"layer", tensor.New(v, shape...)}, true)
+		img := activationPicture(mnistPipeline(t), in, activation{"layer", tensor.New(v, shape...)}, true)
 		b := img.Bounds()
 		if b.Dx() < 100 || b.Dy() < 80 || b.Dx() > 2000 || b.Dy() > 2500 {
 			t.Errorf("%v: %dx%d", shape, b.Dx(), b.Dy())
@@ -217,4 +218,17 @@ func TestConfidentlyWrong(t *testing.T) {
 	if wrongPath("a/conf.png") != "a/conf-wrong.png" || wrongPath("x.PNG") != "x-wrong.png" {
 		t.Errorf("wrongPath")
 	}
+}
+
+func mnistPipeline(t *testing.T) datasets.Pipeline {
+	t.Helper()
+	spec, err := models.Lookup("lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := datasets.Fit(spec, "mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -57,7 +57,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			failed++
 			continue
 		}
-		probs := classify(m, l.pipe.imageInput(img), l.pipe.input.Shape())
+		probs := classify(m, l.pipe.ImageInput(img), l.pipe.Input.Shape())
 		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, topK))
 	}
 	if failed > 0 {

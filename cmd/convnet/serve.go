@@ -25,7 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/datasets/mnist"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
@@ -224,9 +223,9 @@ func loadForServing(path, modelName string) (*servedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.pipe.dataset != "mnist" {
+	if l.pipe.Dataset() != "mnist" {
 		return nil, usagef("checkpoint %s holds a %s model trained on %s: serve needs one trained on MNIST digits (convnet train --dataset mnist)",
-			path, l.spec.Name, l.pipe.dataset)
+			path, l.spec.Name, l.pipe.Dataset())
 	}
 	m := &servedModel{loaded: l}
 	for _, c := range leaves(l.model) {
@@ -370,7 +369,7 @@ func (s *digitServer) handleIndex(w http.ResponseWriter, r *http.Request) {
 			d.Epochs = strconv.Itoa(e + 1)
 		}
 		d.Accuracy = l.meta["test_accuracy"]
-		d.InputSide = l.pipe.input.Size
+		d.InputSide = l.pipe.Input.Size
 		d.Layers = s.layerShapes(l)
 	}
 	var b bytes.Buffer
@@ -384,7 +383,7 @@ func (s *digitServer) handleIndex(w http.ResponseWriter, r *http.Request) {
 
 // layerShapes runs a blank image to learn the shapes of the feature maps.
 func (s *digitServer) layerShapes(l *servedModel) []layerInfo {
-	res := s.infer(l, make([]float32, product(l.pipe.input.Shape())))
+	res := s.infer(l, make([]float32, product(l.pipe.Input.Shape())))
 	out := make([]layerInfo, len(res.FeatureMaps))
 	for i, m := range res.FeatureMaps {
 		out[i] = layerInfo{m.Name, m.Shape}
@@ -421,8 +420,8 @@ func (s *digitServer) handleInfo(w http.ResponseWriter, r *http.Request) {
 		Model:        l.spec.Name,
 		Checkpoint:   s.path,
 		Metadata:     l.meta,
-		InputShape:   l.pipe.input.Shape(),
-		Classes:      l.pipe.input.Classes,
+		InputShape:   l.pipe.Input.Shape(),
+		Classes:      l.pipe.Input.Classes,
 		FeatureMaps:  s.layerShapes(l),
 		PixelsLength: mnist.Side * mnist.Side,
 	})
@@ -512,7 +511,7 @@ func requestInput(l *servedModel, req predictRequest) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		return l.pipe.imageInput(img), nil
+		return l.pipe.ImageInput(img), nil
 	case req.Pixels != nil:
 		px := *req.Pixels
 		const n = mnist.Side * mnist.Side
@@ -526,9 +525,7 @@ func requestInput(l *servedModel, req predictRequest) ([]float32, error) {
 			}
 			x[i] = float32(v)
 		}
-		out := make([]float32, product(l.pipe.input.Shape()))
-		data.Pad(single{x, []int{1, mnist.Side, mnist.Side}}, l.pipe.pad).Example(0, out)
-		return out, nil
+		return l.pipe.Prepare(x), nil
 	}
 	return nil, errors.New(`missing "image" (a data:image/png;base64,... URL) or "pixels" (784 numbers)`)
 }
@@ -588,7 +585,7 @@ func (s *digitServer) infer(l *servedModel, input []float32) predictResponse {
 		})
 		defer remove()
 	}
-	shape := l.pipe.input.Shape()
+	shape := l.pipe.Input.Shape()
 	var probs []float32
 	tensor.NoGrad(func() {
 		x := tensor.New(append([]float32(nil), input...), append([]int{1}, shape...)...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ func TestSummaryMatchesPyTorchPrint(t *testing.T) {
 		{"lenet5-fields", "lenet5_attributes.txt"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join(testref.Dir(t), c.file))
+			want, err := os.ReadFile(testref.Path(t, c.file))
 			if err != nil {
 				t.Fatal(err)
 			}

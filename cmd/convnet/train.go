@@ -12,6 +12,7 @@ import (
 
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/data"
+	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
 	"github.com/convnet/convnet/safetensors"
@@ -33,7 +34,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"3 epochs, no shuffling, seed 0. --resume continues a run from its last checkpoint.")
 	fs := c.flags
 	model := modelFlag(fs, "lenet5", "")
-	dataset := fs.String("dataset", "mnist", "`NAME` of the data set: "+strings.Join(datasetNames, " or "))
+	dataset := fs.String("dataset", "mnist", "`NAME` of the data set: "+strings.Join(datasets.Names(), " or "))
 	dataDir := dataFlag(fs)
 	optimizer := fs.String("optimizer", "adam", "`NAME`: adam or sgd")
 	lr := fs.Float64("lr", 0.001, "learning `RATE`")
@@ -95,7 +96,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	pipe, err := newPipeline(spec, *dataset)
+	pipe, err := fitPipeline(spec, *dataset)
 	if err != nil {
 		return err
 	}
@@ -129,13 +130,17 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := setThreads(*threads); err != nil {
 		return err
 	}
-	trainSet, testSet, aug, err := pipe.sets(*dataDir, *limit, *testLimit, doAugment, *seed)
+	trainSet, aug, err := pipe.TrainSet(*dataDir, *limit, doAugment, *seed)
+	if err != nil {
+		return err
+	}
+	testSet, err := pipe.TestSet(*dataDir, *testLimit)
 	if err != nil {
 		return err
 	}
 
 	nn.ManualSeed(*seed)
-	m, err := pipe.build(spec)
+	m, err := pipe.Build(spec)
 	if err != nil {
 		return err
 	}
@@ -187,7 +192,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			epoch, stats.Loss(), stats.Accuracy(), stats.MeanLoss(), ev.Accuracy())
 		losses = append(losses, stats.Loss())
 		accs = append(accs, stats.Accuracy())
-		meta := pipe.metadata(spec.Name)
+		meta := pipe.Metadata(spec.Name)
 		meta["epoch"] = strconv.Itoa(epoch)
 		meta["test_accuracy"] = fmt.Sprintf("%.4f", ev.Accuracy())
 		// The optimizer's state first: a checkpoint is never newer than
@@ -247,7 +252,7 @@ func saveOptimizerState(path string, opt optim.Optimizer, name string, meta map[
 // resumeRun loads the checkpoint at path into m and its optimizer state
 // into opt, after checking that they belong to this run, and returns the
 // last epoch they hold.
-func resumeRun(path, model string, pipe pipeline, m nn.Module, opt optim.Optimizer) (int, error) {
+func resumeRun(path, model string, pipe datasets.Pipeline, m nn.Module, opt optim.Optimizer) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("--resume: %s", pathError(err))
 	}
@@ -255,7 +260,7 @@ func resumeRun(path, model string, pipe pipeline, m nn.Module, opt optim.Optimiz
 	if err != nil {
 		return 0, fmt.Errorf("--resume: %v", err)
 	}
-	want := pipe.metadata(model)
+	want := pipe.Metadata(model)
 	for _, k := range []string{checkpoint.ModelKey, "dataset", "input", "classes"} {
 		if meta[k] != want[k] {
 			return 0, usagef("--resume %s holds %s=%s, but this run has %s=%s", path, k, meta[k], k, want[k])

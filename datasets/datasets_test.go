@@ -1,4 +1,4 @@
-package main
+package datasets
 
 import (
 	"testing"
@@ -27,13 +27,13 @@ func TestPipelineFromMetadata(t *testing.T) {
 		{"lenet on cifar10", lenet, map[string]string{"dataset": "cifar10"}, models.Input{}, 0, false},
 	}
 	for _, c := range cases {
-		p, err := pipelineFromMetadata(c.spec, c.meta)
+		p, err := FromMetadata(c.spec, c.meta)
 		if (err == nil) != c.ok {
 			t.Errorf("%s: error %v, want ok=%v", c.name, err, c.ok)
 			continue
 		}
-		if c.ok && (p.input != c.want || p.pad != c.pad) {
-			t.Errorf("%s: input %v pad %d, want %v pad %d", c.name, p.input, p.pad, c.want, c.pad)
+		if c.ok && (p.Input != c.want || p.Pad != c.pad) {
+			t.Errorf("%s: input %v pad %d, want %v pad %d", c.name, p.Input, p.Pad, c.want, c.pad)
 		}
 	}
 }
