@@ -3,7 +3,6 @@ package models_test
 import (
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/convnet/convnet/internal/testref"
@@ -21,7 +20,7 @@ func TestPrintMatchesPyTorch(t *testing.T) {
 		{models.NewLeNet(), "lenet5_attributes.txt"},
 		{models.NewLeNetSeq(), "lenet5_sequential.txt"},
 	} {
-		want, err := os.ReadFile(filepath.Join(testref.Dir(t), c.file))
+		want, err := os.ReadFile(testref.Path(t, c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,9 +61,6 @@ func TestParameterCount(t *testing.T) {
 // ten Adam steps.
 func TestLeNetMatchesPyTorch(t *testing.T) {
 	ref := testref.Open(t, "lenet5.safetensors")
-	// The shared file's init.*, grad.* and step1.* hold the wrong tensors;
-	// testdata/make_lenet5_fix.py rebuilds them with PyTorch.
-	fix := testref.OpenFile(t, filepath.Join("testdata", "lenet5_fix.safetensors"))
 	for _, fields := range []bool{false, true} {
 		m := nn.Module(models.NewLeNetSeq())
 		prefix := func(s string) string { return s }
@@ -87,7 +83,7 @@ func TestLeNetMatchesPyTorch(t *testing.T) {
 		}
 		seqNames := models.NewLeNetSeq().StateDict()
 		for _, p := range seqNames {
-			v, _ := fix.F32("init." + p.Name)
+			v, _ := ref.F32("init." + p.Name)
 			copy(byName[prefix(p.Name)].Data(), v)
 		}
 
@@ -112,14 +108,14 @@ func TestLeNetMatchesPyTorch(t *testing.T) {
 		testref.Check(t, "loss", loss.Data(), wantLoss, 1e-5, 1e-6)
 		loss.Backward()
 		for _, p := range seqNames {
-			want, _ := fix.F32("grad." + p.Name)
+			want, _ := ref.F32("grad." + p.Name)
 			testref.Check(t, "grad."+p.Name, byName[prefix(p.Name)].Grad().Data(), want, 1e-4, 1e-6)
 		}
 		opt := optim.NewAdam(m.ModuleBase().Parameters(), optim.DefaultAdam(1e-3))
 		opt.Step()
 		for _, p := range seqNames {
-			want, _ := fix.F32("step1." + p.Name)
-			grad, _ := fix.F32("grad." + p.Name)
+			want, _ := ref.F32("step1." + p.Name)
+			grad, _ := ref.F32("grad." + p.Name)
 			got := byName[prefix(p.Name)].Data()
 			for i := range want {
 				// Adam's first step is lr*g/(|g|+eps): where |g| is near
@@ -137,7 +133,7 @@ func TestLeNetMatchesPyTorch(t *testing.T) {
 
 		// Ten steps from the initial weights, one per batch of 16.
 		for _, p := range seqNames {
-			v, _ := fix.F32("init." + p.Name)
+			v, _ := ref.F32("init." + p.Name)
 			copy(byName[prefix(p.Name)].Data(), v)
 		}
 		opt = optim.NewAdam(m.ModuleBase().Parameters(), optim.DefaultAdam(1e-3))

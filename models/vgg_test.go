@@ -3,7 +3,6 @@ package models_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,8 +13,7 @@ import (
 )
 
 func TestVGGPrintAndParameterCounts(t *testing.T) {
-	dir := testref.Dir(t)
-	want, err := os.ReadFile(filepath.Join(dir, "vgg11.txt"))
+	want, err := os.ReadFile(testref.Path(t, "vgg11.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +24,7 @@ func TestVGGPrintAndParameterCounts(t *testing.T) {
 	if got := nn.Format(m) + "\n"; got != string(want) {
 		t.Errorf("vgg11 prints\n%s\nwant\n%s", got, want)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "param_counts.json"))
+	raw, err := os.ReadFile(testref.Path(t, "param_counts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func (m *lenetSeq) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return m.classifier.Call(tensor.Flatten(m.feature.Call(x)))
 }
 
-// PyTorch 1.13's print(LeNetSeq()), from shared/reference/lenet5_sequential.txt.
+// PyTorch 1.13's print(LeNetSeq()), from testdata/lenet5_sequential.txt.
 const lenetSeqRef = `LeNetSeq(
   (feature): Sequential(
     (cnn1): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))

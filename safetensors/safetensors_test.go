@@ -497,8 +497,9 @@ func TestWriteFile(t *testing.T) {
 }
 
 // referenceFile returns the path of the project's PyTorch reference file
-// ops.safetensors, found by walking up from the working directory, or
-// skips the test if there is none.
+// testdata/ops.safetensors at the module root (found by walking up to
+// go.mod), or fails the test if there is none. (internal/testref does the
+// same for other packages; it imports this one, so it cannot be used here.)
 func referenceFile(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -506,13 +507,16 @@ func referenceFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for {
-		ref := filepath.Join(dir, "shared", "reference")
-		if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
-			return filepath.Join(ref, "ops.safetensors")
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			ref := filepath.Join(dir, "testdata", "ops.safetensors")
+			if _, err := os.Stat(ref); err != nil {
+				t.Fatalf("reference file %s missing: regenerate it with /usr/bin/python3 testdata/make_reference.py", ref)
+			}
+			return ref
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no shared/reference directory above the working directory")
+			t.Fatal("no go.mod above the working directory: cannot find testdata/ops.safetensors")
 		}
 		dir = parent
 	}

@@ -1,5 +1,5 @@
-// Package testref gives tests access to PyTorch's reference outputs in
-// ../shared/reference/ (relative to the project root).
+// Package testref gives tests access to PyTorch's reference outputs in the
+// module's testdata/ folder, which testdata/make_reference.py writes.
 package testref
 
 import (
@@ -11,9 +11,12 @@ import (
 	"github.com/convnet/convnet/safetensors"
 )
 
-// Dir returns the reference folder, found by walking up from the working
-// directory. Where it is missing the test is skipped, except under CI
-// (CI=true), where a missing reference is a failure.
+// Regenerate is the command that writes the reference files, run from the
+// module root.
+const Regenerate = "/usr/bin/python3 testdata/make_reference.py"
+
+// Dir returns the module's testdata folder, found by walking up from the
+// working directory to go.mod. Where it cannot be found the test fails.
 func Dir(t testing.TB) string {
 	t.Helper()
 	wd, err := os.Getwd()
@@ -21,19 +24,28 @@ func Dir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		ref := filepath.Join(dir, "shared", "reference")
-		if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			ref := filepath.Join(dir, "testdata")
+			if st, err := os.Stat(ref); err != nil || !st.IsDir() {
+				t.Fatalf("reference folder %s missing: regenerate it with %s", ref, Regenerate)
+			}
 			return ref
 		}
 		if filepath.Dir(dir) == dir {
-			break
+			t.Fatalf("no go.mod above %s: cannot find the reference folder testdata/", wd)
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("shared/reference not found above %s", wd)
+}
+
+// Path returns the path of the named reference file in Dir, failing the
+// test, with the command that regenerates it, when it is missing.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	path := filepath.Join(Dir(t), name)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("reference file %s missing: regenerate it with %s", path, Regenerate)
 	}
-	t.Skipf("shared/reference not found above %s: PyTorch reference tests skipped", wd)
-	return ""
+	return path
 }
 
 // File is a loaded reference file.
@@ -45,7 +57,7 @@ type File struct {
 // Open reads a safetensors file from the reference folder.
 func Open(t testing.TB, name string) *File {
 	t.Helper()
-	return OpenFile(t, filepath.Join(Dir(t), name))
+	return OpenFile(t, Path(t, name))
 }
 
 // OpenFile reads a safetensors file at path.
@@ -66,7 +78,7 @@ func (r *File) F32(key string) ([]float32, []int) {
 	r.t.Helper()
 	st, ok := r.f.Tensors[key]
 	if !ok {
-		r.t.Fatalf("reference key %q missing", key)
+		r.t.Fatalf("reference key %q missing: regenerate the reference files with %s", key, Regenerate)
 	}
 	v, err := st.Float32s()
 	if err != nil {
@@ -80,7 +92,7 @@ func (r *File) Ints(key string) []int {
 	r.t.Helper()
 	st, ok := r.f.Tensors[key]
 	if !ok {
-		r.t.Fatalf("reference key %q missing", key)
+		r.t.Fatalf("reference key %q missing: regenerate the reference files with %s", key, Regenerate)
 	}
 	v, err := st.Int64s()
 	if err != nil {
