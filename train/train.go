@@ -83,14 +83,14 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 	defer p.Finish()
 	// Every step makes the same tensors: recycle their storage.
 	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
+	scope := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return stats, err
 		}
 		arena.Reset()
 		opt.ZeroGrad()
-		out := base.Call(b.X)
+		out := base.Call(scope.Input(b.X))
 		loss := tensor.CrossEntropy(out, b.Y)
 		stats.LossSum += float64(loss.Item())
 		loss.Backward()
@@ -149,10 +149,8 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 	var ev Evaluation
 	p.Start("eval", loader.Len())
 	defer p.Finish()
-	was := tensor.SetGradEnabled(false)
-	defer tensor.SetGradEnabled(was)
 	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
+	scope := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return ev, err
@@ -167,7 +165,7 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 			hi := min(lo+evalChunk, n)
 			arena.Reset()
 			shape[0] = hi - lo
-			ev.add(base.Call(tensor.New(b.X.Data()[lo*per:hi*per], shape...)), b.Y[lo:hi])
+			ev.add(base.Call(scope.New(b.X.Data()[lo*per:hi*per], shape...)), b.Y[lo:hi])
 		}
 		p.Update(b.Index + 1)
 	}

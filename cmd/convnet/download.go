@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/convnet/convnet/train"
 	"io"
 	"path/filepath"
 
@@ -36,7 +37,7 @@ func downloadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := checkData(*dir); err != nil {
 		return err
 	}
-	bar := newProgress(stderr)
+	bar := train.NewBar(stderr)
 	started := false
 	err = cifar10.Download(ctx, *url, *dir, func(done, total int64) {
 		// The bar counts kilobytes: its steps are ints.

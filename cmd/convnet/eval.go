@@ -58,7 +58,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	ev, err := train.Evaluate(ctx, l.model, testSet, *batchSize, newProgress(stderr))
+	ev, err := train.Evaluate(ctx, l.model, testSet, *batchSize, train.NewBar(stderr))
 	if err != nil {
 		return err
 	}

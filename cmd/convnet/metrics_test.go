@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/convnet/convnet/train"
 	"io"
 	"math"
 	"os"
@@ -20,18 +21,18 @@ var epochFigures = regexp.MustCompile(`(?m)^epoch (\d+) : loss=(\d+\.\d{4}), acc
 
 // readMetricsLines reads a metrics file's lines, each parsed strictly
 // (unknown fields are errors here, so that the format is pinned).
-func readMetricsLines(t *testing.T, path string) ([]string, []epochMetrics) {
+func readMetricsLines(t *testing.T, path string) ([]string, []train.EpochMetrics) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	var rows []epochMetrics
+	var rows []train.EpochMetrics
 	for i, l := range lines {
 		dec := json.NewDecoder(strings.NewReader(l))
 		dec.DisallowUnknownFields()
-		var r epochMetrics
+		var r train.EpochMetrics
 		if err := dec.Decode(&r); err != nil {
 			t.Fatalf("%s line %d %q: %v", path, i+1, l, err)
 		}
@@ -50,7 +51,7 @@ func readMetricsLines(t *testing.T, path string) ([]string, []epochMetrics) {
 }
 
 // checkMetricsMatch checks that the metrics rows hold the printed figures.
-func checkMetricsMatch(t *testing.T, stdout string, rows []epochMetrics) {
+func checkMetricsMatch(t *testing.T, stdout string, rows []train.EpochMetrics) {
 	t.Helper()
 	printed := epochFigures.FindAllStringSubmatch(stdout, -1)
 	if len(printed) != len(rows) {
@@ -177,7 +178,7 @@ func TestMetricsResume(t *testing.T) {
 func TestParseMetrics(t *testing.T) {
 	in := "\n" + `{"epoch":1,"loss":0.5}` + "\n\n" + `{"epoch":0,"loss":0.7,"extra":true}` + "\n" +
 		`[1,2]` + "\n" + `{"loss":1}` + "\n" + `{"epoch":"x"}` + "\n" + `{"epoch":-1}` + "\n" + `{"epoch":2` + "\n"
-	rows, bad := parseMetrics([]byte(in))
+	rows, bad := train.ParseMetrics([]byte(in))
 	if len(rows) != 2 || rows[0].Epoch != 0 || rows[0].Loss != 0.7 || rows[1].Epoch != 1 {
 		t.Errorf("rows %+v", rows)
 	}
@@ -199,8 +200,8 @@ func TestMetricsPath(t *testing.T) {
 		"model.bin":                "model.bin.metrics.jsonl",
 		"/tmp/x/vgg11.safetensors": "/tmp/x/vgg11.metrics.jsonl",
 	} {
-		if got := metricsPath(in); got != want {
-			t.Errorf("metricsPath(%q) = %q, want %q", in, got, want)
+		if got := train.MetricsPath(in); got != want {
+			t.Errorf("train.MetricsPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -208,10 +209,10 @@ func TestMetricsPath(t *testing.T) {
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f.txt")
-	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
+	if err := train.WriteFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	err := writeFileAtomic(path, func(w io.Writer) error {
+	err := train.WriteFileAtomic(path, func(w io.Writer) error {
 		io.WriteString(w, "half")
 		return errors.New("disk on fire")
 	})
@@ -225,7 +226,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", st.Mode())
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "f"), func(io.Writer) error { return nil }); err == nil {
+	if err := train.WriteFileAtomic(filepath.Join(dir, "missing", "f"), func(io.Writer) error { return nil }); err == nil {
 		t.Errorf("no error writing into a missing folder")
 	}
 }
@@ -233,18 +234,18 @@ func TestWriteFileAtomic(t *testing.T) {
 // TestMetricsNotFinite checks that a diverged loss is written as null (as
 // encoding/json cannot write NaN) and read back as NaN, and still plots.
 func TestMetricsNotFinite(t *testing.T) {
-	rows := []epochMetrics{
+	rows := []train.EpochMetrics{
 		{Epoch: 0, Loss: 0.01, MeanLoss: 0.5, TrainAccuracy: 0.9, TestAccuracy: 0.9, Seconds: 1, LR: 0.1},
 		{Epoch: 1, Loss: math.NaN(), MeanLoss: math.Inf(1), TrainAccuracy: 0.1, TestAccuracy: 0.1, Seconds: 1, LR: 0.1},
 	}
 	var b strings.Builder
-	if err := writeMetrics(&b, rows); err != nil {
+	if err := train.WriteMetrics(&b, rows); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), `{"epoch":1,"loss":null,"mean_loss":null,"train_accuracy":0.1,`) {
 		t.Errorf("written:\n%s", b.String())
 	}
-	got, bad := parseMetrics([]byte(b.String()))
+	got, bad := train.ParseMetrics([]byte(b.String()))
 	if len(bad) != 0 || len(got) != 2 || !math.IsNaN(got[1].Loss) || !math.IsNaN(got[1].MeanLoss) || got[0] != rows[0] {
 		t.Errorf("read back %+v, bad %q", got, bad)
 	}

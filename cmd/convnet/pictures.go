@@ -132,7 +132,7 @@ func (h picHeader) draw(dst draw.Image) {
 
 // savePicturePNG encodes img into path atomically.
 func savePicturePNG(path string, img image.Image) error {
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return train.WriteFileAtomic(path, func(w io.Writer) error {
 		return (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
 	})
 }
@@ -693,7 +693,7 @@ func saveConfusion(path, title string, conf [][]int, names []string) error {
 	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(curvesDPI))}
 	dc := vgdraw.New(canvas)
 	p.Draw(vgdraw.Crop(dc, vg.Points(8), -vg.Points(16), vg.Points(8), -vg.Points(10)))
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return train.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := canvas.WriteTo(w)
 		return err
 	})

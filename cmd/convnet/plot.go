@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/convnet/convnet/train"
 	"image/color"
 	"io"
 	"math"
@@ -53,7 +54,7 @@ func plotCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err := checkPlotPath("--out", *out); err != nil {
 		return err
 	}
-	rows, err := readMetricsFile(log)
+	rows, err := train.ReadMetrics(log)
 	if err != nil {
 		return err
 	}
@@ -98,11 +99,11 @@ var (
 // curvePlots makes the two panels: the losses per epoch (on a log scale
 // when both are positive, as the lesson's loss is about the mean batch
 // loss over the batch size) and the training and test accuracy.
-func curvePlots(title string, rows []epochMetrics) (*plot.Plot, *plot.Plot, error) {
+func curvePlots(title string, rows []train.EpochMetrics) (*plot.Plot, *plot.Plot, error) {
 	if title != "" {
 		title += ": "
 	}
-	xs := func(f func(epochMetrics) float64) plotter.XYs {
+	xs := func(f func(train.EpochMetrics) float64) plotter.XYs {
 		pts := make(plotter.XYs, len(rows))
 		for i, r := range rows {
 			pts[i] = plotter.XY{X: float64(r.Epoch), Y: f(r)}
@@ -128,10 +129,10 @@ func curvePlots(title string, rows []epochMetrics) (*plot.Plot, *plot.Plot, erro
 		l, h := math.Log10(lo/1.3), math.Log10(hi*1.3)
 		loss.Y.Min, loss.Y.Max = lo/1.3, math.Pow(10, l+(h-l)/legendRoom)
 	}
-	if err := addCurve(loss, "mean_loss (mean batch loss)", xs(func(r epochMetrics) float64 { return r.MeanLoss }), curveBlue); err != nil {
+	if err := addCurve(loss, "mean_loss (mean batch loss)", xs(func(r train.EpochMetrics) float64 { return r.MeanLoss }), curveBlue); err != nil {
 		return nil, nil, err
 	}
-	if err := addCurve(loss, "loss (lesson's: sum of batch losses / images)", xs(func(r epochMetrics) float64 { return r.Loss }), curveOrange); err != nil {
+	if err := addCurve(loss, "loss (lesson's: sum of batch losses / images)", xs(func(r train.EpochMetrics) float64 { return r.Loss }), curveOrange); err != nil {
 		return nil, nil, err
 	}
 	loss.Legend.Top = true
@@ -140,10 +141,10 @@ func curvePlots(title string, rows []epochMetrics) (*plot.Plot, *plot.Plot, erro
 	}
 
 	acc := newCurvePlot(title+"accuracy", "epoch", "accuracy")
-	if err := addCurve(acc, "train (accr, running over the epoch)", xs(func(r epochMetrics) float64 { return r.TrainAccuracy }), curveBlue); err != nil {
+	if err := addCurve(acc, "train (accr, running over the epoch)", xs(func(r train.EpochMetrics) float64 { return r.TrainAccuracy }), curveBlue); err != nil {
 		return nil, nil, err
 	}
-	if err := addCurve(acc, "test (test_accr)", xs(func(r epochMetrics) float64 { return r.TestAccuracy }), curveGreen); err != nil {
+	if err := addCurve(acc, "test (test_accr)", xs(func(r train.EpochMetrics) float64 { return r.TestAccuracy }), curveGreen); err != nil {
 		return nil, nil, err
 	}
 	// Room below the curves for the legend.
@@ -328,7 +329,7 @@ const (
 
 // saveCurves draws the loss and accuracy panels into path, a .png or .svg
 // file, written atomically.
-func saveCurves(path, title string, rows []epochMetrics) error {
+func saveCurves(path, title string, rows []train.EpochMetrics) error {
 	if len(rows) == 0 {
 		return fmt.Errorf("no epochs to plot")
 	}
@@ -352,7 +353,7 @@ func saveCurves(path, title string, rows []epochMetrics) error {
 	canvases := plot.Align(plots, tiles, dc)
 	loss.Draw(canvases[0][0])
 	acc.Draw(canvases[0][1])
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return train.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := canvas.WriteTo(w)
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"github.com/convnet/convnet/train"
 	"image"
 	"image/png"
 	"io"
@@ -81,14 +82,14 @@ func checkPictureSVG(t *testing.T, path string) {
 // writeMetricsFixture writes a metrics file of n epochs.
 func writeMetricsFixture(t *testing.T, path string, n int) {
 	t.Helper()
-	var rows []epochMetrics
+	var rows []train.EpochMetrics
 	for e := range n {
 		f := float64(e + 1)
-		rows = append(rows, epochMetrics{Epoch: e, Loss: 0.01 / f, MeanLoss: 0.6 / f, TrainAccuracy: 1 - 0.1/f,
+		rows = append(rows, train.EpochMetrics{Epoch: e, Loss: 0.01 / f, MeanLoss: 0.6 / f, TrainAccuracy: 1 - 0.1/f,
 			TestAccuracy: 1 - 0.08/f, Seconds: 6, LR: 0.001})
 	}
 	var b bytes.Buffer
-	if err := writeMetrics(&b, rows); err != nil {
+	if err := train.WriteMetrics(&b, rows); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/convnet/convnet/checkpoint"
@@ -15,8 +13,6 @@ import (
 	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
-	"github.com/convnet/convnet/safetensors"
-	"github.com/convnet/convnet/tensor"
 	"github.com/convnet/convnet/train"
 )
 
@@ -149,65 +145,57 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *optimizer == "sgd" {
 		opt = optim.NewSGD(params, optim.SGDOptions{LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay})
 	}
+	ckpts := &train.Checkpoints{Path: *out, Optimizer: *optimizer, Metadata: pipe.Metadata(spec.Name), Saved: -1}
 	first := 0
 	if *resume != "" {
-		done, err := resumeRun(*resume, spec.Name, pipe, m, opt)
+		done, err := resumeRun(*resume, pipe.Metadata(spec.Name), m, opt)
 		if err != nil {
 			return err
 		}
-		first = done + 1
+		first, ckpts.Saved = done+1, done
 		if first >= *epochs {
 			return usagef("--resume %s already holds epoch %d: give --epochs more than %d", *resume, done, first)
 		}
 		fmt.Fprintf(stderr, "resuming after epoch %d of %s\n", done, *resume)
 	}
-	loader := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: *batchSize, Shuffle: *shuffle, Seed: *seed})
-
-	bar := newProgress(stderr)
-	var evalBar train.Progress = train.Quiet{}
-	if bar.term {
-		eb := newProgress(stderr)
-		eb.leave = false
-		evalBar = eb
+	loop := &train.Loop{
+		Model: m, Optimizer: opt, Test: testSet, EvalBatch: evalBatch,
+		Train: data.NewLoader(trainSet, data.LoaderOptions{BatchSize: *batchSize, Shuffle: *shuffle, Seed: *seed}),
+		First: first, Epochs: *epochs, LR: *lr, Schedule: sched, ClipGradNorm: *clip,
+		Progress: train.NewBar(stderr),
 	}
-
+	if aug != nil {
+		loop.SetEpoch = aug.SetEpoch
+	}
+	if bar := train.NewBar(stderr); bar.Terminal {
+		bar.Leave = false
+		loop.EvalProgress = bar
+	}
 	var losses, accs []float64
-	saved := first - 1
-	metrics := openMetrics(metricsPath(*out), first, *plotOut, runName(*out), stderr)
-	for epoch := first; epoch < *epochs; epoch++ {
-		loader.SetEpoch(epoch)
-		if aug != nil {
-			aug.SetEpoch(epoch)
-		}
-		opt.SetLR(sched.LR(*lr, epoch))
-		stats, err := train.Epoch(ctx, m, opt, loader, epoch, bar, train.ClipGradNorm(*clip))
-		if err != nil {
-			return interrupted(stderr, err, *out, saved)
-		}
-		ev, err := train.Evaluate(ctx, m, testSet, evalBatch, evalBar)
-		if err != nil {
-			return interrupted(stderr, err, *out, saved)
-		}
+	loop.OnEpoch(func(_ *train.Loop, r train.EpochResult) error {
 		fmt.Fprintf(stdout, "epoch %d : loss=%.4f, accr=%.4f, mean_loss=%.4f, test_accr=%.4f\n",
-			epoch, stats.Loss(), stats.Accuracy(), stats.MeanLoss(), ev.Accuracy())
-		losses = append(losses, stats.Loss())
-		accs = append(accs, stats.Accuracy())
-		meta := pipe.Metadata(spec.Name)
-		meta["epoch"] = strconv.Itoa(epoch)
-		meta["test_accuracy"] = fmt.Sprintf("%.4f", ev.Accuracy())
-		// The optimizer's state first: a checkpoint is never newer than
-		// the state that resumes it.
-		if err := saveOptimizerState(*out, opt, *optimizer, meta); err != nil {
-			return err
-		}
-		if err := checkpoint.Save(*out, m, meta); err != nil {
-			return err
-		}
-		saved = epoch
-		if err := metrics.add(epochMetrics{Epoch: epoch, Loss: stats.Loss(), MeanLoss: stats.MeanLoss(), TrainAccuracy: stats.Accuracy(),
-			TestAccuracy: ev.Accuracy(), Seconds: stats.Duration.Seconds(), LR: opt.LR()}); err != nil {
-			return err
-		}
+			r.Epoch, r.Loss(), r.Accuracy(), r.MeanLoss(), r.Test.Accuracy())
+		losses = append(losses, r.Loss())
+		accs = append(accs, r.Accuracy())
+		return nil
+	})
+	ckpts.Attach(loop)
+	metrics, warnings := train.OpenMetricsLog(train.MetricsPath(*out), first)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "convnet train: warning: %s\n", w)
+	}
+	metrics.Attach(loop)
+	if *plotOut != "" {
+		title := runName(*out)
+		loop.OnEpoch(func(*train.Loop, train.EpochResult) error {
+			if err := saveCurves(*plotOut, title, metrics.Rows()); err != nil {
+				return fmt.Errorf("--plot: %v", err)
+			}
+			return nil
+		})
+	}
+	if _, err := loop.Run(ctx); err != nil {
+		return interrupted(stderr, err, *out, ckpts.Saved)
 	}
 	fmt.Fprintf(stdout, "losses: %s\n", formatFloats(losses))
 	fmt.Fprintf(stdout, "accuracies: %s\n", formatFloats(accs))
@@ -231,63 +219,22 @@ func parseSchedule(name string, stepSize int, gamma float64, epochs int) (optim.
 	return nil, usagef("--schedule must be none, step or cosine, got %q", name)
 }
 
-// stateFile is where the optimizer state of checkpoint path is kept:
-// beside it, so that the checkpoint itself stays a plain state_dict that
-// PyTorch's load_state_dict accepts.
-func stateFile(path string) string {
-	return strings.TrimSuffix(path, ".safetensors") + ".state.safetensors"
-}
-
-// saveOptimizerState writes opt's state beside the checkpoint at path.
-func saveOptimizerState(path string, opt optim.Optimizer, name string, meta map[string]string) error {
-	f := &safetensors.File{Metadata: maps.Clone(meta), Tensors: map[string]safetensors.Tensor{}}
-	f.Metadata["optimizer"] = name
-	for _, s := range opt.StateDict() {
-		f.Names = append(f.Names, s.Name)
-		f.Tensors[s.Name] = safetensors.FromFloat32s(s.Tensor.Shape(), s.Tensor.Data())
-	}
-	return safetensors.WriteFile(stateFile(path), f)
-}
-
-// resumeRun loads the checkpoint at path into m and its optimizer state
-// into opt, after checking that they belong to this run, and returns the
-// last epoch they hold.
-func resumeRun(path, model string, pipe datasets.Pipeline, m nn.Module, opt optim.Optimizer) (int, error) {
+// resumeRun continues the run whose last checkpoint is path (see
+// checkpoint.ResumeRun) and returns the last epoch it holds.
+func resumeRun(path string, want map[string]string, m nn.Module, opt optim.Optimizer) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("--resume: %s", pathError(err))
 	}
-	meta, err := checkpoint.Load(path, m)
-	if err != nil {
+	for _, k := range []string{datasets.PadKey} {
+		delete(want, k) // not part of a run's identity
+	}
+	epoch, err := checkpoint.ResumeRun(path, m, opt, want)
+	var mismatch *checkpoint.RunMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return 0, usagef("--resume %v", err)
+	case err != nil:
 		return 0, fmt.Errorf("--resume: %v", err)
-	}
-	want := pipe.Metadata(model)
-	for _, k := range []string{checkpoint.ModelKey, "dataset", "input", "classes"} {
-		if meta[k] != want[k] {
-			return 0, usagef("--resume %s holds %s=%s, but this run has %s=%s", path, k, meta[k], k, want[k])
-		}
-	}
-	epoch, err := strconv.Atoi(meta["epoch"])
-	if err != nil {
-		return 0, fmt.Errorf("--resume %s: its metadata has no epoch", path)
-	}
-	sf := stateFile(path)
-	st, err := safetensors.ReadFile(sf)
-	if err != nil {
-		return 0, fmt.Errorf("--resume: the optimizer state beside the checkpoint: %v", err)
-	}
-	if st.Metadata["epoch"] != meta["epoch"] {
-		return 0, fmt.Errorf("--resume: %s holds epoch %s but %s holds epoch %s", sf, st.Metadata["epoch"], path, meta["epoch"])
-	}
-	var state []optim.NamedTensor
-	for _, name := range st.Names {
-		v, err := st.Tensors[name].Float32s()
-		if err != nil {
-			return 0, fmt.Errorf("--resume: %s: %s: %v", sf, name, err)
-		}
-		state = append(state, optim.NamedTensor{Name: name, Tensor: tensor.New(v, st.Tensors[name].Shape...)})
-	}
-	if err := opt.LoadStateDict(state); err != nil {
-		return 0, fmt.Errorf("--resume: %s: %v (was it written by another --optimizer?)", sf, err)
 	}
 	return epoch, nil
 }

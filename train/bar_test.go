@@ -1,4 +1,4 @@
-package main
+package train
 
 import (
 	"bytes"
@@ -13,11 +13,11 @@ type fakeClock struct{ t time.Time }
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-func newTestProgress(term bool) (*progress, *bytes.Buffer, *fakeClock) {
+func newTestProgress(term bool) (*Bar, *bytes.Buffer, *fakeClock) {
 	var buf bytes.Buffer
 	clock := &fakeClock{t: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
-	p := newProgress(&buf)
-	p.term, p.now = term, clock.now
+	p := NewBar(&buf)
+	p.Terminal, p.now = term, clock.now
 	return p, &buf, clock
 }
 
@@ -71,7 +71,7 @@ func TestProgressBarShorterLineIsPadded(t *testing.T) {
 
 func TestProgressBarErased(t *testing.T) {
 	p, buf, _ := newTestProgress(true)
-	p.leave = false
+	p.Leave = false
 	p.Start("eval", 2)
 	p.Update(2)
 	p.Finish()

@@ -1,4 +1,4 @@
-package main
+package train
 
 import (
 	"bufio"
@@ -14,10 +14,10 @@ import (
 	"strings"
 )
 
-// epochMetrics is one line of a training run's metrics file: the figures
-// that "convnet train" prints for an epoch, at full precision, with the
-// epoch's training time and learning rate.
-type epochMetrics struct {
+// EpochMetrics is one line of a training run's metrics file (JSON Lines,
+// <checkpoint>.metrics.jsonl): an epoch's figures at full precision, with
+// its training time and learning rate.
+type EpochMetrics struct {
 	Epoch         int     `json:"epoch"`
 	Loss          float64 `json:"loss"`           // the lesson's loss: sum of batch losses / images
 	MeanLoss      float64 `json:"mean_loss"`      // mean of the batch losses
@@ -27,10 +27,10 @@ type epochMetrics struct {
 	LR            float64 `json:"lr"`             // learning rate of the epoch
 }
 
-// metricsWire is epochMetrics as JSON: a figure that is not a finite
+// metricsJSON is EpochMetrics as JSON: a figure that is not a finite
 // number (a diverged loss) is null, which encoding/json cannot write for a
 // float64, and a null or missing figure reads as NaN.
-type metricsWire struct {
+type metricsJSON struct {
 	Epoch         int      `json:"epoch"`
 	Loss          *float64 `json:"loss"`
 	MeanLoss      *float64 `json:"mean_loss"`
@@ -40,19 +40,19 @@ type metricsWire struct {
 	LR            *float64 `json:"lr"`
 }
 
-func (m epochMetrics) MarshalJSON() ([]byte, error) {
+func (m EpochMetrics) MarshalJSON() ([]byte, error) {
 	num := func(v float64) *float64 {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil
 		}
 		return &v
 	}
-	return json.Marshal(metricsWire{m.Epoch, num(m.Loss), num(m.MeanLoss), num(m.TrainAccuracy), num(m.TestAccuracy),
+	return json.Marshal(metricsJSON{m.Epoch, num(m.Loss), num(m.MeanLoss), num(m.TrainAccuracy), num(m.TestAccuracy),
 		num(m.Seconds), num(m.LR)})
 }
 
-func (m *epochMetrics) UnmarshalJSON(b []byte) error {
-	var w metricsWire
+func (m *EpochMetrics) UnmarshalJSON(b []byte) error {
+	var w metricsJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
@@ -62,71 +62,71 @@ func (m *epochMetrics) UnmarshalJSON(b []byte) error {
 		}
 		return *p
 	}
-	*m = epochMetrics{w.Epoch, num(w.Loss), num(w.MeanLoss), num(w.TrainAccuracy), num(w.TestAccuracy), num(w.Seconds), num(w.LR)}
+	*m = EpochMetrics{w.Epoch, num(w.Loss), num(w.MeanLoss), num(w.TrainAccuracy), num(w.TestAccuracy), num(w.Seconds), num(w.LR)}
 	return nil
 }
 
-// metricsPath is the metrics file of the checkpoint at path: beside it,
+// MetricsPath is the metrics file of the checkpoint at path: beside it,
 // <path without .safetensors>.metrics.jsonl.
-func metricsPath(checkpoint string) string {
+func MetricsPath(checkpoint string) string {
 	return strings.TrimSuffix(checkpoint, ".safetensors") + ".metrics.jsonl"
 }
 
-// metricsLog is the metrics file of a training run, kept in memory and
-// rewritten whole (atomically) after every epoch, with the curves drawn
-// again if plot names a file.
-type metricsLog struct {
-	path  string
-	plot  string // .png or .svg file for the curves, or ""
-	title string
-	rows  []epochMetrics
+// MetricsLog is the metrics file of a training run, kept in memory and
+// rewritten whole (atomically) after every epoch. As a hook of a Loop
+// (Attach) it records each epoch.
+type MetricsLog struct {
+	path string
+	rows []EpochMetrics
 }
 
-// openMetrics starts the metrics log of a run whose first epoch is first.
-// A resumed run (first > 0) keeps the lines of the existing file for the
-// epochs before first; lines it cannot read are dropped with a warning on
-// stderr. A new run starts an empty log; nothing is written before its
-// first epoch ends, so that an old file stays as long as its checkpoint.
-func openMetrics(path string, first int, plot, title string, stderr io.Writer) *metricsLog {
-	l := &metricsLog{path: path, plot: plot, title: title}
+// OpenMetricsLog starts the metrics log at path of a run whose first epoch
+// is first. A resumed run (first > 0) keeps the lines of the existing file
+// for the epochs before first; a line it cannot read, or a file it cannot
+// read at all, is dropped, each with one warning in the returned list. A
+// new run starts an empty log; nothing is written before its first epoch
+// ends, so that an old file stays as long as its checkpoint.
+func OpenMetricsLog(path string, first int) (log *MetricsLog, warnings []string) {
+	l := &MetricsLog{path: path}
 	if first == 0 {
-		return l
+		return l, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(stderr, "convnet train: warning: %s: the earlier epochs' metrics are lost\n", pathError(err))
+			warnings = append(warnings, fmt.Sprintf("%s: the earlier epochs' metrics are lost", pathError(err)))
 		}
-		return l
+		return l, warnings
 	}
-	rows, bad := parseMetrics(b)
+	rows, bad := ParseMetrics(b)
 	for _, e := range bad {
-		fmt.Fprintf(stderr, "convnet train: warning: %s %s: dropped\n", path, e)
+		warnings = append(warnings, fmt.Sprintf("%s %s: dropped", path, e))
 	}
 	for _, r := range rows {
 		if r.Epoch < first {
 			l.rows = append(l.rows, r)
 		}
 	}
-	return l
+	return l, warnings
 }
 
-// add records an epoch, rewrites the metrics file and draws the curves.
-func (l *metricsLog) add(m epochMetrics) error {
+// Path is the file the log writes.
+func (l *MetricsLog) Path() string { return l.path }
+
+// Rows are the epochs recorded, in order.
+func (l *MetricsLog) Rows() []EpochMetrics { return l.rows }
+
+// Add records an epoch and rewrites the file.
+func (l *MetricsLog) Add(m EpochMetrics) error {
 	l.rows = append(l.rows, m)
-	if err := writeFileAtomic(l.path, func(w io.Writer) error { return writeMetrics(w, l.rows) }); err != nil {
+	if err := WriteFileAtomic(l.path, func(w io.Writer) error { return WriteMetrics(w, l.rows) }); err != nil {
 		return fmt.Errorf("metrics: %v", err)
-	}
-	if l.plot != "" {
-		if err := saveCurves(l.plot, l.title, l.rows); err != nil {
-			return fmt.Errorf("--plot: %v", err)
-		}
 	}
 	return nil
 }
 
-// writeMetrics writes rows as JSON Lines.
-func writeMetrics(w io.Writer, rows []epochMetrics) error {
+// WriteMetrics writes rows as JSON Lines.
+func WriteMetrics(w io.Writer, rows []EpochMetrics) error {
 	enc := json.NewEncoder(w)
 	for _, r := range rows {
 		if err := enc.Encode(r); err != nil {
@@ -136,10 +136,10 @@ func writeMetrics(w io.Writer, rows []epochMetrics) error {
 	return nil
 }
 
-// parseMetrics reads JSON Lines of epochMetrics, skipping blank lines. It
+// ParseMetrics reads JSON Lines of EpochMetrics, skipping blank lines. It
 // returns the records that parse, sorted by epoch, and one "line N: why"
 // for each line that does not.
-func parseMetrics(b []byte) (rows []epochMetrics, bad []string) {
+func ParseMetrics(b []byte) (rows []EpochMetrics, bad []string) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
 	n := 0
@@ -159,17 +159,17 @@ func parseMetrics(b []byte) (rows []epochMetrics, bad []string) {
 	if err := sc.Err(); err != nil {
 		bad = append(bad, fmt.Sprintf("line %d: %v", n+1, err))
 	}
-	slices.SortStableFunc(rows, func(a, b epochMetrics) int { return a.Epoch - b.Epoch })
+	slices.SortStableFunc(rows, func(a, b EpochMetrics) int { return a.Epoch - b.Epoch })
 	return rows, bad
 }
 
 // parseMetricsLine reads one record; it must be a JSON object with an
 // "epoch" (other fields may be missing, unknown ones are ignored).
-func parseMetricsLine(line []byte) (epochMetrics, error) {
+func parseMetricsLine(line []byte) (EpochMetrics, error) {
 	var probe struct {
 		Epoch *int `json:"epoch"`
 	}
-	var r epochMetrics
+	var r EpochMetrics
 	if err := json.Unmarshal(line, &probe); err != nil {
 		return r, fmt.Errorf("not a JSON object of metrics: %v", metricsJSONError(err))
 	}
@@ -197,14 +197,14 @@ func metricsJSONError(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
-// readMetricsFile reads a metrics file strictly: a missing or empty file
+// ReadMetrics reads a metrics file strictly: a missing or empty file
 // and any unreadable line are errors.
-func readMetricsFile(path string) ([]epochMetrics, error) {
+func ReadMetrics(path string) ([]EpochMetrics, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errors.New(pathError(err))
 	}
-	rows, bad := parseMetrics(b)
+	rows, bad := ParseMetrics(b)
 	if len(bad) > 0 {
 		more := ""
 		if len(bad) > 1 {
@@ -218,10 +218,10 @@ func readMetricsFile(path string) ([]epochMetrics, error) {
 	return rows, nil
 }
 
-// writeFileAtomic writes path through a temporary file in the same folder
+// WriteFileAtomic writes path through a temporary file in the same folder
 // and renames it into place, so that readers see the old file or the new
 // one, never a part.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -254,4 +254,13 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return errors.New(pathError(err))
 	}
 	return nil
+}
+
+// pathError shortens an *os.PathError to "path: problem".
+func pathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }

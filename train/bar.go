@@ -1,4 +1,4 @@
-package main
+package train
 
 import (
 	"fmt"
@@ -12,19 +12,22 @@ import (
 	"golang.org/x/term"
 )
 
-// progress is a train.Progress that draws on stderr: on a terminal a
-// tqdm-like bar redrawn in place with \r,
+// Bar is a Progress that draws on a writer (stderr, usually): on a
+// terminal a tqdm-like bar redrawn in place with \r,
 //
 //	epoch 0:  45%|████▌     | 422/938 [00:03<00:04, 130.51it/s]
 //
 // and otherwise plain lines, about one per tenth of the work, never \r:
 //
 //	epoch 0: 422/938 (45%) 3.2s 130.5 it/s
-type progress struct {
-	w     io.Writer
-	term  bool             // draw a bar with \r rather than lines
-	leave bool             // terminal: keep the finished bar (else erase it)
-	now   func() time.Time // the clock (a fake one in tests)
+type Bar struct {
+	// Terminal draws a bar with \r rather than lines.
+	Terminal bool
+	// Leave keeps a finished bar on the terminal (else it is erased).
+	Leave bool
+
+	w   io.Writer
+	now func() time.Time // the clock (a fake one in tests)
 	// minInterval is the least time between two redraws of the bar.
 	minInterval time.Duration
 
@@ -42,10 +45,10 @@ type progress struct {
 
 const barWidth = 10
 
-// newProgress returns the progress display for w: a bar if w is a
-// terminal, plain lines otherwise.
-func newProgress(w io.Writer) *progress {
-	return &progress{w: w, term: isTerminal(w), leave: true, now: time.Now, minInterval: 100 * time.Millisecond}
+// NewBar returns the progress display for w: a bar if w is a terminal,
+// plain lines otherwise, kept when finished.
+func NewBar(w io.Writer) *Bar {
+	return &Bar{w: w, Terminal: isTerminal(w), Leave: true, now: time.Now, minInterval: 100 * time.Millisecond}
 }
 
 // isTerminal reports whether w is a terminal (not a file, pipe or
@@ -56,23 +59,23 @@ func isTerminal(w io.Writer) bool {
 }
 
 // Start begins a task of total steps.
-func (p *progress) Start(desc string, total int) {
+func (p *Bar) Start(desc string, total int) {
 	p.desc, p.total, p.done = desc, total, 0
 	p.start = p.now()
 	p.lastWidth, p.lastTenth, p.lastPrint = 0, 0, -1
 	p.active = true
-	if p.term {
+	if p.Terminal {
 		p.draw()
 	}
 }
 
 // Update reports that done steps are finished.
-func (p *progress) Update(done int) {
+func (p *Bar) Update(done int) {
 	if !p.active {
 		return
 	}
 	p.done = done
-	if p.term {
+	if p.Terminal {
 		if done >= p.total || p.now().Sub(p.lastDraw) >= p.minInterval {
 			p.draw()
 		}
@@ -88,16 +91,16 @@ func (p *progress) Update(done int) {
 }
 
 // Finish ends the task, showing where it stopped.
-func (p *progress) Finish() {
+func (p *Bar) Finish() {
 	if !p.active {
 		return
 	}
 	p.active = false
-	if p.term {
+	if p.Terminal {
 		if p.done != p.drawnDone {
 			p.draw()
 		}
-		if p.leave {
+		if p.Leave {
 			fmt.Fprint(p.w, "\n")
 		} else {
 			fmt.Fprint(p.w, "\r"+strings.Repeat(" ", p.lastWidth)+"\r")
@@ -110,28 +113,28 @@ func (p *progress) Finish() {
 }
 
 // rate returns steps per second so far, 0 if unknown.
-func (p *progress) rate(elapsed time.Duration) float64 {
+func (p *Bar) rate(elapsed time.Duration) float64 {
 	if p.done <= 0 || elapsed <= 0 {
 		return 0
 	}
 	return float64(p.done) / elapsed.Seconds()
 }
 
-func (p *progress) percent() int {
+func (p *Bar) percent() int {
 	if p.total <= 0 {
 		return 100
 	}
 	return int(math.Round(100 * float64(p.done) / float64(p.total)))
 }
 
-func (p *progress) printLine() {
+func (p *Bar) printLine() {
 	elapsed := p.now().Sub(p.start)
 	fmt.Fprintf(p.w, "%s: %d/%d (%d%%) %.1fs %.1f it/s\n",
 		p.desc, p.done, p.total, p.percent(), elapsed.Seconds(), p.rate(elapsed))
 	p.lastPrint = p.done
 }
 
-func (p *progress) draw() {
+func (p *Bar) draw() {
 	now := p.now()
 	p.lastDraw, p.drawnDone = now, p.done
 	line := p.barLine(now.Sub(p.start))
@@ -145,7 +148,7 @@ func (p *progress) draw() {
 }
 
 // barLine formats the bar as tqdm does.
-func (p *progress) barLine(elapsed time.Duration) string {
+func (p *Bar) barLine(elapsed time.Duration) string {
 	frac := 1.0
 	if p.total > 0 {
 		frac = min(max(float64(p.done)/float64(p.total), 0), 1)
