@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/convnet/convnet/data"
 )
 
 // RecordsPerFile is the number of records in each batch file of the real
@@ -73,12 +75,12 @@ func readRecords(r io.Reader, n int, labels, pix []byte) error {
 			return fmt.Errorf("truncated: expected %d records (%d bytes), the data ends in record %d (file changed while reading?)",
 				n, int64(n)*RecordBytes, k)
 		case err != nil:
-			return fmt.Errorf("read error: %w", stripPath(err))
+			return fmt.Errorf("read error: %w", data.StripPath(err))
 		}
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		if err != nil {
-			return fmt.Errorf("read error: %w", stripPath(err))
+			return fmt.Errorf("read error: %w", data.StripPath(err))
 		}
 		return fmt.Errorf("more data than the %d records (%d bytes) its size gave (file changed while reading?)",
 			n, int64(n)*RecordBytes)

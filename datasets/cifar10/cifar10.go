@@ -28,7 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/convnet/convnet/tensor"
+	"github.com/convnet/convnet/data"
 )
 
 // Geometry of the data set.
@@ -69,57 +69,21 @@ var defaultClasses = []string{
 	"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
 }
 
-// Set is a labelled image data set held in memory.
+// Set is CIFAR-10's labelled images held in memory: data.Images, whose
+// Example gives an image as float32 values in [0,1] (byte/255) in channel,
+// row, column order, as torchvision's ToTensor does.
 //
-// Invariants (held by sets from Load, Train, Test and Subset):
-// len(Images) == N*ImageBytes, image i being
+// Invariants (held by sets from Load, Train, Test and Subset): Channels,
+// Rows and Cols are 3, 32 and 32; image i is
 // Images[i*ImageBytes:(i+1)*ImageBytes] channels first (red, green, blue
-// planes of 32x32 bytes, each row-major); len(Labels) == N and every label
-// is in 0..9; len(Classes) == 10, Classes[l] naming label l.
-type Set struct {
-	Images  []uint8
-	Labels  []uint8
-	Classes []string
-	N       int
-}
-
-// Len returns the number of examples.
-func (s *Set) Len() int { return s.N }
-
-// Shape returns the shape of one example, [3, 32, 32] (channels first).
-// The caller owns the returned slice.
-func (s *Set) Shape() []int { return []int{Channels, Rows, Cols} }
-
-// Example writes example i into dst[:3072] as float32 values in [0,1]
-// (byte/255) in channel, row, column order, as torchvision's ToTensor gives
-// them, and returns its label. It panics if i is not in [0, Len()) or
-// len(dst) < 3072, as indexing out of range does.
-func (s *Set) Example(i int, dst []float32) int {
-	if i < 0 || i >= s.N {
-		panic(fmt.Sprintf("cifar10: example index %d out of range [0,%d)", i, s.N))
-	}
-	if len(dst) < ImageBytes {
-		panic(fmt.Sprintf("cifar10: destination has %d values, an example needs %d", len(dst), ImageBytes))
-	}
-	tensor.BytesToUnit(s.Images[i*ImageBytes:(i+1)*ImageBytes], dst[:ImageBytes])
-	return int(s.Labels[i])
-}
-
-// Label returns the label of example i; it panics if i is out of range.
-func (s *Set) Label(i int) int { return int(s.Labels[i]) }
+// planes of 32x32 bytes, each row-major); every label is in 0..9;
+// len(Classes) == 10, Classes[l] naming label l.
+type Set = data.Images
 
 // Subset returns a set of the first n examples of s (all of them if n >=
-// s.Len(), none if n <= 0). It shares memory with s; appending to its slices
-// does not write into s.
-func Subset(s *Set, n int) *Set {
-	n = max(0, min(n, s.N))
-	return &Set{
-		Images:  s.Images[: n*ImageBytes : n*ImageBytes],
-		Labels:  s.Labels[:n:n],
-		Classes: s.Classes,
-		N:       n,
-	}
-}
+// s.Len(), none if n <= 0), as s.Subset(n). It shares memory with s;
+// appending to its slices does not write into s.
+func Subset(s *Set, n int) *Set { return s.Subset(n) }
 
 // Train loads the 50000 training images, data_batch_1.bin ...
 // data_batch_5.bin, from dir, which is the cifar-10-batches-bin folder or
@@ -185,7 +149,7 @@ func missingFiles(dir string, names []string) ([]string, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, n)
 		default:
-			return nil, pathError(p, stripPath(err))
+			return nil, pathError(p, data.StripPath(err))
 		}
 	}
 	return missing, nil
@@ -232,12 +196,12 @@ func Load(paths ...string) (*Set, error) {
 	for i, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
-			return nil, pathError(p, stripPath(err))
+			return nil, pathError(p, data.StripPath(err))
 		}
 		files = append(files, f)
 		fi, err := f.Stat()
 		if err != nil {
-			return nil, pathError(p, stripPath(err))
+			return nil, pathError(p, data.StripPath(err))
 		}
 		if fi.IsDir() {
 			return nil, pathError(p, errors.New("is a folder, not a batch file"))
@@ -248,7 +212,7 @@ func Load(paths ...string) (*Set, error) {
 			return nil, pathError(p, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, pathError(p, stripPath(err))
+			return nil, pathError(p, data.StripPath(err))
 		}
 		total += counts[i]
 		if total > maxTotalRecords {
@@ -260,10 +224,12 @@ func Load(paths ...string) (*Set, error) {
 		return nil, err
 	}
 	s := &Set{
-		Images:  make([]uint8, total*ImageBytes),
-		Labels:  make([]uint8, total),
-		Classes: classes,
-		N:       total,
+		Images:   make([]uint8, total*ImageBytes),
+		Labels:   make([]uint8, total),
+		Channels: Channels,
+		Rows:     Rows,
+		Cols:     Cols,
+		Classes:  classes,
 	}
 	at := 0
 	for i, f := range files {
@@ -287,12 +253,12 @@ func readMeta(path string) ([]string, error) {
 		return append([]string{}, defaultClasses...), nil
 	}
 	if err != nil {
-		return nil, pathError(path, stripPath(err))
+		return nil, pathError(path, data.StripPath(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxMetaBytes+1))
 	if err != nil {
-		return nil, pathError(path, stripPath(err))
+		return nil, pathError(path, data.StripPath(err))
 	}
 	if len(b) > maxMetaBytes {
 		return nil, pathError(path, fmt.Errorf("larger than %d bytes: not a list of %d class names", maxMetaBytes, NumClasses))
@@ -326,19 +292,7 @@ func parseMeta(s string) ([]string, error) {
 }
 
 // pathError prefixes a problem with the package and the file it concerns.
-func pathError(path string, err error) error {
-	return fmt.Errorf("cifar10: %s: %w", path, err)
-}
-
-// stripPath drops the operation and path of an *fs.PathError, which
-// pathError's prefix already names.
-func stripPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
+func pathError(path string, err error) error { return data.PathError("cifar10", path, err) }
 
 func isDir(path string) bool {
 	fi, err := os.Stat(path)

@@ -117,7 +117,7 @@ func TestTrainTest(t *testing.T) {
 				seed   int
 			}{{train, wantTrain, 0}, {test, testLabels, testSeed}} {
 				s := c.s
-				if s.Len() != len(c.labels) || s.N != len(c.labels) || !bytes.Equal(s.Labels, c.labels) ||
+				if s.Len() != len(c.labels) || s.Shape()[0] != Channels || s.ImageBytes() != ImageBytes || !bytes.Equal(s.Labels, c.labels) ||
 					len(s.Images) != len(c.labels)*ImageBytes {
 					t.Fatalf("got %d examples, labels %v, %d pixel bytes; want labels %v",
 						s.Len(), s.Labels, len(s.Images), c.labels)
@@ -194,7 +194,7 @@ func TestExampleScale(t *testing.T) {
 }
 
 func TestExamplePanics(t *testing.T) {
-	s := &Set{Images: make([]byte, ImageBytes), Labels: []byte{1}, N: 1}
+	s := &Set{Images: make([]byte, ImageBytes), Labels: []byte{1}, Channels: Channels, Rows: Rows, Cols: Cols}
 	for _, tc := range []struct {
 		name string
 		i, n int
@@ -419,7 +419,7 @@ func TestParseMeta(t *testing.T) {
 }
 
 func TestSubset(t *testing.T) {
-	s := &Set{Images: make([]byte, 4*ImageBytes), Labels: []uint8{1, 2, 3, 4}, Classes: defaultClasses, N: 4}
+	s := &Set{Images: make([]byte, 4*ImageBytes), Labels: []uint8{1, 2, 3, 4}, Channels: Channels, Rows: Rows, Cols: Cols, Classes: defaultClasses}
 	for _, tc := range []struct{ n, want int }{{-1, 0}, {0, 0}, {3, 3}, {4, 4}, {9, 4}} {
 		sub := Subset(s, tc.n)
 		if sub.Len() != tc.want || len(sub.Images) != tc.want*ImageBytes || len(sub.Labels) != tc.want {

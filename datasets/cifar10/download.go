@@ -15,6 +15,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/convnet/convnet/data"
 )
 
 // DefaultURL is where the CIFAR-10 binary version is published, a .tar.gz
@@ -61,11 +63,11 @@ func download(ctx context.Context, url, dir, wantMD5 string, progress func(done,
 		dir = "."
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return pathError(dir, stripPath(err))
+		return pathError(dir, data.StripPath(err))
 	}
 	tmp, err := os.CreateTemp(dir, ".cifar-10-binary-*.tar.gz.part")
 	if err != nil {
-		return pathError(dir, stripPath(err))
+		return pathError(dir, data.StripPath(err))
 	}
 	defer func() {
 		tmp.Close()
@@ -81,7 +83,7 @@ func download(ctx context.Context, url, dir, wantMD5 string, progress func(done,
 			"the CIFAR-10 binary version; nothing was unpacked", url, sum, wantMD5)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return pathError(tmp.Name(), stripPath(err))
+		return pathError(tmp.Name(), data.StripPath(err))
 	}
 	if err := extract(ctx, tmp, filepath.Join(dir, DirName)); err != nil {
 		return fmt.Errorf("cifar10: %s: %w", url, err)
@@ -160,7 +162,7 @@ func expectedFiles() map[string]int64 {
 func extract(ctx context.Context, r io.Reader, dest string) (err error) {
 	created := !isDir(dest)
 	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("%s: %w", dest, stripPath(err))
+		return fmt.Errorf("%s: %w", dest, data.StripPath(err))
 	}
 	temps := map[string]string{} // file name -> temporary path in dest
 	defer func() {
@@ -252,7 +254,7 @@ func extract(ctx context.Context, r io.Reader, dest string) (err error) {
 func writeTemp(dir, name string, r io.Reader, size int64) (string, error) {
 	f, err := os.CreateTemp(dir, "."+name+".*.part")
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", dir, stripPath(err))
+		return "", fmt.Errorf("%s: %w", dir, data.StripPath(err))
 	}
 	n, err := io.Copy(f, r)
 	if err == nil && n != size {

@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
+
+	"github.com/convnet/convnet/data"
 )
 
 // Magic numbers of the idx files used by MNIST: 0x08 means unsigned bytes,
@@ -61,24 +62,12 @@ func checkLabels(labels []uint8) error {
 }
 
 // pathError prefixes a problem with the package and the file it concerns.
-func pathError(path string, err error) error {
-	return fmt.Errorf("mnist: %s: %w", path, err)
-}
-
-// stripPath drops the operation and path of an *fs.PathError, which
-// pathError's prefix already names.
-func stripPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
+func pathError(path string, err error) error { return data.PathError("mnist", path, err) }
 
 func readFile(path string, magic uint32, ndim int) ([]int, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, pathError(path, stripPath(err))
+		return nil, nil, pathError(path, data.StripPath(err))
 	}
 	defer f.Close()
 	var cached string

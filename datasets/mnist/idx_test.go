@@ -232,7 +232,7 @@ func TestTrainTestFileNames(t *testing.T) {
 }
 
 func TestSubset(t *testing.T) {
-	s := &Set{Images: seq(4 * 6), Labels: []uint8{1, 2, 3, 4}, Rows: 2, Cols: 3, N: 4}
+	s := &Set{Images: seq(4 * 6), Labels: []uint8{1, 2, 3, 4}, Channels: 1, Rows: 2, Cols: 3}
 	for _, tc := range []struct{ n, want int }{{-1, 0}, {0, 0}, {3, 3}, {4, 4}, {9, 4}} {
 		sub := Subset(s, tc.n)
 		if sub.Len() != tc.want || len(sub.Images) != tc.want*6 || len(sub.Labels) != tc.want {

@@ -7,6 +7,8 @@ import (
 	_ "image/png"  // register PNG for image.Decode
 	"math"
 	"os"
+
+	"github.com/convnet/convnet/data"
 )
 
 // Geometry of MNIST digits: the ink's bounding box is scaled so that its
@@ -32,7 +34,7 @@ const (
 func DecodeImageFile(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, pathError(path, stripPath(err))
+		return nil, pathError(path, data.StripPath(err))
 	}
 	defer f.Close()
 	img, format, err := image.Decode(f)

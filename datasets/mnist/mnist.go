@@ -19,7 +19,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/convnet/convnet/tensor"
+	"github.com/convnet/convnet/data"
 )
 
 // File names of the MNIST distribution; each may also be gzip-compressed
@@ -31,43 +31,14 @@ const (
 	TestLabelsFile  = "t10k-labels-idx1-ubyte"
 )
 
-// Set is a labelled image data set held in memory.
+// Set is MNIST's labelled images held in memory: data.Images, whose
+// Example scales a digit's bytes to [0,1] (byte/255).
 //
-// Invariants (held by sets from Load, Train, Test and Subset):
-// len(Images) == N*Rows*Cols, image i being Images[i*Rows*Cols:(i+1)*Rows*Cols]
-// row-major with 0 as background and 255 as full ink; len(Labels) == N and
-// every label is in 0..9.
-type Set struct {
-	Images     []uint8
-	Labels     []uint8
-	Rows, Cols int
-	N          int
-}
-
-// Len returns the number of examples.
-func (s *Set) Len() int { return s.N }
-
-// Shape returns the shape of one example, [1, Rows, Cols] (channels first).
-// The caller owns the returned slice.
-func (s *Set) Shape() []int { return []int{1, s.Rows, s.Cols} }
-
-// Example writes example i into dst[:Rows*Cols] as float32 values in [0,1]
-// (byte/255) and returns its label. It panics if i is not in [0, Len()) or
-// len(dst) < Rows*Cols, as indexing out of range does.
-func (s *Set) Example(i int, dst []float32) int {
-	m := s.Rows * s.Cols
-	if i < 0 || i >= s.N {
-		panic(fmt.Sprintf("mnist: example index %d out of range [0,%d)", i, s.N))
-	}
-	if len(dst) < m {
-		panic(fmt.Sprintf("mnist: destination has %d values, an example needs %d", len(dst), m))
-	}
-	tensor.BytesToUnit(s.Images[i*m:(i+1)*m], dst[:m])
-	return int(s.Labels[i])
-}
-
-// Label returns the label of example i; it panics if i is out of range.
-func (s *Set) Label(i int) int { return int(s.Labels[i]) }
+// Invariants (held by sets from Load, Train, Test and Subset): Channels
+// is 1; image i is Images[i*Rows*Cols:(i+1)*Rows*Cols], row-major with 0
+// as background and 255 as full ink; every label is in 0..9; Classes is
+// nil (label l is the digit l).
+type Set = data.Images
 
 // Load reads a set from an idx3-ubyte image file and an idx1-ubyte label
 // file, each plain or gzip-compressed. It checks both files fully (see
@@ -85,7 +56,7 @@ func Load(imagesPath, labelsPath string) (*Set, error) {
 	if len(labels) != n {
 		return nil, fmt.Errorf("mnist: %s: %d images, but %s has %d labels", imagesPath, n, labelsPath, len(labels))
 	}
-	return &Set{Images: pix, Labels: labels, Rows: rows, Cols: cols, N: n}, nil
+	return &Set{Images: pix, Labels: labels, Channels: 1, Rows: rows, Cols: cols}, nil
 }
 
 // Train loads the 60000 training examples from dir, which holds
@@ -126,23 +97,13 @@ func findFile(dir, name string) (string, error) {
 			return c, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return "", pathError(c, stripPath(err))
+			return "", pathError(c, data.StripPath(err))
 		}
 	}
 	return "", fmt.Errorf("mnist: %s: %w (nor %s.gz)", p, fs.ErrNotExist, name)
 }
 
 // Subset returns a set of the first n examples of s (all of them if n >=
-// s.Len(), none if n <= 0). It shares memory with s; appending to its slices
-// does not write into s.
-func Subset(s *Set, n int) *Set {
-	n = max(0, min(n, s.N))
-	m := s.Rows * s.Cols
-	return &Set{
-		Images: s.Images[: n*m : n*m],
-		Labels: s.Labels[:n:n],
-		Rows:   s.Rows,
-		Cols:   s.Cols,
-		N:      n,
-	}
-}
+// s.Len(), none if n <= 0), as s.Subset(n). It shares memory with s;
+// appending to its slices does not write into s.
+func Subset(s *Set, n int) *Set { return s.Subset(n) }

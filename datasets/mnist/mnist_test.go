@@ -44,7 +44,7 @@ func TestRealData(t *testing.T) {
 			s := tc.s
 			if s.Len() != tc.n || s.Rows != 28 || s.Cols != 28 || len(s.Images) != tc.n*784 || len(s.Labels) != tc.n {
 				t.Fatalf("N=%d Rows=%d Cols=%d: %d pixels, %d labels; want %d 28x28 examples",
-					s.N, s.Rows, s.Cols, len(s.Images), len(s.Labels), tc.n)
+					s.Len(), s.Rows, s.Cols, len(s.Images), len(s.Labels), tc.n)
 			}
 			if sh := s.Shape(); len(sh) != 3 || sh[0] != 1 || sh[1] != 28 || sh[2] != 28 {
 				t.Errorf("Shape() = %v, want [1 28 28]", sh)
