@@ -1,5 +1,7 @@
-// Command convnet trains, evaluates and examines the lesson's convolutional
-// networks on MNIST from the command line.
+// Command convnet trains, tests, examines, serves and benchmarks
+// convolutional networks (the lesson's LeNet-5, VGG) on MNIST and
+// CIFAR-10 from the command line. It is a thin shell over the library:
+// it parses flags, wires packages together and prints.
 //
 // Usage:
 //
@@ -7,11 +9,15 @@
 //
 // The commands are:
 //
-//	train     train a model on MNIST, saving a checkpoint after every epoch
-//	eval      test a checkpoint on the 10,000 MNIST test images
-//	predict   classify PNG or JPEG images of digits with a checkpoint
-//	summary   print a model and a table of its layers' shapes and parameters
-//	inspect   show every layer's output for one MNIST test image
+//	train     train a model, saving a checkpoint (and its optimizer state and metrics) after every epoch
+//	eval      test a checkpoint on its data set's test images: accuracy, per class, confusion matrix
+//	predict   classify PNG or JPEG images with a checkpoint
+//	summary   print a model and a table of its layers' output shapes, parameters and FLOPs
+//	inspect   show every layer's output for one test image (the lesson's intermediate values)
+//	plot      draw a training run's loss and accuracy curves from its .metrics.jsonl file
+//	bench     measure training, inference and GEMM speed on this machine
+//	download  download and unpack CIFAR-10 (checked against its published MD5)
+//	serve     serve a page to draw a digit and watch the model's input, probabilities and feature maps
 //
 // "convnet help <command>" or "convnet <command> -h" lists a command's flags.
 //
@@ -38,9 +44,9 @@ import (
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/datasets/mnist"
-	"github.com/convnet/convnet/internal/kernels"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
 )
 
 // command is one entry of the dispatch table: adding a command is adding
@@ -58,11 +64,11 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"train", "train a model on MNIST, saving a checkpoint after every epoch", runTrain},
-		{"eval", "test a checkpoint on the MNIST test images: accuracy, per class, confusion matrix", runEval},
-		{"predict", "classify PNG or JPEG images of digits with a checkpoint", runPredict},
+		{"train", "train a model, saving a checkpoint after every epoch", runTrain},
+		{"eval", "test a checkpoint on its data set's test images: accuracy, per class, confusion matrix", runEval},
+		{"predict", "classify PNG or JPEG images with a checkpoint", runPredict},
 		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
-		{"inspect", "show every layer's output for one MNIST test image (the lesson's intermediate values)", runInspect},
+		{"inspect", "show every layer's output for one test image (the lesson's intermediate values)", runInspect},
 		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", runPlot},
 		{"bench", "measure training, inference and GEMM speed on this machine", runBench},
 		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", runDownload},
@@ -146,7 +152,7 @@ func commandNames() string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "convnet trains and examines the lesson's convolutional networks on MNIST.\n\n")
+	fmt.Fprintf(w, "convnet trains and examines convolutional networks on %s.\n\n", strings.Join(datasets.Names(), " and "))
 	fmt.Fprintf(w, "usage: convnet <command> [flags] [arguments]\n\ncommands:\n")
 	width := 0
 	for _, c := range commands {
@@ -386,7 +392,7 @@ func setThreads(n int) error {
 	if n < 1 {
 		return usagef("--threads must be at least 1, got %d", n)
 	}
-	kernels.SetThreads(n)
+	tensor.SetThreads(n)
 	return nil
 }
 
