@@ -4,6 +4,7 @@
 package checkpoint
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,6 +73,10 @@ func Load(path string, m nn.Module) (map[string]string, error) {
 		if values[i], err = t.Float32s(); err != nil {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, p.Name, err)
 		}
+		if j := nonFinite(values[i]); j >= 0 {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %q holds %v at index %d: %w (the run that wrote it diverged)",
+				path, p.Name, values[i][j], j, ErrNonFinite)
+		}
 	}
 	if len(f.Tensors) != len(state) {
 		for _, name := range f.Names {
@@ -84,6 +89,20 @@ func Load(path string, m nn.Module) (map[string]string, error) {
 		copy(p.Tensor.Data(), values[i])
 	}
 	return f.Metadata, nil
+}
+
+// ErrNonFinite is wrapped by Load's error for a file whose weights hold a
+// NaN or an infinity, which no prediction can come from.
+var ErrNonFinite = errors.New("a weight that is not a finite number")
+
+// nonFinite returns the index of the first NaN or infinity in v, or -1.
+func nonFinite(v []float32) int {
+	for i, x := range v {
+		if x-x != 0 { // NaN - NaN and Inf - Inf are NaN
+			return i
+		}
+	}
+	return -1
 }
 
 // Metadata returns the metadata of the checkpoint at path.

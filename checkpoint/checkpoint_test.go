@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,6 +95,16 @@ func TestLoadRejectsMismatches(t *testing.T) {
 			g.Names = append(g.Names, "extra")
 		}), models.NewLeNetSeq(), `"extra" is not part of the model`},
 		{"not a file", filepath.Join(dir, "nope.safetensors"), models.NewLeNetSeq(), "nope.safetensors"},
+		{"NaN", write("nan.safetensors", func(g *safetensors.File) {
+			v := make([]float32, 84)
+			v[5] = float32(math.NaN())
+			g.Tensors["classifier.fc1.bias"] = safetensors.FromFloat32s([]int{84}, v)
+		}), models.NewLeNetSeq(), `"classifier.fc1.bias" holds NaN at index 5`},
+		{"infinity", write("inf.safetensors", func(g *safetensors.File) {
+			v := make([]float32, 10)
+			v[0] = float32(math.Inf(-1))
+			g.Tensors["classifier.fc2.bias"] = safetensors.FromFloat32s([]int{10}, v)
+		}), models.NewLeNetSeq(), `"classifier.fc2.bias" holds -Inf at index 0`},
 	}
 	for _, c := range cases {
 		before := slices.Clone(c.model.ModuleBase().Parameters()[0].Data())

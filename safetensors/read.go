@@ -95,6 +95,13 @@ func ReadFile(path string) (*File, error) {
 }
 
 func readFile(path string) (*File, error) {
+	// Opening a FIFO or a device would block or read without end: look
+	// before opening.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, unwrapPath(err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPath(err)
