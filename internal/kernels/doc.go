@@ -20,7 +20,26 @@
 // Work is split over a persistent pool of goroutines (see SetThreads). The
 // split depends only on the problem size and the thread count, so the same
 // inputs and thread count give bit-identical results.
+//
+// # Assembly
+//
+// The amd64 assembly (asm_amd64.s, direct_amd64.s) and the Go declarations
+// of its functions (asm_amd64.go, direct_amd64.go), each with the Go loop
+// it replaces as its comment, are written by the program in _generate, a
+// module of its own that needs only the standard library (the underscore
+// keeps it out of ./... and out of users' builds). To regenerate them, run
+// `go generate` in this folder, or in _generate:
+//
+//	go run . -out ..
+//
+// CI (.ci/run) regenerates them into a temporary folder and fails if they
+// differ from the committed files. Around them, by hand: cpu_amd64.go
+// chooses the kernels the CPU runs, and gemm_amd64.go, activation_amd64.go,
+// optim_amd64.go, pool_amd64.go, convert_amd64.go, conv_kvec_amd64.go and
+// conv_xvec_amd64.go wrap them for the Go code, checking sizes before they
+// go into assembly; cpu_other.go stands in for all of these without
+// assembly (other architectures, or -tags noasm). The pure-Go kernels stay
+// the reference the tests compare the assembly with.
 package kernels
 
-//go:generate go run gen_asm.go
-//go:generate go run gen_direct.go
+//go:generate go run -C _generate . -out ..

@@ -2,6 +2,11 @@
 
 package kernels
 
+// Without assembly (another architecture, or -tags noasm) the pure-Go
+// micro-kernel is the only one, and the vector functions that
+// cpu_amd64.go and the other *_amd64.go files give handle nothing.
+
+// bestKernel is the fastest micro-kernel this build can run: the generic one.
 func bestKernel() microKernel { return genericKernel }
 
 // kernelsAvailable lists every micro-kernel this build and CPU can run.

@@ -1,0 +1,120 @@
+package main
+
+import "math"
+
+// copyRowsKernel copies rows of floats between strided matrices, adding
+// a constant on the way, and returns the sum of what it read: the moves
+// between a convolution's extended output grid and its dense output (with
+// the bias), and back for the output gradient (whose sum is the bias
+// gradient). A row is chunks whole vectors, then one under the mask tail.
+func copyRowsKernel() {
+	const name = "copyRowsAVX512"
+	f := start(name, "(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32", `
+copyRowsAVX512 copies rows of 16*chunks + t values of src to dst, where
+tail = 1<<t - 1 (t < 16) is the lane mask of the last vector, adding add
+and raising what is below floor to it (NaN stays NaN), and returns the
+sum of what it read; the copies are exact:
+
+	var sum float32
+	for r := range rows {
+		for c := range 16*chunks + t {
+			v := src[r*lds+c]
+			sum += v
+			v += add
+			if floor > v {
+				v = floor
+			}
+			dst[r*ldd+c] = v
+		}
+	}
+	return sum
+`)
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R8", f.arg("ldd"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R9", f.arg("lds"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, CX", f.arg("rows"))
+	p("\tMOVQ %s, DX", f.arg("chunks"))
+	p("\tMOVQ %s, AX", f.arg("tail"))
+	p("\tKMOVW AX, K1")
+	p("\tVBROADCASTSS %s, Z1", f.arg("add"))
+	p("\tVBROADCASTSS %s, Z4", f.arg("floor"))
+	p("\tVXORPS Z2, Z2, Z2")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%srow:", name)
+	p("\tXORQ R10, R10")
+	p("\tMOVQ DX, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (SI)(R10*1), Z0")
+	p("\tVADDPS Z0, Z2, Z2")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z0, Z4, Z0") // Z0 second: NaN stays NaN
+	p("\tVMOVUPS Z0, (DI)(R10*1)")
+	p("\tADDQ $64, R10")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tTESTQ AX, AX")
+	p("\tJZ %snext", name)
+	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
+	p("\tVADDPS Z0, Z2, Z2")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z0, Z4, Z0")
+	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
+	p("%snext:", name)
+	p("\tADDQ R9, SI")
+	p("\tADDQ R8, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %srow", name)
+	p("%sdone:", name)
+	p("\tVEXTRACTF64X4 $1, Z2, Y3")
+	p("\tVADDPS Y3, Y2, Y2")
+	p("\tVEXTRACTF128 $1, Y2, X3")
+	p("\tVADDPS X3, X2, X2")
+	p("\tVMOVHLPS X2, X2, X3")
+	p("\tVADDPS X3, X2, X2")
+	p("\tVMOVSHDUP X2, X3")
+	p("\tVADDSS X3, X2, X2")
+	p("\tVMOVSS X2, %s", f.arg("ret"))
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// bytesToUnitKernel writes dst[i] = float32(src[i])/255 for n a multiple
+// of 16: bytes widened to int32, converted, and divided (not multiplied by
+// a rounded 1/255), so that every value is the correctly rounded quotient.
+func bytesToUnitKernel() {
+	const name = "bytesToUnitAVX512"
+	f := start(name, "(src *uint8, dst *float32, n int)", `
+bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to floats
+in [0, 1]; the results are exact (the correctly rounded quotients):
+
+	for i := range n &^ 15 {
+		dst[i] = float32(src[i]) / 255
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	p("\tMOVL $0x%08x, AX // 255", math.Float32bits(255))
+	p("\tVPBROADCASTD AX, Z1")
+	p("%sloop:", name)
+	p("\tVPMOVZXBD (SI), Z0")
+	p("\tVCVTDQ2PS Z0, Z0")
+	p("\tVDIVPS Z1, Z0, Z0")
+	p("\tVMOVUPS Z0, (DI)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

@@ -1,0 +1,205 @@
+package main
+
+import "fmt"
+
+// gemmKernel writes C[6×(vecs*lanes)] += A·B for a packed A micro-panel
+// (kc steps of 6) and B rows of vecs*lanes values: ldb elements apart, or,
+// indirect, at the element offsets in a table (implicit im2col).
+// Accumulator for row r, vector j is register vecs*r+j.
+//
+// With store, C = A·B instead: C is written without being read.
+func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
+	nr := lanes * vecs
+	name := fmt.Sprintf("gemmKernel6x%d%s", nr, isa)
+	if indirect {
+		name = fmt.Sprintf("gemmKernel6x%dInd%s", nr, isa)
+	}
+	if store {
+		name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
+	}
+	width := lanes * 4
+	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"
+	note := []string{
+		fmt.Sprintf("C[6×%d] += A·B over kc steps: A packed (6 values a step), B rows", nr),
+		"ldb elements apart, C rows ldc elements apart.",
+	}
+	if indirect {
+		sig, bRow = "(kc int, a, b *float32, offs *int, c *float32, ldc int)", "offs[p]"
+		note = []string{
+			fmt.Sprintf("C[6×%d] += A·B over kc steps: A packed (6 values a step), B row p", nr),
+			"at b+offs[p] elements, C rows ldc elements apart.",
+		}
+	}
+	op, what := "+=", "adds A·B into"
+	if store {
+		op, what = "=", "stores A·B in"
+	}
+	f := start(name, sig, fmt.Sprintf(`
+%s %s a 6×%d tile of C, A packed (6 values a step of kc):
+
+	for i := range 6 {
+		for j := range %d {
+			var sum float32
+			for p := range kc {
+				sum += a[p*6+i] * b[%s+j]
+			}
+			c[i*ldc+j] %s sum
+		}
+	}
+`, name, what, nr, nr, bRow, op), note...)
+	p("\tMOVQ %s, CX", f.arg("kc"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	if indirect {
+		p("\tMOVQ %s, R9", f.arg("offs"))
+		p("\tMOVQ %s, DX", f.arg("c"))
+	} else {
+		p("\tMOVQ %s, DX", f.arg("c"))
+		p("\tMOVQ %s, R9", f.arg("ldb"))
+		p("\tSHLQ $2, R9")
+	}
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")
+	acc := func(r, j int) string { return fmt.Sprintf("%s%d", reg, r*vecs+j) }
+	// Fetch the C tile into cache now: it is read only after the loop,
+	// and its rows are far apart, so it is rarely cached already.
+	if !store {
+		p("\tMOVQ DX, R11")
+		for r := 0; r < 6; r++ {
+			for j := 0; j < vecs*width; j += 64 {
+				p("\tPREFETCHT0 %d(R11)", j)
+			}
+			if r < 5 {
+				p("\tADDQ R8, R11")
+			}
+		}
+	}
+	for i := 0; i < 6*vecs; i++ {
+		p("\tVXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
+	}
+	bReg := func(j int) string { return fmt.Sprintf("%s%d", reg, 6*vecs+j) }
+	bcast := func(r int) string { return fmt.Sprintf("%s%d", reg, 6*vecs+vecs+r%2) }
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	p("%sloop:", name)
+	if indirect {
+		p("\tMOVQ (R9), R10")
+		p("\tLEAQ (DI)(R10*4), R10")
+		for j := 0; j < vecs; j++ {
+			p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
+		}
+	} else {
+		for j := 0; j < vecs; j++ {
+			p("\tVMOVUPS %d(DI), %s", j*width, bReg(j))
+		}
+	}
+	for r := 0; r < 6; r++ {
+		p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
+		for j := 0; j < vecs; j++ {
+			p("\tVFMADD231PS %s, %s, %s", bReg(j), bcast(r), acc(r, j))
+		}
+	}
+	p("\tADDQ $24, SI")
+	if indirect {
+		p("\tADDQ $8, R9")
+	} else {
+		p("\tADDQ R9, DI")
+	}
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for r := 0; r < 6; r++ {
+		for j := 0; j < vecs; j++ {
+			if !store {
+				p("\tVADDPS %d(DX), %s, %s", j*width, acc(r, j), acc(r, j))
+			}
+			p("\tVMOVUPS %s, %d(DX)", acc(r, j), j*width)
+		}
+		if r < 5 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// gemmKernelInPlaceA writes the AVX-512 6×48 kernel with A read where it
+// lies rather than packed: with rows, row i of the tile at a + i*lda
+// elements (A not transposed); otherwise the tile's 6 values of step p at
+// a + p*lda (A transposed). C += A·B, as gemmKernel.
+func gemmKernelInPlaceA(rows bool) {
+	name, aElem, how := "gemmKernel6x48ATransAVX512", "a[p*lda+i]", "A transposed: the tile's 6 values of step p at a[p*lda:]"
+	if rows {
+		name, aElem, how = "gemmKernel6x48ARowsAVX512", "a[i*lda+p]", "row i of the tile at a[i*lda:]"
+	}
+	f := start(name, "(kc int, a, b, c *float32, ldb, ldc, lda int)", fmt.Sprintf(`
+%s adds A·B into a 6×48 tile of C, A read where it lies (%s):
+
+	for i := range 6 {
+		for j := range 48 {
+			var sum float32
+			for p := range kc {
+				sum += %s * b[p*ldb+j]
+			}
+			c[i*ldc+j] += sum
+		}
+	}
+`, name, how, aElem))
+	p("\tMOVQ %s, CX", f.arg("kc"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	p("\tMOVQ %s, DX", f.arg("c"))
+	p("\tMOVQ %s, R9", f.arg("ldb"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, R10", f.arg("lda"))
+	p("\tSHLQ $2, R10")
+	// Rows 0-2 from SI, rows 3-5 from R11, three rows on.
+	aAddr := []string{"0(SI)", "0(SI)(R10*1)", "0(SI)(R10*2)", "0(R11)", "0(R11)(R10*1)", "0(R11)(R10*2)"}
+	if rows {
+		p("\tLEAQ (SI)(R10*2), R11")
+		p("\tADDQ R10, R11")
+	} else {
+		for r := range aAddr {
+			aAddr[r] = fmt.Sprintf("%d(SI)", 4*r)
+		}
+	}
+	for i := 0; i < 18; i++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	p("%sloop:", name)
+	for j := 0; j < 3; j++ {
+		p("\tVMOVUPS %d(DI), Z%d", 64*j, 18+j)
+	}
+	for r := 0; r < 6; r++ {
+		b := 21 + r%2
+		p("\tVBROADCASTSS %s, Z%d", aAddr[r], b)
+		for j := 0; j < 3; j++ {
+			p("\tVFMADD231PS Z%d, Z%d, Z%d", 18+j, b, 3*r+j)
+		}
+	}
+	if rows {
+		p("\tADDQ $4, SI")
+		p("\tADDQ $4, R11")
+	} else {
+		p("\tADDQ R10, SI")
+	}
+	p("\tADDQ R9, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 3; j++ {
+			p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			p("\tVMOVUPS Z%d, %d(DX)", 3*r+j, 64*j)
+		}
+		if r < 5 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

@@ -1,0 +1,3 @@
+module github.com/convnet/convnet/internal/kernels/_generate
+
+go 1.26

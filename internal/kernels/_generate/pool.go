@@ -1,0 +1,386 @@
+package main
+
+import "fmt"
+
+// poolConstants are the VPERMI2PS/VPERMPS index vectors of the 2×2
+// average-pooling kernels: the even and odd elements of a pair of
+// registers, and each of the low and high eight elements twice.
+func poolConstants() {
+	p("")
+	p("// 2×2 pooling indices: evens, odds, low eight twice, high eight twice.")
+	for v, index := range []func(i int) int{
+		func(i int) int { return 2 * i }, func(i int) int { return 2*i + 1 },
+		func(i int) int { return i / 2 }, func(i int) int { return 8 + i/2 },
+	} {
+		for i := 0; i < 16; i++ {
+			p("DATA poolIdx<>+%d(SB)/4, $%d", 64*v+4*i, index(i))
+		}
+	}
+	p("GLOBL poolIdx<>(SB), RODATA|NOPTR, $256")
+}
+
+// avgPool2Kernel writes, for each of pairs pairs of w-wide input rows (x
+// rows 2i and 2i+1), the w/2 sums of their 2×2 windows times scale (y row
+// i). Rows go in chunks of 32 inputs; the last chunk (1 to 32 inputs) is
+// read and written under masks: masks[0] and masks[1] for the two
+// 16-input halves, masks[2] for the outputs.
+func avgPool2Kernel() {
+	const name = "avgPool2AVX512"
+	pool2Prologue(name, "x", "y", 0, "SI", `
+avgPool2AVX512 sets y to the sums of the 2×2 windows of x times scale (a
+quarter: their averages), for pairs pairs of w-wide rows, w even, and
+masks holding pool2Masks(w); the results are exact:
+
+	for i := range pairs {
+		for j := range w / 2 {
+			a, b := 2*i*w+2*j, (2*i+1)*w+2*j // the window's two rows
+			y[i*w/2+j] = ((x[a] + x[b]) + (x[a+1] + x[b+1])) * scale
+		}
+	}
+`)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVMOVUPS 64(R12), Z1")
+	p("\tVADDPS (R13), Z0, Z0")
+	p("\tVADDPS 64(R13), Z1, Z1")
+	pairSums()
+	p("\tVMOVUPS Z2, (R14)")
+	pool2NextChunk(name)
+	p("\tVMOVUPS.Z (R12), K4, Z0")
+	p("\tVMOVUPS.Z 64(R12), K5, Z1")
+	p("\tVMOVUPS.Z (R13), K4, Z4")
+	p("\tVMOVUPS.Z 64(R13), K5, Z5")
+	p("\tVADDPS Z4, Z0, Z0")
+	p("\tVADDPS Z5, Z1, Z1")
+	pairSums()
+	p("\tVMOVUPS Z2, K6, (R14)")
+	p("\tLEAQ (SI)(R9*2), SI") // the next pair of rows
+	p("\tLEAQ (DI)(DX*2), DI") // the next output row: w/2 floats
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// pool2Prologue writes the start of a 2×2 pooling kernel named name, up to
+// its chunk loop: arguments (src and dst named as given), the scale in
+// Z29, the index vectors at poolIdx+idx in Z30 and Z31, the lane masks in
+// K4-K6, the input row's bytes in R9 and the whole chunks before the last
+// in R10. Each pair of rows starts with R12 and R13 at the two input rows
+// (rows is the register of the input side, SI or DI), R14 at the output
+// row and BX counting chunks. doc is the function's comment.
+func pool2Prologue(name, src, dst string, idx int, rows, doc string) {
+	sig := fmt.Sprintf("(%s, %s *float32, pairs, w int, masks *[4]uint16, scale float32)", src, dst)
+	pool2Body(start(name, sig, doc), src, dst, idx, rows)
+}
+
+// pool2Body is pool2Prologue after the function's header, f.
+func pool2Body(f *function, src, dst string, idx int, rows string) {
+	name := f.name
+	p("\tMOVQ %s, SI", f.arg(src))
+	p("\tMOVQ %s, DI", f.arg(dst))
+	p("\tMOVQ %s, CX", f.arg("pairs"))
+	p("\tMOVQ %s, DX", f.arg("w"))
+	p("\tMOVQ %s, AX", f.arg("masks"))
+	p("\tVBROADCASTSS %s, Z29", f.arg("scale"))
+	p("\tVMOVUPS poolIdx<>+%d(SB), Z30", idx)
+	p("\tVMOVUPS poolIdx<>+%d(SB), Z31", idx+64)
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tLEAQ (DX*4), R9")  // bytes in an input row
+	p("\tLEAQ -1(DX), R10") // whole chunks before the last: (w-1)/32
+	p("\tSHRQ $5, R10")
+	p("%spair:", name)
+	other := map[string]string{"SI": "DI", "DI": "SI"}[rows]
+	p("\tMOVQ %s, R12", rows)
+	p("\tLEAQ (%s)(R9*1), R13", rows)
+	p("\tMOVQ %s, R14", other)
+	p("\tMOVQ R10, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+}
+
+// pool2NextChunk moves a 2×2 pooling kernel's pointers past one chunk (32
+// inputs, 16 outputs) and closes its chunk loop.
+func pool2NextChunk(name string) {
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+}
+
+// pairSums sets Z2 to scale times the sums of adjacent elements of the 32
+// values in Z0 and Z1.
+func pairSums() {
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2") // evens
+	p("\tVMOVAPS Z31, Z3")
+	p("\tVPERMI2PS Z1, Z0, Z3") // odds
+	p("\tVADDPS Z3, Z2, Z2")
+	p("\tVMULPS Z29, Z2, Z2")
+}
+
+// avgPool2BackwardKernel is the adjoint of avgPool2Kernel: each of the w/2
+// values of dy row i, times scale, goes to the four inputs of its window
+// in dx rows 2i and 2i+1, added (add) or stored.
+func avgPool2BackwardKernel(add bool) {
+	name := "avgPool2BackwardSetAVX512"
+	if add {
+		name = "avgPool2BackwardAVX512"
+	}
+	op, what := "=", "stores in"
+	if add {
+		op, what = "+=", "adds into"
+	}
+	pool2Prologue(name, "dy", "dx", 128, "DI", fmt.Sprintf(`
+%s %s dx the gradient of avgPool2AVX512, given dy, the gradient of
+its output: each dy times scale to the four inputs of its window, for
+pairs pairs of w-wide rows, w even, and masks holding pool2Masks(w); the
+results are exact:
+
+	for i := range pairs {
+		for j := range w / 2 {
+			g := dy[i*w/2+j] * scale
+			a, b := 2*i*w+2*j, (2*i+1)*w+2*j // the window's two rows
+			for _, e := range [...]int{a, a + 1, b, b + 1} {
+				dx[e] %s g
+			}
+		}
+	}
+`, name, what, op))
+	p("\tVMULPS (R14), Z29, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			if add {
+				p("\tVADDPS %d(%s), %s, Z3", 64*j, row, z)
+				p("\tVMOVUPS Z3, %d(%s)", 64*j, row)
+			} else {
+				p("\tVMOVUPS %s, %d(%s)", z, 64*j, row)
+			}
+		}
+	}
+	pool2NextChunk(name)
+	p("\tVMOVUPS.Z (R14), K6, Z0")
+	p("\tVMULPS Z29, Z0, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			mask := []string{"K4", "K5"}[j]
+			if add {
+				p("\tVMOVUPS.Z %d(%s), %s, Z3", 64*j, row, mask)
+				p("\tVADDPS Z3, %s, Z3", z)
+				p("\tVMOVUPS Z3, %s, %d(%s)", mask, 64*j, row)
+				continue
+			}
+			p("\tVMOVUPS %s, %s, %d(%s)", z, mask, 64*j, row)
+		}
+	}
+	p("\tLEAQ (DI)(R9*2), DI")
+	p("\tLEAQ (SI)(DX*2), SI")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// avgPool2TanhBackwardKernel is avgPool2BackwardKernel followed by
+// tanhBackwardKernel, in one pass: the pooling's gradient, a quarter of
+// dy over each window, is multiplied by 1 - y² for y the tanh output that
+// the pooling read (y's rows lie as dx's), and stored in dx or added.
+// The products are rounded as the two kernels round them.
+func avgPool2TanhBackwardKernel(add bool) {
+	name := "avgPool2TanhBackwardSetAVX512"
+	if add {
+		name = "avgPool2TanhBackwardAVX512"
+	}
+	op, what := "=", "stores in"
+	if add {
+		op, what = "+=", "adds into"
+	}
+	f := start(name, "(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32, y *float32)", fmt.Sprintf(`
+%s %s dx the gradient of tanh then avgPool2AVX512, given y, tanh's
+output (the pooling's input), and dy, the gradient of the pooling's
+output, for pairs pairs of w-wide rows, w even, and masks holding
+pool2Masks(w); 1 - y*y and the product are rounded as
+tanhBackwardAVX512 rounds them:
+
+	for i := range pairs {
+		for j := range w / 2 {
+			g := dy[i*w/2+j] * scale
+			a, b := 2*i*w+2*j, (2*i+1)*w+2*j // the window's two rows
+			for _, e := range [...]int{a, a + 1, b, b + 1} {
+				dx[e] %s (1 - y[e]*y[e]) * g
+			}
+		}
+	}
+`, name, what, op))
+	p("\tMOVQ %s, R8", f.arg("y"))
+	p("\tSUBQ %s, R8", f.arg("dx")) // y's rows are R8 bytes past dx's
+	p("\tVBROADCASTSS tanhConsts<>+%d(SB), Z28", constOffset("one"))
+	pool2Body(f, "dy", "dx", 128, "DI")
+	// row: a dx row register; z: the pooled gradient's vector; mask:
+	// the lane mask, or "" for a whole vector.
+	store := func(row string, j int, z, mask string) {
+		load, kz, km := "VMOVUPS", "", ""
+		if mask != "" {
+			load, kz, km = "VMOVUPS.Z", mask+", ", mask+", "
+		}
+		p("\t%s %d(%s)(R8*1), %sZ3", load, 64*j, row, kz)
+		p("\tVMOVAPS Z28, Z4")
+		p("\tVFNMADD231PS Z3, Z3, Z4") // 1 - y*y
+		if add {
+			p("\t%s %d(%s), %sZ5", load, 64*j, row, kz)
+			p("\tVFMADD231PS %s, Z4, Z5", z)
+			p("\tVMOVUPS Z5, %s%d(%s)", km, 64*j, row)
+		} else {
+			p("\tVMULPS %s, Z4, Z4", z)
+			p("\tVMOVUPS Z4, %s%d(%s)", km, 64*j, row)
+		}
+	}
+	p("\tVMULPS (R14), Z29, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			store(row, j, z, "")
+		}
+	}
+	pool2NextChunk(name)
+	p("\tVMOVUPS.Z (R14), K6, Z0")
+	p("\tVMULPS Z29, Z0, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	for _, row := range []string{"R12", "R13"} {
+		for j, z := range []string{"Z1", "Z2"} {
+			store(row, j, z, []string{"K4", "K5"}[j])
+		}
+	}
+	p("\tLEAQ (DI)(R9*2), DI")
+	p("\tLEAQ (SI)(DX*2), SI")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// maxPool2Kernel writes, for each of pairs pairs of w-wide input rows (x
+// rows 2i and 2i+1), the w/2 maxima of their 2×2 windows (y row i) and
+// where each lies in the plane (argmax row i), as maxPlaneHalving does:
+// the first of equal maxima, and a NaN if there is one. Rows go in chunks
+// of 32 inputs, the last under the masks of pool2Masks. Registers: Z30 the
+// even lanes' indices, which are also 2*lane, Z31 the odd ones'; Z23, Z24,
+// Z25 the offsets w+1, w and 1 of a window's other three inputs; R10 the
+// plane index of the pair's first input, AX of the chunk's.
+func maxPool2Kernel() {
+	const name = "maxPool2AVX512"
+	f := start(name, "(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32)", `
+maxPool2AVX512 sets y to the maxima of the 2×2 windows of x, and argmax
+to where in x each lies, for pairs pairs of w-wide rows, w even, and
+masks holding pool2Masks(w): the first of equal maxima, and the first
+NaN if there is one; the results are exact:
+
+	for i := range pairs {
+		for j := range w / 2 {
+			a := 2*i*w + 2*j
+			best, at := x[a], a
+			for _, e := range [...]int{a + 1, a + w, a + w + 1} {
+				if best == best && !(x[e] <= best) {
+					best, at = x[e], e
+				}
+			}
+			y[i*w/2+j], argmax[i*w/2+j] = best, int32(at)
+		}
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("x"))
+	p("\tMOVQ %s, DI", f.arg("y"))
+	p("\tMOVQ %s, CX", f.arg("pairs"))
+	p("\tMOVQ %s, DX", f.arg("w"))
+	p("\tMOVQ %s, AX", f.arg("masks"))
+	p("\tMOVQ %s, R8", f.arg("argmax"))
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+	p("\tVMOVUPS poolIdx<>+64(SB), Z31")
+	p("\tKMOVW 0(AX), K4")
+	p("\tKMOVW 2(AX), K5")
+	p("\tKMOVW 4(AX), K6")
+	p("\tMOVL $1, AX")
+	p("\tVPBROADCASTD AX, Z25")
+	p("\tVPBROADCASTD DX, Z24")
+	p("\tVPADDD Z25, Z24, Z23")
+	p("\tLEAQ (DX*4), R9") // bytes in an input row
+	p("\tXORQ R10, R10")
+	p("%spair:", name)
+	p("\tMOVQ SI, R12")
+	p("\tLEAQ (SI)(R9*1), R13")
+	p("\tMOVQ DI, R14")
+	p("\tMOVQ R8, R11")
+	p("\tMOVQ R10, AX")
+	p("\tLEAQ -1(DX), BX") // whole chunks before the last: (w-1)/32
+	p("\tSHRQ $5, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVMOVUPS 64(R12), Z1")
+	p("\tVMOVUPS (R13), Z4")
+	p("\tVMOVUPS 64(R13), Z5")
+	maxWindows()
+	p("\tVMOVUPS Z2, (R14)")
+	p("\tVMOVDQU32 Z27, (R11)")
+	p("\tADDQ $128, R12")
+	p("\tADDQ $128, R13")
+	p("\tADDQ $64, R14")
+	p("\tADDQ $64, R11")
+	p("\tADDQ $32, AX")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tVMOVUPS.Z (R12), K4, Z0")
+	p("\tVMOVUPS.Z 64(R12), K5, Z1")
+	p("\tVMOVUPS.Z (R13), K4, Z4")
+	p("\tVMOVUPS.Z 64(R13), K5, Z5")
+	maxWindows()
+	p("\tVMOVUPS Z2, K6, (R14)")
+	p("\tVMOVDQU32 Z27, K6, (R11)")
+	p("\tLEAQ (SI)(R9*2), SI") // the next pair of rows
+	p("\tLEAQ (DI)(DX*2), DI") // the next output row: w/2 floats
+	p("\tLEAQ (R8)(DX*2), R8")
+	p("\tLEAQ (R10)(DX*2), R10")
+	p("\tDECQ CX")
+	p("\tJNZ %spair", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// maxWindows sets Z2 to the maxima of the 16 2×2 windows of the two rows'
+// 32 inputs in Z0, Z1 (upper) and Z4, Z5 (lower), and Z27 to their plane
+// indices, AX being that of the first input. A window's inputs are taken
+// in order, each replacing the best so far if it is greater or NaN, and
+// the best so far is not NaN.
+func maxWindows() {
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2") // upper left: the best so far
+	p("\tVMOVAPS Z31, Z3")
+	p("\tVPERMI2PS Z1, Z0, Z3") // upper right
+	p("\tVMOVAPS Z30, Z6")
+	p("\tVPERMI2PS Z5, Z4, Z6") // lower left
+	p("\tVMOVAPS Z31, Z7")
+	p("\tVPERMI2PS Z5, Z4, Z7") // lower right
+	p("\tVPXORD Z8, Z8, Z8")    // the best's offset in its window
+	for _, c := range [][2]string{{"Z3", "Z25"}, {"Z6", "Z24"}, {"Z7", "Z23"}} {
+		p("\tVCMPPS $7, Z2, Z2, K1")       // the best is not NaN
+		p("\tVCMPPS $6, Z2, %s, K2", c[0]) // not v <= best: greater, or NaN
+		p("\tKANDW K1, K2, K2")
+		p("\tVBLENDMPS %s, Z2, K2, Z2", c[0])
+		p("\tVPBLENDMD %s, Z8, K2, Z8", c[1])
+	}
+	p("\tVPBROADCASTD AX, Z27")
+	p("\tVPADDD Z30, Z27, Z27")
+	p("\tVPADDD Z8, Z27, Z27")
+}

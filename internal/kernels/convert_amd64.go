@@ -1,0 +1,27 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// bytesToUnitVector converts the longest prefix of src the active kernel's
+// vectors handle (see BytesToUnit) and returns how many elements it did.
+func bytesToUnitVector(src []uint8, dst []float32) int {
+	n, wide := vectorLen(len(src))
+	if !wide {
+		return 0
+	}
+	if n > 0 {
+		_ = dst[n-1]
+		bytesToUnitAVX512(&src[0], &dst[0], n)
+	}
+	return n
+}
+
+// copyRowsVector does copyRows with vectors, if the active kernel has them
+// for it, and reports whether it did.
+func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add, floor float32) (float32, bool) {
+	if activeKernel.name != "avx512" || rows == 0 || w == 0 {
+		return 0, false
+	}
+	_, _ = dst[(rows-1)*ldd+w-1], src[(rows-1)*lds+w-1]
+	return copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1, add, floor), true
+}

@@ -1,0 +1,68 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// avgPool2Vector sets y row i (w/2 values) to the 2×2 window averages of x
+// rows 2i and 2i+1 (w values each, w even), for pairs rows of y, if the
+// active kernel has vectors for it; it reports whether it did.
+func avgPool2Vector(x, y []float32, pairs, w int) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _ = x[2*pairs*w-1], y[pairs*w/2-1]
+	masks := pool2Masks(w)
+	avgPool2AVX512(&x[0], &y[0], pairs, w, &masks, 0.25)
+	return true
+}
+
+// maxPool2Vector does maxPlaneHalving's work on a plane with vectors, if
+// the active kernel has them for it, and reports whether it did.
+func maxPool2Vector(x, y []float32, argmax []int32, pairs, w int) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _, _ = x[2*pairs*w-1], y[pairs*w/2-1], argmax[pairs*w/2-1]
+	masks := pool2Masks(w)
+	maxPool2AVX512(&x[0], &y[0], pairs, w, &masks, &argmax[0])
+	return true
+}
+
+// avgPool2BackwardVector is the adjoint of avgPool2Vector: dy rows of w/2
+// values, a quarter of each added into (add) or stored in its window of dx.
+func avgPool2BackwardVector(dy, dx []float32, pairs, w int, add bool) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _ = dx[2*pairs*w-1], dy[pairs*w/2-1]
+	masks := pool2Masks(w)
+	if add {
+		avgPool2BackwardAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
+	} else {
+		avgPool2BackwardSetAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25)
+	}
+	return true
+}
+
+// avgPool2TanhBackwardVector does avgTanhBackPlane's work on a plane with
+// vectors, if the active kernel has them for it, and reports whether it did.
+func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) bool {
+	if activeKernel.name != "avx512" || pairs == 0 || w%2 != 0 {
+		return false
+	}
+	_, _, _ = dx[2*pairs*w-1], y[2*pairs*w-1], dy[pairs*w/2-1]
+	masks := pool2Masks(w)
+	if add {
+		avgPool2TanhBackwardAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25, &y[0])
+	} else {
+		avgPool2TanhBackwardSetAVX512(&dy[0], &dx[0], pairs, w, &masks, 0.25, &y[0])
+	}
+	return true
+}
+
+// pool2Masks returns the lane masks of the last chunk (1 to 32 inputs) of
+// a w-wide row: its two 16-input halves and its outputs.
+func pool2Masks(w int) [4]uint16 {
+	rest := w - (w-1)/32*32
+	lanes := func(n int) uint16 { return uint16(1<<min(max(n, 0), 16) - 1) }
+	return [4]uint16{lanes(rest), lanes(rest - 16), lanes(rest / 2)}
+}
