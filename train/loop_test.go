@@ -142,3 +142,19 @@ func TestLoopResume(t *testing.T) {
 		t.Errorf("resuming as another model: %v, want a RunMismatchError on %q", err, checkpoint.ModelKey)
 	}
 }
+
+// TestLoopStopsWhenDiverging trains with a learning rate that blows the
+// weights up in the first step: the run stops at the next batch with
+// ErrNonFinite, before any epoch hook (a checkpoint, say) sees the model.
+func TestLoopStopsWhenDiverging(t *testing.T) {
+	loop := lessonLoop(t, 640, 3)
+	loop.LR = 1e300
+	epochs := 0
+	loop.OnEpoch(func(*train.Loop, train.EpochResult) error { epochs++; return nil })
+	_, err := loop.Run(context.Background())
+	var nf *train.NonFiniteError
+	if !errors.Is(err, train.ErrNonFinite) || !errors.As(err, &nf) || nf.Epoch != 0 || epochs != 0 {
+		t.Fatalf("error %v after %d epochs, want ErrNonFinite in epoch 0 before any epoch ended", err, epochs)
+	}
+	t.Log(err)
+}

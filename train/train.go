@@ -6,6 +6,9 @@ package train
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -92,7 +95,11 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 		opt.ZeroGrad()
 		out := base.Call(scope.Input(b.X))
 		loss := tensor.CrossEntropy(out, b.Y)
-		stats.LossSum += float64(loss.Item())
+		lossValue := float64(loss.Item())
+		if math.IsNaN(lossValue) || math.IsInf(lossValue, 0) {
+			return stats, &NonFiniteError{Epoch: epoch, Batch: stats.Batches, What: "the loss"}
+		}
+		stats.LossSum += lossValue
 		loss.Backward()
 		if o.clipGradNorm > 0 {
 			optim.ClipGradNorm(params, o.clipGradNorm)
@@ -103,8 +110,41 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 		stats.Batches++
 		p.Update(stats.Batches)
 	}
+	// The last step's weights are seen by no loss: check them, so that a
+	// diverged model is never handed on (to a checkpoint, say).
+	for _, p := range params {
+		if nonFinite(p.Data()) {
+			return stats, &NonFiniteError{Epoch: epoch, Batch: stats.Batches - 1, What: "a weight after the step"}
+		}
+	}
 	stats.Duration = time.Since(start)
 	return stats, nil
+}
+
+// ErrNonFinite is wrapped by the error of Epoch (and Loop.Run) when the
+// loss or a weight stops being a finite number: training has diverged,
+// most often from too large a learning rate.
+var ErrNonFinite = errors.New("training diverged: a value is not a finite number")
+
+// NonFiniteError says where training diverged.
+type NonFiniteError struct {
+	Epoch, Batch int    // the batch's index in the epoch, from 0
+	What         string // "the loss" or "a weight after the step"
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("%s is not a finite number at epoch %d, batch %d: training diverged", e.What, e.Epoch, e.Batch)
+}
+
+func (e *NonFiniteError) Unwrap() error { return ErrNonFinite }
+
+// nonFinite reports whether v holds a NaN or an infinity.
+func nonFinite(v []float32) bool {
+	var sum float32
+	for _, x := range v {
+		sum += x - x // NaN for a NaN or an infinity, else 0
+	}
+	return sum != 0
 }
 
 // Evaluation is a model's result on a labelled dataset.

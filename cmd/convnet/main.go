@@ -387,10 +387,14 @@ func modelFlag(fs *flag.FlagSet, def, what string) *string {
 	return fs.String("model", def, "model `NAME`, one of "+strings.Join(models.Names(), ", ")+what)
 }
 
+// maxThreads bounds --threads: more goroutines than this only cost
+// memory (each holds its own scratch buffers).
+var maxThreads = 4 * runtime.NumCPU()
+
 // setThreads validates --threads and applies it.
 func setThreads(n int) error {
-	if n < 1 {
-		return usagef("--threads must be at least 1, got %d", n)
+	if n < 1 || n > maxThreads {
+		return usagef("--threads must be between 1 and %d (4 times this machine's %d cores), got %d", maxThreads, runtime.NumCPU(), n)
 	}
 	tensor.SetThreads(n)
 	return nil
@@ -411,7 +415,9 @@ func checkData(dir string) error {
 	return nil
 }
 
-// checkOutPath validates that path can be created: its directory exists.
+// checkOutPath validates that path can be created: its folder exists and
+// a file can be made in it (tried now, so that a run fails before its
+// work rather than after).
 func checkOutPath(flagName, path string) error {
 	if path == "" {
 		return usagef("%s: empty file name", flagName)
@@ -427,6 +433,16 @@ func checkOutPath(flagName, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return usagef("%s %s: is a directory", flagName, path)
 	}
+	probe, err := os.CreateTemp(dir, ".convnet-probe-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s %s: cannot write in %s: %v", flagName, path, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return nil
 }
 

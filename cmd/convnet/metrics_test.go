@@ -167,7 +167,7 @@ func TestMetricsResume(t *testing.T) {
 	checkDirHolds(t, dir, "part.safetensors", "part.state.safetensors", "part.metrics.jsonl", "part.svg")
 
 	// A new run (no --resume) at the same path starts the file again.
-	if _, stderr, code := runCmd(t, "train", "--limit", "64", "--test-limit", "100", "--epochs", "1", "--out", out); code != 0 {
+	if _, stderr, code := runCmd(t, "train", "--limit", "64", "--test-limit", "100", "--epochs", "1", "--out", out, "--force"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if _, rows := readMetricsLines(t, log); len(rows) != 1 {

@@ -40,7 +40,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stepSize := fs.Int("step-size", 30, "with --schedule step: multiply the rate by --gamma every `N` epochs")
 	gamma := fs.Float64("gamma", 0.1, "with --schedule step: the `FACTOR`")
 	clip := fs.Float64("clip-grad-norm", 0, "scale gradients to at most this L2 `NORM` before each step (0: off)")
-	augment := fs.String("augment", "auto", "random crop (padding 4) and flip of training images: `on`, off or auto (on for cifar10)")
+	augment := fs.String("augment", "auto", "random crop (padding 4) of training images, and flips where they keep the class (cifar10, not digits): `on`, off or auto (on for cifar10)")
 	batchSize := fs.Int("batch-size", 64, "`N` training images per batch")
 	epochs := fs.Int("epochs", 3, "train until `N` epochs are done (counting those of a resumed run)")
 	shuffle := fs.Bool("shuffle", false, "visit the training images in a new random order each epoch")
@@ -50,6 +50,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	resume := fs.String("resume", "", "continue the run whose last checkpoint is `FILE` (its optimizer state is in FILE's .state.safetensors)")
 	limit := fs.Int("limit", 0, "train on only the first `N` training images (0: all)")
 	testLimit := fs.Int("test-limit", 0, "compute test_accr on only the first `N` test images (0: all)")
+	force := fs.Bool("force", false, "replace an existing --out checkpoint (and its state and metrics) with a new run")
 	plotOut := fs.String("plot", "", "after every epoch, draw the loss and accuracy curves to `FILE` (.png or .svg); the figures are also in <out without .safetensors>.metrics.jsonl")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
@@ -115,6 +116,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOutPath("--out", *out); err != nil {
 		return err
 	}
+	if _, err := os.Stat(*out); err == nil && *out != *resume && !*force {
+		return usagef("--out %s already holds a checkpoint: give --resume %s to continue that run, --force to replace it, or another --out", *out, *out)
+	}
 	if *plotOut != "" {
 		if err := checkPlotPath("--plot", *plotOut); err != nil {
 			return err
@@ -129,6 +133,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trainSet, aug, err := pipe.TrainSet(*dataDir, *limit, doAugment, *seed)
 	if err != nil {
 		return err
+	}
+	if *batchSize > trainSet.Len() {
+		return usagef("--batch-size %d is more than the %d training images: give at most %d", *batchSize, trainSet.Len(), trainSet.Len())
 	}
 	testSet, err := pipe.TestSet(*dataDir, *testLimit)
 	if err != nil {
@@ -145,6 +152,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *optimizer == "sgd" {
 		opt = optim.NewSGD(params, optim.SGDOptions{LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay})
 	}
+	unlock, err := checkpoint.Lock(*out)
+	if err != nil {
+		return fmt.Errorf("--out %s: %v", *out, err)
+	}
+	defer unlock()
 	ckpts := &train.Checkpoints{Path: *out, Optimizer: *optimizer, Metadata: pipe.Metadata(spec.Name), Saved: -1}
 	first := 0
 	if *resume != "" {
@@ -195,6 +207,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		})
 	}
 	if _, err := loop.Run(ctx); err != nil {
+		if errors.Is(err, train.ErrNonFinite) {
+			return fmt.Errorf("%v; try a smaller --lr than %g; %s", err, *lr, holds(*out, ckpts.Saved))
+		}
 		return interrupted(stderr, err, *out, ckpts.Saved)
 	}
 	fmt.Fprintf(stdout, "losses: %s\n", formatFloats(losses))
@@ -245,10 +260,18 @@ func interrupted(stderr io.Writer, err error, out string, saved int) error {
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	sep := " "
 	if saved >= 0 {
-		fmt.Fprintf(stderr, "convnet train: interrupted: %s holds epoch %d\n", out, saved)
-	} else {
-		fmt.Fprintf(stderr, "convnet train: interrupted before the first epoch finished: nothing saved to %s\n", out)
+		sep = ": "
 	}
+	fmt.Fprintf(stderr, "convnet train: interrupted%s%s\n", sep, holds(out, saved))
 	return errInterrupted
+}
+
+// holds says what the checkpoint of a stopped run holds.
+func holds(out string, saved int) string {
+	if saved >= 0 {
+		return fmt.Sprintf("%s holds epoch %d", out, saved)
+	}
+	return "before the first epoch finished: nothing saved to " + out
 }

@@ -76,7 +76,7 @@ func TestTrainDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, _, _ := runCmd(t, args...)
+	second, _, _ := runCmd(t, append(args, "--force")...)
 	if first != second {
 		t.Errorf("two runs differ:\n%s\n---\n%s", first, second)
 	}
