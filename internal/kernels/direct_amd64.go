@@ -12,7 +12,7 @@ package kernels
 // multiply-adds, so the results are the loop's up to rounding unless
 // the comment says they are exact.
 
-// kvecForward3x2x1AVX512 computes two rows of 1 positions of a
+// kvecForward3x2x1AVX512 computes two rows of 1 position of a
 // convolution's output with 16 channels, each position's channels a
 // vector, y's second row ldy after its first: for ncr input rows
 // x[offs[r]:] (the second output row's wp further on), 3 taps each, and
@@ -311,7 +311,7 @@ func kvecForward3x2x12AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *
 //go:noescape
 func kvecForward3x2x13AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float32, ldy int)
 
-// kvecForward5x2x1AVX512 computes two rows of 1 positions of a
+// kvecForward5x2x1AVX512 computes two rows of 1 position of a
 // convolution's output with 16 channels, each position's channels a
 // vector, y's second row ldy after its first: for ncr input rows
 // x[offs[r]:] (the second output row's wp further on), 5 taps each, and
@@ -675,11 +675,11 @@ func kvecWeightGrad3x3BiasAVX512(x *float32, wp int, dy *float32, ldDy, oh, ow i
 //go:noescape
 func kvecWeightGrad5x5BiasAVX512(x *float32, wp int, dy *float32, ldDy, oh, ow int, dw *float32, db *float32)
 
-// xvecForward1AVX512 computes 1 output channels (ldk apart) of rows (1
+// xvecForward1AVX512 computes 1 output channel (ldk apart) of rows (1
 // or 2) rows (ldy apart) of 16 + m columns of a convolution, 16 columns
 // a vector, where mask = 1<<m - 1 (m <= 16) is the lane mask of the
 // second vector: for ncr input rows x[offs[r]:] (the second output
-// row's wp further on), s taps each, and weights w, 1 channels a tap:
+// row's wp further on), s taps each, and weights w, 1 channel a tap:
 //
 //	for t := range rows {
 //		for k := range 1 {
@@ -827,7 +827,7 @@ func xvecForward6AVX512(x *float32, offs *int, ncr, s, wp int, w, bias, y *float
 
 // xvecWeightGrad1x3AVX512 adds into dw, and into db if it is not nil,
 // the lanes of the gradients of a convolution's weights, 3 taps, and
-// biases for 1 output channels (ldk apart), given x, rows wp apart, and
+// biases for 1 output channel (ldk apart), given x, rows wp apart, and
 // the output gradient dy over oh rows (ldy apart) of 16 + m columns,
 // where mask = 1<<m - 1 (m <= 16) is the lane mask of the second
 // vector:
@@ -905,7 +905,7 @@ func xvecWeightGrad3x3AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask
 
 // xvecWeightGrad1x5AVX512 adds into dw, and into db if it is not nil,
 // the lanes of the gradients of a convolution's weights, 5 taps, and
-// biases for 1 output channels (ldk apart), given x, rows wp apart, and
+// biases for 1 output channel (ldk apart), given x, rows wp apart, and
 // the output gradient dy over oh rows (ldy apart) of 16 + m columns,
 // where mask = 1<<m - 1 (m <= 16) is the lane mask of the second
 // vector:
@@ -1012,7 +1012,7 @@ func xvecWeightGrad3x5AVX512(x *float32, wp int, dy *float32, ldk, ldy, oh, mask
 func kvecInputGradAVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, wKb, wC, s, c int, out *float32, ldOut, mask, add int)
 
 // kvecInputGrad3x1AVX512 is kvecInputGradAVX512 for s = 3 and dy rows
-// of 1 output gradients between zeros: it skips the taps q of column j
+// of 1 output gradient between zeros: it skips the taps q of column j
 // whose position u = j+q lies outside [2, 3), as if the innermost loop
 // were
 //
@@ -1208,7 +1208,7 @@ func kvecInputGrad3x13AVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, 
 func kvecInputGrad3x14AVX512(dy *float32, ldRow, dyKb, nkb, nr int, w *float32, wKb, wC, s, c int, out *float32, ldOut, mask, add int)
 
 // kvecInputGrad5x1AVX512 is kvecInputGradAVX512 for s = 5 and dy rows
-// of 1 output gradients between zeros: it skips the taps q of column j
+// of 1 output gradient between zeros: it skips the taps q of column j
 // whose position u = j+q lies outside [4, 5), as if the innermost loop
 // were
 //

@@ -89,6 +89,14 @@ func comment(text string) string {
 	return b.String()
 }
 
+// count is n words, as "1 position" or "2 positions".
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 // function is an assembly function being written.
 type function struct {
 	name string

@@ -11,7 +11,7 @@ import "fmt"
 func forward(S, width int) {
 	name := fmt.Sprintf("kvecForward%dx2x%dAVX512", S, width)
 	f := start(name, "("+kvecForwardParams+")", fmt.Sprintf(`
-%s computes two rows of %d positions of a convolution's output with 16
+%s computes two rows of %s of a convolution's output with 16
 channels, each position's channels a vector, y's second row ldy after
 its first: for ncr input rows x[offs[r]:] (the second output row's wp
 further on), %d taps each, and weights w, 16 channels a tap (s, which it
@@ -30,7 +30,7 @@ does not read, is %d):
 			}
 		}
 	}
-`, name, width, S, S, width, S, S))
+`, name, count(width, "position"), S, S, width, S, S))
 	acc := func(t, j int) int { return t*width + j }
 	wreg := func(s int) int { return 2*width + s }
 	loadForwardArgs(f)
@@ -214,7 +214,7 @@ taps, dy holding a position's 16 channels in a vector and w a tap's 16
 `
 	if ow > 0 {
 		doc = fmt.Sprintf(`
-%s is kvecInputGradAVX512 for s = %d and dy rows of %d output gradients
+%s is kvecInputGradAVX512 for s = %d and dy rows of %s
 between zeros: it skips the taps q of column j whose position u = j+q
 lies outside [%d, %d), as if the innermost loop were
 
@@ -223,7 +223,7 @@ lies outside [%d, %d), as if the innermost loop were
 			sum += dy[b*dyKb+r*ldRow+u*16+k] * w[ch*wC+b*wKb+(r*s+q)*16+k]
 		}
 	}
-`, name, S, ow, S-1, S-1+ow, S-1, S-1+ow)
+`, name, S, count(ow, "output gradient"), S-1, S-1+ow, S-1, S-1+ow)
 	}
 	f := start(name, "("+inputGradParams+")", doc)
 	p("\tMOVQ %s, SI", f.arg("dy"))

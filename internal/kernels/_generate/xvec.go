@@ -9,11 +9,11 @@ import "fmt"
 func xvecForward(K int) {
 	name := fmt.Sprintf("xvecForward%dAVX512", K)
 	f := start(name, "("+xvecForwardParams+")", fmt.Sprintf(`
-%s computes %d output channels (ldk apart) of rows (1 or 2) rows
+%s computes %s (ldk apart) of rows (1 or 2) rows
 (ldy apart) of 16 + m columns of a convolution, 16 columns a vector,
 where mask = 1<<m - 1 (m <= 16) is the lane mask of the second vector:
 for ncr input rows x[offs[r]:] (the second output row's wp further on),
-s taps each, and weights w, %d channels a tap:
+s taps each, and weights w, %s a tap:
 
 	for t := range rows {
 		for k := range %d {
@@ -30,7 +30,7 @@ s taps each, and weights w, %d channels a tap:
 	}
 
 It reads all 32 columns' inputs.
-`, name, K, K, K, K))
+`, name, count(K, "output channel"), count(K, "channel"), K, K))
 	acc := func(t, k, v int) int { return t*2*K + 2*k + v }
 	loadForwardArgs(f)
 	for k := 0; k < K; k++ {
@@ -105,8 +105,8 @@ func xvecWeightGrad(K, S int) {
 	name := fmt.Sprintf("xvecWeightGrad%dx%dAVX512", K, S)
 	f := start(name, "("+xvecWeightGradParams+")", fmt.Sprintf(`
 %s adds into dw, and into db if it is not nil, the lanes of the
-gradients of a convolution's weights, %d taps, and biases for %d output
-channels (ldk apart), given x, rows wp apart, and the output gradient
+gradients of a convolution's weights, %d taps, and biases for %s
+(ldk apart), given x, rows wp apart, and the output gradient
 dy over oh rows (ldy apart) of 16 + m columns, where mask = 1<<m - 1
 (m <= 16) is the lane mask of the second vector:
 
@@ -125,7 +125,7 @@ dy over oh rows (ldy apart) of 16 + m columns, where mask = 1<<m - 1
 	}
 
 It reads all 32 columns' inputs, multiplying those past 16 + m by 0.
-`, name, S, K, K, S, S))
+`, name, S, count(K, "output channel"), K, S, S))
 	acc := func(k, s int) int { return k*S + s }
 	dyRow := []string{"R11", "R12", "R13"}
 	p("\tMOVQ %s, SI", f.arg("x"))
