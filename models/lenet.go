@@ -61,7 +61,9 @@ type LeNetSeq struct {
 }
 
 // NewLeNetSeq builds LeNet-5 as the lesson's Sequential version, whose
-// state_dict keys are feature.cnn1.weight ... classifier.fc2.bias.
+// state_dict keys are feature.cnn1.weight ... classifier.fc2.bias. Each
+// convolution runs with its activation and pooling as one operation
+// (nn.FuseConvBlocks).
 func NewLeNetSeq() *LeNetSeq {
 	m := &LeNetSeq{}
 	m.Init(m, "LeNetSeq")
@@ -80,7 +82,7 @@ func NewLeNetSeq() *LeNetSeq {
 		nn.Child{Name: "fc1_act", Module: nn.NewTanh()},
 		nn.Child{Name: "fc2", Module: nn.NewLinear(84, 10)},
 	))
-	return m
+	return nn.FuseConvBlocks(m)
 }
 
 // Forward runs feature, flattens to N×120, then runs classifier.

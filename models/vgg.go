@@ -38,6 +38,8 @@ func NewVGG(config string, inChannels, classes int) (*VGG, error) {
 // multiple of 32 (five poolings halve it); for 32×32 images (CIFAR-10,
 // MNIST padded to 32) the classifier is sized for the 1×1×512 features:
 // 512, 512, classes. Otherwise it is the lesson's 4096, 4096, classes.
+// Each convolution runs with its activation, and the pooling after that,
+// as one operation (nn.FuseConvBlocks).
 func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 	cfg, ok := vggConfigs[config]
 	if !ok {
@@ -61,7 +63,7 @@ func NewVGGFor(config string, batchNorm bool, in Input) (*VGG, error) {
 		nn.Child{Name: fmt.Sprintf("fc-%d", in.Classes), Module: nn.NewLinear(width, in.Classes)},
 	))
 	initVGG(m)
-	return m, nil
+	return nn.FuseConvBlocks(m), nil
 }
 
 // initVGG initialises the weights as torchvision's VGG does, which lets

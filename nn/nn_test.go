@@ -593,11 +593,11 @@ func TestSequentialForwardEqualsComposition(t *testing.T) {
 	mpool := nn.NewMaxPool2d(2, 2, 0)
 	flat := nn.NewFlatten()
 	fc := nn.NewLinear(4, 5)
-	model := seq(
+	model := nn.FuseConvBlocks(seq(
 		"block1", seq("conv", conv, "act", act, "pool", pool),
 		"block2", seq("conv", conv2, "act", relu, "pool", mpool),
 		"flat", flat, "fc", fc,
-	)
+	))
 
 	x := tensor.Zeros(2, 2, 12, 12)
 	for i := range x.Data() {
@@ -643,31 +643,35 @@ func TestSequentialForwardEqualsComposition(t *testing.T) {
 }
 
 // TestSequentialFusedConvBlockGradients checks that a convolution and the
-// activation and pooling after it, run as one operation by Sequential,
-// give the gradients they give apart: a hook on the convolution keeps
-// them apart.
+// activation and pooling after it, run as one operation after
+// FuseConvBlocks, give the gradients they give apart: without the pass,
+// and with a hook, registered after fusing, on one of the block's layers.
 func TestSequentialFusedConvBlockGradients(t *testing.T) {
 	for _, c := range []struct {
 		name     string
-		layers   []any
+		layers   func() []any
 		features int // after the layers
 	}{
-		{"tanh avgpool", []any{"act", nn.NewTanh(), "pool", nn.NewAvgPool2d(2, 2, 0)}, 12},
-		{"relu maxpool", []any{"act", nn.NewReLU(), "pool", nn.NewMaxPool2d(2, 2, 0)}, 12},
-		{"relu", []any{"act", nn.NewReLU()}, 48},
-		{"maxpool", []any{"pool", nn.NewMaxPool2d(2, 2, 0)}, 12},
+		{"tanh avgpool", func() []any { return []any{"act", nn.NewTanh(), "pool", nn.NewAvgPool2d(2, 2, 0)} }, 12},
+		{"relu maxpool", func() []any { return []any{"act", nn.NewReLU(), "pool", nn.NewMaxPool2d(2, 2, 0)} }, 12},
+		{"relu", func() []any { return []any{"act", nn.NewReLU()} }, 48},
+		{"maxpool", func() []any { return []any{"pool", nn.NewMaxPool2d(2, 2, 0)} }, 12},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			nn.ManualSeed(12)
-			conv := nn.NewConv2d(2, 3, 3, nn.Padding(1))
-			layers := append([]any{"conv", conv}, c.layers...)
-			layers = append(layers, "flat", nn.NewFlatten(), "fc", nn.NewLinear(c.features, 2))
-			model := seq(layers...)
+			build := func(fuse bool) *nn.Sequential {
+				nn.ManualSeed(12)
+				layers := append([]any{"conv", nn.NewConv2d(2, 3, 3, nn.Padding(1))}, c.layers()...)
+				layers = append(layers, "flat", nn.NewFlatten(), "fc", nn.NewLinear(c.features, 2))
+				if fuse {
+					return nn.FuseConvBlocks(seq(layers...))
+				}
+				return seq(layers...)
+			}
 			x := tensor.Zeros(2, 2, 4, 4).SetRequiresGrad(true)
 			for i := range x.Data() {
 				x.Data()[i] = float32(math.Sin(float64(i) * 0.61))
 			}
-			grads := func() [][]float32 {
+			grads := func(model *nn.Sequential) [][]float32 {
 				model.ZeroGrad()
 				x.ZeroGrad()
 				tensor.Sum(model.Call(x)).Backward()
@@ -677,15 +681,32 @@ func TestSequentialFusedConvBlockGradients(t *testing.T) {
 				}
 				return out
 			}
-			fused := grads()
-			remove := conv.RegisterForwardHook(func(nn.Module, *tensor.Tensor) {})
-			defer remove()
-			apart := grads()
-			for i := range apart {
-				for j, v := range apart[i] {
-					if math.Abs(float64(fused[i][j]-v)) > 1e-6 {
-						t.Errorf("gradient %d[%d]: fused %g, apart %g", i, j, fused[i][j], v)
+			compare := func(what string, got, want [][]float32) {
+				t.Helper()
+				for i := range want {
+					for j, v := range want[i] {
+						if math.Abs(float64(got[i][j]-v)) > 1e-6 {
+							t.Errorf("%s: gradient %d[%d]: fused %g, apart %g", what, i, j, got[i][j], v)
+						}
 					}
+				}
+			}
+			model := build(true)
+			fused := grads(model)
+			compare("without the pass", fused, grads(build(false)))
+			// A hook on any layer of the block, registered after the
+			// pass, runs, and the gradients stay the same.
+			for _, name := range []string{"conv", "act", "pool"} {
+				layer := model.Child(name)
+				if layer == nil {
+					continue
+				}
+				calls := 0
+				remove := layer.ModuleBase().RegisterForwardHook(func(nn.Module, *tensor.Tensor) { calls++ })
+				compare("hook on "+name, fused, grads(model))
+				remove()
+				if calls != 1 {
+					t.Errorf("a hook on %s ran %d times, want 1", name, calls)
 				}
 			}
 		})

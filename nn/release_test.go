@@ -16,13 +16,13 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 	build := func() (*nn.Sequential, *nn.Conv2d) {
 		nn.ManualSeed(3)
 		conv := nn.NewConv2d(2, 4, 3, nn.Padding(1))
-		return nn.NewSequential(
+		return nn.FuseConvBlocks(nn.NewSequential(
 			nn.Child{Name: "conv", Module: conv},
 			nn.Child{Name: "act", Module: nn.NewReLU()},
 			nn.Child{Name: "pool", Module: nn.NewMaxPool2d(2, 2, 0)},
 			nn.Child{Name: "flat", Module: nn.NewFlatten()},
 			nn.Child{Name: "fc", Module: nn.NewLinear(4*3*3, 5)},
-		), conv
+		)), conv
 	}
 	x := tensor.Full(0.3, 2, 2, 6, 6)
 	for i := range x.Data() {
@@ -115,12 +115,12 @@ func TestSequentialReleasesFusedBlockInput(t *testing.T) {
 	nn.ManualSeed(4)
 	pre := &keeper{}
 	pre.Init(pre, "Keeper")
-	m := nn.NewSequential(
+	m := nn.FuseConvBlocks(nn.NewSequential(
 		nn.Child{Name: "pre", Module: pre},
 		nn.Child{Name: "conv", Module: nn.NewConv2d(2, 3, 3, nn.Padding(1))},
 		nn.Child{Name: "act", Module: nn.NewReLU()},
 		nn.Child{Name: "pool", Module: nn.NewMaxPool2d(2, 2, 0)},
-	)
+	))
 	arena := tensor.NewArena()
 	defer tensor.UseArena(tensor.UseArena(arena))
 	tensor.NoGrad(func() {

@@ -4,7 +4,12 @@ import "github.com/convnet/convnet/tensor"
 
 // Sequential runs its children in order, each on the previous one's
 // output, as torch.nn.Sequential with an OrderedDict of named layers.
-type Sequential struct{ Base }
+type Sequential struct {
+	Base
+	// blocks are the runs of children that FuseConvBlocks found, in
+	// order: each runs as one operation.
+	blocks []convBlock
+}
 
 // NewSequential returns a Sequential of the given named layers.
 func NewSequential(layers ...Child) *Sequential {
@@ -16,28 +21,33 @@ func NewSequential(layers ...Child) *Sequential {
 	return s
 }
 
-// Forward runs every child in order, through Call so that hooks run.
+// Forward runs every child in order, through Call so that hooks run; the
+// blocks that FuseConvBlocks recorded run as one operation each (see
+// there).
 //
 // Under a tensor.Arena, each child's output is released (tensor.Release)
 // once the next child has used it, unless a forward hook of the child (or
 // of a module inside it) saw it, or a backward pass will read it: as
 // PyTorch frees a convolution's output once its activation is computed,
 // which bounds the memory of deep models.
-//
-// A convolution followed by a ReLU or a Tanh, a pooling, or both, none
-// with hooks, runs as one operation (tensor.Conv2dAct, Conv2dActPool)
-// that activates and pools each image's output while it is in cache: the
-// same values and gradients, with fewer passes over memory.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	// producer is the child whose output x is: -1 for this module's
 	// input, which belongs to the caller and is never released.
 	producer := -1
+	blocks := s.blocks
 	for i := 0; i < len(s.children); i++ {
+		for len(blocks) > 0 && blocks[0].start < i {
+			blocks = blocks[1:]
+		}
 		var y *tensor.Tensor
 		first := i // the first child that reads x
-		if b, ok := s.convBlock(i); ok {
-			y = b.forward(x)
-			i += b.layers - 1 // y is the block's last layer's output
+		n := 0     // how many children run as one operation
+		if len(blocks) > 0 && blocks[0].start == i {
+			n = blocks[0].ready(s.children)
+		}
+		if n > 0 {
+			y = blocks[0].forward(x, n)
+			i += n - 1 // y is the output of the block's last child that ran
 		} else {
 			y = s.children[i].Module.ModuleBase().Call(x)
 		}
@@ -52,55 +62,6 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 		x, producer = y, i
 	}
 	return x
-}
-
-// convBlock is a convolution and the layers after it that run with it as
-// one operation: an activation, a pooling, or both.
-type convBlock struct {
-	conv   *Conv2d
-	act    tensor.Activation
-	pooled bool // pool is the last layer
-	pool   tensor.Pooling
-	layers int
-}
-
-func (b convBlock) forward(x *tensor.Tensor) *tensor.Tensor {
-	c := b.conv
-	if !b.pooled {
-		return tensor.Conv2dAct(x, c.Weight, c.Bias, c.Stride, c.Padding, b.act)
-	}
-	return tensor.Conv2dActPool(x, c.Weight, c.Bias, c.Stride, c.Padding, b.act, b.pool)
-}
-
-// convBlock reports whether child i starts a convolution block of more
-// than one layer, none of them with hooks, and returns it.
-func (s *Sequential) convBlock(i int) (convBlock, bool) {
-	conv, ok := s.children[i].Module.(*Conv2d)
-	if !ok || hooked(conv) {
-		return convBlock{}, false
-	}
-	b := convBlock{conv: conv, layers: 1}
-	next := func() Module {
-		if j := i + b.layers; j < len(s.children) && !hooked(s.children[j].Module) {
-			return s.children[j].Module
-		}
-		return nil
-	}
-	switch next().(type) {
-	case *ReLU:
-		b.act, b.layers = tensor.ActReLU, b.layers+1
-	case *Tanh:
-		b.act, b.layers = tensor.ActTanh, b.layers+1
-	}
-	switch l := next().(type) {
-	case *AvgPool2d:
-		b.pooled, b.pool = true, tensor.Pooling{Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
-		b.layers++
-	case *MaxPool2d:
-		b.pooled, b.pool = true, tensor.Pooling{Max: true, Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
-		b.layers++
-	}
-	return b, b.layers > 1
 }
 
 // hooked reports whether m or any module inside it has forward hooks,
