@@ -2,7 +2,6 @@ package main
 
 import (
 	"image/color"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +15,7 @@ import (
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
-	"gonum.org/v1/plot/vg"
+	"github.com/convnet/convnet/viz"
 )
 
 func TestInspectPNG(t *testing.T) {
@@ -91,8 +90,8 @@ func TestEvalPNG(t *testing.T) {
 	if !strings.HasSuffix(stdout, "\nsaved "+out+"\nsaved "+wrong+"\n") || !strings.HasPrefix(stdout, "test_accr=") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	w, h := confusionSize(10)
-	checkPicturePNG(t, out, int(math.Round(float64(w/vg.Inch*curvesDPI))), int(math.Round(float64(h/vg.Inch*curvesDPI))))
+	w, h := viz.ConfusionSize(10)
+	checkPicturePNG(t, out, w, h)
 	img := checkPicturePNG(t, wrong, 0, 0)
 	// 4 columns of 28×28 digits enlarged 4 times, 4 rows of them (the
 	// shared checkpoint gets more than 16 of 1000 wrong).
@@ -178,43 +177,33 @@ func TestCIFARPictures(t *testing.T) {
 	checkPicturePNG(t, wrongPath(out), 0, 0)
 }
 
+// TestPictureShapes draws activations of every shape that inspect meets.
 func TestPictureShapes(t *testing.T) {
 	in := inspected{model: "m", classNames: []string{"0", "1"}}
-	for _, shape := range [][]int{{1, 512, 2, 2}, {1, 3, 32, 32}, {1, 64, 32, 32}, {1, 4096}, {1, 120, 1, 1}, {1, 2}, {1, 5, 1, 9}} {
-		v := make([]float32, product(shape))
+	for _, c := range []struct {
+		name  string
+		shape []int
+	}{
+		{"layer", []int{1, 512, 2, 2}}, {"layer", []int{1, 3, 32, 32}}, {"input", []int{1, 3, 32, 32}}, {"input", []int{1, 1, 32, 32}},
+		{"layer", []int{1, 64, 32, 32}}, {"layer", []int{1, 4096}}, {"layer", []int{1, 120, 1, 1}}, {"layer", []int{1, 2}},
+		{"layer", []int{1, 5, 1, 9}}, {"input", []int{1, 5, 2, 2}},
+	} {
+		v := make([]float32, product(c.shape))
 		for i := range v {
 			v[i] = float32(i%7) - 3
 		}
-		img := activationPicture(mnistPipeline(t), in, activation{"layer", tensor.New(v, shape...)}, true)
+		img := activationPicture(mnistPipeline(t), in, activation{c.name, tensor.New(v, c.shape...)}, true)
 		b := img.Bounds()
 		if b.Dx() < 100 || b.Dy() < 80 || b.Dx() > 2000 || b.Dy() > 2500 {
-			t.Errorf("%v: %dx%d", shape, b.Dx(), b.Dy())
+			t.Errorf("%s %v: %dx%d", c.name, c.shape, b.Dx(), b.Dy())
 		}
-	}
-	// A constant map is drawn black, not as NaN noise.
-	if lv := greyLevels([]float32{2, 2, 2}); !slices.Equal(lv, []uint8{0, 0, 0}) {
-		t.Errorf("constant levels %v", lv)
-	}
-	if lv := greyLevels([]float32{-1, 0, 1}); !slices.Equal(lv, []uint8{0, 128, 255}) {
-		t.Errorf("levels %v", lv)
 	}
 	if got := pictureName(3, 120, "features.0#2/x"); got != "003-features.0_2_x.png" {
 		t.Errorf("pictureName = %q", got)
 	}
 }
 
-func TestConfidentlyWrong(t *testing.T) {
-	preds := []scoredImage{
-		{index: 0, label: 1, pred: 1, prob: 0.99},
-		{index: 1, label: 1, pred: 2, prob: 0.6},
-		{index: 2, label: 3, pred: 2, prob: 0.9},
-		{index: 3, label: 0, pred: 5, prob: 0.6},
-		{index: 4, label: 0, pred: 0, prob: 0.7},
-	}
-	wrong, total := confidentlyWrong(preds, 2)
-	if total != 3 || len(wrong) != 2 || wrong[0].index != 2 || wrong[1].index != 1 {
-		t.Errorf("wrong %+v, total %d", wrong, total)
-	}
+func TestWrongPath(t *testing.T) {
 	if wrongPath("a/conf.png") != "a/conf-wrong.png" || wrongPath("x.PNG") != "x-wrong.png" {
 		t.Errorf("wrongPath")
 	}

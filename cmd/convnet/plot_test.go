@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"github.com/convnet/convnet/train"
 	"image"
 	"image/png"
 	"io"
@@ -13,7 +12,16 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/plot"
+	"github.com/convnet/convnet/train"
+	"github.com/convnet/convnet/viz"
+)
+
+// The size of viz's curves in points at curvesDPI, as the tests of the
+// metrics log compare it.
+const (
+	curvesDPI    = 96
+	curvesWidth  = viz.CurvesWidth * 72.0 / curvesDPI
+	curvesHeight = viz.CurvesHeight * 72.0 / curvesDPI
 )
 
 // checkPicturePNG decodes the PNG at path, checks its size (when w, h > 0) and
@@ -108,7 +116,7 @@ func TestPlotCommand(t *testing.T) {
 	if code != 0 || stdout != "saved "+png+" (3 epochs)\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	checkPicturePNG(t, png, int(curvesWidth/72*curvesDPI), int(curvesHeight/72*curvesDPI))
+	checkPicturePNG(t, png, viz.CurvesWidth, viz.CurvesHeight)
 
 	svg := filepath.Join(dir, "out.SVG")
 	if _, stderr, code := runCmd(t, "plot", "--out", svg, "--title", "run 7", log); code != 0 {
@@ -128,6 +136,29 @@ func TestPlotCommand(t *testing.T) {
 		checkPicturePNG(t, png, 0, 0)
 	}
 	checkDirHolds(t, dir, "lenet5.metrics.jsonl", "lenet5.png", "out.SVG")
+}
+
+// TestPlotDefaultOut checks that without --out the picture goes beside the
+// log, not into the working folder.
+func TestPlotDefaultOut(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("runs", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeMetricsFixture(t, filepath.Join("runs", "lenet5.metrics.jsonl"), 2)
+	writeMetricsFixture(t, filepath.Join("runs", "other.log"), 2)
+	for _, c := range []struct{ log, want string }{
+		{filepath.Join("runs", "lenet5.metrics.jsonl"), filepath.Join("runs", "lenet5.png")},
+		{filepath.Join("runs", "other.log"), filepath.Join("runs", "other.log.png")},
+	} {
+		stdout, stderr, code := runCmd(t, "plot", c.log)
+		if code != 0 || stdout != "saved "+c.want+" (2 epochs)\n" {
+			t.Errorf("plot %s: exit %d, stdout %q, stderr %q", c.log, code, stdout, stderr)
+		}
+	}
+	checkDirHolds(t, dir, "runs")
+	checkDirHolds(t, filepath.Join(dir, "runs"), "lenet5.metrics.jsonl", "lenet5.png", "other.log", "other.log.png")
 }
 
 func TestPlotErrors(t *testing.T) {
@@ -176,50 +207,4 @@ func TestTrainBadPlotExtension(t *testing.T) {
 		}
 	}
 	checkDirHolds(t, dir)
-}
-
-func TestEpochTicks(t *testing.T) {
-	for _, c := range []struct {
-		lo, hi float64
-		want   string
-	}{
-		{0, 2, "0 1 2"},
-		{-0.5, 0.5, "0"},
-		{0, 10, "0 1 2 3 4 5 6 7 8 9 10"},
-		{0, 11, "0 2 4 6 8 10"},
-		{3, 40, "5 10 15 20 25 30 35 40"},
-		{0, 149, "0 20 40 60 80 100 120 140"},
-	} {
-		var got []string
-		for _, tk := range (epochTicks{}).Ticks(c.lo, c.hi) {
-			got = append(got, tk.Label)
-		}
-		if strings.Join(got, " ") != c.want {
-			t.Errorf("epochTicks(%v, %v) = %q, want %q", c.lo, c.hi, got, c.want)
-		}
-	}
-}
-
-func TestLogAndNiceTicks(t *testing.T) {
-	labels := func(tks []plot.Tick) string {
-		var s []string
-		for _, tk := range tks {
-			if tk.Label != "" {
-				s = append(s, tk.Label)
-			}
-		}
-		return strings.Join(s, " ")
-	}
-	if got := labels((logTicks{}).Ticks(0.002, 0.9)); got != "0.01 0.1" {
-		t.Errorf("log ticks 0.002..0.9: %q", got)
-	}
-	if got := labels((logTicks{}).Ticks(0.03, 0.3)); got != "0.05 0.1 0.2" {
-		t.Errorf("log ticks 0.03..0.3: %q", got)
-	}
-	if got := labels((niceTicks{}).Ticks(0.72, 0.95)); got != "0.75 0.80 0.85 0.90 0.95" {
-		t.Errorf("nice ticks 0.72..0.95: %q", got)
-	}
-	if got := labels((niceTicks{}).Ticks(0, 1200)); got != "0 200 400 600 800 1000 1200" {
-		t.Errorf("nice ticks 0..1200: %q", got)
-	}
 }
