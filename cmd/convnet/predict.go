@@ -24,7 +24,8 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	c := newCmd("predict", "IMAGE...",
 		"Classify PNG or JPEG images of handwritten digits, of any size, dark on light or light on\n"+
 			"dark: each is made into a 28x28 MNIST-like image and run through the model. Prints per file\n"+
-			"the three likeliest classes with their probabilities.")
+			"the three likeliest classes with their probabilities; a picture with no ink (blank or\n"+
+			"uniform) is answered all the same, with a warning on stderr.")
 	fs := c.flags
 	ckpt := checkpointFlag(fs)
 	model := modelFlag(fs, "", " (default: the checkpoint's)")
@@ -57,7 +58,13 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			failed++
 			continue
 		}
-		probs := classify(m, l.pipe.ImageInput(img), l.pipe.Input.Shape())
+		native := l.pipe.Source.FromImage(img)
+		if uniform(native) {
+			// The model answers even an empty picture: say the answer is
+			// noise, and print it all the same.
+			fmt.Fprintf(stderr, "convnet predict: warning: %s: no ink found (a blank or uniform picture); the answer below means nothing\n", file)
+		}
+		probs := classify(m, l.pipe.Prepare(native), l.pipe.Input.Shape())
 		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, topK))
 	}
 	if failed > 0 {
@@ -74,6 +81,17 @@ func imageError(file string, err error) string {
 		msg = file + ": " + msg
 	}
 	return msg
+}
+
+// uniform reports whether all of v are equal: an image with no ink, which
+// mnist.FromImage makes all zeros.
+func uniform(v []float32) bool {
+	for _, x := range v {
+		if x != v[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // classify runs one image of the given shape through m in evaluation mode

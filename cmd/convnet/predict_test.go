@@ -115,6 +115,56 @@ func TestPredictBadFiles(t *testing.T) {
 	}
 }
 
+// TestPredictBlank checks that a picture with no ink is still answered, on
+// stdout, with a warning on stderr.
+func TestPredictBlank(t *testing.T) {
+	ckpt := sharedCheckpoint(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.png")
+	writeDigit(t, good, 0, 1, false)
+	var blanks []string
+	for _, c := range []struct {
+		name string
+		grey uint8
+	}{{"white.png", 255}, {"grey.png", 128}, {"black.png", 0}} {
+		img := image.NewGray(image.Rect(0, 0, 40, 30))
+		for i := range img.Pix {
+			img.Pix[i] = c.grey
+		}
+		path := filepath.Join(dir, c.name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		blanks = append(blanks, path)
+	}
+	stdout, stderr, code := runCmd(t, "predict", "--checkpoint", ckpt, blanks[0], good, blanks[1], blanks[2])
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	files := []string{blanks[0], good, blanks[1], blanks[2]}
+	if len(lines) != len(files) {
+		t.Fatalf("want %d lines:\n%s", len(files), stdout)
+	}
+	for i, file := range files {
+		if m := predictLine.FindStringSubmatch(lines[i]); m == nil || m[1] != file {
+			t.Errorf("line %q is not the answer for %s", lines[i], file)
+		}
+	}
+	var want string
+	for _, file := range blanks {
+		want += "convnet predict: warning: " + file + ": no ink found (a blank or uniform picture); the answer below means nothing\n"
+	}
+	if stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	}
+}
+
 func TestFormatTop(t *testing.T) {
 	probs := []float32{0.01, 0.2, 0.001, 0.7, 0.089}
 	if got, want := formatTop(probs, 3), "3 (0.7000), 1 (0.2000), 4 (0.0890)"; got != want {
