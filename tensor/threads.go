@@ -18,3 +18,9 @@ func SetThreads(n int) { kernels.SetThreads(n) }
 // Threads reports how many goroutines the package's operations split their
 // work over (see SetThreads).
 func Threads() int { return kernels.Threads() }
+
+// KernelName reports which micro-kernels the package's matrix products and
+// element-wise loops use on this machine, such as "avx512", "avx2" or
+// "generic" (chosen once, from what the CPU supports and the build tags),
+// for reports and benchmarks.
+func KernelName() string { return kernels.KernelName() }

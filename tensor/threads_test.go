@@ -14,3 +14,9 @@ func TestSetThreads(t *testing.T) {
 		t.Fatalf("Threads() = %d after SetThreads(0), want 1", got)
 	}
 }
+
+func TestKernelName(t *testing.T) {
+	if KernelName() == "" {
+		t.Error("KernelName() is empty")
+	}
+}
