@@ -144,9 +144,8 @@ func runWithHooks(m nn.Module, x *tensor.Tensor) ([]activation, *tensor.Tensor) 
 	}()
 	base := m.ModuleBase()
 	base.Eval()
-	var y *tensor.Tensor
-	tensor.NoGrad(func() { y = base.Call(x) })
-	return acts, y
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	return acts, base.Call(infer.Input(x))
 }
 
 // stats returns the minimum, maximum, mean and standard deviation (with

@@ -97,12 +97,9 @@ func uniform(v []float32) bool {
 // classify runs one image of the given shape through m in evaluation mode
 // and returns the class probabilities.
 func classify(m nn.Module, pixels []float32, shape []int) []float32 {
-	var probs []float32
-	tensor.NoGrad(func() {
-		x := tensor.New(pixels, append([]int{1}, shape...)...)
-		probs = tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
-	})
-	return probs
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	x := infer.New(pixels, append([]int{1}, shape...)...)
+	return tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
 }
 
 // formatTop prints the k likeliest classes: "7 (0.9812), 1 (0.0101), 2 (0.0040)".
