@@ -12,10 +12,9 @@ func ExampleNewLeNetSeq() {
 	fmt.Println(model)
 
 	model.Eval()
-	tensor.NoGrad(func() {
-		out := model.Call(tensor.Zeros(10, 1, 28, 28))
-		fmt.Println(out.Shape())
-	})
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	out := model.Call(infer.Input(tensor.Zeros(10, 1, 28, 28)))
+	fmt.Println(out.Shape())
 	// Output:
 	// LeNetSeq(
 	//   (feature): Sequential(

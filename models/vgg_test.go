@@ -58,8 +58,7 @@ func TestVGGForwardShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Eval()
-	var y *tensor.Tensor
-	tensor.NoGrad(func() { y = m.Call(tensor.Full(0.1, 2, 3, 224, 224)) })
+	y := m.Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(tensor.Full(0.1, 2, 3, 224, 224)))
 	if s := y.Shape(); len(s) != 2 || s[0] != 2 || s[1] != 1000 {
 		t.Errorf("output shape %v, want [2 1000]", s)
 	}

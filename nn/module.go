@@ -128,6 +128,14 @@ func (b *Base) Child(name string) Module {
 
 // Call runs Forward and then the module's forward hooks: use it where
 // PyTorch writes module(x).
+//
+// The modules of this package change nothing of themselves in a Call in
+// evaluation mode, so several goroutines may call one model at once, each
+// on inputs of its own tensor.Scope (a scope without gradients, with an
+// arena each, for inference). In training mode, BatchNorm2d updates its
+// running statistics and Dropout draws from its generator: one Call at a
+// time. Changing the model (its hooks, Train, Eval, the weights) while a
+// Call runs is not safe.
 func (b *Base) Call(x *tensor.Tensor) *tensor.Tensor {
 	out := b.self.Forward(x)
 	for _, h := range b.hooks {
@@ -137,7 +145,10 @@ func (b *Base) Call(x *tensor.Tensor) *tensor.Tensor {
 }
 
 // RegisterForwardHook adds fn to run after each Call of this module and
-// returns a function that removes it.
+// returns a function that removes it. Neither may run while another
+// goroutine calls the model; a hook that must see one computation only
+// can tell it by its output's scope (tensor.Tensor.Scope, whose Context
+// carries the caller's values).
 func (b *Base) RegisterForwardHook(fn Hook) (remove func()) {
 	h := &fn
 	b.hooks = append(b.hooks, h)

@@ -635,8 +635,7 @@ func TestSequentialForwardEqualsComposition(t *testing.T) {
 		t.Errorf("Sequential output %v differs from chained Forward %v", got.Data(), byLayers.Data())
 	}
 	// Without recording, the fused blocks keep no activation: the same.
-	var noGrad *tensor.Tensor
-	tensor.NoGrad(func() { noGrad = model.Call(x) })
+	noGrad := model.Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(x))
 	if !slices.Equal(got.Data(), noGrad.Data()) {
 		t.Errorf("Sequential output %v differs under NoGrad: %v", got.Data(), noGrad.Data())
 	}

@@ -28,8 +28,8 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 	for i := range x.Data() {
 		x.Data()[i] = float32(i%7) * 0.1
 	}
-	step := func(m *nn.Sequential) []float32 {
-		loss := tensor.CrossEntropy(m.Call(x), []int{1, 3})
+	step := func(m *nn.Sequential, s *tensor.Scope) []float32 {
+		loss := tensor.CrossEntropy(m.Call(s.Input(x)), []int{1, 3})
 		loss.Backward()
 		var grads []float32
 		for _, p := range m.Parameters() {
@@ -38,15 +38,15 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 		return grads
 	}
 	plain, _ := build()
-	want := step(plain)
+	want := step(plain, nil)
 
 	m, conv := build()
 	var convOut, actOut *tensor.Tensor
 	m.Child("act").ModuleBase().RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { actOut = out })
 	remove := conv.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { convOut = out })
 	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
-	if got := step(m); !slices.Equal(got, want) {
+	s := tensor.NewScope(tensor.ScopeOptions{Arena: arena})
+	if got := step(m, s); !slices.Equal(got, want) {
 		t.Fatalf("gradients under an arena differ:\n got %v\nwant %v", got, want)
 	}
 	if convOut.Data() == nil || actOut.Data() == nil {
@@ -55,7 +55,7 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 	remove()
 	arena.Reset()
 	m.ZeroGrad()
-	if got := step(m); !slices.Equal(got, want) {
+	if got := step(m, s); !slices.Equal(got, want) {
 		t.Fatalf("gradients after a release differ:\n got %v\nwant %v", got, want)
 	}
 	// The hook on conv is gone: its output is released, and the
@@ -71,8 +71,7 @@ func TestSequentialReleasesUnderArena(t *testing.T) {
 // pass-through child after it.
 func TestSequentialNeverReleasesItsInput(t *testing.T) {
 	nn.ManualSeed(1)
-	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: tensor.NewArena()})
 	act := nn.NewReLU()
 	m := nn.NewSequential(
 		nn.Child{Name: "drop", Module: nn.NewDropout(0.5)},
@@ -84,16 +83,14 @@ func TestSequentialNeverReleasesItsInput(t *testing.T) {
 	m.Eval()
 	var seen *tensor.Tensor
 	act.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen = out })
-	tensor.NoGrad(func() {
-		h := tensor.ReLU(tensor.Full(0.5, 3, 4))
-		m.Call(h)
-		if h.Data() == nil {
-			t.Error("the Sequential released its caller's input")
-		}
-		if seen.Data() == nil {
-			t.Error("an output a hook saw was released after a pass-through child")
-		}
-	})
+	h := tensor.ReLU(s.Input(tensor.Full(0.5, 3, 4)))
+	m.Call(h)
+	if h.Data() == nil {
+		t.Error("the Sequential released its caller's input")
+	}
+	if seen.Data() == nil {
+		t.Error("an output a hook saw was released after a pass-through child")
+	}
 }
 
 // keeper is a layer that applies ReLU and keeps its output, for a test to
@@ -121,15 +118,12 @@ func TestSequentialReleasesFusedBlockInput(t *testing.T) {
 		nn.Child{Name: "act", Module: nn.NewReLU()},
 		nn.Child{Name: "pool", Module: nn.NewMaxPool2d(2, 2, 0)},
 	))
-	arena := tensor.NewArena()
-	defer tensor.UseArena(tensor.UseArena(arena))
-	tensor.NoGrad(func() {
-		out := m.Call(tensor.Full(0.5, 2, 2, 4, 4))
-		if got := out.Shape(); !slices.Equal(got, []int{2, 3, 2, 2}) {
-			t.Fatalf("output shape %v", got)
-		}
-		if pre.out.Data() != nil {
-			t.Error("the fused block's input was not released")
-		}
-	})
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: tensor.NewArena()})
+	out := m.Call(s.Input(tensor.Full(0.5, 2, 2, 4, 4)))
+	if got := out.Shape(); !slices.Equal(got, []int{2, 3, 2, 2}) {
+		t.Fatalf("output shape %v", got)
+	}
+	if pre.out.Data() != nil {
+		t.Error("the fused block's input was not released")
+	}
 }

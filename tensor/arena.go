@@ -4,10 +4,11 @@ import "sync"
 
 // An Arena recycles the tensors that operations make, for loops that
 // repeat the same computation (a training step, a batch of inference).
-// While an arena is in use (UseArena), operation results, their storage,
-// intermediate gradients, saved buffers and the graph's nodes come from
-// it; Reset makes all of them available again, so a loop that calls Reset
-// at the top of each iteration allocates nothing once warm.
+// The operations of a Scope with an arena (ScopeOptions.Arena) take their
+// results, their storage, intermediate gradients, saved buffers and the
+// graph's nodes from it; Reset makes all of them available again, so a
+// loop that calls Reset at the top of each iteration allocates nothing
+// once warm.
 //
 // After Reset, tensors made from the arena before it must not be used
 // (the loss included: read its value first): they and their storage are
@@ -15,6 +16,9 @@ import "sync"
 // tensors made with New, Zeros or Full never come from an arena. Within a
 // step, Release hands back a result early, once nothing can read it (see
 // nn.Sequential).
+//
+// An arena serves one computation at a time: goroutines that compute at
+// once each need their own (and their own Scope).
 type Arena struct {
 	mu     sync.Mutex
 	floats [][]float32
@@ -126,78 +130,8 @@ func next[T any](slots *[][]T, used *int, n int) []T {
 	return (*slots)[*used-1][:n]
 }
 
-var (
-	arenaMu sync.Mutex
-	arena   *Arena
-)
-
-// UseArena makes a the arena that operations allocate from (nil: none,
-// plain allocation) and returns the one in use before. Like SetGradEnabled
-// it is process-wide.
-func UseArena(a *Arena) (prev *Arena) {
-	arenaMu.Lock()
-	defer arenaMu.Unlock()
-	prev, arena = arena, a
-	return prev
-}
-
-func currentArena() *Arena {
-	arenaMu.Lock()
-	defer arenaMu.Unlock()
-	return arena
-}
-
-// empty returns a tensor for an operation's result whose every element the
-// operation will write: its contents start undefined.
-func empty(shape ...int) *Tensor {
-	n := numel(shape)
-	a := currentArena()
-	t := newTensor(a)
-	if a != nil {
-		t.data, t.arena = a.float32s(n), a
-	} else {
-		t.data = make([]float32, n)
-	}
-	t.setShape(shape)
-	return t
-}
-
-// newTensor returns a zeroed Tensor: the step's from a, or, with a nil,
-// one of its own.
-func newTensor(a *Arena) *Tensor {
-	if a != nil {
-		return a.tensor()
-	}
-	return new(Tensor)
-}
-
-// shell returns a tensor of the given shape with no storage: the result of
-// an operation fused into the next one, which stands in the graph for its
-// gradient only.
-func shell(shape []int) *Tensor {
-	t := newTensor(currentArena())
-	t.setShape(shape)
-	return t
-}
-
-// view returns a tensor that shares x's storage, in the given shape; both
-// are kept for the whole step (see Release). A view of arena storage is an
-// arena tensor; a view of a tensor that outlives the step (a parameter, an
-// input) outlives it too.
-func view(x *Tensor, shape []int) *Tensor {
-	a := currentArena()
-	if x.arena != a {
-		a = nil
-	}
-	t := newTensor(a)
-	x.keep = true
-	t.data, t.keep = x.data, true
-	t.setShape(shape)
-	return t
-}
-
 // Release gives the storage of x, an operation's result, back to the arena
-// in use for the rest of the step, if x's storage came from it and nothing
+// it came from for the rest of the step, if it came from one and nothing
 // can read it again: no recorded backward reads it and no other tensor
 // shares it. The caller promises not to read x's values again; x keeps its
 // shape and its place in the graph, so gradients still flow through it,
@@ -207,25 +141,10 @@ func view(x *Tensor, shape []int) *Tensor {
 // it, unless a forward hook sees it: so PyTorch frees a convolution's
 // output once its activation has been computed.
 func Release(x *Tensor) bool {
-	if x == nil || x.keep || x.arena == nil || x.data == nil || x.arena != currentArena() {
+	if x == nil || x.keep || x.arena == nil || x.data == nil {
 		return false
 	}
 	x.arena.release(x.data)
 	x.data = nil
 	return true
-}
-
-// scratch returns a buffer an operation keeps for its backward pass.
-func scratch(n int) []float32 {
-	if a := currentArena(); a != nil {
-		return a.float32s(n)
-	}
-	return make([]float32, n)
-}
-
-func scratchInt32(n int) []int32 {
-	if a := currentArena(); a != nil {
-		return a.int32s(n)
-	}
-	return make([]int32, n)
 }

@@ -42,25 +42,8 @@ const (
 // callFn is the backward of a node that keeps a closure.
 func callFn(n *node, grad []float32) { n.fn(grad) }
 
-var gradDisabled atomic.Bool
-
-// SetGradEnabled turns recording of operations on or off for the whole
-// process and returns the previous setting. With it off (evaluation,
-// inference), operations build no graph and keep nothing for backward.
-func SetGradEnabled(on bool) (was bool) { return !gradDisabled.Swap(!on) }
-
-// GradEnabled reports whether operations are recorded for backward.
-func GradEnabled() bool { return !gradDisabled.Load() }
-
-// NoGrad runs fn with recording turned off, like PyTorch's torch.no_grad().
-func NoGrad(fn func()) {
-	was := SetGradEnabled(false)
-	defer SetGradEnabled(was)
-	fn()
-}
-
 // record makes out the result of an operation on inputs, if any input
-// requires gradients and recording is on. backward receives out's gradient
+// requires gradients and out's scope records. backward receives out's gradient
 // and may read the data of the inputs and of out.
 func record(out *Tensor, backward func(grad []float32), inputs ...*Tensor) {
 	recordReading(out, readsInputs|readsOutput, backward, inputs...)
@@ -87,11 +70,12 @@ func recordReading(out *Tensor, reads dataUse, backward func(grad []float32), in
 // backward reads the data that reads names, and returns the node for the
 // operation to fill in what backward needs; nil if nothing is recorded.
 func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float32), inputs ...*Tensor) *node {
-	if !recording(inputs...) {
+	s := out.mode()
+	if !s.recording(inputs...) {
 		return nil
 	}
 	var n *node
-	if a := currentArena(); a != nil {
+	if a := s.Arena(); a != nil {
 		n = a.node()
 	} else {
 		n = new(node)
@@ -106,22 +90,16 @@ func recordNode(out *Tensor, reads dataUse, backward func(n *node, grad []float3
 	out.requiresGrad = true
 	out.creator = n
 	if reads&readsOutput != 0 {
-		out.keep = true
+		out.markKept()
 	}
 	if reads&readsInputs != 0 {
 		for _, in := range inputs {
 			if in != nil {
-				in.keep = true
+				in.markKept()
 			}
 		}
 	}
 	return n
-}
-
-// recording reports whether an operation on inputs is recorded: whether
-// recording is on and an input requires gradients.
-func recording(inputs ...*Tensor) bool {
-	return GradEnabled() && slices.ContainsFunc(inputs, requiresGrad)
 }
 
 // requiresGrad reports whether t is a tensor that gradients flow to.
@@ -137,7 +115,7 @@ func gradData(t *Tensor) []float32 {
 	if t.grad == nil {
 		if t.creator != nil {
 			// An intermediate result's gradient lives only during Backward.
-			t.grad = empty(t.shape...)
+			t.grad = t.mode().empty(t.shape...)
 			clear(t.grad.data)
 		} else {
 			t.grad = Zeros(t.shape...)
@@ -157,7 +135,7 @@ func gradOut(t *Tensor) (g []float32, fresh bool) {
 		return nil, false
 	}
 	if t.grad == nil && t.creator != nil {
-		t.grad = empty(t.shape...)
+		t.grad = t.mode().empty(t.shape...)
 		return t.grad.data, true
 	}
 	if t.gradZeroed {
@@ -175,9 +153,9 @@ func (t *Tensor) Backward() {
 		panic(fmt.Sprintf("tensor.Backward: needs a one-element tensor, got shape %v", t.shape))
 	}
 	if !t.requiresGrad {
-		panic("tensor.Backward: the tensor does not require gradients (no parameter in its graph, or it was computed under NoGrad)")
+		panic("tensor.Backward: the tensor does not require gradients (no parameter in its graph, or it was computed in a scope with NoGrad)")
 	}
-	order := topoOrder(t)
+	order := topoOrder(t, t.mode().Arena())
 	gradData(t)[0] += 1
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
@@ -188,7 +166,7 @@ func (t *Tensor) Backward() {
 		// Intermediate results keep neither their gradient nor their link
 		// to the graph, as in PyTorch without retain_graph; the gradient's
 		// storage serves the rest of the backward pass.
-		if a := currentArena(); a != nil {
+		if a := n.grad.arena; a != nil {
 			a.release(n.grad.data)
 		}
 		n.creator, n.grad = nil, nil
@@ -197,12 +175,11 @@ func (t *Tensor) Backward() {
 
 // topoOrder lists the non-leaf tensors reachable from t and the leaves,
 // every tensor after all tensors it was computed from, and sets each
-// one's uses: how many operations of the graph take it as an input. Under
-// an arena its lists are the arena's, reused from step to step.
-func topoOrder(t *Tensor) []*Tensor {
+// one's uses: how many operations of the graph take it as an input. With
+// an arena (t's) its lists are the arena's, reused from step to step.
+func topoOrder(t *Tensor, a *Arena) []*Tensor {
 	var order []*Tensor
 	var stack []frame
-	a := currentArena()
 	if a != nil {
 		order, stack = a.order[:0], a.stack[:0]
 	}

@@ -51,8 +51,9 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 	if bias != nil {
 		b = bias.data
 	}
-	out := empty(x.shape...)
-	mean, invstd := scratch(c), scratch(c)
+	s := scopeOf(x, weight, bias)
+	out := s.empty(x.shape...)
+	mean, invstd := s.scratch(c), s.scratch(c)
 	if training {
 		if p.M() <= 1 {
 			panic(fmt.Sprintf("tensor.BatchNorm2d: expected more than 1 value per channel when training, got input %v", x.shape))

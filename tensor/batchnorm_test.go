@@ -117,10 +117,18 @@ func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 			for i := range rw.Data() {
 				rw.Data()[i] = r.Float32()*2 - 1
 			}
-			forward := func() *tensor.Tensor {
-				in := x
+			// forward runs in s: nil to record, or a scope without
+			// gradients for the finite differences.
+			forward := func(s *tensor.Scope) *tensor.Tensor {
+				in, w, b := x, w, b
+				if s != nil {
+					in = s.Input(x)
+					if w != nil {
+						w, b = s.Input(w), s.Input(b)
+					}
+				}
 				if c.chained {
-					in = tensor.Tanh(x)
+					in = tensor.Tanh(in)
 				}
 				var m, v *tensor.Tensor
 				if rm != nil {
@@ -130,18 +138,16 @@ func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 				}
 				return tensor.BatchNorm2d(in, w, b, m, v, c.training, 0.1, 1e-5)
 			}
-			tensor.Sum(tensor.Mul(forward(), rw)).Backward()
+			tensor.Sum(tensor.Mul(forward(nil), rw)).Backward()
+			noGrad := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
 			const h = 1e-3
 			for k, in := range inputs {
 				for i := range in.Data() {
 					v := in.Data()[i]
-					var plus, minus float64
-					tensor.NoGrad(func() {
-						in.Data()[i] = v + h
-						plus = bnLoss(forward(), rw)
-						in.Data()[i] = v - h
-						minus = bnLoss(forward(), rw)
-					})
+					in.Data()[i] = v + h
+					plus := bnLoss(forward(noGrad), rw)
+					in.Data()[i] = v - h
+					minus := bnLoss(forward(noGrad), rw)
 					in.Data()[i] = v
 					numeric := (plus - minus) / (2 * h)
 					analytic := float64(in.Grad().Data()[i])
@@ -185,8 +191,8 @@ func TestBatchNorm2dTrainingOutputIsNormalised(t *testing.T) {
 func TestBatchNorm2dNoGradRecordsNothing(t *testing.T) {
 	x := tensor.Full(1, 2, 1, 2, 2).SetRequiresGrad(true)
 	x.Data()[0] = 3
-	var y *tensor.Tensor
-	tensor.NoGrad(func() { y = tensor.BatchNorm2d(x, nil, nil, nil, nil, true, 0.1, 1e-5) })
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	y := tensor.BatchNorm2d(s.Input(x), nil, nil, nil, nil, true, 0.1, 1e-5)
 	if y.RequiresGrad() {
 		t.Error("BatchNorm2d under NoGrad requires gradients")
 	}

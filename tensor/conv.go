@@ -42,30 +42,31 @@ func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, poo
 	if bias != nil {
 		b = bias.data
 	}
-	rec := recording(x, weight, bias)
+	s := scopeOf(x, weight, bias)
+	rec := s.recording(x, weight, bias)
 	// When backward will run, keep the patch matrix it needs, unless that
 	// would take too much memory (then backward recomputes it).
 	var cols []float32
 	if rec && p.ColsSize() <= maxKeptCols {
-		cols = scratch(p.ColsSize())
+		cols = s.scratch(p.ColsSize())
 	}
 	var out, y *Tensor // the result; the activation's output
 	var pp kernels.Pool
 	var argmax []int32
 	if pool == nil {
-		out = empty(shape...)
+		out = s.empty(shape...)
 		y = out
 		kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
 	} else {
 		pp = poolShape(pool.name(), shape, pool.Kernel, pool.Stride, pool.Padding)
-		out = empty(pp.N, pp.C, pp.OutH(), pp.OutW())
+		out = s.empty(pp.N, pp.C, pp.OutH(), pp.OutW())
 		var yData []float32 // nil: not kept, unless backward reads it
 		if rec {
-			y = empty(shape...)
+			y = s.empty(shape...)
 			yData = y.data
 		}
 		if pool.Max {
-			argmax = scratchInt32(out.Numel())
+			argmax = s.scratchInt32(out.Numel())
 		}
 		kernels.Conv2dPool(p, pp, pool.Max, x.data, weight.data, b, yData, cols, out.data, argmax)
 	}
@@ -74,7 +75,7 @@ func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, poo
 	}
 	conv := y
 	if act != ActNone {
-		conv = shell(shape)
+		conv = s.shell(shape)
 	}
 	if n := recordNode(conv, readsInputs, conv2dBackward, x, weight, bias); n != nil {
 		n.conv, n.buf = p, cols

@@ -30,8 +30,9 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 	if p < 1 {
 		keep = float32(1 / (1 - p))
 	}
-	out := empty(x.shape...)
-	if !GradEnabled() || !x.requiresGrad {
+	s := x.mode()
+	out := s.empty(x.shape...)
+	if !s.recording(x) {
 		for i, v := range x.data {
 			if draw() >= p {
 				out.data[i] = v * keep
@@ -42,7 +43,7 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 		return out
 	}
 	// mask holds what each element is multiplied by: 0 or 1/(1-p).
-	mask := scratch(len(x.data))
+	mask := s.scratch(len(x.data))
 	for i, v := range x.data {
 		if draw() >= p {
 			mask[i] = keep

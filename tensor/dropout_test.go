@@ -96,8 +96,7 @@ func TestDropoutSeedAndOne(t *testing.T) {
 	if !slices.Equal(a.Data(), b.Data()) {
 		t.Error("the same seed gave different masks")
 	}
-	var c *tensor.Tensor
-	tensor.NoGrad(func() { c = tensor.Dropout(x, 0.5, true, rand.New(rand.NewPCG(7, 7))) })
+	c := tensor.Dropout(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(x), 0.5, true, rand.New(rand.NewPCG(7, 7)))
 	if !slices.Equal(a.Data(), c.Data()) || c.RequiresGrad() {
 		t.Error("under NoGrad: a different mask, or a graph node")
 	}

@@ -42,7 +42,7 @@ func recordActivation(out *Tensor, act Activation, x *Tensor) {
 
 // Tanh returns the element-wise hyperbolic tangent of x.
 func Tanh(x *Tensor) *Tensor {
-	out := empty(x.shape...)
+	out := x.mode().empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
 	recordActivation(out, ActTanh, x)
 	return out
@@ -55,7 +55,7 @@ func tanhBackward(n *node, g []float32) {
 
 // ReLU returns max(x, 0) element-wise.
 func ReLU(x *Tensor) *Tensor {
-	out := empty(x.shape...)
+	out := x.mode().empty(x.shape...)
 	kernels.Relu(x.data, out.data)
 	recordActivation(out, ActReLU, x)
 	return out
@@ -69,7 +69,7 @@ func reluBackward(n *node, g []float32) {
 // Mul returns the element-wise product of two tensors of the same shape.
 func Mul(a, b *Tensor) *Tensor {
 	sameShape("Mul", a, b)
-	out := empty(a.shape...)
+	out := scopeOf(a, b, nil).empty(a.shape...)
 	for i := range out.data {
 		out.data[i] = a.data[i] * b.data[i]
 	}
@@ -91,7 +91,7 @@ func Mul(a, b *Tensor) *Tensor {
 // Add returns the element-wise sum of two tensors of the same shape.
 func Add(a, b *Tensor) *Tensor {
 	sameShape("Add", a, b)
-	out := empty(a.shape...)
+	out := scopeOf(a, b, nil).empty(a.shape...)
 	copy(out.data, a.data)
 	kernels.Add(b.data, out.data)
 	record(out, func(g []float32) {
@@ -111,7 +111,8 @@ func Sum(x *Tensor) *Tensor {
 	for _, v := range x.data {
 		s += float64(v)
 	}
-	out := New([]float32{float32(s)})
+	out := x.mode().empty()
+	out.data[0] = float32(s)
 	record(out, func(g []float32) {
 		if dx := gradData(x); dx != nil {
 			for i := range dx {

@@ -25,21 +25,27 @@ func ExampleTensor_Backward() {
 	// 0.0001
 }
 
-func ExampleNoGrad() {
+func ExampleScope() {
 	w := tensor.Full(2, 3).SetRequiresGrad(true)
+	x := tensor.Full(3, 3)
 
-	y := tensor.Mul(w, w)
+	// By default an operation on a tensor that requires gradients is
+	// recorded, as in PyTorch.
+	y := tensor.Mul(w, x)
 	fmt.Println("recorded:", y.RequiresGrad())
 
-	tensor.NoGrad(func() {
-		z := tensor.Mul(w, w)
-		fmt.Println("inside NoGrad:", tensor.GradEnabled(), z.RequiresGrad())
-	})
-	fmt.Println("after:", tensor.GradEnabled())
+	// In a scope without gradients (torch.no_grad()) it is not. The mode
+	// goes with the data: every result of an operation on the scope's
+	// input is in the scope, so a goroutine computing in another scope at
+	// the same time is not affected.
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	z := tensor.Mul(w, s.Input(x))
+	fmt.Println("in the scope:", z.RequiresGrad(), z.Scope() == s)
+	fmt.Println(tensor.Sum(z).Scope() == s, tensor.Mul(w, x).RequiresGrad())
 	// Output:
 	// recorded: true
-	// inside NoGrad: false false
-	// after: true
+	// in the scope: false true
+	// true true
 }
 
 func ExampleConv2dActPool() {

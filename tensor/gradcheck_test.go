@@ -118,25 +118,32 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var w *tensor.Tensor
-			loss := func() *tensor.Tensor {
-				y := c.op(c.inputs)
+			// loss is computed in s: nil to record, or a scope without
+			// gradients for the finite differences.
+			loss := func(s *tensor.Scope) *tensor.Tensor {
+				in := c.inputs
+				if s != nil {
+					in = make([]*tensor.Tensor, len(c.inputs))
+					for k, x := range c.inputs {
+						in[k] = s.Input(x)
+					}
+				}
+				y := c.op(in)
 				if w == nil {
 					w = randTensor(r, y.Shape()...).SetRequiresGrad(false)
 				}
 				return tensor.Sum(tensor.Mul(y, w))
 			}
-			loss().Backward()
+			loss(nil).Backward()
+			noGrad := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
 			const h = 1e-3
 			for k, in := range c.inputs {
 				for i := range in.Data() {
 					v := in.Data()[i]
-					var plus, minus float32
-					tensor.NoGrad(func() {
-						in.Data()[i] = v + h
-						plus = loss().Item()
-						in.Data()[i] = v - h
-						minus = loss().Item()
-					})
+					in.Data()[i] = v + h
+					plus := loss(noGrad).Item()
+					in.Data()[i] = v - h
+					minus := loss(noGrad).Item()
 					in.Data()[i] = v
 					numeric := float64(plus-minus) / (2 * h)
 					analytic := float64(in.Grad().Data()[i])
@@ -151,12 +158,15 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 
 func TestNoGradRecordsNothing(t *testing.T) {
 	x := tensor.Full(1, 2, 2).SetRequiresGrad(true)
-	var y *tensor.Tensor
-	tensor.NoGrad(func() { y = tensor.Tanh(x) })
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	y := tensor.Tanh(s.Input(x))
 	if y.RequiresGrad() {
-		t.Error("an op under NoGrad requires gradients")
+		t.Error("an op in a scope without gradients requires gradients")
 	}
-	if !tensor.GradEnabled() {
-		t.Error("NoGrad did not restore recording")
+	if y.Scope() != s {
+		t.Error("an op's result is not in its input's scope")
+	}
+	if z := tensor.Tanh(x); !z.RequiresGrad() {
+		t.Error("an op on a tensor of no scope is not recorded")
 	}
 }

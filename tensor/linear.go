@@ -16,7 +16,7 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 		panic(fmt.Sprintf("tensor.Linear: bias %v does not match weight %v", bias.shape, weight.shape))
 	}
 	n, in, outF := x.shape[0], x.shape[1], weight.shape[0]
-	out := empty(n, outF)
+	out := scopeOf(x, weight, bias).empty(n, outF)
 	kernels.Gemm(false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)

@@ -23,7 +23,7 @@ func rowsOf(op string, x *Tensor, dim int) (rows, cols int) {
 // the last dimension (1 for the usual N×classes logits).
 func Softmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("Softmax", x, dim)
-	out := empty(x.shape...)
+	out := x.mode().empty(x.shape...)
 	kernels.SoftmaxRows(x.data, out.data, rows, cols)
 	recordReading(out, readsOutput, func(g []float32) { kernels.SoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
@@ -32,7 +32,7 @@ func Softmax(x *Tensor, dim int) *Tensor {
 // LogSoftmax returns log(Softmax(x, dim)), computed stably.
 func LogSoftmax(x *Tensor, dim int) *Tensor {
 	rows, cols := rowsOf("LogSoftmax", x, dim)
-	out := empty(x.shape...)
+	out := x.mode().empty(x.shape...)
 	kernels.LogSoftmaxRows(x.data, out.data, rows, cols)
 	recordReading(out, readsOutput, func(g []float32) { kernels.LogSoftmaxRowsBackward(out.data, g, gradData(x), rows, cols) }, x)
 	return out
@@ -51,13 +51,14 @@ func CrossEntropy(logits *Tensor, targets []int) *Tensor {
 			panic(fmt.Sprintf("tensor.CrossEntropy: target %d is %d, outside [0, %d)", i, c, classes))
 		}
 	}
-	logp := scratch(n * classes)
+	s := logits.mode()
+	logp := s.scratch(n * classes)
 	kernels.LogSoftmaxRows(logits.data, logp, n, classes)
 	var sum float64
 	for i, c := range targets {
 		sum -= float64(logp[i*classes+c])
 	}
-	out := empty()
+	out := s.empty()
 	out.data[0] = float32(sum / float64(max(n, 1)))
 	if nd := recordNode(out, 0, crossEntropyBackward, logits); nd != nil {
 		nd.buf, nd.labels, nd.sizes = logp, targets, [3]int{n, classes}

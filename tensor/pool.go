@@ -12,7 +12,7 @@ import (
 // count_include_pad=True) and floor rounding of the output size.
 func AvgPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("AvgPool2d", x.shape, kernel, stride, padding)
-	out := empty(p.N, p.C, p.OutH(), p.OutW())
+	out := x.mode().empty(p.N, p.C, p.OutH(), p.OutW())
 	kernels.AvgPool2d(p, x.data, out.data)
 	recordPool(out, x, false, p, nil)
 	return out
@@ -68,8 +68,9 @@ func avgPool2dBackward(n *node, g []float32) {
 // maximum of each window.
 func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 	p := poolShape("MaxPool2d", x.shape, kernel, stride, padding)
-	out := empty(p.N, p.C, p.OutH(), p.OutW())
-	argmax := scratchInt32(out.Numel())
+	s := x.mode()
+	out := s.empty(p.N, p.C, p.OutH(), p.OutW())
+	argmax := s.scratchInt32(out.Numel())
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
 	recordPool(out, x, true, p, argmax)
 	return out

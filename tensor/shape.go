@@ -31,7 +31,7 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), slices.Clone(dims)))
 	}
 	// The result is a view: x's storage serves both.
-	out := view(x, dims)
+	out := x.mode().view(x, dims)
 	recordNode(out, 0, reshapeBackward, x)
 	return out
 }

@@ -3,8 +3,8 @@
 //
 // A Tensor owns one contiguous row-major []float32; images are NCHW.
 // Operations (Conv2d, Linear, Tanh, CrossEntropy, ...) return new tensors
-// and, when gradients are enabled and an input requires them, record how
-// to send gradients back. Calling Backward on a scalar result then fills
+// and, when an input requires gradients and their Scope records, record
+// how to send gradients back. Calling Backward on a scalar result then fills
 // Grad of every tensor that requires gradients (the leaves: parameters).
 //
 // The numeric loops live in internal/kernels; this package handles shapes,
@@ -25,6 +25,9 @@ type Tensor struct {
 	grad         *Tensor
 	requiresGrad bool
 	creator      *node // the operation that made this tensor; nil for leaves
+	// scope is the Scope the tensor belongs to, whose mode the operations
+	// on it run in; nil for none (see Scope).
+	scope *Scope
 	// gradZeroed says that grad's storage holds old values that stand for
 	// zeros (ZeroGrad): it is cleared when next read or added to, or
 	// overwritten whole by a backward function that can (gradOut).
@@ -160,13 +163,14 @@ func (t *Tensor) ZeroGrad() {
 }
 
 // Detach returns a tensor that shares t's storage but is not part of any
-// graph.
+// graph; it stays in t's scope.
 func (t *Tensor) Detach() *Tensor {
-	t.keep = true
-	return &Tensor{data: t.data, shape: t.shape, keep: true}
+	t.markKept()
+	return &Tensor{data: t.data, shape: t.shape, keep: true, scope: t.scope}
 }
 
-// Clone returns a deep copy of t's values, not part of any graph.
+// Clone returns a deep copy of t's values, not part of any graph nor of any
+// scope: it outlives an arena's step.
 func (t *Tensor) Clone() *Tensor {
 	return &Tensor{data: slices.Clone(t.data), shape: slices.Clone(t.shape)}
 }
