@@ -1,10 +1,13 @@
 package mnist
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register JPEG for image.Decode
 	_ "image/png"  // register PNG for image.Decode
+	"io"
 	"math"
 	"os"
 
@@ -29,20 +32,75 @@ const (
 	inkThreshold = 0.2
 )
 
-// DecodeImageFile decodes a PNG or JPEG file. Errors have the form
-// "mnist: <path>: <problem>".
+// Limits of DecodeImageFile, so that a small file cannot ask for gigabytes
+// of pixels: a 1.6 MB PNG may declare 20000x20000 pixels, which decode into
+// 400 MB to 3.2 GB.
+const (
+	// MaxImageSide bounds each side of a picture, in pixels, as its header
+	// declares it: a 2048x2048 picture decodes into at most 32 MiB (16-bit
+	// RGBA), and FromImage needs 16 MiB more.
+	MaxImageSide = 2048
+	// MaxImageFileBytes bounds the size of a picture's file: more than any
+	// PNG or JPEG of MaxImageSide x MaxImageSide pixels needs.
+	MaxImageFileBytes = 64 << 20
+)
+
+// DecodeImageFile decodes a PNG or JPEG file. It reads the header first
+// and refuses, before decoding, a picture wider or higher than MaxImageSide
+// pixels, and before reading, a file of more than MaxImageFileBytes (a
+// regular file by its size; a pipe or device once that many bytes have
+// come, holding at most that many in memory). Errors have the form
+// "mnist: <path>: <problem>", for example "mnist: big.png: the picture is
+// 20000x20000 pixels, more than the 2048x2048 that convnet reads".
 func DecodeImageFile(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, pathError(path, data.StripPath(err))
 	}
 	defer f.Close()
-	img, format, err := image.Decode(f)
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, pathError(path, data.StripPath(err))
+	}
+	if fi.IsDir() {
+		return nil, pathError(path, errors.New("is a folder, not a picture"))
+	}
+	var r io.ReadSeeker = f
+	size := fi.Size()
+	if !fi.Mode().IsRegular() {
+		// A pipe or device has no size to check nor a start to go back to:
+		// read it into memory, up to the limit.
+		b, err := io.ReadAll(io.LimitReader(f, MaxImageFileBytes+1))
+		if err != nil {
+			return nil, pathError(path, data.StripPath(err))
+		}
+		r, size = bytes.NewReader(b), int64(len(b))
+	}
+	if size > MaxImageFileBytes {
+		if !fi.Mode().IsRegular() {
+			return nil, pathError(path, fmt.Errorf("more than the %d bytes (%d MiB) that convnet reads",
+				MaxImageFileBytes, MaxImageFileBytes>>20))
+		}
+		return nil, pathError(path, fmt.Errorf("the file is %d bytes, more than the %d (%d MiB) that convnet reads",
+			size, MaxImageFileBytes, MaxImageFileBytes>>20))
+	}
+	cfg, format, err := image.DecodeConfig(r)
 	if err == image.ErrFormat {
-		return nil, fmt.Errorf("mnist: %s: not a PNG or JPEG image: %w", path, err)
+		return nil, pathError(path, fmt.Errorf("not a PNG or JPEG image: %w", err))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mnist: %s: decoding %s: %w", path, format, err)
+		return nil, pathError(path, fmt.Errorf("decoding %s: %w", format, err))
+	}
+	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return nil, pathError(path, fmt.Errorf("the picture is %dx%d pixels, more than the %dx%d that convnet reads",
+			cfg.Width, cfg.Height, MaxImageSide, MaxImageSide))
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, pathError(path, data.StripPath(err))
+	}
+	img, format, err := image.Decode(r)
+	if err != nil {
+		return nil, pathError(path, fmt.Errorf("decoding %s: %w", format, err))
 	}
 	return img, nil
 }
