@@ -48,13 +48,13 @@ func cachedPath(path string, fi fs.FileInfo) string {
 }
 
 // readCached parses the cached idx file at path, if there is a valid one.
-func readCached(path string, magic uint32, ndim int) ([]int, []byte, bool) {
+func readCached(path string, magic uint32, ndim int, e expect) ([]int, []byte, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, false
 	}
 	defer f.Close()
-	dims, data, _, err := decode(f, magic, ndim)
+	dims, data, _, err := decode(f, magic, ndim, e)
 	return dims, data, err == nil
 }
 

@@ -22,15 +22,55 @@ const (
 // maxDataBytes bounds n*rows*cols (or n for labels) as declared in a header,
 // so that a hostile header cannot ask for an absurd size. The data must also
 // actually be present: memory grows with the bytes read, not with the header.
+// Load, Train and Test bound the count far below (see expect).
 const maxDataBytes = 1 << 30
+
+// expect is what a caller requires of an idx file beyond its format,
+// checked from the header before any data is read.
+type expect struct {
+	side int // rows and columns of every image (0: any)
+	// most bounds the number of images or labels (0: up to maxDataBytes);
+	// set names what holds that many, for the message.
+	most int
+	set  string
+	// count is the number of images required (0: any), the number of
+	// labels in the file labels.
+	count  int
+	labels string
+}
+
+// refusal is a header that the format allows but the caller does not: the
+// data after it is not read (not even to check a gzip stream).
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+
+// check returns a *refusal if dims, the dimensions of an idx file of magic,
+// are not what e requires.
+func (e expect) check(magic uint32, dims []int) error {
+	noun := "labels"
+	if magic == imagesMagic {
+		noun = "images"
+	}
+	switch {
+	case e.side > 0 && len(dims) == 3 && (dims[1] != e.side || dims[2] != e.side):
+		return &refusal{fmt.Sprintf("images are %dx%d pixels; MNIST's are %dx%d", dims[1], dims[2], e.side, e.side)}
+	case e.most > 0 && dims[0] > e.most:
+		return &refusal{fmt.Sprintf("%d %s, more than the %d of %s", dims[0], noun, e.most, e.set)}
+	case e.count > 0 && dims[0] != e.count:
+		return &refusal{fmt.Sprintf("%d %s, but %s has %d labels", dims[0], noun, e.labels, e.count)}
+	}
+	return nil
+}
 
 // ReadImages reads an idx3-ubyte image file, plain or gzip-compressed (the
 // compression is detected from the content, not the name). It returns the n
 // images of rows x cols bytes each, stored row-major one after another
-// (len(pix) == n*rows*cols). It never panics; errors have the form
-// "mnist: <path>: <problem>".
+// (len(pix) == n*rows*cols). Any geometry is accepted, up to 1 GiB of
+// pixels as the header declares them (Load requires MNIST's). It never
+// panics; errors have the form "mnist: <path>: <problem>".
 func ReadImages(path string) (pix []uint8, n, rows, cols int, err error) {
-	dims, data, err := readFile(path, imagesMagic, 3)
+	dims, data, err := readFile(path, imagesMagic, 3, expect{})
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
@@ -38,10 +78,13 @@ func ReadImages(path string) (pix []uint8, n, rows, cols int, err error) {
 }
 
 // ReadLabels reads an idx1-ubyte label file, plain or gzip-compressed, and
-// checks that every label is a digit 0..9. Errors have the form
+// checks that every label is a digit 0..9. Up to 1 GiB of labels are
+// accepted (Load takes far fewer). Errors have the form
 // "mnist: <path>: <problem>".
-func ReadLabels(path string) ([]uint8, error) {
-	_, data, err := readFile(path, labelsMagic, 1)
+func ReadLabels(path string) ([]uint8, error) { return readLabels(path, expect{}) }
+
+func readLabels(path string, e expect) ([]uint8, error) {
+	_, data, err := readFile(path, labelsMagic, 1, e)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +107,16 @@ func checkLabels(labels []uint8) error {
 // pathError prefixes a problem with the package and the file it concerns.
 func pathError(path string, err error) error { return data.PathError("mnist", path, err) }
 
-func readFile(path string, magic uint32, ndim int) ([]int, []byte, error) {
+// readFile reads the idx file at path, which must be a regular file (a
+// named pipe would block the open), through the cache if it has a copy.
+func readFile(path string, magic uint32, ndim int, e expect) ([]int, []byte, error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, nil, pathError(path, data.StripPath(err))
+	} else if fi.IsDir() {
+		return nil, nil, pathError(path, errors.New("is a folder, not an idx file"))
+	} else if !fi.Mode().IsRegular() {
+		return nil, nil, pathError(path, fmt.Errorf("not a regular file (%s): an idx file is read from disk", fi.Mode().Type()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, pathError(path, data.StripPath(err))
@@ -75,11 +127,11 @@ func readFile(path string, magic uint32, ndim int) ([]int, []byte, error) {
 		cached = cachedPath(path, fi)
 	}
 	if cached != "" {
-		if dims, data, ok := readCached(cached, magic, ndim); ok {
+		if dims, data, ok := readCached(cached, magic, ndim, e); ok {
 			return dims, data, nil
 		}
 	}
-	dims, data, compressed, err := decode(f, magic, ndim)
+	dims, data, compressed, err := decode(f, magic, ndim, e)
 	if err != nil {
 		return nil, nil, pathError(path, err)
 	}
@@ -107,17 +159,17 @@ func (g gzipReader) Read(p []byte) (int, error) {
 }
 
 // decode parses one idx stream from r, plain or gzip-compressed, whose header
-// must carry magic and ndim big-endian uint32 dimensions. It returns the
-// dimensions, exactly prod(dims) data bytes (trailing bytes are an error),
-// and whether the stream was compressed.
+// must carry magic and ndim big-endian uint32 dimensions that e accepts. It
+// returns the dimensions, exactly prod(dims) data bytes (trailing bytes are
+// an error), and whether the stream was compressed.
 // Error messages state the problem without the file name. A corrupt gzip
 // stream is reported as such even if its garbled output fails the idx checks
 // first.
-func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, bool, error) {
+func decode(r io.Reader, magic uint32, ndim int, e expect) ([]int, []byte, bool, error) {
 	br := bufio.NewReader(r)
 	b, _ := br.Peek(2)
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		dims, data, err := parse(br, magic, ndim, "bytes")
+		dims, data, err := parse(br, magic, ndim, "bytes", e)
 		return dims, data, false, err
 	}
 	z, err := gzip.NewReader(br)
@@ -125,9 +177,10 @@ func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, bool, error) {
 		return nil, nil, true, &gzipError{err}
 	}
 	src := gzipReader{z}
-	dims, data, err := parse(src, magic, ndim, "decompressed bytes")
+	dims, data, err := parse(src, magic, ndim, "decompressed bytes", e)
 	var ge *gzipError
-	if err != nil && !errors.As(err, &ge) {
+	var re *refusal
+	if err != nil && !errors.As(err, &ge) && !errors.As(err, &re) {
 		if _, derr := io.Copy(io.Discard, io.LimitReader(src, maxDataBytes)); errors.As(derr, &ge) {
 			return nil, nil, true, ge
 		}
@@ -135,9 +188,9 @@ func decode(r io.Reader, magic uint32, ndim int) ([]int, []byte, bool, error) {
 	return dims, data, true, err
 }
 
-// parse reads an idx header and its data from src; unit names what src
-// counts (bytes or decompressed bytes).
-func parse(src io.Reader, magic uint32, ndim int, unit string) ([]int, []byte, error) {
+// parse reads an idx header and, if e accepts it, its data from src; unit
+// names what src counts (bytes or decompressed bytes).
+func parse(src io.Reader, magic uint32, ndim int, unit string, e expect) ([]int, []byte, error) {
 	hdr := make([]byte, 4+4*ndim)
 	if k, err := io.ReadFull(src, hdr[:4]); err != nil {
 		return nil, nil, readProblem(err, "truncated header: expected %d bytes, found %d %s", len(hdr), k, unit)
@@ -162,6 +215,9 @@ func parse(src io.Reader, magic uint32, ndim int, unit string) ([]int, []byte, e
 			return nil, nil, fmt.Errorf("bad dimensions %v: more than %d bytes of data", headerDims(hdr), maxDataBytes)
 		}
 		dims[i] = int(d)
+	}
+	if err := e.check(magic, dims); err != nil {
+		return nil, nil, err
 	}
 
 	// Read into a buffer of the declared size when that is modest (MNIST's

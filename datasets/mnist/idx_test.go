@@ -48,10 +48,10 @@ func seq(n int) []byte {
 	return b
 }
 
-// Two 2x3 images and their labels, valid.
+// Two 28x28 images and their labels, valid.
 var (
-	goodPix    = seq(2 * 2 * 3)
-	goodImages = idx(imagesMagic, []uint32{2, 2, 3}, goodPix)
+	goodPix    = seq(2 * 28 * 28)
+	goodImages = idx(imagesMagic, []uint32{2, 28, 28}, goodPix)
 	goodLabels = idx(labelsMagic, []uint32{2}, []byte{7, 9})
 )
 
@@ -73,18 +73,18 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Len() != 2 || s.Rows != 2 || s.Cols != 3 || !bytes.Equal(s.Images, goodPix) {
-				t.Fatalf("got %+v", s)
+			if s.Len() != 2 || s.Rows != 28 || s.Cols != 28 || !bytes.Equal(s.Images, goodPix) {
+				t.Fatalf("got %d images %dx%d", s.Len(), s.Rows, s.Cols)
 			}
-			if got := s.Shape(); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
-				t.Errorf("Shape() = %v, want [1 2 3]", got)
+			if got := s.Shape(); len(got) != 3 || got[0] != 1 || got[1] != 28 || got[2] != 28 {
+				t.Errorf("Shape() = %v, want [1 28 28]", got)
 			}
-			dst := make([]float32, 6)
+			dst := make([]float32, 784)
 			if l := s.Example(1, dst); l != 9 || s.Label(1) != 9 || s.Label(0) != 7 {
 				t.Errorf("labels: Example(1) = %d, Label(0), Label(1) = %d, %d; want 9, 7, 9", l, s.Label(0), s.Label(1))
 			}
 			for j, v := range dst {
-				if want := float32(6+j) / 255; v != want {
+				if want := float32(byte(784+j)) / 255; v != want {
 					t.Errorf("Example(1)[%d] = %v, want %v", j, v, want)
 				}
 			}
@@ -106,8 +106,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"wrong magic number", "expected 0x00000803", "got 0x00000804"}},
 		{"wrong label magic", goodImages, idx(0x0901, []uint32{2}, []byte{1, 2}), true,
 			[]string{"wrong magic number", "expected 0x00000801", "got 0x00000901"}},
-		{"files swapped", goodLabels, goodImages, false,
-			[]string{"wrong magic number", "got 0x00000801", "swapped"}},
+		{"files swapped", goodLabels, goodImages, true, // the labels are read first
+			[]string{"wrong magic number", "got 0x00000803", "swapped"}},
 		{"zero images", idx(imagesMagic, []uint32{0, 2, 3}, nil), goodLabels, false,
 			[]string{"bad dimensions [0 2 3]", "dimension 0 is zero"}},
 		{"zero columns", idx(imagesMagic, []uint32{2, 2, 0}, nil), goodLabels, false,
@@ -125,13 +125,13 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated magic", goodImages[:3], goodLabels, false,
 			[]string{"truncated header: expected 16 bytes, found 3 bytes"}},
 		{"truncated data", goodImages[:len(goodImages)-5], goodLabels, false,
-			[]string{"truncated", "need 12 bytes after the 16-byte header, found 7 bytes"}},
+			[]string{"truncated", "need 1568 bytes after the 16-byte header, found 1563 bytes"}},
 		{"truncated gzipped data", gz(goodImages[:len(goodImages)-5]), goodLabels, false,
-			[]string{"truncated", "need 12 bytes", "found 7 decompressed bytes"}},
+			[]string{"truncated", "need 1568 bytes", "found 1563 decompressed bytes"}},
 		{"truncated labels", goodImages, goodLabels[:9], true,
 			[]string{"truncated", "need 2 bytes after the 8-byte header, found 1 bytes"}},
 		{"trailing data", append(bytes.Clone(goodImages), 1, 2), goodLabels, false,
-			[]string{"unexpected data after the 12 bytes"}},
+			[]string{"unexpected data after the 1568 bytes"}},
 		{"count mismatch", goodImages, idx(labelsMagic, []uint32{3}, []byte{1, 2, 3}), false,
 			[]string{"2 images, but", "has 3 labels"}},
 		{"label out of range", goodImages, idx(labelsMagic, []uint32{2}, []byte{3, 10}), true,
@@ -257,14 +257,14 @@ func FuzzReadIDX(f *testing.F) {
 	f.Add(goodImages[:10])
 	f.Add(idx(imagesMagic, []uint32{1 << 31, 28, 28}, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if dims, data, _, err := decode(bytes.NewReader(b), imagesMagic, 3); err == nil {
+		if dims, data, _, err := decode(bytes.NewReader(b), imagesMagic, 3, expect{}); err == nil {
 			if len(dims) != 3 || len(data) != dims[0]*dims[1]*dims[2] || len(data) == 0 {
 				t.Fatalf("dims %v with %d bytes", dims, len(data))
 			}
 		} else if err.Error() == "" {
 			t.Fatal("empty error")
 		}
-		if dims, data, _, err := decode(bytes.NewReader(b), labelsMagic, 1); err == nil {
+		if dims, data, _, err := decode(bytes.NewReader(b), labelsMagic, 1, expect{}); err == nil {
 			if len(dims) != 1 || len(data) != dims[0] || len(data) == 0 {
 				t.Fatalf("dims %v with %d bytes", dims, len(data))
 			}

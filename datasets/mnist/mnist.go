@@ -40,36 +40,57 @@ const (
 // nil (label l is the digit l).
 type Set = data.Images
 
+// Sizes of the data set: the examples of the training and the test set.
+// Train and Test refuse more; Load refuses more than both together.
+const (
+	TrainLen = 60000
+	TestLen  = 10000
+)
+
 // Load reads a set from an idx3-ubyte image file and an idx1-ubyte label
 // file, each plain or gzip-compressed. It checks both files fully (see
-// ReadImages and ReadLabels) and that they hold the same number of examples.
-// It never panics; errors have the form "mnist: <path>: <problem>".
+// ReadImages and ReadLabels), the label file first. Before reading any
+// data it checks the headers: at most TrainLen+TestLen labels, and as many
+// images of Side x Side (28x28) pixels. It never panics; errors have the
+// form "mnist: <path>: <problem>".
 func Load(imagesPath, labelsPath string) (*Set, error) {
-	pix, n, rows, cols, err := ReadImages(imagesPath)
+	return load(imagesPath, labelsPath, TrainLen+TestLen, "MNIST's training and test sets together")
+}
+
+// load is Load with at most most examples, set naming what has that many.
+func load(imagesPath, labelsPath string, most int, set string) (*Set, error) {
+	labels, err := readLabels(labelsPath, expect{most: most, set: set})
 	if err != nil {
 		return nil, err
 	}
-	labels, err := ReadLabels(labelsPath)
+	dims, pix, err := readFile(imagesPath, imagesMagic, 3,
+		expect{side: Side, most: most, set: set, count: len(labels), labels: labelsPath})
 	if err != nil {
 		return nil, err
 	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("mnist: %s: %d images, but %s has %d labels", imagesPath, n, labelsPath, len(labels))
+	if dims[0] != len(labels) { // checked from the header; kept as a guard
+		return nil, fmt.Errorf("mnist: %s: %d images, but %s has %d labels", imagesPath, dims[0], labelsPath, len(labels))
 	}
-	return &Set{Images: pix, Labels: labels, Channels: 1, Rows: rows, Cols: cols}, nil
+	return &Set{Images: pix, Labels: labels, Channels: 1, Rows: dims[1], Cols: dims[2]}, nil
 }
 
 // Train loads the 60000 training examples from dir, which holds
 // train-images-idx3-ubyte and train-labels-idx1-ubyte, each possibly with a
-// ".gz" suffix. An empty dir means DefaultDir().
-func Train(dir string) (*Set, error) { return loadPair(dir, TrainImagesFile, TrainLabelsFile) }
+// ".gz" suffix. An empty dir means DefaultDir(). It reads as Load does, but
+// refuses more than TrainLen examples.
+func Train(dir string) (*Set, error) {
+	return loadPair(dir, TrainImagesFile, TrainLabelsFile, TrainLen, "MNIST's training set")
+}
 
 // Test loads the 10000 test examples from dir, which holds
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each possibly with a
-// ".gz" suffix. An empty dir means DefaultDir().
-func Test(dir string) (*Set, error) { return loadPair(dir, TestImagesFile, TestLabelsFile) }
+// ".gz" suffix. An empty dir means DefaultDir(). It reads as Load does, but
+// refuses more than TestLen examples.
+func Test(dir string) (*Set, error) {
+	return loadPair(dir, TestImagesFile, TestLabelsFile, TestLen, "MNIST's test set")
+}
 
-func loadPair(dir, images, labels string) (*Set, error) {
+func loadPair(dir, images, labels string, most int, set string) (*Set, error) {
 	if dir == "" {
 		d, err := DefaultDir()
 		if err != nil {
@@ -85,7 +106,7 @@ func loadPair(dir, images, labels string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Load(ip, lp)
+	return load(ip, lp, most, set)
 }
 
 // findFile returns dir/name if it exists, else dir/name.gz if that exists.
