@@ -1,10 +1,12 @@
 package mnist
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,9 +17,13 @@ import (
 // kept in the user's cache folder, as torchvision keeps MNIST's, and later
 // loads read that instead (the training images take 0.4 s to inflate). A
 // cached file is named for the compressed one's path, size and
-// modification time, and checked like any idx file when read; a missing
-// or damaged one is made again. The cache only saves time: failing to
-// write it is not an error.
+// modification time; it holds the raw idx file followed by the SHA-256 of
+// that content (sumBytes), which is checked on every read, as are the idx
+// format and what the caller expects of the header. A missing or damaged
+// copy (a flipped bit of a pixel, a cut or extended file, a copy without
+// its checksum) is not used: the compressed file, whose gzip stream has a
+// CRC-32 of its own, is decompressed again and the copy written anew. The
+// cache only saves time: failing to write it is not an error.
 
 // cacheMinBytes is the least size of a compressed file worth caching: the
 // data sets' files, not small ones such as tests write.
@@ -47,19 +53,37 @@ func cachedPath(path string, fi fs.FileInfo) string {
 	return filepath.Join(dir, hex.EncodeToString(key[:8])+"-"+strings.TrimSuffix(filepath.Base(path), ".gz"))
 }
 
-// readCached parses the cached idx file at path, if there is a valid one.
+// sumBytes is the size of the checksum that ends a cached file.
+const sumBytes = sha256.Size
+
+// readCached parses the cached idx file at path, if there is a valid one:
+// a regular file whose last sumBytes are the SHA-256 of the idx file
+// before them, which is well formed and what e expects.
 func readCached(path string, magic uint32, ndim int, e expect) ([]int, []byte, bool) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() <= sumBytes {
+		return nil, nil, false
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, false
 	}
 	defer f.Close()
-	dims, data, _, err := decode(f, magic, ndim, e)
-	return dims, data, err == nil
+	h := sha256.New()
+	dims, data, compressed, err := decode(io.TeeReader(io.LimitReader(f, fi.Size()-sumBytes), h), magic, ndim, e)
+	if err != nil || compressed {
+		return nil, nil, false
+	}
+	var sum [sumBytes + 1]byte
+	if n, _ := io.ReadFull(f, sum[:]); n != sumBytes || !bytes.Equal(sum[:sumBytes], h.Sum(nil)) {
+		return nil, nil, false
+	}
+	return dims, data, true
 }
 
-// writeCached writes an idx file of magic, dims and data to path through a
-// temporary file renamed into place, so that no reader sees half of it.
+// writeCached writes an idx file of magic, dims and data, then its SHA-256,
+// to path through a temporary file renamed into place, so that no reader
+// sees half of it.
 func writeCached(path string, magic uint32, dims []int, data []byte) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
@@ -72,10 +96,14 @@ func writeCached(path string, magic uint32, dims []int, data []byte) {
 	for _, d := range dims {
 		hdr = binary.BigEndian.AppendUint32(hdr, uint32(d))
 	}
+	h := sha256.New()
+	h.Write(hdr)
+	h.Write(data)
 	_, err1 := tmp.Write(hdr)
 	_, err2 := tmp.Write(data)
-	err3 := tmp.Close()
-	if err1 != nil || err2 != nil || err3 != nil || os.Rename(tmp.Name(), path) != nil {
+	_, err3 := tmp.Write(h.Sum(nil))
+	err4 := tmp.Close()
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || os.Rename(tmp.Name(), path) != nil {
 		os.Remove(tmp.Name())
 	}
 }

@@ -41,16 +41,37 @@ func TestDecompressedCache(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("cache holds %v, want one file", files)
 	}
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	read("read from the cache")
 
 	// A damaged copy is not trusted: the file is decompressed again and
-	// the copy written anew.
-	if err := os.WriteFile(files[0], []byte("garbage"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	read("read past a damaged copy")
-	if b, _ := os.ReadFile(files[0]); len(b) != 16+len(pix) {
-		t.Fatalf("cached copy is %d bytes after repair, want %d", len(b), 16+len(pix))
+	// the copy written anew. Damage that keeps the size and the header
+	// (flipped pixel bytes, a pixel past the end of the header, a byte of
+	// the last image) is caught by the copy's checksum.
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"garbage", func([]byte) []byte { return []byte("garbage") }},
+		{"cut", func(b []byte) []byte { return b[:len(b)-1] }},
+		{"first pixel", func(b []byte) []byte { b[16] ^= 1; return b }},
+		{"middle pixel", func(b []byte) []byte { b[16+len(pix)/2] ^= 0x80; return b }},
+		{"last pixel", func(b []byte) []byte { b[16+len(pix)-1]++; return b }},
+		{"last byte", func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b }},
+		{"a byte more", func(b []byte) []byte { return append(b, 0) }},
+		{"the copy of an older version (no checksum)", func(b []byte) []byte { return b[:16+len(pix)] }},
+	} {
+		damaged := tc.damage(bytes.Clone(good))
+		if err := os.WriteFile(files[0], damaged, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		read("read past a damaged copy: " + tc.name)
+		if b, _ := os.ReadFile(files[0]); !bytes.Equal(b, good) {
+			t.Fatalf("%s: cached copy is %d bytes after repair, not as first written (%d bytes)", tc.name, len(b), len(good))
+		}
 	}
 
 	// Small files are not cached.
