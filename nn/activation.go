@@ -12,13 +12,28 @@ func NewTanh() *Tanh { t := &Tanh{}; t.Init(t, "Tanh"); return t }
 func (t *Tanh) Forward(x *tensor.Tensor) *tensor.Tensor { return tensor.Tanh(x) }
 
 // ReLU applies max(x, 0) element-wise.
-type ReLU struct{ Base }
+type ReLU struct {
+	Base
+	// Inplace is PyTorch's inplace flag, for printing only
+	// ("ReLU(inplace=True)", as torchvision's networks show): Forward
+	// always returns a new tensor, which the graph needs for backward.
+	Inplace bool
+}
 
 // NewReLU returns a ReLU layer.
 func NewReLU() *ReLU { r := &ReLU{}; r.Init(r, "ReLU"); return r }
 
 // Forward applies max(x, 0).
 func (r *ReLU) Forward(x *tensor.Tensor) *tensor.Tensor { return tensor.ReLU(x) }
+
+// ExtraRepr gives PyTorch's settings string: "inplace=True" when Inplace
+// is set, nothing otherwise.
+func (r *ReLU) ExtraRepr() string {
+	if r.Inplace {
+		return "inplace=True"
+	}
+	return ""
+}
 
 // Flatten merges all dimensions after the first, as torch.nn.Flatten().
 type Flatten struct{ Base }

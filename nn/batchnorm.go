@@ -40,14 +40,34 @@ type BatchNorm2d struct {
 	NumBatchesTracked *tensor.Tensor
 }
 
+// BatchNormOption changes a BatchNorm2d setting from PyTorch's default.
+type BatchNormOption func(*BatchNorm2d)
+
+// Eps sets the value added to the variance (default 1e-5); GoogLeNet and
+// Inception use 0.001: nn.NewBatchNorm2d(64, nn.Eps(0.001)).
+func Eps(eps float64) BatchNormOption { return func(m *BatchNorm2d) { m.Eps = eps } }
+
+// Momentum sets the weight of each new batch in the running statistics
+// (default 0.1).
+func Momentum(momentum float64) BatchNormOption {
+	return func(m *BatchNorm2d) { m.Momentum = momentum }
+}
+
 // NewBatchNorm2d returns a batch normalisation layer for numFeatures
-// channels with PyTorch's defaults: eps 1e-5, momentum 0.1, weight ones,
-// bias zeros, running mean zeros and running variance ones.
-func NewBatchNorm2d(numFeatures int) *BatchNorm2d {
+// channels with PyTorch's defaults, unless opts change them: eps 1e-5,
+// momentum 0.1, weight ones, bias zeros, running mean zeros and running
+// variance ones.
+func NewBatchNorm2d(numFeatures int, opts ...BatchNormOption) *BatchNorm2d {
 	if numFeatures < 1 {
 		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): the number of features must be positive", numFeatures))
 	}
 	m := &BatchNorm2d{NumFeatures: numFeatures, Eps: 1e-5, Momentum: 0.1}
+	for _, o := range opts {
+		o(m)
+	}
+	if !(m.Eps > 0) || !(m.Momentum >= 0 && m.Momentum <= 1) {
+		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): eps must be positive and momentum between 0 and 1, not %v and %v", numFeatures, m.Eps, m.Momentum))
+	}
 	m.Init(m, "BatchNorm2d")
 	m.Weight = m.AddParameter("weight", tensor.Full(1, numFeatures))
 	m.Bias = m.AddParameter("bias", tensor.Zeros(numFeatures))
