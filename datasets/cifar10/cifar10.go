@@ -17,6 +17,27 @@
 // 1024 blue.
 //
 // Errors have the form "cifar10: <path>: <problem>".
+//
+// # What is refused
+//
+// The number of records comes from a batch file's size, so the memory
+// allocated for a set is never more than the bytes on disk; each limit is
+// checked before that memory is allocated:
+//
+//   - A batch file or batches.meta.txt that is not a regular file (a
+//     named pipe, a device, a folder), from its mode before it is opened.
+//   - A batch file whose size is zero or not a multiple of RecordBytes
+//     (3073; the message names the Python, Matlab, gzip and CIFAR-100
+//     files mistaken for one), or of more than 100000 records
+//     (307300000 bytes; the real files have RecordsPerFile, 10000); more
+//     than 1048576 (2^20) records in one Load.
+//   - A label outside 0..9; a file that grows or shrinks while read.
+//   - A batches.meta.txt of more than 64 KiB, or other than 10 non-empty
+//     names, one per line.
+//   - For Download: a body the server announces, or sends, over 1 GiB; an
+//     archive whose MD5 is not ArchiveMD5 (nothing is unpacked); an
+//     archive entry that leaves the folder, or an expected file larger
+//     than its limit above.
 package cifar10
 
 import (
@@ -194,6 +215,10 @@ func Load(paths ...string) (*Set, error) {
 	counts := make([]int, len(paths))
 	total := 0
 	for i, p := range paths {
+		// Stat before opening: opening a named pipe blocks.
+		if err := regular(p, "batch file"); err != nil {
+			return nil, err
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, pathError(p, data.StripPath(err))
@@ -203,8 +228,8 @@ func Load(paths ...string) (*Set, error) {
 		if err != nil {
 			return nil, pathError(p, data.StripPath(err))
 		}
-		if fi.IsDir() {
-			return nil, pathError(p, errors.New("is a folder, not a batch file"))
+		if !fi.Mode().IsRegular() { // replaced since the Stat
+			return nil, pathError(p, errors.New("not a regular file: a batch file is read from disk"))
 		}
 		head := make([]byte, 8)
 		n, _ := io.ReadFull(f, head)
@@ -248,10 +273,13 @@ const maxMetaBytes = 64 << 10
 // readMeta reads the class names from path, or returns the standard names
 // if there is no such file.
 func readMeta(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return append([]string{}, defaultClasses...), nil
 	}
+	if err := regular(path, "list of class names"); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, pathError(path, data.StripPath(err))
 	}
@@ -289,6 +317,34 @@ func parseMeta(s string) ([]string, error) {
 		return nil, fmt.Errorf("expected %d class names, one per line, found %d lines", NumClasses, len(lines))
 	}
 	return lines, nil
+}
+
+// regular returns an error naming path unless it is a regular file (or a
+// link to one), of the kind what names.
+func regular(path, what string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return pathError(path, data.StripPath(err))
+	case fi.IsDir():
+		return pathError(path, fmt.Errorf("is a folder, not a %s", what))
+	case !fi.Mode().IsRegular():
+		return pathError(path, fmt.Errorf("not a regular file (%s): a %s is read from disk", fileKind(fi.Mode()), what))
+	}
+	return nil
+}
+
+// fileKind names the kind of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "irregular file"
 }
 
 // pathError prefixes a problem with the package and the file it concerns.

