@@ -1,0 +1,294 @@
+package models_test
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/internal/testref"
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/safetensors"
+	"github.com/convnet/convnet/tensor"
+)
+
+// regenerateZoo is the command that writes testdata/zoo/.
+const regenerateZoo = "/usr/bin/python3 testdata/make_zoo_reference.py"
+
+// zooFile returns the contents of testdata/zoo/name.
+func zooFile(t *testing.T, name string) []byte {
+	t.Helper()
+	path := filepath.Join(testref.Dir(t), "zoo", name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v: regenerate it with %s", err, regenerateZoo)
+	}
+	return b
+}
+
+// zooRef opens testdata/zoo/zoo.safetensors.
+func zooRef(t *testing.T) *testref.File {
+	t.Helper()
+	return testref.OpenFile(t, filepath.Join(testref.Dir(t), "zoo", "zoo.safetensors"))
+}
+
+// hashu is make_zoo_reference.py's hashu: n values in [-1, 1), exact in
+// float32, from a 32-bit hash of (k, i).
+func hashu(k, n int) []float32 {
+	out := make([]float32, n)
+	c := uint32((k+1)*0x85EBCA77 + 0x165667B1)
+	for i := range out {
+		x := uint32(i)*0x9E3779B1 + c
+		x ^= x >> 15
+		x *= 0x2C1B3C6D
+		x ^= x >> 12
+		x *= 0x297A2D39
+		x ^= x >> 15
+		out[i] = float32(x>>8)*(1.0/(1<<23)) - 1
+	}
+	return out
+}
+
+// fill is make_zoo_reference.py's fill: every entry of m's state_dict
+// from the formula over its index, batch norm's counters left at 0.
+func fill(m nn.Module) {
+	sd := m.ModuleBase().StateDict()
+	names := map[string]bool{}
+	for _, p := range sd {
+		names[p.Name] = true
+	}
+	for k, p := range sd {
+		if strings.HasSuffix(p.Name, "num_batches_tracked") {
+			continue
+		}
+		prefix, leaf := "", p.Name
+		if i := strings.LastIndexByte(p.Name, '.'); i >= 0 {
+			prefix, leaf = p.Name[:i+1], p.Name[i+1:]
+		}
+		d, shape := p.Tensor.Data(), p.Tensor.Shape()
+		u := hashu(k, len(d))
+		switch {
+		case names[prefix+"running_mean"]:
+			for i, v := range u {
+				switch leaf {
+				case "weight":
+					d[i] = 1 + float32(v*0.25)
+				case "running_var":
+					d[i] = 1 + float32(v*0.5)
+				default:
+					d[i] = float32(v * 0.25)
+				}
+			}
+		case len(shape) >= 2:
+			a := float32(math.Sqrt(6 / float64(len(d)/shape[0])))
+			for i, v := range u {
+				d[i] = float32(v * a)
+			}
+		default:
+			for i, v := range u {
+				d[i] = float32(v * 0.1)
+			}
+		}
+	}
+}
+
+func zooModel(t *testing.T, name string, in models.Input) nn.Module {
+	t.Helper()
+	spec, err := models.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := spec.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// zooNames are the torchvision networks with reference files.
+var zooNames = []string{"resnet18", "resnet34", "resnet50", "mobilenet_v2", "googlenet"}
+
+// TestZooStructure checks, for each network built for torchvision's
+// 3×224×224 input and 1000 classes, that print(model) is torchvision's
+// byte for byte, that the parameter count is its, and that the state_dict
+// holds its keys in its order with its shapes and dtypes (int64 for
+// num_batches_tracked, as checkpoint.Save writes it).
+func TestZooStructure(t *testing.T) {
+	var counts map[string]int
+	if err := json.Unmarshal(zooFile(t, "param_counts.json"), &counts); err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string][][3]any
+	if err := json.Unmarshal(zooFile(t, "state_dict_keys.json"), &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range zooNames {
+		t.Run(name, func(t *testing.T) {
+			if _, err := models.Lookup(name); err != nil {
+				t.Skipf("not registered yet: %v", err)
+			}
+			m := zooModel(t, name, models.Input{Channels: 3, Size: 224, Classes: 1000})
+			want := strings.TrimSuffix(string(zooFile(t, name+".txt")), "\n")
+			if got := m.ModuleBase().String(); got != want {
+				gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("print differs from torchvision's at line %d:\n got %s\nwant %s", i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("print has %d lines, torchvision's %d", len(gl), len(wl))
+			}
+			total := 0
+			for _, p := range m.ModuleBase().Parameters() {
+				total += p.Numel()
+			}
+			if total != counts[name] {
+				t.Errorf("%d parameters, torchvision has %d", total, counts[name])
+			}
+			sd := m.ModuleBase().StateDict()
+			ref := keys[name]
+			if len(sd) != len(ref) {
+				t.Errorf("state_dict has %d entries, torchvision's %d", len(sd), len(ref))
+			}
+			for i := range min(len(sd), len(ref)) {
+				key, dtype := ref[i][0].(string), ref[i][2].(string)
+				var shape []int
+				for _, d := range ref[i][1].([]any) {
+					shape = append(shape, int(d.(float64)))
+				}
+				gotDtype := "float32"
+				if strings.HasSuffix(sd[i].Name, "num_batches_tracked") {
+					gotDtype = "int64" // checkpoint.Save's conversion, checked in TestZooCheckpointDtypes
+				}
+				if sd[i].Name != key || !slices.Equal(sd[i].Tensor.Shape(), shape) || gotDtype != dtype {
+					t.Fatalf("state_dict entry %d is %s %v %s, torchvision's %s %v %s",
+						i, sd[i].Name, sd[i].Tensor.Shape(), gotDtype, key, shape, dtype)
+				}
+			}
+		})
+	}
+}
+
+// TestZooCheckpointDtypes saves a residual block with checkpoint.Save and
+// checks the dtypes PyTorch's state_dict has: I64 for the batch counts,
+// F32 for the rest; and that the file loads back.
+func TestZooCheckpointDtypes(t *testing.T) {
+	b := models.NewBasicBlock(8, 16, 2)
+	path := filepath.Join(t.TempDir(), "block.safetensors")
+	if err := checkpoint.Save(path, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range b.StateDict() {
+		want := "F32"
+		if strings.HasSuffix(p.Name, "num_batches_tracked") {
+			want = "I64"
+		}
+		if got := f.Tensors[p.Name].DType; got != want {
+			t.Errorf("%s saved as %s, PyTorch's state_dict has %s", p.Name, got, want)
+		}
+	}
+	if _, err := checkpoint.Load(path, models.NewBasicBlock(8, 16, 2)); err != nil {
+		t.Error(err)
+	}
+}
+
+// checkZoo compares got with the reference under key.
+func checkZoo(t *testing.T, ref *testref.File, key string, got *tensor.Tensor, rtol, atol float64) {
+	t.Helper()
+	want, shape := ref.F32(key)
+	if !slices.Equal(got.Shape(), shape) {
+		t.Errorf("%s: shape %v, want %v", key, got.Shape(), shape)
+		return
+	}
+	testref.Check(t, key, got.Data(), want, rtol, atol)
+}
+
+// runBlock runs a block case of make_zoo_reference.py: formula weights,
+// forward in training mode, backward of sum(y*dy), compared with PyTorch's
+// output, input gradient, parameter gradients and running statistics;
+// then the output in evaluation mode.
+func runBlock(t *testing.T, ref *testref.File, c string, m nn.Module) {
+	t.Helper()
+	b := m.ModuleBase()
+	if want := ref.Metadata(c + ".print"); b.String() != want {
+		t.Errorf("%s prints\n%s\nwant (torchvision)\n%s", c, b.String(), want)
+	}
+	fill(m)
+	b.Train()
+	xd, xs := ref.F32(c + ".x")
+	x := tensor.New(slices.Clone(xd), xs...).SetRequiresGrad(true)
+	y := b.Call(x)
+	checkZoo(t, ref, c+".y", y, 1e-4, 1e-4)
+	dyd, dys := ref.F32(c + ".dy")
+	tensor.Sum(tensor.Mul(y, tensor.New(dyd, dys...))).Backward()
+	checkZoo(t, ref, c+".dx", x.Grad(), 1e-3, 1e-3)
+	for _, p := range b.NamedParameters() {
+		checkZoo(t, ref, c+".grad."+p.Name, p.Tensor.Grad(), 1e-3, 1e-3)
+	}
+	for _, p := range b.StateDict() {
+		if strings.HasSuffix(p.Name, "running_mean") || strings.HasSuffix(p.Name, "running_var") {
+			checkZoo(t, ref, c+".state."+p.Name, p.Tensor, 1e-4, 1e-5)
+		}
+	}
+	b.Eval()
+	checkZoo(t, ref, c+".y_eval", b.Call(tensor.New(xd, xs...)), 1e-4, 1e-4)
+}
+
+func TestResNetBlocksMatchPyTorch(t *testing.T) {
+	ref := zooRef(t)
+	runBlock(t, ref, "basicblock", models.NewBasicBlock(8, 16, 2))
+	runBlock(t, ref, "basicblock_id", models.NewBasicBlock(8, 8, 1))
+	runBlock(t, ref, "bottleneck", models.NewBottleneck(16, 4, 2))
+	runBlock(t, ref, "bottleneck_id", models.NewBottleneck(16, 4, 1))
+}
+
+// zooCases are make_zoo_reference.py's MODEL_CASES.
+var zooCases = []struct {
+	key, name string
+	in        models.Input
+}{
+	{"resnet18", "resnet18", models.Input{Channels: 3, Size: 32, Classes: 10}},
+	{"resnet18_mnist", "resnet18", models.Input{Channels: 1, Size: 28, Classes: 10}},
+	{"resnet34", "resnet34", models.Input{Channels: 3, Size: 32, Classes: 10}},
+	{"resnet50", "resnet50", models.Input{Channels: 3, Size: 32, Classes: 10}},
+	{"mobilenet_v2", "mobilenet_v2", models.Input{Channels: 3, Size: 32, Classes: 10}},
+	{"mobilenet_v2_mnist", "mobilenet_v2", models.Input{Channels: 1, Size: 28, Classes: 10}},
+	{"googlenet", "googlenet", models.Input{Channels: 3, Size: 32, Classes: 10}},
+	{"googlenet_mnist", "googlenet", models.Input{Channels: 1, Size: 28, Classes: 10}},
+}
+
+// TestZooEvalMatchesPyTorch builds each network for a small input, sets
+// its weights and statistics from the formula both sides share, and
+// compares its evaluation-mode output with torchvision's.
+func TestZooEvalMatchesPyTorch(t *testing.T) {
+	ref := zooRef(t)
+	for _, c := range zooCases {
+		t.Run(c.key, func(t *testing.T) {
+			if _, err := models.Lookup(c.name); err != nil {
+				t.Skipf("not registered yet: %v", err)
+			}
+			m := zooModel(t, c.name, c.in)
+			fill(m)
+			m.ModuleBase().Eval()
+			xd, xs := ref.F32("model." + c.key + ".x")
+			s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+			y := m.ModuleBase().Call(s.Input(tensor.New(xd, xs...)))
+			want, _ := ref.F32("model." + c.key + ".y")
+			scale := 0.0
+			for _, v := range want {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			// Deep stacks sum in another order: relative to the largest logit.
+			checkZoo(t, ref, "model."+c.key+".y", y, 1e-3, 1e-4*scale)
+		})
+	}
+}
