@@ -55,3 +55,29 @@ func Flatten(x *Tensor) *Tensor {
 	}
 	return Reshape(x, x.shape[0], -1)
 }
+
+// View is Reshape, under PyTorch's name: x.view(shape), with one
+// dimension -1 inferred.
+func View(x *Tensor, shape ...int) *Tensor { return Reshape(x, shape...) }
+
+// Unsqueeze returns x viewed with a new dimension of size 1 at dim (0 to
+// x.Dim(); negative counts from the end of the result's), as
+// x.unsqueeze(dim).
+func Unsqueeze(x *Tensor, dim int) *Tensor {
+	dim = normDim("Unsqueeze", dim, x.Dim()+1)
+	var buf [8]int
+	shape := append(append(append(buf[:0], x.shape[:dim]...), 1), x.shape[dim:]...)
+	return Reshape(x, shape...)
+}
+
+// Squeeze returns x viewed without dimension dim if its size is 1 (and
+// as it is otherwise), as x.squeeze(dim).
+func Squeeze(x *Tensor, dim int) *Tensor {
+	dim = normDim("Squeeze", dim, x.Dim())
+	if x.shape[dim] != 1 {
+		return Reshape(x, x.shape...)
+	}
+	var buf [8]int
+	shape := append(append(buf[:0], x.shape[:dim]...), x.shape[dim+1:]...)
+	return Reshape(x, shape...)
+}

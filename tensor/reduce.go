@@ -1,0 +1,176 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Sum returns the sum of all elements as a one-element tensor (of no
+// dimensions, as PyTorch's x.sum()).
+func Sum(x *Tensor) *Tensor { return reduceAll(x, false) }
+
+// Mean returns the mean of all elements as a one-element tensor (of no
+// dimensions, as PyTorch's x.mean()).
+func Mean(x *Tensor) *Tensor { return reduceAll(x, true) }
+
+func reduceAll(x *Tensor, mean bool) *Tensor {
+	var s float64
+	for _, v := range x.data {
+		s += float64(v)
+	}
+	scale := float32(1)
+	if mean {
+		scale = 1 / float32(max(len(x.data), 1))
+		if len(x.data) == 0 {
+			s = math.NaN()
+		}
+	}
+	out := x.mode().empty()
+	out.data[0] = float32(s) * scale
+	if nd := recordNode(out, 0, reduceAllBackward, x); nd != nil {
+		nd.sizes[0] = int(math.Float32bits(scale))
+	}
+	return out
+}
+
+func reduceAllBackward(nd *node, g []float32) {
+	d, fresh := gradOut(nd.ins[0])
+	if d == nil {
+		return
+	}
+	v := g[0] * math.Float32frombits(uint32(nd.sizes[0]))
+	if fresh {
+		for i := range d {
+			d[i] = v
+		}
+		return
+	}
+	for i := range d {
+		d[i] += v
+	}
+}
+
+// SumDims returns the sums of x over the dimensions dims (negative ones
+// count from the end), as PyTorch's x.sum(dims, keepdim): the summed
+// dimensions stay, of size 1, with keepdim, and go otherwise. No dims sums
+// over all of them.
+func SumDims(x *Tensor, dims []int, keepdim bool) *Tensor {
+	return reduceDims("SumDims", x, dims, keepdim, false)
+}
+
+// MeanDims returns the means of x over the dimensions dims, as PyTorch's
+// x.mean(dims, keepdim) (see SumDims): MeanDims(x, []int{2, 3}, true) is
+// the global average pooling of an N×C×H×W batch, N×C×1×1.
+func MeanDims(x *Tensor, dims []int, keepdim bool) *Tensor {
+	return reduceDims("MeanDims", x, dims, keepdim, true)
+}
+
+func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
+	r := x.Dim()
+	var reduced [maxLoopDims]bool
+	if r > len(reduced) {
+		panic(fmt.Sprintf("tensor.%s: more than %d dimensions (shape %v)", op, len(reduced), x.shape))
+	}
+	for _, d := range dims {
+		d = normDim(op, d, r)
+		if reduced[d] {
+			panic(fmt.Sprintf("tensor.%s: dim %d repeated in %v", op, d, slices.Clone(dims)))
+		}
+		reduced[d] = true
+	}
+	if len(dims) == 0 {
+		for d := range r {
+			reduced[d] = true
+		}
+	}
+	var kept, outShape [maxLoopDims]int
+	no, count := 0, 1
+	for d, size := range x.shape {
+		kept[d] = size
+		if reduced[d] {
+			kept[d] = 1
+			count *= size
+			if !keepdim {
+				continue
+			}
+		}
+		outShape[no] = kept[d]
+		no++
+	}
+	out := x.mode().empty(outShape[:no]...)
+	clear(out.data)
+	scale := float32(1)
+	if mean {
+		scale = 1 / float32(count)
+	}
+	l := reduceLoop(op, x.shape, kept[:r])
+	n, so := l.n(), l.inner(1)
+	for rows := l.rows(); rows > 0; rows-- {
+		xs, o := x.data[l.off[0]:l.off[0]+n], out.data[l.off[1]:]
+		if so == 0 {
+			var s float64
+			for _, v := range xs {
+				s += float64(v)
+			}
+			o[0] += float32(s)
+		} else {
+			for i, v := range xs {
+				o[i*so] += v
+			}
+		}
+		l.next()
+	}
+	if mean {
+		for i := range out.data {
+			out.data[i] *= scale
+		}
+	}
+	if nd := recordNode(out, 0, reduceDimsBackward, x); nd != nil {
+		nd.sizes[0] = int(math.Float32bits(scale))
+		nd.int32s = x.mode().scratchInt32(r)
+		for d := range r {
+			nd.int32s[d] = int32(kept[d])
+		}
+	}
+	return out
+}
+
+// reduceLoop returns the loop over shape with the operands x (contiguous)
+// and the reduction's result, kept (shape with the reduced dimensions 1),
+// which stays in place along them.
+func reduceLoop(op string, shape, kept []int) stridedLoop {
+	var sx, so [maxLoopDims]int
+	r := len(shape)
+	broadcastStrides(kept, shape, so[:r])
+	return newStridedLoop(op, shape, contiguousStrides(shape, sx[:r]), so[:r], nil)
+}
+
+func reduceDimsBackward(nd *node, g []float32) {
+	x := nd.ins[0]
+	d, fresh := gradOut(x)
+	if d == nil {
+		return
+	}
+	scale := math.Float32frombits(uint32(nd.sizes[0]))
+	var kept [maxLoopDims]int
+	for i, v := range nd.int32s {
+		kept[i] = int(v)
+	}
+	l := reduceLoop("backward", x.shape, kept[:len(nd.int32s)])
+	n, so := l.n(), l.inner(1)
+	for rows := l.rows(); rows > 0; rows-- {
+		dd, gg := d[l.off[0]:l.off[0]+n], g[l.off[1]:]
+		switch {
+		case fresh:
+			for i := range dd {
+				dd[i] = gg[i*so] * scale
+			}
+		default:
+			for i := range dd {
+				dd[i] += gg[i*so] * scale
+			}
+		}
+		l.next()
+	}
+}
