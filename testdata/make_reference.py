@@ -165,6 +165,97 @@ def ops():
     return {k: v.detach().clone() for k, v in t.items()}, meta
 
 
+# --- ops_more.safetensors --------------------------------------------------
+
+def ops_more():
+    """Broadcasting arithmetic, reductions, joins and cuts, permutations,
+    activations and losses: one group of keys per case, <case>.<what>."""
+    torch.manual_seed(1)
+    t, meta = {}, {}
+
+    def leaf(*shape):
+        return torch.randn(*shape).requires_grad_()
+
+    def case(name, op, inputs, desc, ints=None):
+        """Inputs named a, b, ... (or given names); y = op(*inputs); dy
+        random; d<input> the gradients. ints are extra I64 tensors."""
+        names = list(inputs)
+        xs = [inputs[k] for k in names]
+        y = op(*xs)
+        dy = torch.randn(y.shape)
+        y.backward(dy)
+        for k, x in zip(names, xs):
+            t[name + "." + k] = x
+            t[name + ".d" + k] = x.grad
+        t[name + ".y"], t[name + ".dy"] = y, dy
+        for k, v in (ints or {}).items():
+            t[name + "." + k] = v
+        meta[name] = desc
+
+    def pos(*shape):
+        return (torch.rand(*shape) + 0.5).requires_grad_()
+
+    case("add_bias", torch.add, {"a": leaf(2, 3, 2, 2), "b": leaf(3, 1, 1)}, "a + b, b broadcast over N, H, W")
+    case("add_outer", torch.add, {"a": leaf(3, 1), "b": leaf(1, 4)}, "a + b, 3x1 + 1x4")
+    case("sub", torch.sub, {"a": leaf(4), "b": leaf(3, 4)}, "a - b, a broadcast over rows")
+    case("mul", torch.mul, {"a": leaf(2, 3, 4), "b": leaf(2, 1, 4)}, "a * b")
+    case("div", torch.div, {"a": leaf(2, 3, 2), "b": pos(3, 1)}, "a / b, b in [0.5, 1.5)")
+    case("add_scalar", lambda x: x + 1.5, {"x": leaf(2, 3)}, "x + 1.5")
+    case("mul_scalar", lambda x: x * -2.5, {"x": leaf(2, 3)}, "x * -2.5")
+
+    case("sum_dims", lambda x: x.sum((0, 2)), {"x": leaf(2, 3, 4)}, "x.sum((0, 2))")
+    case("mean_dims", lambda x: x.mean((2, 3), keepdim=True), {"x": leaf(2, 3, 3, 2)}, "x.mean((2, 3), keepdim=True)")
+    case("mean_dim", lambda x: x.mean(-1), {"x": leaf(2, 3, 4)}, "x.mean(-1)")
+    case("mean", lambda x: x.mean(), {"x": leaf(3, 4)}, "x.mean()")
+
+    case("cat", lambda a, b, c: torch.cat([a, b, c], 1), {"a": leaf(2, 1, 3), "b": leaf(2, 2, 3), "c": leaf(2, 3, 3)},
+         "torch.cat([a, b, c], 1)")
+    case("stack", lambda a, b: torch.stack([a, b], 1), {"a": leaf(2, 3), "b": leaf(2, 3)}, "torch.stack([a, b], 1)")
+    case("narrow", lambda x: x.narrow(1, 1, 3), {"x": leaf(2, 5, 3)}, "x.narrow(1, 1, 3)")
+    case("split", lambda x: torch.cat(torch.split(x, 2, 1)[::-1], 1), {"x": leaf(2, 5)},
+         "torch.cat(torch.split(x, 2, 1)[::-1], 1): the parts of 2, 2, 1 in reverse order")
+    case("permute", lambda x: x.permute(2, 0, 1), {"x": leaf(2, 3, 4)}, "x.permute(2, 0, 1)")
+    case("transpose", lambda x: x.transpose(0, 2), {"x": leaf(2, 3, 4)}, "x.transpose(0, 2)")
+    case("view", lambda x: x.view(-1, 4) * 1, {"x": leaf(2, 3, 4)}, "x.view(-1, 4)")
+
+    for name, op, scale in [
+        ("sigmoid", torch.sigmoid, 3), ("relu6", F.relu6, 8),
+        ("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.0), 2),
+        ("leaky_relu", lambda x: F.leaky_relu(x, 0.1), 1),
+        ("hardsigmoid", F.hardsigmoid, 5), ("hardswish", F.hardswish, 5),
+        ("silu", F.silu, 3), ("gelu", F.gelu, 3),
+        ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), 3),
+    ]:
+        x = ((torch.rand(4, 6) * 2 - 1) * scale).requires_grad_()
+        case(name, op, {"x": x}, "%s of x uniform in [-%g, %g)" % (name, scale, scale))
+    case("softmax_dim1", lambda x: torch.softmax(x, 1), {"x": leaf(2, 4, 3)}, "torch.softmax(x, 1), x 2x4x3")
+    case("log_softmax_dim0", lambda x: torch.log_softmax(x, 0), {"x": leaf(4, 3)}, "torch.log_softmax(x, 0)")
+
+    target = torch.randint(0, 5, (6,))
+    weight = torch.rand(5) + 0.5
+    t["loss.target"], t["loss.weight"] = target, weight
+    meta["loss"] = "loss.target (I64) and loss.weight are the classes and class weights of the class losses"
+    case("nll", lambda x: F.nll_loss(torch.log_softmax(x, 1), target), {"x": leaf(6, 5)},
+         "F.nll_loss(log_softmax(x, 1), target)")
+    case("nll_weight_sum", lambda x: F.nll_loss(x, target, weight=weight, reduction="sum"), {"x": leaf(6, 5)},
+         "F.nll_loss(x, target, weight, reduction='sum')")
+    case("xent_weight", lambda x: F.cross_entropy(x, target, weight=weight), {"x": leaf(6, 5)},
+         "F.cross_entropy(x, target, weight)")
+    case("xent_smooth", lambda x: F.cross_entropy(x, target, label_smoothing=0.1), {"x": leaf(6, 5)},
+         "F.cross_entropy(x, target, label_smoothing=0.1)")
+    case("xent_weight_smooth", lambda x: F.cross_entropy(x, target, weight=weight, label_smoothing=0.2), {"x": leaf(6, 5)},
+         "F.cross_entropy(x, target, weight, label_smoothing=0.2)")
+    case("xent_smooth_none", lambda x: F.cross_entropy(x, target, label_smoothing=0.3, reduction="none"), {"x": leaf(6, 5)},
+         "F.cross_entropy(x, target, label_smoothing=0.3, reduction='none')")
+    case("mse", F.mse_loss, {"a": leaf(3, 4), "b": leaf(3, 4)}, "F.mse_loss(a, b)")
+    case("smooth_l1", lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), {"a": leaf(3, 4), "b": leaf(3, 4)},
+         "F.smooth_l1_loss(a, b, beta=0.5)")
+    case("bce_logits", F.binary_cross_entropy_with_logits, {"a": leaf(3, 4), "b": torch.rand(3, 4).requires_grad_()},
+         "F.binary_cross_entropy_with_logits(a, b), b uniform in [0, 1)")
+    meta["torch"] = torch.__version__
+    return {k: v.detach().clone() for k, v in t.items()}, meta
+
+
 # --- lenet5.safetensors ----------------------------------------------------
 
 class LeNet(nn.Module):
@@ -342,6 +433,10 @@ def printouts():
 
 # --- checks against ../shared/reference and writing ------------------------
 
+# Files written here that ../shared/reference has no copy of.
+NOT_IN_SHARED = {"ops_more.safetensors"}
+
+
 def check_against_shared(files):
     if not os.path.isdir(SHARED):
         print("no %s: nothing to compare with" % os.path.normpath(SHARED))
@@ -349,6 +444,8 @@ def check_against_shared(files):
     bad = []
     for name, data in files.items():
         path = os.path.join(SHARED, name)
+        if name in NOT_IN_SHARED:
+            continue
         if not os.path.exists(path):
             bad.append(name + ": not in shared")
             continue
@@ -389,6 +486,8 @@ def main():
     t, meta = lenet5()
     # act.flatten (cnn3_act reshaped) is not written: no test reads it.
     files["lenet5.safetensors"] = encode(t, meta)
+    t, meta = ops_more()
+    files["ops_more.safetensors"] = encode(t, meta)
     check_against_shared(files)
     for name, data in files.items():
         with open(os.path.join(HERE, name), "wb") as f:
