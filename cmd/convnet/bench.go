@@ -13,10 +13,6 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "bench", guard(func() error { return benchCmd(ctx, args, stdout, stderr) }))
-}
-
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var keys []string
 	for _, c := range bench.Cases() {

@@ -10,10 +10,6 @@ import (
 	"github.com/convnet/convnet/datasets/cifar10"
 )
 
-func runDownload(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "download", guard(func() error { return downloadCmd(ctx, args, stdout, stderr) }))
-}
-
 func downloadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("download", "cifar10",
 		"Download a data set that does not ship with convnet, check it against its published checksum\n"+

@@ -10,10 +10,6 @@ import (
 	"github.com/convnet/convnet/train"
 )
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "eval", guard(func() error { return evalCmd(ctx, args, stdout, stderr) }))
-}
-
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("eval", "",
 		"Test a checkpoint on the MNIST test images: the accuracy, the accuracy per class and the\n"+

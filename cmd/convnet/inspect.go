@@ -14,17 +14,13 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "inspect", guard(func() error { return inspectCmd(ctx, args, stdout) }))
-}
-
 // activation is one layer's output for the inspected image.
 type activation struct {
 	name string
 	out  *tensor.Tensor
 }
 
-func inspectCmd(_ context.Context, args []string, stdout io.Writer) error {
+func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	c := newCmd("inspect", "",
 		"Run one MNIST test image through a checkpoint's model in evaluation mode and show its label,\n"+
 			"the predicted class and every layer's output (the lesson's intermediate values): shape,\n"+

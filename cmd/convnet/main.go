@@ -54,7 +54,8 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	// run runs the command; its error becomes the exit status (finish).
+	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // commands lists the commands in the order usage shows them. It is filled
@@ -64,15 +65,15 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"train", "train a model, saving a checkpoint after every epoch", runTrain},
-		{"eval", "test a checkpoint on its data set's test images: accuracy, per class, confusion matrix", runEval},
-		{"predict", "classify PNG or JPEG images with a checkpoint", runPredict},
-		{"summary", "print a model and a table of its layers' output shapes and parameters", runSummary},
-		{"inspect", "show every layer's output for one test image (the lesson's intermediate values)", runInspect},
-		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", runPlot},
-		{"bench", "measure training, inference and GEMM speed on this machine", runBench},
-		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", runDownload},
-		{"serve", "serve a page to draw a digit and watch the model's input, probabilities and feature maps live", runServe},
+		{"train", "train a model, saving a checkpoint after every epoch", trainCmd},
+		{"eval", "test a checkpoint on its data set's test images: accuracy, per class, confusion matrix", evalCmd},
+		{"predict", "classify PNG or JPEG images with a checkpoint", predictCmd},
+		{"summary", "print a model and a table of its layers' output shapes and parameters", summaryCmd},
+		{"inspect", "show every layer's output for one test image (the lesson's intermediate values)", inspectCmd},
+		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", plotCmd},
+		{"bench", "measure training, inference and GEMM speed on this machine", benchCmd},
+		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", downloadCmd},
+		{"serve", "serve a page to draw a digit and watch the model's input, probabilities and feature maps live", serveCmd},
 	}
 }
 
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "convnet help: unknown command %q (commands: %s)\n", rest[0], commandNames())
 				return exitUsage
 			}
-			return c.run(ctx, []string{"-h"}, stdout, stderr)
+			return c.exec(ctx, []string{"-h"}, stdout, stderr)
 		}
 		usage(stdout)
 		return exitOK
@@ -131,7 +132,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "convnet: unknown command %q (commands: %s; run 'convnet help')\n", name, commandNames())
 		return exitUsage
 	}
-	return c.run(ctx, rest, stdout, stderr)
+	return c.exec(ctx, rest, stdout, stderr)
+}
+
+// exec runs the command and turns its error, or a panic, into one line on
+// stderr and the exit status.
+func (c command) exec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return finish(stderr, c.name, guard(func() error { return c.run(ctx, args, stdout, stderr) }))
 }
 
 func lookupCommand(name string) (command, bool) {

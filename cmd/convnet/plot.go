@@ -11,11 +11,7 @@ import (
 	"github.com/convnet/convnet/viz"
 )
 
-func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "plot", guard(func() error { return plotCmd(ctx, args, stdout) }))
-}
-
-func plotCmd(_ context.Context, args []string, stdout io.Writer) error {
+func plotCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	c := newCmd("plot", "LOGFILE",
 		"Draw the loss and accuracy curves per epoch of a training run from its metrics file, the\n"+
 			"JSON Lines file <checkpoint>.metrics.jsonl that \"convnet train\" writes beside the checkpoint\n"+

@@ -16,10 +16,6 @@ import (
 // topK is how many classes predict prints per image.
 const topK = 3
 
-func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "predict", guard(func() error { return predictCmd(ctx, args, stdout, stderr) }))
-}
-
 func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("predict", "IMAGE...",
 		"Classify PNG or JPEG images of handwritten digits, of any size, dark on light or light on\n"+

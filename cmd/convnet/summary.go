@@ -11,11 +11,7 @@ import (
 	"github.com/convnet/convnet/nn"
 )
 
-func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "summary", guard(func() error { return summaryCmd(ctx, args, stdout) }))
-}
-
-func summaryCmd(_ context.Context, args []string, stdout io.Writer) error {
+func summaryCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	c := newCmd("summary", "MODEL",
 		"Print MODEL as PyTorch's print(model) does, then a table of its layers with each one's output\n"+
 			"shape for one example, its number of parameters and its FLOPs (2 per multiply-add), as\n"+

@@ -19,10 +19,6 @@ import (
 // evalBatch is the batch size of the test-set evaluation, as the lesson.
 const evalBatch = 1000
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return finish(stderr, "train", guard(func() error { return trainCmd(ctx, args, stdout, stderr) }))
-}
-
 func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("train", "",
 		"Train a model with cross-entropy, printing one line per epoch and saving the checkpoint after\n"+
