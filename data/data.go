@@ -84,10 +84,12 @@ func (l *Loader) Batches() iter.Seq[Batch] {
 		for _, d := range shape {
 			size *= d
 		}
-		// Two buffers: the caller holds one while the other is filled.
+		// Two buffers: the caller holds one while the other is filled. No
+		// batch is larger than the dataset, whatever the batch size.
+		n := min(l.opts.BatchSize, l.ds.Len())
 		for i := range l.bufs {
-			if cap(l.bufs[i].x) < l.opts.BatchSize*size {
-				l.bufs[i].x, l.bufs[i].y = make([]float32, l.opts.BatchSize*size), make([]int, l.opts.BatchSize)
+			if cap(l.bufs[i].x) < n*size {
+				l.bufs[i].x, l.bufs[i].y = make([]float32, n*size), make([]int, n)
 			}
 		}
 		free := make(chan int, len(l.bufs))

@@ -28,6 +28,7 @@ func TestLoaderBatches(t *testing.T) {
 		{10, 3, false, 4, 1},
 		{9, 3, false, 3, 3},
 		{2, 5, true, 0, 0},
+		{7, 1 << 40, false, 1, 7}, // a batch size no memory holds: one batch of the whole set
 	}
 	for _, c := range cases {
 		l := data.NewLoader(counting(c.n), data.LoaderOptions{BatchSize: c.batch, DropLast: c.dropLast})
