@@ -112,22 +112,26 @@ func (b *convBlock) ready(children []Child) int {
 	return n
 }
 
-// forward runs the first n layers of the block on x as one operation.
+// forward runs the first n layers of the block on x as one operation:
+// tensor.Conv2dWith, which takes every setting of the convolution
+// (groups, dilation) and of the pooling (ceil mode, dilation,
+// count_include_pad) and does them as the layers apart would.
 func (b *convBlock) forward(x *tensor.Tensor, n int) *tensor.Tensor {
 	c := b.conv
-	act := tensor.ActNone
+	o := c.options()
 	if b.actAt > 0 && b.actAt < n {
-		act = b.act
+		o.Act = b.act
 	}
 	if b.poolAt == 0 || b.poolAt >= n {
-		return tensor.Conv2dAct(x, c.Weight, c.Bias, c.Stride, c.Padding, act)
+		return tensor.Conv2dWith(x, c.Weight, c.Bias, o)
 	}
 	var pool tensor.Pooling
 	switch l := b.layers[b.poolAt].(type) {
 	case *AvgPool2d:
-		pool = tensor.Pooling{Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
+		pool = l.Pooling()
 	case *MaxPool2d:
-		pool = tensor.Pooling{Max: true, Kernel: square(l.KernelSize), Stride: square(l.Stride), Padding: square(l.Padding)}
+		pool = l.Pooling()
 	}
-	return tensor.Conv2dActPool(x, c.Weight, c.Bias, c.Stride, c.Padding, act, pool)
+	o.Pool = &pool
+	return tensor.Conv2dWith(x, c.Weight, c.Bias, o)
 }

@@ -10,8 +10,10 @@ import (
 // x (N×C×H×W) with weight (K×C×R×S), plus bias (K, or nil), with the given
 // stride and zero padding as (height, width) pairs. The result is
 // N×K×OH×OW with OH = (H+2*padding[0]-R)/stride[0]+1, and OW likewise.
+// Conv2dWith takes groups and dilation too.
 func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
-	return conv2d(x, weight, bias, stride, padding, ActNone, nil)
+	checkStride("Conv2d", stride)
+	return conv2d(x, weight, bias, ConvOptions{Stride: stride, Padding: padding})
 }
 
 // Conv2dAct returns act(Conv2d(x, weight, bias, stride, padding)),
@@ -21,22 +23,54 @@ func Conv2d(x, weight, bias *Tensor, stride, padding [2]int) *Tensor {
 // convolution's own output, which neither backward reads, is never
 // stored.
 func Conv2dAct(x, weight, bias *Tensor, stride, padding [2]int, act Activation) *Tensor {
-	return conv2d(x, weight, bias, stride, padding, act, nil)
+	checkStride("Conv2dAct", stride)
+	return conv2d(x, weight, bias, ConvOptions{Stride: stride, Padding: padding, Act: act})
 }
 
 // Conv2dActPool returns pool(Conv2dAct(x, weight, bias, stride, padding,
 // act)), pooling each image's activated output while it is in cache. The
 // graph it records is the operations', as Conv2dAct's followed by
-// AvgPool2d's or MaxPool2d's; when nothing is recorded (NoGrad), the
-// activated output is never kept.
+// AvgPool2d's or MaxPool2d's (Pool2d's, with every option of Pooling);
+// when nothing is recorded (NoGrad), the activated output is never kept.
 func Conv2dActPool(x, weight, bias *Tensor, stride, padding [2]int, act Activation, pool Pooling) *Tensor {
-	return conv2d(x, weight, bias, stride, padding, act, &pool)
+	checkStride("Conv2dActPool", stride)
+	return conv2d(x, weight, bias, ConvOptions{Stride: stride, Padding: padding, Act: act, Pool: &pool})
 }
 
-// conv2d is Conv2d, followed by act and, if pool is not nil, the pooling.
-func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, pool *Pooling) *Tensor {
-	p := convShape(x, weight, bias, stride, padding)
-	p.Act = act.kernel()
+// ConvOptions are a convolution's settings, as the arguments of PyTorch's
+// torch.nn.functional.conv2d after the tensors, and what Conv2dWith does
+// to its output in the same pass.
+type ConvOptions struct {
+	// Stride is the step between windows (zero: 1), Padding the zeros
+	// added on each side, Dilation the spacing of the kernel's taps
+	// (zero: 1), all as (height, width).
+	Stride, Padding, Dilation [2]int
+	// Groups splits the channels (zero: 1): the weight is
+	// K×(C/Groups)×R×S, and output channels [g*K/Groups, (g+1)*K/Groups)
+	// see only input channels [g*C/Groups, (g+1)*C/Groups). Groups == C
+	// is a depthwise convolution, which has a kernel of its own.
+	Groups int
+	// Act is applied to the output, as Conv2dAct does (ActNone: none).
+	Act Activation
+	// Pool, if not nil, pools the activated output, as Conv2dActPool.
+	Pool *Pooling
+}
+
+// Conv2dWith returns the convolution of x (N×C×H×W) with weight
+// (K×(C/Groups)×R×S), plus bias (K, or nil), with the settings of o:
+// Conv2d with groups and dilation, and the activation and pooling of
+// Conv2dActPool. The result is N×K×OH×OW with
+// OH = (H+2*Padding[0]-Dilation[0]*(R-1)-1)/Stride[0]+1, and OW likewise
+// (before the pooling).
+func Conv2dWith(x, weight, bias *Tensor, o ConvOptions) *Tensor {
+	return conv2d(x, weight, bias, o)
+}
+
+// conv2d is Conv2dWith.
+func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
+	p := convShape(x, weight, bias, o)
+	p.Act = o.Act.kernel()
+	act, pool := o.Act, o.Pool
 	shape := []int{p.N, p.K, p.OutH(), p.OutW()}
 	var b []float32
 	if bias != nil {
@@ -58,7 +92,7 @@ func conv2d(x, weight, bias *Tensor, stride, padding [2]int, act Activation, poo
 		y = out
 		kernels.Conv2d(p, x.data, weight.data, b, out.data, cols)
 	} else {
-		pp = poolShape(pool.name(), shape, pool.Kernel, pool.Stride, pool.Padding)
+		pp = poolShape(pool.name(), shape, *pool)
 		out = s.empty(pp.N, pp.C, pp.OutH(), pp.OutW())
 		var yData []float32 // nil: not kept, unless backward reads it
 		if rec {
@@ -107,26 +141,61 @@ func conv2dBackward(n *node, g []float32) {
 // maxKeptCols bounds the patch matrix Conv2d keeps for backward (64 MiB).
 const maxKeptCols = 16 << 20
 
-func convShape(x, w, b *Tensor, stride, padding [2]int) kernels.Conv {
+// checkStride panics unless both strides are positive: the functions
+// that take a stride argument have no default for it.
+func checkStride(op string, stride [2]int) {
+	if stride[0] < 1 || stride[1] < 1 {
+		panic(fmt.Sprintf("tensor.%s: stride %v must be positive", op, stride))
+	}
+}
+
+// orOne is n, or 1 for zero: the default of a stride, dilation or group
+// count.
+func orOne(n int) int {
+	if n == 0 {
+		return 1
+	}
+	return n
+}
+
+func convShape(x, w, b *Tensor, o ConvOptions) kernels.Conv {
 	if x.Dim() != 4 || w.Dim() != 4 {
 		panic(fmt.Sprintf("tensor.Conv2d: input %v and weight %v must both be 4-D", x.shape, w.shape))
 	}
-	if x.shape[1] != w.shape[1] {
-		panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d", x.shape, x.shape[1], w.shape, w.shape[1]))
+	stride := [2]int{orOne(o.Stride[0]), orOne(o.Stride[1])}
+	dil := [2]int{orOne(o.Dilation[0]), orOne(o.Dilation[1])}
+	groups, padding := orOne(o.Groups), o.Padding
+	if stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0 || dil[0] < 1 || dil[1] < 1 {
+		panic(fmt.Sprintf("tensor.Conv2d: stride %v and dilation %v must be positive and padding %v not negative", stride, dil, padding))
+	}
+	if groups < 1 || x.shape[1]%groups != 0 || w.shape[0]%groups != 0 {
+		panic(fmt.Sprintf("tensor.Conv2d: %d groups must divide the input's %d channels and the weight's %d", groups, x.shape[1], w.shape[0]))
+	}
+	if x.shape[1] != w.shape[1]*groups {
+		if groups == 1 {
+			panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d", x.shape, x.shape[1], w.shape, w.shape[1]))
+		}
+		panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d in each of %d groups", x.shape, x.shape[1], w.shape, w.shape[1], groups))
 	}
 	if b != nil && (b.Dim() != 1 || b.shape[0] != w.shape[0]) {
 		panic(fmt.Sprintf("tensor.Conv2d: bias %v does not match weight %v", b.shape, w.shape))
-	}
-	if stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0 {
-		panic(fmt.Sprintf("tensor.Conv2d: stride %v must be positive and padding %v not negative", stride, padding))
 	}
 	p := kernels.Conv{
 		N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
 		K: w.shape[0], R: w.shape[2], S: w.shape[3],
 		StrideH: stride[0], StrideW: stride[1], PadH: padding[0], PadW: padding[1],
 	}
-	if p.H+2*p.PadH < p.R || p.W+2*p.PadW < p.S {
-		panic(fmt.Sprintf("tensor.Conv2d: kernel %dx%d is larger than the padded input %dx%d", p.R, p.S, p.H+2*p.PadH, p.W+2*p.PadW))
+	if dil != [2]int{1, 1} {
+		p.DilH, p.DilW = dil[0], dil[1]
+	}
+	if groups > 1 {
+		p.Groups = groups
+	}
+	if rh, rw := dil[0]*(p.R-1)+1, dil[1]*(p.S-1)+1; p.H+2*p.PadH < rh || p.W+2*p.PadW < rw {
+		if dil == [2]int{1, 1} {
+			panic(fmt.Sprintf("tensor.Conv2d: kernel %dx%d is larger than the padded input %dx%d", p.R, p.S, p.H+2*p.PadH, p.W+2*p.PadW))
+		}
+		panic(fmt.Sprintf("tensor.Conv2d: kernel %dx%d dilated by %v (%dx%d) is larger than the padded input %dx%d", p.R, p.S, dil, rh, rw, p.H+2*p.PadH, p.W+2*p.PadW))
 	}
 	return p
 }

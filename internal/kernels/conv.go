@@ -1,12 +1,22 @@
 package kernels
 
-// Conv describes a 2-D convolution: input N×C×H×W, weights K×C×R×S, output
-// N×K×OutH()×OutW(), with the given strides and zero padding.
+// Conv describes a 2-D convolution: input N×C×H×W, weights
+// K×(C/Groups)×R×S, output N×K×OutH()×OutW(), with the given strides,
+// zero padding and dilation.
 type Conv struct {
 	N, C, H, W       int
 	K, R, S          int
 	StrideH, StrideW int
 	PadH, PadW       int
+	// DilH and DilW space the kernel's taps (PyTorch's dilation): tap
+	// (r, s) reads input (oy*StrideH-PadH+r*DilH, ox*StrideW-PadW+s*DilW).
+	// 0 means 1, adjacent taps.
+	DilH, DilW int
+	// Groups splits the channels (PyTorch's groups): output channels
+	// [g*K/Groups, (g+1)*K/Groups) see only input channels
+	// [g*C/Groups, (g+1)*C/Groups). 0 means 1. With Groups == C the
+	// convolution is depthwise and has its own kernel (depthwise.go).
+	Groups int
 	// Act is applied by Conv2d to each image's output as soon as it is
 	// computed, while it is in cache. Conv2dBackward ignores it: the
 	// caller turns the gradient of the activation's output into that of
@@ -18,13 +28,43 @@ type Conv struct {
 }
 
 // OutH returns the output height.
-func (p Conv) OutH() int { return (p.H+2*p.PadH-p.R)/p.StrideH + 1 }
+func (p Conv) OutH() int { return (p.H+2*p.PadH-p.dilH()*(p.R-1)-1)/p.StrideH + 1 }
 
 // OutW returns the output width.
-func (p Conv) OutW() int { return (p.W+2*p.PadW-p.S)/p.StrideW + 1 }
+func (p Conv) OutW() int { return (p.W+2*p.PadW-p.dilW()*(p.S-1)-1)/p.StrideW + 1 }
+
+// dilH, dilW and groups are DilH, DilW and Groups, 0 read as 1.
+func (p Conv) dilH() int   { return max(p.DilH, 1) }
+func (p Conv) dilW() int   { return max(p.DilW, 1) }
+func (p Conv) groups() int { return max(p.Groups, 1) }
+
+// plain reports whether the convolution has one group and no dilation:
+// the only kind the specialised kernels (fully connected, kvec, xvec,
+// implicit GEMM) take.
+func (p Conv) plain() bool { return p.groups() == 1 && p.dilH() == 1 && p.dilW() == 1 }
+
+// depthwise reports whether every group has one input channel (Groups ==
+// C): the convolution then runs plane by plane (depthwise.go), not as a
+// GEMM.
+func (p Conv) depthwise() bool { return p.groups() == p.C && p.C > 1 }
 
 // colRows is the height of one image's im2col matrix: C*R*S.
 func (p Conv) colRows() int { return p.C * p.R * p.S }
+
+// wRow is the length of a row of the weights, an output channel's:
+// (C/Groups)*R*S.
+func (p Conv) wRow() int { return p.C / p.groups() * p.R * p.S }
+
+// Valid reports whether the sizes make a convolution: positive sizes
+// and strides, padding not negative, channels that the groups divide,
+// and an output of at least one position.
+func (p Conv) Valid() bool {
+	g := p.groups()
+	return p.N >= 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.R > 0 && p.S > 0 &&
+		p.StrideH > 0 && p.StrideW > 0 && p.PadH >= 0 && p.PadW >= 0 &&
+		p.DilH >= 0 && p.DilW >= 0 && p.Groups >= 0 && p.C%g == 0 && p.K%g == 0 &&
+		p.OutH() > 0 && p.OutW() > 0
+}
 
 // direct reports whether the input already is its own im2col matrix
 // (a 1×1 kernel with stride 1 and no padding).
@@ -48,7 +88,7 @@ func (p Conv) groupSize() int {
 // Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
 // forward pass builds none.
 func (p Conv) ColsSize() int {
-	if p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() {
+	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() {
 		return 0
 	}
 	return p.patchesSize()
@@ -107,7 +147,7 @@ func (p Conv) patches(x []float32, i0, n int, cols []float32) {
 // fullKernel reports whether the kernel covers the whole unpadded input,
 // so that the convolution is a fully connected layer: y[n, k] = x[n, :]·w[k, :].
 func (p Conv) fullKernel() bool {
-	return p.R == p.H && p.S == p.W && p.PadH == 0 && p.PadW == 0
+	return p.plain() && p.R == p.H && p.S == p.W && p.PadH == 0 && p.PadW == 0
 }
 
 // Conv2d computes y = act(conv(x, w) + b), act being p.Act. b may be nil.
@@ -116,11 +156,17 @@ func (p Conv) fullKernel() bool {
 // The batch is cut into groups of images (see groupSize), split across
 // threads; each group's patches are laid side by side as one
 // (C*R*S)×(G*OH*OW) matrix and multiplied by the K×(C*R*S) weights in one
-// GEMM. If cols has ColsSize elements, the patches are kept there for
-// Conv2dBackward; otherwise (nil) scratch space is used.
+// GEMM (one GEMM per channel group, with Groups > 1). If cols has
+// ColsSize elements, the patches are kept there for Conv2dBackward;
+// otherwise (nil) scratch space is used. Depthwise convolutions run plane
+// by plane instead (depthwise.go).
 func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
+	if p.depthwise() {
+		p.depthwiseForward(x, w, b, y)
+		return
+	}
 	if p.fullKernel() {
 		Gemm(false, true, p.N, p.K, crs, 1, x, crs, w, crs, 0, y, p.K)
 		if b != nil {
@@ -141,21 +187,22 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.implicitForward(x, w, b, y)
 		return
 	}
-	// The weights are packed once for every group's GEMM.
-	paBuf := packWeights(w, crs, p.K, crs)
-	defer putScratch(paBuf)
-	pa := *paBuf
+	// The weights are packed once for every group's GEMM: one matrix per
+	// channel group, kg rows of wr.
+	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
+	var one [1]*[]float32
+	pas := one[:0]
+	for g := range G {
+		pas = append(pas, packWeights(w[g*kg*wr:], wr, kg, wr))
+	}
+	defer putScratches(pas)
 	var outs []*[]float32
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
 		for i := range outs {
 			outs[i] = getScratchDirty(p.K * p.groupSize() * outHW)
 		}
-		defer func() {
-			for _, o := range outs {
-				putScratch(o)
-			}
-		}()
+		defer putScratches(outs)
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		ld := n * outHW
@@ -166,13 +213,17 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		}
 		if n == 1 {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
-			gemmPrepacked(p.K, outHW, crs, pa, src, ld, 0, yi, outHW)
+			for g, pa := range pas {
+				gemmPrepacked(kg, outHW, wr, *pa, src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
+			}
 			addChannelBias(b, yi, outHW)
 			p.epilogue(y, i0, 0, p.K)
 			return
 		}
 		out := *outs[c]
-		gemmPrepacked(p.K, ld, crs, pa, src, ld, 0, out, ld)
+		for g, pa := range pas {
+			gemmPrepacked(kg, ld, wr, *pa, src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
+		}
 		for j := 0; j < n; j++ {
 			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
 			for k := 0; k < p.K; k++ {
@@ -182,6 +233,13 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 			p.epilogue(y, i0+j, 0, p.K)
 		}
 	})
+}
+
+// putScratches gives back the buffers of bufs.
+func putScratches(bufs []*[]float32) {
+	for _, b := range bufs {
+		putScratch(b)
+	}
 }
 
 // epilogue finishes channels [k0, k1) of image i of the output y, once
@@ -249,6 +307,10 @@ func addChannelBias(b, y []float32, hw int) {
 func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
+	if p.depthwise() {
+		p.depthwiseBackward(x, w, dy, dx, dxAdd, dw, db)
+		return
+	}
 	if p.fullKernel() {
 		if dx != nil {
 			beta := float32(1)
@@ -280,6 +342,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	if dx != nil && !dxAdd {
 		Zero(dx[:p.N*inSize])
 	}
+	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
 	kept := len(cols) >= p.patchesSize()
 	g := p.groupSize()
 	chunks := Chunks((p.N + g - 1) / g)
@@ -287,23 +350,25 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	// the partial sums are added in chunk order, so results do not depend
 	// on scheduling. A chunk also needs room for its group's gradient as a
 	// K×(G*OH*OW) matrix.
-	partSize := p.K*crs + p.K + p.K*g*outHW
+	partSize := p.K*wr + p.K + p.K*g*outHW
 	parts := getScratch(chunks * partSize)
 	defer putScratch(parts)
-	// dx's GEMM multiplies by Wᵀ: transpose and pack it once here for
-	// every group's GEMM.
-	var pwt []float32
+	// dx's GEMM multiplies by Wᵀ (each channel group's): transpose and
+	// pack it once here for every group's GEMM.
+	var one [1]*[]float32
+	pwts := one[:0]
 	if dx != nil {
-		wtBuf := getScratchDirty(crs * p.K)
+		wtBuf := getScratchDirty(wr * kg)
 		defer putScratch(wtBuf)
-		Transpose(w, p.K, crs, *wtBuf)
-		pwtBuf := packWeights(*wtBuf, p.K, crs, p.K)
-		defer putScratch(pwtBuf)
-		pwt = *pwtBuf
+		for gr := range G {
+			Transpose(w[gr*kg*wr:], kg, wr, *wtBuf)
+			pwts = append(pwts, packWeights(*wtBuf, kg, wr, kg))
+		}
+		defer putScratches(pwts)
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
-		pdw, pdb, grad := part[:p.K*crs], part[p.K*crs:p.K*crs+p.K], part[p.K*crs+p.K:]
+		pdw, pdb, grad := part[:p.K*wr], part[p.K*wr:p.K*wr+p.K], part[p.K*wr+p.K:]
 		ld := n * outHW
 		// dyg is the group's output gradient as K×(n*OH*OW).
 		dyg := dy[i0*p.K*outHW : (i0+1)*p.K*outHW]
@@ -329,19 +394,25 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 				}
 				src = gcols
 			}
-			Gemm(false, true, p.K, crs, ld, 1, dyg, ld, src, ld, 1, pdw, crs)
+			for gr := range G {
+				Gemm(false, true, kg, wr, ld, 1, dyg[gr*kg*ld:], ld, src[gr*wr*ld:], ld, 1, pdw[gr*kg*wr:], wr)
+			}
 		}
 		if dx == nil {
 			return
 		}
 		if p.direct() && n == 1 {
 			dxi := dx[i0*inSize : (i0+1)*inSize]
-			gemmPrepacked(crs, outHW, p.K, pwt, dyg, ld, 1, dxi, outHW)
+			for gr, pwt := range pwts {
+				gemmPrepacked(wr, outHW, kg, *pwt, dyg[gr*kg*ld:], ld, 1, dxi[gr*wr*outHW:], outHW)
+			}
 			return
 		}
 		// The group's patches are no longer needed: their space takes
 		// the patch gradients.
-		gemmPrepacked(crs, ld, p.K, pwt, dyg, ld, 0, gcols, ld)
+		for gr, pwt := range pwts {
+			gemmPrepacked(wr, ld, kg, *pwt, dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
+		}
 		for j := 0; j < n; j++ {
 			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
 		}
@@ -349,17 +420,17 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	for c := 0; c < chunks; c++ {
 		part := (*parts)[c*partSize : (c+1)*partSize]
 		if dw != nil {
-			add(part[:p.K*crs], dw)
+			add(part[:p.K*wr], dw)
 		}
 		if db != nil {
-			add(part[p.K*crs:p.K*crs+p.K], db)
+			add(part[p.K*wr:p.K*wr+p.K], db)
 		}
 	}
 }
 
 // Im2col writes one image's patches as a (C*R*S)×(OutH*OutW) matrix:
-// row (c*R+r)*S+s holds x[c, oh*StrideH-PadH+r, ow*StrideW-PadW+s] for
-// every output position, zero where that falls in the padding.
+// row (c*R+r)*S+s holds x[c, oh*StrideH-PadH+r*DilH, ow*StrideW-PadW+s*DilW]
+// for every output position, zero where that falls in the padding.
 func Im2col(p Conv, x, cols []float32) { p.im2col(x, cols, p.OutH()*p.OutW()) }
 
 // Col2im adds a (C*R*S)×(OutH*OutW) matrix of patch gradients back into
@@ -371,16 +442,17 @@ func Col2im(p Conv, cols, dx []float32) { p.col2im(cols, p.OutH()*p.OutW(), dx) 
 // calls to copy and clear.
 func (p Conv) im2col(x, cols []float32, ld int) {
 	oh, ow := p.OutH(), p.OutW()
+	dh, dw := p.dilH(), p.dilW()
 	row := 0
 	for c := 0; c < p.C; c++ {
 		plane := x[c*p.H*p.W : (c+1)*p.H*p.W]
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
 				dst := cols[row*ld : row*ld+oh*ow]
-				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s)
+				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s*dw)
 				for y := 0; y < oh; y++ {
 					d := dst[y*ow : (y+1)*ow : (y+1)*ow]
-					iy := y*p.StrideH - p.PadH + r
+					iy := y*p.StrideH - p.PadH + r*dh
 					if iy < 0 || iy >= p.H || lo >= hi {
 						for i := range d {
 							d[i] = 0
@@ -393,7 +465,7 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 					for i := hi; i < len(d); i++ {
 						d[i] = 0
 					}
-					ix := lo*p.StrideW - p.PadW + s
+					ix := lo*p.StrideW - p.PadW + s*dw
 					if p.StrideW == 1 {
 						src := plane[iy*p.W+ix : iy*p.W+ix+hi-lo]
 						seg := d[lo:hi]
@@ -416,20 +488,21 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 // col2im is Col2im from a matrix with row stride ld.
 func (p Conv) col2im(cols []float32, ld int, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
+	dh, dw := p.dilH(), p.dilW()
 	row := 0
 	for c := 0; c < p.C; c++ {
 		plane := dx[c*p.H*p.W : (c+1)*p.H*p.W]
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
 				src := cols[row*ld : row*ld+oh*ow]
-				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s)
+				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s*dw)
 				for y := 0; y < oh && lo < hi; y++ {
-					iy := y*p.StrideH - p.PadH + r
+					iy := y*p.StrideH - p.PadH + r*dh
 					if iy < 0 || iy >= p.H {
 						continue
 					}
 					d := plane[iy*p.W:]
-					ix := lo*p.StrideW - p.PadW + s
+					ix := lo*p.StrideW - p.PadW + s*dw
 					if p.StrideW == 1 {
 						add(src[y*ow+lo:y*ow+hi], d[ix:ix+hi-lo])
 						continue

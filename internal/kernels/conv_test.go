@@ -11,6 +11,7 @@ import (
 // convNaive is the definition of Conv2d and its backward, for comparison.
 func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 	oh, ow := p.OutH(), p.OutW()
+	cg, kg := p.C/p.groups(), p.K/p.groups()
 	y = make([]float32, p.N*p.K*oh*ow)
 	dx, dw, db = make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.K)
 	for n := 0; n < p.N; n++ {
@@ -19,15 +20,16 @@ func convNaive(p Conv, x, w, b, dy []float32) (y, dx, dw, db []float32) {
 				for j := 0; j < ow; j++ {
 					o := ((n*p.K+k)*oh+i)*ow + j
 					s := b[k]
-					for c := 0; c < p.C; c++ {
+					for cc := 0; cc < cg; cc++ {
+						c := k/kg*cg + cc
 						for r := 0; r < p.R; r++ {
 							for q := 0; q < p.S; q++ {
-								iy, ix := i*p.StrideH-p.PadH+r, j*p.StrideW-p.PadW+q
+								iy, ix := i*p.StrideH-p.PadH+r*p.dilH(), j*p.StrideW-p.PadW+q*p.dilW()
 								if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
 									continue
 								}
 								xi := ((n*p.C+c)*p.H+iy)*p.W + ix
-								wi := ((k*p.C+c)*p.R+r)*p.S + q
+								wi := ((k*cg+cc)*p.R+r)*p.S + q
 								s += x[xi] * w[wi]
 								dx[xi] += dy[o] * w[wi]
 								dw[wi] += dy[o] * x[xi]
@@ -129,8 +131,27 @@ func testConv2d(t *testing.T) {
 		// Both vectorised ways with a batch of one, as inference runs.
 		{N: 1, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1},
 		{N: 1, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		// Dilation: the explicit GEMM path with spaced taps.
+		{N: 3, C: 3, H: 9, W: 10, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, DilH: 2, DilW: 2},
+		{N: 2, C: 2, H: 11, W: 9, K: 3, R: 3, S: 2, StrideH: 2, StrideW: 1, PadH: 1, DilH: 3, DilW: 2},
+		// Groups: a GEMM per channel group, 1×1 direct and with patches.
+		{N: 3, C: 6, H: 7, W: 7, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2},
+		{N: 2, C: 8, H: 6, W: 5, K: 12, R: 1, S: 1, StrideH: 1, StrideW: 1, Groups: 4},
+		{N: 1, C: 6, H: 8, W: 9, K: 9, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 3, DilH: 2},
+		{N: 5, C: 4, H: 4, W: 4, K: 8, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2},
+		// Depthwise: 3×3 with strides 1 and 2 (MobileNetV2), padded or not,
+		// a channel multiplier, other kernels, dilation, rows of one.
+		{N: 3, C: 5, H: 9, W: 10, K: 5, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 5},
+		{N: 2, C: 4, H: 9, W: 8, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 4},
+		{N: 2, C: 3, H: 7, W: 6, K: 6, R: 3, S: 3, StrideH: 1, StrideW: 1, Groups: 3},
+		{N: 2, C: 3, H: 8, W: 7, K: 6, R: 3, S: 3, StrideH: 2, StrideW: 1, PadW: 1, Groups: 3},
+		{N: 2, C: 2, H: 3, W: 3, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, Groups: 2},
+		{N: 1, C: 2, H: 1, W: 1, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 2},
+		{N: 2, C: 3, H: 9, W: 11, K: 3, R: 5, S: 3, StrideH: 1, StrideW: 2, PadH: 2, PadW: 1, Groups: 3},
+		{N: 2, C: 2, H: 10, W: 10, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 2},
+		{N: 4, C: 16, H: 20, W: 20, K: 16, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 16},
 	} {
-		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C/p.groups()*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())
 		wantY, wantDx, wantDw, wantDb := convNaive(p, x, w, b, dy)
 		for threads := 1; threads <= 3; threads++ {

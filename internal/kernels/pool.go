@@ -4,26 +4,133 @@ import "math"
 
 // Pool describes a 2-D pooling window over an N×C×H×W input, giving
 // N×C×OutH()×OutW(). Padding counts as zeros for averages (PyTorch's
-// count_include_pad=True) and as -Inf for maxima.
+// count_include_pad=True, unless ExcludePad) and as -Inf for maxima.
 type Pool struct {
 	N, C, H, W       int
 	KH, KW           int
 	StrideH, StrideW int
 	PadH, PadW       int
+	// DilH and DilW space a max pooling's taps (PyTorch's dilation): tap
+	// (r, s) of output (oy, ox) is input (oy*StrideH-PadH+r*DilH,
+	// ox*StrideW-PadW+s*DilW). 0 means 1. Averages take none.
+	DilH, DilW int
+	// CeilMode rounds the output size up rather than down (PyTorch's
+	// ceil_mode), so that windows hanging over the bottom and right
+	// edges count, as long as they start inside the input or its
+	// leading padding.
+	CeilMode bool
+	// ExcludePad makes an average divide by the number of inputs in its
+	// window that lie in the image, not counting padding (PyTorch's
+	// count_include_pad=False).
+	ExcludePad bool
+	// OutputH and OutputW, when positive, make the pooling adaptive (as
+	// PyTorch's AdaptiveAvgPool2d and AdaptiveMaxPool2d): the output is
+	// OutputH×OutputW, and output row oy pools input rows
+	// [floor(oy*H/OutputH), ceil((oy+1)*H/OutputH)), columns likewise.
+	// The kernel, stride, padding and dilation are then unused.
+	OutputH, OutputW int
 }
 
-// OutH returns the output height (floor mode).
-func (p Pool) OutH() int { return (p.H+2*p.PadH-p.KH)/p.StrideH + 1 }
+// adaptive reports whether the pooling is adaptive (OutputH, OutputW).
+func (p Pool) adaptive() bool { return p.OutputH > 0 }
 
-// OutW returns the output width (floor mode).
-func (p Pool) OutW() int { return (p.W+2*p.PadW-p.KW)/p.StrideW + 1 }
+func (p Pool) dilH() int { return max(p.DilH, 1) }
+func (p Pool) dilW() int { return max(p.DilW, 1) }
+
+// OutH returns the output height.
+func (p Pool) OutH() int {
+	if p.adaptive() {
+		return p.OutputH
+	}
+	return poolOut(p.H, p.KH, p.StrideH, p.PadH, p.dilH(), p.CeilMode)
+}
+
+// OutW returns the output width.
+func (p Pool) OutW() int {
+	if p.adaptive() {
+		return p.OutputW
+	}
+	return poolOut(p.W, p.KW, p.StrideW, p.PadW, p.dilW(), p.CeilMode)
+}
+
+// poolOut is PyTorch's pooling_output_shape: the number of windows of k
+// taps dil apart, moved by stride over n inputs padded by pad, rounded
+// down or (ceil) up, where the last window must start inside the input
+// or its leading padding.
+func poolOut(n, k, stride, pad, dil int, ceil bool) int {
+	span := n + 2*pad - dil*(k-1) - 1
+	if !ceil {
+		return floorDiv(span, stride) + 1
+	}
+	out := floorDiv(span+stride-1, stride) + 1
+	if (out-1)*stride >= n+pad {
+		out--
+	}
+	return out
+}
+
+// floorDiv is a/b rounded down, for b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// Valid reports whether the sizes make a pooling: positive sizes,
+// kernel, stride and dilation, padding between 0 and half the kernel,
+// and an output of at least one position.
+func (p Pool) Valid() bool {
+	if p.N < 0 || p.C < 1 || p.H < 1 || p.W < 1 {
+		return false
+	}
+	if p.adaptive() {
+		return p.OutputW > 0
+	}
+	return p.KH > 0 && p.KW > 0 && p.StrideH > 0 && p.StrideW > 0 && p.DilH >= 0 && p.DilW >= 0 &&
+		p.PadH >= 0 && p.PadW >= 0 && 2*p.PadH <= p.KH && 2*p.PadW <= p.KW &&
+		p.OutH() > 0 && p.OutW() > 0
+}
 
 // window returns the input rows [y0,y1) and columns [x0,x1) under output
-// position (oy, ox), clipped to the image.
+// position (oy, ox), clipped to the image (undilated windows only).
 func (p Pool) window(oy, ox int) (y0, y1, x0, x1 int) {
+	if p.adaptive() {
+		y0, y1 = oy*p.H/p.OutputH, ((oy+1)*p.H+p.OutputH-1)/p.OutputH
+		x0, x1 = ox*p.W/p.OutputW, ((ox+1)*p.W+p.OutputW-1)/p.OutputW
+		return y0, y1, x0, x1
+	}
 	y0, x0 = oy*p.StrideH-p.PadH, ox*p.StrideW-p.PadW
 	y1, x1 = min(y0+p.KH, p.H), min(x0+p.KW, p.W)
 	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+// divisor returns what the average of output (oy, ox) divides by, as
+// PyTorch's avg_pool2d: the window clipped to the padded input (for
+// count_include_pad) or to the input itself (ExcludePad, and adaptive
+// windows).
+func (p Pool) divisor(oy, ox int) int {
+	y0, y1, x0, x1 := p.window(oy, ox)
+	if p.ExcludePad || p.adaptive() {
+		return (y1 - y0) * (x1 - x0)
+	}
+	h0, w0 := oy*p.StrideH-p.PadH, ox*p.StrideW-p.PadW
+	h1, w1 := min(h0+p.KH, p.H+p.PadH), min(w0+p.KW, p.W+p.PadW)
+	return (h1 - h0) * (w1 - w0)
+}
+
+// uniform reports whether every average divides by KH*KW.
+func (p Pool) uniform() bool {
+	if p.adaptive() {
+		return false
+	}
+	if p.ExcludePad && (p.PadH > 0 || p.PadW > 0) {
+		return false
+	}
+	// The last window lies inside the padded input unless ceil mode
+	// added it.
+	return (p.OutH()-1)*p.StrideH+p.KH <= p.H+2*p.PadH && (p.OutW()-1)*p.StrideW+p.KW <= p.W+2*p.PadW
 }
 
 // poolTask is a pooling kernel's arguments and its work on one
@@ -65,8 +172,13 @@ func (t *poolTask) planes() {
 // halving reports whether the window is the common 2×2, stride 2, no
 // padding, which has its own loops.
 func (p Pool) halving() bool {
-	return p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0
+	return p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 &&
+		!p.adaptive() && p.dilH() == 1 && p.dilW() == 1 && p.OutH() == p.H/2 && p.OutW() == p.W/2
 }
+
+// global reports whether each output averages or maximises a whole plane
+// (adaptive to 1×1, GlobalAvgPool).
+func (p Pool) global() bool { return p.adaptive() && p.OutputH == 1 && p.OutputW == 1 }
 
 // forwardPlane returns the loop that pools one plane: the maxima (max) or
 // the averages, with the 2×2 halving's own loops where they apply.
@@ -74,10 +186,16 @@ func (p Pool) forwardPlane(max bool) func(t *poolTask, in, out int) {
 	switch {
 	case max && p.halving():
 		return maxPlaneHalving
+	case max && (p.dilH() > 1 || p.dilW() > 1):
+		return maxPlaneDilated
 	case max:
 		return maxPlane
 	case p.halving():
 		return avgPlaneHalving
+	case p.global():
+		return avgPlaneGlobal
+	case !p.uniform():
+		return avgPlaneDivisors
 	}
 	return avgPlane
 }
@@ -121,6 +239,31 @@ func avgPlane(t *poolTask, in, out int) {
 	}
 }
 
+// avgPlaneDivisors is avgPlane where windows divide by different counts.
+func avgPlaneDivisors(t *poolTask, in, out int) {
+	p, x, y, oh, ow := t.p, t.x, t.y, t.oh, t.ow
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			y0, y1, x0, x1 := p.window(oy, ox)
+			var s float32
+			for iy := y0; iy < y1; iy++ {
+				for ix := x0; ix < x1; ix++ {
+					s += x[in+iy*p.W+ix]
+				}
+			}
+			if d := p.divisor(oy, ox); d > 0 {
+				s /= float32(d)
+			}
+			y[out+oy*ow+ox] = s
+		}
+	}
+}
+
+// avgPlaneGlobal averages the whole plane.
+func avgPlaneGlobal(t *poolTask, in, out int) {
+	t.y[out] = sum(t.x[in:in+t.inHW]) / float32(t.inHW)
+}
+
 // AvgPool2dBackward computes the gradient of AvgPool2d and adds it into dx
 // (add) or stores it.
 func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
@@ -132,8 +275,13 @@ func AvgPool2dBackward(p Pool, dy, dx []float32, add bool) {
 		Zero(dx[:p.N*p.C*p.H*p.W])
 	}
 	t := newPoolTask(p, avgBackPlane)
-	if p.halving() {
+	switch {
+	case p.halving():
 		t.plane = avgBackPlaneHalving
+	case p.global():
+		t.plane = avgBackPlaneGlobal
+	case !p.uniform():
+		t.plane = avgBackPlaneDivisors
 	}
 	t.dy, t.dx, t.add = dy, dx, !store
 	t.planes()
@@ -220,6 +368,32 @@ func avgBackPlane(t *poolTask, in, out int) {
 	}
 }
 
+// avgBackPlaneDivisors is avgBackPlane where windows divide by
+// different counts.
+func avgBackPlaneDivisors(t *poolTask, in, out int) {
+	p, dy, dx, oh, ow := t.p, t.dy, t.dx, t.oh, t.ow
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			y0, y1, x0, x1 := p.window(oy, ox)
+			d := p.divisor(oy, ox)
+			if d == 0 {
+				continue
+			}
+			g := dy[out+oy*ow+ox] / float32(d)
+			for iy := y0; iy < y1; iy++ {
+				for ix := x0; ix < x1; ix++ {
+					dx[in+iy*p.W+ix] += g
+				}
+			}
+		}
+	}
+}
+
+// avgBackPlaneGlobal spreads the gradient of a plane's average over it.
+func avgBackPlaneGlobal(t *poolTask, in, out int) {
+	addConst(t.dy[out]/float32(t.inHW), t.dx[in:in+t.inHW])
+}
+
 // MaxPool2d sets y to the window maxima of x and argmax to the index of
 // each maximum within its H×W plane (the first one on ties, as PyTorch).
 // A NaN in a window wins, as in PyTorch.
@@ -270,6 +444,39 @@ func maxPlane(t *poolTask, in, out int) {
 						if v != v {
 							iy = y1
 							break
+						}
+					}
+				}
+			}
+			y[out+oy*ow+ox], argmax[out+oy*ow+ox] = best, at
+		}
+	}
+}
+
+// maxPlaneDilated is maxPlane for windows of spaced taps.
+func maxPlaneDilated(t *poolTask, in, out int) {
+	p, x, y, argmax, oh, ow := t.p, t.x, t.y, t.argmax, t.oh, t.ow
+	dh, dw := p.dilH(), p.dilW()
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			h0, w0 := oy*p.StrideH-p.PadH, ox*p.StrideW-p.PadW
+			best, at := float32(math.Inf(-1)), int32(-1)
+		window:
+			for r := 0; r < p.KH; r++ {
+				iy := h0 + r*dh
+				if iy < 0 || iy >= p.H {
+					continue
+				}
+				for s := 0; s < p.KW; s++ {
+					ix := w0 + s*dw
+					if ix < 0 || ix >= p.W {
+						continue
+					}
+					v := x[in+iy*p.W+ix]
+					if v > best || v != v || at < 0 {
+						best, at = v, int32(iy*p.W+ix)
+						if v != v {
+							break window
 						}
 					}
 				}

@@ -1,0 +1,160 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// poolDef is PyTorch's definition of the poolings with every option,
+// written out for comparison: the averages and maxima (with argmax) of x,
+// and the input gradients of both for the output gradient dy.
+func poolDef(p Pool, x, dy []float32) (avg, mx []float32, arg []int32, dAvg, dMax []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	avg, mx, arg = make([]float32, p.N*p.C*oh*ow), make([]float32, p.N*p.C*oh*ow), make([]int32, p.N*p.C*oh*ow)
+	dAvg, dMax = make([]float32, len(x)), make([]float32, len(x))
+	for plane := 0; plane < p.N*p.C; plane++ {
+		in := x[plane*p.H*p.W:]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				o := (plane*oh+oy)*ow + ox
+				// The taps, and the divisor of the average.
+				var taps []int
+				var div int
+				if p.adaptive() {
+					y0, y1 := int(math.Floor(float64(oy*p.H)/float64(oh))), int(math.Ceil(float64((oy+1)*p.H)/float64(oh)))
+					x0, x1 := int(math.Floor(float64(ox*p.W)/float64(ow))), int(math.Ceil(float64((ox+1)*p.W)/float64(ow)))
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							taps = append(taps, iy*p.W+ix)
+						}
+					}
+					div = len(taps)
+				} else {
+					h0, w0 := oy*p.StrideH-p.PadH, ox*p.StrideW-p.PadW
+					for r := 0; r < p.KH; r++ {
+						for s := 0; s < p.KW; s++ {
+							iy, ix := h0+r*p.dilH(), w0+s*p.dilW()
+							if iy >= 0 && iy < p.H && ix >= 0 && ix < p.W {
+								taps = append(taps, iy*p.W+ix)
+							}
+						}
+					}
+					div = (min(h0+p.KH, p.H+p.PadH) - h0) * (min(w0+p.KW, p.W+p.PadW) - w0)
+					if p.ExcludePad {
+						div = len(taps)
+					}
+				}
+				var s float64
+				best, at := float32(math.Inf(-1)), int32(-1)
+				for _, i := range taps {
+					s += float64(in[i])
+					if in[i] > best || at < 0 {
+						best, at = in[i], int32(i)
+					}
+				}
+				avg[o] = float32(s / float64(div))
+				mx[o], arg[o] = best, at
+				for _, i := range taps {
+					dAvg[plane*p.H*p.W+i] += dy[o] / float32(div)
+				}
+				if at >= 0 {
+					dMax[plane*p.H*p.W+int(at)] += dy[o]
+				}
+			}
+		}
+	}
+	return avg, mx, arg, dAvg, dMax
+}
+
+// TestPoolOptionsMatchDefinition checks padding, ceil mode, dilation,
+// count_include_pad=False and adaptive sizes, forward and backward.
+func TestPoolOptionsMatchDefinition(t *testing.T) {
+	defer SetThreads(2)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, p := range []Pool{
+		// GoogLeNet's MaxPool2d(3, 2, ceil_mode=True) on odd and even sides.
+		{N: 2, C: 3, H: 15, W: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true},
+		// ResNet's MaxPool2d(3, 2, 1).
+		{N: 2, C: 3, H: 16, W: 15, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 7, W: 8, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true},
+		{N: 1, C: 2, H: 7, W: 9, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true},
+		{N: 2, C: 2, H: 6, W: 6, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true},
+		{N: 1, C: 2, H: 8, W: 9, KH: 3, KW: 2, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true, ExcludePad: true},
+		{N: 1, C: 2, H: 7, W: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, ExcludePad: true},
+		{N: 1, C: 2, H: 9, W: 10, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1, DilH: 2, DilW: 3},
+		{N: 1, C: 2, H: 9, W: 10, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, DilH: 2, DilW: 2, CeilMode: true},
+		// Adaptive: to 1×1 (global), to a divisor of the side, and to
+		// sizes that make windows overlap, and larger than the input.
+		{N: 2, C: 3, H: 7, W: 7, OutputH: 1, OutputW: 1},
+		{N: 2, C: 3, H: 8, W: 6, OutputH: 4, OutputW: 3},
+		{N: 1, C: 2, H: 10, W: 7, OutputH: 3, OutputW: 5},
+		{N: 1, C: 2, H: 3, W: 2, OutputH: 5, OutputW: 4},
+		{N: 40, C: 64, H: 7, W: 7, OutputH: 1, OutputW: 1},
+	} {
+		if !p.Valid() {
+			t.Fatalf("%+v: not valid", p)
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		dy := randSlice(r, p.N*p.C*p.OutH()*p.OutW())
+		wantAvg, wantMax, wantArg, wantDAvg, wantDMax := poolDef(p, x, dy)
+		for threads := 1; threads <= 2; threads++ {
+			SetThreads(threads)
+			name := fmt.Sprintf("%+v threads=%d", p, threads)
+			avg, mx, arg := make([]float32, len(wantAvg)), make([]float32, len(wantMax)), make([]int32, len(wantArg))
+			MaxPool2d(p, x, mx, arg)
+			closeTo(t, name+" max", mx, wantMax, 0)
+			for i := range arg {
+				if arg[i] != wantArg[i] {
+					t.Fatalf("%s: argmax[%d] = %d, want %d", name, i, arg[i], wantArg[i])
+				}
+			}
+			dx := make([]float32, len(x))
+			clear(dx)
+			MaxPool2dBackward(p, dy, arg, dx)
+			closeTo(t, name+" max dx", dx, wantDMax, 0)
+			if p.dilH() > 1 || p.dilW() > 1 {
+				continue // averages take no dilation
+			}
+			AvgPool2d(p, x, avg)
+			closeTo(t, name+" avg", avg, wantAvg, 1e-5)
+			for i := range dx {
+				dx[i] = float32(math.NaN())
+			}
+			AvgPool2dBackward(p, dy, dx, false)
+			closeTo(t, name+" avg dx", dx, wantDAvg, 1e-5)
+			AvgPool2dBackward(p, dy, dx, true)
+			for i := range wantDAvg {
+				wantDAvg[i] *= 2
+			}
+			closeTo(t, name+" avg dx added", dx, wantDAvg, 1e-5)
+			for i := range wantDAvg {
+				wantDAvg[i] /= 2
+			}
+		}
+	}
+}
+
+// TestPoolOutputSizes checks OutH against PyTorch's output sizes.
+func TestPoolOutputSizes(t *testing.T) {
+	for _, c := range []struct {
+		p    Pool
+		want int
+	}{
+		{Pool{H: 112, KH: 3, StrideH: 2, CeilMode: true}, 56}, // GoogLeNet maxpool1
+		{Pool{H: 56, KH: 3, StrideH: 2, CeilMode: true}, 28},  // maxpool2
+		{Pool{H: 14, KH: 2, StrideH: 2, CeilMode: true}, 7},   // maxpool4
+		{Pool{H: 14, KH: 3, StrideH: 1, PadH: 1, CeilMode: true}, 14},
+		{Pool{H: 112, KH: 3, StrideH: 2, PadH: 1}, 56}, // ResNet
+		{Pool{H: 5, KH: 2, StrideH: 2, CeilMode: true}, 3},
+		{Pool{H: 5, KH: 2, StrideH: 2}, 2},
+		{Pool{H: 5, KH: 2, StrideH: 2, PadH: 1, CeilMode: true}, 3}, // a 4th window would start in the padding: dropped
+		{Pool{H: 6, KH: 3, StrideH: 3, PadH: 1, CeilMode: true}, 3},
+		{Pool{H: 10, KH: 3, StrideH: 1, DilH: 2}, 6},
+	} {
+		if got := c.p.OutH(); got != c.want {
+			t.Errorf("%+v: OutH %d, want %d", c.p, got, c.want)
+		}
+	}
+}
