@@ -37,6 +37,15 @@ type Module interface {
 	ModuleBase() *Base
 }
 
+// Losser is implemented by a network whose training loss is more than the
+// cross-entropy of its output: GoogLeNet adds its auxiliary classifiers'
+// (models.GoogLeNet.Loss). A training loop calls Loss with the output of
+// the Forward just run and the targets, in place of
+// tensor.CrossEntropy(out, targets), where the model has it.
+type Losser interface {
+	Loss(out *tensor.Tensor, targets []int) *tensor.Tensor
+}
+
 // Child is a named submodule.
 type Child struct {
 	Name   string

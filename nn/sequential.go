@@ -3,7 +3,11 @@ package nn
 import "github.com/convnet/convnet/tensor"
 
 // Sequential runs its children in order, each on the previous one's
-// output, as torch.nn.Sequential with an OrderedDict of named layers.
+// output, as torch.nn.Sequential: with an OrderedDict of named layers
+// (NewSequential), or numbered "0", "1", ... as torch.nn.Sequential(a, b)
+// names them (NewSequentialOf, Append). A module that embeds a Sequential
+// and calls Init with its own type name prints as that type and runs as
+// the Sequential (torchvision's Conv2dNormActivation).
 type Sequential struct {
 	Base
 	// blocks are the runs of children that FuseConvBlocks found, in
