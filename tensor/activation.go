@@ -19,11 +19,18 @@ const (
 	opSiLU
 	opGELU
 	opGELUTanh
+	opExp
+	opLog
+	opSqrt
+	opAbs
+	opPow
 )
 
 // readsOutput reports whether the op's backward needs only its output
 // (else it reads its input).
-func (op unaryOp) readsOutput() bool { return op == opSigmoid || op == opHardtanh }
+func (op unaryOp) readsOutput() bool {
+	return op == opSigmoid || op == opHardtanh || op == opExp || op == opSqrt
+}
 
 // Sigmoid returns 1/(1+exp(-x)) element-wise.
 func Sigmoid(x *Tensor) *Tensor { return unary(opSigmoid, x, 0, 0) }
@@ -56,6 +63,21 @@ func GELU(x *Tensor) *Tensor { return unary(opGELU, x, 0, 0) }
 // GELUTanh returns GELU's tanh approximation
 // 0.5*x*(1+tanh(sqrt(2/π)*(x+0.044715*x³))), as F.gelu(x, approximate='tanh').
 func GELUTanh(x *Tensor) *Tensor { return unary(opGELUTanh, x, 0, 0) }
+
+// Exp returns e^x element-wise.
+func Exp(x *Tensor) *Tensor { return unary(opExp, x, 0, 0) }
+
+// Log returns the natural logarithm of x element-wise.
+func Log(x *Tensor) *Tensor { return unary(opLog, x, 0, 0) }
+
+// Sqrt returns the square root of x element-wise.
+func Sqrt(x *Tensor) *Tensor { return unary(opSqrt, x, 0, 0) }
+
+// Abs returns |x| element-wise; its gradient at 0 is 0, as PyTorch's.
+func Abs(x *Tensor) *Tensor { return unary(opAbs, x, 0, 0) }
+
+// Pow returns x^p element-wise, as x.pow(p) for a number p.
+func Pow(x *Tensor, p float32) *Tensor { return unary(opPow, x, p, 0) }
 
 func unary(op unaryOp, x *Tensor, p0, p1 float32) *Tensor {
 	out := x.mode().empty(x.shape...)
@@ -161,6 +183,26 @@ func (t *unaryTask) do(lo, hi int) {
 		for i, v := range x {
 			y[i] = float32(float64(v) * 0.5 * (1 + math.Erf(float64(v)*sqrtHalf)))
 		}
+	case opExp:
+		for i, v := range x {
+			y[i] = float32(math.Exp(float64(v)))
+		}
+	case opLog:
+		for i, v := range x {
+			y[i] = float32(math.Log(float64(v)))
+		}
+	case opSqrt:
+		for i, v := range x {
+			y[i] = float32(math.Sqrt(float64(v)))
+		}
+	case opAbs:
+		for i, v := range x {
+			y[i] = float32(math.Abs(float64(v)))
+		}
+	case opPow:
+		for i, v := range x {
+			y[i] = float32(math.Pow(float64(v), float64(t.p0)))
+		}
 	case opGELUTanh:
 		for i, v := range x {
 			x64 := float64(v)
@@ -183,51 +225,102 @@ func (t *unaryTask) backwardRange(lo, hi int) {
 	} else {
 		x = t.x[lo:hi]
 	}
-	for i, gv := range g {
-		var d float32
-		switch t.op {
-		case opSigmoid:
-			d = gv * y[i] * (1 - y[i])
-		case opHardtanh:
-			if y[i] > t.p0 && y[i] < t.p1 {
-				d = gv
-			}
-		case opLeakyReLU:
-			if x[i] > 0 {
-				d = gv
-			} else {
-				d = gv * t.p0
-			}
-		case opHardsigmoid:
-			if x[i] > -3 && x[i] < 3 {
-				d = gv / 6
-			}
-		case opHardswish:
-			switch v := x[i]; {
-			case v < -3:
-			case v <= 3:
-				d = gv * (v/3 + 0.5)
-			default:
-				d = gv
-			}
-		case opSiLU:
-			s := sigmoid32(x[i])
-			d = gv * s * (1 + x[i]*(1-s))
-		case opGELU:
-			v := float64(x[i])
-			cdf := 0.5 * (1 + math.Erf(v*sqrtHalf))
-			pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
-			d = gv * float32(cdf+v*pdf)
-		case opGELUTanh:
-			v := float64(x[i])
-			th := math.Tanh(geluBeta * (v + geluKappa*v*v*v))
-			left, right := 0.5*v, 1+th
-			d = gv * float32(0.5*right+left*(1-th*th)*geluBeta*(1+3*geluKappa*v*v))
-		}
-		if t.add {
+	add := t.add
+	// put stores the gradient of element i; the branch on add goes the
+	// same way for the whole pass.
+	put := func(i int, d float32) {
+		if add {
 			dx[i] += d
 		} else {
 			dx[i] = d
+		}
+	}
+	switch t.op {
+	case opSigmoid:
+		for i, gv := range g {
+			put(i, gv*y[i]*(1-y[i]))
+		}
+	case opHardtanh:
+		lo, hi := t.p0, t.p1
+		for i, gv := range g {
+			if v := y[i]; v > lo && v < hi {
+				put(i, gv)
+			} else {
+				put(i, 0)
+			}
+		}
+	case opLeakyReLU:
+		for i, gv := range g {
+			if x[i] > 0 {
+				put(i, gv)
+			} else {
+				put(i, gv*t.p0)
+			}
+		}
+	case opHardsigmoid:
+		for i, gv := range g {
+			if v := x[i]; v > -3 && v < 3 {
+				put(i, gv/6)
+			} else {
+				put(i, 0)
+			}
+		}
+	case opHardswish:
+		for i, gv := range g {
+			switch v := x[i]; {
+			case v < -3:
+				put(i, 0)
+			case v <= 3:
+				put(i, gv*(v/3+0.5))
+			default:
+				put(i, gv)
+			}
+		}
+	case opSiLU:
+		for i, gv := range g {
+			s := sigmoid32(x[i])
+			put(i, gv*s*(1+x[i]*(1-s)))
+		}
+	case opGELU:
+		for i, gv := range g {
+			v := float64(x[i])
+			cdf := 0.5 * (1 + math.Erf(v*sqrtHalf))
+			pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
+			put(i, gv*float32(cdf+v*pdf))
+		}
+	case opGELUTanh:
+		for i, gv := range g {
+			v := float64(x[i])
+			th := math.Tanh(geluBeta * (v + geluKappa*v*v*v))
+			put(i, gv*float32(0.5*(1+th)+0.5*v*(1-th*th)*geluBeta*(1+3*geluKappa*v*v)))
+		}
+	case opExp:
+		for i, gv := range g {
+			put(i, gv*y[i])
+		}
+	case opLog:
+		for i, gv := range g {
+			put(i, gv/x[i])
+		}
+	case opSqrt:
+		for i, gv := range g {
+			put(i, gv/(2*y[i]))
+		}
+	case opAbs:
+		for i, gv := range g {
+			switch v := x[i]; {
+			case v > 0:
+				put(i, gv)
+			case v < 0:
+				put(i, -gv)
+			default:
+				put(i, 0)
+			}
+		}
+	case opPow:
+		p := float64(t.p0)
+		for i, gv := range g {
+			put(i, gv*float32(p*math.Pow(float64(x[i]), p-1)))
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package tensor_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/convnet/convnet/tensor"
@@ -165,6 +167,11 @@ func TestMoreGradientsMatchFiniteDifferences(t *testing.T) {
 		{"silu", []*tensor.Tensor{randTensor(r, 3, 5)}, one(tensor.SiLU)},
 		{"gelu", []*tensor.Tensor{awayFrom(r, 3, nil, 3, 5)}, one(tensor.GELU)},
 		{"gelu tanh", []*tensor.Tensor{awayFrom(r, 3, nil, 3, 5)}, one(tensor.GELUTanh)},
+		{"exp", []*tensor.Tensor{rt(3, 4)}, one(tensor.Exp)},
+		{"log", []*tensor.Tensor{positive(r, 3, 4)}, one(tensor.Log)},
+		{"sqrt", []*tensor.Tensor{positive(r, 3, 4)}, one(tensor.Sqrt)},
+		{"abs", []*tensor.Tensor{awayFrom(r, 1, []float32{0}, 3, 4)}, one(tensor.Abs)},
+		{"pow", []*tensor.Tensor{positive(r, 3, 4)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.Pow(x, 2.5) })},
 		{"softmax dim 1 of 3", []*tensor.Tensor{rt(2, 4, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.Softmax(x, 1) })},
 		{"log_softmax dim 0", []*tensor.Tensor{rt(4, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.LogSoftmax(x, 0) })},
 		// Losses.
@@ -204,4 +211,51 @@ var mulAdd = &tensor.Function{
 		a, b := ctx.Inputs()[0], ctx.Inputs()[1]
 		return []*tensor.Tensor{tensor.Mul(g, tensor.AddScalar(b, 1)), tensor.Mul(g, a)}
 	},
+}
+
+// TestShapeErrors checks that bad shapes panic with a message naming the
+// operation.
+func TestShapeErrors(t *testing.T) {
+	x := tensor.Zeros(2, 3)
+	for name, f := range map[string]func(){
+		"Reshape two -1":       func() { tensor.Reshape(x, -1, -1) },
+		"Reshape wrong size":   func() { tensor.Reshape(x, 4, -1) },
+		"Reshape 0 and -1":     func() { tensor.Reshape(tensor.Zeros(0, 3), 0, -1) },
+		"Add not broadcasting": func() { tensor.Add(x, tensor.Zeros(2)) },
+		"Cat other dims":       func() { tensor.Cat([]*tensor.Tensor{x, tensor.Zeros(3, 3)}, 1) },
+		"Cat ranks":            func() { tensor.Cat([]*tensor.Tensor{x, tensor.Zeros(3)}, 0) },
+		"Stack shapes":         func() { tensor.Stack([]*tensor.Tensor{x, tensor.Zeros(3, 2)}, 0) },
+		"Narrow past the end":  func() { tensor.Narrow(x, 1, 2, 2) },
+		"SplitSizes sum":       func() { tensor.SplitSizes(x, []int{1, 1}, 1) },
+		"Permute repeated":     func() { tensor.Permute(x, 0, 0) },
+		"SumDims out of range": func() { tensor.SumDims(x, []int{2}, false) },
+		"Softmax dim":          func() { tensor.Softmax(x, 2) },
+		"NLLLoss target":       func() { tensor.NLLLoss(x, []int{0, 3}) },
+		"CrossEntropy weights": func() { tensor.CrossEntropyWith(x, []int{0, 1}, tensor.LossOptions{Weight: []float32{1}}) },
+		"MSELoss shapes":       func() { tensor.MSELoss(x, tensor.Zeros(3, 2), tensor.ReduceMean) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Error("no panic")
+				} else if s, ok := r.(string); !ok || !strings.HasPrefix(s, "tensor.") {
+					t.Errorf("panic %v does not name the operation", r)
+				}
+			}()
+			f()
+		})
+	}
+	// Shapes that are fine.
+	if got := tensor.Reshape(tensor.Zeros(0, 3), -1, 3).Shape(); fmt.Sprint(got) != "[0 3]" {
+		t.Errorf("Reshape of an empty tensor: %v", got)
+	}
+	if got := tensor.Add(tensor.Zeros(2, 1, 3), tensor.Zeros(4, 1)).Shape(); fmt.Sprint(got) != "[2 4 3]" {
+		t.Errorf("broadcast shape %v, want [2 4 3]", got)
+	}
+	if got := tensor.MeanDims(tensor.Zeros(2, 3, 4, 5), []int{1, 3}, false).Shape(); fmt.Sprint(got) != "[2 4]" {
+		t.Errorf("MeanDims shape %v, want [2 4]", got)
+	}
+	if parts := tensor.Chunk(tensor.Zeros(5, 2), 3, 0); len(parts) != 3 || parts[2].Size(0) != 1 {
+		t.Errorf("Chunk(5 rows, 3) gives %d parts", len(parts))
+	}
 }

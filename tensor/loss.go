@@ -255,7 +255,12 @@ func classLoss(op string, x *Tensor, targets []int, o LossOptions, logits bool) 
 		z += weight(c)
 	}
 	out := reduceLosses(s, losses, o.Reduction, z)
-	record(out, func(g []float32) {
+	// The backward reads logp (the input itself for NLL) and the options.
+	reads := dataUse(0)
+	if !logits {
+		reads = readsInputs
+	}
+	recordReading(out, reads, func(g []float32) {
 		d, fresh := gradOut(x)
 		if d == nil {
 			return
@@ -384,7 +389,7 @@ func elementLoss(op string, input, target *Tensor, r Reduction, f func(x, t floa
 	} else {
 		out = reduceLosses(s, losses, r, float64(n))
 	}
-	record(out, func(g []float32) {
+	recordReading(out, readsInputs, func(g []float32) {
 		di, freshI := gradOut(input)
 		dt, freshT := gradOut(target)
 		if freshI {

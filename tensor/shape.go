@@ -24,11 +24,14 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 			known *= d
 		}
 	}
-	if infer >= 0 && known > 0 {
+	if infer >= 0 {
+		if known == 0 {
+			panic(fmt.Sprintf("tensor.Reshape: cannot view %v as %v: with a dimension of 0 the -1 could be anything", x.shape, slices.Clone(shape)))
+		}
 		dims[infer] = len(x.data) / known
 	}
-	if numel(dims) != len(x.data) {
-		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, len(x.data), slices.Clone(dims)))
+	if n := len(x.data); numel(dims) != n {
+		panic(fmt.Sprintf("tensor.Reshape: cannot view %v (%d elements) as %v", x.shape, n, slices.Clone(shape)))
 	}
 	// The result is a view: x's storage serves both.
 	out := x.mode().view(x, dims)

@@ -228,6 +228,11 @@ def ops_more():
     ]:
         x = ((torch.rand(4, 6) * 2 - 1) * scale).requires_grad_()
         case(name, op, {"x": x}, "%s of x uniform in [-%g, %g)" % (name, scale, scale))
+    case("exp", torch.exp, {"x": leaf(3, 4)}, "torch.exp(x)")
+    case("log", torch.log, {"x": pos(3, 4)}, "torch.log(x), x in [0.5, 1.5)")
+    case("sqrt", torch.sqrt, {"x": pos(3, 4)}, "torch.sqrt(x), x in [0.5, 1.5)")
+    case("abs", torch.abs, {"x": leaf(3, 4)}, "torch.abs(x)")
+    case("pow", lambda x: x.pow(2.5), {"x": pos(3, 4)}, "x.pow(2.5), x in [0.5, 1.5)")
     case("softmax_dim1", lambda x: torch.softmax(x, 1), {"x": leaf(2, 4, 3)}, "torch.softmax(x, 1), x 2x4x3")
     case("log_softmax_dim0", lambda x: torch.log_softmax(x, 0), {"x": leaf(4, 3)}, "torch.log_softmax(x, 0)")
 
