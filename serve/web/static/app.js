@@ -169,7 +169,7 @@
     var v = version;
     sent = v;
     status("Thinking\u2026", false);
-    fetch("/api/predict", {
+    fetch("api/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ image: pad.toDataURL("image/png") }),

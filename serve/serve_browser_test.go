@@ -1,9 +1,10 @@
-package main
+package serve_test
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/convnet/convnet/serve"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
@@ -38,31 +41,60 @@ func findBrowser() (string, error) {
 // pt is a point on the 280x280 drawing pad.
 type pt struct{ x, y float64 }
 
+// skipWithoutBrowser skips a test that needs a browser when there is
+// none, saying why, or fails it under CI (which installs Chromium, see
+// .ci/run).
+//
+// `go test ./...` (package list mode) shows nothing of a package that
+// passes but its "ok" line: the test binary's stdout and stderr, t.Skip's
+// message included, are dropped unless -v is given. So that the skip is
+// seen where it would be hidden, its reason also goes to the terminal the
+// tests run from (/dev/tty), when there is one; with -v (or -json) the
+// skip shows as usual.
+func skipWithoutBrowser(t *testing.T, err error) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("the browser test needs Chromium, and CI is set: .ci/run must install chromium (apt-get install chromium) or set $CHROME: %v", err)
+	}
+	msg := fmt.Sprintf("no browser for the end-to-end test of the serve page (install Debian's chromium, or set $CHROME to a Chrome or Chromium): %v", err)
+	if !testing.Verbose() {
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			fmt.Fprintf(tty, "--- SKIP: %s (github.com/convnet/convnet/serve): %s\n", t.Name(), msg)
+			tty.Close()
+		}
+	}
+	t.Skip("SKIP: " + msg)
+}
+
 // TestServeBrowser draws a 1 and a 0 with the mouse in headless Chromium
 // and reads the page's predictions, then saves a screenshot. It needs a
 // browser: without one it fails under CI (which installs Chromium) and is
-// skipped elsewhere.
+// skipped elsewhere, saying so (see skipWithoutBrowser). It is the only
+// test of the module that may skip.
 func TestServeBrowser(t *testing.T) {
 	browser, err := findBrowser()
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the browser test of convnet serve needs Chromium, and CI is set: .ci/run must install chromium (apt-get install chromium) or set $CHROME: %v", err)
-		}
-		t.Skipf("SKIP: no browser for the end-to-end test of convnet serve (install Debian's chromium, or set $CHROME to a Chrome or Chromium): %v", err)
+		skipWithoutBrowser(t, err)
 	}
 	start := time.Now()
-	// Serve as a user would after `convnet train`: lenet5.safetensors in
-	// the current folder, no flags.
+	// Serve as a program does after `convnet train`: lenet5.safetensors
+	// in the current folder, no options.
 	raw, err := os.ReadFile(servedCheckpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "lenet5.safetensors"), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, serve.DefaultCheckpoint), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	url, stop := startServe(t)
+	h, err := serve.NewHandler(serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	url := ts.URL
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -262,8 +294,5 @@ func TestServeBrowser(t *testing.T) {
 	pageErrs.Unlock()
 	cancelTab()
 	cancelAlloc()
-	if code, _, stderr := stop(); code != 0 || stderr != "" {
-		t.Errorf("serve: exit %d, stderr %q", code, stderr)
-	}
 	t.Logf("browser test took %.1fs", time.Since(start).Seconds())
 }
