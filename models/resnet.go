@@ -22,7 +22,7 @@ type ResNet struct {
 	// Layer1 ... Layer4 hold the residual blocks (*BasicBlock or
 	// *Bottleneck), named 0, 1, ...
 	Layer1, Layer2, Layer3, Layer4 *nn.Sequential
-	AvgPool                        nn.Module
+	AvgPool                        *nn.AdaptiveAvgPool2d
 	FC                             *nn.Linear
 }
 
@@ -132,7 +132,7 @@ func NewResNet(name string, in Input) (*ResNet, error) {
 		}
 		*layers[i] = nn.Add(&m.Base, fmt.Sprintf("layer%d", i+1), s)
 	}
-	m.AvgPool = nn.Add(&m.Base, "avgpool", newGlobalAvgPool())
+	m.AvgPool = nn.Add(&m.Base, "avgpool", nn.NewAdaptiveAvgPool2d(1, 1))
 	m.FC = nn.Add(&m.Base, "fc", nn.NewLinear(inplanes, in.Classes))
 	initResNetLike(m)
 	return m, nil
@@ -202,7 +202,7 @@ func shortcut(ds *nn.Sequential, x *tensor.Tensor) *tensor.Tensor {
 func (m *ResNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	x = m.MaxPool.Call(m.ReLU.Call(m.BN1.Call(m.Conv1.Call(x))))
 	x = m.Layer4.Call(m.Layer3.Call(m.Layer2.Call(m.Layer1.Call(x))))
-	return m.FC.Call(tensor.Flatten(m.AvgPool.ModuleBase().Call(x)))
+	return m.FC.Call(tensor.Flatten(m.AvgPool.Call(x)))
 }
 
 // conv3x3 is torchvision's conv3x3: padding 1, no bias.

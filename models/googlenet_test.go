@@ -1,0 +1,74 @@
+package models_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
+)
+
+func TestInceptionBlockMatchesPyTorch(t *testing.T) {
+	runBlock(t, zooRef(t), "inception", models.NewInception(16, 4, 4, 8, 2, 4, 4))
+}
+
+// TestGoogLeNetTrainingMatchesPyTorch runs GoogLeNet in training mode
+// (batch statistics; dropout off on both sides, so that the outputs are
+// comparable) and compares the main and auxiliary logits and the training
+// loss, main + 0.3 × each auxiliary, with torchvision's; the loss's
+// backward reaches both auxiliary classifiers. In evaluation mode the
+// auxiliary classifiers do not run.
+func TestGoogLeNetTrainingMatchesPyTorch(t *testing.T) {
+	ref := zooRef(t)
+	m, err := models.NewGoogLeNet(models.Input{Channels: 3, Size: 64, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(m)
+	m.Train()
+	for _, c := range m.NamedModules() {
+		if d, ok := c.Module.(*nn.Dropout); ok {
+			d.Eval()
+		}
+	}
+	xd, xs := ref.F32("googlenet_train.x")
+	y := m.Call(tensor.New(xd, xs...))
+	checkZoo(t, ref, "googlenet_train.y", y, 1e-3, 1e-3)
+	aux1, aux2 := m.AuxLogits()
+	if aux1 == nil || aux2 == nil {
+		t.Fatal("no auxiliary logits after a Forward in training mode")
+	}
+	checkZoo(t, ref, "googlenet_train.aux1", aux1, 1e-3, 1e-3)
+	checkZoo(t, ref, "googlenet_train.aux2", aux2, 1e-3, 1e-3)
+	var _ nn.Losser = m
+	loss := m.Loss(y, ref.Ints("googlenet_train.target"))
+	checkZoo(t, ref, "googlenet_train.loss", loss, 1e-4, 1e-4)
+	loss.Backward()
+	for _, p := range []*tensor.Tensor{m.Aux1.FC2.Weight, m.Aux2.Conv.Conv.Weight, m.FC.Weight, m.Conv1.Conv.Weight} {
+		if g := p.Grad(); g == nil || !slices.ContainsFunc(g.Data(), func(v float32) bool { return v != 0 }) {
+			t.Errorf("no gradient reached a %v weight", p.Shape())
+		}
+	}
+
+	m.Eval()
+	m.Call(tensor.New(xd, xs...))
+	if a, b := m.AuxLogits(); a != nil || b != nil {
+		t.Error("auxiliary logits computed in evaluation mode")
+	}
+}
+
+func TestGoogLeNetAccepts(t *testing.T) {
+	spec, err := models.Lookup("googlenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{15, 28, 32, 224} {
+		if err := spec.Check(models.Input{Channels: 1, Size: size, Classes: 10}); err != nil {
+			t.Errorf("size %d refused: %v", size, err)
+		}
+	}
+	if err := spec.Check(models.Input{Channels: 1, Size: 14, Classes: 10}); err == nil {
+		t.Error("a 14x14 image accepted")
+	}
+}
