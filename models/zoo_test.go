@@ -17,7 +17,8 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-// regenerateZoo is the command that writes testdata/zoo/.
+// regenerateZoo is the command that writes testdata/zoo/ and
+// testdata/zoo.safetensors.
 const regenerateZoo = "/usr/bin/python3 testdata/make_zoo_reference.py"
 
 // zooFile returns the contents of testdata/zoo/name.
@@ -31,10 +32,14 @@ func zooFile(t *testing.T, name string) []byte {
 	return b
 }
 
-// zooRef opens testdata/zoo/zoo.safetensors.
+// zooRef opens testdata/zoo.safetensors.
 func zooRef(t *testing.T) *testref.File {
 	t.Helper()
-	return testref.OpenFile(t, filepath.Join(testref.Dir(t), "zoo", "zoo.safetensors"))
+	path := filepath.Join(testref.Dir(t), "zoo.safetensors")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%v: regenerate it with %s", err, regenerateZoo)
+	}
+	return testref.OpenFile(t, path)
 }
 
 // hashu is make_zoo_reference.py's hashu: n values in [-1, 1), exact in

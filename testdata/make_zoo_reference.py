@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes testdata/zoo/: what torchvision 0.14 prints and computes for the
+"""Writes testdata/zoo/ and testdata/zoo.safetensors: what torchvision 0.14 prints and computes for the
 networks after the lesson (GoogLeNet, ResNet-18/34/50, MobileNetV2), so that
 the models package checks its own against them (see README.md, "zoo/").
 
@@ -265,13 +265,17 @@ def main():
     t, meta = {}, {"torch": torch.__version__, "torchvision": torchvision.__version__}
     blocks(t, meta)
     models(t, meta)
-    files["zoo.safetensors"] = encode(t, meta)
     os.makedirs(OUT, exist_ok=True)
     for name, data in files.items():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)
+    # Beside the other reference files: .gitignore keeps safetensors files
+    # only directly in testdata/.
+    files["zoo.safetensors"] = encode(t, meta)
+    with open(os.path.join(HERE, "zoo.safetensors"), "wb") as f:
+        f.write(files["zoo.safetensors"])
     total = sum(len(d) for d in files.values())
-    print(f"wrote {len(files)} files to {OUT} ({total / 1e6:.2f} MB)")
+    print(f"wrote {len(files) - 1} files to {OUT} and zoo.safetensors to {HERE} ({total / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":
