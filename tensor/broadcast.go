@@ -158,11 +158,13 @@ func broadcastBackward(nd *node, g []float32) {
 // over contiguous storage.
 func sameShapeBinary(s *Scope, op binaryOp, a, b *Tensor) *Tensor {
 	out := s.empty(a.shape...)
-	o, x, y := out.data, a.data, b.data[:len(a.data)]
+	o := out.data
+	x, y := a.data[:len(o)], b.data[:len(o)]
 	switch op {
 	case opAdd:
-		copy(o, x)
-		kernels.Add(y, o)
+		for i := range o {
+			o[i] = x[i] + y[i]
+		}
 		recordNode(out, 0, addBackward, a, b)
 		return out
 	case opSub:
@@ -203,6 +205,12 @@ func addBackward(nd *node, g []float32) {
 func sameShapeBackward(nd *node, g []float32) {
 	op := binaryOp(nd.sizes[0])
 	a, b := nd.ins[0], nd.ins[1]
+	// The data of the inputs, which Sub's backward does not read (it may
+	// have been released).
+	var x, y []float32
+	if op != opSub {
+		x, y = a.data[:len(g)], b.data[:len(g)]
+	}
 	if d, fresh := gradOut(a); d != nil {
 		d = d[:len(g)]
 		switch {
@@ -212,39 +220,48 @@ func sameShapeBackward(nd *node, g []float32) {
 			kernels.Add(g, d)
 		case op == opMul && fresh:
 			for i, v := range g {
-				d[i] = v * b.data[i]
+				d[i] = v * y[i]
 			}
 		case op == opMul:
 			for i, v := range g {
-				d[i] += v * b.data[i]
+				d[i] += v * y[i]
+			}
+		case op == opDiv && fresh:
+			for i, v := range g {
+				d[i] = v / y[i]
+			}
+		case op == opDiv:
+			for i, v := range g {
+				d[i] += v / y[i]
+			}
+		}
+	}
+	if d, fresh := gradOut(b); d != nil {
+		d = d[:len(g)]
+		switch {
+		case op == opSub && fresh:
+			for i, v := range g {
+				d[i] = -v
+			}
+		case op == opSub:
+			for i, v := range g {
+				d[i] -= v
+			}
+		case op == opMul && fresh:
+			for i, v := range g {
+				d[i] = v * x[i]
+			}
+		case op == opMul:
+			for i, v := range g {
+				d[i] += v * x[i]
 			}
 		case op == opDiv:
 			if fresh {
 				clear(d)
 			}
 			for i, v := range g {
-				d[i] += v / b.data[i]
-			}
-		}
-	}
-	if d, fresh := gradOut(b); d != nil {
-		d = d[:len(g)]
-		if fresh {
-			clear(d)
-		}
-		switch op {
-		case opSub:
-			for i, v := range g {
-				d[i] -= v
-			}
-		case opMul:
-			for i, v := range g {
-				d[i] += v * a.data[i]
-			}
-		case opDiv:
-			for i, v := range g {
-				q := b.data[i]
-				d[i] -= v * a.data[i] / (q * q)
+				q := y[i]
+				d[i] -= v * x[i] / (q * q)
 			}
 		}
 	}

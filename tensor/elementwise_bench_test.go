@@ -27,3 +27,24 @@ func benchmarkBinary(b *testing.B, op func(x, y *tensor.Tensor) *tensor.Tensor) 
 
 func BenchmarkAddSameShape(b *testing.B) { benchmarkBinary(b, tensor.Add) }
 func BenchmarkMulSameShape(b *testing.B) { benchmarkBinary(b, tensor.Mul) }
+
+// benchmarkBinaryForward times op alone on the same tensors, in a scope
+// without gradients (inference).
+func benchmarkBinaryForward(b *testing.B, op func(x, y *tensor.Tensor) *tensor.Tensor) {
+	x := tensor.Full(0.5, 64, 64, 14, 14)
+	y := tensor.Full(0.25, 64, 64, 14, 14)
+	arena := tensor.NewArena()
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena})
+	step := func() {
+		arena.Reset()
+		op(s.Input(x), s.Input(y))
+	}
+	step()
+	b.ReportAllocs()
+	for b.Loop() {
+		step()
+	}
+}
+
+func BenchmarkAddSameShapeForward(b *testing.B) { benchmarkBinaryForward(b, tensor.Add) }
+func BenchmarkMulSameShapeForward(b *testing.B) { benchmarkBinaryForward(b, tensor.Mul) }

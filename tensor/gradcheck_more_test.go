@@ -116,6 +116,15 @@ func TestMoreGradientsMatchFiniteDifferences(t *testing.T) {
 		{"mul itself", []*tensor.Tensor{rt(2, 3)}, func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Mul(in[0], in[0]) }},
 		{"div", []*tensor.Tensor{rt(2, 3), positive(r, 2, 3)}, two(tensor.Div)},
 		{"div broadcast", []*tensor.Tensor{rt(2, 3, 2), positive(r, 3, 1)}, two(tensor.Div)},
+		// Intermediate inputs, whose gradients are written fresh.
+		{"same-shape ops of intermediates", []*tensor.Tensor{rt(2, 3), positive(r, 2, 3)}, two(func(a, b *tensor.Tensor) *tensor.Tensor {
+			a2, b2 := tensor.MulScalar(a, 1.5), tensor.AddScalar(b, 0.25)
+			return tensor.Add(tensor.Div(a2, b2), tensor.Mul(tensor.Sub(b2, a2), tensor.Neg(a2)))
+		})},
+		{"broadcast ops of intermediates", []*tensor.Tensor{rt(2, 3), positive(r, 3)}, two(func(a, b *tensor.Tensor) *tensor.Tensor {
+			a2, b2 := tensor.MulScalar(a, 1.5), tensor.AddScalar(b, 0.25)
+			return tensor.Add(tensor.Div(a2, b2), tensor.Mul(tensor.Sub(b2, a2), b2))
+		})},
 		{"add scalar", []*tensor.Tensor{rt(2, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.AddScalar(x, 1.5) })},
 		{"mul scalar", []*tensor.Tensor{rt(2, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.MulScalar(x, -2.5) })},
 		{"neg", []*tensor.Tensor{rt(5)}, one(tensor.Neg)},
