@@ -67,7 +67,7 @@ func TestInspect(t *testing.T) {
 		t.Errorf("input shape %v", got)
 	}
 	var want []float32
-	tensor.NoGrad(func() { want = m.ModuleBase().Call(tensor.New(x, 1, 1, 28, 28)).Data() })
+	want = m.ModuleBase().Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(tensor.New(x, 1, 1, 28, 28))).Data()
 	got, _ := f.Tensors["classifier.fc2"].Float32s()
 	for i := range want {
 		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
@@ -101,15 +101,5 @@ func TestInspectFields(t *testing.T) {
 	}
 	if !slices.Equal(f.Names, append([]string{"input"}, want...)) {
 		t.Errorf("keys %q", f.Names)
-	}
-}
-
-func TestStats(t *testing.T) {
-	lo, hi, mean, std := stats([]float32{1, 2, 3, 4})
-	if lo != 1 || hi != 4 || mean != 2.5 || math.Abs(std-math.Sqrt(5.0/3)) > 1e-12 {
-		t.Errorf("stats = %v %v %v %v", lo, hi, mean, std)
-	}
-	if lo, hi, mean, std := stats([]float32{-2}); lo != -2 || hi != -2 || mean != -2 || std != 0 {
-		t.Errorf("one value: %v %v %v %v", lo, hi, mean, std)
 	}
 }

@@ -41,7 +41,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/datasets/mnist"
 	"github.com/convnet/convnet/models"
@@ -494,35 +493,25 @@ func loadCheckpoint(path, modelName string) (*loaded, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("--checkpoint: %s", pathError(err))
 	}
-	meta, err := checkpoint.Metadata(path)
-	if err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
-	}
-	name := modelName
-	if name == "" {
-		name = meta[checkpoint.ModelKey]
-	}
-	spec, specErr := models.Lookup(name)
+	ck, err := models.LoadCheckpoint(path, modelName)
+	var unknown *models.UnknownModelError
 	switch {
-	case name == "":
+	case errors.Is(err, models.ErrNoModelName):
 		return nil, usagef("checkpoint %s names no model in its metadata: give --model (one of %s)",
 			path, strings.Join(models.Names(), ", "))
-	case specErr != nil:
+	case errors.As(err, &unknown):
 		return nil, usagef("checkpoint %s holds unknown model %q: give --model (one of %s)",
-			path, name, strings.Join(models.Names(), ", "))
+			path, unknown.Name, strings.Join(models.Names(), ", "))
+	case err != nil && modelName != "":
+		return nil, fmt.Errorf("%v (loading it as --model %s)", err, modelName)
+	case err != nil:
+		return nil, err // it names the file
 	}
-	pipe, err := datasets.FromMetadata(spec, meta)
+	pipe, err := datasets.FromMetadata(ck.Spec, ck.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
 	}
-	ck, err := models.LoadCheckpoint(path, name)
-	if err != nil {
-		if modelName != "" {
-			return nil, fmt.Errorf("%v (loading it as --model %s)", err, name)
-		}
-		return nil, err
-	}
-	return &loaded{model: ck.Model, spec: spec, meta: ck.Metadata, pipe: pipe}, nil
+	return &loaded{model: ck.Model, spec: ck.Spec, meta: ck.Metadata, pipe: pipe}, nil
 }
 
 // loadMNIST reads an MNIST set once per process (see datasets.MNIST).

@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/convnet/convnet/nn"
 	"image"
 	"io"
 	"math"
@@ -55,13 +56,13 @@ type inspected struct {
 // saveInspectPictures writes one picture per activation into dir: the
 // input, then every layer in order of execution. It returns the files'
 // names.
-func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts []activation) ([]string, error) {
+func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts []nn.Activation) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--png: %s", pathError(err))
 	}
 	var names []string
 	for i, a := range acts {
-		name := pictureName(i, len(acts), a.name)
+		name := pictureName(i, len(acts), a.Name)
 		img := activationPicture(pipe, in, a, i == len(acts)-1)
 		if err := viz.SavePNG(filepath.Join(dir, name), img); err != nil {
 			return names, fmt.Errorf("--png: %v", err)
@@ -74,13 +75,13 @@ func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts 
 // activationPicture draws one activation: the input as an image, maps of
 // shape [1, C, H, W] as a grid, anything else (fully connected outputs,
 // 1×1 maps) as bars.
-func activationPicture(pipe datasets.Pipeline, in inspected, a activation, last bool) *image.RGBA {
-	shape := a.out.Shape()
-	v := a.out.Data()
+func activationPicture(pipe datasets.Pipeline, in inspected, a nn.Activation, last bool) *image.RGBA {
+	shape := a.Output.Shape()
+	v := a.Output.Data()
 	what := fmt.Sprintf("%s, test image %d: label %s, predicted %s (probability %.4f)", in.model, in.index,
 		labelName(in.classNames, in.label), labelName(in.classNames, in.pred), in.prob)
-	head := viz.Header{Title: a.name + "  " + formatShape(shape), Lines: []string{what}}
-	if a.name == "input" && len(shape) == 4 && (shape[1] == 1 || shape[1] == 3) {
+	head := viz.Header{Title: a.Name + "  " + formatShape(shape), Lines: []string{what}}
+	if a.Name == "input" && len(shape) == 4 && (shape[1] == 1 || shape[1] == 3) {
 		x := v[:product(shape[1:])]
 		if shape[1] == 3 {
 			x = pipe.Unnormalize(x)

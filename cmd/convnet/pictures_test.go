@@ -192,7 +192,7 @@ func TestPictureShapes(t *testing.T) {
 		for i := range v {
 			v[i] = float32(i%7) - 3
 		}
-		img := activationPicture(mnistPipeline(t), in, activation{c.name, tensor.New(v, c.shape...)}, true)
+		img := activationPicture(mnistPipeline(t), in, nn.Activation{Name: c.name, Output: tensor.New(v, c.shape...)}, true)
 		b := img.Bounds()
 		if b.Dx() < 100 || b.Dy() < 80 || b.Dx() > 2000 || b.Dy() > 2500 {
 			t.Errorf("%s %v: %dx%d", c.name, c.shape, b.Dx(), b.Dy())
