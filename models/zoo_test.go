@@ -310,3 +310,56 @@ func TestZooEvalMatchesPyTorch(t *testing.T) {
 		})
 	}
 }
+
+// zooTrainCases are make_zoo_reference.py's TRAIN_CASES.
+var zooTrainCases = []struct {
+	key, name string
+	in        models.Input
+	batch     int
+	params    []string
+}{
+	{"resnet18", "resnet18", models.Input{Channels: 3, Size: 64, Classes: 10}, 4,
+		[]string{"conv1.weight", "bn1.weight", "layer2.0.downsample.0.weight", "layer4.1.bn2.bias", "fc.weight"}},
+	{"mobilenet_v2", "mobilenet_v2", models.Input{Channels: 1, Size: 64, Classes: 10}, 4,
+		[]string{"features.0.0.weight", "features.2.conv.1.0.weight", "features.18.1.weight", "classifier.1.weight"}},
+}
+
+// TestZooTrainingStepMatchesPyTorch runs one training forward (batch
+// statistics, dropout off on both sides) and backward of the
+// cross-entropy through whole networks, in a scope with an arena as
+// train.Epoch does, and compares the loss and gradients with PyTorch's.
+func TestZooTrainingStepMatchesPyTorch(t *testing.T) {
+	ref := zooRef(t)
+	for _, c := range zooTrainCases {
+		t.Run(c.key, func(t *testing.T) {
+			m := zooModel(t, c.name, c.in)
+			fill(m)
+			b := m.ModuleBase()
+			b.Train()
+			for _, d := range b.NamedModules() {
+				if d, ok := d.Module.(*nn.Dropout); ok {
+					d.Eval()
+				}
+			}
+			shape := []int{c.batch, c.in.Channels, c.in.Size, c.in.Size}
+			x := tensor.New(hashu(995, c.batch*c.in.Channels*c.in.Size*c.in.Size), shape...)
+			key := "train." + c.key
+			s := tensor.NewScope(tensor.ScopeOptions{Arena: tensor.NewArena()})
+			loss := tensor.CrossEntropy(b.Call(s.Input(x)), ref.Ints(key+".target"))
+			checkZoo(t, ref, key+".loss", loss, 1e-4, 1e-5)
+			loss.Backward()
+			params := map[string]*tensor.Tensor{}
+			for _, p := range b.NamedParameters() {
+				params[p.Name] = p.Tensor
+			}
+			for _, name := range c.params {
+				want, _ := ref.F32(key + ".grad." + name)
+				scale := 0.0
+				for _, v := range want {
+					scale = max(scale, math.Abs(float64(v)))
+				}
+				checkZoo(t, ref, key+".grad."+name, params[name].Grad(), 1e-3, 1e-3*scale)
+			}
+		})
+	}
+}

@@ -195,6 +195,13 @@ MODEL_CASES = [
 ]
 
 
+TRAIN_CASES = [
+    # case, name, channels, size, classes, batch, parameters whose gradients are kept
+    ("resnet18", "resnet18", 3, 64, 10, 4, ["conv1.weight", "bn1.weight", "layer2.0.downsample.0.weight", "layer4.1.bn2.bias", "fc.weight"]),
+    ("mobilenet_v2", "mobilenet_v2", 1, 64, 10, 4, ["features.0.0.weight", "features.2.conv.1.0.weight", "features.18.1.weight", "classifier.1.weight"]),
+]
+
+
 def models(t, meta):
     for case, name, ch, size, classes, batch in MODEL_CASES:
         m = build(name, classes, ch)
@@ -205,6 +212,27 @@ def models(t, meta):
             t["model." + case + ".x"] = x
             t["model." + case + ".y"] = m(x)
         meta["model." + case] = f"{name}, {ch}x{size}x{size} -> {classes}, batch {batch}, eval, formula weights"
+    # Training steps: forward in training mode (batch statistics; dropout
+    # off so that both sides compute the same), cross-entropy, backward;
+    # the loss and the gradients of a few parameters.
+    for case, name, ch, size, classes, batch, params in TRAIN_CASES:
+        m = build(name, classes, ch)
+        fill(m)
+        m.train()
+        for d in m.modules():
+            if isinstance(d, nn.Dropout):
+                d.eval()
+        x = inputs(995, batch, ch, size, size)
+        target = torch.arange(batch) * 3 % classes
+        loss = F.cross_entropy(m(x), target)
+        loss.backward()
+        key = "train." + case
+        t[key + ".target"] = target  # x is inputs(995, ...): not stored
+        t[key + ".loss"] = loss.detach()
+        grads = dict(m.named_parameters())
+        for p in params:
+            t[key + ".grad." + p] = grads[p].grad.clone()
+        meta[key] = f"{name}, {ch}x{size}x{size} -> {classes}, batch {batch}, training mode with dropout off, formula weights, cross-entropy; gradients of " + ", ".join(params)
     # GoogLeNet in training mode (batch statistics; dropout off so that the
     # outputs are the same on both sides): main and auxiliary logits and the
     # training loss main + 0.3 * (aux1 + aux2).
@@ -221,7 +249,6 @@ def models(t, meta):
     target = torch.tensor([1, 7, 3, 0])
     out = m(x)
     loss = F.cross_entropy(out.logits, target) + 0.3 * (F.cross_entropy(seen["aux1"], target) + F.cross_entropy(seen["aux2"], target))
-    t["googlenet_train.x"] = x
     t["googlenet_train.target"] = target
     t["googlenet_train.y"] = out.logits.detach()
     t["googlenet_train.aux1"] = seen["aux1"].detach()
