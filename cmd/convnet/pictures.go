@@ -9,7 +9,6 @@ import (
 	"github.com/convnet/convnet/nn"
 	"image"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,42 +71,25 @@ func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts 
 	return names, nil
 }
 
-// activationPicture draws one activation: the input as an image, maps of
-// shape [1, C, H, W] as a grid, anything else (fully connected outputs,
-// 1×1 maps) as bars.
+// activationPicture draws one activation: the input as an image, any
+// other output as viz.Layer draws it (the last one's bars named by class).
 func activationPicture(pipe datasets.Pipeline, in inspected, a nn.Activation, last bool) *image.RGBA {
 	shape := a.Output.Shape()
-	v := a.Output.Data()
 	what := fmt.Sprintf("%s, test image %d: label %s, predicted %s (probability %.4f)", in.model, in.index,
 		labelName(in.classNames, in.label), labelName(in.classNames, in.pred), in.prob)
-	head := viz.Header{Title: a.Name + "  " + formatShape(shape), Lines: []string{what}}
+	head := viz.Header{Title: a.Name, Lines: []string{what}}
 	if a.Name == "input" && len(shape) == 4 && (shape[1] == 1 || shape[1] == 3) {
-		x := v[:product(shape[1:])]
+		x := a.Output.Data()[:product(shape[1:])]
 		if shape[1] == 3 {
 			x = pipe.Unnormalize(x)
 		}
+		head.Title += "  " + formatShape(shape)
 		return viz.InputPicture(head, x, shape[1], shape[2], shape[3])
 	}
-	if len(shape) == 4 && shape[2]*shape[3] > 1 {
-		head.Lines = append(head.Lines, fmt.Sprintf("%d feature maps of %d×%d, each scaled from its own min (black) to its max (white)",
-			shape[1], shape[2], shape[3]))
-		return viz.FeatureGrid(head, v[:product(shape[1:])], shape[1], shape[2], shape[3])
+	if !last {
+		return viz.Layer(head, shape, a.Output.Data(), nil, -1)
 	}
-	n := len(v)
-	if len(shape) > 1 {
-		n = product(shape[1:])
-	}
-	peak := 0.0
-	for _, x := range v[:n] {
-		peak = max(peak, math.Abs(float64(x)))
-	}
-	head.Lines = append(head.Lines, fmt.Sprintf("%d units, one bar each: blue positive, red negative, all to one scale (largest |value| %.3g)", n, peak))
-	var names []string
-	highlight := -1
-	if last && n == len(in.classNames) {
-		names, highlight = in.classNames, in.pred
-	}
-	return viz.BarStrip(head, v[:n], names, highlight)
+	return viz.Layer(head, shape, a.Output.Data(), in.classNames, in.pred)
 }
 
 // labelName names class c: its name if the data set has names.
