@@ -191,6 +191,10 @@ func TestMoreGradientsMatchFiniteDifferences(t *testing.T) {
 		{"cross_entropy smoothing weights", []*tensor.Tensor{rt(4, 5)}, one(func(x *tensor.Tensor) *tensor.Tensor {
 			return tensor.CrossEntropyWith(x, labels, tensor.LossOptions{Weight: []float32{1, 2, 0.5, 3, 1}, LabelSmoothing: 0.2})
 		})},
+		{"cross_entropy ignore", []*tensor.Tensor{rt(4, 5)}, one(func(x *tensor.Tensor) *tensor.Tensor {
+			ignore := -100
+			return tensor.CrossEntropyWith(x, []int{0, -100, 2, 3}, tensor.LossOptions{Weight: []float32{1, 2, 0.5, 3, 1}, LabelSmoothing: 0.2, IgnoreIndex: &ignore})
+		})},
 		{"cross_entropy none", []*tensor.Tensor{rt(4, 5)}, one(func(x *tensor.Tensor) *tensor.Tensor {
 			return tensor.CrossEntropyWith(x, labels, tensor.LossOptions{LabelSmoothing: 0.1, Reduction: tensor.ReduceNone})
 		})},

@@ -181,6 +181,10 @@ type LossOptions struct {
 	LabelSmoothing float32
 	// Reduction combines the N samples' losses (ReduceNone: a tensor of N).
 	Reduction Reduction
+	// IgnoreIndex, if not nil, is a target value whose samples count for
+	// nothing: no loss, no gradient, no share of the mean (PyTorch's
+	// ignore_index; it may lie outside the classes, as PyTorch's -100).
+	IgnoreIndex *int
 }
 
 // NLLLoss returns the mean over the batch of -input[i, target[i]], for
@@ -211,8 +215,9 @@ func classLoss(op string, x *Tensor, targets []int, o LossOptions, logits bool) 
 		panic(fmt.Sprintf("tensor.%s: input %v needs to be N×classes for %d targets", op, x.shape, len(targets)))
 	}
 	n, classes := x.shape[0], x.shape[1]
+	ignored := func(c int) bool { return o.IgnoreIndex != nil && c == *o.IgnoreIndex }
 	for i, c := range targets {
-		if c < 0 || c >= classes {
+		if (c < 0 || c >= classes) && !ignored(c) {
 			panic(fmt.Sprintf("tensor.%s: target %d is %d, outside [0, %d)", op, i, c, classes))
 		}
 	}
@@ -242,6 +247,9 @@ func classLoss(op string, x *Tensor, targets []int, o LossOptions, logits bool) 
 	losses := make([]float64, n)
 	var z float64 // the mean's divisor
 	for i, c := range targets {
+		if ignored(c) {
+			continue
+		}
 		row := logp[i*classes : (i+1)*classes]
 		l := -(1 - eps) * weight(c) * float64(row[c])
 		if eps != 0 {
@@ -269,6 +277,9 @@ func classLoss(op string, x *Tensor, targets []int, o LossOptions, logits bool) 
 			clear(d)
 		}
 		for i, c := range targets {
+			if ignored(c) {
+				continue
+			}
 			a := lossScale(g, i, o.Reduction, z)
 			row, drow := logp[i*classes:(i+1)*classes], d[i*classes:(i+1)*classes]
 			// The loss of row i is -Σ_k u_k logp_k with u_k the weights of

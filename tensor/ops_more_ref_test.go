@@ -16,6 +16,7 @@ func TestMoreOpsMatchPyTorch(t *testing.T) {
 	ref := testref.Open(t, "ops_more.safetensors")
 	target := ref.Ints("loss.target")
 	weight, _ := ref.F32("loss.weight")
+	ignore := ref.Ints("loss.ignore")[0]
 	x, ab := []string{"x"}, []string{"a", "b"}
 	reversed := func(ts []*tensor.Tensor) []*tensor.Tensor { slices.Reverse(ts); return ts }
 	for _, c := range []struct {
@@ -72,6 +73,15 @@ func TestMoreOpsMatchPyTorch(t *testing.T) {
 		})},
 		{"xent_smooth_none", x, one(func(x *tensor.Tensor) *tensor.Tensor {
 			return tensor.CrossEntropyWith(x, target, tensor.LossOptions{LabelSmoothing: 0.3, Reduction: tensor.ReduceNone})
+		})},
+		{"xent_ignore", x, one(func(x *tensor.Tensor) *tensor.Tensor {
+			return tensor.CrossEntropyWith(x, target, tensor.LossOptions{Weight: weight, LabelSmoothing: 0.1, IgnoreIndex: &ignore})
+		})},
+		{"xent_ignore_none", x, one(func(x *tensor.Tensor) *tensor.Tensor {
+			return tensor.CrossEntropyWith(x, target, tensor.LossOptions{LabelSmoothing: 0.1, IgnoreIndex: &ignore, Reduction: tensor.ReduceNone})
+		})},
+		{"nll_ignore", x, one(func(x *tensor.Tensor) *tensor.Tensor {
+			return tensor.NLLLossWith(x, target, tensor.LossOptions{IgnoreIndex: &ignore})
 		})},
 		{"mse", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor { return tensor.MSELoss(a, b, tensor.ReduceMean) })},
 		{"smooth_l1", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor { return tensor.SmoothL1Loss(a, b, 0.5, tensor.ReduceMean) })},

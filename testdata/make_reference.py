@@ -239,7 +239,8 @@ def ops_more():
     target = torch.randint(0, 5, (6,))
     weight = torch.rand(5) + 0.5
     t["loss.target"], t["loss.weight"] = target, weight
-    meta["loss"] = "loss.target (I64) and loss.weight are the classes and class weights of the class losses"
+    meta["loss"] = ("loss.target (I64) and loss.weight are the classes and class weights of the class losses; "
+                    "loss.ignore (I64) the ignore_index of the *_ignore cases")
     case("nll", lambda x: F.nll_loss(torch.log_softmax(x, 1), target), {"x": leaf(6, 5)},
          "F.nll_loss(log_softmax(x, 1), target)")
     case("nll_weight_sum", lambda x: F.nll_loss(x, target, weight=weight, reduction="sum"), {"x": leaf(6, 5)},
@@ -252,6 +253,15 @@ def ops_more():
          "F.cross_entropy(x, target, weight, label_smoothing=0.2)")
     case("xent_smooth_none", lambda x: F.cross_entropy(x, target, label_smoothing=0.3, reduction="none"), {"x": leaf(6, 5)},
          "F.cross_entropy(x, target, label_smoothing=0.3, reduction='none')")
+    ignore = int(target[0])  # a class the targets hold
+    t["loss.ignore"] = torch.tensor([ignore])
+    case("xent_ignore", lambda x: F.cross_entropy(x, target, weight=weight, label_smoothing=0.1, ignore_index=ignore),
+         {"x": leaf(6, 5)}, "F.cross_entropy(x, target, weight, ignore_index=loss.ignore, label_smoothing=0.1)")
+    case("xent_ignore_none", lambda x: F.cross_entropy(x, target, label_smoothing=0.1, ignore_index=ignore,
+                                                       reduction="none"),
+         {"x": leaf(6, 5)}, "F.cross_entropy(x, target, ignore_index=loss.ignore, label_smoothing=0.1, reduction='none')")
+    case("nll_ignore", lambda x: F.nll_loss(x, target, ignore_index=ignore), {"x": leaf(6, 5)},
+         "F.nll_loss(x, target, ignore_index=loss.ignore)")
     case("mse", F.mse_loss, {"a": leaf(3, 4), "b": leaf(3, 4)}, "F.mse_loss(a, b)")
     case("smooth_l1", lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), {"a": leaf(3, 4), "b": leaf(3, 4)},
          "F.smooth_l1_loss(a, b, beta=0.5)")
