@@ -206,6 +206,11 @@ func TestMoreGradientsMatchFiniteDifferences(t *testing.T) {
 			two(func(a, b *tensor.Tensor) *tensor.Tensor {
 				return tensor.BCEWithLogits(a, tensor.MulScalar(b, 0.5), tensor.ReduceMean)
 			})},
+		{"bce_with_logits weights", []*tensor.Tensor{rt(3, 4), positive(r, 3, 4)},
+			two(func(a, b *tensor.Tensor) *tensor.Tensor {
+				return tensor.BCEWithLogitsWith(a, tensor.MulScalar(b, 0.5), tensor.BCEOptions{
+					Weight: tensor.New([]float32{0.5, 2, 1}, 3, 1), PosWeight: tensor.New([]float32{1, 3, 0.5, 2}, 4), Reduction: tensor.ReduceSum})
+			})},
 		// The custom-op API: a Function of two inputs.
 		{"function", []*tensor.Tensor{rt(2, 3), rt(2, 3)}, two(func(a, b *tensor.Tensor) *tensor.Tensor { return mulAdd.Apply(a, b) })},
 	}

@@ -342,7 +342,7 @@ func lossScale(g []float32, i int, r Reduction, z float64) float64 {
 // MSELoss returns the squared differences of input and target (of one
 // shape), reduced, as PyTorch's mse_loss.
 func MSELoss(input, target *Tensor, r Reduction) *Tensor {
-	return elementLoss("MSELoss", input, target, r, func(x, t float64) (l, dx, dt float64) {
+	return elementLoss("MSELoss", input, target, r, func(_ int, x, t float64) (l, dx, dt float64) {
 		d := x - t
 		return d * d, 2 * d, -2 * d
 	})
@@ -354,7 +354,7 @@ func MSELoss(input, target *Tensor, r Reduction) *Tensor {
 // L1 loss.
 func SmoothL1Loss(input, target *Tensor, beta float32, r Reduction) *Tensor {
 	b := float64(beta)
-	return elementLoss("SmoothL1Loss", input, target, r, func(x, t float64) (l, dx, dt float64) {
+	return elementLoss("SmoothL1Loss", input, target, r, func(_ int, x, t float64) (l, dx, dt float64) {
 		d := x - t
 		if math.Abs(d) < b {
 			return 0.5 * d * d / b, d / b, -d / b
@@ -373,15 +373,71 @@ func SmoothL1Loss(input, target *Tensor, beta float32, r Reduction) *Tensor {
 // target (probabilities, of one shape), reduced, computed stably from the
 // logits as PyTorch's binary_cross_entropy_with_logits.
 func BCEWithLogits(logits, target *Tensor, r Reduction) *Tensor {
-	return elementLoss("BCEWithLogits", logits, target, r, func(x, t float64) (l, dx, dt float64) {
-		l = max(x, 0) - x*t + math.Log1p(math.Exp(-math.Abs(x)))
-		return l, 1/(1+math.Exp(-x)) - t, -x
+	return BCEWithLogitsWith(logits, target, BCEOptions{Reduction: r})
+}
+
+// BCEOptions are the settings of BCEWithLogitsWith, as the arguments of
+// PyTorch's binary_cross_entropy_with_logits.
+type BCEOptions struct {
+	// Weight, if not nil, weighs each element's loss; its shape
+	// broadcasts to the input's (see Add).
+	Weight *Tensor
+	// PosWeight, if not nil, weighs the positive term of each element's
+	// loss, -t·log σ(x); its shape broadcasts to the input's (one weight
+	// per class, the last dimension, for multi-label targets).
+	PosWeight *Tensor
+	Reduction Reduction
+}
+
+// BCEWithLogitsWith is BCEWithLogits with element and positive weights
+// (no gradient flows to either).
+func BCEWithLogitsWith(logits, target *Tensor, o BCEOptions) *Tensor {
+	w := expandTo("BCEWithLogitsWith", o.Weight, logits.shape)
+	pw := expandTo("BCEWithLogitsWith", o.PosWeight, logits.shape)
+	return elementLoss("BCEWithLogitsWith", logits, target, o.Reduction, func(i int, x, t float64) (l, dx, dt float64) {
+		// l = (1-t)·x + lw·softplus(-x), lw = 1 + (pw-1)·t, softplus
+		// computed stably.
+		p := 1.0
+		if pw != nil {
+			p = float64(pw[i])
+		}
+		lw := 1 + (p-1)*t
+		sp := math.Log1p(math.Exp(-math.Abs(x))) + max(-x, 0)
+		sig := 1 / (1 + math.Exp(-x))
+		l, dx, dt = (1-t)*x+lw*sp, (1-t)-lw*(1-sig), -x+(p-1)*sp
+		if w != nil {
+			c := float64(w[i])
+			l, dx, dt = l*c, dx*c, dt*c
+		}
+		return l, dx, dt
 	})
+}
+
+// expandTo returns t's values broadcast to shape (nil for a nil t).
+func expandTo(op string, t *Tensor, shape []int) []float32 {
+	if t == nil {
+		return nil
+	}
+	var buf [8]int
+	if b := broadcastShape(op, t.shape, shape, buf[:]); !slices.Equal(b, shape) {
+		panic(fmt.Sprintf("tensor.%s: shape %v does not broadcast to %v", op, t.shape, shape))
+	}
+	out := make([]float32, numel(shape))
+	l := broadcastLoop(op, t, t, shape)
+	n, st := l.n(), l.inner(1)
+	for r := l.rows(); r > 0; r-- {
+		o, x := out[l.off[0]:l.off[0]+n], t.data[l.off[1]:]
+		for i := range o {
+			o[i] = x[i*st]
+		}
+		l.next()
+	}
+	return out
 }
 
 // elementLoss is a loss of input and target element by element, f giving
 // each element's loss and its derivatives.
-func elementLoss(op string, input, target *Tensor, r Reduction, f func(x, t float64) (l, dx, dt float64)) *Tensor {
+func elementLoss(op string, input, target *Tensor, r Reduction, f func(i int, x, t float64) (l, dx, dt float64)) *Tensor {
 	if !slices.Equal(input.shape, target.shape) {
 		panic(fmt.Sprintf("tensor.%s: input %v and target %v differ in shape", op, input.shape, target.shape))
 	}
@@ -389,7 +445,7 @@ func elementLoss(op string, input, target *Tensor, r Reduction, f func(x, t floa
 	n := len(input.data)
 	losses := make([]float64, n)
 	for i := range losses {
-		losses[i], _, _ = f(float64(input.data[i]), float64(target.data[i]))
+		losses[i], _, _ = f(i, float64(input.data[i]), float64(target.data[i]))
 	}
 	var out *Tensor
 	if r == ReduceNone {
@@ -411,7 +467,7 @@ func elementLoss(op string, input, target *Tensor, r Reduction, f func(x, t floa
 		}
 		for i := 0; i < n; i++ {
 			a := lossScale(g, i, r, float64(n))
-			_, gx, gt := f(float64(input.data[i]), float64(target.data[i]))
+			_, gx, gt := f(i, float64(input.data[i]), float64(target.data[i]))
 			if di != nil {
 				di[i] += float32(a * gx)
 			}

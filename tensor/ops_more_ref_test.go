@@ -17,6 +17,7 @@ func TestMoreOpsMatchPyTorch(t *testing.T) {
 	target := ref.Ints("loss.target")
 	weight, _ := ref.F32("loss.weight")
 	ignore := ref.Ints("loss.ignore")[0]
+	bceWeight, bcePosWeight := param(ref, "bce.weight").SetRequiresGrad(false), param(ref, "bce.pos_weight").SetRequiresGrad(false)
 	x, ab := []string{"x"}, []string{"a", "b"}
 	reversed := func(ts []*tensor.Tensor) []*tensor.Tensor { slices.Reverse(ts); return ts }
 	for _, c := range []struct {
@@ -86,6 +87,9 @@ func TestMoreOpsMatchPyTorch(t *testing.T) {
 		{"mse", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor { return tensor.MSELoss(a, b, tensor.ReduceMean) })},
 		{"smooth_l1", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor { return tensor.SmoothL1Loss(a, b, 0.5, tensor.ReduceMean) })},
 		{"bce_logits", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor { return tensor.BCEWithLogits(a, b, tensor.ReduceMean) })},
+		{"bce_logits_weights", ab, two(func(a, b *tensor.Tensor) *tensor.Tensor {
+			return tensor.BCEWithLogitsWith(a, b, tensor.BCEOptions{Weight: bceWeight, PosWeight: bcePosWeight})
+		})},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := make([]*tensor.Tensor, len(c.inputs))

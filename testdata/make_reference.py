@@ -267,6 +267,12 @@ def ops_more():
          "F.smooth_l1_loss(a, b, beta=0.5)")
     case("bce_logits", F.binary_cross_entropy_with_logits, {"a": leaf(3, 4), "b": torch.rand(3, 4).requires_grad_()},
          "F.binary_cross_entropy_with_logits(a, b), b uniform in [0, 1)")
+    bce_w, bce_pw = torch.rand(3, 1) + 0.5, torch.rand(4) * 3
+    t["bce.weight"], t["bce.pos_weight"] = bce_w, bce_pw
+    meta["bce"] = "bce.weight (3x1) and bce.pos_weight (4) of bce_logits_weights"
+    case("bce_logits_weights", lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight=bce_w, pos_weight=bce_pw),
+         {"a": leaf(3, 4), "b": torch.rand(3, 4).requires_grad_()},
+         "F.binary_cross_entropy_with_logits(a, b, weight=bce.weight, pos_weight=bce.pos_weight)")
     meta["torch"] = torch.__version__
     return {k: v.detach().clone() for k, v in t.items()}, meta
 
