@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/convnet/convnet/train"
 )
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("eval", "",
-		"Test a checkpoint on the MNIST test images: the accuracy, the accuracy per class and the\n"+
+		"Test a checkpoint on its data set's test images: the accuracy, the accuracy per class and the\n"+
 			"confusion matrix. The model is the one the checkpoint's metadata names unless --model is given.")
 	fs := c.flags
 	ckpt := checkpointFlag(fs)
@@ -59,52 +57,10 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "test_accr=%.4f\n", ev.Accuracy())
-	fmt.Fprintf(stdout, "\n%s", formatClassAccuracy(ev))
-	fmt.Fprintf(stdout, "\n%s", formatConfusion(ev.Confusion))
+	fmt.Fprintf(stdout, "\n%s", ev.FormatClasses())
+	fmt.Fprintf(stdout, "\n%s", ev.FormatConfusion())
 	if *pngOut != "" {
 		return saveEvalPictures(*pngOut, l, *dataDir, *limit, ev, stdout)
 	}
 	return nil
-}
-
-// formatClassAccuracy prints one line per class: "class 0: 0.9918 (980 images)".
-func formatClassAccuracy(ev train.Evaluation) string {
-	var b strings.Builder
-	acc := ev.ClassAccuracy()
-	width := len(strconv.Itoa(len(acc) - 1))
-	for c, row := range ev.Confusion {
-		n := 0
-		for _, v := range row {
-			n += v
-		}
-		fmt.Fprintf(&b, "class %*d: %.4f (%d images)\n", width, c, acc[c], n)
-	}
-	return b.String()
-}
-
-// formatConfusion prints the confusion matrix as aligned text: one row per
-// true class, one column per predicted class.
-func formatConfusion(conf [][]int) string {
-	var b strings.Builder
-	const corner = "true\\pred"
-	width := len(strconv.Itoa(max(len(conf)-1, 0)))
-	for _, row := range conf {
-		for _, v := range row {
-			width = max(width, len(strconv.Itoa(v)))
-		}
-	}
-	fmt.Fprintf(&b, "confusion matrix (rows: true class, columns: predicted class)\n")
-	fmt.Fprintf(&b, "%s", corner)
-	for p := range conf {
-		fmt.Fprintf(&b, " %*d", width, p)
-	}
-	b.WriteString("\n")
-	for t, row := range conf {
-		fmt.Fprintf(&b, "%*d", len(corner), t)
-		for _, v := range row {
-			fmt.Fprintf(&b, " %*d", width, v)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }

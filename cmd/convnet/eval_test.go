@@ -10,7 +10,6 @@ import (
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
-	"github.com/convnet/convnet/train"
 )
 
 // writeCheckpointWithMeta saves a fresh LeNet-5 with the given metadata.
@@ -72,21 +71,5 @@ func TestEvalNoModelInMetadata(t *testing.T) {
 	stdout, stderr, code := runCmd(t, "eval", "--checkpoint", path, "--model", "lenet5", "--limit", "100")
 	if code != 0 || !strings.HasPrefix(stdout, "test_accr=") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
-}
-
-func TestFormatConfusion(t *testing.T) {
-	ev := train.Evaluation{Correct: 1004, Total: 1012, Confusion: [][]int{{1000, 2, 0}, {3, 4, 0}, {0, 3, 0}}}
-	want := "confusion matrix (rows: true class, columns: predicted class)\n" +
-		"true\\pred    0    1    2\n" +
-		"        0 1000    2    0\n" +
-		"        1    3    4    0\n" +
-		"        2    0    3    0\n"
-	if got := formatConfusion(ev.Confusion); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-	wantAcc := "class 0: 0.9980 (1002 images)\nclass 1: 0.5714 (7 images)\nclass 2: 0.0000 (3 images)\n"
-	if got := formatClassAccuracy(ev); got != wantAcc {
-		t.Errorf("got\n%s\nwant\n%s", got, wantAcc)
 	}
 }

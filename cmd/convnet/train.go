@@ -64,30 +64,17 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--epochs must be at least 1, got %d", *epochs)
 	case *batchSize < 1:
 		return usagef("--batch-size must be at least 1, got %d", *batchSize)
-	case !(*lr > 0) || *lr > 1e300:
-		return usagef("--lr must be a positive number, got %v", *lr)
-	case !(*momentum >= 0 && *momentum < 1):
-		return usagef("--momentum must be in [0, 1), got %v", *momentum)
-	case !(*weightDecay >= 0) || *weightDecay > 1e300:
-		return usagef("--weight-decay must be 0 or more, got %v", *weightDecay)
 	case !(*clip >= 0) || *clip > 1e300:
 		return usagef("--clip-grad-norm must be 0 (off) or more, got %v", *clip)
-	case *stepSize < 1:
-		return usagef("--step-size must be at least 1, got %d", *stepSize)
-	case !(*gamma > 0) || *gamma > 1e300:
-		return usagef("--gamma must be a positive number, got %v", *gamma)
 	case *limit < 0:
 		return usagef("--limit must be 0 (all) or more, got %d", *limit)
 	case *testLimit < 0:
 		return usagef("--test-limit must be 0 (all) or more, got %d", *testLimit)
-	case *optimizer != "adam" && *optimizer != "sgd":
-		return usagef("--optimizer must be adam or sgd, got %q", *optimizer)
-	case *optimizer == "adam" && *momentum != 0:
-		return usagef("--momentum applies to --optimizer sgd (Adam has its own moments)")
 	}
-	sched, err := parseSchedule(*schedule, *stepSize, *gamma, *epochs)
-	if err != nil {
-		return err
+	optConfig := optim.Config{Optimizer: *optimizer, LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay,
+		Schedule: *schedule, StepSize: *stepSize, Gamma: *gamma, Epochs: *epochs}
+	if err := optConfig.Check(); err != nil {
+		return usagef("--%v", err)
 	}
 	pipe, err := fitPipeline(spec, *dataset)
 	if err != nil {
@@ -143,10 +130,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	params := m.ModuleBase().Parameters()
-	var opt optim.Optimizer = optim.NewAdam(params, optim.AdamOptions{LR: *lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: *weightDecay})
-	if *optimizer == "sgd" {
-		opt = optim.NewSGD(params, optim.SGDOptions{LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay})
+	opt, sched, err := optConfig.New(m.ModuleBase().Parameters())
+	if err != nil {
+		return err
 	}
 	unlock, err := checkpoint.Lock(*out)
 	if err != nil {
@@ -215,19 +201,6 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "saved %s\n", *plotOut)
 	}
 	return nil
-}
-
-// parseSchedule builds the --schedule.
-func parseSchedule(name string, stepSize int, gamma float64, epochs int) (optim.Schedule, error) {
-	switch name {
-	case "none":
-		return optim.Constant{}, nil
-	case "step":
-		return optim.StepLR{StepSize: stepSize, Gamma: gamma}, nil
-	case "cosine":
-		return optim.CosineLR{TMax: epochs}, nil
-	}
-	return nil, usagef("--schedule must be none, step or cosine, got %q", name)
 }
 
 // resumeRun continues the run whose last checkpoint is path (see
