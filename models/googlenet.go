@@ -35,7 +35,11 @@ type GoogLeNet struct {
 	AvgPool                               *nn.AdaptiveAvgPool2d
 	Dropout                               *nn.Dropout
 	FC                                    *nn.Linear
-	aux1Out, aux2Out                      *tensor.Tensor
+	// aux holds the last training-mode Forward's main logits and the
+	// auxiliary logits that go with them. Forward in evaluation mode
+	// leaves it alone, so that several goroutines may run the model at
+	// once, as every module of nn allows.
+	aux struct{ out, aux1, aux2 *tensor.Tensor }
 }
 
 // BasicConv2d is GoogLeNet's convolution: no bias, batch norm with eps
@@ -212,9 +216,9 @@ func NewGoogLeNet(in Input) (*GoogLeNet, error) {
 }
 
 // Forward returns the main logits. In training mode it also computes the
-// auxiliary classifiers' logits, which AuxLogits then returns.
+// auxiliary classifiers' logits, which AuxLogits then returns and Loss
+// adds.
 func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
-	m.aux1Out, m.aux2Out = nil, nil
 	training := m.Training()
 	x = m.MaxPool1.Call(m.Conv1.Call(x))
 	x = m.MaxPool2.Call(m.Conv3.Call(m.Conv2.Call(x)))
@@ -230,30 +234,33 @@ func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	}
 	x = m.MaxPool4.Call(m.Inception4e.Call(x))
 	x = m.Inception5b.Call(m.Inception5a.Call(x))
-	x = tensor.Flatten(m.AvgPool.Call(x))
-	m.aux1Out, m.aux2Out = aux1, aux2
-	return m.FC.Call(m.Dropout.Call(x))
+	out := m.FC.Call(m.Dropout.Call(tensor.Flatten(m.AvgPool.Call(x))))
+	if training {
+		m.aux.out, m.aux.aux1, m.aux.aux2 = out, aux1, aux2
+	}
+	return out
 }
 
 // AuxLogits returns the auxiliary classifiers' logits of the last Forward
-// in training mode (aux1 after inception4a, aux2 after inception4d), or
-// nils after one in evaluation mode. torchvision returns them with the
-// main logits as GoogLeNetOutputs.
-func (m *GoogLeNet) AuxLogits() (aux1, aux2 *tensor.Tensor) { return m.aux1Out, m.aux2Out }
+// in training mode (aux1 after inception4a, aux2 after inception4d), nils
+// before any. torchvision returns them with the main logits, as
+// GoogLeNetOutputs, from a forward in training mode.
+func (m *GoogLeNet) AuxLogits() (aux1, aux2 *tensor.Tensor) { return m.aux.aux1, m.aux.aux2 }
 
 // AuxWeight is the weight of each auxiliary classifier's loss in Loss.
 const AuxWeight = 0.3
 
-// Loss returns GoogLeNet's training loss for the logits out of the last
-// Forward: CrossEntropy(out) + 0.3·(CrossEntropy(aux1) + CrossEntropy(aux2))
-// after a Forward in training mode, CrossEntropy(out) alone after one in
-// evaluation mode. It implements nn.Losser.
+// Loss returns GoogLeNet's loss for the logits out: in training mode, for
+// the output of the last Forward, CrossEntropy(out) +
+// 0.3·(CrossEntropy(aux1) + CrossEntropy(aux2)); otherwise (evaluation,
+// or logits from elsewhere) CrossEntropy(out) alone. It implements
+// nn.Losser.
 func (m *GoogLeNet) Loss(out *tensor.Tensor, targets []int) *tensor.Tensor {
 	loss := tensor.CrossEntropy(out, targets)
-	if m.aux1Out == nil || m.aux2Out == nil {
+	if !m.Training() || out != m.aux.out || m.aux.aux1 == nil {
 		return loss
 	}
-	aux := tensor.Add(tensor.CrossEntropy(m.aux1Out, targets), tensor.CrossEntropy(m.aux2Out, targets))
+	aux := tensor.Add(tensor.CrossEntropy(m.aux.aux1, targets), tensor.CrossEntropy(m.aux.aux2, targets))
 	return tensor.Add(loss, tensor.MulScalar(aux, AuxWeight))
 }
 

@@ -51,10 +51,19 @@ func TestGoogLeNetTrainingMatchesPyTorch(t *testing.T) {
 		}
 	}
 
+	// In evaluation mode the auxiliary classifiers do not run, nothing of
+	// the model changes, and the loss is the main cross-entropy alone.
 	m.Eval()
-	m.Call(tensor.New(xd, xs...))
-	if a, b := m.AuxLogits(); a != nil || b != nil {
-		t.Error("auxiliary logits computed in evaluation mode")
+	var calls int
+	remove := m.Aux1.RegisterForwardHook(func(nn.Module, *tensor.Tensor) { calls++ })
+	defer remove()
+	yEval := m.Call(tensor.New(xd, xs...))
+	if a, _ := m.AuxLogits(); a != aux1 || calls != 0 {
+		t.Errorf("evaluation mode ran aux1 %d times or changed AuxLogits", calls)
+	}
+	targets := ref.Ints("googlenet_train.target")
+	if got, want := m.Loss(yEval, targets).Item(), tensor.CrossEntropy(yEval, targets).Item(); got != want {
+		t.Errorf("evaluation loss %v, want the main cross-entropy %v", got, want)
 	}
 }
 

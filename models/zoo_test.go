@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/convnet/convnet/checkpoint"
@@ -360,6 +361,40 @@ func TestZooTrainingStepMatchesPyTorch(t *testing.T) {
 				}
 				checkZoo(t, ref, key+".grad."+name, params[name].Grad(), 1e-3, 1e-3*scale)
 			}
+		})
+	}
+}
+
+// TestZooConcurrentInference runs each network in evaluation mode from
+// four goroutines at once, each in a scope with an arena of its own, and
+// checks the answers against a single goroutine's: evaluation changes
+// nothing of the model (GoogLeNet's auxiliary logits included). Run it
+// with -race.
+func TestZooConcurrentInference(t *testing.T) {
+	for _, name := range zooNames {
+		t.Run(name, func(t *testing.T) {
+			m := zooModel(t, name, models.Input{Channels: 3, Size: 32, Classes: 10})
+			fill(m)
+			b := m.ModuleBase()
+			b.Train()
+			b.Call(tensor.New(hashu(994, 2*3*32*32), 2, 3, 32, 32)) // a training forward first
+			b.Eval()
+			x := tensor.New(hashu(993, 3*32*32), 1, 3, 32, 32)
+			want := slices.Clone(b.Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(x)).Data())
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					arena := tensor.NewArena()
+					s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena})
+					for range 2 {
+						arena.Reset()
+						if got := b.Call(s.Input(x)).Data(); !slices.Equal(got, want) {
+							t.Errorf("a concurrent answer %v differs from the single one %v", got[:3], want[:3])
+						}
+					}
+				})
+			}
+			wg.Wait()
 		})
 	}
 }
