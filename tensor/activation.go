@@ -24,6 +24,7 @@ const (
 	opSqrt
 	opAbs
 	opPow
+	opClamp
 )
 
 // readsOutput reports whether the op's backward needs only its output
@@ -78,6 +79,10 @@ func Abs(x *Tensor) *Tensor { return unary(opAbs, x, 0, 0) }
 
 // Pow returns x^p element-wise, as x.pow(p) for a number p.
 func Pow(x *Tensor, p float32) *Tensor { return unary(opPow, x, p, 0) }
+
+// Clamp returns x clamped to [lo, hi] element-wise, as torch.clamp: unlike
+// Hardtanh's, its gradient passes at lo and hi themselves.
+func Clamp(x *Tensor, lo, hi float32) *Tensor { return unary(opClamp, x, lo, hi) }
 
 func unary(op unaryOp, x *Tensor, p0, p1 float32) *Tensor {
 	out := x.mode().empty(x.shape...)
@@ -155,7 +160,7 @@ func (t *unaryTask) do(lo, hi int) {
 		for i, v := range x {
 			y[i] = sigmoid32(v)
 		}
-	case opHardtanh:
+	case opHardtanh, opClamp:
 		for i, v := range x {
 			y[i] = min(max(v, t.p0), t.p1)
 		}
@@ -314,6 +319,15 @@ func (t *unaryTask) backwardRange(lo, hi int) {
 			case v < 0:
 				put(i, -gv)
 			default:
+				put(i, 0)
+			}
+		}
+	case opClamp:
+		lo, hi := t.p0, t.p1
+		for i, gv := range g {
+			if v := x[i]; v >= lo && v <= hi {
+				put(i, gv)
+			} else {
 				put(i, 0)
 			}
 		}

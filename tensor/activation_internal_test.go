@@ -19,7 +19,7 @@ func TestUnaryParallelMatchesSerial(t *testing.T) {
 		}
 		g[i] = float32(i%13) - 6
 	}
-	for op := opSigmoid; op <= opPow; op++ {
+	for op := opSigmoid; op <= opClamp; op++ {
 		for _, add := range []bool{false, true} {
 			want, got := make([]float32, n), make([]float32, n)
 			serial := unaryTask{op: op, x: x, y: want, p0: 0.1, p1: 2}

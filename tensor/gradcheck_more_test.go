@@ -135,6 +135,12 @@ func TestMoreGradientsMatchFiniteDifferences(t *testing.T) {
 		{"mean dims 2 3 keep", []*tensor.Tensor{rt(2, 3, 2, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.MeanDims(x, []int{2, 3}, true) })},
 		{"mean dim 1", []*tensor.Tensor{rt(2, 3, 4)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.MeanDims(x, []int{1}, false) })},
 		{"mean all dims", []*tensor.Tensor{rt(2, 3)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.MeanDims(x, nil, false) })},
+		{"amax dim 1 keep", []*tensor.Tensor{rt(2, 3, 4)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.AmaxDims(x, []int{1}, true) })},
+		{"amin dims 0 2", []*tensor.Tensor{rt(2, 3, 4)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.AminDims(x, []int{0, -1}, false) })},
+		{"amax of intermediate", []*tensor.Tensor{rt(3, 4)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.AmaxDims(tensor.MulScalar(x, 2), nil, false) })},
+		{"expand", []*tensor.Tensor{rt(3, 1)}, one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.Expand(x, 2, -1, 4) })},
+		{"clamp", []*tensor.Tensor{awayFrom(r, 2, []float32{-0.5, 0.8}, 3, 5)},
+			one(func(x *tensor.Tensor) *tensor.Tensor { return tensor.Clamp(x, -0.5, 0.8) })},
 		// Joining and cutting.
 		{"cat dim 1", []*tensor.Tensor{rt(2, 1, 3), rt(2, 2, 3), rt(2, 3, 3)},
 			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Cat(in, 1) }},

@@ -66,7 +66,10 @@ func MeanDims(x *Tensor, dims []int, keepdim bool) *Tensor {
 	return reduceDims("MeanDims", x, dims, keepdim, true)
 }
 
-func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
+// reducePlan checks the dims of a reduction of x and returns x's shape
+// with the reduced dimensions 1 (kept), the result's shape and how many
+// elements each result element reduces.
+func reducePlan(op string, x *Tensor, dims []int, keepdim bool) (kept, outShape [maxLoopDims]int, no, count int) {
 	r := x.Dim()
 	var reduced [maxLoopDims]bool
 	if r > len(reduced) {
@@ -84,8 +87,7 @@ func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
 			reduced[d] = true
 		}
 	}
-	var kept, outShape [maxLoopDims]int
-	no, count := 0, 1
+	count = 1
 	for d, size := range x.shape {
 		kept[d] = size
 		if reduced[d] {
@@ -98,6 +100,12 @@ func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
 		outShape[no] = kept[d]
 		no++
 	}
+	return kept, outShape, no, count
+}
+
+func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
+	r := x.Dim()
+	kept, outShape, no, count := reducePlan(op, x, dims, keepdim)
 	out := x.mode().empty(outShape[:no]...)
 	clear(out.data)
 	scale := float32(1)
@@ -169,6 +177,157 @@ func reduceDimsBackward(nd *node, g []float32) {
 		default:
 			for i := range dd {
 				dd[i] += gg[i*so] * scale
+			}
+		}
+		l.next()
+	}
+}
+
+// AmaxDims returns the maxima of x over the dimensions dims (see
+// SumDims), as PyTorch's x.amax(dims, keepdim): the gradient is shared
+// evenly among the elements that equal the maximum.
+func AmaxDims(x *Tensor, dims []int, keepdim bool) *Tensor {
+	return extremeDims("AmaxDims", x, dims, keepdim, true)
+}
+
+// AminDims returns the minima of x over the dimensions dims, as PyTorch's
+// x.amin(dims, keepdim) (see AmaxDims).
+func AminDims(x *Tensor, dims []int, keepdim bool) *Tensor {
+	return extremeDims("AminDims", x, dims, keepdim, false)
+}
+
+func extremeDims(op string, x *Tensor, dims []int, keepdim, isMax bool) *Tensor {
+	r := x.Dim()
+	kept, outShape, no, count := reducePlan(op, x, dims, keepdim)
+	if count == 0 {
+		panic(fmt.Sprintf("tensor.%s: reducing %v over dims %v, which are empty", op, x.shape, slices.Clone(dims)))
+	}
+	out := x.mode().empty(outShape[:no]...)
+	init := float32(math.Inf(-1))
+	if !isMax {
+		init = float32(math.Inf(1))
+	}
+	for i := range out.data {
+		out.data[i] = init
+	}
+	l := reduceLoop(op, x.shape, kept[:r])
+	n, so := l.n(), l.inner(1)
+	for rows := l.rows(); rows > 0; rows-- {
+		xs, o := x.data[l.off[0]:l.off[0]+n], out.data[l.off[1]:]
+		for i, v := range xs {
+			// max and min keep a NaN, as PyTorch's amax and amin.
+			if isMax {
+				o[i*so] = max(o[i*so], v)
+			} else {
+				o[i*so] = min(o[i*so], v)
+			}
+		}
+		l.next()
+	}
+	if nd := recordNode(out, readsInputs|readsOutput, extremeDimsBackward, x); nd != nil {
+		nd.int32s = x.mode().scratchInt32(r)
+		for d := range r {
+			nd.int32s[d] = int32(kept[d])
+		}
+	}
+	return out
+}
+
+// extremeDimsBackward shares each result element's gradient evenly among
+// the elements of x that equal it.
+func extremeDimsBackward(nd *node, g []float32) {
+	x, out := nd.ins[0], nd.out
+	d, fresh := gradOut(x)
+	if d == nil {
+		return
+	}
+	if fresh {
+		clear(d)
+	}
+	var kept [maxLoopDims]int
+	for i, v := range nd.int32s {
+		kept[i] = int(v)
+	}
+	ties := x.mode().scratch(len(out.data))
+	clear(ties)
+	for pass := 0; pass < 2; pass++ {
+		l := reduceLoop("backward", x.shape, kept[:len(nd.int32s)])
+		n, so := l.n(), l.inner(1)
+		for rows := l.rows(); rows > 0; rows-- {
+			xs, dd := x.data[l.off[0]:l.off[0]+n], d[l.off[0]:l.off[0]+n]
+			y, gg, tt := out.data[l.off[1]:], g[l.off[1]:], ties[l.off[1]:]
+			for i, v := range xs {
+				if v != y[i*so] {
+					continue
+				}
+				if pass == 0 {
+					tt[i*so]++
+				} else {
+					dd[i] += gg[i*so] / tt[i*so]
+				}
+			}
+			l.next()
+		}
+	}
+}
+
+// Expand returns x broadcast to shape (see Add), a copy, as
+// x.expand(shape).contiguous(); -1 keeps x's size. The gradient sums over
+// the dimensions x was stretched along.
+func Expand(x *Tensor, shape ...int) *Tensor {
+	var buf [8]int
+	dims := append(buf[:0], shape...)
+	lead := len(dims) - x.Dim()
+	if lead < 0 {
+		panic(fmt.Sprintf("tensor.Expand: shape %v has fewer dimensions than %v", slices.Clone(shape), x.shape))
+	}
+	for i := range x.shape {
+		if dims[lead+i] == -1 {
+			dims[lead+i] = x.shape[i]
+		}
+	}
+	var bb [8]int
+	if b := broadcastShape("Expand", x.shape, dims, bb[:]); !slices.Equal(b, dims) {
+		panic(fmt.Sprintf("tensor.Expand: %v does not expand to %v", x.shape, slices.Clone(shape)))
+	}
+	// x + 0 of the target shape, as one broadcast: a zero tensor of the
+	// scope's would cost a pass; a loop of its own copies.
+	out := x.mode().empty(dims...)
+	l := broadcastLoop("Expand", x, x, dims)
+	n, sx := l.n(), l.inner(1)
+	for r := l.rows(); r > 0; r-- {
+		o, xs := out.data[l.off[0]:l.off[0]+n], x.data[l.off[1]:]
+		for i := range o {
+			o[i] = xs[i*sx]
+		}
+		l.next()
+	}
+	recordNode(out, 0, expandBackward, x)
+	return out
+}
+
+func expandBackward(nd *node, g []float32) {
+	x, out := nd.ins[0], nd.out
+	d, fresh := gradOut(x)
+	if d == nil {
+		return
+	}
+	if fresh {
+		clear(d)
+	}
+	l := broadcastLoop("Expand", x, x, out.shape)
+	n, sx := l.n(), l.inner(1)
+	for r := l.rows(); r > 0; r-- {
+		gg, dd := g[l.off[0]:l.off[0]+n], d[l.off[1]:]
+		if sx == 0 {
+			var s float32
+			for _, v := range gg {
+				s += v
+			}
+			dd[0] += s
+		} else {
+			for i, v := range gg {
+				dd[i*sx] += v
 			}
 		}
 		l.next()

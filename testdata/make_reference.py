@@ -273,6 +273,14 @@ def ops_more():
     case("bce_logits_weights", lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight=bce_w, pos_weight=bce_pw),
          {"a": leaf(3, 4), "b": torch.rand(3, 4).requires_grad_()},
          "F.binary_cross_entropy_with_logits(a, b, weight=bce.weight, pos_weight=bce.pos_weight)")
+    case("amax", lambda x: x.amax(1, keepdim=True), {"x": leaf(2, 3, 4)}, "x.amax(1, keepdim=True)")
+    case("amin", lambda x: x.amin((0, 2)), {"x": leaf(2, 3, 4)}, "x.amin((0, 2))")
+    ties = torch.tensor([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 0.0], [0.5, -4.0, 0.0, 0.25]]).requires_grad_()
+    case("amax_ties", lambda x: x.amax(1), {"x": ties}, "x.amax(1) of rows with 2, 3 and 1 maxima")
+    case("expand", lambda x: x.expand(2, -1, 4) * 1, {"x": leaf(3, 1)}, "x.expand(2, -1, 4)")
+    # Values on the bounds, where clamp's gradient passes.
+    cl = torch.tensor([[-1.0, -0.5, 0.0, 0.5], [0.75, -0.25, 0.5, -0.5]]).requires_grad_()
+    case("clamp", lambda x: x.clamp(-0.5, 0.5), {"x": cl}, "x.clamp(-0.5, 0.5), some x on the bounds")
     meta["torch"] = torch.__version__
     return {k: v.detach().clone() for k, v in t.items()}, meta
 
