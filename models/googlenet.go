@@ -31,7 +31,7 @@ type GoogLeNet struct {
 	Inception4d, Inception4e              *Inception
 	MaxPool4                              *nn.MaxPool2d
 	Inception5a, Inception5b              *Inception
-	Aux1, Aux2                            *InceptionAux
+	Aux1, Aux2                            *InceptionAux // nil WithoutAux
 	AvgPool                               *nn.AdaptiveAvgPool2d
 	Dropout                               *nn.Dropout
 	FC                                    *nn.Linear
@@ -167,15 +167,31 @@ func ceilPoolOut(n, kernel, stride, padding int) int {
 	return out
 }
 
+// GoogLeNetOption changes GoogLeNet from torchvision's defaults for a
+// fresh model.
+type GoogLeNetOption func(*googLeNetSettings)
+
+type googLeNetSettings struct{ noAux bool }
+
+// WithoutAux builds GoogLeNet without its auxiliary classifiers, as
+// torchvision's aux_logits=False (and its pretrained model, whose
+// state_dict then has no aux1.* or aux2.* keys): Aux1 and Aux2 are nil and
+// the training loss is the main cross-entropy alone.
+func WithoutAux() GoogLeNetOption { return func(s *googLeNetSettings) { s.noAux = true } }
+
 // NewGoogLeNet builds GoogLeNet for in (in.Channels input channels, 3 in
 // torchvision, and in.Classes outputs for the main and both auxiliary
 // classifiers), initialised as torchvision's init_weights=True does:
 // convolutions and linear layers N(0, 0.01) (its truncation at ±2 never
 // bites at that width), batch norm weight 1 and bias 0; linear biases keep
 // PyTorch's default.
-func NewGoogLeNet(in Input) (*GoogLeNet, error) {
+func NewGoogLeNet(in Input, opts ...GoogLeNetOption) (*GoogLeNet, error) {
 	if err := checkGoogLeNet(in); err != nil {
 		return nil, err
+	}
+	var o googLeNetSettings
+	for _, opt := range opts {
+		opt(&o)
 	}
 	m := &GoogLeNet{}
 	m.Init(m, "GoogLeNet")
@@ -196,8 +212,10 @@ func NewGoogLeNet(in Input) (*GoogLeNet, error) {
 	m.MaxPool4 = nn.Add(b, "maxpool4", ceilMaxPool(2, 2, 0))
 	m.Inception5a = nn.Add(b, "inception5a", NewInception(832, 256, 160, 320, 32, 128, 128))
 	m.Inception5b = nn.Add(b, "inception5b", NewInception(832, 384, 192, 384, 48, 128, 128))
-	m.Aux1 = nn.Add(b, "aux1", NewInceptionAux(512, in.Classes))
-	m.Aux2 = nn.Add(b, "aux2", NewInceptionAux(528, in.Classes))
+	if !o.noAux {
+		m.Aux1 = nn.Add(b, "aux1", NewInceptionAux(512, in.Classes))
+		m.Aux2 = nn.Add(b, "aux2", NewInceptionAux(528, in.Classes))
+	}
 	m.AvgPool = nn.Add(b, "avgpool", nn.NewAdaptiveAvgPool2d(1, 1))
 	m.Dropout = nn.Add(b, "dropout", nn.NewDropout(0.2))
 	m.FC = nn.Add(b, "fc", nn.NewLinear(1024, in.Classes))
@@ -219,7 +237,7 @@ func NewGoogLeNet(in Input) (*GoogLeNet, error) {
 // auxiliary classifiers' logits, which AuxLogits then returns and Loss
 // adds.
 func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
-	training := m.Training()
+	training := m.Training() && m.Aux1 != nil
 	x = m.MaxPool1.Call(m.Conv1.Call(x))
 	x = m.MaxPool2.Call(m.Conv3.Call(m.Conv2.Call(x)))
 	x = m.MaxPool3.Call(m.Inception3b.Call(m.Inception3a.Call(x)))

@@ -1,7 +1,9 @@
 package models_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet/convnet/models"
@@ -79,5 +81,61 @@ func TestGoogLeNetAccepts(t *testing.T) {
 	}
 	if err := spec.Check(models.Input{Channels: 1, Size: 14, Classes: 10}); err == nil {
 		t.Error("a 14x14 image accepted")
+	}
+}
+
+// TestGoogLeNetWithoutAux checks GoogLeNet built as torchvision's
+// aux_logits=False (its pretrained model's form): the print is
+// torchvision's without the aux1 and aux2 blocks, the state_dict its
+// without their keys, 6,624,904 parameters (torchvision's num_params for
+// the pretrained weights); training gives no auxiliary logits.
+func TestGoogLeNetWithoutAux(t *testing.T) {
+	m, err := models.NewGoogLeNet(models.Input{Channels: 3, Size: 224, Classes: 1000}, models.WithoutAux())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(zooFile(t, "googlenet.txt")), "\n"), "\n")
+	i := slices.Index(lines, "  (aux1): InceptionAux(")
+	j := slices.Index(lines, "  (avgpool): AdaptiveAvgPool2d(output_size=(1, 1))")
+	if i < 0 || j < i {
+		t.Fatal("googlenet.txt has no aux1 block before avgpool")
+	}
+	if got, want := m.String(), strings.Join(append(lines[:i:i], lines[j:]...), "\n"); got != want {
+		t.Errorf("print:\n%s\nwant torchvision's without aux:\n%s", got, want)
+	}
+	var keys map[string][][3]any
+	if err := json.Unmarshal(zooFile(t, "state_dict_keys.json"), &keys); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range keys["googlenet"] {
+		if name := k[0].(string); !strings.HasPrefix(name, "aux1.") && !strings.HasPrefix(name, "aux2.") {
+			want = append(want, name)
+		}
+	}
+	var got []string
+	for _, p := range m.StateDict() {
+		got = append(got, p.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("state_dict keys differ from torchvision's without aux: %d keys, want %d", len(got), len(want))
+	}
+	n := 0
+	for _, p := range m.Parameters() {
+		n += p.Numel()
+	}
+	if n != 6624904 {
+		t.Errorf("%d parameters, want 6624904", n)
+	}
+
+	small, _ := models.NewGoogLeNet(models.Input{Channels: 1, Size: 32, Classes: 10}, models.WithoutAux())
+	small.Train()
+	y := small.Call(tensor.Full(0.5, 2, 1, 32, 32))
+	if a, b := small.AuxLogits(); a != nil || b != nil {
+		t.Error("auxiliary logits without auxiliary classifiers")
+	}
+	targets := []int{1, 2}
+	if got, want := small.Loss(y, targets).Item(), tensor.CrossEntropy(y, targets).Item(); got != want {
+		t.Errorf("loss %v, want the cross-entropy %v", got, want)
 	}
 }
