@@ -133,9 +133,6 @@ func (f *Function) Apply(inputs ...*Tensor) *Tensor {
 	// Forward built from tensors that require gradients).
 	out := y
 	want := s
-	if s != nil && s.legacy {
-		want = nil
-	}
 	if y.creator != nil || y.requiresGrad || y.scope != want || slices.Contains(detached, y) || slices.Contains(inputs, y) {
 		out = s.view(y, y.shape)
 	}

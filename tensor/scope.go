@@ -31,9 +31,6 @@ type Scope struct {
 	noGrad bool
 	arena  *Arena
 	ctx    context.Context
-	// legacy marks the scope that SetGradEnabled and UseArena set for
-	// tensors of no scope: the tensors made under it do not carry it.
-	legacy bool
 }
 
 // ScopeOptions are the settings of a Scope.
@@ -102,8 +99,7 @@ func (s *Scope) New(data []float32, shape ...int) *Tensor {
 func (t *Tensor) Scope() *Scope { return t.scope }
 
 // scopeOf returns the scope of an operation on a, b and c (any may be
-// nil): the one scope among them, or, if they have none, the one that
-// SetGradEnabled and UseArena set (nil by default).
+// nil): the one scope among them, or nil if they have none.
 func scopeOf(a, b, c *Tensor) *Scope {
 	var s *Scope
 	for _, t := range [...]*Tensor{a, b, c} {
@@ -115,19 +111,11 @@ func scopeOf(a, b, c *Tensor) *Scope {
 		}
 		s = t.scope
 	}
-	if s == nil {
-		return legacyScope()
-	}
 	return s
 }
 
 // mode returns the scope that t's operations run in (see scopeOf).
-func (t *Tensor) mode() *Scope {
-	if t.scope != nil {
-		return t.scope
-	}
-	return legacyScope()
-}
+func (t *Tensor) mode() *Scope { return t.scope }
 
 // recording reports whether an operation in s on inputs is recorded:
 // whether s records and an input requires gradients.
@@ -152,9 +140,7 @@ func (s *Scope) tensor() *Tensor {
 	} else {
 		t = new(Tensor)
 	}
-	if s != nil && !s.legacy {
-		t.scope = s
-	}
+	t.scope = s
 	return t
 }
 

@@ -194,8 +194,5 @@ func scopeOfAll(xs []*Tensor) *Scope {
 		}
 		s = t.scope
 	}
-	if s == nil {
-		return legacyScope()
-	}
 	return s
 }
