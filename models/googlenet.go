@@ -123,17 +123,6 @@ func (m *InceptionAux) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return m.FC2.Call(m.Dropout.Call(x))
 }
 
-func init() {
-	mustRegister(Spec{Name: "googlenet", Input: Input{3, 224, 1000}, Accepts: checkGoogLeNet,
-		Construct: func(in Input) nn.Module {
-			m, err := NewGoogLeNet(in)
-			if err != nil {
-				panic(err) // Accepts passed
-			}
-			return m
-		}})
-}
-
 // checkGoogLeNet says whether GoogLeNet can be built for in: after the
 // stem's stride-2 convolution, each of the four ceil-mode max poolings
 // must leave at least one pixel, which takes images of at least 15×15

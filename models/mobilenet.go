@@ -90,17 +90,6 @@ var mobilenetV2Setting = [][4]int{
 	{6, 320, 1, 1},
 }
 
-func init() {
-	mustRegister(Spec{Name: "mobilenet_v2", Input: Input{3, 224, 1000}, Accepts: checkMobileNetV2,
-		Construct: func(in Input) nn.Module {
-			m, err := NewMobileNetV2(in)
-			if err != nil {
-				panic(err) // Accepts passed
-			}
-			return m
-		}})
-}
-
 // checkMobileNetV2 says whether MobileNetV2 can be built for in. Its
 // stride-2 layers are 3×3 with padding 1, so any image of at least one
 // pixel keeps at least one (32×32 ends as 1×1, MNIST's 28×28 too).

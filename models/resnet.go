@@ -68,19 +68,6 @@ var resnetConfigs = map[string]struct {
 	"resnet50": {[4]int{3, 4, 6, 3}, true},
 }
 
-func init() {
-	for _, name := range []string{"resnet18", "resnet34", "resnet50"} {
-		mustRegister(Spec{Name: name, Input: Input{3, 224, 1000}, Accepts: checkResNet,
-			Construct: func(in Input) nn.Module {
-				m, err := NewResNet(name, in)
-				if err != nil {
-					panic(err) // Accepts passed
-				}
-				return m
-			}})
-	}
-}
-
 // checkResNet says whether ResNet can be built for in. Every stride-2
 // layer has padding enough that any image of at least one pixel gives
 // feature maps of at least one pixel (a 32×32 image reaches layer4 as
