@@ -207,6 +207,24 @@ func TestZooCheckpointDtypes(t *testing.T) {
 	}
 }
 
+// TestZooLoadsTorchvisionState loads a state_dict that torchvision left
+// (a BasicBlock with downsample after two training forwards, saved with
+// int64 batch counts, as safetensors.torch writes) into NewBasicBlock with
+// checkpoint.Load, no key renamed, and compares the eval output.
+func TestZooLoadsTorchvisionState(t *testing.T) {
+	b := models.NewBasicBlock(8, 16, 2)
+	if _, err := checkpoint.Load(filepath.Join(testref.Dir(t), "zoo_basicblock_state.safetensors"), b); err != nil {
+		t.Fatalf("%v (regenerate with %s)", err, regenerateZoo)
+	}
+	if n := b.BN1.NumBatchesTracked.Item(); n != 2 {
+		t.Errorf("bn1.num_batches_tracked = %v, want 2", n)
+	}
+	ref := zooRef(t)
+	b.Eval()
+	xd, xs := ref.F32("tvstate.basicblock.x")
+	checkZoo(t, ref, "tvstate.basicblock.y", b.Call(tensor.New(xd, xs...)), 1e-5, 1e-5)
+}
+
 // checkZoo compares got with the reference under key.
 func checkZoo(t *testing.T, ref *testref.File, key string, got *tensor.Tensor, rtol, atol float64) {
 	t.Helper()

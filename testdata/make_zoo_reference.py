@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes testdata/zoo/ and testdata/zoo.safetensors: what torchvision 0.14 prints and computes for the
+"""Writes testdata/zoo/, testdata/zoo.safetensors and
+testdata/zoo_basicblock_state.safetensors: what torchvision 0.14 prints and computes for the
 networks after the lesson (GoogLeNet, ResNet-18/34/50, MobileNetV2), so that
 the models package checks its own against them (see README.md, "zoo/").
 
@@ -286,12 +287,34 @@ def check_against_shared(files):
                     sys.exit(f"{name}: {k} differs from {path}")
 
 
+def torchvision_state(t, meta):
+    """A state_dict as torchvision leaves it, saved as safetensors the way
+    safetensors.torch.save_file writes it (num_batches_tracked int64): a
+    BasicBlock with downsample in PyTorch's default initialisation
+    (seed 0) after two training forwards; its eval output goes to
+    zoo.safetensors under tvstate.basicblock.*."""
+    torch.manual_seed(0)
+    m = tv_resnet.BasicBlock(8, 16, 2, nn.Sequential(tv_resnet.conv1x1(8, 16, 2), nn.BatchNorm2d(16)))
+    m.train()
+    with torch.no_grad():
+        for _ in range(2):
+            m(torch.randn(4, 8, 8, 8))
+    m.eval()
+    x = torch.randn(2, 8, 8, 8)
+    with torch.no_grad():
+        t["tvstate.basicblock.x"] = x
+        t["tvstate.basicblock.y"] = m(x)
+    meta["tvstate.basicblock"] = "zoo_basicblock_state.safetensors: torchvision BasicBlock(8, 16, 2, downsample), seed 0, two training forwards; x, y in eval mode"
+    return encode(dict(m.state_dict()), {"format": "pt"})
+
+
 def main():
     files = structure()
     check_against_shared(files)
     t, meta = {}, {"torch": torch.__version__, "torchvision": torchvision.__version__}
     blocks(t, meta)
     models(t, meta)
+    state = torchvision_state(t, meta)
     os.makedirs(OUT, exist_ok=True)
     for name, data in files.items():
         with open(os.path.join(OUT, name), "wb") as f:
@@ -299,10 +322,12 @@ def main():
     # Beside the other reference files: .gitignore keeps safetensors files
     # only directly in testdata/.
     files["zoo.safetensors"] = encode(t, meta)
-    with open(os.path.join(HERE, "zoo.safetensors"), "wb") as f:
-        f.write(files["zoo.safetensors"])
+    files["zoo_basicblock_state.safetensors"] = state
+    for name in ("zoo.safetensors", "zoo_basicblock_state.safetensors"):
+        with open(os.path.join(HERE, name), "wb") as f:
+            f.write(files[name])
     total = sum(len(d) for d in files.values())
-    print(f"wrote {len(files) - 1} files to {OUT} and zoo.safetensors to {HERE} ({total / 1e6:.2f} MB)")
+    print(f"wrote {len(files) - 2} files to {OUT}, zoo.safetensors and zoo_basicblock_state.safetensors to {HERE} ({total / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":
