@@ -41,16 +41,34 @@ type BatchNorm2d struct {
 }
 
 // BatchNormOption changes a BatchNorm2d setting from PyTorch's default.
-type BatchNormOption func(*BatchNorm2d)
+type BatchNormOption func(*batchNormSettings)
+
+type batchNormSettings struct {
+	eps, momentum             float64
+	affine, trackRunningStats bool
+}
 
 // Eps sets the value added to the variance (default 1e-5); GoogLeNet and
 // Inception use 0.001: nn.NewBatchNorm2d(64, nn.Eps(0.001)).
-func Eps(eps float64) BatchNormOption { return func(m *BatchNorm2d) { m.Eps = eps } }
+func Eps(eps float64) BatchNormOption { return func(s *batchNormSettings) { s.eps = eps } }
 
 // Momentum sets the weight of each new batch in the running statistics
 // (default 0.1).
 func Momentum(momentum float64) BatchNormOption {
-	return func(m *BatchNorm2d) { m.Momentum = momentum }
+	return func(s *batchNormSettings) { s.momentum = momentum }
+}
+
+// Affine says whether the layer has a learned weight and bias (default
+// true), as PyTorch's affine argument; without, its state_dict has no
+// "weight" or "bias".
+func Affine(on bool) BatchNormOption { return func(s *batchNormSettings) { s.affine = on } }
+
+// TrackRunningStats says whether the layer keeps running statistics
+// (default true), as PyTorch's track_running_stats; without, it
+// normalises with the batch's statistics in both modes and its state_dict
+// has no buffers.
+func TrackRunningStats(on bool) BatchNormOption {
+	return func(s *batchNormSettings) { s.trackRunningStats = on }
 }
 
 // NewBatchNorm2d returns a batch normalisation layer for numFeatures
@@ -61,19 +79,24 @@ func NewBatchNorm2d(numFeatures int, opts ...BatchNormOption) *BatchNorm2d {
 	if numFeatures < 1 {
 		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): the number of features must be positive", numFeatures))
 	}
-	m := &BatchNorm2d{NumFeatures: numFeatures, Eps: 1e-5, Momentum: 0.1}
+	s := batchNormSettings{eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true}
 	for _, o := range opts {
-		o(m)
+		o(&s)
 	}
-	if !(m.Eps > 0) || !(m.Momentum >= 0 && m.Momentum <= 1) {
-		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): eps must be positive and momentum between 0 and 1, not %v and %v", numFeatures, m.Eps, m.Momentum))
+	if !(s.eps >= 0) || !(s.momentum >= 0 && s.momentum <= 1) {
+		panic(fmt.Sprintf("nn.NewBatchNorm2d(%d): eps must not be negative and momentum must be between 0 and 1, not %v and %v", numFeatures, s.eps, s.momentum))
 	}
+	m := &BatchNorm2d{NumFeatures: numFeatures, Eps: s.eps, Momentum: s.momentum}
 	m.Init(m, "BatchNorm2d")
-	m.Weight = m.AddParameter("weight", tensor.Full(1, numFeatures))
-	m.Bias = m.AddParameter("bias", tensor.Zeros(numFeatures))
-	m.RunningMean = m.AddBuffer("running_mean", tensor.Zeros(numFeatures))
-	m.RunningVar = m.AddBuffer("running_var", tensor.Full(1, numFeatures))
-	m.NumBatchesTracked = m.AddBuffer("num_batches_tracked", tensor.Zeros())
+	if s.affine {
+		m.Weight = m.AddParameter("weight", tensor.Full(1, numFeatures))
+		m.Bias = m.AddParameter("bias", tensor.Zeros(numFeatures))
+	}
+	if s.trackRunningStats {
+		m.RunningMean = m.AddBuffer("running_mean", tensor.Zeros(numFeatures))
+		m.RunningVar = m.AddBuffer("running_var", tensor.Full(1, numFeatures))
+		m.NumBatchesTracked = m.AddBuffer("num_batches_tracked", tensor.Zeros())
+	}
 	return m
 }
 

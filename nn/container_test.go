@@ -113,3 +113,41 @@ func TestBatchNormOptionsPrint(t *testing.T) {
 		t.Errorf("Eps %v, Momentum %v", bn.Eps, bn.Momentum)
 	}
 }
+
+// TestBatchNormWithoutAffineOrStats checks the printouts and state_dict
+// keys of PyTorch's BatchNorm2d(4, affine=..., track_running_stats=...),
+// and that the layer runs.
+func TestBatchNormWithoutAffineOrStats(t *testing.T) {
+	for _, c := range []struct {
+		affine, stats bool
+		print         string
+		keys          []string
+	}{
+		{false, true, "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=True)", []string{"running_mean", "running_var", "num_batches_tracked"}},
+		{true, false, "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False)", []string{"weight", "bias"}},
+		{false, false, "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)", nil},
+	} {
+		bn := nn.NewBatchNorm2d(4, nn.Affine(c.affine), nn.TrackRunningStats(c.stats))
+		if got := bn.String(); got != c.print {
+			t.Errorf("print %s, want %s", got, c.print)
+		}
+		var keys []string
+		for _, p := range bn.StateDict() {
+			keys = append(keys, p.Name)
+		}
+		if !slices.Equal(keys, c.keys) {
+			t.Errorf("%s: state_dict keys %v, want %v", c.print, keys, c.keys)
+		}
+		x := tensor.New([]float32{1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 5, 7, 2, 4, 6, 8}, 2, 4, 1, 2)
+		for _, train := range []bool{true, false} {
+			if train {
+				bn.Train()
+			} else {
+				bn.Eval()
+			}
+			if y := bn.Call(x); !slices.Equal(y.Shape(), x.Shape()) {
+				t.Errorf("%s: output shape %v", c.print, y.Shape())
+			}
+		}
+	}
+}
