@@ -10,10 +10,11 @@
 //	}
 //
 // The groups of figures (Cases) are LeNet-5's training epoch on MNIST,
-// its inference at batch 1000 and its latency at batch 1, VGG-11's
-// forward pass and training step at batch 10, and a 4096×4096 matrix
-// product. The library prints nothing: a Progress sees each group start
-// and each figure as it is measured.
+// its inference at batch 1000 and its latency at batch 1, the forward pass
+// and SGD training step at batch 10 on 3×224×224 images of VGG-11,
+// ResNet-18 and GoogLeNet (also its step with the auxiliary classifiers'
+// losses), and a 4096×4096 matrix product. The library prints nothing: a
+// Progress sees each group start and each figure as it is measured.
 package bench
 
 import (
@@ -87,6 +88,9 @@ var cases = []Case{
 	{Key: "lenet-train", About: "LeNet-5 training epoch: 60,000 MNIST images in memory, batch 64, Adam", run: lenetTrain},
 	{Key: "lenet-infer", About: "LeNet-5 inference over the 10,000 test images at batch 1000, and latency at batch 1", run: lenetInfer},
 	{Key: "vgg11", About: "VGG-11 forward and SGD training step at batch 10, 3x224x224", run: vgg},
+	{Key: "resnet18", About: "ResNet-18 forward and SGD training step at batch 10, 3x224x224", run: resnet18},
+	{Key: "googlenet", About: "GoogLeNet forward and SGD training step at batch 10, 3x224x224, without the auxiliary classifiers " +
+		"(torchvision's aux_logits=False), and the step with them (main + 0.3 x each auxiliary loss)", run: googlenet},
 	{Key: "gemm", About: "fp32 GEMM 4096x4096", run: gemm},
 }
 

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/convnet/convnet/data"
@@ -100,57 +102,168 @@ func lenetInfer(ctx context.Context, b *bencher) error {
 	return nil
 }
 
+// imagenet is the input of the ImageNet networks' figures: 10 random
+// 3×224×224 images, as PyTorch's programs in ../shared/bench/pytorch.
+var imagenet = batchOf{channels: 3, size: 224, batch: 10}
+
 // vgg measures VGG-11's forward pass and SGD training step at batch 10 on
 // random 3×224×224 images.
 func vgg(ctx context.Context, b *bencher) error {
-	const batch = 10
 	nn.ManualSeed(0)
 	m, err := models.NewVGG("vgg11", 3, 1000)
 	if err != nil {
 		return err
 	}
-	flops, err := forwardFLOPs(m, 3, 224, 224)
+	return b.network(ctx, m, imagenet, imagenet.figures("vgg11", "VGG-11"))
+}
+
+// resnet18 measures ResNet-18's forward pass and SGD training step at
+// batch 10 on random 3×224×224 images, as zoo.py times torchvision's
+// resnet18().
+func resnet18(ctx context.Context, b *bencher) error { return resnet18At(ctx, b, imagenet) }
+
+func resnet18At(ctx context.Context, b *bencher, in batchOf) error {
+	nn.ManualSeed(0)
+	m, err := models.NewResNet("resnet18", models.Input{Channels: in.channels, Size: in.size, Classes: 1000})
 	if err != nil {
 		return err
 	}
-	flops *= batch
-	x := tensor.Zeros(batch, 3, 224, 224)
+	return b.network(ctx, m, in, in.figures("resnet18", "ResNet-18"))
+}
+
+// googlenet measures GoogLeNet's forward pass and SGD training step at
+// batch 10 on random 3×224×224 images without the auxiliary classifiers,
+// as zoo.py times torchvision's googlenet(aux_logits=False,
+// init_weights=True); and the training step of the model with them and
+// the paper's loss (main + 0.3 × each auxiliary cross-entropy,
+// GoogLeNet.Loss), as torchvision's reference recipe trains it.
+func googlenet(ctx context.Context, b *bencher) error { return googlenetAt(ctx, b, imagenet) }
+
+func googlenetAt(ctx context.Context, b *bencher, in batchOf) error {
+	shape := models.Input{Channels: in.channels, Size: in.size, Classes: 1000}
+	nn.ManualSeed(0)
+	m, err := models.NewGoogLeNet(shape, models.WithoutAux())
+	if err != nil {
+		return err
+	}
+	if err := b.network(ctx, m, in, in.figures("googlenet", "GoogLeNet")); err != nil {
+		return err
+	}
+
+	nn.ManualSeed(0)
+	withAux, err := models.NewGoogLeNet(shape)
+	if err != nil {
+		return err
+	}
+	// The auxiliary classifiers run on inception4a's 512 channels and
+	// inception4d's 528, which nn.Summary's evaluation-mode forward skips;
+	// they pool to 4×4 first, so their products are the same for any
+	// image size (14×14 maps at 224×224).
+	var aux float64
+	for _, a := range []struct {
+		m        nn.Module
+		channels int
+	}{{withAux.Aux1, 512}, {withAux.Aux2, 528}} {
+		f, err := forwardFLOPs(a.m, a.channels, 14, 14)
+		if err != nil {
+			return err
+		}
+		aux += f
+	}
+	f := in.figures("googlenet", "GoogLeNet")
+	return b.network(ctx, withAux, in, netFigures{
+		stepKey:    "googlenet-train-step-aux",
+		stepName:   strings.Replace(f.stepName, "(SGD)", "(SGD, main + 0.3 x each auxiliary loss)", 1),
+		trainExtra: aux,
+	})
+}
+
+// batchOf is the input of a network's figures: batch random normal images
+// of channels×size×size.
+type batchOf struct{ channels, size, batch int }
+
+// figures returns the keys "<key>-forward" and "<key>-train-step" and
+// their names for a network called name ("ResNet-18 forward, batch 10").
+func (in batchOf) figures(key, name string) netFigures {
+	batch := fmt.Sprintf("batch %d", in.batch)
+	if in.size != 224 {
+		batch += fmt.Sprintf(", %dx%d", in.size, in.size)
+	}
+	return netFigures{
+		forwardKey: key + "-forward", forwardName: name + " forward, " + batch,
+		stepKey: key + "-train-step", stepName: name + " training step, " + batch + " (SGD)",
+	}
+}
+
+// netFigures names the figures of network: its forward pass (none where
+// forwardKey is "") and its training step.
+type netFigures struct {
+	forwardKey, forwardName string
+	stepKey, stepName       string
+	// trainExtra is the FLOPs per image that the training forward runs
+	// and nn.Summary's evaluation-mode forward does not.
+	trainExtra float64
+}
+
+// network measures m's forward pass in evaluation mode without gradients,
+// and its SGD training step (learning rate 0.01, no momentum) in training
+// mode, on a batch of random normal images with random labels of 1000
+// classes, as zoo.py does; both reuse one arena, Reset before each run.
+// The step's loss is m's own where m is an nn.Losser (GoogLeNet's
+// auxiliary losses), else the cross-entropy of its output. FLOPs are
+// nn.Summary's for one image times the batch; 3 times that for a step
+// (forward, and backward's two products per layer).
+func (b *bencher) network(ctx context.Context, m nn.Module, in batchOf, f netFigures) error {
+	flops, err := forwardFLOPs(m, in.channels, in.size, in.size)
+	if err != nil {
+		return err
+	}
+	flops *= float64(in.batch)
+	x := tensor.Zeros(in.batch, in.channels, in.size, in.size)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range x.Data() {
 		x.Data()[i] = float32(r.NormFloat64())
 	}
-	arena := tensor.NewArena()
-
-	m.Eval()
-	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
-	runs, err := b.measure(ctx, func() error {
-		arena.Reset()
-		m.Call(infer.Input(x))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	b.add("vgg11-forward", "VGG-11 forward, batch 10", "s", runs, func(s float64) float64 { return s }, flops)
-
-	m.Train()
-	labels := make([]int, batch)
+	labels := make([]int, in.batch)
 	for i := range labels {
 		labels[i] = r.IntN(1000)
 	}
-	opt := optim.NewSGD(m.Parameters(), optim.SGDOptions{LR: 0.01})
+	arena := tensor.NewArena()
+	net := m.ModuleBase()
+
+	if f.forwardKey != "" {
+		net.Eval()
+		infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
+		runs, err := b.measure(ctx, func() error {
+			arena.Reset()
+			net.Call(infer.Input(x))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		b.add(f.forwardKey, f.forwardName, "s", runs, func(s float64) float64 { return s }, flops)
+	}
+
+	net.Train()
+	loss := func(out *tensor.Tensor) *tensor.Tensor { return tensor.CrossEntropy(out, labels) }
+	if l, ok := m.(nn.Losser); ok {
+		loss = func(out *tensor.Tensor) *tensor.Tensor { return l.Loss(out, labels) }
+	}
+	opt := optim.NewSGD(net.Parameters(), optim.SGDOptions{LR: 0.01})
 	step := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
-	runs, err = b.measure(ctx, func() error {
+	runs, err := b.measure(ctx, func() error {
 		arena.Reset()
 		opt.ZeroGrad()
-		tensor.CrossEntropy(m.Call(step.Input(x)), labels).Backward()
+		loss(net.Call(step.Input(x))).Backward()
 		opt.Step()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	b.add("vgg11-train-step", "VGG-11 training step, batch 10 (SGD)", "s", runs, func(s float64) float64 { return s }, 3*flops)
+	stepFLOPs := 3 * (flops + f.trainExtra*float64(in.batch))
+	b.add(f.stepKey, f.stepName, "s", runs, func(s float64) float64 { return s }, stepFLOPs)
 	return nil
 }
 
