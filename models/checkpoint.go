@@ -3,11 +3,13 @@ package models
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/safetensors"
 )
 
 // Metadata keys that record, in a checkpoint, the input its model was
@@ -102,11 +104,13 @@ func LoadCheckpoint(path, name string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := InputFromMetadata(spec, meta)
-	if err != nil {
-		return nil, err
+	var m nn.Module
+	var in Input
+	if meta[InputKey] == "" && meta[ClassesKey] == "" {
+		m, in, err = buildForWeights(path, spec)
+	} else if in, err = InputFromMetadata(spec, meta); err == nil {
+		m, err = spec.Build(in)
 	}
-	m, err := spec.Build(in)
 	if err != nil {
 		return nil, err
 	}
@@ -114,4 +118,84 @@ func LoadCheckpoint(path, name string) (*Checkpoint, error) {
 		return nil, err
 	}
 	return &Checkpoint{Model: m, Spec: spec, Input: in, Metadata: meta}, nil
+}
+
+// buildForWeights builds spec's model for a checkpoint that records no
+// input: one written by PyTorch, say. The input is the first of these
+// whose model has every tensor of the file's shape: the lesson's MNIST
+// digits fitted to the model (the checkpoints convnet wrote before it
+// recorded inputs), the model's own input (torchvision's 3 channels and
+// 1000 classes), and that input with the channels and classes the
+// weights show (the first convolution's input channels, the last
+// layer's outputs).
+func buildForWeights(path string, spec Spec) (nn.Module, Input, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, Input{}, err
+	}
+	var candidates []Input
+	if in, _, err := spec.Fit(legacyInput); err == nil {
+		candidates = append(candidates, in)
+	}
+	candidates = append(candidates, spec.Input)
+	var first nn.Module
+	for i := 0; i < len(candidates); i++ {
+		in := candidates[i]
+		m, err := spec.Build(in)
+		if err != nil {
+			continue
+		}
+		if first == nil {
+			first = m
+		}
+		state := m.ModuleBase().StateDict()
+		if fits(f, state) {
+			return m, in, nil
+		}
+		if in == spec.Input {
+			if shown, ok := shownInput(f, state, in); ok && shown != in {
+				candidates = append(candidates, shown)
+			}
+		}
+	}
+	if first == nil {
+		return nil, Input{}, fmt.Errorf("%s: cannot build %s for %v", path, spec.Name, spec.Input)
+	}
+	// None fits: checkpoint.Load will say which tensor differs.
+	return first, spec.Input, nil
+}
+
+// fits reports whether the file holds every tensor of state with its shape.
+func fits(f *safetensors.File, state []nn.Param) bool {
+	for _, p := range state {
+		t, ok := f.Tensors[p.Name]
+		if !ok || !slices.Equal(t.Shape, p.Tensor.Shape()) {
+			return false
+		}
+	}
+	return true
+}
+
+// shownInput reads the input channels from the file's first 4-dimensional
+// weight and the classes from its last 2-dimensional one, in the order of
+// state.
+func shownInput(f *safetensors.File, state []nn.Param, in Input) (Input, bool) {
+	conv, fc := "", ""
+	for _, p := range state {
+		switch len(p.Tensor.Shape()) {
+		case 4:
+			if conv == "" {
+				conv = p.Name
+			}
+		case 2:
+			fc = p.Name
+		}
+	}
+	c, okc := f.Tensors[conv]
+	l, okl := f.Tensors[fc]
+	if !okc || !okl || len(c.Shape) != 4 || len(l.Shape) != 2 {
+		return in, false
+	}
+	in.Channels, in.Classes = c.Shape[1], l.Shape[0]
+	return in, true
 }

@@ -14,16 +14,22 @@ import (
 
 func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	c := newCmd("inspect", "",
-		"Run one MNIST test image through a checkpoint's model in evaluation mode and show its label,\n"+
-			"the predicted class and every layer's output (the lesson's intermediate values): shape,\n"+
-			"min, max, mean and standard deviation, in order of execution. --out saves the input and\n"+
-			"every output in a safetensors file, keyed \"input\" and by the layers' PyTorch names.")
+		"Run one test image through a checkpoint's model in evaluation mode and show its label, the\n"+
+			"predicted class and every layer's output (the lesson's intermediate values): shape, min,\n"+
+			"max, mean and standard deviation, in order of execution. --out saves the input and every\n"+
+			"output in a safetensors file, keyed \"input\" and by the layers' PyTorch names.\n\n"+
+			"With --input X.safetensors the model runs instead on the tensor stored there as \"input\"\n"+
+			"(N x C x H x W), and --out holds every named module's output (containers too, keyed as\n"+
+			"state_dict keys are: layer1.0.conv1) and the model's own as \"output\". A checkpoint that\n"+
+			"records no input (one saved from PyTorch) is built for torchvision's 3 channels and 1000\n"+
+			"classes, or for the channels and classes its weights show.")
 	fs := c.flags
 	ckpt := checkpointFlag(fs)
 	model := modelFlag(fs, "", " (default: the checkpoint's)")
 	index := fs.Int("index", 0, "test image `N` to run, from 0")
 	dataDir := dataFlag(fs)
 	out := fs.String("out", "", "write the input and every layer's output to `FILE` (.safetensors)")
+	inputFile := fs.String("input", "", "run the model on the tensor \"input\" of safetensors `FILE` rather than on a test image")
 	pngDir := fs.String("png", "", "draw the input and every layer's output (feature maps in a grid, fully connected layers as bars) as PNG files in folder `DIR`, created if missing")
 	threads := threadsFlag(fs)
 	pos, err := c.parse(args, stdout)
@@ -48,6 +54,12 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	if err := setThreads(*threads); err != nil {
 		return err
+	}
+	if *inputFile != "" {
+		if *pngDir != "" {
+			return usagef("--png draws a test image: it does not go with --input")
+		}
+		return inspectTensor(*ckpt, *model, *inputFile, *out, stdout)
 	}
 	l, err := loadCheckpoint(*ckpt, *model)
 	if err != nil {
@@ -104,6 +116,48 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\nsaved %d pictures in %s: %s ... %s\n", len(names), *pngDir, names[0], names[len(names)-1])
 	}
+	return nil
+}
+
+// inspectTensor runs the model of checkpoint ckpt on the tensor "input"
+// of the file input, prints every named module's output and, if out is
+// set, saves them with the model's output.
+func inspectTensor(ckpt, model, input, out string, stdout io.Writer) error {
+	ck, err := loadModel(ckpt, model)
+	if err != nil {
+		return err
+	}
+	f, err := safetensors.ReadFile(input)
+	if err != nil {
+		return fmt.Errorf("--input: %v", err)
+	}
+	t, ok := f.Tensors["input"]
+	if !ok {
+		return fmt.Errorf("--input %s: no tensor named \"input\" (it holds %d others)", input, len(f.Names))
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		return fmt.Errorf("--input %s: input: %v", input, err)
+	}
+	if len(t.Shape) != 4 || t.Shape[1] != ck.Input.Channels || t.Shape[0] < 1 {
+		return fmt.Errorf("--input %s: input has shape %v; %s takes N x %d x H x W", input, t.Shape, ck.Spec.Name, ck.Input.Channels)
+	}
+	x := tensor.New(v, t.Shape...)
+	acts, y := nn.Trace(ck.Model, x, true)
+	acts = append(append([]nn.Activation{{Name: "input", Output: x}}, acts...), nn.Activation{Name: "output", Output: y})
+	fmt.Fprint(stdout, nn.FormatActivations(acts))
+	if out == "" {
+		return nil
+	}
+	res := &safetensors.File{Metadata: map[string]string{checkpoint.ModelKey: ck.Spec.Name, "checkpoint": ckpt, "input": input}, Tensors: map[string]safetensors.Tensor{}}
+	for _, a := range acts {
+		res.Names = append(res.Names, a.Name)
+		res.Tensors[a.Name] = safetensors.FromFloat32s(a.Output.Shape(), a.Output.Data())
+	}
+	if err := safetensors.WriteFile(out, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", out, len(res.Names))
 	return nil
 }
 

@@ -482,6 +482,23 @@ type loaded struct {
 // the one named by modelName, if not empty), for the data it was trained
 // on, and loads its weights.
 func loadCheckpoint(path, modelName string) (*loaded, error) {
+	ck, err := loadModel(path, modelName)
+	if err != nil {
+		return nil, err
+	}
+	pipe, err := datasets.FromMetadata(ck.Spec, ck.Metadata)
+	if err == nil && pipe.Input != ck.Input {
+		err = fmt.Errorf("its model takes %v, which no known data set gives (convnet inspect --input runs it on a tensor of yours)", ck.Input)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
+	}
+	return &loaded{model: ck.Model, spec: ck.Spec, meta: ck.Metadata, pipe: pipe}, nil
+}
+
+// loadModel loads the model a checkpoint holds (see models.LoadCheckpoint),
+// with errors that say which flag to give.
+func loadModel(path, modelName string) (*models.Checkpoint, error) {
 	if path == "" {
 		return nil, usagef("missing --checkpoint FILE")
 	}
@@ -507,11 +524,7 @@ func loadCheckpoint(path, modelName string) (*loaded, error) {
 	case err != nil:
 		return nil, err // it names the file
 	}
-	pipe, err := datasets.FromMetadata(ck.Spec, ck.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
-	}
-	return &loaded{model: ck.Model, spec: ck.Spec, meta: ck.Metadata, pipe: pipe}, nil
+	return ck, nil
 }
 
 // loadMNIST reads an MNIST set once per process (see datasets.MNIST).
