@@ -3,12 +3,14 @@ package main
 import (
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/safetensors"
 	"github.com/convnet/convnet/tensor"
 )
@@ -101,5 +103,56 @@ func TestInspectFields(t *testing.T) {
 	}
 	if !slices.Equal(f.Names, append([]string{"input"}, want...)) {
 		t.Errorf("keys %q", f.Names)
+	}
+}
+
+// TestInspectInput runs a ResNet-18 checkpoint that records only its model
+// (as one saved from PyTorch) on a tensor of one's own: --out holds every
+// named module's output and the model's, which equals a direct call.
+func TestInspectInput(t *testing.T) {
+	dir := t.TempDir()
+	nn.ManualSeed(3)
+	m, err := models.New("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "resnet18.safetensors")
+	if err := checkpoint.Save(ckpt, m, map[string]string{checkpoint.ModelKey: "resnet18"}); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 2*3*32*32)
+	for i := range x {
+		x[i] = float32(i%17)/17 - 0.5
+	}
+	in := filepath.Join(dir, "x.safetensors")
+	if err := safetensors.WriteFile(in, &safetensors.File{Names: []string{"input"},
+		Tensors: map[string]safetensors.Tensor{"input": safetensors.FromFloat32s([]int{2, 3, 32, 32}, x)}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "acts.safetensors")
+	stdout, stderr, code := runCmd(t, "inspect", "--checkpoint", ckpt, "--input", in, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"input", "conv1", "layer1", "layer1.0.conv1", "layer4.1.bn2", "fc", "output"} {
+		if _, ok := f.Tensors[key]; !ok {
+			t.Errorf("--out lacks %q (has %d tensors)", key, len(f.Names))
+		}
+	}
+	got, _ := f.Tensors["output"].Float32s()
+	m.ModuleBase().Eval()
+	want := m.ModuleBase().Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(tensor.New(x, 2, 3, 32, 32))).Data()
+	if !slices.Equal(got, want) {
+		t.Errorf("output differs from a direct call: %v... against %v...", got[:3], want[:3])
+	}
+	if !regexp.MustCompile(`\noutput +\[2, 1000\] `).MatchString(stdout) {
+		t.Errorf("the output is not printed:\n%s", stdout)
+	}
+	if _, stderr, code := runCmd(t, "inspect", "--checkpoint", ckpt, "--input", ckpt); code == 0 || !strings.Contains(stderr, `no tensor named "input"`) {
+		t.Errorf("a file without input: exit %d, %s", code, stderr)
 	}
 }
