@@ -161,7 +161,10 @@ func poolShape(op string, shape []int, pool Pooling) kernels.Pool {
 	if dil != [2]int{1, 1} {
 		p.DilH, p.DilW = dil[0], dil[1]
 	}
-	if p.H+2*p.PadH < dil[0]*(p.KH-1)+1 || p.W+2*p.PadW < dil[1]*(p.KW-1)+1 || p.OutH() < 1 || p.OutW() < 1 {
+	// In ceil mode, as in PyTorch, a window may reach past the padded
+	// input, even the first (GoogLeNet's last pooling of a 1×1 map).
+	tooSmall := p.H+2*p.PadH < dil[0]*(p.KH-1)+1 || p.W+2*p.PadW < dil[1]*(p.KW-1)+1
+	if tooSmall && !p.CeilMode || p.OutH() < 1 || p.OutW() < 1 {
 		panic(fmt.Sprintf("tensor.%s: kernel %v is larger than the padded input %v", op, kernel, slices.Clone(shape)))
 	}
 	return p

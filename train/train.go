@@ -68,9 +68,9 @@ type options struct {
 // L2 norm is at most maxNorm (see optim.ClipGradNorm); 0 turns it off.
 func ClipGradNorm(maxNorm float64) Option { return func(o *options) { o.clipGradNorm = maxNorm } }
 
-// Epoch trains model for one pass over loader with mean cross-entropy and
-// opt, as the lesson's loop: zero the gradients, forward, loss, backward,
-// step. It stops early with ctx's error when ctx is cancelled between
+// Epoch trains model for one pass over loader with mean cross-entropy (or
+// the model's own loss, where it is an nn.Losser) and opt, as the lesson's
+// loop: zero the gradients, forward, loss, backward, step. It stops early with ctx's error when ctx is cancelled between
 // batches.
 func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *data.Loader, epoch int, p Progress, opts ...Option) (EpochStats, error) {
 	var o options
@@ -94,7 +94,12 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 		arena.Reset()
 		opt.ZeroGrad()
 		out := base.Call(scope.Input(b.X))
-		loss := tensor.CrossEntropy(out, b.Y)
+		var loss *tensor.Tensor
+		if l, ok := model.(nn.Losser); ok {
+			loss = l.Loss(out, b.Y) // GoogLeNet's, with its auxiliary classifiers
+		} else {
+			loss = tensor.CrossEntropy(out, b.Y)
+		}
 		lossValue := float64(loss.Item())
 		if math.IsNaN(lossValue) || math.IsInf(lossValue, 0) {
 			return stats, &NonFiniteError{Epoch: epoch, Batch: stats.Batches, What: "the loss"}

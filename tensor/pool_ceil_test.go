@@ -1,0 +1,41 @@
+package tensor
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestPoolCeilOverhang pools maps smaller than the window in ceil mode,
+// which PyTorch allows (GoogLeNet's last max pooling of MNIST's 1×1 map):
+// the one window covers what there is. Without ceil mode it is an error.
+func TestPoolCeilOverhang(t *testing.T) {
+	cases := []struct {
+		name  string
+		p     Pooling
+		x     []float32
+		shape []int
+		want  []float32
+	}{
+		{"max 1x1 by 2", Pooling{Max: true, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{3, -1}, []int{1, 2, 1, 1}, []float32{3, -1}},
+		{"avg 1x1 by 2", Pooling{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{3, -1}, []int{1, 2, 1, 1}, []float32{3, -1}},
+		{"max 2x2 by 3", Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{1, 5, 2, 4}, []int{1, 1, 2, 2}, []float32{5}},
+	}
+	for _, c := range cases {
+		x := New(c.x, c.shape...)
+		x.SetRequiresGrad(true)
+		y := Pool2d(x, c.p)
+		if !slices.Equal(y.Data(), c.want) {
+			t.Errorf("%s: %v, want %v", c.name, y.Data(), c.want)
+		}
+		Sum(y).Backward()
+		if x.Grad() == nil {
+			t.Errorf("%s: no gradient", c.name)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a 1x1 map by a 2x2 window without ceil mode did not panic")
+		}
+	}()
+	MaxPool2d(New([]float32{1}, 1, 1, 1, 1), [2]int{2, 2}, [2]int{2, 2}, [2]int{})
+}
