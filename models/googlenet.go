@@ -254,8 +254,8 @@ func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 // GoogLeNetOutputs, from a forward in training mode.
 func (m *GoogLeNet) AuxLogits() (aux1, aux2 *tensor.Tensor) { return m.aux.aux1, m.aux.aux2 }
 
-// AuxWeight is the weight of each auxiliary classifier's loss in Loss.
-const AuxWeight = 0.3
+// GoogLeNetAuxWeight is the weight of each auxiliary classifier's loss in GoogLeNet.Loss.
+const GoogLeNetAuxWeight = 0.3
 
 // Loss returns GoogLeNet's loss for the logits out: in training mode, for
 // the output of the last Forward, CrossEntropy(out) +
@@ -268,7 +268,7 @@ func (m *GoogLeNet) Loss(out *tensor.Tensor, targets []int) *tensor.Tensor {
 		return loss
 	}
 	aux := tensor.Add(tensor.CrossEntropy(m.aux.aux1, targets), tensor.CrossEntropy(m.aux.aux2, targets))
-	return tensor.Add(loss, tensor.MulScalar(aux, AuxWeight))
+	return tensor.Add(loss, tensor.MulScalar(aux, GoogLeNetAuxWeight))
 }
 
 // ceilMaxPool is nn.MaxPool2d with ceil_mode=True.
