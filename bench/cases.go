@@ -206,19 +206,53 @@ type netFigures struct {
 }
 
 // network measures m's forward pass in evaluation mode without gradients,
-// and its SGD training step (learning rate 0.01, no momentum) in training
-// mode, on a batch of random normal images with random labels of 1000
-// classes, as zoo.py does; both reuse one arena, Reset before each run.
-// The step's loss is m's own where m is an nn.Losser (GoogLeNet's
-// auxiliary losses), else the cross-entropy of its output. FLOPs are
-// nn.Summary's for one image times the batch; 3 times that for a step
-// (forward, and backward's two products per layer).
+// and its SGD training step in training mode (see newWorkload), as zoo.py
+// does. FLOPs are nn.Summary's for one image times the batch; 3 times that
+// for a step (forward, and backward's two products per layer).
 func (b *bencher) network(ctx context.Context, m nn.Module, in batchOf, f netFigures) error {
-	flops, err := forwardFLOPs(m, in.channels, in.size, in.size)
+	w, err := newWorkload(ctx, m, in)
 	if err != nil {
 		return err
 	}
-	flops *= float64(in.batch)
+	net := m.ModuleBase()
+	seconds := func(s float64) float64 { return s }
+	if f.forwardKey != "" {
+		net.Eval()
+		runs, err := b.measure(ctx, func() error { w.forward(); return nil })
+		if err != nil {
+			return err
+		}
+		b.add(f.forwardKey, f.forwardName, "s", runs, seconds, w.flops)
+	}
+	net.Train()
+	runs, err := b.measure(ctx, func() error { w.step(); return nil })
+	if err != nil {
+		return err
+	}
+	b.add(f.stepKey, f.stepName, "s", runs, seconds, 3*(w.flops+f.trainExtra*float64(in.batch)))
+	return nil
+}
+
+// workload is a network's forward pass and training step on one batch.
+type workload struct {
+	// forward runs the network without gradients; step zeroes the
+	// gradients, runs forward and backward and updates the parameters by
+	// SGD (learning rate 0.01, no momentum). Both reuse one arena, Reset
+	// at the start, and leave the mode (Eval, Train) as the caller set it.
+	forward, step func()
+	// flops is nn.Summary's forward FLOPs for the batch.
+	flops float64
+}
+
+// newWorkload prepares m's workload on a batch of random normal images
+// with random labels of 1000 classes (zoo.py's torch.randn and
+// torch.randint). The step's loss is m's own where m is an nn.Losser
+// (GoogLeNet's auxiliary losses), else the cross-entropy of its output.
+func newWorkload(ctx context.Context, m nn.Module, in batchOf) (*workload, error) {
+	flops, err := forwardFLOPs(m, in.channels, in.size, in.size)
+	if err != nil {
+		return nil, err
+	}
 	x := tensor.Zeros(in.batch, in.channels, in.size, in.size)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range x.Data() {
@@ -228,43 +262,28 @@ func (b *bencher) network(ctx context.Context, m nn.Module, in batchOf, f netFig
 	for i := range labels {
 		labels[i] = r.IntN(1000)
 	}
-	arena := tensor.NewArena()
 	net := m.ModuleBase()
-
-	if f.forwardKey != "" {
-		net.Eval()
-		infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
-		runs, err := b.measure(ctx, func() error {
-			arena.Reset()
-			net.Call(infer.Input(x))
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		b.add(f.forwardKey, f.forwardName, "s", runs, func(s float64) float64 { return s }, flops)
-	}
-
-	net.Train()
 	loss := func(out *tensor.Tensor) *tensor.Tensor { return tensor.CrossEntropy(out, labels) }
 	if l, ok := m.(nn.Losser); ok {
 		loss = func(out *tensor.Tensor) *tensor.Tensor { return l.Loss(out, labels) }
 	}
 	opt := optim.NewSGD(net.Parameters(), optim.SGDOptions{LR: 0.01})
-	step := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
-	runs, err := b.measure(ctx, func() error {
-		arena.Reset()
-		opt.ZeroGrad()
-		loss(net.Call(step.Input(x))).Backward()
-		opt.Step()
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	stepFLOPs := 3 * (flops + f.trainExtra*float64(in.batch))
-	b.add(f.stepKey, f.stepName, "s", runs, func(s float64) float64 { return s }, stepFLOPs)
-	return nil
+	arena := tensor.NewArena()
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
+	train := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
+	return &workload{
+		forward: func() {
+			arena.Reset()
+			net.Call(infer.Input(x))
+		},
+		step: func() {
+			arena.Reset()
+			opt.ZeroGrad()
+			loss(net.Call(train.Input(x))).Backward()
+			opt.Step()
+		},
+		flops: flops * float64(in.batch),
+	}, nil
 }
 
 // gemm measures the fp32 product of two 4096×4096 matrices of uniform

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
 )
 
 // TestNetworksSmall runs the ResNet-18 and GoogLeNet cases as `convnet
@@ -50,4 +53,53 @@ func TestNetworksSmall(t *testing.T) {
 			}
 		}
 	}
+}
+
+// benchmarkNetwork runs a network's forward pass (train false) or SGD
+// training step at batch 10 on 3×224×224 images, as `convnet bench` times
+// them, for go test -bench and its -cpuprofile:
+//
+//	go test ./bench -run '^$' -bench ResNet18/forward -benchtime 5x -cpuprofile cpu.pprof
+func benchmarkNetwork(b *testing.B, build func() (nn.Module, error)) {
+	nn.ManualSeed(0)
+	m, err := build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := newWorkload(context.Background(), m, imagenet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		mode   func()
+		run    func()
+		passes float64
+	}{
+		{"forward", m.ModuleBase().Eval, w.forward, 1},
+		{"train-step", m.ModuleBase().Train, w.step, 3},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.mode()
+			c.run() // warm up the arena
+			n := 0
+			for b.Loop() {
+				c.run()
+				n++
+			}
+			b.ReportMetric(c.passes*w.flops*float64(n)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkResNet18(b *testing.B) {
+	benchmarkNetwork(b, func() (nn.Module, error) {
+		return models.NewResNet("resnet18", models.Input{Channels: 3, Size: 224, Classes: 1000})
+	})
+}
+
+func BenchmarkGoogLeNet(b *testing.B) {
+	benchmarkNetwork(b, func() (nn.Module, error) {
+		return models.NewGoogLeNet(models.Input{Channels: 3, Size: 224, Classes: 1000}, models.WithoutAux())
+	})
 }

@@ -2,16 +2,19 @@
 # Runs convnet's benchmarks and the lesson's PyTorch programs one after the
 # other on this machine, and prints both columns and their ratio.
 #
-# Usage: bench/compare.sh            (from the project root; about 6 minutes)
+# Usage: bench/compare.sh            (from the project root; about 10 minutes)
+#        ONLY=zoo bench/compare.sh   (ResNet-18 and GoogLeNet alone; about 4)
 # Env:   THREADS (default 2), REPS (default 3), PYTORCH_BENCH (the folder of
 #        the PyTorch scripts, default ../shared/bench/pytorch), OUT (a folder
-#        to keep the raw outputs in, default a temporary one).
+#        to keep the raw outputs in, default a temporary one), ONLY ("zoo"
+#        for the torchvision networks of zoo.py alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${THREADS:-2}
 reps=${REPS:-3}
 pt=${PYTORCH_BENCH:-../shared/bench/pytorch}
 out=${OUT:-$(mktemp -d)}
+only=${ONLY:-}
 mkdir -p "$out"
 openblas=(env LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX)
 
@@ -19,8 +22,29 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //
 bash "$pt/prepare.sh" /tmp/mnist-torch >/dev/null
 go build -o "$out/convnet" ./cmd/convnet
 
+# The torchvision networks: ResNet-18 and GoogLeNet forward and SGD step at
+# batch 10, 3x224x224, convnet's then zoo.py's (fp32 and bf16 autocast),
+# and GoogLeNet's step with its auxiliary classifiers' losses.
+zoo() {
+  echo "convnet bench, ResNet-18 and GoogLeNet ..."
+  "$out/convnet" bench --json --threads "$threads" --reps "$reps" --only resnet18,googlenet >>"$out/convnet.jsonl" 2>"$out/convnet_zoo.log"
+  echo "PyTorch, ResNet-18 and GoogLeNet ..."
+  /usr/bin/python3 "$pt/zoo.py" --models resnet18,googlenet --threads "$threads" --reps "$reps" >"$out/pt_zoo.jsonl" 2>"$out/pt_zoo.err"
+  /usr/bin/python3 bench/googlenet_aux.py --threads "$threads" --reps "$reps" >"$out/pt_googlenet_aux.jsonl" 2>"$out/pt_googlenet_aux.err"
+}
+: >"$out/convnet.jsonl"
+if [ "$only" = zoo ]; then
+  zoo
+  /usr/bin/python3 bench/compare_table.py "$out"
+  echo "raw outputs: $out"
+  exit 0
+elif [ -n "$only" ]; then
+  echo "compare.sh: ONLY=$only: only \"zoo\" is known" >&2
+  exit 2
+fi
+
 echo "convnet bench ..."
-"$out/convnet" bench --json --threads "$threads" --reps "$reps" --only lenet-train,lenet-infer,gemm >"$out/convnet.jsonl" 2>"$out/convnet.log"
+"$out/convnet" bench --json --threads "$threads" --reps "$reps" --only lenet-train,lenet-infer,gemm >>"$out/convnet.jsonl" 2>"$out/convnet.log"
 # VGG-11 on its own, for its peak memory.
 /usr/bin/time -v "$out/convnet" bench --json --threads "$threads" --reps "$reps" --only vgg11 >>"$out/convnet.jsonl" 2>"$out/convnet_vgg.log"
 # VGG-11 forward on one thread, for the scaling of two.
@@ -35,6 +59,7 @@ echo "PyTorch ..."
 "${openblas[@]}" /usr/bin/python3 "$pt/vgg11.py" --threads "$threads" --reps "$reps" >"$out/pt_vgg_openblas.txt" 2>&1
 "${openblas[@]}" /usr/bin/python3 "$pt/matmul.py" --threads "$threads" >"$out/pt_matmul.txt" 2>&1
 /usr/bin/time -v /usr/bin/python3 "$pt/lenet_train.py" --data /tmp/mnist-torch --threads "$threads" --no-tqdm >"$out/pt_train.txt" 2>"$out/pt_train.err"
+zoo
 
-/usr/bin/python3 "$(dirname "$0")/compare_table.py" "$out"
+/usr/bin/python3 bench/compare_table.py "$out"
 echo "raw outputs: $out"

@@ -31,32 +31,70 @@ for line in open(f"{out}/convnet.jsonl"):
     f = json.loads(line)
     go[f["key"]] = f
 
-pre = result("pt_preloaded.txt")
-inf = result("pt_infer.txt")
-vgg = result("pt_vgg.txt")
-vgg_ob = result("pt_vgg_openblas.txt")
-mm = result("pt_matmul.txt")
 
-rows = [
-    # figure, convnet value, PyTorch value, unit, lower is better
-    ("LeNet-5 training epoch (60k, batch 64, Adam, data in memory)", go["lenet-train-epoch"]["value"],
-     statistics.median(e["seconds"] for e in pre["epochs"]), "s", True),
-    ("`convnet train` as the lesson runs it, 3 epochs + test eval, wall", wall_seconds("train.err"),
-     wall_seconds("pt_train.err"), "s", True),
-    ("LeNet-5 inference, 10k test images at batch 1000", go["lenet-infer-b1000"]["value"],
-     inf["b1000"]["images_per_s"], "img/s", False),
-    ("LeNet-5 inference at batch 1, median latency", go["lenet-infer-b1"]["value"],
-     inf["b1"]["lat_median_us"], "us", True),
-    ("VGG-11 forward, 10x3x224x224", go["vgg11-forward"]["value"],
-     min(vgg["forward"]["median_s"], vgg_ob["forward"]["median_s"]), "s", True),
-    ("VGG-11 training step at batch 10 (SGD)", go["vgg11-train-step"]["value"],
-     min(vgg["train_step"]["median_s"], vgg_ob["train_step"]["median_s"]), "s", True),
-    ("fp32 GEMM 4096x4096, OpenBLAS for PyTorch", go["gemm-4096"]["value"], mm["gflops_median"], "GFLOP/s", False),
-    ("peak RSS of the lesson's training run", int(time_v("train.err", "Maximum resident set size")) / 1024,
-     int(time_v("pt_train.err", "Maximum resident set size")) / 1024, "MiB", True),
-    ("peak RSS of VGG-11 forward and training step at batch 10", int(time_v("convnet_vgg.log", "Maximum resident set size")) / 1024,
-     vgg["train_step"]["maxrss_MiB"], "MiB", True),
+def jsonl(name):
+    """The JSON lines of a file, or none if it is missing."""
+    try:
+        return [json.loads(line) for line in open(f"{out}/{name}") if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+# zoo.py's fp32 lines, by model, and bench/googlenet_aux.py's.
+zoo = {r["model"]: r for r in jsonl("pt_zoo.jsonl") + jsonl("pt_googlenet_aux.jsonl") if r["precision"] == "fp32"}
+zoo_bf16 = {r["model"]: r for r in jsonl("pt_zoo.jsonl") if r["precision"] == "bf16"}
+
+
+def lesson_rows():
+    pre = result("pt_preloaded.txt")
+    inf = result("pt_infer.txt")
+    vgg = result("pt_vgg.txt")
+    vgg_ob = result("pt_vgg_openblas.txt")
+    mm = result("pt_matmul.txt")
+    return [
+        # figure, convnet value, PyTorch value, unit, lower is better
+        ("LeNet-5 training epoch (60k, batch 64, Adam, data in memory)", go["lenet-train-epoch"]["value"],
+         statistics.median(e["seconds"] for e in pre["epochs"]), "s", True),
+        ("`convnet train` as the lesson runs it, 3 epochs + test eval, wall", wall_seconds("train.err"),
+         wall_seconds("pt_train.err"), "s", True),
+        ("LeNet-5 inference, 10k test images at batch 1000", go["lenet-infer-b1000"]["value"],
+         inf["b1000"]["images_per_s"], "img/s", False),
+        ("LeNet-5 inference at batch 1, median latency", go["lenet-infer-b1"]["value"],
+         inf["b1"]["lat_median_us"], "us", True),
+        ("VGG-11 forward, 10x3x224x224", go["vgg11-forward"]["value"],
+         min(vgg["forward"]["median_s"], vgg_ob["forward"]["median_s"]), "s", True),
+        ("VGG-11 training step at batch 10 (SGD)", go["vgg11-train-step"]["value"],
+         min(vgg["train_step"]["median_s"], vgg_ob["train_step"]["median_s"]), "s", True),
+        ("fp32 GEMM 4096x4096, OpenBLAS for PyTorch", go["gemm-4096"]["value"], mm["gflops_median"], "GFLOP/s", False),
+        ("peak RSS of the lesson's training run", int(time_v("train.err", "Maximum resident set size")) / 1024,
+         int(time_v("pt_train.err", "Maximum resident set size")) / 1024, "MiB", True),
+        ("peak RSS of VGG-11 forward and training step at batch 10", int(time_v("convnet_vgg.log", "Maximum resident set size")) / 1024,
+         vgg["train_step"]["maxrss_MiB"], "MiB", True),
+    ]
+
+
+# The torchvision networks: convnet's key, zoo.py's model and field, the row.
+zoo_figures = [
+    ("resnet18-forward", "resnet18", "forward_b10_s", "ResNet-18 forward, 10x3x224x224"),
+    ("resnet18-train-step", "resnet18", "train_step_b10_s", "ResNet-18 training step at batch 10 (SGD)"),
+    ("googlenet-forward", "googlenet", "forward_b10_s", "GoogLeNet forward, 10x3x224x224"),
+    ("googlenet-train-step", "googlenet", "train_step_b10_s", "GoogLeNet training step at batch 10 (SGD, aux_logits=False)"),
+    ("googlenet-train-step-aux", "googlenet_aux", "train_step_b10_s",
+     "GoogLeNet training step at batch 10 (SGD, main + 0.3 x each aux loss)"),
 ]
+
+
+def zoo_rows():
+    return [(name, go[key]["value"], zoo[model][field], "s", True)
+            for key, model, field, name in zoo_figures if key in go and model in zoo]
+
+
+rows = []
+try:
+    rows += lesson_rows()
+except (FileNotFoundError, KeyError):
+    pass  # ONLY=zoo
+rows += zoo_rows()
 
 print(open(f"{out}/machine.txt").read().strip())
 print()
@@ -68,12 +106,18 @@ for name, g, p, unit, lower in rows:
     def fmt(v):
         return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
     print(f"| {name} | {fmt(g)} {unit} | {fmt(p)} {unit} | {ratio:.2f}x |")
-one = {}
-for line in open(f"{out}/convnet_vgg_1thread.jsonl"):
-    f = json.loads(line)
-    one[f["key"]] = f
 print()
-print("PyTorch's VGG-11 figures are the better of its default BLAS and OpenBLAS; ratios above 1 favour convnet.")
-print(f"convnet's VGG-11 forward on 1 thread: {one['vgg11-forward']['value']:.3g} s, "
-      f"{one['vgg11-forward']['value'] / go['vgg11-forward']['value']:.2f}x the time on {go['vgg11-forward']['threads']}.")
+print("Ratios above 1 favour convnet.")
+if "vgg11-forward" in go:
+    print("PyTorch's VGG-11 figures are the better of its default BLAS and OpenBLAS.")
+    one = {f["key"]: f for f in jsonl("convnet_vgg_1thread.jsonl")}
+    if "vgg11-forward" in one:
+        print(f"convnet's VGG-11 forward on 1 thread: {one['vgg11-forward']['value']:.3g} s, "
+              f"{one['vgg11-forward']['value'] / go['vgg11-forward']['value']:.2f}x the time on {go['vgg11-forward']['threads']}.")
+if zoo:
+    print("ResNet-18 and GoogLeNet: PyTorch's are ../shared/bench/pytorch/zoo.py's fp32 medians (torchvision's resnet18() and "
+          "googlenet(aux_logits=False)), and bench/googlenet_aux.py's for the step with the auxiliary losses.")
+if zoo_bf16:
+    print("PyTorch with bf16 autocast: " + ", ".join(
+        f"{m} forward {r['forward_b10_s']:.3g} s, step {r['train_step_b10_s']:.3g} s" for m, r in zoo_bf16.items()) + ".")
 print("convnet's figures: " + ", ".join(f"{f['name']} {f['value']:.4g} {f['unit']}" + (f" ({f['gflops']:.1f} GFLOP/s)" if f.get('gflops') else "") for f in go.values()))

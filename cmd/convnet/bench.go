@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/convnet/convnet/bench"
@@ -13,7 +15,7 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var keys []string
 	for _, c := range bench.Cases() {
 		keys = append(keys, c.Key)
@@ -27,6 +29,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	only := fs.String("only", "", "comma-separated `figures` to measure (default: all)")
 	dataDir := dataFlag(fs)
 	asJSON := fs.Bool("json", false, "print the figures as JSON lines instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to `file` (go tool pprof reads it)")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
 		return err
@@ -48,6 +51,22 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			selected = append(selected, k)
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--cpuprofile: %w", cerr)
+			}
+		}()
 	}
 	fmt.Fprintf(stderr, "convnet bench: %d threads, kernels %s, %s/%s, %d runs per figure\n",
 		*threads, tensor.KernelName(), runtime.GOOS, runtime.GOARCH, *reps)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,27 @@ func TestBenchGEMM(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(stdout), &f); err != nil || f.Key != "gemm-4096" || f.Unit != "GFLOP/s" || len(f.Runs) != 1 || f.Threads != 2 || f.Value <= 0 {
 		t.Errorf("JSON %q: %+v, %v", stdout, f, err)
+	}
+}
+
+// TestBenchCPUProfile: --cpuprofile writes a profile of the measurements,
+// which go tool pprof reads (runtime/pprof's gzipped protocol buffer).
+func TestBenchCPUProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("LeNet-5 over MNIST's test set takes a second or two")
+	}
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	_, stderr, code := runCmd(t, "bench", "--reps", "1", "--only", "lenet-infer", "--json", "--cpuprofile", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("profile %q: %d bytes, %v", path, len(b), err)
+	}
+
+	_, stderr, code = runCmd(t, "bench", "--only", "gemm", "--cpuprofile", filepath.Join(t.TempDir(), "no", "cpu.pprof"))
+	if code != 1 || !strings.Contains(stderr, "convnet bench: --cpuprofile: open ") {
+		t.Errorf("an unwritable profile: exit %d, stderr %q", code, stderr)
 	}
 }
