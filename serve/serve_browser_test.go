@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,45 +98,7 @@ func TestServeBrowser(t *testing.T) {
 	defer ts.Close()
 	url := ts.URL
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox, // tests run as root in containers
-		chromedp.DisableGPU,
-		chromedp.WindowSize(1160, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	var pageErrs struct {
-		sync.Mutex
-		list []string
-	}
-	tab, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
-		var msg string
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			msg = "exception: " + ev.ExceptionDetails.Text
-			if ex := ev.ExceptionDetails.Exception; ex != nil {
-				msg += " " + ex.Description
-			}
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
-				var parts []string
-				for _, a := range ev.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
-			}
-		}
-		if msg != "" {
-			pageErrs.Lock()
-			pageErrs.list = append(pageErrs.list, msg)
-			pageErrs.Unlock()
-		}
-	}))
-	defer cancelTab()
-
+	tab, pageErrors := openBrowser(t, browser)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(tab, steps...); err != nil {
@@ -287,12 +251,109 @@ func TestServeBrowser(t *testing.T) {
 		}
 	}
 
-	pageErrs.Lock()
-	for _, e := range pageErrs.list {
+	for _, e := range pageErrors() {
 		t.Errorf("page: %s", e)
 	}
-	pageErrs.Unlock()
-	cancelTab()
-	cancelAlloc()
 	t.Logf("browser test took %.1fs", time.Since(start).Seconds())
+}
+
+// openBrowser starts headless Chromium and returns a tab, closed at the
+// end of the test, and a function that returns the errors and warnings
+// the page has logged or thrown so far.
+func openBrowser(t *testing.T, browser string) (tab context.Context, pageErrors func() []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox, // tests run as root in containers
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1160, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	var pageErrs struct {
+		sync.Mutex
+		list []string
+	}
+	tab, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil {
+				msg += " " + ex.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+			}
+		}
+		if msg != "" {
+			pageErrs.Lock()
+			pageErrs.list = append(pageErrs.list, msg)
+			pageErrs.Unlock()
+		}
+	}))
+	t.Cleanup(cancelTab)
+	return tab, func() []string {
+		pageErrs.Lock()
+		defer pageErrs.Unlock()
+		return slices.Clone(pageErrs.list)
+	}
+}
+
+// TestServeBrowserToken opens the page of a server with a token as
+// /?token=T and draws a 1: the page passes the token to its requests and
+// shows the prediction. It needs a browser, as TestServeBrowser does.
+func TestServeBrowserToken(t *testing.T) {
+	browser, err := findBrowser()
+	if err != nil {
+		skipWithoutBrowser(t, err)
+	}
+	const token = "a-token/with+odd=characters"
+	h, err := serve.NewHandler(serve.Options{Checkpoint: servedCheckpoint(t), Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	tab, pageErrors := openBrowser(t, browser)
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("opening the page", chromedp.Navigate(ts.URL+"/?token="+neturl.QueryEscape(token)), chromedp.WaitVisible(chromedp.ID("pad")))
+	type rect struct{ X, Y, W, H float64 }
+	r, err := chromedp.Run(tab, chromedp.Evaluate[rect](
+		`(() => { const r = document.getElementById("pad").getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := func(p *input.DispatchMouseEventParams) { p.Button, p.Buttons = input.MouseButtonLeft, 1 }
+	do("press", chromedp.MouseEvent(chromedp.MousePressed, r.X+150, r.Y+40, held, chromedp.ClickCount(1)))
+	for i := 1; i <= 30; i++ {
+		f := float64(i) / 30
+		do("move", chromedp.MouseEvent(chromedp.MouseMoved, r.X+150-14*f, r.Y+40+200*f, held))
+		time.Sleep(8 * time.Millisecond)
+	}
+	do("release", chromedp.MouseEvent(chromedp.MouseReleased, r.X+136, r.Y+240, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	got, err := chromedp.Run(tab, chromedp.Poll[string](`(() => {
+		const d = document.body.dataset;
+		if (d.error) return "error: " + d.error;
+		if (d.version !== d.shown || Number(d.shown) === 0) return false;
+		return document.getElementById("prediction").textContent;
+	})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil || got != "1" {
+		t.Errorf("drew a 1 on the page opened with its token: the page shows %q (%v)", got, err)
+	}
+	for _, e := range pageErrors() {
+		t.Errorf("page: %s", e)
+	}
 }

@@ -413,6 +413,10 @@ func TestServeBadRequests(t *testing.T) {
 		{"wrong pixel count", "POST", "application/json", string(mustJSON(t, map[string]any{"pixels": pix[:783]})), 400, []string{"got 783", "784"}},
 		{"pixel out of range", "POST", "application/json", `{"pixels": [` + strings.Repeat("0,", 783) + `2]}`, 400, []string{"pixels[783]", "[0, 1]"}},
 		{"pixels not numbers", "POST", "application/json", `{"pixels": "abc"}`, 400, []string{"JSON"}},
+		{"image not a string", "POST", "application/json", `{"image": 5}`, 400, []string{"image", "must be a string"}},
+		{"image in upper case", "POST", "application/json", `{"Image": "@@@"}`, 400, []string{"base64"}},
+		{"unknown field beside image", "POST", "application/json", `{"image": "x", "extra": 1}`, 400, []string{"unknown field", "extra"}},
+		{"more data after the image", "POST", "application/json", `{"image": "x"} 1`, 400, []string{"more data"}},
 	} {
 		req, err := http.NewRequest(c.method, api, strings.NewReader(c.body))
 		if err != nil {
@@ -465,9 +469,16 @@ func TestServeConcurrent(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ts := newTestServer(t, path)
-	api := ts.URL + "/api/predict"
 	const n = 8
+	// Every request at once: none waits for a slot (the default bound,
+	// 2×GOMAXPROCS, is tested in TestServeManyBigPictures).
+	h, err := serve.NewHandler(serve.Options{Checkpoint: path, MaxInFlight: 4 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	api := ts.URL + "/api/predict"
 	want := make([]predictAnswer, n)
 	bodies := make([][]byte, n)
 	for i := range n {

@@ -11,6 +11,13 @@
   }
 
   var THROTTLE_MS = 150;
+  // A server started with --token is opened as /?token=T: the page passes
+  // the token on to its requests, in the Authorization header.
+  var token = new URLSearchParams(window.location.search).get("token");
+  var headers = { "Content-Type": "application/json" };
+  if (token) {
+    headers.Authorization = "Bearer " + token;
+  }
   var LINE_WIDTH = 20; // on the 280 px pad: about 2 px of MNIST's 28
 
   var pad = document.getElementById("pad");
@@ -28,6 +35,7 @@
   var shown = 0; // the version whose answer is on the page
   var clearedAt = 0; // answers for versions up to this are stale
   var inflight = false;
+  var busyRetry = false; // the server answered 503 with Retry-After
   var timer = null;
 
   // Probability rows, made once.
@@ -171,12 +179,15 @@
     status("Thinking\u2026", false);
     fetch("api/predict", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: headers,
       body: JSON.stringify({ image: pad.toDataURL("image/png") }),
     })
       .then(function (r) {
         return r.json().then(
           function (body) {
+            if (r.status === 503 && r.headers.get("Retry-After")) {
+              return null; // busy: send this drawing again shortly
+            }
             if (!r.ok) {
               throw new Error(body.error || "HTTP " + r.status);
             }
@@ -188,9 +199,15 @@
         );
       })
       .then(function (res) {
+        if (res === null) {
+          status("The server is busy: trying again\u2026", false);
+          busyRetry = true;
+          return;
+        }
         if (v <= clearedAt) {
           return; // cleared meanwhile
         }
+        delete document.body.dataset.error;
         render(res);
         shown = v;
         setState();
@@ -202,6 +219,14 @@
       })
       .then(function () {
         inflight = false;
+        if (busyRetry) {
+          busyRetry = false;
+          if (sent === v) {
+            sent = 0; // not answered: send the drawing again
+          }
+          setTimeout(send, 1000);
+          return;
+        }
         if (version !== sent && version > clearedAt) {
           if (drawing) {
             changedLater();
