@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,12 +40,20 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-var servingLine = regexp.MustCompile(`(?m)^serving on (http://127\.0\.0\.1:\d+)$`)
+var servingLine = regexp.MustCompile(`(?m)^serving on (http://[^ ]+:\d+)( \(listening on all interfaces\))?$`)
 
 // startServe runs `convnet serve --addr 127.0.0.1:0 args...` in the
 // background and returns its URL, read from the line it prints. stop
 // interrupts it (as Ctrl-C does) and returns its exit status and output.
 func startServe(t *testing.T, args ...string) (url string, stop func() (code int, stdout, stderr string)) {
+	t.Helper()
+	url, stop, _ = startServeStderr(t, args...)
+	return url, stop
+}
+
+// startServeStderr is startServe that also returns what the command has
+// written on stderr so far.
+func startServeStderr(t *testing.T, args ...string) (url string, stop func() (code int, stdout, stderr string), stderrNow func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
@@ -68,7 +79,7 @@ func startServe(t *testing.T, args ...string) (url string, stop func() (code int
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := servingLine.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stop
+			return m[1], stop, stderr.String
 		}
 		select {
 		case code := <-done:
@@ -163,6 +174,8 @@ func TestServeBadInvocations(t *testing.T) {
 		{[]string{"serve", "--checkpoint", ckpt, "stray"}, 2, []string{"stray"}},
 		{[]string{"serve", "--bogus"}, 2, []string{"--bogus"}},
 		{[]string{"serve", "--threads", "0"}, 2, []string{"--threads"}},
+		{[]string{"serve", "--checkpoint", ckpt, "--token", "two words"}, 2, []string{"--token", "spaces"}},
+		{[]string{"serve", "--checkpoint", ckpt, "--token", "tab\there"}, 2, []string{"--token", "control"}},
 	} {
 		_, stderr, code := runCmd(t, c.args...)
 		if code != c.code || strings.Count(stderr, "\n") != 1 {
@@ -175,7 +188,148 @@ func TestServeBadInvocations(t *testing.T) {
 		}
 	}
 	stdout, _, code := runCmd(t, "serve", "-h")
-	if code != 0 || !strings.Contains(stdout, "--addr") || !strings.Contains(stdout, "127.0.0.1:8080") || !strings.Contains(stdout, "--checkpoint") {
+	if code != 0 || !strings.Contains(stdout, "--addr") || !strings.Contains(stdout, "127.0.0.1:8080") || !strings.Contains(stdout, "--checkpoint") ||
+		!strings.Contains(stdout, "--token") || !strings.Contains(stdout, "Retry-After") {
 		t.Errorf("serve -h: exit %d:\n%s", code, stdout)
+	}
+}
+
+// TestServeCommandNetwork listens elsewhere than on loopback: without
+// --token the command warns on stderr that the page and the API are open
+// to the network with no authentication; with --token it says so more
+// mildly, and the API needs the token.
+func TestServeCommandNetwork(t *testing.T) {
+	ckpt := sharedCheckpoint(t)
+	const token = "tok-3141"
+	const warning = "convnet serve: warning: listening on "
+	type testCase struct {
+		name   string
+		args   []string
+		stderr []string // words that the one line on stderr must hold; nil: no line
+		token  bool
+	}
+	cases := []testCase{
+		{"loopback", []string{"--addr", "127.0.0.1:0"}, nil, false},
+		{"localhost", []string{"--addr", "localhost:0"}, nil, false},
+		{"all IPv4 interfaces", []string{"--addr", "0.0.0.0:0"}, []string{warning + "0.0.0.0:", "every network interface", "no authentication", "--token TOKEN", "--addr 127.0.0.1:8080"}, false},
+		{"port only", []string{"--addr", ":0"}, []string{warning + ":", "every network interface", "no authentication", "--token TOKEN"}, false},
+		{"all interfaces with a token", []string{"--addr", "0.0.0.0:0", "--token", token}, []string{"convnet serve: listening on 0.0.0.0:", "every network interface", "need the token", "unencrypted"}, true},
+		{"loopback with a token", []string{"--addr", "127.0.0.1:0", "--token", token}, nil, true},
+	}
+	// An address of this machine on a network, if it has one.
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if ipnet, ok := a.(*net.IPNet); ok && ipnet.IP.To4() != nil && !ipnet.IP.IsLoopback() {
+				ip := ipnet.IP.String()
+				cases = append(cases, testCase{"network address " + ip, []string{"--addr", ip + ":0"},
+					[]string{warning + ip + ":", "other machines may reach", "no authentication"}, false})
+				break
+			}
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url, stop := startServe(t, append([]string{"--checkpoint", ckpt}, c.args...)...)
+			resp, _ := get(t, url+"/api/info")
+			if want := map[bool]int{false: 200, true: 401}[c.token]; resp.StatusCode != want {
+				t.Errorf("GET /api/info without a token: %s, want %d", resp.Status, want)
+			}
+			if c.token {
+				req, _ := http.NewRequest("GET", url+"/api/info", nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("GET /api/info with the token: %s", resp.Status)
+				}
+				if resp, page := get(t, url+"/?token="+token); resp.StatusCode != 200 || !strings.Contains(page, `id="pad"`) {
+					t.Errorf("GET /?token=: %s", resp.Status)
+				}
+			}
+			code, _, stderr := stop()
+			if code != 0 {
+				t.Errorf("exit %d, stderr %q", code, stderr)
+			}
+			if c.stderr == nil {
+				if stderr != "" {
+					t.Errorf("stderr %q, want nothing", stderr)
+				}
+				return
+			}
+			if strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q, want one line", stderr)
+			}
+			for _, w := range c.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not say %q", stderr, w)
+				}
+			}
+			if c.token && strings.Contains(stderr, token) {
+				t.Errorf("stderr shows the token: %q", stderr)
+			}
+		})
+	}
+}
+
+// TestServeCommandReload rewrites the served checkpoint with junk, then
+// with a good version: stderr says, without a request, that the junk
+// could not be loaded and the model before is served, then that the good
+// version is; /api/info says the same.
+func TestServeCommandReload(t *testing.T) {
+	raw, err := os.ReadFile(sharedCheckpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "watched.safetensors")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, stop, stderrNow := startServeStderr(t, "--checkpoint", path)
+	rewrite := func(b []byte, later time.Duration) {
+		t.Helper()
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(later)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// waitStderr waits, without a request, for stderr to hold want.
+	waitStderr := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(3*watchEvery + 5*time.Second)
+		for !strings.Contains(stderrNow(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stderr %q does not say %q within %v", stderrNow(), want, 3*watchEvery)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	rewrite([]byte("not a checkpoint at all"), time.Minute)
+	waitStderr("convnet serve: could not reload watched.safetensors (modified ")
+	if s := stderrNow(); !strings.Contains(s, "; still serving the version loaded before\n") || strings.Count(s, "\n") != 1 {
+		t.Errorf("stderr after junk: %q", s)
+	}
+	var info struct {
+		Ready       bool
+		ReloadError string `json:"reload_error"`
+	}
+	_, body := get(t, url+"/api/info")
+	if err := json.Unmarshal([]byte(body), &info); err != nil || !info.Ready || !strings.HasPrefix(info.ReloadError, "could not reload watched.safetensors") {
+		t.Errorf("/api/info after junk: %s", body)
+	}
+	rewrite(raw, 2*time.Minute)
+	waitStderr("convnet serve: reloaded lenet5 from " + path)
+	_, body = get(t, url+"/api/info")
+	info.ReloadError = ""
+	if err := json.Unmarshal([]byte(body), &info); err != nil || !info.Ready || info.ReloadError != "" {
+		t.Errorf("/api/info after a good version: %s", body)
+	}
+	if code, _, _ := stop(); code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }
