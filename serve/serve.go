@@ -30,7 +30,9 @@
 // and Options.Log receives the same line; both clear, and Log says
 // "reloaded lenet5 from lenet5.safetensors (...)", when a good version
 // loads. Without a model loaded yet the message starts "could not load".
-// The API names the checkpoint by its file name only, never its folder.
+// The API names the checkpoint by its file name only, never its folder,
+// but for one thing: while no model is loaded, the page and the API's
+// errors say in which folder `convnet train` should run.
 //
 // Requests to POST api/predict. Answers are JSON {"error": "..."} with:
 //
@@ -393,8 +395,9 @@ func (r predictResponse) nonFinite() string {
 }
 
 // current returns the state, loading the checkpoint again if it has
-// appeared or changed since it was last loaded or tried. A model that is
-// loaded stays if its file goes away or its new version cannot be read.
+// appeared or changed since it was last loaded or tried, unless another
+// goroutine is loading it (requests never wait for a reload). A model that
+// is loaded stays if its file goes away or its new version cannot be read.
 func (h *Handler) current() *state {
 	cur := h.state.Load()
 	st, err := os.Stat(h.path)
@@ -404,10 +407,13 @@ func (h *Handler) current() *state {
 	if err != nil && cur.model != nil {
 		return cur
 	}
-	h.reload.Lock()
+	if !h.reload.TryLock() {
+		return cur // another request is loading it: use the model there is
+	}
 	defer h.reload.Unlock()
 	cur = h.state.Load()
 	next := *cur
+	var logLine string // said once the new state is stored
 	if st, err = os.Stat(h.path); err != nil {
 		if cur.model == nil {
 			next.missing = fmt.Sprintf("there is no %s in %s", filepath.Base(h.path), filepath.Dir(h.path))
@@ -420,32 +426,29 @@ func (h *Handler) current() *state {
 		if m, err := load(h.path, h.modelName); err != nil {
 			problem := oneLine(strings.ReplaceAll(err.Error(), h.path, name))
 			if cur.model == nil {
-				next.missing = fmt.Sprintf("%s could not be loaded: %s", h.path, oneLine(err.Error()))
+				next.missing = fmt.Sprintf("%s could not be loaded: %s", name, problem)
 				next.failed = fmt.Sprintf("could not load %s (modified %s): %s", name, modified, problem)
 			} else {
 				next.failed = fmt.Sprintf("could not reload %s (modified %s): %s; still serving the version loaded before", name, modified, problem)
 			}
-			h.logf("%s", next.failed)
+			logLine = next.failed
 		} else {
 			verb := "loaded"
 			if cur.model != nil {
 				verb = "reloaded"
 			}
 			next.model, next.missing, next.failed = m, "", ""
-			h.logf("%s %s (modified %s)", verb, h.describe(m), modified)
+			logLine = fmt.Sprintf("%s %s (modified %s)", verb, h.describe(m), modified)
 		}
 	}
-	if next != *cur {
-		h.state.Store(&next)
-		return &next
+	if next == *cur {
+		return cur
 	}
-	return cur
-}
-
-func (h *Handler) logf(format string, args ...any) {
-	if h.log != nil {
-		h.log.Printf(format, args...)
+	h.state.Store(&next)
+	if logLine != "" && h.log != nil {
+		h.log.Print(logLine)
 	}
+	return &next
 }
 
 // howToTrain follows the reason why there is no model, in the API's
