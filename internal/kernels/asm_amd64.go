@@ -5,12 +5,13 @@
 package kernels
 
 // The functions of asm_amd64.s: GEMM micro-kernels, dot products,
-// element-wise functions, optimizers, pooling and conversions. Each
-// function's comment gives, in Go, the loop that the function does, a
-// pointer standing for the slice that starts there; strides and lengths
-// count elements. Sums may be taken in another order than the loop's,
-// and with fused multiply-adds, so the results are the loop's up to
-// rounding unless the comment says they are exact.
+// element-wise functions, optimizers, pooling, conversions and the
+// depthwise convolution. Each function's comment gives, in Go, the loop
+// that the function does, a pointer standing for the slice that starts
+// there; strides and lengths count elements. Sums may be taken in
+// another order than the loop's, and with fused multiply-adds, so the
+// results are the loop's up to rounding unless the comment says they
+// are exact.
 
 // gemmKernel6x48AVX512 adds A·B into a 6×48 tile of C, A packed (6
 // values a step of kc):
@@ -538,3 +539,42 @@ func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail
 //
 //go:noescape
 func bytesToUnitAVX512(src *uint8, dst *float32, n int)
+
+// dwConv3x3AVX512 sets y, rows rows of cols values, to the 3×3
+// correlation of x with w[:9], plus w[9]: output row i reads the three
+// input rows from i*xstep on, ldx apart. mask holds the lanes of a
+// row's last chunk of 16 outputs, dwMask(cols):
+//
+//	for i := range rows {
+//		for j := range cols {
+//			s := w[9]
+//			for r := range 3 {
+//				for c := range 3 {
+//					s += w[3*r+c] * x[i*xstep+r*ldx+j+c]
+//				}
+//			}
+//			y[i*cols+j] = s
+//		}
+//	}
+//
+//go:noescape
+func dwConv3x3AVX512(x *float32, ldx, xstep int, y *float32, rows, cols int, w *[10]float32, mask uint16)
+
+// dwGrad3x3AVX512 adds into acc the weight gradient of dwConv3x3AVX512,
+// given dy, the gradient of its output: tap k's sum in 16 lanes,
+// acc[16*k:16*k+16], lane l summing the columns j with j%16 == l. mask
+// is dwMask(cols):
+//
+//	for i := range rows {
+//		for j := range cols {
+//			g := dy[i*cols+j]
+//			for r := range 3 {
+//				for c := range 3 {
+//					acc[16*(3*r+c)+j%16] += g * x[i*xstep+r*ldx+j+c]
+//				}
+//			}
+//		}
+//	}
+//
+//go:noescape
+func dwGrad3x3AVX512(x *float32, ldx, xstep int, dy *float32, rows, cols int, acc *[144]float32, mask uint16)

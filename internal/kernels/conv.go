@@ -46,7 +46,11 @@ func (p Conv) plain() bool { return p.groups() == 1 && p.dilH() == 1 && p.dilW()
 // depthwise reports whether every group has one input channel (Groups ==
 // C): the convolution then runs plane by plane (depthwise.go), not as a
 // GEMM.
-func (p Conv) depthwise() bool { return p.groups() == p.C && p.C > 1 }
+func (p Conv) depthwise() bool { return p.groups() == p.C && p.C > 1 && !depthwiseOff }
+
+// depthwiseOff sends depthwise convolutions to the GEMM per group, for
+// the benchmarks that compare the two.
+var depthwiseOff bool
 
 // colRows is the height of one image's im2col matrix: C*R*S.
 func (p Conv) colRows() int { return p.C * p.R * p.S }

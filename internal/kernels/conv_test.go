@@ -150,6 +150,10 @@ func testConv2d(t *testing.T) {
 		{N: 2, C: 3, H: 9, W: 11, K: 3, R: 5, S: 3, StrideH: 1, StrideW: 2, PadH: 2, PadW: 1, Groups: 3},
 		{N: 2, C: 2, H: 10, W: 10, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 2},
 		{N: 4, C: 16, H: 20, W: 20, K: 16, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 16},
+		{N: 2, C: 3, H: 9, W: 37, K: 3, R: 3, S: 3, StrideH: 1, StrideW: 2, PadH: 2, PadW: 1, Groups: 3},
+		{N: 2, C: 2, H: 11, W: 35, K: 4, R: 3, S: 3, StrideH: 3, StrideW: 3, PadH: 2, PadW: 2, Groups: 2},
+		{N: 2, C: 2, H: 10, W: 18, K: 2, R: 3, S: 3, StrideH: 2, StrideW: 2, Groups: 2},
+		{N: 1, C: 2, H: 6, W: 6, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3, Groups: 2},
 	} {
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C/p.groups()*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())

@@ -15,7 +15,9 @@
 // conv2); direct kernels with a vector per 16 output columns for a few
 // output channels over rows of 17 to 32 (conv_xvec.go, LeNet-5's conv1);
 // an implicit GEMM for other stride-1 convolutions (conv_implicit.go); and
-// im2col with GEMM for the rest.
+// im2col with GEMM for the rest, one GEMM per channel group where there
+// are groups. Depthwise convolutions (as many groups as input channels)
+// run plane by plane instead (depthwise.go).
 //
 // Work is split over a persistent pool of goroutines (see SetThreads). The
 // split depends only on the problem size and the thread count, so the same
@@ -35,10 +37,11 @@
 // CI (.ci/run) regenerates them into a temporary folder and fails if they
 // differ from the committed files. Around them, by hand: cpu_amd64.go
 // chooses the kernels the CPU runs, and gemm_amd64.go, activation_amd64.go,
-// optim_amd64.go, pool_amd64.go, convert_amd64.go, conv_kvec_amd64.go and
-// conv_xvec_amd64.go wrap them for the Go code, checking sizes before they
-// go into assembly; cpu_other.go stands in for all of these without
-// assembly (other architectures, or -tags noasm). The pure-Go kernels stay
+// optim_amd64.go, pool_amd64.go, convert_amd64.go, conv_kvec_amd64.go,
+// conv_xvec_amd64.go and depthwise_amd64.go wrap them for the Go code,
+// checking sizes before they go into assembly; cpu_other.go and
+// depthwise_other.go stand in for all of these without assembly (other
+// architectures, or -tags noasm). The pure-Go kernels stay
 // the reference the tests compare the assembly with.
 package kernels
 

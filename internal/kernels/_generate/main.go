@@ -4,8 +4,9 @@
 //   - asm_amd64.s and asm_amd64.go: the GEMM micro-kernels (gemm.go), the
 //     dot-product and matrix-vector kernels (dot.go), tanh and the
 //     activations' gradients (activation.go), the optimizers (optim.go),
-//     2×2 pooling (pool.go) and the copies and conversions (convert.go),
-//     for AVX-512 and, some, for AVX2+FMA;
+//     2×2 pooling (pool.go), the copies and conversions (convert.go)
+//     and the 3×3 depthwise convolution (depthwise.go), for AVX-512 and,
+//     some, for AVX2+FMA;
 //   - direct_amd64.s and direct_amd64.go: the AVX-512 kernels of the
 //     direct convolutions (direct.go, kvec.go, xvec.go, shuffle.go).
 //
@@ -31,7 +32,7 @@ func main() {
 	flag.Parse()
 	asm := &output{base: "asm_amd64", about: `The functions of
 asm_amd64.s: GEMM micro-kernels, dot products, element-wise functions,
-optimizers, pooling and conversions.`}
+optimizers, pooling, conversions and the depthwise convolution.`}
 	cur = asm
 	constants()
 	for _, indirect := range []bool{false, true} {
@@ -68,6 +69,7 @@ optimizers, pooling and conversions.`}
 	gemvKernel()
 	copyRowsKernel()
 	bytesToUnitKernel()
+	depthwiseKernels()
 
 	direct := &output{base: "direct_amd64", about: `The functions of
 direct_amd64.s: the AVX-512 kernels of the direct convolutions, and
