@@ -241,7 +241,7 @@ func TestServeBusy(t *testing.T) {
 	var e struct{ Error string }
 	resp, _ := post(t, ts.URL+"/api/predict", "application/json", pix, &e)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
-		e.Error != "busy: 1 predictions are running, the most this server runs at once; try again in a second" {
+		e.Error != "busy: the one prediction slot is in use; try again in a second" {
 		t.Errorf("a request while the slot is held: %s, Retry-After %q, %q", resp.Status, resp.Header.Get("Retry-After"), e.Error)
 	}
 	if waited := time.Since(started); waited < 200*time.Millisecond {
@@ -359,4 +359,60 @@ func procStatus(t *testing.T, field string) int64 {
 	}
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
+}
+
+// TestServeBusyPixels fills MaxDecodeBytes with four 2048x2048 RGBA PNGs
+// (32 MiB each) held in their decoding: a fifth waits its turn, then is
+// answered 503 with Retry-After: 1 saying how much is taken, while a
+// request without a picture is answered at once.
+func TestServeBusyPixels(t *testing.T) {
+	h, err := serve.NewHandler(serve.Options{Checkpoint: freshCheckpoint(t, t.TempDir()), MaxInFlight: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve.SetBusyWait(h, 200*time.Millisecond)
+	const held = 4
+	entered, release := make(chan int64, held), make(chan struct{})
+	serve.SetDecodeHook(h, func(cost int64) {
+		if cost > 0 {
+			entered <- cost
+			<-release
+		}
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	big := bigDigitBody(t, mnist.MaxImageSide)
+	done := make(chan int, held)
+	for range held {
+		go func() {
+			resp, err := http.Post(ts.URL+"/api/predict", "application/json", bytes.NewReader(big))
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for range held {
+		if cost := <-entered; cost != 32<<20 {
+			t.Errorf("a 2048x2048 RGBA PNG costs %d bytes, want 32 MiB", cost)
+		}
+	}
+	var e struct{ Error string }
+	resp, _ := post(t, ts.URL+"/api/predict", "application/json", big, &e)
+	const want = "busy: the pictures being decoded take 128 of the 128 MiB allowed at once, and this 2048x2048 PNG needs 32 MiB; try again in a second"
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || e.Error != want {
+		t.Errorf("a fifth picture: %s, Retry-After %q, %q; want 503, 1, %q", resp.Status, resp.Header.Get("Retry-After"), e.Error, want)
+	}
+	pix := mustJSON(t, map[string]any{"pixels": make([]float64, 784)})
+	if resp, body := post(t, ts.URL+"/api/predict", "application/json", pix, nil); resp.StatusCode != 200 {
+		t.Errorf("pixels while the pictures are held: %s %s", resp.Status, body)
+	}
+	close(release)
+	for range held {
+		if code := <-done; code != 200 {
+			t.Errorf("a held picture: %d", code)
+		}
+	}
 }

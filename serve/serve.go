@@ -54,11 +54,12 @@
 //     interlaced PNG, plus 4 for the model's grey copy): 32 MiB for a
 //     2048x2048 RGBA PNG, 20 MiB for a grey one, 0.6 MiB for the page's
 //     280x280 drawing. A request waits up to BusyWait (1 s) for its turn,
-//     then gets "busy: N predictions are running, the most this server
-//     runs at once; try again in a second" or "busy: the pictures being
-//     decoded take X of the 128 MiB allowed at once, and this WxH PNG
-//     needs Y MiB; try again in a second". The page, answered so, sends
-//     its drawing again a second later;
+//     then gets "busy: all N prediction slots are in use; try again in a
+//     second" or "busy: the pictures being decoded take X of the 128 MiB
+//     allowed at once, and this WxH PNG needs Y MiB; try again in a
+//     second". A slot is held while the body arrives: a server should
+//     bound that time (convnet serve reads a request for 20 s at most).
+//     The page, answered so, sends its drawing again a second later;
 //   - 503 without Retry-After when no model is loaded (the message says
 //     how to train one);
 //   - 401 when Options.Token is set and the request does not carry it (see
@@ -693,7 +694,11 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 			h.returnMemory()
 		}()
 	case <-waitCtx.Done():
-		busy(w, errBusy(fmt.Sprintf("busy: %d predictions are running, the most this server runs at once; try again in a second", cap(h.slots))))
+		taken := fmt.Sprintf("all %d prediction slots are", cap(h.slots))
+		if cap(h.slots) == 1 {
+			taken = "the one prediction slot is"
+		}
+		busy(w, errBusy("busy: "+taken+" in use; try again in a second"))
 		return
 	}
 	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength)
@@ -711,7 +716,6 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
 		return
 	}
-	body = nil // the picture is decoded from req.Image
 	s := h.current()
 	if s.model == nil {
 		jsonError(w, http.StatusServiceUnavailable, "no model loaded: "+s.missing+". "+h.howToTrain())
