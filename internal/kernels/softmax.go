@@ -16,9 +16,11 @@ func LogSoftmaxRows(x, y []float32, rows, cols int) {
 		for _, v := range xr {
 			s += math.Exp(float64(v - m))
 		}
-		lse := m + float32(math.Log(s))
+		// (v - m) - log s, not v - (m + log s): with large logits m + log s
+		// rounds back to m and the probabilities no longer sum to 1.
+		ls := float32(math.Log(s))
 		for j, v := range xr {
-			yr[j] = v - lse
+			yr[j] = (v - m) - ls
 		}
 	}
 }
