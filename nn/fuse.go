@@ -6,8 +6,10 @@ import "github.com/convnet/convnet/tensor"
 // those inside other modules), each Conv2d followed by a ReLU or a Tanh,
 // an AvgPool2d or a MaxPool2d, or an activation and then a pooling, and
 // records on the Sequential that it runs those children as one operation
-// (tensor.Conv2dAct or tensor.Conv2dActPool), which activates and pools
-// each image's output while it is in cache. It returns m, so that a
+// (tensor.Conv2dWith with an activation and a pooling, as
+// tensor.Conv2dActPool), which activates and pools each image's output
+// while it is in cache; every setting of the layers (groups, dilation,
+// ceil mode, count_include_pad) goes with them. It returns m, so that a
 // constructor can end with return nn.FuseConvBlocks(model).
 //
 // Nothing that describes the model changes: its printout, state_dict

@@ -197,3 +197,42 @@ func closeData(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestConvPoolOptionsRefused checks that settings PyTorch refuses panic.
+func TestConvPoolOptionsRefused(t *testing.T) {
+	x := tensor.Zeros(1, 4, 6, 6)
+	for name, op := range map[string]func(){
+		"groups not dividing the input": func() {
+			tensor.Conv2dWith(x, tensor.Zeros(3, 1, 3, 3), nil, tensor.ConvOptions{Groups: 3})
+		},
+		"groups not dividing the output": func() {
+			tensor.Conv2dWith(x, tensor.Zeros(3, 2, 3, 3), nil, tensor.ConvOptions{Groups: 2})
+		},
+		"weight channels not the group's": func() {
+			tensor.Conv2dWith(x, tensor.Zeros(4, 4, 3, 3), nil, tensor.ConvOptions{Groups: 2})
+		},
+		"negative dilation": func() {
+			tensor.Conv2dWith(x, tensor.Zeros(4, 4, 3, 3), nil, tensor.ConvOptions{Dilation: [2]int{-1, 1}})
+		},
+		"dilated kernel larger than the input": func() {
+			tensor.Conv2dWith(x, tensor.Zeros(4, 4, 3, 3), nil, tensor.ConvOptions{Dilation: [2]int{3, 3}})
+		},
+		"zero stride": func() { tensor.Conv2d(x, tensor.Zeros(4, 4, 3, 3), nil, [2]int{}, [2]int{}) },
+		"average with dilation": func() {
+			tensor.Pool2d(x, tensor.Pooling{Kernel: [2]int{2, 2}, Stride: [2]int{1, 1}, Dilation: [2]int{2, 2}})
+		},
+		"padding over half the kernel": func() {
+			tensor.Pool2d(x, tensor.Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{2, 2}})
+		},
+		"adaptive to zero": func() { tensor.AdaptiveAvgPool2d(x, [2]int{0, 1}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			op()
+		}()
+	}
+}

@@ -59,17 +59,6 @@ func (p Conv) colRows() int { return p.C * p.R * p.S }
 // (C/Groups)*R*S.
 func (p Conv) wRow() int { return p.C / p.groups() * p.R * p.S }
 
-// Valid reports whether the sizes make a convolution: positive sizes
-// and strides, padding not negative, channels that the groups divide,
-// and an output of at least one position.
-func (p Conv) Valid() bool {
-	g := p.groups()
-	return p.N >= 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.R > 0 && p.S > 0 &&
-		p.StrideH > 0 && p.StrideW > 0 && p.PadH >= 0 && p.PadW >= 0 &&
-		p.DilH >= 0 && p.DilW >= 0 && p.Groups >= 0 && p.C%g == 0 && p.K%g == 0 &&
-		p.OutH() > 0 && p.OutW() > 0
-}
-
 // direct reports whether the input already is its own im2col matrix
 // (a 1×1 kernel with stride 1 and no padding).
 func (p Conv) direct() bool {
