@@ -6,10 +6,7 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/convnet/convnet/serve"
 )
@@ -78,98 +75,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("--addr %s: %v", *addr, err)
 	}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       20 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          logger,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "serving on %s\n", listenURL(ln.Addr()))
-	if where := networkReach(ln.Addr()); where != "" {
-		// The address as given, with the port chosen.
-		shown := ln.Addr().String()
-		if host, _, err := net.SplitHostPort(*addr); err == nil {
-			if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
-				shown = net.JoinHostPort(host, strconv.Itoa(tcp.Port))
-			}
-		}
-		if *token == "" {
-			logger.Printf("warning: listening on %s, %s: anyone who can reach it can use the page and the API, "+
-				"with no authentication; give --token TOKEN to require one, or --addr %s to serve this machine only",
-				shown, where, defaultServeAddr)
-		} else {
-			logger.Printf("listening on %s, %s: requests need the token, which travels unencrypted (plain HTTP)", shown, where)
-		}
-	}
-	// Look at the checkpoint every few seconds, so that a new version is
-	// loaded, or its failure logged, when it is written rather than at the
-	// next request.
-	watch, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go func() {
-		tick := time.NewTicker(watchEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-watch.Done():
-				return
-			case <-tick.C:
-				h.Status()
-			}
-		}
-	}()
-
-	select {
-	case err := <-served:
+	fmt.Fprintf(stdout, "serving on %s\n", serve.ListenURL(ln.Addr()))
+	if err := h.Serve(ctx, ln, *addr, logger); err != nil {
 		return fmt.Errorf("serving on %s: %v", ln.Addr(), err)
-	case <-ctx.Done():
 	}
-	// Ctrl-C: finish the requests in flight, for a few seconds at most.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		hs.Close()
-	}
-	<-served
 	fmt.Fprintln(stdout, "stopped")
 	return nil
-}
-
-// watchEvery is how often serve looks whether the checkpoint has changed.
-const watchEvery = 2 * time.Second
-
-// networkReach says how a listener is reachable from other machines: ""
-// for a loopback address.
-func networkReach(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
-	switch {
-	case !ok:
-		return "an address of the network"
-	case tcp.IP == nil || tcp.IP.IsUnspecified():
-		return "every network interface of this machine"
-	case tcp.IP.IsLoopback():
-		return ""
-	}
-	return "an address other machines may reach"
-}
-
-// listenURL is the address to open in a browser: a server listening on
-// all interfaces is reached on this machine as 127.0.0.1.
-func listenURL(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
-	if !ok {
-		return "http://" + a.String()
-	}
-	host := tcp.IP.String()
-	suffix := ""
-	if tcp.IP == nil || tcp.IP.IsUnspecified() {
-		host, suffix = "127.0.0.1", " (listening on all interfaces)"
-	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port)) + suffix
 }

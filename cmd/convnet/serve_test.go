@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/convnet/convnet/serve"
 	"io"
 	"net"
 	"net/http"
@@ -301,10 +302,10 @@ func TestServeCommandReload(t *testing.T) {
 	// waitStderr waits, without a request, for stderr to hold want.
 	waitStderr := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(3*watchEvery + 5*time.Second)
+		deadline := time.Now().Add(3*serve.WatchEvery + 5*time.Second)
 		for !strings.Contains(stderrNow(), want) {
 			if time.Now().After(deadline) {
-				t.Fatalf("stderr %q does not say %q within %v", stderrNow(), want, 3*watchEvery)
+				t.Fatalf("stderr %q does not say %q within %v", stderrNow(), want, 3*serve.WatchEvery)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
