@@ -1,5 +1,6 @@
 // Package models holds ready networks built from package nn, by name: the
-// lesson's LeNet-5 in both of its forms and the VGG family. Its registry
+// lesson's LeNet-5 in both of its forms, the VGG family, and GoogLeNet,
+// ResNet-18/34/50 and MobileNetV2 as torchvision builds them. Its registry
 // maps a name to a constructor; a program registers its own models with
 // Register so that their checkpoints load by name (see LoadCheckpoint).
 package models
