@@ -169,9 +169,7 @@ func (t *depthwiseTask) input(i int, b *dwBuffers) []float32 {
 		return x
 	}
 	xp := b.xp
-	for y := 0; y < p.H; y++ {
-		copy(xp[(y+p.PadH)*t.wp+p.PadW:][:p.W], x[y*p.W:(y+1)*p.W])
-	}
+	copyPlane(xp[p.PadH*t.wp+p.PadW:], t.wp, x, p.W, p.H, p.W)
 	return xp
 }
 
@@ -235,6 +233,17 @@ func (t *depthwiseTask) forward3x3(xp, w []float32, bias float32, y, wide []floa
 			a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
 			dst[ox] = bias + w0*a[0] + w1*a[1] + w2*a[2] + w3*b[0] + w4*b[1] + w5*b[2] + w6*c[0] + w7*c[1] + w8*c[2]
 		}
+	}
+}
+
+// copyPlane copies rows rows of w values from src (lds apart) to dst (ldd
+// apart), in one call of the vector copy where there is one.
+func copyPlane(dst []float32, ldd int, src []float32, lds, rows, w int) {
+	if _, ok := copyRowsVector(dst, ldd, src, lds, rows, w, 0, noFloor); ok {
+		return
+	}
+	for y := 0; y < rows; y++ {
+		copy(dst[y*ldd:][:w], src[y*lds:(y+1)*lds][:w])
 	}
 }
 
@@ -423,6 +432,10 @@ func (t *depthwiseTask) inputGradGather(dy, w, dyp, dx, tmp []float32, accumulat
 	top, left := 2-p.PadH, 2-p.PadW
 	for oy := 0; oy < t.oh; oy++ {
 		row := dyp[(oy*t.sh+top)*t.dypW+left:]
+		if t.sw == 1 && t.sh == 1 {
+			copyPlane(row, t.dypW, dy, t.ow, t.oh, t.ow)
+			break
+		}
 		if t.sw == 1 {
 			copy(row[:t.ow], dy[oy*t.ow:(oy+1)*t.ow])
 			continue
