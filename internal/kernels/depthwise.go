@@ -243,7 +243,7 @@ func copyPlane(dst []float32, ldd int, src []float32, lds, rows, w int) {
 		return
 	}
 	for y := 0; y < rows; y++ {
-		copy(dst[y*ldd:][:w], src[y*lds : (y+1)*lds][:w])
+		copy(dst[y*ldd:][:w], src[y*lds:][:w])
 	}
 }
 
