@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/convnet/convnet/internal/race"
 	"github.com/convnet/convnet/tensor"
 )
 
@@ -234,5 +235,40 @@ func TestConvPoolOptionsRefused(t *testing.T) {
 			}()
 			op()
 		}()
+	}
+}
+
+// TestConvPoolOptionsAllocateNothing checks that, once warm, a training
+// step through the new settings (a depthwise convolution fused with its
+// activation and a ceil-mode max pooling, a strided depthwise one, an
+// average pooling without the padding, an adaptive pooling) in a scope
+// with an arena allocates nothing. (Convolutions that run as im2col and
+// GEMM, grouped or not, allocate their closures: they are not in it.)
+func TestConvPoolOptionsAllocateNothing(t *testing.T) {
+	if race.Enabled {
+		t.Skip("race detector on: sync.Pool drops buffers")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	x := randTensor(r, 4, 8, 20, 20).SetRequiresGrad(false)
+	w1, b1 := randTensor(r, 8, 1, 3, 3), randTensor(r, 8)
+	w2 := randTensor(r, 16, 1, 3, 3)
+	arena := tensor.NewArena()
+	s := tensor.NewScope(tensor.ScopeOptions{Arena: arena})
+	pool := tensor.Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true}
+	step := func() {
+		arena.Reset()
+		for _, p := range []*tensor.Tensor{w1, b1, w2} {
+			p.ZeroGrad()
+		}
+		h := tensor.Conv2dWith(s.Input(x), w1, b1, tensor.ConvOptions{Padding: [2]int{1, 1}, Groups: 8, Act: tensor.ActReLU, Pool: &pool})
+		h = tensor.Conv2dWith(h, w2, nil, tensor.ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, Groups: 8})
+		h = tensor.Pool2d(h, tensor.Pooling{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true})
+		tensor.Sum(tensor.AdaptiveAvgPool2d(h, [2]int{3, 3})).Backward()
+	}
+	for range 3 {
+		step()
+	}
+	if n := testing.AllocsPerRun(20, step); n != 0 {
+		t.Errorf("a step allocates %v times", n)
 	}
 }

@@ -183,12 +183,13 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	// The weights are packed once for every group's GEMM: one matrix per
 	// channel group, kg rows of wr.
 	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
-	var one [1]*[]float32
-	pas := one[:0]
+	gpack := packedSize(kg, wr)
+	paBuf := getScratchDirty(G * gpack)
+	defer putScratch(paBuf)
+	pa := *paBuf
 	for g := range G {
-		pas = append(pas, packWeights(w[g*kg*wr:], wr, kg, wr))
+		packWeightsInto(pa[g*gpack:(g+1)*gpack], w[g*kg*wr:], wr, kg, wr)
 	}
-	defer putScratches(pas)
 	var outs []*[]float32
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
@@ -206,16 +207,16 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		}
 		if n == 1 {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
-			for g, pa := range pas {
-				gemmPrepacked(kg, outHW, wr, *pa, src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
+			for g := range G {
+				gemmPrepacked(kg, outHW, wr, pa[g*gpack:], src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
 			}
 			addChannelBias(b, yi, outHW)
 			p.epilogue(y, i0, 0, p.K)
 			return
 		}
 		out := *outs[c]
-		for g, pa := range pas {
-			gemmPrepacked(kg, ld, wr, *pa, src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
+		for g := range G {
+			gemmPrepacked(kg, ld, wr, pa[g*gpack:], src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
 		}
 		for j := 0; j < n; j++ {
 			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
@@ -348,16 +349,18 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	defer putScratch(parts)
 	// dx's GEMM multiplies by Wᵀ (each channel group's): transpose and
 	// pack it once here for every group's GEMM.
-	var one [1]*[]float32
-	pwts := one[:0]
+	var pwt []float32
+	tpack := packedSize(wr, kg)
 	if dx != nil {
 		wtBuf := getScratchDirty(wr * kg)
 		defer putScratch(wtBuf)
+		pwtBuf := getScratchDirty(G * tpack)
+		defer putScratch(pwtBuf)
+		pwt = *pwtBuf
 		for gr := range G {
 			Transpose(w[gr*kg*wr:], kg, wr, *wtBuf)
-			pwts = append(pwts, packWeights(*wtBuf, kg, wr, kg))
+			packWeightsInto(pwt[gr*tpack:(gr+1)*tpack], *wtBuf, kg, wr, kg)
 		}
-		defer putScratches(pwts)
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
@@ -396,15 +399,15 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		if p.direct() && n == 1 {
 			dxi := dx[i0*inSize : (i0+1)*inSize]
-			for gr, pwt := range pwts {
-				gemmPrepacked(wr, outHW, kg, *pwt, dyg[gr*kg*ld:], ld, 1, dxi[gr*wr*outHW:], outHW)
+			for gr := range G {
+				gemmPrepacked(wr, outHW, kg, pwt[gr*tpack:], dyg[gr*kg*ld:], ld, 1, dxi[gr*wr*outHW:], outHW)
 			}
 			return
 		}
 		// The group's patches are no longer needed: their space takes
 		// the patch gradients.
-		for gr, pwt := range pwts {
-			gemmPrepacked(wr, ld, kg, *pwt, dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
+		for gr := range G {
+			gemmPrepacked(wr, ld, kg, pwt[gr*tpack:], dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
 		}
 		for j := 0; j < n; j++ {
 			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])

@@ -124,9 +124,17 @@ func (q *implicitPlan) pad(x, xp []float32) {
 // gemmIndirect reads: for each block of gemmKC steps, gemmMR-row panels.
 // Give the buffer back with putScratch.
 func packWeights(a []float32, lda, rows, k int) *[]float32 {
+	buf := getScratchDirty(packedSize(rows, k))
+	packWeightsInto(*buf, a, lda, rows, k)
+	return buf
+}
+
+// packedSize is the length of rows×k weights packed by packWeights.
+func packedSize(rows, k int) int { return roundUp(rows, gemmMR) * k }
+
+// packWeightsInto is packWeights into out, of packedSize(rows, k).
+func packWeightsInto(out []float32, a []float32, lda, rows, k int) {
 	rp := roundUp(rows, gemmMR)
-	buf := getScratchDirty(rp * k)
-	out := *buf
 	g := gemmArgs{alpha: 1, a: a, lda: lda}
 	for pc := 0; pc < k; pc += gemmKC {
 		kc := min(gemmKC, k-pc)
@@ -134,7 +142,6 @@ func packWeights(a []float32, lda, rows, k int) *[]float32 {
 		// packA zero-fills rows past the end of a panel.
 		g.packA(block, 0, rows, pc, kc)
 	}
-	return buf
 }
 
 // gemmIndirect sets C[0:rowsPad, 0:cols] = A·B, for A packed by
