@@ -240,6 +240,10 @@ type workload struct {
 	// SGD (learning rate 0.01, no momentum). Both reuse one arena, Reset
 	// at the start, and leave the mode (Eval, Train) as the caller set it.
 	forward, step func()
+	// trainForward is step's forward pass and loss alone, with the graph
+	// recorded for a backward pass that does not run: what step spends
+	// beyond it is backward and the update (BenchmarkResNet18).
+	trainForward func()
 	// flops is nn.Summary's forward FLOPs for the batch.
 	flops float64
 }
@@ -281,6 +285,10 @@ func newWorkload(ctx context.Context, m nn.Module, in batchOf) (*workload, error
 			opt.ZeroGrad()
 			loss(net.Call(train.Input(x))).Backward()
 			opt.Step()
+		},
+		trainForward: func() {
+			arena.Reset()
+			loss(net.Call(train.Input(x)))
 		},
 		flops: flops * float64(in.batch),
 	}, nil

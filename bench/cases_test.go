@@ -55,8 +55,9 @@ func TestNetworksSmall(t *testing.T) {
 	}
 }
 
-// benchmarkNetwork runs a network's forward pass (train false) or SGD
-// training step at batch 10 on 3×224×224 images, as `convnet bench` times
+// benchmarkNetwork runs a network's forward pass, the forward pass of its
+// training step alone (train mode, graph recorded, no backward) and its SGD
+// training step, at batch 10 on 3×224×224 images as `convnet bench` times
 // them, for go test -bench and its -cpuprofile:
 //
 //	go test ./bench -run '^$' -bench ResNet18/forward -benchtime 5x -cpuprofile cpu.pprof
@@ -77,6 +78,7 @@ func benchmarkNetwork(b *testing.B, build func() (nn.Module, error)) {
 		passes float64
 	}{
 		{"forward", m.ModuleBase().Eval, w.forward, 1},
+		{"train-forward", m.ModuleBase().Train, w.trainForward, 1},
 		{"train-step", m.ModuleBase().Train, w.step, 3},
 	} {
 		b.Run(c.name, func(b *testing.B) {
