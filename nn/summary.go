@@ -139,7 +139,7 @@ func paramCount(m Module) int {
 func layerFLOPs(m Module, out *tensor.Tensor) float64 {
 	switch l := m.(type) {
 	case *Conv2d:
-		return 2 * float64(out.Numel()) * float64(l.InChannels*l.KernelSize[0]*l.KernelSize[1])
+		return 2 * float64(out.Numel()) * float64(l.InChannels/max(l.Groups, 1)*l.KernelSize[0]*l.KernelSize[1])
 	case *Linear:
 		return 2 * float64(out.Numel()) * float64(l.InFeatures)
 	}

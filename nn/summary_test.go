@@ -217,3 +217,16 @@ func TestSummaryNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryGroupedFLOPs: a depthwise convolution multiplies each output
+// by its own channel's kernel only, not by every input channel's.
+func TestSummaryGroupedFLOPs(t *testing.T) {
+	m := nn.NewSequential(nn.Child{Name: "dw", Module: nn.NewConv2d(8, 8, 3, nn.Padding(1), nn.Groups(8), nn.NoBias())})
+	s, err := nn.Summary(m, 8, 4, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2.0 * 8 * 4 * 4 * 9; s.FLOPs != want {
+		t.Errorf("FLOPs %v, want %v", s.FLOPs, want)
+	}
+}
