@@ -13,6 +13,8 @@ import (
 
 // Regenerate is the command that writes the reference files, run from the
 // module root.
+// (make_conv_reference.py and make_zoo_reference.py beside it write the
+// files of the convolution and torchvision cases; see testdata/README.md.)
 const Regenerate = "/usr/bin/python3 testdata/make_reference.py"
 
 // Dir returns the module's testdata folder, found by walking up from the
