@@ -11,11 +11,9 @@ import (
 	"github.com/convnet/convnet/safetensors"
 )
 
-// Regenerate is the command that writes the reference files, run from the
-// module root.
-// (make_conv_reference.py and make_zoo_reference.py beside it write the
-// files of the convolution and torchvision cases; see testdata/README.md.)
-const Regenerate = "/usr/bin/python3 testdata/make_reference.py"
+// Regenerate says how to write the reference files again, from the module
+// root.
+const Regenerate = "/usr/bin/python3 testdata/make_reference.py (or make_conv_reference.py, make_zoo_reference.py; see testdata/README.md)"
 
 // Dir returns the module's testdata folder, found by walking up from the
 // working directory to go.mod. Where it cannot be found the test fails.
