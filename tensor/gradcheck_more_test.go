@@ -17,9 +17,10 @@ type gradCase struct {
 	op     func(in []*tensor.Tensor) *tensor.Tensor
 }
 
-// gradCheck checks, as TestGradientsMatchFiniteDifferences does, that the
-// gradient Backward gives for L = sum(op(inputs) * w), w random, matches
-// central differences of L in each input element that requires gradients.
+// gradCheck checks, for every finite-difference test of the package, that
+// the gradient Backward gives for L = sum(op(inputs) * w), w random,
+// matches central differences of L in each input element that requires
+// gradients.
 func gradCheck(t *testing.T, r *rand.Rand, c gradCase) {
 	t.Helper()
 	var w *tensor.Tensor

@@ -1,7 +1,6 @@
 package tensor_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -22,11 +21,7 @@ func randTensor(r *rand.Rand, shape ...int) *tensor.Tensor {
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	one, two := [2]int{1, 1}, [2]int{2, 2}
-	cases := []struct {
-		name   string
-		inputs []*tensor.Tensor
-		op     func(in []*tensor.Tensor) *tensor.Tensor
-	}{
+	cases := []gradCase{
 		{"conv2d", []*tensor.Tensor{randTensor(r, 2, 3, 6, 5), randTensor(r, 4, 3, 3, 3), randTensor(r, 4)},
 			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.Conv2d(in[0], in[1], in[2], one, one) }},
 		{"conv2d stride 2", []*tensor.Tensor{randTensor(r, 1, 2, 7, 7), randTensor(r, 3, 2, 3, 2), randTensor(r, 3)},
@@ -116,43 +111,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var w *tensor.Tensor
-			// loss is computed in s: nil to record, or a scope without
-			// gradients for the finite differences.
-			loss := func(s *tensor.Scope) *tensor.Tensor {
-				in := c.inputs
-				if s != nil {
-					in = make([]*tensor.Tensor, len(c.inputs))
-					for k, x := range c.inputs {
-						in[k] = s.Input(x)
-					}
-				}
-				y := c.op(in)
-				if w == nil {
-					w = randTensor(r, y.Shape()...).SetRequiresGrad(false)
-				}
-				return tensor.Sum(tensor.Mul(y, w))
-			}
-			loss(nil).Backward()
-			noGrad := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
-			const h = 1e-3
-			for k, in := range c.inputs {
-				for i := range in.Data() {
-					v := in.Data()[i]
-					in.Data()[i] = v + h
-					plus := loss(noGrad).Item()
-					in.Data()[i] = v - h
-					minus := loss(noGrad).Item()
-					in.Data()[i] = v
-					numeric := float64(plus-minus) / (2 * h)
-					analytic := float64(in.Grad().Data()[i])
-					if math.Abs(numeric-analytic) > 2e-2*(1+math.Abs(numeric)) {
-						t.Errorf("input %d element %d: backward gives %.5f, finite differences %.5f", k, i, analytic, numeric)
-					}
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { gradCheck(t, r, c) })
 	}
 }
 
