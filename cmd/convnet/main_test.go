@@ -221,11 +221,6 @@ func (c *cmdSpec) parseWith(t *testing.T, args []string) ([]string, error) {
 }
 
 func TestHelpers(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 61706: "61,706", 1234567: "1,234,567", -48120: "-48,120"} {
-		if got := commas(n); got != want {
-			t.Errorf("commas(%d) = %q, want %q", n, got, want)
-		}
-	}
 	if got := formatShape([]int{1, 6, 28, 28}); got != "[1, 6, 28, 28]" {
 		t.Errorf("formatShape = %q", got)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/convnet/convnet/models"
@@ -41,23 +40,4 @@ func summaryCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprint(stdout, table)
 	return nil
-}
-
-// commas prints n with thousands separators: 61,706 (as nn.Summary's
-// table does).
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, ch := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(ch)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
