@@ -1,7 +1,7 @@
 package tensor
 
 import (
-	"slices"
+	"math"
 	"testing"
 )
 
@@ -18,13 +18,16 @@ func TestPoolCeilOverhang(t *testing.T) {
 	}{
 		{"max 1x1 by 2", Pooling{Max: true, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{3, -1}, []int{1, 2, 1, 1}, []float32{3, -1}},
 		{"avg 1x1 by 2", Pooling{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{3, -1}, []int{1, 2, 1, 1}, []float32{3, -1}},
+		{"max 3x3 stride 2: a NaN wins its windows", Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}},
+			[]float32{1, 9, 9, 0, 2, 2, 3, 0, 1, 0, float32(math.NaN()), 5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 1, 1, 1}, []int{1, 1, 5, 5},
+			[]float32{float32(math.NaN()), 9, float32(math.NaN()), 8}},
 		{"max 2x2 by 3", Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true}, []float32{1, 5, 2, 4}, []int{1, 1, 2, 2}, []float32{5}},
 	}
 	for _, c := range cases {
 		x := New(c.x, c.shape...)
 		x.SetRequiresGrad(true)
 		y := Pool2d(x, c.p)
-		if !slices.Equal(y.Data(), c.want) {
+		if !equalNaN(y.Data(), c.want) {
 			t.Errorf("%s: %v, want %v", c.name, y.Data(), c.want)
 		}
 		Sum(y).Backward()
@@ -38,4 +41,17 @@ func TestPoolCeilOverhang(t *testing.T) {
 		}
 	}()
 	MaxPool2d(New([]float32{1}, 1, 1, 1, 1), [2]int{2, 2}, [2]int{2, 2}, [2]int{})
+}
+
+// equalNaN is slices.Equal with NaN equal to NaN.
+func equalNaN(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !(a[i] != a[i] && b[i] != b[i]) {
+			return false
+		}
+	}
+	return true
 }
