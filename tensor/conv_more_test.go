@@ -10,46 +10,6 @@ import (
 	"github.com/convnet/convnet/tensor"
 )
 
-// checkGradients compares the gradients Backward gives for
-// L = sum(op(inputs) * w), w random, with central differences of L in
-// each input element, as TestGradientsMatchFiniteDifferences does.
-func checkGradients(t *testing.T, r *rand.Rand, inputs []*tensor.Tensor, op func(in []*tensor.Tensor) *tensor.Tensor) {
-	t.Helper()
-	var w *tensor.Tensor
-	loss := func(s *tensor.Scope) *tensor.Tensor {
-		in := inputs
-		if s != nil {
-			in = make([]*tensor.Tensor, len(inputs))
-			for k, x := range inputs {
-				in[k] = s.Input(x)
-			}
-		}
-		y := op(in)
-		if w == nil {
-			w = randTensor(r, y.Shape()...).SetRequiresGrad(false)
-		}
-		return tensor.Sum(tensor.Mul(y, w))
-	}
-	loss(nil).Backward()
-	noGrad := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
-	const h = 1e-3
-	for k, in := range inputs {
-		for i := range in.Data() {
-			v := in.Data()[i]
-			in.Data()[i] = v + h
-			plus := loss(noGrad).Item()
-			in.Data()[i] = v - h
-			minus := loss(noGrad).Item()
-			in.Data()[i] = v
-			numeric := float64(plus-minus) / (2 * h)
-			analytic := float64(in.Grad().Data()[i])
-			if math.Abs(numeric-analytic) > 2e-2*(1+math.Abs(numeric)) {
-				t.Errorf("input %d element %d: backward gives %.5f, finite differences %.5f", k, i, analytic, numeric)
-			}
-		}
-	}
-}
-
 // distinctTensor is randTensor with values at least 0.01 apart, so that
 // the finite differences of a maximum never cross a tie.
 func distinctTensor(r *rand.Rand, shape ...int) *tensor.Tensor {
@@ -128,7 +88,7 @@ func TestConvPoolOptionsGradients(t *testing.T) {
 			func(in []*tensor.Tensor) *tensor.Tensor { return tensor.AdaptiveMaxPool2d(in[0], one) }},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkGradients(t, r, c.inputs, c.op) })
+		t.Run(c.name, func(t *testing.T) { gradCheck(t, r, gradCase{c.name, c.inputs, c.op}) })
 	}
 }
 
