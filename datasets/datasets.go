@@ -18,6 +18,7 @@ import (
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/datasets/cifar10"
 	"github.com/convnet/convnet/datasets/mnist"
+	"github.com/convnet/convnet/internal/registry"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 )
@@ -44,49 +45,30 @@ type Source struct {
 	FromImage func(img image.Image) []float32
 }
 
-var registry = struct {
-	sync.RWMutex
-	sources []Source
-}{}
+// sources holds the data sets by name, in registration order.
+var sources = registry.New(func(s Source) string { return s.Name })
 
 // Register adds a data set, so that Lookup, Fit and FromMetadata know it.
 func Register(s Source) error {
 	if s.Name == "" || s.Load == nil {
 		return fmt.Errorf("datasets: Register %q: a data set needs a name and a Load function", s.Name)
 	}
-	registry.Lock()
-	defer registry.Unlock()
-	if slices.ContainsFunc(registry.sources, func(o Source) bool { return o.Name == s.Name }) {
+	if !sources.Add(s) {
 		return fmt.Errorf("datasets: Register: %q is already registered", s.Name)
 	}
-	registry.sources = append(registry.sources, s)
 	return nil
 }
 
 // Names lists the registered data sets, in registration order.
-func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	var names []string
-	for _, s := range registry.sources {
-		names = append(names, s.Name)
-	}
-	return names
-}
+func Names() []string { return sources.Names() }
 
 // ErrUnknown is wrapped by the errors of Lookup for a name not registered.
 var ErrUnknown = errors.New("unknown data set")
 
 // Lookup returns the named data set.
 func Lookup(name string) (Source, error) {
-	registry.RLock()
-	i := slices.IndexFunc(registry.sources, func(s Source) bool { return s.Name == name })
-	var s Source
-	if i >= 0 {
-		s = registry.sources[i]
-	}
-	registry.RUnlock()
-	if i < 0 {
+	s, ok := sources.Lookup(name)
+	if !ok {
 		return Source{}, fmt.Errorf("%w %q (known: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
 	}
 	return s, nil

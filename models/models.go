@@ -8,10 +8,9 @@ package models
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 
+	"github.com/convnet/convnet/internal/registry"
 	"github.com/convnet/convnet/nn"
 )
 
@@ -82,11 +81,8 @@ func (s Spec) Fit(native Input) (in Input, pad int, err error) {
 	return Input{}, 0, err
 }
 
-// registry holds the specs by name, in registration order.
-var registry = struct {
-	sync.RWMutex
-	specs []Spec
-}{}
+// specs holds the models by name, in registration order.
+var specs = registry.New(func(s Spec) string { return s.Name })
 
 // Register adds a model to the registry, so that Lookup, New, Names and
 // LoadCheckpoint know it. The name must be new and Construct set.
@@ -97,12 +93,9 @@ func Register(s Spec) error {
 	case s.Construct == nil:
 		return fmt.Errorf("models: Register %q: no Construct function", s.Name)
 	}
-	registry.Lock()
-	defer registry.Unlock()
-	if slices.ContainsFunc(registry.specs, func(o Spec) bool { return o.Name == s.Name }) {
+	if !specs.Add(s) {
 		return fmt.Errorf("models: Register: %q is already registered", s.Name)
 	}
-	registry.specs = append(registry.specs, s)
 	return nil
 }
 
@@ -144,27 +137,13 @@ func checkLeNet(in Input) error {
 }
 
 // Names lists the models Lookup knows, in registration order.
-func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	var names []string
-	for _, s := range registry.specs {
-		names = append(names, s.Name)
-	}
-	return names
-}
+func Names() []string { return specs.Names() }
 
 // Lookup returns the spec of the named model, or an error listing the
 // known names.
 func Lookup(name string) (Spec, error) {
-	registry.RLock()
-	i := slices.IndexFunc(registry.specs, func(s Spec) bool { return s.Name == name })
-	var s Spec
-	if i >= 0 {
-		s = registry.specs[i]
-	}
-	registry.RUnlock()
-	if i < 0 {
+	s, ok := specs.Lookup(name)
+	if !ok {
 		return Spec{}, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return s, nil
