@@ -290,12 +290,21 @@ func dwGrad3x3(x []float32, ldx, xstep int, dy []float32, rows, cols int, dw []f
 
 // dwGrad3x3Go is dwGrad3x3 in Go, the reference of dwGrad3x3AVX512.
 func dwGrad3x3Go(x []float32, ldx, xstep int, dy []float32, rows, cols int, dw []float32) {
+	dwGrad3x3Strided(x, ldx, xstep, 1, dy, rows, cols, dw)
+}
+
+// dwGrad3x3Strided adds into dw (9 values) the correlation of x with dy
+// for windows sw columns and xstep elements (rows of ldx) apart: the 3×3
+// weight gradient of one plane.
+func dwGrad3x3Strided(x []float32, ldx, xstep, sw int, dy []float32, rows, cols int, dw []float32) {
 	var g0, g1, g2, g3, g4, g5, g6, g7, g8 float32
+	span := (cols-1)*sw + 3
 	for oy := 0; oy < rows; oy++ {
 		o := oy * xstep
-		r0, r1, r2 := x[o:o+cols+2], x[o+ldx:o+ldx+cols+2], x[o+2*ldx:o+2*ldx+cols+2]
+		r0, r1, r2 := x[o:o+span], x[o+ldx:o+ldx+span], x[o+2*ldx:o+2*ldx+span]
 		for ox, g := range dy[oy*cols : (oy+1)*cols] {
-			a, b, c := r0[ox:ox+3:ox+3], r1[ox:ox+3:ox+3], r2[ox:ox+3:ox+3]
+			i := ox * sw
+			a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
 			g0 += g * a[0]
 			g1 += g * a[1]
 			g2 += g * a[2]
@@ -462,36 +471,7 @@ func (t *depthwiseTask) inputGradGather(dy, w, dyp, dx, tmp []float32, accumulat
 // plane of stride along rows other than 1: the correlation of the padded
 // input xp with the output gradient.
 func (t *depthwiseTask) weightGrad3x3(xp, dy, dw []float32) {
-	wp, sw, ow := t.wp, t.sw, t.ow
-	var g0, g1, g2, g3, g4, g5, g6, g7, g8 float32
-	span := (ow-1)*sw + 3
-	for oy := 0; oy < t.oh; oy++ {
-		o := oy * t.sh * wp
-		r0, r1, r2 := xp[o:o+span], xp[o+wp:o+wp+span], xp[o+2*wp:o+2*wp+span]
-		for ox, g := range dy[oy*ow : (oy+1)*ow] {
-			i := ox * sw
-			a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
-			g0 += g * a[0]
-			g1 += g * a[1]
-			g2 += g * a[2]
-			g3 += g * b[0]
-			g4 += g * b[1]
-			g5 += g * b[2]
-			g6 += g * c[0]
-			g7 += g * c[1]
-			g8 += g * c[2]
-		}
-	}
-	dw = dw[:9]
-	dw[0] += g0
-	dw[1] += g1
-	dw[2] += g2
-	dw[3] += g3
-	dw[4] += g4
-	dw[5] += g5
-	dw[6] += g6
-	dw[7] += g7
-	dw[8] += g8
+	dwGrad3x3Strided(xp, t.wp, t.sh*t.wp, t.sw, dy, t.oh, t.ow, dw)
 }
 
 // weightGradAny is weightGrad3x3 for any kernel, stride and dilation.
