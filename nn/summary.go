@@ -154,7 +154,7 @@ func (t *SummaryTable) String() string {
 	nameWidth, shapeWidth := 30, 20
 	for _, r := range t.Rows {
 		nameWidth = max(nameWidth, len(r.label())+1)
-		shapeWidth = max(shapeWidth, len(shapeString(r.OutputShape))+2)
+		shapeWidth = max(shapeWidth, len(tensor.FormatShape(r.OutputShape))+2)
 	}
 	const paramWidth, flopsWidth = 13, 16
 	rule := func(ch string) string {
@@ -167,7 +167,7 @@ func (t *SummaryTable) String() string {
 	for _, r := range t.Rows {
 		shape := "--"
 		if r.OutputShape != nil {
-			shape = shapeString(r.OutputShape)
+			shape = tensor.FormatShape(r.OutputShape)
 		}
 		fmt.Fprintf(&b, "%-*s%-*s%*s%*s\n", nameWidth, r.label(), shapeWidth, shape, paramWidth, commas(r.Params),
 			flopsWidth, commas(int(r.FLOPs)))
@@ -186,15 +186,6 @@ func (r SummaryRow) label() string {
 		return "(" + r.Type + ")"
 	}
 	return r.Name + " (" + r.Type + ")"
-}
-
-// shapeString prints a shape as PyTorch lists do: [1, 6, 28, 28].
-func shapeString(shape []int) string {
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		parts[i] = strconv.Itoa(d)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // commas prints n with thousands separators: 61,706.

@@ -54,7 +54,7 @@ func FormatActivations(acts []Activation) string {
 	rows := [][]string{{"layer", "shape", "min", "max", "mean", "std"}}
 	for _, a := range acts {
 		lo, hi, mean, std := stats(a.Output.Data())
-		rows = append(rows, []string{a.Name, shapeString(a.Output.Shape()),
+		rows = append(rows, []string{a.Name, tensor.FormatShape(a.Output.Shape()),
 			fmt.Sprintf("%.4f", lo), fmt.Sprintf("%.4f", hi), fmt.Sprintf("%.4f", mean), fmt.Sprintf("%.4f", std)})
 	}
 	widths := make([]int, len(rows[0]))

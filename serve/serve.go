@@ -364,7 +364,7 @@ func load(path, modelName string) (m *served, err error) {
 		}
 	}
 	ck.Model.ModuleBase().Eval()
-	res := m.infer(context.Background(), make([]float32, product(pipe.Input.Shape())))
+	res := m.infer(context.Background(), make([]float32, tensor.Numel(pipe.Input.Shape())))
 	if what := res.nonFinite(); what != "" {
 		return nil, fmt.Errorf("checkpoint %s: the model answers a blank image with %s: its weights are unusable (they overflow; did the training diverge?)", path, what)
 	}
@@ -1086,14 +1086,6 @@ func leaves(m nn.Module) []nn.Child {
 		}
 	}
 	return out
-}
-
-func product(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // oneLine joins the lines of a message.

@@ -2,10 +2,9 @@ package viz
 
 import (
 	"fmt"
+	"github.com/convnet/convnet/tensor"
 	"image"
 	"math"
-	"strconv"
-	"strings"
 )
 
 // Layer draws one layer's output for one example, as convnet inspect --png
@@ -17,7 +16,7 @@ import (
 // classes (the model's output). The header's title gains the shape, and a
 // line saying how the values are drawn.
 func Layer(head Header, shape []int, v []float32, classes []string, highlight int) *image.RGBA {
-	head.Title += "  " + shapeString(shape)
+	head.Title += "  " + tensor.FormatShape(shape)
 	per := len(v)
 	if len(shape) > 1 {
 		per = 1
@@ -39,13 +38,4 @@ func Layer(head Header, shape []int, v []float32, classes []string, highlight in
 		classes, highlight = nil, -1
 	}
 	return BarStrip(head, v[:per], classes, highlight)
-}
-
-// shapeString prints a shape as PyTorch lists do: [1, 6, 28, 28].
-func shapeString(shape []int) string {
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		parts[i] = strconv.Itoa(d)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -76,7 +76,7 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if *index >= testSet.Len() {
 		return usagef("--index %d is out of range: the test set has %d images (0 to %d)", *index, testSet.Len(), testSet.Len()-1)
 	}
-	pixels := make([]float32, product(testSet.Shape()))
+	pixels := make([]float32, tensor.Numel(testSet.Shape()))
 	label := testSet.Example(*index, pixels)
 	input := tensor.New(pixels, append([]int{1}, testSet.Shape()...)...)
 
@@ -159,13 +159,4 @@ func inspectTensor(ckpt, model, input, out string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", out, len(res.Names))
 	return nil
-}
-
-// product returns the product of a shape's dimensions.
-func product(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }

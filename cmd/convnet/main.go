@@ -37,7 +37,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -529,15 +528,6 @@ func loadModel(path, modelName string) (*models.Checkpoint, error) {
 
 // loadMNIST reads an MNIST set once per process (see datasets.MNIST).
 func loadMNIST(dir string, trainSet bool) (*mnist.Set, error) { return datasets.MNIST(dir, trainSet) }
-
-// formatShape prints a shape as PyTorch lists do: [1, 6, 28, 28].
-func formatShape(shape []int) string {
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		parts[i] = strconv.Itoa(d)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
 
 // formatFloats prints values to 4 decimals as a list: [0.0052, 0.0016].
 func formatFloats(v []float64) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/convnet/convnet/tensor"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,7 +222,7 @@ func (c *cmdSpec) parseWith(t *testing.T, args []string) ([]string, error) {
 }
 
 func TestHelpers(t *testing.T) {
-	if got := formatShape([]int{1, 6, 28, 28}); got != "[1, 6, 28, 28]" {
+	if got := tensor.FormatShape([]int{1, 6, 28, 28}); got != "[1, 6, 28, 28]" {
 		t.Errorf("formatShape = %q", got)
 	}
 	if got := formatFloats([]float64{0.00521, 0.9664}); got != "[0.0052, 0.9664]" {

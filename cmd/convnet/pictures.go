@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
 	"image"
 	"io"
 	"os"
@@ -79,11 +80,11 @@ func activationPicture(pipe datasets.Pipeline, in inspected, a nn.Activation, la
 		labelName(in.classNames, in.label), labelName(in.classNames, in.pred), in.prob)
 	head := viz.Header{Title: a.Name, Lines: []string{what}}
 	if a.Name == "input" && len(shape) == 4 && (shape[1] == 1 || shape[1] == 3) {
-		x := a.Output.Data()[:product(shape[1:])]
+		x := a.Output.Data()[:tensor.Numel(shape[1:])]
 		if shape[1] == 3 {
 			x = pipe.Unnormalize(x)
 		}
-		head.Title += "  " + formatShape(shape)
+		head.Title += "  " + tensor.FormatShape(shape)
 		return viz.InputPicture(head, x, shape[1], shape[2], shape[3])
 	}
 	if !last {

@@ -188,7 +188,7 @@ func TestPictureShapes(t *testing.T) {
 		{"layer", []int{1, 64, 32, 32}}, {"layer", []int{1, 4096}}, {"layer", []int{1, 120, 1, 1}}, {"layer", []int{1, 2}},
 		{"layer", []int{1, 5, 1, 9}}, {"input", []int{1, 5, 2, 2}},
 	} {
-		v := make([]float32, product(c.shape))
+		v := make([]float32, tensor.Numel(c.shape))
 		for i := range v {
 			v[i] = float32(i%7) - 3
 		}
