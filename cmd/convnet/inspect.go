@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/convnet/convnet/viz"
 	"io"
 	"strconv"
 
@@ -109,8 +110,9 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", *out, len(f.Names))
 	}
 	if *pngDir != "" {
-		in := inspected{model: spec.Name, index: *index, label: label, pred: pred, prob: float64(probs[pred]), classNames: l.pipe.ClassNames(*dataDir)}
-		names, err := saveInspectPictures(*pngDir, l.pipe, in, append([]nn.Activation{{Name: "input", Output: input}}, acts...))
+		in := viz.Inspection{Model: spec.Name, Index: *index, Label: label, Predicted: pred, Probability: float64(probs[pred]),
+			Classes: l.pipe.ClassNames(*dataDir), Unnormalize: l.pipe.Unnormalize}
+		names, err := saveInspectPictures(*pngDir, in, append([]nn.Activation{{Name: "input", Output: input}}, acts...))
 		if err != nil {
 			return err
 		}

@@ -7,29 +7,14 @@ package main
 import (
 	"fmt"
 	"github.com/convnet/convnet/nn"
-	"github.com/convnet/convnet/tensor"
-	"image"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/convnet/convnet/datasets"
 	"github.com/convnet/convnet/train"
 	"github.com/convnet/convnet/viz"
 )
-
-// pictureName makes a layer's name safe as a file name.
-func pictureName(i, count int, name string) string {
-	safe := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, name)
-	return fmt.Sprintf("%0*d-%s.png", max(2, len(strconv.Itoa(count-1))), i, safe)
-}
 
 // checkPictureDir validates a folder for pictures: it may be missing (it
 // is created) but not be a file.
@@ -43,62 +28,17 @@ func checkPictureDir(flagName, dir string) error {
 	return nil
 }
 
-// inspected is what inspect --png draws: one test image through the model.
-type inspected struct {
-	model      string
-	index      int
-	label      int
-	pred       int
-	prob       float64
-	classNames []string
-}
-
-// saveInspectPictures writes one picture per activation into dir: the
-// input, then every layer in order of execution. It returns the files'
-// names.
-func saveInspectPictures(dir string, pipe datasets.Pipeline, in inspected, acts []nn.Activation) ([]string, error) {
+// saveInspectPictures writes one picture per activation into dir,
+// created if missing (see viz.Inspection), and returns the files' names.
+func saveInspectPictures(dir string, in viz.Inspection, acts []nn.Activation) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--png: %s", pathError(err))
 	}
-	var names []string
-	for i, a := range acts {
-		name := pictureName(i, len(acts), a.Name)
-		img := activationPicture(pipe, in, a, i == len(acts)-1)
-		if err := viz.SavePNG(filepath.Join(dir, name), img); err != nil {
-			return names, fmt.Errorf("--png: %v", err)
-		}
-		names = append(names, name)
+	names, err := in.Save(dir, acts)
+	if err != nil {
+		return names, fmt.Errorf("--png: %v", err)
 	}
 	return names, nil
-}
-
-// activationPicture draws one activation: the input as an image, any
-// other output as viz.Layer draws it (the last one's bars named by class).
-func activationPicture(pipe datasets.Pipeline, in inspected, a nn.Activation, last bool) *image.RGBA {
-	shape := a.Output.Shape()
-	what := fmt.Sprintf("%s, test image %d: label %s, predicted %s (probability %.4f)", in.model, in.index,
-		labelName(in.classNames, in.label), labelName(in.classNames, in.pred), in.prob)
-	head := viz.Header{Title: a.Name, Lines: []string{what}}
-	if a.Name == "input" && len(shape) == 4 && (shape[1] == 1 || shape[1] == 3) {
-		x := a.Output.Data()[:tensor.Numel(shape[1:])]
-		if shape[1] == 3 {
-			x = pipe.Unnormalize(x)
-		}
-		head.Title += "  " + tensor.FormatShape(shape)
-		return viz.InputPicture(head, x, shape[1], shape[2], shape[3])
-	}
-	if !last {
-		return viz.Layer(head, shape, a.Output.Data(), nil, -1)
-	}
-	return viz.Layer(head, shape, a.Output.Data(), in.classNames, in.pred)
-}
-
-// labelName names class c: its name if the data set has names.
-func labelName(names []string, c int) string {
-	if c >= 0 && c < len(names) {
-		return names[c]
-	}
-	return strconv.Itoa(c)
 }
 
 // wrongPath is the file of eval --png's wrong images: FILE-wrong.png.

@@ -27,7 +27,7 @@ func TestInspectPNG(t *testing.T) {
 	}
 	want := []string{"00-input.png"}
 	for i, name := range seqLayers {
-		want = append(want, pictureName(i+1, len(seqLayers)+1, name))
+		want = append(want, viz.FileName(i+1, len(seqLayers)+1, name))
 	}
 	if want[1] != "01-feature.cnn1.png" || want[11] != "11-classifier.fc2.png" {
 		t.Fatalf("names %q", want)
@@ -179,7 +179,7 @@ func TestCIFARPictures(t *testing.T) {
 
 // TestPictureShapes draws activations of every shape that inspect meets.
 func TestPictureShapes(t *testing.T) {
-	in := inspected{model: "m", classNames: []string{"0", "1"}}
+	in := viz.Inspection{Model: "m", Classes: []string{"0", "1"}, Unnormalize: mnistPipeline(t).Unnormalize}
 	for _, c := range []struct {
 		name  string
 		shape []int
@@ -192,14 +192,14 @@ func TestPictureShapes(t *testing.T) {
 		for i := range v {
 			v[i] = float32(i%7) - 3
 		}
-		img := activationPicture(mnistPipeline(t), in, nn.Activation{Name: c.name, Output: tensor.New(v, c.shape...)}, true)
+		img := in.Picture(nn.Activation{Name: c.name, Output: tensor.New(v, c.shape...)}, true)
 		b := img.Bounds()
 		if b.Dx() < 100 || b.Dy() < 80 || b.Dx() > 2000 || b.Dy() > 2500 {
 			t.Errorf("%s %v: %dx%d", c.name, c.shape, b.Dx(), b.Dy())
 		}
 	}
-	if got := pictureName(3, 120, "features.0#2/x"); got != "003-features.0_2_x.png" {
-		t.Errorf("pictureName = %q", got)
+	if got := viz.FileName(3, 120, "features.0#2/x"); got != "003-features.0_2_x.png" {
+		t.Errorf("FileName = %q", got)
 	}
 }
 
