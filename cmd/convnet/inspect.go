@@ -82,37 +82,23 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	input := tensor.New(pixels, append([]int{1}, testSet.Shape()...)...)
 
 	acts, logits := nn.Trace(m, input, false)
+	acts = append([]nn.Activation{{Name: "input", Output: input}}, acts...)
 	probs := tensor.Softmax(logits, 1).Data()
 	pred := logits.ArgmaxRows()[0]
 	fmt.Fprintf(stdout, "test image %d: label %d, predicted %d (probability %.4f)\n\n", *index, label, pred, probs[pred])
-	fmt.Fprint(stdout, nn.FormatActivations(append([]nn.Activation{{Name: "input", Output: input}}, acts...)))
+	fmt.Fprint(stdout, nn.FormatActivations(acts))
 
 	if *out != "" {
-		f := &safetensors.File{
-			Metadata: map[string]string{
-				checkpoint.ModelKey: spec.Name,
-				"checkpoint":        *ckpt,
-				"dataset":           l.pipe.Dataset(),
-				"split":             "test",
-				"index":             strconv.Itoa(*index),
-				"label":             strconv.Itoa(label),
-				"predicted":         strconv.Itoa(pred),
-			},
-			Tensors: map[string]safetensors.Tensor{},
-		}
-		for _, a := range append([]nn.Activation{{Name: "input", Output: input}}, acts...) {
-			f.Names = append(f.Names, a.Name)
-			f.Tensors[a.Name] = safetensors.FromFloat32s(a.Output.Shape(), a.Output.Data())
-		}
-		if err := safetensors.WriteFile(*out, f); err != nil {
+		meta := map[string]string{checkpoint.ModelKey: spec.Name, "checkpoint": *ckpt, "dataset": l.pipe.Dataset(), "split": "test",
+			"index": strconv.Itoa(*index), "label": strconv.Itoa(label), "predicted": strconv.Itoa(pred)}
+		if err := saveActivations(*out, acts, meta, stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", *out, len(f.Names))
 	}
 	if *pngDir != "" {
 		in := viz.Inspection{Model: spec.Name, Index: *index, Label: label, Predicted: pred, Probability: float64(probs[pred]),
 			Classes: l.pipe.ClassNames(*dataDir), Unnormalize: l.pipe.Unnormalize}
-		names, err := saveInspectPictures(*pngDir, in, append([]nn.Activation{{Name: "input", Output: input}}, acts...))
+		names, err := saveInspectPictures(*pngDir, in, acts)
 		if err != nil {
 			return err
 		}
@@ -151,14 +137,20 @@ func inspectTensor(ckpt, model, input, out string, stdout io.Writer) error {
 	if out == "" {
 		return nil
 	}
-	res := &safetensors.File{Metadata: map[string]string{checkpoint.ModelKey: ck.Spec.Name, "checkpoint": ckpt, "input": input}, Tensors: map[string]safetensors.Tensor{}}
+	return saveActivations(out, acts, map[string]string{checkpoint.ModelKey: ck.Spec.Name, "checkpoint": ckpt, "input": input}, stdout)
+}
+
+// saveActivations writes acts to the safetensors file path, keyed by their
+// names, with meta, and says so.
+func saveActivations(path string, acts []nn.Activation, meta map[string]string, stdout io.Writer) error {
+	f := &safetensors.File{Metadata: meta, Tensors: map[string]safetensors.Tensor{}}
 	for _, a := range acts {
-		res.Names = append(res.Names, a.Name)
-		res.Tensors[a.Name] = safetensors.FromFloat32s(a.Output.Shape(), a.Output.Data())
+		f.Names = append(f.Names, a.Name)
+		f.Tensors[a.Name] = safetensors.FromFloat32s(a.Output.Shape(), a.Output.Data())
 	}
-	if err := safetensors.WriteFile(out, res); err != nil {
+	if err := safetensors.WriteFile(path, f); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", out, len(res.Names))
+	fmt.Fprintf(stdout, "\nsaved %s (%d tensors)\n", path, len(f.Names))
 	return nil
 }
