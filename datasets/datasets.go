@@ -232,6 +232,18 @@ func (p Pipeline) Prepare(x []float32) []float32 {
 	return out
 }
 
+// Blank reports whether an example holds nothing to see: all its values
+// are equal, as a picture with no ink gives (mnist.FromImage makes it all
+// zeros). A model answers it all the same, with a class that means nothing.
+func Blank(x []float32) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
+}
+
 // ImageInput turns a picture of any size into the model's input as the
 // data set's images are (for MNIST: grey, centred by mass, white on
 // black), padded and normalised as in training.

@@ -37,3 +37,14 @@ func TestPipelineFromMetadata(t *testing.T) {
 		}
 	}
 }
+
+func TestBlank(t *testing.T) {
+	for _, c := range []struct {
+		x    []float32
+		want bool
+	}{{[]float32{0, 0, 0}, true}, {[]float32{0.5, 0.5}, true}, {nil, true}, {[]float32{0, 0, 1}, false}} {
+		if got := Blank(c.x); got != c.want {
+			t.Errorf("Blank(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+}

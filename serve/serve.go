@@ -1035,18 +1035,12 @@ func (m *served) infer(ctx context.Context, input []float32) predictResponse {
 		Input:         input,
 		InputShape:    shape,
 		Probabilities: probs,
-		Blank:         true,
+		Blank:         datasets.Blank(input),
 		FeatureMaps:   []featureMap{},
 	}
 	for i, p := range probs {
 		if p > probs[res.Prediction] {
 			res.Prediction = i
-		}
-	}
-	for _, v := range input {
-		if v != input[0] {
-			res.Blank = false
-			break
 		}
 	}
 	for i, t := range f.maps {

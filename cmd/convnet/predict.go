@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/convnet/convnet/datasets"
 	"io"
 	"slices"
 	"strings"
@@ -55,7 +56,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			continue
 		}
 		native := l.pipe.Source.FromImage(img)
-		if uniform(native) {
+		if datasets.Blank(native) {
 			// The model answers even an empty picture: say the answer is
 			// noise, and print it all the same.
 			fmt.Fprintf(stderr, "convnet predict: warning: %s: no ink found (a blank or uniform picture); the answer below means nothing\n", file)
@@ -77,17 +78,6 @@ func imageError(file string, err error) string {
 		msg = file + ": " + msg
 	}
 	return msg
-}
-
-// uniform reports whether all of v are equal: an image with no ink, which
-// mnist.FromImage makes all zeros.
-func uniform(v []float32) bool {
-	for _, x := range v {
-		if x != v[0] {
-			return false
-		}
-	}
-	return true
 }
 
 // classify runs one image of the given shape through m in evaluation mode
