@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/convnet/convnet/train"
+	"github.com/convnet/convnet/viz"
 	"io"
 	"math"
 	"os"
@@ -87,7 +88,7 @@ func TestTrainWritesMetricsAndPlot(t *testing.T) {
 		t.Fatalf("metrics rows %+v", rows)
 	}
 	checkMetricsMatch(t, stdout, rows)
-	checkPicturePNG(t, curves, int(curvesWidth/72*curvesDPI), int(curvesHeight/72*curvesDPI))
+	checkPicturePNG(t, curves, viz.CurvesWidth, viz.CurvesHeight)
 	checkDirHolds(t, dir, "run.safetensors", "run.state.safetensors", "run.metrics.jsonl", "curves.png")
 }
 
@@ -250,7 +251,7 @@ func TestMetricsNotFinite(t *testing.T) {
 		t.Errorf("read back %+v, bad %q", got, bad)
 	}
 	path := filepath.Join(t.TempDir(), "c.png")
-	if err := saveCurves(path, "diverged", got); err != nil {
+	if err := viz.SaveCurves(path, "diverged", got); err != nil {
 		t.Fatal(err)
 	}
 	checkPicturePNG(t, path, 0, 0)

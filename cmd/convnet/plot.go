@@ -50,7 +50,7 @@ func plotCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if *title == "" {
 		*title = runName(log)
 	}
-	if err := saveCurves(*out, *title, rows); err != nil {
+	if err := viz.SaveCurves(*out, *title, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "saved %s (%d epochs)\n", *out, len(rows))
@@ -76,10 +76,4 @@ func checkPlotPath(flagName, path string) error {
 		return usagef("%s %s: the picture must be a .png or .svg file", flagName, path)
 	}
 	return checkOutPath(flagName, path)
-}
-
-// saveCurves draws the loss and accuracy panels into path, a .png or .svg
-// file, written atomically.
-func saveCurves(path, title string, rows []train.EpochMetrics) error {
-	return viz.SaveCurves(path, title, rows)
 }

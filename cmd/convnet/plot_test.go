@@ -16,14 +16,6 @@ import (
 	"github.com/convnet/convnet/viz"
 )
 
-// The size of viz's curves in points at curvesDPI, as the tests of the
-// metrics log compare it.
-const (
-	curvesDPI    = 96
-	curvesWidth  = viz.CurvesWidth * 72.0 / curvesDPI
-	curvesHeight = viz.CurvesHeight * 72.0 / curvesDPI
-)
-
 // checkPicturePNG decodes the PNG at path, checks its size (when w, h > 0) and
 // that it is not blank, and returns it.
 func checkPicturePNG(t *testing.T, path string, w, h int) image.Image {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/convnet/convnet/viz"
 	"io"
 	"os"
 	"strings"
@@ -182,7 +183,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *plotOut != "" {
 		title := runName(*out)
 		loop.OnEpoch(func(*train.Loop, train.EpochResult) error {
-			if err := saveCurves(*plotOut, title, metrics.Rows()); err != nil {
+			if err := viz.SaveCurves(*plotOut, title, metrics.Rows()); err != nil {
 				return fmt.Errorf("--plot: %v", err)
 			}
 			return nil
