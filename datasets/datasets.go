@@ -151,6 +151,18 @@ func FromMetadata(spec models.Spec, meta map[string]string) (Pipeline, error) {
 	return p, nil
 }
 
+// ForCheckpoint returns the pipeline that a model loaded from a checkpoint
+// (models.LoadCheckpoint) was trained with, from the checkpoint's
+// metadata; it is an error when no known data set gives the input the
+// model was built for (a torchvision checkpoint of 3×224×224 images, say).
+func ForCheckpoint(ck *models.Checkpoint) (Pipeline, error) {
+	p, err := FromMetadata(ck.Spec, ck.Metadata)
+	if err == nil && p.Input != ck.Input {
+		err = fmt.Errorf("its model takes %v, which no known data set gives (convnet inspect --input runs it on a tensor of yours)", ck.Input)
+	}
+	return p, err
+}
+
 // Dataset is the data set's name.
 func (p Pipeline) Dataset() string { return p.Source.Name }
 

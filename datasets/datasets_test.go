@@ -48,3 +48,21 @@ func TestBlank(t *testing.T) {
 		}
 	}
 }
+
+func TestForCheckpoint(t *testing.T) {
+	resnet, _ := models.Lookup("resnet18")
+	lenet, _ := models.Lookup("lenet5")
+	cases := []struct {
+		name string
+		ck   models.Checkpoint
+		ok   bool
+	}{
+		{"a lesson checkpoint", models.Checkpoint{Spec: lenet, Input: models.Input{Channels: 1, Size: 28, Classes: 10}, Metadata: map[string]string{}}, true},
+		{"torchvision's 3x224 with 1000 classes", models.Checkpoint{Spec: resnet, Input: resnet.Input, Metadata: map[string]string{"model": "resnet18"}}, false},
+	}
+	for _, c := range cases {
+		if _, err := ForCheckpoint(&c.ck); (err == nil) != c.ok {
+			t.Errorf("%s: error %v, want ok=%v", c.name, err, c.ok)
+		}
+	}
+}

@@ -340,7 +340,7 @@ func load(path, modelName string) (m *served, err error) {
 		}
 		return nil, err
 	}
-	pipe, err := datasets.FromMetadata(ck.Spec, ck.Metadata)
+	pipe, err := datasets.ForCheckpoint(ck)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}

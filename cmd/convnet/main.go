@@ -485,10 +485,7 @@ func loadCheckpoint(path, modelName string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipe, err := datasets.FromMetadata(ck.Spec, ck.Metadata)
-	if err == nil && pipe.Input != ck.Input {
-		err = fmt.Errorf("its model takes %v, which no known data set gives (convnet inspect --input runs it on a tensor of yours)", ck.Input)
-	}
+	pipe, err := datasets.ForCheckpoint(ck)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %v", path, err)
 	}
