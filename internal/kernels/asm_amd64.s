@@ -2746,6 +2746,110 @@ maxPool2AVX512tail:
 	VZEROUPPER
 	RET
 
+// func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, kh, kw, stride, base int)
+TEXT ·maxPoolRowAVX512(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ argmax+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ w+32(FP), R9
+	MOVQ base+64(FP), R15
+	VMOVUPS poolIdx<>+0(SB), Z30
+	VMOVDQA32 Z30, Z29
+	CMPQ stride+56(FP), $2
+	JEQ maxPoolRowAVX512strided
+	VPSRLD $1, Z30, Z29
+maxPoolRowAVX512strided:
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	KMOVW AX, K2
+	MOVL $0x7fff, AX
+	KMOVW AX, K3
+maxPoolRowAVX512chunk:
+	TESTQ CX, CX
+	JLE maxPoolRowAVX512done
+	CMPQ CX, $16
+	JGE maxPoolRowAVX512full
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ CX, R10
+	LEAQ -1(CX)(R10*1), CX
+	MOVL $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	MOVQ R10, CX
+maxPoolRowAVX512full:
+	MOVQ SI, R11
+	CMPQ stride+56(FP), $2
+	JEQ maxPoolRowAVX512first2
+	VMOVUPS.Z (R11), K1, Z2
+	JMP maxPoolRowAVX512firstdone
+maxPoolRowAVX512first2:
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z5, Z4, Z2
+maxPoolRowAVX512firstdone:
+	VMOVAPS Z2, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ SI, R13
+	XORQ R10, R10
+	MOVQ kh+40(FP), BX
+maxPoolRowAVX512row:
+	MOVQ R13, R11
+	MOVQ R10, DX
+	MOVQ kw+48(FP), R14
+maxPoolRowAVX512tap:
+	CMPQ stride+56(FP), $2
+	JEQ maxPoolRowAVX512load2
+	VMOVUPS.Z (R11), K1, Z2
+	JMP maxPoolRowAVX512loaddone
+maxPoolRowAVX512load2:
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z5, Z4, Z2
+maxPoolRowAVX512loaddone:
+	VCMPPS $7, Z0, Z0, K4
+	VCMPPS $6, Z0, Z2, K5
+	KANDW K4, K5, K5
+	VBLENDMPS Z2, Z0, K5, Z0
+	VPBROADCASTD DX, Z3
+	VPBLENDMD Z3, Z1, K5, Z1
+	ADDQ $4, R11
+	INCQ DX
+	DECQ R14
+	JNZ maxPoolRowAVX512tap
+	LEAQ (R13)(R9*4), R13
+	ADDQ R9, R10
+	DECQ BX
+	JNZ maxPoolRowAVX512row
+	VPBROADCASTD R15, Z3
+	VPADDD Z29, Z3, Z3
+	VPADDD Z1, Z3, Z1
+	VMOVUPS Z0, K1, (DI)
+	VMOVDQU32 Z1, K1, (R8)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	SUBQ $16, CX
+	CMPQ stride+56(FP), $2
+	JEQ maxPoolRowAVX512next2
+	ADDQ $64, SI
+	ADDQ $16, R15
+	JMP maxPoolRowAVX512chunk
+maxPoolRowAVX512next2:
+	ADDQ $128, SI
+	ADDQ $32, R15
+	JMP maxPoolRowAVX512chunk
+maxPoolRowAVX512done:
+	VZEROUPPER
+	RET
+
 // func avgPool2BackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
 TEXT ·avgPool2BackwardAVX512(SB), NOSPLIT, $0-44
 	MOVQ dy+0(FP), SI

@@ -46,3 +46,11 @@ func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add
 
 // avgPool2TanhBackwardVector does nothing: there are no vector kernels here.
 func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) bool { return false }
+
+// maxRowVectors reports false: there are no vector kernels here.
+func maxRowVectors(p Pool) bool { return false }
+
+// maxPoolRowVector is never called: maxRowVectors is false.
+func maxPoolRowVector(x, y []float32, argmax []int32, w, kh, kw, stride, base int) {
+	panic("kernels: no vector max pooling in this build")
+}

@@ -431,26 +431,50 @@ func maxPlaneHalving(t *poolTask, in, out int) {
 }
 
 func maxPlane(t *poolTask, in, out int) {
-	p, x, y, argmax, oh, ow := t.p, t.x, t.y, t.argmax, t.oh, t.ow
+	p, oh, ow := t.p, t.oh, t.ow
+	// Outputs [lo, hi) of a row have windows inside the image across;
+	// with a vector kernel for them, the loop below does only the edges.
+	lo, hi := 0, 0
+	if maxRowVectors(p) {
+		lo = min((p.PadW+p.StrideW-1)/p.StrideW, ow)
+		hi = max(min(floorDiv(p.W-p.KW+p.PadW, p.StrideW)+1, ow), lo)
+	}
 	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox++ {
-			y0, y1, x0, x1 := p.window(oy, ox)
-			best, at := float32(math.Inf(-1)), int32(-1)
-			for iy := y0; iy < y1; iy++ {
-				for ix := x0; ix < x1; ix++ {
-					v := x[in+iy*p.W+ix]
-					if v > best || v != v || at < 0 {
-						best, at = v, int32(iy*p.W+ix)
-						if v != v {
-							iy = y1
-							break
-						}
-					}
-				}
-			}
-			y[out+oy*ow+ox], argmax[out+oy*ow+ox] = best, at
+		if hi > lo {
+			y0, y1, _, _ := p.window(oy, lo)
+			x0 := lo*p.StrideW - p.PadW
+			o := out + oy*ow + lo
+			maxPoolRowVector(t.x[in+y0*p.W+x0:in+(y1-1)*p.W+x0+(hi-lo-1)*p.StrideW+p.KW],
+				t.y[o:o+hi-lo], t.argmax[o:o+hi-lo], p.W, y1-y0, p.KW, p.StrideW, y0*p.W+x0)
+		}
+		for ox := 0; ox < lo; ox++ {
+			maxWindow(t, in, out, oy, ox)
+		}
+		for ox := max(hi, lo); ox < ow; ox++ {
+			maxWindow(t, in, out, oy, ox)
 		}
 	}
+}
+
+// maxWindow sets output (oy, ox) of the plane at in, out to its window's
+// first maximum, or first NaN, in row-major order, and its argmax.
+func maxWindow(t *poolTask, in, out, oy, ox int) {
+	p, x := t.p, t.x
+	y0, y1, x0, x1 := p.window(oy, ox)
+	best, at := float32(math.Inf(-1)), int32(-1)
+	for iy := y0; iy < y1; iy++ {
+		for ix := x0; ix < x1; ix++ {
+			v := x[in+iy*p.W+ix]
+			if v > best || v != v || at < 0 {
+				best, at = v, int32(iy*p.W+ix)
+				if v != v {
+					iy = y1
+					break
+				}
+			}
+		}
+	}
+	t.y[out+oy*t.ow+ox], t.argmax[out+oy*t.ow+ox] = best, at
 }
 
 // maxPlaneDilated is maxPlane for windows of spaced taps.

@@ -66,3 +66,21 @@ func pool2Masks(w int) [4]uint16 {
 	lanes := func(n int) uint16 { return uint16(1<<min(max(n, 0), 16) - 1) }
 	return [4]uint16{lanes(rest), lanes(rest - 16), lanes(rest / 2)}
 }
+
+// maxRowVectors reports whether maxPoolRowVector takes p's rows: an
+// undilated, non-adaptive max pooling of stride 1 or 2 across, with the
+// AVX-512 kernel active.
+func maxRowVectors(p Pool) bool {
+	return activeKernel.name == "avx512" && !p.adaptive() && p.dilH() == 1 && p.dilW() == 1 &&
+		(p.StrideW == 1 || p.StrideW == 2)
+}
+
+// maxPoolRowVector sets y and argmax to the maxima of len(y) windows of
+// kh rows of kw inputs, stride apart across, whose top-left inputs are x's
+// first; rows are w apart, and base is the plane index of x[0]. x ends at
+// the last window's last input.
+func maxPoolRowVector(x, y []float32, argmax []int32, w, kh, kw, stride, base int) {
+	n := len(y)
+	_, _ = x[(kh-1)*w+(n-1)*stride+kw-1], argmax[n-1]
+	maxPoolRowAVX512(&x[0], &y[0], &argmax[0], n, w, kh, kw, stride, base)
+}

@@ -158,3 +158,55 @@ func TestPoolOutputSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolRowsMatchGo checks the vector kernel of max pooling's
+// interior against the Go loop of one window (maxWindow) on rows of every
+// width around its 16-lane chunks, both strides, paddings, ceil mode, and
+// inputs full of ties, NaNs and infinities.
+func TestMaxPoolRowsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	values := []float32{-1, 0, 0.5, 1, float32(math.Inf(-1)), float32(math.Inf(1))}
+	var cases []Pool
+	for _, w := range []int{1, 2, 3, 5, 7, 14, 15, 16, 17, 31, 32, 33, 34, 35, 56, 57, 112} {
+		for _, k := range []int{1, 2, 3, 5} {
+			for stride := 1; stride <= 3; stride++ {
+				for pad := 0; 2*pad <= k; pad++ {
+					for _, ceil := range []bool{false, true} {
+						p := Pool{N: 1, C: 2, H: 5, W: w, KH: k, KW: k, StrideH: 2, StrideW: stride,
+							PadH: pad, PadW: pad, CeilMode: ceil}
+						if p.Valid() {
+							cases = append(cases, p)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, p := range cases {
+		x := make([]float32, p.N*p.C*p.H*p.W)
+		for i := range x {
+			x[i] = values[r.IntN(len(values))]
+			if r.IntN(40) == 0 {
+				x[i] = float32(math.NaN())
+			}
+		}
+		n := p.N * p.C * p.OutH() * p.OutW()
+		y, arg := make([]float32, n), make([]int32, n)
+		MaxPool2d(p, x, y, arg)
+		want := newPoolTask(p, nil)
+		want.x, want.y, want.argmax = x, make([]float32, n), make([]int32, n)
+		for plane := 0; plane < p.N*p.C; plane++ {
+			for oy := 0; oy < want.oh; oy++ {
+				for ox := 0; ox < want.ow; ox++ {
+					maxWindow(want, plane*want.inHW, plane*want.hw, oy, ox)
+				}
+			}
+		}
+		for i := range y {
+			same := y[i] == want.y[i] || (y[i] != y[i] && want.y[i] != want.y[i])
+			if !same || arg[i] != want.argmax[i] {
+				t.Fatalf("%+v: output %d = %v at %d, want %v at %d", p, i, y[i], arg[i], want.y[i], want.argmax[i])
+			}
+		}
+	}
+}

@@ -61,6 +61,7 @@ optimizers, pooling, conversions and the depthwise convolution.`}
 	poolConstants()
 	avgPool2Kernel()
 	maxPool2Kernel()
+	maxPoolRowKernel()
 	avgPool2BackwardKernel(true)
 	avgPool2BackwardKernel(false)
 	avgPool2TanhBackwardKernel(true)

@@ -384,3 +384,137 @@ func maxWindows() {
 	p("\tVPADDD Z30, Z27, Z27")
 	p("\tVPADDD Z8, Z27, Z27")
 }
+
+// maxPoolRowKernel writes the kernel of one output row of a max pooling
+// whose windows lie inside the image across (maxPlane's interior): n
+// outputs, 16 at a time (the last chunk under masks), each the first
+// greatest (or first NaN) of its kh×kw taps taken in row-major order.
+// Stride is 1 or 2 across; a stride-2 tap takes the even lanes of 32
+// inputs with VPERMI2PS. Registers: Z0 the best so far, Z1 its tap's
+// offset r*w+s, Z2 the tap, Z30 the even-lane indices (2*lane), Z29 the
+// lanes' offsets from the chunk's first window (lane*stride); K1 the
+// outputs of the chunk, K2 and K3 the two halves of a stride-2 tap's 32
+// inputs; R12 the chunk's first input, R13 the tap row's, R11 the tap's,
+// DX the tap's offset, R15 the chunk's first window's plane index.
+func maxPoolRowKernel() {
+	const name = "maxPoolRowAVX512"
+	f := start(name, "(x, y *float32, argmax *int32, n, w, kh, kw, stride, base int)", `
+maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x at
+column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to where it
+lies (base plus its offset in x): the first of equal maxima in row-major
+order, and the first NaN if there is one; the results are exact:
+
+	for j := range n {
+		best, at := x[j*stride], j*stride
+		for r := range kh {
+			for s := range kw {
+				e := r*w + j*stride + s
+				if best == best && !(x[e] <= best) {
+					best, at = x[e], e
+				}
+			}
+		}
+		y[j], argmax[j] = best, int32(base+at)
+	}
+`)
+	stride := f.arg("stride")
+	// loadTap loads the tap at R11 into Z2: 16 inputs, or the even ones
+	// of 32 for stride 2.
+	loadTap := func(label string) {
+		p("\tCMPQ %s, $2", stride)
+		p("\tJEQ %s%s2", name, label)
+		p("\tVMOVUPS.Z (R11), K1, Z2")
+		p("\tJMP %s%sdone", name, label)
+		p("%s%s2:", name, label)
+		p("\tVMOVUPS.Z (R11), K2, Z4")
+		p("\tVMOVUPS.Z 64(R11), K3, Z5")
+		p("\tVMOVAPS Z30, Z2")
+		p("\tVPERMI2PS Z5, Z4, Z2")
+		p("%s%sdone:", name, label)
+	}
+	p("\tMOVQ %s, SI", f.arg("x"))
+	p("\tMOVQ %s, DI", f.arg("y"))
+	p("\tMOVQ %s, R8", f.arg("argmax"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, R9", f.arg("w"))
+	p("\tMOVQ %s, R15", f.arg("base"))
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30") // 2*lane
+	p("\tVMOVDQA32 Z30, Z29")
+	p("\tCMPQ %s, $2", stride)
+	p("\tJEQ %sstrided", name)
+	p("\tVPSRLD $1, Z30, Z29") // lane
+	p("%sstrided:", name)
+	p("\tMOVL $0xffff, AX")
+	p("\tKMOVW AX, K1")
+	p("\tKMOVW AX, K2")
+	p("\tMOVL $0x7fff, AX")
+	p("\tKMOVW AX, K3")
+	p("%schunk:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJLE %sdone", name)
+	p("\tCMPQ CX, $16")
+	p("\tJGE %sfull", name)
+	// The last chunk: CX < 16 outputs; a stride-2 tap needs 2*CX-1 inputs.
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ CX, R10")
+	p("\tLEAQ -1(CX)(R10*1), CX") // 2*CX-1, at most 29
+	p("\tMOVL $1, AX")
+	p("\tSHLQ CX, AX")
+	p("\tDECQ AX")
+	p("\tKMOVW AX, K2")
+	p("\tSHRQ $16, AX")
+	p("\tKMOVW AX, K3")
+	p("\tMOVQ R10, CX")
+	p("%sfull:", name)
+	p("\tMOVQ SI, R11")
+	loadTap("first")
+	p("\tVMOVAPS Z2, Z0")
+	p("\tVPXORD Z1, Z1, Z1")
+	p("\tMOVQ SI, R13")
+	p("\tXORQ R10, R10") // the tap row's offset r*w
+	p("\tMOVQ %s, BX", f.arg("kh"))
+	p("%srow:", name)
+	p("\tMOVQ R13, R11")
+	p("\tMOVQ R10, DX")
+	p("\tMOVQ %s, R14", f.arg("kw"))
+	p("%stap:", name)
+	loadTap("load")
+	p("\tVCMPPS $7, Z0, Z0, K4") // the best is not NaN
+	p("\tVCMPPS $6, Z0, Z2, K5") // not tap <= best: greater, or NaN
+	p("\tKANDW K4, K5, K5")
+	p("\tVBLENDMPS Z2, Z0, K5, Z0")
+	p("\tVPBROADCASTD DX, Z3")
+	p("\tVPBLENDMD Z3, Z1, K5, Z1")
+	p("\tADDQ $4, R11")
+	p("\tINCQ DX")
+	p("\tDECQ R14")
+	p("\tJNZ %stap", name)
+	p("\tLEAQ (R13)(R9*4), R13")
+	p("\tADDQ R9, R10")
+	p("\tDECQ BX")
+	p("\tJNZ %srow", name)
+	p("\tVPBROADCASTD R15, Z3")
+	p("\tVPADDD Z29, Z3, Z3")
+	p("\tVPADDD Z1, Z3, Z1")
+	p("\tVMOVUPS Z0, K1, (DI)")
+	p("\tVMOVDQU32 Z1, K1, (R8)")
+	p("\tADDQ $64, DI")
+	p("\tADDQ $64, R8")
+	p("\tSUBQ $16, CX")
+	// The next chunk's first window is 16*stride inputs on.
+	p("\tCMPQ %s, $2", stride)
+	p("\tJEQ %snext2", name)
+	p("\tADDQ $64, SI")
+	p("\tADDQ $16, R15")
+	p("\tJMP %schunk", name)
+	p("%snext2:", name)
+	p("\tADDQ $128, SI")
+	p("\tADDQ $32, R15")
+	p("\tJMP %schunk", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
