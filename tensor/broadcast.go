@@ -162,9 +162,7 @@ func sameShapeBinary(s *Scope, op binaryOp, a, b *Tensor) *Tensor {
 	x, y := a.data[:len(o)], b.data[:len(o)]
 	switch op {
 	case opAdd:
-		for i := range o {
-			o[i] = x[i] + y[i]
-		}
+		kernels.AddInto(x, y, o)
 		recordNode(out, 0, addBackward, a, b)
 		return out
 	case opSub:

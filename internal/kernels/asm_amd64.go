@@ -5,13 +5,13 @@
 package kernels
 
 // The functions of asm_amd64.s: GEMM micro-kernels, dot products,
-// element-wise functions, optimizers, pooling, conversions and the
-// depthwise convolution. Each function's comment gives, in Go, the loop
-// that the function does, a pointer standing for the slice that starts
-// there; strides and lengths count elements. Sums may be taken in
-// another order than the loop's, and with fused multiply-adds, so the
-// results are the loop's up to rounding unless the comment says they
-// are exact.
+// element-wise functions, optimizers, pooling, conversions, the
+// depthwise convolution and batch normalisation. Each function's
+// comment gives, in Go, the loop that the function does, a pointer
+// standing for the slice that starts there; strides and lengths count
+// elements. Sums may be taken in another order than the loop's, and
+// with fused multiply-adds, so the results are the loop's up to
+// rounding unless the comment says they are exact.
 
 // gemmKernel6x48AVX512 adds A·B into a 6×48 tile of C, A packed (6
 // values a step of kc):
@@ -551,6 +551,16 @@ func gemv8AVX512(k, tail int, a *float32, lda int, x, out *float32)
 //go:noescape
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32
 
+// addAVX512 sets z to the sums of x and y for the whole vectors of 16
+// in n; z may be x or y; the results are exact:
+//
+//	for i := range n &^ 15 {
+//		z[i] = x[i] + y[i]
+//	}
+//
+//go:noescape
+func addAVX512(x, y, z *float32, n int)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):
@@ -600,3 +610,64 @@ func dwConv3x3AVX512(x *float32, ldx, xstep int, y *float32, rows, cols int, w *
 //
 //go:noescape
 func dwGrad3x3AVX512(x *float32, ldx, xstep int, dy *float32, rows, cols int, acc *[144]float32, mask uint16)
+
+// sumDeviationsAVX512 sums, in float64, the deviations of the whole
+// vectors of 16 in x's n values from mu and their squares, lane by lane
+// (the lanes' sums are summed in Go):
+//
+//	for i := range n &^ 15 {
+//		d := float64(x[i]) - mu
+//		sums[i%8] += d
+//		sums[8+i%8] += d * d
+//	}
+//
+//go:noescape
+func sumDeviationsAVX512(x *float32, n int, mu float64, sums *[16]float64)
+
+// batchNormBackwardSumsAVX512 sums, in float64, the gradients dy and
+// their products with x's deviations from mu (taken in float32), for
+// the whole vectors of 16 in n, lane by lane (the lanes' sums are
+// summed in Go):
+//
+//	for i := range n &^ 15 {
+//		g := float64(dy[i])
+//		sums[i%8] += g
+//		sums[8+i%8] += g * float64(x[i]-mu)
+//	}
+//
+//go:noescape
+func batchNormBackwardSumsAVX512(x, dy *float32, n int, mu float32, sums *[16]float64)
+
+// batchNormApplyAVX512 normalises the whole vectors of 16 in n, k
+// holding the mean, the scale and the shift; the results are exact:
+//
+//	for i := range n &^ 15 {
+//		y[i] = (x[i]-k[0])*k[1] + k[2]
+//	}
+//
+//go:noescape
+func batchNormApplyAVX512(x, y *float32, n int, k *[3]float32)
+
+// batchNormBackwardDxSetAVX512 stores in dx batch normalisation's input
+// gradient for the whole vectors of 16 in n, k holding the mean, the
+// gradient's scale, the constant taken off and the factor of the
+// deviation; the results are exact:
+//
+//	for i := range n &^ 15 {
+//		dx[i] = k[1]*dy[i] - k[2] - k[3]*(x[i]-k[0])
+//	}
+//
+//go:noescape
+func batchNormBackwardDxSetAVX512(x, dy, dx *float32, n int, k *[4]float32)
+
+// batchNormBackwardDxAVX512 adds into dx batch normalisation's input
+// gradient for the whole vectors of 16 in n, k holding the mean, the
+// gradient's scale, the constant taken off and the factor of the
+// deviation; the results are exact:
+//
+//	for i := range n &^ 15 {
+//		dx[i] += k[1]*dy[i] - k[2] - k[3]*(x[i]-k[0])
+//	}
+//
+//go:noescape
+func batchNormBackwardDxAVX512(x, dy, dx *float32, n int, k *[4]float32)

@@ -3315,6 +3315,48 @@ copyRowsAVX512done:
 	VZEROUPPER
 	RET
 
+// func addAVX512(x, y, z *float32, n int)
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ z+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ addAVX512done
+addAVX512four:
+	CMPQ CX, $4
+	JL addAVX512loop
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VADDPS 0(DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+	VADDPS 128(DX), Z2, Z2
+	VADDPS 192(DX), Z3, Z3
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $256, DI
+	SUBQ $4, CX
+	JNZ addAVX512four
+	JMP addAVX512done
+addAVX512loop:
+	VMOVUPS (SI), Z0
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ addAVX512loop
+addAVX512done:
+	VZEROUPPER
+	RET
+
 // func bytesToUnitAVX512(src *uint8, dst *float32, n int)
 TEXT ·bytesToUnitAVX512(SB), NOSPLIT, $0-24
 	MOVQ src+0(FP), SI
@@ -3496,5 +3538,160 @@ dwGrad3x3AVX512tail:
 	VMOVUPS Z6, 384(AX)
 	VMOVUPS Z7, 448(AX)
 	VMOVUPS Z8, 512(AX)
+	VZEROUPPER
+	RET
+
+// func sumDeviationsAVX512(x *float32, n int, mu float64, sums *[16]float64)
+TEXT ·sumDeviationsAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ sums+24(FP), DI
+	VBROADCASTSD mu+16(FP), Z8
+	VMOVUPD (DI), Z4
+	VMOVUPD 64(DI), Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	SHRQ $4, CX
+	JZ sumDeviationsAVX512store
+sumDeviationsAVX512loop:
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD 32(SI), Z1
+	VSUBPD Z8, Z0, Z0
+	VSUBPD Z8, Z1, Z1
+	VADDPD Z0, Z4, Z4
+	VADDPD Z1, Z6, Z6
+	VFMADD231PD Z0, Z0, Z5
+	VFMADD231PD Z1, Z1, Z7
+	ADDQ $64, SI
+	DECQ CX
+	JNZ sumDeviationsAVX512loop
+sumDeviationsAVX512store:
+	VADDPD Z6, Z4, Z4
+	VADDPD Z7, Z5, Z5
+	VMOVUPD Z4, (DI)
+	VMOVUPD Z5, 64(DI)
+	VZEROUPPER
+	RET
+
+// func batchNormBackwardSumsAVX512(x, dy *float32, n int, mu float32, sums *[16]float64)
+TEXT ·batchNormBackwardSumsAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ n+16(FP), CX
+	MOVQ sums+32(FP), DI
+	VBROADCASTSS mu+24(FP), Z8
+	VMOVUPD (DI), Z4
+	VMOVUPD 64(DI), Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	SHRQ $4, CX
+	JZ batchNormBackwardSumsAVX512store
+batchNormBackwardSumsAVX512loop:
+	VMOVUPS (SI), Z9
+	VSUBPS Z8, Z9, Z9
+	VCVTPS2PD Y9, Z0
+	VEXTRACTF32X8 $1, Z9, Y9
+	VCVTPS2PD Y9, Z1
+	VCVTPS2PD (DX), Z2
+	VCVTPS2PD 32(DX), Z3
+	VADDPD Z2, Z4, Z4
+	VADDPD Z3, Z6, Z6
+	VFMADD231PD Z2, Z0, Z5
+	VFMADD231PD Z3, Z1, Z7
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ batchNormBackwardSumsAVX512loop
+batchNormBackwardSumsAVX512store:
+	VADDPD Z6, Z4, Z4
+	VADDPD Z7, Z5, Z5
+	VMOVUPD Z4, (DI)
+	VMOVUPD Z5, 64(DI)
+	VZEROUPPER
+	RET
+
+// func batchNormApplyAVX512(x, y *float32, n int, k *[3]float32)
+TEXT ·batchNormApplyAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ k+24(FP), AX
+	VBROADCASTSS 0(AX), Z8
+	VBROADCASTSS 4(AX), Z9
+	VBROADCASTSS 8(AX), Z10
+	SHRQ $4, CX
+	JZ batchNormApplyAVX512done
+batchNormApplyAVX512loop:
+	VMOVUPS (SI), Z0
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VADDPS Z10, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ batchNormApplyAVX512loop
+batchNormApplyAVX512done:
+	VZEROUPPER
+	RET
+
+// func batchNormBackwardDxSetAVX512(x, dy, dx *float32, n int, k *[4]float32)
+TEXT ·batchNormBackwardDxSetAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), AX
+	VBROADCASTSS 0(AX), Z8
+	VBROADCASTSS 4(AX), Z9
+	VBROADCASTSS 8(AX), Z10
+	VBROADCASTSS 12(AX), Z11
+	SHRQ $4, CX
+	JZ batchNormBackwardDxSetAVX512done
+batchNormBackwardDxSetAVX512loop:
+	VMULPS (DX), Z9, Z0
+	VSUBPS Z10, Z0, Z0
+	VMOVUPS (SI), Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z11, Z1, Z1
+	VSUBPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ batchNormBackwardDxSetAVX512loop
+batchNormBackwardDxSetAVX512done:
+	VZEROUPPER
+	RET
+
+// func batchNormBackwardDxAVX512(x, dy, dx *float32, n int, k *[4]float32)
+TEXT ·batchNormBackwardDxAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), AX
+	VBROADCASTSS 0(AX), Z8
+	VBROADCASTSS 4(AX), Z9
+	VBROADCASTSS 8(AX), Z10
+	VBROADCASTSS 12(AX), Z11
+	SHRQ $4, CX
+	JZ batchNormBackwardDxAVX512done
+batchNormBackwardDxAVX512loop:
+	VMULPS (DX), Z9, Z0
+	VSUBPS Z10, Z0, Z0
+	VMOVUPS (SI), Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z11, Z1, Z1
+	VSUBPS Z1, Z0, Z0
+	VADDPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ batchNormBackwardDxAVX512loop
+batchNormBackwardDxAVX512done:
 	VZEROUPPER
 	RET

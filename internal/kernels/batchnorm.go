@@ -49,19 +49,13 @@ func (p BatchNorm) plane(a []float32, n, c int) []float32 {
 func BatchNormTrain(p BatchNorm, x, w, b, y, mean, invstd, runningMean, runningVar []float32) {
 	m := p.M()
 	p.channels(func(c int) {
-		var s float64
+		var s, ss float64
 		for n := 0; n < p.N; n++ {
-			for _, v := range p.plane(x, n, c) {
-				s += float64(v)
-			}
+			s += sumDeviations(p.plane(x, n, c), 0).s
 		}
 		mu := s / float64(m)
-		var ss float64
 		for n := 0; n < p.N; n++ {
-			for _, v := range p.plane(x, n, c) {
-				d := float64(v) - mu
-				ss += d * d
-			}
+			ss += sumDeviations(p.plane(x, n, c), mu).ss
 		}
 		variance := ss / float64(m)
 		is := 1 / math.Sqrt(variance+p.Eps)
@@ -103,13 +97,35 @@ func (p BatchNorm) applyChannel(c int, x, w, b, y []float32, mu float32, invstd 
 	if b != nil {
 		shift = float64(b[c])
 	}
-	k, sh := float32(scale), float32(shift)
+	k := [3]float32{mu, float32(scale), float32(shift)}
 	for n := 0; n < p.N; n++ {
-		ys := p.plane(y, n, c)
-		for i, v := range p.plane(x, n, c) {
-			ys[i] = (v-mu)*k + sh
+		xs, ys := p.plane(x, n, c), p.plane(y, n, c)
+		for i := batchNormApplyVector(xs, ys, &k); i < len(xs); i++ {
+			ys[i] = (xs[i]-k[0])*k[1] + k[2]
 		}
 	}
+}
+
+// deviationSums are the float64 sums of a plane's deviations from a
+// mean, and of their squares.
+type deviationSums struct{ s, ss float64 }
+
+// sumDeviations returns the sums of x's deviations from mu and of their
+// squares, in float64.
+func sumDeviations(x []float32, mu float64) deviationSums {
+	var lanes [16]float64
+	i := sumDeviationsVector(x, mu, &lanes)
+	var r deviationSums
+	for l := range 8 {
+		r.s += lanes[l]
+		r.ss += lanes[8+l]
+	}
+	for _, v := range x[i:] {
+		d := float64(v) - mu
+		r.s += d
+		r.ss += d * d
+	}
+	return r
 }
 
 // BatchNormBackward computes the gradients of BatchNormTrain (training) or
@@ -133,14 +149,19 @@ func BatchNormBackward(p BatchNorm, training bool, x, w, mean, invstd, dy, dx, d
 		needSums := dw != nil || db != nil || (training && dx != nil)
 		var sdy, sdyx float64 // sum(dy), sum(dy*(x-mean))
 		if needSums {
+			var lanes [16]float64
 			for n := 0; n < p.N; n++ {
 				xs, gs := p.plane(x, n, c), p.plane(dy, n, c)
 				gs = gs[:len(xs)]
-				for i, v := range xs {
+				for i := batchNormBackwardSumsVector(xs, gs, mu, &lanes); i < len(xs); i++ {
 					g := float64(gs[i])
 					sdy += g
-					sdyx += g * float64(v-mu)
+					sdyx += g * float64(xs[i]-mu)
 				}
+			}
+			for l := range 8 {
+				sdy += lanes[l]
+				sdyx += lanes[8+l]
 			}
 		}
 		sdyxhat := sdyx * is
@@ -160,17 +181,18 @@ func BatchNormBackward(p BatchNorm, training bool, x, w, mean, invstd, dy, dx, d
 			k0 = k * sdy / m
 			k1 = k * sdyxhat / m * is
 		}
-		kf, k0f, k1f := float32(k), float32(k0), float32(k1)
+		kv := [4]float32{mu, float32(k), float32(k0), float32(k1)}
 		for n := 0; n < p.N; n++ {
 			xs, gs, ds := p.plane(x, n, c), p.plane(dy, n, c), p.plane(dx, n, c)
 			gs, ds = gs[:len(xs)], ds[:len(xs)]
+			i := batchNormBackwardDxVector(xs, gs, ds, &kv, add)
 			if add {
-				for i, v := range xs {
-					ds[i] += kf*gs[i] - k0f - k1f*(v-mu)
+				for ; i < len(xs); i++ {
+					ds[i] += kv[1]*gs[i] - kv[2] - kv[3]*(xs[i]-mu)
 				}
 			} else {
-				for i, v := range xs {
-					ds[i] = kf*gs[i] - k0f - k1f*(v-mu)
+				for ; i < len(xs); i++ {
+					ds[i] = kv[1]*gs[i] - kv[2] - kv[3]*(xs[i]-mu)
 				}
 			}
 		}

@@ -169,3 +169,38 @@ func TestBatchNormThreadsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormVectorsMatchGo checks the vector loops of batch
+// normalisation against the Go loops (the generic kernel) on planes
+// around the 16-lane vectors: the float64 sums may differ in order only,
+// and the float32 passes are exact given the same statistics.
+func TestBatchNormVectorsMatchGo(t *testing.T) {
+	defer func(k microKernel) { activeKernel = k }(activeKernel)
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, hw := range []int{1, 15, 16, 17, 49, 196} {
+		p := BatchNorm{N: 3, C: 4, HW: hw, Eps: 1e-5, Momentum: 0.1}
+		n := p.N * p.C * p.HW
+		x, dy, w, b := randSlice(r, n), randSlice(r, n), randSlice(r, p.C), randSlice(r, p.C)
+		for i := range x {
+			x[i] = 3*x[i] + 2
+		}
+		run := func(kern microKernel, add bool) [][]float32 {
+			activeKernel = kern
+			y, mean, invstd := make([]float32, n), make([]float32, p.C), make([]float32, p.C)
+			rm, rv := make([]float32, p.C), make([]float32, p.C)
+			BatchNormTrain(p, x, w, b, y, mean, invstd, rm, rv)
+			dx, dw, db := slices.Clone(dy), make([]float32, p.C), make([]float32, p.C)
+			BatchNormBackward(p, true, x, w, mean, invstd, dy, dx, dw, db, add)
+			return [][]float32{y, mean, invstd, rm, rv, dx, dw, db}
+		}
+		for _, add := range []bool{false, true} {
+			want := run(genericKernel, add)
+			for _, kern := range kernelsAvailable() {
+				got := run(kern, add)
+				for i, what := range []string{"y", "mean", "invstd", "running_mean", "running_var", "dx", "dw", "db"} {
+					closeTo(t, fmt.Sprintf("HW %d add=%v %s %s", hw, add, kern.name, what), got[i], want[i], 1e-6)
+				}
+			}
+		}
+	}
+}

@@ -25,3 +25,14 @@ func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add
 	_, _ = dst[(rows-1)*ldd+w-1], src[(rows-1)*lds+w-1]
 	return copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1, add, floor), true
 }
+
+// addVector sets z = x + y for the whole vectors of x, if the active
+// kernel has them, and returns how many elements it took.
+func addVector(x, y, z []float32) int {
+	n := avx512Len(len(x))
+	if n > 0 {
+		_, _ = y[n-1], z[n-1]
+		addAVX512(&x[0], &y[0], &z[0], n)
+	}
+	return n
+}

@@ -54,3 +54,18 @@ func maxRowVectors(p Pool) bool { return false }
 func maxPoolRowVector(x, y []float32, argmax []int32, w, kh, kw, stride, base int) {
 	panic("kernels: no vector max pooling in this build")
 }
+
+// sumDeviationsVector handles no elements: there are no vector kernels here.
+func sumDeviationsVector(x []float32, mu float64, sums *[16]float64) int { return 0 }
+
+// batchNormBackwardSumsVector handles no elements: there are no vector kernels here.
+func batchNormBackwardSumsVector(x, dy []float32, mu float32, sums *[16]float64) int { return 0 }
+
+// batchNormApplyVector handles no elements: there are no vector kernels here.
+func batchNormApplyVector(x, y []float32, k *[3]float32) int { return 0 }
+
+// batchNormBackwardDxVector handles no elements: there are no vector kernels here.
+func batchNormBackwardDxVector(x, dy, dx []float32, k *[4]float32, add bool) int { return 0 }
+
+// addVector handles no elements: there are no vector kernels here.
+func addVector(x, y, z []float32) int { return 0 }

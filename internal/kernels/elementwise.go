@@ -5,13 +5,13 @@ import "math"
 // add sets y += x; len(y) must be at least len(x).
 func add(x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += v
+	for i := addVector(x, y, y); i < len(x); i++ {
+		y[i] += x[i]
 	}
 }
 
-// Add sets y += x.
-func Add(x, y []float32) { add(x, y) }
+// Add sets y += x, split across threads when they are large.
+func Add(x, y []float32) { AddInto(x, y, y) }
 
 // addConst adds c to every element of y.
 func addConst(c float32, y []float32) {
@@ -99,6 +99,7 @@ const (
 	opReluBackward
 	opTanh
 	opTanhBackward
+	opAdd
 )
 
 // elemTask runs an element-wise kernel over [0, n) in blocks of block
@@ -139,6 +140,11 @@ func (t *elemTask) run(_, lo, hi int) {
 		}
 	case opTanh:
 		tanh(t.x[lo:hi], t.y[lo:hi])
+	case opAdd:
+		x, y, z := t.x[lo:hi], t.y[lo:hi], t.dx[lo:hi]
+		for i := addVector(x, y, z); i < len(x); i++ {
+			z[i] = x[i] + y[i]
+		}
 	case opTanhBackward:
 		y, dy, dx := t.y[lo:hi], t.dy[lo:hi], t.dx[lo:hi]
 		i := tanhBackwardVector(y, dy, dx, t.add)
@@ -177,6 +183,14 @@ func Relu(x, y []float32) {
 func ReluBackward(y, dy, dx []float32, add bool) {
 	t := elemTasks.get()
 	t.op, t.y, t.dy, t.dx, t.add, t.n, t.block = opReluBackward, y, dy[:len(y)], dx[:len(y)], add, len(y), elementBlock
+	t.start()
+}
+
+// AddInto sets z = x + y, split across threads when they are large; z
+// may be x or y.
+func AddInto(x, y, z []float32) {
+	t := elemTasks.get()
+	t.op, t.x, t.y, t.dx, t.n, t.block = opAdd, x, y[:len(x)], z[:len(x)], len(x), elementBlock
 	t.start()
 }
 
@@ -219,6 +233,9 @@ func (a Activation) apply(y []float32) {
 // relu sets y = max(x, 0) on the calling thread; y may be x.
 func relu(x, y []float32) {
 	y = y[:len(x)]
+	if _, ok := copyRowsVector(y, len(x), x, len(x), 1, len(x), 0, 0); ok {
+		return // max(v+0, 0) is max(v, 0), -0 and NaN included
+	}
 	for i, v := range x {
 		y[i] = max(v, 0)
 	}

@@ -555,3 +555,27 @@ func TestMaxPool2MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAndReluVectorsMatchGo checks AddInto and Relu, whose vector
+// loops take the whole vectors, against their Go definitions, exactly,
+// on lengths around the vectors and across threads; ReLU keeps NaN and
+// makes -0 a 0 as Go's max does.
+func TestAddAndReluVectorsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{1, 15, 16, 17, 63, 64, 65, 70000} {
+		x, y := randSlice(r, n), randSlice(r, n)
+		x[0], y[n-1] = float32(math.NaN()), float32(math.Copysign(0, -1))
+		z, rect := make([]float32, n), make([]float32, n)
+		AddInto(x, y, z)
+		Relu(y, rect)
+		for i := range z {
+			sum, want := x[i]+y[i], max(y[i], 0)
+			if math.Float32bits(z[i]) != math.Float32bits(sum) && !(z[i] != z[i] && sum != sum) {
+				t.Fatalf("n=%d: AddInto[%d] = %v, want %v", n, i, z[i], sum)
+			}
+			if math.Float32bits(rect[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: Relu[%d] = %v, want %v", n, i, rect[i], want)
+			}
+		}
+	}
+}

@@ -91,9 +91,7 @@ func kernelGeneric(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			row[7] += av * bp[7]
 		}
 	}
-	for r := 0; r < gemmMR; r++ {
-		add(acc[r*8:r*8+8], c[r*ldc:r*ldc+8])
-	}
+	addTile(&acc, c, ldc)
 }
 
 func kernelGenericInd(kc int, a, b []float32, offs []int, c []float32, ldc int) {
@@ -109,9 +107,7 @@ func kernelGenericInd(kc int, a, b []float32, offs []int, c []float32, ldc int) 
 			}
 		}
 	}
-	for r := 0; r < gemmMR; r++ {
-		add(acc[r*8:r*8+8], c[r*ldc:r*ldc+8])
-	}
+	addTile(&acc, c, ldc)
 }
 
 func dotGeneric(k int, a []float32, lda int, b []float32, ldb int, out []float32) {
@@ -126,6 +122,18 @@ func dotGenericInd(k int, a []float32, lda int, b []float32, offs []int, out []f
 	for i := 0; i < 2; i++ {
 		for j := 0; j < 4; j++ {
 			out[i*4+j] = dot(a[i*lda:i*lda+k], b[offs[j]:])
+		}
+	}
+}
+
+// addTile adds the generic kernel's 6×8 accumulators into c (rows ldc
+// apart). It is a plain loop: add would go through activeKernel, which
+// the generic kernel's definition must not refer to.
+func addTile(acc *[gemmMR * 8]float32, c []float32, ldc int) {
+	for r := 0; r < gemmMR; r++ {
+		row := c[r*ldc : r*ldc+8]
+		for j, v := range acc[r*8 : r*8+8] {
+			row[j] += v
 		}
 	}
 }

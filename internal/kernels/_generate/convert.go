@@ -118,3 +118,46 @@ in [0, 1]; the results are exact (the correctly rounded quotients):
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// addKernel writes z = x + y for the whole vectors of 16 in n, four at a
+// time while there are four.
+func addKernel() {
+	const name = "addAVX512"
+	f := start(name, "(x, y, z *float32, n int)", `
+addAVX512 sets z to the sums of x and y for the whole vectors of 16 in n;
+z may be x or y; the results are exact:
+
+	for i := range n &^ 15 {
+		z[i] = x[i] + y[i]
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("x"))
+	p("\tMOVQ %s, DX", f.arg("y"))
+	p("\tMOVQ %s, DI", f.arg("z"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	p("%sfour:", name)
+	p("\tCMPQ CX, $4")
+	p("\tJL %sloop", name)
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPS %d(SI), Z%d", 64*i, i)
+	}
+	for i := 0; i < 4; i++ {
+		p("\tVADDPS %d(DX), Z%d, Z%d", 64*i, i, i)
+	}
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPS Z%d, %d(DI)", i, 64*i)
+	}
+	p("\tADDQ $256, SI")
+	p("\tADDQ $256, DX")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $4, CX")
+	p("\tJNZ %sfour", name)
+	p("\tJMP %sdone", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVADDPS (DX), Z0, Z0")
+	p("\tVMOVUPS Z0, (DI)")
+	endLoop(name, 64, "SI", "DX", "DI")
+}

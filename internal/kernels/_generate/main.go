@@ -4,9 +4,9 @@
 //   - asm_amd64.s and asm_amd64.go: the GEMM micro-kernels (gemm.go), the
 //     dot-product and matrix-vector kernels (dot.go), tanh and the
 //     activations' gradients (activation.go), the optimizers (optim.go),
-//     2×2 pooling (pool.go), the copies and conversions (convert.go)
-//     and the 3×3 depthwise convolution (depthwise.go), for AVX-512 and,
-//     some, for AVX2+FMA;
+//     pooling (pool.go), the copies and conversions (convert.go), the
+//     3×3 depthwise convolution (depthwise.go) and batch normalisation
+//     (batchnorm.go), for AVX-512 and, some, for AVX2+FMA;
 //   - direct_amd64.s and direct_amd64.go: the AVX-512 kernels of the
 //     direct convolutions (direct.go, kvec.go, xvec.go, shuffle.go).
 //
@@ -32,7 +32,8 @@ func main() {
 	flag.Parse()
 	asm := &output{base: "asm_amd64", about: `The functions of
 asm_amd64.s: GEMM micro-kernels, dot products, element-wise functions,
-optimizers, pooling, conversions and the depthwise convolution.`}
+optimizers, pooling, conversions, the depthwise convolution and
+batch normalisation.`}
 	cur = asm
 	constants()
 	for _, indirect := range []bool{false, true} {
@@ -69,8 +70,10 @@ optimizers, pooling, conversions and the depthwise convolution.`}
 	gemvConstants()
 	gemvKernel()
 	copyRowsKernel()
+	addKernel()
 	bytesToUnitKernel()
 	depthwiseKernels()
+	batchNormKernels()
 
 	direct := &output{base: "direct_amd64", about: `The functions of
 direct_amd64.s: the AVX-512 kernels of the direct convolutions, and
