@@ -92,3 +92,6 @@ func (a *Adam) LoadStateDict(state []NamedTensor) error {
 	}
 	return nil
 }
+
+// SetMomentum sets beta1, as OneCycleLR's cycle_momentum does.
+func (a *Adam) SetMomentum(m float64) { a.Beta1 = m }

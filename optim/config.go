@@ -14,10 +14,14 @@ type Config struct {
 	Momentum    float64 // SGD's momentum; 0 for Adam
 	WeightDecay float64 // L2 weight decay added to the gradients
 
-	Schedule string  // "none", "step" (StepSize, Gamma) or "cosine" (over Epochs)
+	// Schedule is "none", "step" (StepSize, Gamma), "cosine" (over
+	// Epochs) or "onecycle" (OneCycleLR over Epochs of Batches, LR its
+	// peak).
+	Schedule string
 	StepSize int     // step: multiply the rate by Gamma every StepSize epochs
 	Gamma    float64 // step: the factor
-	Epochs   int     // cosine: the epochs the rate anneals over
+	Epochs   int     // cosine, onecycle: the epochs the schedule spans
+	Batches  int     // onecycle: the batches in an epoch
 }
 
 // ConfigError says which setting of a Config is wrong and why, as
@@ -42,8 +46,10 @@ func (c Config) Check() error {
 		return bad("momentum", "applies to the sgd optimizer (Adam has its own moments)")
 	case !(c.WeightDecay >= 0) || c.WeightDecay > 1e300:
 		return bad("weight-decay", "must be 0 or more, got %v", c.WeightDecay)
-	case c.Schedule != "none" && c.Schedule != "step" && c.Schedule != "cosine":
-		return bad("schedule", "must be none, step or cosine, got %q", c.Schedule)
+	case c.Schedule != "none" && c.Schedule != "step" && c.Schedule != "cosine" && c.Schedule != "onecycle":
+		return bad("schedule", "must be none, step, cosine or onecycle, got %q", c.Schedule)
+	case c.Schedule == "onecycle" && c.Epochs < 1:
+		return bad("epochs", "must be at least 1 for the onecycle schedule, got %d", c.Epochs)
 	case c.Schedule == "step" && c.StepSize < 1:
 		return bad("step-size", "must be at least 1, got %d", c.StepSize)
 	case c.Schedule == "step" && (!(c.Gamma > 0) || c.Gamma > 1e300):
@@ -53,10 +59,13 @@ func (c Config) Check() error {
 }
 
 // New checks the settings and builds the optimizer over params and its
-// schedule.
+// schedule; onecycle needs Batches, the number of batches in an epoch.
 func (c Config) New(params []*tensor.Tensor) (Optimizer, Schedule, error) {
 	if err := c.Check(); err != nil {
 		return nil, nil, err
+	}
+	if c.Schedule == "onecycle" && c.Batches < 1 {
+		return nil, nil, &ConfigError{"schedule", fmt.Sprintf("onecycle needs the batches in an epoch, got %d", c.Batches)}
 	}
 	var opt Optimizer = NewAdam(params, AdamOptions{LR: c.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay})
 	if c.Optimizer == "sgd" {
@@ -68,6 +77,8 @@ func (c Config) New(params []*tensor.Tensor) (Optimizer, Schedule, error) {
 		sched = StepLR{StepSize: c.StepSize, Gamma: c.Gamma}
 	case "cosine":
 		sched = CosineLR{TMax: c.Epochs}
+	case "onecycle":
+		sched = NewOneCycleLR(c.Epochs, c.Batches)
 	}
 	return opt, sched, nil
 }

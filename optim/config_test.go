@@ -19,7 +19,9 @@ func TestConfig(t *testing.T) {
 		{"lr", func(c *optim.Config) { c.LR = -1 }, "lr must be a positive number, got -1"},
 		{"momentum for adam", func(c *optim.Config) { c.Optimizer = "adam" }, "momentum applies to the sgd optimizer (Adam has its own moments)"},
 		{"momentum", func(c *optim.Config) { c.Momentum = 1 }, "momentum must be in [0, 1), got 1"},
-		{"schedule", func(c *optim.Config) { c.Schedule = "cyclic" }, `schedule must be none, step or cosine, got "cyclic"`},
+		{"schedule", func(c *optim.Config) { c.Schedule = "cyclic" }, `schedule must be none, step, cosine or onecycle, got "cyclic"`},
+		{"onecycle without batches", func(c *optim.Config) { c.Schedule, c.Epochs = "onecycle", 2 }, "schedule onecycle needs the batches in an epoch, got 0"},
+		{"onecycle without epochs", func(c *optim.Config) { c.Schedule, c.Batches = "onecycle", 5 }, "epochs must be at least 1 for the onecycle schedule, got 0"},
 		{"step size", func(c *optim.Config) { c.StepSize = 0 }, "step-size must be at least 1, got 0"},
 		{"gamma", func(c *optim.Config) { c.Gamma = 0 }, "gamma must be a positive number, got 0"},
 	}

@@ -111,3 +111,27 @@ func TestStateDictResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCycleLRMatchesPyTorch checks the rate and momentum of each step
+// against torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, epochs=2,
+// steps_per_epoch=5) on Adam (lr and betas[0] before each opt.step(),
+// PyTorch 1.13).
+func TestOneCycleLRMatchesPyTorch(t *testing.T) {
+	want := [][2]float64{
+		{3.9999999999999996e-05, 0.95}, {0.00052000000000000006, 0.9}, {0.001, 0.85},
+		{0.00095048463201347359, 0.85495155660487898}, {0.00081174565394976305, 0.86882550990706331},
+		{0.00061126202193628916, 0.88887395330218422}, {0.00038874197806371076, 0.91112604669781572},
+		{0.00018825834605023698, 0.93117449009293662}, {4.9519367986526286e-05, 0.94504844339512095},
+		{4.0000000000000002e-09, 0.95},
+	}
+	s := optim.NewOneCycleLR(2, 5)
+	for step, w := range want {
+		lr, m := s.AtStep(1e-3, step)
+		if math.Abs(lr-w[0]) > 1e-15 || math.Abs(m-w[1]) > 1e-15 {
+			t.Errorf("step %d: lr %v momentum %v, want %v %v", step, lr, m, w[0], w[1])
+		}
+	}
+	if got := s.LR(1e-3, 1); math.Abs(got-want[5][0]) > 1e-15 {
+		t.Errorf("epoch 1 starts at %v, want %v", got, want[5][0])
+	}
+}

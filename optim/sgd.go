@@ -76,3 +76,7 @@ func (s *SGD) LoadStateDict(state []NamedTensor) error {
 	}
 	return loadState(state, dst)
 }
+
+// SetMomentum sets the momentum, as OneCycleLR's cycle_momentum does
+// (which turns it on for an SGD built without).
+func (s *SGD) SetMomentum(m float64) { s.Momentum = m }

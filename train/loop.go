@@ -120,6 +120,10 @@ func (l *Loop) Run(ctx context.Context) (results []EpochResult, err error) {
 		l.Optimizer.SetLR(sched.LR(l.LR, epoch))
 		stepCtx, stop := context.WithCancelCause(ctx)
 		steps := &stepHooks{loop: l, epoch: epoch, stop: stop, Progress: orQuiet(l.Progress)}
+		if ps, ok := sched.(optim.StepSchedule); ok {
+			steps.perStep = ps
+			steps.schedule(0)
+		}
 		stats, err := Epoch(stepCtx, l.Model, l.Optimizer, l.Train, epoch, steps, ClipGradNorm(l.ClipGradNorm))
 		stop(nil)
 		if steps.err != nil {
@@ -162,6 +166,18 @@ type stepHooks struct {
 	total int
 	stop  context.CancelCauseFunc
 	err   error
+	// perStep, if set, moves the rate (and momentum) after each batch.
+	perStep optim.StepSchedule
+}
+
+// schedule sets the optimizer's rate, and momentum if the schedule moves
+// it, for batch batch of the epoch.
+func (s *stepHooks) schedule(batch int) {
+	lr, m := s.perStep.AtStep(s.loop.LR, s.epoch*s.perStep.Batches()+batch)
+	s.loop.Optimizer.SetLR(lr)
+	if o, ok := s.loop.Optimizer.(optim.Momentum); ok && m != 0 {
+		o.SetMomentum(m)
+	}
 }
 
 func (s *stepHooks) Start(desc string, total int) {
@@ -170,6 +186,9 @@ func (s *stepHooks) Start(desc string, total int) {
 }
 
 func (s *stepHooks) Update(done int) {
+	if s.perStep != nil {
+		s.schedule(done)
+	}
 	s.Progress.Update(done)
 	if s.err != nil {
 		return

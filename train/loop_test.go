@@ -158,3 +158,34 @@ func TestLoopStopsWhenDiverging(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestLoopOneCycle checks that a per-batch schedule sets the rate and
+// Adam's beta1 of every batch, across epochs and on a resumed run.
+func TestLoopOneCycle(t *testing.T) {
+	for _, first := range []int{0, 1} {
+		loop := lessonLoop(t, 320, 2)
+		loop.First = first
+		sched := optim.NewOneCycleLR(2, 5)
+		loop.Schedule = sched
+		adam := loop.Optimizer.(*optim.Adam)
+		want := func(step int) (float64, float64) { return sched.AtStep(1e-3, step) }
+		lr, beta1 := want(first * 5)
+		if adam.LR() != 1e-3 {
+			t.Fatalf("the rate before the run is %v", adam.LR())
+		}
+		loop.OnStep(func(_ *train.Loop, s train.Step) error {
+			// After batch b the rate is that of the next batch.
+			if adam.LR() == lr && adam.Beta1 == beta1 {
+				t.Errorf("epoch %d batch %d: the rate %v did not move", s.Epoch, s.Batch, lr)
+			}
+			lr, beta1 = want(s.Epoch*5 + s.Batch + 1)
+			if adam.LR() != lr || adam.Beta1 != beta1 {
+				t.Errorf("epoch %d batch %d: lr %v beta1 %v, want %v %v", s.Epoch, s.Batch, adam.LR(), adam.Beta1, lr, beta1)
+			}
+			return nil
+		})
+		if _, err := loop.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

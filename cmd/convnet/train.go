@@ -33,7 +33,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lr := fs.Float64("lr", 0.001, "learning `RATE`")
 	momentum := fs.Float64("momentum", 0, "SGD `MOMENTUM` (0: none; 0.9 is usual)")
 	weightDecay := fs.Float64("weight-decay", 0, "L2 weight `DECAY` added to the gradients")
-	schedule := fs.String("schedule", "none", "learning-rate `SCHEDULE` per epoch: none, step or cosine")
+	schedule := fs.String("schedule", "none", "learning-rate `SCHEDULE`: none, step or cosine (per epoch), or onecycle (PyTorch's OneCycleLR, per batch, peaking at --lr)")
 	stepSize := fs.Int("step-size", 30, "with --schedule step: multiply the rate by --gamma every `N` epochs")
 	gamma := fs.Float64("gamma", 0.1, "with --schedule step: the `FACTOR`")
 	clip := fs.Float64("clip-grad-norm", 0, "scale gradients to at most this L2 `NORM` before each step (0: off)")
@@ -131,6 +131,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	optConfig.Batches = (trainSet.Len() + *batchSize - 1) / *batchSize
 	opt, sched, err := optConfig.New(m.ModuleBase().Parameters())
 	if err != nil {
 		return err
