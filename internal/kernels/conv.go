@@ -72,9 +72,20 @@ const groupColumns = 512
 
 // groupSize returns how many images one GEMM handles. It depends only on
 // the shape, so forward and backward cut the batch the same way.
+//
+// Of the sizes that give at least groupColumns columns, it takes the
+// least that cuts the batch into an even number of equal groups where
+// there is one, so that two threads get the same work (10 images of
+// 14×14: 5 and 5, not 3+3 and 3+1).
 func (p Conv) groupSize() int {
 	outHW := p.OutH() * p.OutW()
-	return max(1, min(p.N, (groupColumns+outHW-1)/outHW))
+	least := max(1, min(p.N, (groupColumns+outHW-1)/outHW))
+	for g := least; g <= p.N/2; g++ {
+		if p.N%(2*g) == 0 {
+			return g
+		}
+	}
+	return least
 }
 
 // ColsSize returns the length of the patch matrix of the whole batch that
@@ -130,10 +141,41 @@ func (p Conv) padInto(x, xp []float32) {
 
 // patches writes the patch matrix of images [i0, i0+n) into cols, as a
 // (C*R*S)×(n*OH*OW) matrix with the images side by side.
+// The images are split across threads: a GEMM that takes the whole batch
+// at once (small outputs) would otherwise wait on one thread's copies.
 func (p Conv) patches(x []float32, i0, n int, cols []float32) {
+	p.imagesTask(x, i0, n, cols, false)
+}
+
+// imagesTask runs im2col (or, back, col2im) on images [i0, i0+n) of x,
+// their columns side by side in cols, split across threads.
+func (p Conv) imagesTask(x []float32, i0, n int, cols []float32, back bool) {
+	t := imageTasks.get()
+	*t = imageTask{p: p, x: x, cols: cols, i0: i0, ld: n * p.OutH() * p.OutW(), back: back}
+	parallelForTask(n, p.colRows()*p.OutH()*p.OutW(), t)
+	imageTasks.put(t)
+}
+
+// imageTask is im2col or col2im of some of a group's images.
+type imageTask struct {
+	p       Conv
+	x, cols []float32
+	i0, ld  int
+	back    bool
+}
+
+var imageTasks taskPool[imageTask]
+
+func (t *imageTask) run(_, lo, hi int) {
+	p := t.p
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
-	for j := 0; j < n; j++ {
-		p.im2col(x[(i0+j)*inSize:(i0+j+1)*inSize], cols[j*outHW:], n*outHW)
+	for j := lo; j < hi; j++ {
+		img := t.x[(t.i0+j)*inSize : (t.i0+j+1)*inSize]
+		if t.back {
+			p.col2im(t.cols[j*outHW:], t.ld, img)
+		} else {
+			p.im2col(img, t.cols[j*outHW:], t.ld)
+		}
 	}
 }
 
@@ -352,14 +394,11 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	var pwt []float32
 	tpack := packedSize(wr, kg)
 	if dx != nil {
-		wtBuf := getScratchDirty(wr * kg)
-		defer putScratch(wtBuf)
 		pwtBuf := getScratchDirty(G * tpack)
 		defer putScratch(pwtBuf)
 		pwt = *pwtBuf
 		for gr := range G {
-			Transpose(w[gr*kg*wr:], kg, wr, *wtBuf)
-			packWeightsInto(pwt[gr*tpack:(gr+1)*tpack], *wtBuf, kg, wr, kg)
+			packWeightsTransInto(pwt[gr*tpack:(gr+1)*tpack], w[gr*kg*wr:], wr, wr, kg)
 		}
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
@@ -409,9 +448,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		for gr := range G {
 			gemmPrepacked(wr, ld, kg, pwt[gr*tpack:], dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
 		}
-		for j := 0; j < n; j++ {
-			p.col2im(gcols[j*outHW:], ld, dx[(i0+j)*inSize:(i0+j+1)*inSize])
-		}
+		p.imagesTask(dx, i0, n, gcols, true)
 	})
 	for c := 0; c < chunks; c++ {
 		part := (*parts)[c*partSize : (c+1)*partSize]
@@ -437,6 +474,10 @@ func Col2im(p Conv, cols, dx []float32) { p.col2im(cols, p.OutH()*p.OutW(), dx) 
 // (LeNet's are 28 and 10 wide), so the copies are plain loops rather than
 // calls to copy and clear.
 func (p Conv) im2col(x, cols []float32, ld int) {
+	if p.smallPlanes() {
+		p.im2colPadded(x, cols, ld)
+		return
+	}
 	oh, ow := p.OutH(), p.OutW()
 	dh, dw := p.dilH(), p.dilW()
 	row := 0
@@ -481,8 +522,80 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 	}
 }
 
+// smallPlanes reports whether im2col and col2im go through a zero-padded
+// copy of each plane (im2colPadded, col2imPadded): for stride-1,
+// undilated windows over rows so short that clipping each copied row to
+// the image would cost more than the copies.
+func (p Conv) smallPlanes() bool {
+	return p.StrideH == 1 && p.StrideW == 1 && p.dilH() == 1 && p.dilW() == 1 && p.OutW() <= 32 &&
+		(p.PadH > 0 || p.PadW > 0)
+}
+
+// im2colPadded is im2col for smallPlanes: each channel is copied into a
+// zero-padded plane, from which every (r, s) row of patches is whole rows.
+func (p Conv) im2colPadded(x, cols []float32, ld int) {
+	oh, ow := p.OutH(), p.OutW()
+	wp := p.W + 2*p.PadW
+	buf := getScratch((p.H + 2*p.PadH) * wp)
+	defer putScratch(buf)
+	padded := *buf
+	row := 0
+	for c := 0; c < p.C; c++ {
+		for y := 0; y < p.H; y++ { // the inside; the border stays zero
+			copy(padded[(y+p.PadH)*wp+p.PadW:][:p.W], x[(c*p.H+y)*p.W:])
+		}
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				dst := cols[row*ld : row*ld+oh*ow]
+				for y := 0; y < oh; y++ {
+					copy(dst[y*ow:(y+1)*ow], padded[(y+r)*wp+s:])
+				}
+				row++
+			}
+		}
+	}
+}
+
+// col2imPadded is col2im for smallPlanes, the adjoint of im2colPadded:
+// each channel's patch gradients are summed into a padded plane, whose
+// inside is added into dx.
+func (p Conv) col2imPadded(cols []float32, ld int, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	wp := p.W + 2*p.PadW
+	buf := getScratchDirty((p.H + 2*p.PadH) * wp)
+	defer putScratch(buf)
+	padded := *buf
+	row := 0
+	for c := 0; c < p.C; c++ {
+		clear(padded)
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				src := cols[row*ld : row*ld+oh*ow]
+				for y := 0; y < oh; y++ {
+					d := padded[(y+r)*wp+s : (y+r)*wp+s+ow]
+					for i, v := range src[y*ow : (y+1)*ow] {
+						d[i] += v
+					}
+				}
+				row++
+			}
+		}
+		plane := dx[c*p.H*p.W : (c+1)*p.H*p.W]
+		for y := 0; y < p.H; y++ {
+			d := plane[y*p.W : (y+1)*p.W]
+			for i, v := range padded[(y+p.PadH)*wp+p.PadW : (y+p.PadH)*wp+p.PadW+p.W] {
+				d[i] += v
+			}
+		}
+	}
+}
+
 // col2im is Col2im from a matrix with row stride ld.
 func (p Conv) col2im(cols []float32, ld int, dx []float32) {
+	if p.smallPlanes() {
+		p.col2imPadded(cols, ld, dx)
+		return
+	}
 	oh, ow := p.OutH(), p.OutW()
 	dh, dw := p.dilH(), p.dilW()
 	row := 0

@@ -132,15 +132,43 @@ func packWeights(a []float32, lda, rows, k int) *[]float32 {
 // packedSize is the length of rows×k weights packed by packWeights.
 func packedSize(rows, k int) int { return roundUp(rows, gemmMR) * k }
 
-// packWeightsInto is packWeights into out, of packedSize(rows, k).
+// packWeightsInto is packWeights into out, of packedSize(rows, k), its
+// panels split across threads.
 func packWeightsInto(out []float32, a []float32, lda, rows, k int) {
-	rp := roundUp(rows, gemmMR)
-	g := gemmArgs{alpha: 1, a: a, lda: lda}
-	for pc := 0; pc < k; pc += gemmKC {
-		kc := min(gemmKC, k-pc)
-		block := out[pc*rp : pc*rp+rp*kc]
+	packWeightPanels(out, a, lda, rows, k, false)
+}
+
+// packWeightsTransInto is packWeightsInto for the transpose of a: the
+// rows×k matrix whose row i is column i of a (k rows of stride lda).
+func packWeightsTransInto(out []float32, a []float32, lda, rows, k int) {
+	packWeightPanels(out, a, lda, rows, k, true)
+}
+
+// packWeightPanels packs a (or its transpose) as packWeightsInto does.
+func packWeightPanels(out []float32, a []float32, lda, rows, k int, trans bool) {
+	t := packTasks.get()
+	*t = packTask{out: out, a: a, lda: lda, rows: rows, k: k, trans: trans}
+	parallelForTask(roundUp(rows, gemmMR)/gemmMR, gemmMR*k, t)
+	packTasks.put(t)
+}
+
+// packTask packs the weights' panels of gemmMR rows [lo, hi).
+type packTask struct {
+	out, a       []float32
+	lda, rows, k int
+	trans        bool
+}
+
+var packTasks taskPool[packTask]
+
+func (t *packTask) run(_, lo, hi int) {
+	rp := roundUp(t.rows, gemmMR)
+	g := gemmArgs{alpha: 1, a: t.a, lda: t.lda, transA: t.trans}
+	r0, r1 := lo*gemmMR, min(hi*gemmMR, t.rows)
+	for pc := 0; pc < t.k; pc += gemmKC {
+		kc := min(gemmKC, t.k-pc)
 		// packA zero-fills rows past the end of a panel.
-		g.packA(block, 0, rows, pc, kc)
+		g.packA(t.out[pc*rp+r0*kc:pc*rp+rp*kc], r0, r1-r0, pc, kc)
 	}
 }
 

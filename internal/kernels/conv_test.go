@@ -119,6 +119,9 @@ func testConv2d(t *testing.T) {
 		// 14×14 with large weights: an implicit GEMM forward, an explicit
 		// GEMM backward that builds the patches again.
 		{N: 2, C: 64, H: 14, W: 14, K: 128, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// 12×12 outputs of a strided convolution: two groups of four
+		// images (groupSize).
+		{N: 8, C: 8, H: 23, W: 23, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		// Channel-vectorised: two channel blocks, an odd number of output
 		// rows, rows split into segments, padding.
 		{N: 3, C: 3, H: 9, W: 20, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
