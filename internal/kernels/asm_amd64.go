@@ -561,6 +561,17 @@ func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail
 //go:noescape
 func addAVX512(x, y, z *float32, n int)
 
+// copyEvensAVX512 copies every other element of src, from the first,
+// for the whole vectors of 16 in n; it reads src up to element
+// 32*(n/16)-1:
+//
+//	for i := range n &^ 15 {
+//		dst[i] = src[2*i]
+//	}
+//
+//go:noescape
+func copyEvensAVX512(src, dst *float32, n int)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

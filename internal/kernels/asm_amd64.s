@@ -3357,6 +3357,28 @@ addAVX512done:
 	VZEROUPPER
 	RET
 
+// func copyEvensAVX512(src, dst *float32, n int)
+TEXT ·copyEvensAVX512(SB), NOSPLIT, $0-24
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ copyEvensAVX512done
+	VMOVUPS poolIdx<>+0(SB), Z30
+copyEvensAVX512loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ copyEvensAVX512loop
+copyEvensAVX512done:
+	VZEROUPPER
+	RET
+
 // func bytesToUnitAVX512(src *uint8, dst *float32, n int)
 TEXT ·bytesToUnitAVX512(SB), NOSPLIT, $0-24
 	MOVQ src+0(FP), SI

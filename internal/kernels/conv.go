@@ -512,6 +512,14 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 						continue
 					}
 					src := plane[iy*p.W:]
+					if p.StrideW == 2 {
+						x := lo + copyEvensVector(src[ix:p.W], d[lo:hi])
+						ix += 2 * (x - lo)
+						for ; x < hi; x, ix = x+1, ix+2 {
+							d[x] = src[ix]
+						}
+						continue
+					}
 					for x := lo; x < hi; x, ix = x+1, ix+p.StrideW {
 						d[x] = src[ix]
 					}

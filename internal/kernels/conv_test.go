@@ -119,6 +119,10 @@ func testConv2d(t *testing.T) {
 		// 14×14 with large weights: an implicit GEMM forward, an explicit
 		// GEMM backward that builds the patches again.
 		{N: 2, C: 64, H: 14, W: 14, K: 128, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// Stride 2 across rows of 35 outputs: their patches are copied
+		// with vectors (copyEvensVector), with and without padding.
+		{N: 2, C: 2, H: 9, W: 70, K: 3, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 2, C: 2, H: 8, W: 71, K: 3, R: 1, S: 1, StrideH: 2, StrideW: 2},
 		// 12×12 outputs of a strided convolution: two groups of four
 		// images (groupSize).
 		{N: 8, C: 8, H: 23, W: 23, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},

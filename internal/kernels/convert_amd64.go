@@ -36,3 +36,14 @@ func addVector(x, y, z []float32) int {
 	}
 	return n
 }
+
+// copyEvensVector sets dst[i] = src[2*i] for the whole vectors of dst
+// whose inputs lie in src, if the active kernel has them, and returns how
+// many elements it set.
+func copyEvensVector(src, dst []float32) int {
+	n := avx512Len(min(len(dst), len(src)/2))
+	if n > 0 {
+		copyEvensAVX512(&src[0], &dst[0], n)
+	}
+	return n
+}

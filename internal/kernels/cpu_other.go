@@ -69,3 +69,6 @@ func batchNormBackwardDxVector(x, dy, dx []float32, k *[4]float32, add bool) int
 
 // addVector handles no elements: there are no vector kernels here.
 func addVector(x, y, z []float32) int { return 0 }
+
+// copyEvensVector handles no elements: there are no vector kernels here.
+func copyEvensVector(src, dst []float32) int { return 0 }

@@ -161,3 +161,37 @@ z may be x or y; the results are exact:
 	p("\tVMOVUPS Z0, (DI)")
 	endLoop(name, 64, "SI", "DX", "DI")
 }
+
+// copyEvensKernel writes dst[i] = src[2*i] for the whole vectors of 16 in
+// n, taking the even lanes of each 32 inputs with VPERMI2PS (the index
+// vector of the 2×2 poolings): a stride-2 row of patches for im2col.
+func copyEvensKernel() {
+	const name = "copyEvensAVX512"
+	f := start(name, "(src, dst *float32, n int)", `
+copyEvensAVX512 copies every other element of src, from the first, for
+the whole vectors of 16 in n; it reads src up to element 32*(n/16)-1:
+
+	for i := range n &^ 15 {
+		dst[i] = src[2*i]
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sdone", name)
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVMOVUPS 64(SI), Z1")
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2")
+	p("\tVMOVUPS Z2, (DI)")
+	p("\tADDQ $128, SI")
+	p("\tADDQ $64, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

@@ -71,6 +71,7 @@ batch normalisation.`}
 	gemvKernel()
 	copyRowsKernel()
 	addKernel()
+	copyEvensKernel()
 	bytesToUnitKernel()
 	depthwiseKernels()
 	batchNormKernels()
