@@ -738,3 +738,28 @@ func TestHookRemovingItselfDuringCall(t *testing.T) {
 		t.Errorf("hooks ran %q then %q, want \"abc\" then \"bc\"", first, second)
 	}
 }
+
+func TestFreezeByPrefix(t *testing.T) {
+	m := nn.NewSequentialOf(nn.NewLinear(4, 8), nn.NewReLU(), nn.NewLinear(8, 3))
+	for _, c := range []struct {
+		name, prefix string
+		want         bool
+	}{
+		{"0.weight", "0", true}, {"0.weight", "0.weight", true}, {"10.weight", "1", false}, {"2.bias", "", false},
+	} {
+		if got := nn.UnderPrefix(c.name, c.prefix); got != c.want {
+			t.Errorf("UnderPrefix(%q, %q) = %v", c.name, c.prefix, got)
+		}
+	}
+	if heads := nn.Heads(m, 3); len(heads) != 1 || heads[0] != "2" {
+		t.Errorf("heads %q", heads)
+	}
+	if n := nn.SetRequiresGrad(m, false, func(name string) bool { return nn.UnderPrefix(name, "0") }); n != 2 {
+		t.Errorf("froze %d tensors, want 2", n)
+	}
+	for _, p := range m.NamedParameters() {
+		if p.Tensor.RequiresGrad() != !nn.UnderPrefix(p.Name, "0") {
+			t.Errorf("%s requires grad: %v", p.Name, p.Tensor.RequiresGrad())
+		}
+	}
+}

@@ -26,6 +26,23 @@ type Checkpoints struct {
 	// Saved is the last epoch saved, -1 before the first; a resumed run
 	// sets it to the epoch it resumes after.
 	Saved int
+	// Best, if set, is where the weights of the epoch with the best test
+	// accuracy so far are kept (checkpoint.Save, with the metadata): the
+	// model to use, while Path holds the last epoch to resume from.
+	Best string
+	// BestAccuracy is the test accuracy of the epoch at Best; a run that
+	// starts sets it to -1, a resumed one to what Best's metadata records
+	// (BestAccuracyOf).
+	BestAccuracy float64
+}
+
+// BestAccuracyOf returns the test accuracy a checkpoint's metadata
+// records, or -1 if none is recorded.
+func BestAccuracyOf(meta map[string]string) float64 {
+	if v, err := strconv.ParseFloat(meta["test_accuracy"], 64); err == nil {
+		return v
+	}
+	return -1
 }
 
 // Attach makes c save every epoch of l.
@@ -43,6 +60,58 @@ func (c *Checkpoints) Attach(l *Loop) {
 			return err
 		}
 		c.Saved = r.Epoch
+		if c.Best != "" && r.Test != nil && r.Test.Accuracy() > c.BestAccuracy {
+			if err := checkpoint.Save(c.Best, l.Model, meta); err != nil {
+				return err
+			}
+			c.BestAccuracy = r.Test.Accuracy()
+		}
+		return nil
+	})
+}
+
+// EarlyStopping is a hook that ends a run (ErrStop) once the test
+// accuracy has not improved for Patience epochs in a row, as the usual
+// early stopping on a validation metric does.
+type EarlyStopping struct {
+	Patience int
+	// Best is the best test accuracy so far and Waited the epochs since
+	// it; Restore sets them for a resumed run.
+	Best   float64
+	Waited int
+}
+
+// NewEarlyStopping returns early stopping after patience epochs without
+// a better test accuracy.
+func NewEarlyStopping(patience int) *EarlyStopping {
+	return &EarlyStopping{Patience: patience, Best: -1}
+}
+
+// Restore replays the test accuracies of the epochs a resumed run has
+// done, in order.
+func (e *EarlyStopping) Restore(accuracies []float64) {
+	for _, a := range accuracies {
+		e.observe(a)
+	}
+}
+
+// observe counts one epoch's accuracy and reports whether to stop.
+func (e *EarlyStopping) observe(acc float64) bool {
+	if acc > e.Best {
+		e.Best, e.Waited = acc, 0
+		return false
+	}
+	e.Waited++
+	return e.Waited >= e.Patience
+}
+
+// Attach makes e stop l. It should be attached after the hooks that save
+// the epoch, so that the last epoch is saved before the run ends.
+func (e *EarlyStopping) Attach(l *Loop) {
+	l.OnEpoch(func(_ *Loop, r EpochResult) error {
+		if r.Test != nil && e.observe(r.Test.Accuracy()) {
+			return ErrStop
+		}
 		return nil
 	})
 }

@@ -189,3 +189,28 @@ func TestLoopOneCycle(t *testing.T) {
 		}
 	}
 }
+
+func TestEarlyStopping(t *testing.T) {
+	for _, c := range []struct {
+		accs      []float64
+		patience  int
+		stopAfter int // the epoch after which it stops; -1 never
+	}{
+		{[]float64{0.5, 0.6, 0.6, 0.55, 0.7}, 2, 3},
+		{[]float64{0.5, 0.6, 0.7}, 1, -1},
+		{[]float64{0.5, 0.4}, 1, 1},
+	} {
+		e := train.NewEarlyStopping(c.patience)
+		stopped := -1
+		for i, a := range c.accs {
+			e.Restore([]float64{a})
+			if e.Waited >= e.Patience {
+				stopped = i
+				break
+			}
+		}
+		if stopped != c.stopAfter {
+			t.Errorf("%v patience %d: stopped after %d, want %d", c.accs, c.patience, stopped, c.stopAfter)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/convnet/convnet/viz"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/convnet/convnet/checkpoint"
@@ -48,6 +49,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 0, "train on only the first `N` training images (0: all)")
 	testLimit := fs.Int("test-limit", 0, "compute test_accr on only the first `N` test images (0: all)")
 	force := fs.Bool("force", false, "replace an existing --out checkpoint (and its state and metrics) with a new run")
+	initFrom := fs.String("init", "", "start from the weights in `FILE` (a checkpoint, even of another model's head): every tensor whose name and shape match is loaded, the rest keep their fresh values")
+	numClasses := fs.Int("num-classes", 0, "`N` outputs of the model (0: the data set's classes)")
+	freeze := fs.String("freeze", "", "`PREFIXES` of parameters not to train, comma-separated (\"layer1,layer2\"), or \"features\": all but the classifier's last layer")
+	keep := fs.String("keep", "last", "`WHICH` weights besides --out's last epoch: last (none), or best: also the epoch of the best test_accr, in <out>.best.safetensors")
+	patience := fs.Int("patience", 0, "stop after `N` epochs in a row without a better test_accr (0: never)")
 	plotOut := fs.String("plot", "", "after every epoch, draw the loss and accuracy curves to `FILE` (.png or .svg); the figures are also in <out without .safetensors>.metrics.jsonl")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
@@ -71,6 +77,14 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--limit must be 0 (all) or more, got %d", *limit)
 	case *testLimit < 0:
 		return usagef("--test-limit must be 0 (all) or more, got %d", *testLimit)
+	case *numClasses < 0:
+		return usagef("--num-classes must be 0 (the data set's) or more, got %d", *numClasses)
+	case *keep != "last" && *keep != "best":
+		return usagef("--keep must be last or best, got %q", *keep)
+	case *patience < 0:
+		return usagef("--patience must be 0 (never stop early) or more, got %d", *patience)
+	case *initFrom != "" && *resume != "":
+		return usagef("--init starts a run from weights; --resume continues one: give one of them")
 	}
 	optConfig := optim.Config{Optimizer: *optimizer, LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay,
 		Schedule: *schedule, StepSize: *stepSize, Gamma: *gamma, Epochs: *epochs}
@@ -80,6 +94,12 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pipe, err := fitPipeline(spec, *dataset)
 	if err != nil {
 		return err
+	}
+	if *numClasses > 0 {
+		if *numClasses < pipe.Input.Classes {
+			return usagef("--num-classes %d is fewer than the %d classes of %s", *numClasses, pipe.Input.Classes, *dataset)
+		}
+		pipe.Input.Classes = *numClasses
 	}
 	doAugment := *dataset == "cifar10"
 	switch *augment {
@@ -131,6 +151,16 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if *initFrom != "" {
+		if err := initWeights(stderr, *initFrom, m, pipe.Input.Classes); err != nil {
+			return err
+		}
+	}
+	if *freeze != "" {
+		if err := freezeParameters(stderr, *freeze, m, pipe.Input.Classes); err != nil {
+			return err
+		}
+	}
 	optConfig.Batches = (trainSet.Len() + *batchSize - 1) / *batchSize
 	opt, sched, err := optConfig.New(m.ModuleBase().Parameters())
 	if err != nil {
@@ -175,12 +205,25 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		accs = append(accs, r.Accuracy())
 		return nil
 	})
+	if *keep == "best" {
+		ckpts.Best, ckpts.BestAccuracy = bestPath(*out), -1
+		if meta, err := checkpoint.Metadata(ckpts.Best); err == nil && first > 0 {
+			ckpts.BestAccuracy = train.BestAccuracyOf(meta)
+		}
+	}
 	ckpts.Attach(loop)
 	metrics, warnings := train.OpenMetricsLog(train.MetricsPath(*out), first)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "convnet train: warning: %s\n", w)
 	}
 	metrics.Attach(loop)
+	if *patience > 0 {
+		stop := train.NewEarlyStopping(*patience)
+		for _, row := range metrics.Rows() {
+			stop.Restore([]float64{row.TestAccuracy})
+		}
+		stop.Attach(loop)
+	}
 	if *plotOut != "" {
 		title := runName(*out)
 		loop.OnEpoch(func(*train.Loop, train.EpochResult) error {
@@ -199,6 +242,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "losses: %s\n", formatFloats(losses))
 	fmt.Fprintf(stdout, "accuracies: %s\n", formatFloats(accs))
 	fmt.Fprintf(stdout, "saved %s\n", *out)
+	if ckpts.Best != "" && ckpts.BestAccuracy >= 0 {
+		fmt.Fprintf(stdout, "saved %s (the best test_accr, %.4f)\n", ckpts.Best, ckpts.BestAccuracy)
+	}
 	if *plotOut != "" {
 		fmt.Fprintf(stdout, "saved %s\n", *plotOut)
 	}
@@ -245,4 +291,63 @@ func holds(out string, saved int) string {
 		return fmt.Sprintf("%s holds epoch %d", out, saved)
 	}
 	return "before the first epoch finished: nothing saved to " + out
+}
+
+// bestPath is where --keep best keeps the best epoch's weights of the run
+// at out: <out without .safetensors>.best.safetensors.
+func bestPath(out string) string {
+	return strings.TrimSuffix(out, ".safetensors") + ".best.safetensors"
+}
+
+// initWeights loads the tensors of path that fit m (--init) and says what
+// it did, naming a classifier head that is new because the classes differ.
+func initWeights(stderr io.Writer, path string, m nn.Module, classes int) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("--init: %s", pathError(err))
+	}
+	r, err := checkpoint.LoadMatching(path, m, nil)
+	if err != nil {
+		return fmt.Errorf("--init: %v", err)
+	}
+	if len(r.Loaded) == 0 {
+		return fmt.Errorf("--init %s: no tensor of the file fits the model (%s)", path, r.Summary())
+	}
+	for _, head := range nn.Heads(m, classes) {
+		for _, mm := range r.Mismatched {
+			if strings.HasPrefix(mm, head+".") {
+				fmt.Fprintf(stderr, "convnet train: --init: a new classifier head %s for %d classes (the file's is for others)\n", head, classes)
+				break
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "convnet train: --init %s: %s\n", path, r.Summary())
+	return nil
+}
+
+// freezeParameters stops the parameters --freeze names from training:
+// "features" is all but the classifier heads (nn.Heads).
+func freezeParameters(stderr io.Writer, prefixes string, m nn.Module, classes int) error {
+	var match func(name string) bool
+	if prefixes == "features" {
+		heads := nn.Heads(m, classes)
+		match = func(name string) bool {
+			return !slices.ContainsFunc(heads, func(h string) bool { return nn.UnderPrefix(name, h) })
+		}
+	} else {
+		list := strings.Split(prefixes, ",")
+		for _, p := range list {
+			if p == "" {
+				return usagef("--freeze %q has an empty prefix", prefixes)
+			}
+			if !slices.ContainsFunc(m.ModuleBase().NamedParameters(), func(q nn.Param) bool { return nn.UnderPrefix(q.Name, p) }) {
+				return usagef("--freeze: no parameter of the model lies under %q", p)
+			}
+		}
+		match = func(name string) bool {
+			return slices.ContainsFunc(list, func(p string) bool { return nn.UnderPrefix(name, p) })
+		}
+	}
+	n := nn.SetRequiresGrad(m, false, match)
+	fmt.Fprintf(stderr, "convnet train: --freeze %s: %d of %d parameter tensors frozen\n", prefixes, n, len(m.ModuleBase().NamedParameters()))
+	return nil
 }
