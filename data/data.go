@@ -5,6 +5,7 @@ package data
 import (
 	"iter"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/convnet/convnet/tensor"
 )
@@ -26,6 +27,15 @@ type LoaderOptions struct {
 	Shuffle   bool // visit examples in a new random order each epoch
 	Seed      uint64
 	DropLast  bool // leave out a last batch smaller than BatchSize
+	// Workers is how many goroutines make a batch's examples at once
+	// (num_workers): 0 or 1 for one. With more, the Dataset's Example
+	// must be safe to call from several goroutines, as it is for data
+	// read once and transformed per call (decoding files, augmenting).
+	Workers int
+	// Prefetch is how many batches are made ahead of the one the caller
+	// holds (prefetch_factor; 0 for 1): memory holds Prefetch+1 batches,
+	// never the whole data set.
+	Prefetch int
 }
 
 // Loader cuts a Dataset into batches.
@@ -33,10 +43,13 @@ type Loader struct {
 	ds    Dataset
 	opts  LoaderOptions
 	epoch uint64
-	bufs  [2]struct {
-		x []float32
-		y []int
-	}
+	bufs  []batchBuffer
+}
+
+// batchBuffer is the storage of one batch, reused from epoch to epoch.
+type batchBuffer struct {
+	x []float32
+	y []int
 }
 
 // Batch is one batch: X is BatchSize×Shape..., Y the labels.
@@ -71,11 +84,13 @@ func (l *Loader) Dataset() Dataset { return l.ds }
 
 // Batches returns one epoch of batches. With Shuffle, each call gives the
 // next epoch's order, determined by Seed and the epoch number. While the
-// caller works on one batch, a goroutine prepares the next, so that the
-// data costs the training loop nothing when a step takes longer than a
-// batch takes to gather. A batch's storage is reused once the caller moves
-// on to the next batch: copy what must outlive the step. Example is called
-// from that goroutine, one call at a time.
+// caller works on one batch, a goroutine prepares the next ones (up to
+// Prefetch), so that the data costs the training loop nothing when a step
+// takes longer than a batch takes to gather. A batch's storage is reused
+// once the caller moves on to the next batch: copy what must outlive the
+// step. Example is called from that goroutine, one call at a time, or
+// from Workers goroutines at once. Batches come in order whatever the
+// workers do, and hold the same examples.
 func (l *Loader) Batches() iter.Seq[Batch] {
 	order := l.order()
 	return func(yield func(Batch) bool) {
@@ -84,9 +99,13 @@ func (l *Loader) Batches() iter.Seq[Batch] {
 		for _, d := range shape {
 			size *= d
 		}
-		// Two buffers: the caller holds one while the other is filled. No
-		// batch is larger than the dataset, whatever the batch size.
+		// Prefetch+1 buffers: the caller holds one while the others are
+		// filled. No batch is larger than the dataset, whatever the batch
+		// size.
 		n := min(l.opts.BatchSize, l.ds.Len())
+		if want := max(l.opts.Prefetch, 1) + 1; len(l.bufs) != want {
+			l.bufs = make([]batchBuffer, want)
+		}
 		for i := range l.bufs {
 			if cap(l.bufs[i].x) < n*size {
 				l.bufs[i].x, l.bufs[i].y = make([]float32, n*size), make([]int, n)
@@ -96,7 +115,7 @@ func (l *Loader) Batches() iter.Seq[Batch] {
 		for i := range l.bufs {
 			free <- i
 		}
-		ready := make(chan Batch, 1)
+		ready := make(chan Batch, len(l.bufs)-1)
 		done := make(chan struct{})
 		go func() {
 			defer close(ready)
@@ -109,9 +128,7 @@ func (l *Loader) Batches() iter.Seq[Batch] {
 				}
 				idx := order[b*l.opts.BatchSize : min((b+1)*l.opts.BatchSize, len(order))]
 				x, y := l.bufs[i].x[:len(idx)*size], l.bufs[i].y[:len(idx)]
-				for k, j := range idx {
-					y[k] = l.ds.Example(j, x[k*size:(k+1)*size])
-				}
+				l.fill(idx, x, y, size)
 				batch := Batch{Index: b, X: tensor.New(x, append([]int{len(idx)}, shape...)...), Y: y, buf: i}
 				select {
 				case ready <- batch:
@@ -136,6 +153,27 @@ func (l *Loader) Batches() iter.Seq[Batch] {
 			}
 		}
 	}
+}
+
+// fill makes the examples idx into x and their labels into y, split
+// across the workers: worker w takes every Workers-th example from w.
+func (l *Loader) fill(idx []int, x []float32, y []int, size int) {
+	workers := min(max(l.opts.Workers, 1), len(idx))
+	if workers == 1 {
+		for k, j := range idx {
+			y[k] = l.ds.Example(j, x[k*size:(k+1)*size])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(idx); k += workers {
+				y[k] = l.ds.Example(idx[k], x[k*size:(k+1)*size])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // order returns the example indices of the next epoch.

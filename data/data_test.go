@@ -2,7 +2,9 @@ package data_test
 
 import (
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/convnet/convnet/data"
 )
@@ -76,5 +78,48 @@ func TestShuffleIsSeededPermutation(t *testing.T) {
 		if v != i {
 			t.Fatalf("shuffled epoch is not a permutation: %v", sorted)
 		}
+	}
+}
+
+// slowSet is a dataset whose examples take a while and count how many are
+// being made at once.
+type slowSet struct {
+	n         int
+	busy, max atomic.Int32
+}
+
+func (s *slowSet) Len() int     { return s.n }
+func (s *slowSet) Shape() []int { return []int{2} }
+func (s *slowSet) Example(i int, dst []float32) int {
+	if b := s.busy.Add(1); b > s.max.Load() {
+		s.max.Store(b)
+	}
+	time.Sleep(200 * time.Microsecond)
+	dst[0], dst[1] = float32(i), float32(-i)
+	s.busy.Add(-1)
+	return i % 3
+}
+
+// TestLoaderWorkers checks that workers and prefetching give the batches
+// one goroutine gives, in order, while making examples at once.
+func TestLoaderWorkers(t *testing.T) {
+	collect := func(opts data.LoaderOptions) (xs [][]float32, ys [][]int, most int32) {
+		ds := &slowSet{n: 103}
+		l := data.NewLoader(ds, opts)
+		for epoch := 0; epoch < 2; epoch++ {
+			for b := range l.Batches() {
+				xs = append(xs, slices.Clone(b.X.Data()))
+				ys = append(ys, slices.Clone(b.Y))
+			}
+		}
+		return xs, ys, ds.max.Load()
+	}
+	wantX, wantY, _ := collect(data.LoaderOptions{BatchSize: 10, Shuffle: true, Seed: 4})
+	gotX, gotY, most := collect(data.LoaderOptions{BatchSize: 10, Shuffle: true, Seed: 4, Workers: 4, Prefetch: 3})
+	if !slices.EqualFunc(gotX, wantX, slices.Equal) || !slices.EqualFunc(gotY, wantY, slices.Equal) {
+		t.Error("workers changed the batches")
+	}
+	if most < 2 {
+		t.Errorf("at most %d examples made at once with 4 workers", most)
 	}
 }
