@@ -26,7 +26,8 @@ type Adam struct {
 	params []*tensor.Tensor
 	m, v   [][]float32
 	steps  []int
-	work   []tensor.AdamParam // a step's tensors, reused
+	work   []tensor.AdamParam // a group's tensors in a step, reused
+	groups lrGroups
 }
 
 // NewAdam returns an Adam optimizer over params.
@@ -39,23 +40,33 @@ func NewAdam(params []*tensor.Tensor, opts AdamOptions) *Adam {
 	return a
 }
 
-// Step applies one Adam update to every parameter that has a gradient.
+// Step applies one Adam update to every parameter that has a gradient, at
+// the rate LR times the parameter's factor (see SetLRFactor): one
+// tensor.AdamStep per group of parameters with the same factor.
 func (a *Adam) Step() {
-	a.work = a.work[:0]
-	for i, p := range a.params {
-		if p.Grad() == nil {
-			continue
+	for _, f := range a.groups.factors() {
+		a.work = a.work[:0]
+		for i, p := range a.params {
+			if p.Grad() == nil || a.groups.of(i) != f {
+				continue
+			}
+			a.steps[i]++
+			a.work = append(a.work, tensor.AdamParam{Param: p, M: a.m[i], V: a.v[i], Step: a.steps[i]})
 		}
-		a.steps[i]++
-		a.work = append(a.work, tensor.AdamParam{Param: p, M: a.m[i], V: a.v[i], Step: a.steps[i]})
+		tensor.AdamStep(a.work, a.AdamOptions.LR*f, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
 	}
-	tensor.AdamStep(a.work, a.AdamOptions.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay)
+}
+
+// SetLRFactor makes the rate of params LR times factor, as a param group
+// of torch.optim.Adam with its own lr; see ParamGroups.
+func (a *Adam) SetLRFactor(params []*tensor.Tensor, factor float64) error {
+	return a.groups.set(a.params, params, factor)
 }
 
 // ZeroGrad sets every parameter's gradient to zero.
 func (a *Adam) ZeroGrad() { zeroGrad(a.params) }
 
-// LR returns the learning rate.
+// LR returns the learning rate (of the parameters whose factor is 1).
 func (a *Adam) LR() float64 { return a.AdamOptions.LR }
 
 // SetLR changes the learning rate.

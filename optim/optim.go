@@ -1,6 +1,9 @@
 // Package optim provides optimizers that update parameters from their
 // gradients, as torch.optim: Adam and SGD with PyTorch's defaults and
-// arithmetic.
+// arithmetic, with parameter groups at their own rates (ParamGroups); and
+// the learning-rate schedules of torch.optim.lr_scheduler: per epoch
+// (StepLR, CosineLR), per batch (OneCycleLR, a linear Warmup before any
+// schedule) and ReduceLROnPlateau, driven by a metric.
 package optim
 
 import (

@@ -21,6 +21,7 @@ type SGD struct {
 	SGDOptions
 	params []*tensor.Tensor
 	bufs   [][]float32 // momentum buffers, nil until first used
+	groups lrGroups
 }
 
 // NewSGD returns an SGD optimizer over params.
@@ -28,7 +29,8 @@ func NewSGD(params []*tensor.Tensor, opts SGDOptions) *SGD {
 	return &SGD{SGDOptions: opts, params: params, bufs: make([][]float32, len(params))}
 }
 
-// Step applies one update to every parameter that has a gradient.
+// Step applies one update to every parameter that has a gradient, at the
+// rate LR times the parameter's factor (see SetLRFactor).
 func (s *SGD) Step() {
 	for i, p := range s.params {
 		if p.Grad() == nil {
@@ -38,14 +40,20 @@ func (s *SGD) Step() {
 		if first && s.Momentum != 0 {
 			s.bufs[i] = make([]float32, p.Numel())
 		}
-		tensor.SGDStep(p, s.bufs[i], first, s.SGDOptions.LR, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
+		tensor.SGDStep(p, s.bufs[i], first, s.SGDOptions.LR*s.groups.of(i), s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov)
 	}
+}
+
+// SetLRFactor makes the rate of params LR times factor, as a param group
+// of torch.optim.SGD with its own lr; see ParamGroups.
+func (s *SGD) SetLRFactor(params []*tensor.Tensor, factor float64) error {
+	return s.groups.set(s.params, params, factor)
 }
 
 // ZeroGrad sets every parameter's gradient to zero.
 func (s *SGD) ZeroGrad() { zeroGrad(s.params) }
 
-// LR returns the learning rate.
+// LR returns the learning rate (of the parameters whose factor is 1).
 func (s *SGD) LR() float64 { return s.SGDOptions.LR }
 
 // SetLR changes the learning rate.
