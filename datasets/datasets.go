@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,13 @@ type Source struct {
 	// FromImage makes a picture of any size into one native example,
 	// values in [0, 1], as the data set's images are.
 	FromImage func(img image.Image) []float32
+	// Err, if set, reports the first example that could not be made
+	// (a picture that fails to decode): the example was made of zeros,
+	// and a run should stop with the error unless it skips bad examples.
+	Err func() error
+	// metadata, if set, gives what a checkpoint must record to rebuild
+	// the data set (a folder's class names and transforms).
+	metadata func() map[string]string
 }
 
 // sources holds the data sets by name, in registration order.
@@ -103,9 +111,15 @@ func Fit(spec models.Spec, dataset string) (Pipeline, error) {
 	if err != nil {
 		return Pipeline{}, err
 	}
+	return FitSource(spec, src)
+}
+
+// FitSource is Fit for a data set that is not registered by name, such as
+// a folder of pictures (OpenFolder).
+func FitSource(spec models.Spec, src Source) (Pipeline, error) {
 	in, pad, err := spec.Fit(src.Native)
 	if err != nil {
-		return Pipeline{}, &FitError{spec.Name, dataset, err}
+		return Pipeline{}, &FitError{spec.Name, src.Name, err}
 	}
 	return Pipeline{Source: src, Input: in, Pad: pad}, nil
 }
@@ -124,7 +138,17 @@ func FromMetadata(spec models.Spec, meta map[string]string) (Pipeline, error) {
 	if dataset == "" {
 		dataset = "mnist"
 	}
-	native, err := Fit(spec, dataset)
+	var native Pipeline
+	var err error
+	if dataset == FolderName {
+		src, ferr := FolderFromMetadata(meta)
+		if ferr != nil {
+			return Pipeline{}, ferr
+		}
+		native, err = FitSource(spec, src)
+	} else {
+		native, err = Fit(spec, dataset)
+	}
 	if err != nil {
 		return Pipeline{}, err
 	}
@@ -171,6 +195,9 @@ func (p Pipeline) Metadata(model string) map[string]string {
 	meta := p.Input.Metadata(model)
 	meta[DatasetKey] = p.Source.Name
 	meta[PadKey] = strconv.Itoa(p.Pad)
+	if p.Source.metadata != nil {
+		maps.Copy(meta, p.Source.metadata())
+	}
 	return meta
 }
 
@@ -183,22 +210,31 @@ func (p Pipeline) Images(dir string, train bool, limit int) (data.Dataset, error
 	return p.Source.Load(dir, train, limit)
 }
 
+// Epocher is a data set whose examples change with the epoch (random
+// augmentation): SetEpoch must be called at the start of each.
+type Epocher interface{ SetEpoch(epoch int) }
+
 // TrainSet reads the training images prepared for the model (padded,
 // normalised), the first limit when limit > 0. With augment, they are
 // randomly cropped (padding 4) and, where the data set allows it,
-// flipped; the returned Augment then needs SetEpoch every epoch.
-func (p Pipeline) TrainSet(dir string, limit int, augment bool, seed uint64) (data.Dataset, *data.Augment, error) {
+// flipped. A data set whose examples change with the epoch (augmented, or
+// a folder's, whose transforms draw per epoch) is returned as an Epocher
+// too, which then needs SetEpoch every epoch; else that is nil.
+func (p Pipeline) TrainSet(dir string, limit int, augment bool, seed uint64) (data.Dataset, Epocher, error) {
 	ds, err := p.Images(dir, true, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	ds = data.Pad(ds, p.Pad)
-	var aug *data.Augment
-	if augment {
-		aug = data.NewAugment(ds, 4, p.Source.Flip, seed)
-		ds = aug
+	var epocher Epocher
+	if e, ok := ds.(Epocher); ok {
+		epocher = e
 	}
-	return p.normalize(ds), aug, nil
+	ds = data.Pad(ds, p.Pad)
+	if augment {
+		aug := data.NewAugment(ds, 4, p.Source.Flip, seed)
+		ds, epocher = aug, aug
+	}
+	return p.normalize(ds), epocher, nil
 }
 
 // TestSet reads the test images prepared for the model (padded,

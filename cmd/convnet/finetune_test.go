@@ -103,3 +103,32 @@ func TestTrainFineTuneRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainSchedulesOfFineTuning runs the plateau schedule with a
+// warm-up and a slower backbone, and resumes it: the plateau's state
+// travels in the checkpoint's metadata.
+func TestTrainSchedulesOfFineTuning(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	args := []string{"train", "--limit", "320", "--test-limit", "100", "--out", out, "--schedule", "plateau",
+		"--plateau-patience", "0", "--gamma", "0.5", "--warmup", "3", "--lr-backbone", "0.0001"}
+	if _, stderr, code := runCmd(t, append(args, "--epochs", "1")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	meta, err := checkpoint.Metadata(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["plateau.best"] == "" || meta["plateau.lr"] != "0.001" || meta["plateau.num_bad_epochs"] != "0" {
+		t.Errorf("plateau state in the metadata: %v", meta)
+	}
+	if _, stderr, code := runCmd(t, append(args, "--epochs", "3", "--resume", out)...); code != 0 {
+		t.Fatalf("resumed: exit %d: %s", code, stderr)
+	}
+	if meta, _ = checkpoint.Metadata(out); meta["plateau.last_epoch"] != "3" {
+		t.Errorf("after the resumed run: %v", meta)
+	}
+	_, stderr, code := runCmd(t, append(args, "--epochs", "1", "--force", "--schedule", "onecycle")...)
+	if code != 2 || !strings.Contains(stderr, "warm") {
+		t.Errorf("onecycle with --warmup: exit %d, %s", code, stderr)
+	}
+}

@@ -381,7 +381,7 @@ func threadsFlag(fs *flag.FlagSet) *int {
 }
 
 func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "", "MNIST folder `DIR` holding the idx files, plain or .gz (default: the GoMNIST module's data)")
+	return fs.String("data", "", "`DIR` of the data set: for mnist the idx files, plain or .gz (default: the GoMNIST module's data); for folder the pictures, DIR/<class>/* or DIR/train and DIR/val")
 }
 
 func checkpointFlag(fs *flag.FlagSet) *string {

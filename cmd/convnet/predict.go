@@ -19,9 +19,10 @@ const topK = 3
 
 func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCmd("predict", "IMAGE...",
-		"Classify PNG or JPEG images of handwritten digits, of any size, dark on light or light on\n"+
-			"dark: each is made into a 28x28 MNIST-like image and run through the model. Prints per file\n"+
-			"the three likeliest classes with their probabilities; a picture with no ink (blank or\n"+
+		"Classify pictures (PNG, JPEG, ...) with a checkpoint: each is made into the model's input as\n"+
+			"its training data were (for MNIST, a 28x28 digit centred by mass, dark on light or light on\n"+
+			"dark; for a folder of pictures, resized and centre-cropped). Prints per file the three\n"+
+			"likeliest classes, by name, with their probabilities; a picture with nothing to see (blank or\n"+
 			"uniform) is answered all the same, with a warning on stderr.")
 	fs := c.flags
 	ckpt := checkpointFlag(fs)
@@ -44,6 +45,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	m := l.model
 	base := m.ModuleBase()
 	base.Eval()
+	names := l.pipe.ClassNames("")
 	failed := 0
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
@@ -62,7 +64,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "convnet predict: warning: %s: no ink found (a blank or uniform picture); the answer below means nothing\n", file)
 		}
 		probs := classify(m, l.pipe.Prepare(native), l.pipe.Input.Shape())
-		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, topK))
+		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, names, topK))
 	}
 	if failed > 0 {
 		// Each failure has its line already.
@@ -88,8 +90,9 @@ func classify(m nn.Module, pixels []float32, shape []int) []float32 {
 	return tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
 }
 
-// formatTop prints the k likeliest classes: "7 (0.9812), 1 (0.0101), 2 (0.0040)".
-func formatTop(probs []float32, k int) string {
+// formatTop prints the k likeliest classes by name: "7 (0.9812), 1
+// (0.0101), 2 (0.0040)", or "seven (0.9812), ...".
+func formatTop(probs []float32, names []string, k int) string {
 	idx := make([]int, len(probs))
 	for i := range idx {
 		idx[i] = i
@@ -97,7 +100,7 @@ func formatTop(probs []float32, k int) string {
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
 	parts := make([]string, 0, k)
 	for _, c := range idx[:min(k, len(idx))] {
-		parts = append(parts, fmt.Sprintf("%d (%.4f)", c, probs[c]))
+		parts = append(parts, fmt.Sprintf("%s (%.4f)", names[c], probs[c]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -167,10 +167,15 @@ func TestPredictBlank(t *testing.T) {
 
 func TestFormatTop(t *testing.T) {
 	probs := []float32{0.01, 0.2, 0.001, 0.7, 0.089}
-	if got, want := formatTop(probs, 3), "3 (0.7000), 1 (0.2000), 4 (0.0890)"; got != want {
+	digits := []string{"0", "1", "2", "3", "4"}
+	if got, want := formatTop(probs, digits, 3), "3 (0.7000), 1 (0.2000), 4 (0.0890)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, want := formatTop([]float32{0.5, 0.5}, 3), "0 (0.5000), 1 (0.5000)"; got != want {
+	words := []string{"zero", "one", "two", "three", "four"}
+	if got, want := formatTop(probs, words, 3), "three (0.7000), one (0.2000), four (0.0890)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := formatTop([]float32{0.5, 0.5}, digits, 3), "0 (0.5000), 1 (0.5000)"; got != want {
 		t.Errorf("ties: got %q, want %q", got, want)
 	}
 }

@@ -6,15 +6,22 @@ import (
 	"fmt"
 	"github.com/convnet/convnet/viz"
 	"io"
+	"flag"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/convnet/convnet/checkpoint"
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/datasets"
+	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
+	"github.com/convnet/convnet/tensor"
 	"github.com/convnet/convnet/train"
 )
 
@@ -34,11 +41,15 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lr := fs.Float64("lr", 0.001, "learning `RATE`")
 	momentum := fs.Float64("momentum", 0, "SGD `MOMENTUM` (0: none; 0.9 is usual)")
 	weightDecay := fs.Float64("weight-decay", 0, "L2 weight `DECAY` added to the gradients")
-	schedule := fs.String("schedule", "none", "learning-rate `SCHEDULE`: none, step or cosine (per epoch), or onecycle (PyTorch's OneCycleLR, per batch, peaking at --lr)")
+	schedule := fs.String("schedule", "none", "learning-rate `SCHEDULE`: none, step or cosine (per epoch), onecycle (PyTorch's OneCycleLR, per batch, peaking at --lr), or plateau (ReduceLROnPlateau on test_accr: times --gamma after --plateau-patience epochs without a better one)")
+	plateauPatience := fs.Int("plateau-patience", 10, "with --schedule plateau: the `N` epochs without a better test_accr it waits before lowering the rate")
+	warmup := fs.Int("warmup", 0, "a linear warm-up of the rate over the first `N` batches (LinearLR), before the schedule")
+	warmupStart := fs.Float64("warmup-start", 1.0/3, "with --warmup: the `FACTOR` of the rate the warm-up starts from")
+	lrBackbone := fs.Float64("lr-backbone", 0, "learning `RATE` of every parameter but the classifier's last layer, which learns at --lr (0: all at --lr)")
 	stepSize := fs.Int("step-size", 30, "with --schedule step: multiply the rate by --gamma every `N` epochs")
-	gamma := fs.Float64("gamma", 0.1, "with --schedule step: the `FACTOR`")
+	gamma := fs.Float64("gamma", 0.1, "with --schedule step or plateau: the `FACTOR`")
 	clip := fs.Float64("clip-grad-norm", 0, "scale gradients to at most this L2 `NORM` before each step (0: off)")
-	augment := fs.String("augment", "auto", "random crop (padding 4) of training images, and flips where they keep the class (cifar10, not digits): `on`, off or auto (on for cifar10)")
+	augment := fs.String("augment", "auto", "random crop (padding 4) of training images, and flips where they keep the class (cifar10, not digits); for a folder, torchvision's RandomResizedCrop and flip, and Resize(N*8/7)+CenterCrop(N) to test (off: Resize(N)+CenterCrop(N) for both): `on`, off or auto (on for cifar10 and folder)")
 	batchSize := fs.Int("batch-size", 64, "`N` training images per batch")
 	epochs := fs.Int("epochs", 3, "train until `N` epochs are done (counting those of a resumed run)")
 	shuffle := fs.Bool("shuffle", false, "visit the training images in a new random order each epoch")
@@ -49,6 +60,10 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 0, "train on only the first `N` training images (0: all)")
 	testLimit := fs.Int("test-limit", 0, "compute test_accr on only the first `N` test images (0: all)")
 	force := fs.Bool("force", false, "replace an existing --out checkpoint (and its state and metrics) with a new run")
+	imageSize := fs.Int("image-size", 224, "with --dataset folder: the side `N` of the square pictures the model takes")
+	valSplit := fs.Float64("val-split", 0.1, "with --dataset folder and no DIR/val: the `SHARE` of each class held out for test_accr")
+	skipBad := fs.Bool("skip-bad", false, "with --dataset folder: leave out pictures that cannot be read, with a warning each, rather than stop")
+	workers := fs.Int("workers", runtime.NumCPU(), "`N` goroutines decoding and transforming a batch's pictures ahead of training")
 	initFrom := fs.String("init", "", "start from the weights in `FILE` (a checkpoint, even of another model's head): every tensor whose name and shape match is loaded, the rest keep their fresh values")
 	numClasses := fs.Int("num-classes", 0, "`N` outputs of the model (0: the data set's classes)")
 	freeze := fs.String("freeze", "", "`PREFIXES` of parameters not to train, comma-separated (\"layer1,layer2\"), or \"features\": all but the classifier's last layer")
@@ -83,23 +98,20 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--keep must be last or best, got %q", *keep)
 	case *patience < 0:
 		return usagef("--patience must be 0 (never stop early) or more, got %d", *patience)
+	case *imageSize < 1 || *imageSize > 4096:
+		return usagef("--image-size must be between 1 and 4096, got %d", *imageSize)
+	case !(*valSplit > 0 && *valSplit < 1):
+		return usagef("--val-split must be between 0 and 1, got %v", *valSplit)
+	case *workers < 1 || *workers > maxThreads:
+		return usagef("--workers must be between 1 and %d, got %d", maxThreads, *workers)
 	case *initFrom != "" && *resume != "":
 		return usagef("--init starts a run from weights; --resume continues one: give one of them")
 	}
 	optConfig := optim.Config{Optimizer: *optimizer, LR: *lr, Momentum: *momentum, WeightDecay: *weightDecay,
-		Schedule: *schedule, StepSize: *stepSize, Gamma: *gamma, Epochs: *epochs}
+		Schedule: *schedule, StepSize: *stepSize, Gamma: *gamma, Epochs: *epochs,
+		PlateauPatience: *plateauPatience, Warmup: *warmup, WarmupStart: *warmupStart, BackboneLR: *lrBackbone}
 	if err := optConfig.Check(); err != nil {
 		return usagef("--%v", err)
-	}
-	pipe, err := fitPipeline(spec, *dataset)
-	if err != nil {
-		return err
-	}
-	if *numClasses > 0 {
-		if *numClasses < pipe.Input.Classes {
-			return usagef("--num-classes %d is fewer than the %d classes of %s", *numClasses, pipe.Input.Classes, *dataset)
-		}
-		pipe.Input.Classes = *numClasses
 	}
 	doAugment := *dataset == "cifar10"
 	switch *augment {
@@ -110,6 +122,33 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "auto":
 	default:
 		return usagef("--augment must be on, off or auto, got %q", *augment)
+	}
+	var pipe datasets.Pipeline
+	if *dataset == datasets.FolderName {
+		if *dataDir == "" {
+			return usagef("--dataset folder needs --data DIR, the folder of pictures")
+		}
+		if err := checkData(*dataDir); err != nil {
+			return err
+		}
+		// Folder data come sorted by class: shuffled unless asked not to.
+		if !flagSet(fs, "shuffle") {
+			*shuffle = true
+		}
+		pipe, err = openFolder(stderr, spec, *dataDir, datasets.FolderOptions{ImageSize: *imageSize,
+			Augment: *augment != "off", ValSplit: *valSplit, Seed: *seed, SkipBad: *skipBad})
+		doAugment = false // the folder's own transforms augment
+	} else {
+		pipe, err = fitPipeline(spec, *dataset)
+	}
+	if err != nil {
+		return err
+	}
+	if *numClasses > 0 {
+		if *numClasses < pipe.Input.Classes {
+			return usagef("--num-classes %d is fewer than the %d classes of %s", *numClasses, pipe.Input.Classes, *dataset)
+		}
+		pipe.Input.Classes = *numClasses
 	}
 	if *out == "" {
 		*out = spec.Name + ".safetensors"
@@ -162,6 +201,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	optConfig.Batches = (trainSet.Len() + *batchSize - 1) / *batchSize
+	if *lrBackbone > 0 {
+		optConfig.Head = headParameters(m, pipe.Input.Classes)
+	}
 	opt, sched, err := optConfig.New(m.ModuleBase().Parameters())
 	if err != nil {
 		return err
@@ -186,12 +228,17 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	loop := &train.Loop{
 		Model: m, Optimizer: opt, Test: testSet, EvalBatch: evalBatch,
-		Train: data.NewLoader(trainSet, data.LoaderOptions{BatchSize: *batchSize, Shuffle: *shuffle, Seed: *seed}),
+		Train: data.NewLoader(trainSet, data.LoaderOptions{BatchSize: *batchSize, Shuffle: *shuffle, Seed: *seed,
+			Workers: *workers, Prefetch: 2}),
 		First: first, Epochs: *epochs, LR: *lr, Schedule: sched, ClipGradNorm: *clip,
 		Progress: train.NewBar(stderr),
 	}
 	if aug != nil {
 		loop.SetEpoch = aug.SetEpoch
+	}
+	if dataErr := pipe.Source.Err; dataErr != nil {
+		// A picture that fails to decode mid-run stops it, naming the file.
+		loop.OnStep(func(*train.Loop, train.Step) error { return dataErr() })
 	}
 	if bar := train.NewBar(stderr); bar.Terminal {
 		bar.Leave = false
@@ -205,6 +252,15 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		accs = append(accs, r.Accuracy())
 		return nil
 	})
+	plateau, err := optConfig.NewPlateau("max")
+	if err != nil {
+		return usagef("--%v", err)
+	}
+	if plateau != nil {
+		if err := attachPlateau(loop, plateau, ckpts, *resume); err != nil {
+			return err
+		}
+	}
 	if *keep == "best" {
 		ckpts.Best, ckpts.BestAccuracy = bestPath(*out), -1
 		if meta, err := checkpoint.Metadata(ckpts.Best); err == nil && first > 0 {
@@ -349,5 +405,95 @@ func freezeParameters(stderr io.Writer, prefixes string, m nn.Module, classes in
 	}
 	n := nn.SetRequiresGrad(m, false, match)
 	fmt.Fprintf(stderr, "convnet train: --freeze %s: %d of %d parameter tensors frozen\n", prefixes, n, len(m.ModuleBase().NamedParameters()))
+	return nil
+}
+
+// openFolder opens --data as a folder of pictures and fits the model to
+// it, warning of each picture --skip-bad leaves out.
+func openFolder(stderr io.Writer, spec models.Spec, dir string, o datasets.FolderOptions) (datasets.Pipeline, error) {
+	// Warn is called while listing, and then by the loader's workers.
+	var skipped atomic.Int64
+	var mu sync.Mutex
+	o.Warn = func(path string, err error) {
+		skipped.Add(1)
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "convnet train: warning: skipping %s\n", oneLine(err.Error()))
+	}
+	src, err := datasets.OpenFolder(dir, o)
+	if err != nil {
+		return datasets.Pipeline{}, fmt.Errorf("--data: %v", err)
+	}
+	if n := skipped.Load(); n > 0 {
+		fmt.Fprintf(stderr, "convnet train: %d pictures left out of %s (--skip-bad)\n", n, dir)
+	}
+	pipe, err := datasets.FitSource(spec, src)
+	var fe *datasets.FitError
+	if errors.As(err, &fe) {
+		return pipe, usagef("--model %v", err)
+	}
+	return pipe, err
+}
+
+// flagSet reports whether the command line set the named flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// headParameters are the parameters of the classifier's last layer (and
+// GoogLeNet's auxiliary ones), which --lr-backbone leaves at --lr.
+func headParameters(m nn.Module, classes int) []*tensor.Tensor {
+	var head []*tensor.Tensor
+	for _, p := range m.ModuleBase().NamedParameters() {
+		for _, h := range nn.Heads(m, classes) {
+			if nn.UnderPrefix(p.Name, h) {
+				head = append(head, p.Tensor)
+			}
+		}
+	}
+	return head
+}
+
+// plateauKey prefixes the keys of ReduceLROnPlateau's state in a run's
+// checkpoint metadata.
+const plateauKey = "plateau."
+
+// attachPlateau steps plateau after each epoch on its test accuracy and
+// records its state in the checkpoints, restoring it from resume's.
+func attachPlateau(loop *train.Loop, plateau *optim.ReduceLROnPlateau, ckpts *train.Checkpoints, resume string) error {
+	if resume != "" {
+		meta, err := checkpoint.Metadata(resume)
+		if err != nil {
+			return fmt.Errorf("--resume: %v", err)
+		}
+		state := map[string]float64{}
+		for k, v := range meta {
+			if name, ok := strings.CutPrefix(k, plateauKey); ok {
+				if state[name], err = strconv.ParseFloat(v, 64); err != nil {
+					return fmt.Errorf("--resume %s: metadata %s=%q is not a number", resume, k, v)
+				}
+			}
+		}
+		if err := plateau.LoadStateDict(state); err != nil {
+			return fmt.Errorf("--resume %s: the plateau schedule's state: %v", resume, err)
+		}
+		loop.LR = plateau.LR()
+	}
+	loop.OnEpoch(func(l *train.Loop, r train.EpochResult) error {
+		metric := r.MeanLoss()
+		if r.Test != nil {
+			metric = r.Test.Accuracy()
+		}
+		l.LR = plateau.Step(metric)
+		if ckpts.Metadata == nil {
+			ckpts.Metadata = map[string]string{}
+		}
+		for k, v := range plateau.StateDict() {
+			ckpts.Metadata[plateauKey+k] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		return nil
+	})
 	return nil
 }
