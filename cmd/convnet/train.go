@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"github.com/convnet/convnet/viz"
 	"io"
-	"flag"
 	"os"
 	"runtime"
 	"slices"
