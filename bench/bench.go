@@ -81,6 +81,9 @@ type Case struct {
 	Key, About string
 
 	run func(ctx context.Context, b *bencher) error
+	// needsFolder leaves the group out of a run of all groups when no
+	// folder of pictures is given.
+	needsFolder bool
 }
 
 // cases are the groups, in the order Run measures them.
@@ -92,6 +95,8 @@ var cases = []Case{
 	{Key: "googlenet", About: "GoogLeNet forward and SGD training step at batch 10, 3x224x224, without the auxiliary classifiers " +
 		"(torchvision's aux_logits=False), and the step with them (main + 0.3 x each auxiliary loss)", run: googlenet},
 	{Key: "gemm", About: "fp32 GEMM 4096x4096", run: gemm},
+	{Key: "folder", About: "a folder of pictures decoded and transformed to 224x224 tensors (RandomResizedCrop, flip, normalise) " +
+		"by a loader with a worker per core, batch 64; only with a folder (Options.Folder)", run: folderDecode, needsFolder: true},
 }
 
 // Cases returns the groups of figures, in the order Run measures them.
@@ -120,6 +125,9 @@ type Options struct {
 	// MNIST, if not nil, replaces datasets.MNIST(Data, train) as the
 	// source of MNIST's training (train true) or test set.
 	MNIST func(train bool) (*data.Images, error)
+	// Folder is a folder of pictures (DIR/train, or DIR itself, of
+	// DIR/<class>/*) for the folder figure, which needs one.
+	Folder string
 }
 
 // Progress sees a run of Run as it goes; its methods are called on Run's
@@ -141,7 +149,12 @@ type Progress interface {
 // model, so that every run measures the same weights; it uses the thread
 // count that tensor.SetThreads set.
 func Run(ctx context.Context, o Options, p Progress) ([]Figure, error) {
-	selected := cases
+	var selected []Case
+	for _, c := range cases {
+		if !c.needsFolder || o.Folder != "" {
+			selected = append(selected, c)
+		}
+	}
 	if len(o.Only) > 0 {
 		selected = nil
 		for _, k := range o.Only {
@@ -152,7 +165,7 @@ func Run(ctx context.Context, o Options, p Progress) ([]Figure, error) {
 			selected = append(selected, c)
 		}
 	}
-	b := &bencher{reps: max(o.Reps, 1), threads: tensor.Threads(), mnist: o.MNIST, progress: p}
+	b := &bencher{reps: max(o.Reps, 1), threads: tensor.Threads(), mnist: o.MNIST, folder: o.Folder, progress: p}
 	if b.mnist == nil {
 		dir := o.Data
 		b.mnist = func(train bool) (*data.Images, error) { return datasets.MNIST(dir, train) }
@@ -185,6 +198,7 @@ type bencher struct {
 	reps     int
 	threads  int
 	mnist    func(train bool) (*data.Images, error)
+	folder   string
 	progress Progress
 	figures  []Figure
 }

@@ -29,6 +29,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	only := fs.String("only", "", "comma-separated `figures` to measure (default: all)")
 	dataDir := dataFlag(fs)
 	asJSON := fs.Bool("json", false, "print the figures as JSON lines instead of a table")
+	folderDir := fs.String("folder", "", "a folder of pictures, `DIR`/<class>/* or DIR/train/<class>/*, for the folder figure (measured only with one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to `file` (go tool pprof reads it)")
 	pos, err := c.parse(args, stdout)
 	if err != nil {
@@ -71,8 +72,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	fmt.Fprintf(stderr, "convnet bench: %d threads, kernels %s, %s/%s, %d runs per figure\n",
 		*threads, tensor.KernelName(), runtime.GOOS, runtime.GOARCH, *reps)
 	figures, err := bench.Run(ctx, bench.Options{
-		Reps: *reps,
-		Only: selected,
+		Reps:   *reps,
+		Only:   selected,
+		Folder: *folderDir,
 		MNIST: func(train bool) (*data.Images, error) {
 			if err := checkData(*dataDir); err != nil {
 				return nil, err
