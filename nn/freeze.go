@@ -1,6 +1,12 @@
 package nn
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/convnet/convnet/tensor"
+)
 
 // SetRequiresGrad sets requires_grad on every parameter of m whose
 // state_dict name match accepts (as PyTorch's p.requires_grad_(on) in a
@@ -36,4 +42,46 @@ func Heads(m Module, out int) []string {
 		}
 	}
 	return paths
+}
+
+// HeadParameters returns the parameters of m's heads (Heads(m, out)): a
+// classifier's last layer, which fine-tuning trains at its own rate.
+func HeadParameters(m Module, out int) []*tensor.Tensor {
+	heads := Heads(m, out)
+	var ps []*tensor.Tensor
+	for _, p := range m.ModuleBase().NamedParameters() {
+		if slices.ContainsFunc(heads, func(h string) bool { return UnderPrefix(p.Name, h) }) {
+			ps = append(ps, p.Tensor)
+		}
+	}
+	return ps
+}
+
+// Freeze stops the parameters of m under any of prefixes (module paths,
+// as "layer1" or "features.0") from training, and returns how many it
+// froze; the prefix "features" of a model with no such module means all
+// but its heads for out classes (Heads), as in a fine-tuning recipe. It is
+// an error, and nothing is frozen, when a prefix matches no parameter.
+func Freeze(m Module, out int, prefixes ...string) (int, error) {
+	params := m.ModuleBase().NamedParameters()
+	var match []func(name string) bool
+	for _, p := range prefixes {
+		under := func(name string) bool { return UnderPrefix(name, p) }
+		switch {
+		case p == "":
+			return 0, fmt.Errorf("an empty prefix")
+		case slices.ContainsFunc(params, func(q Param) bool { return under(q.Name) }):
+			match = append(match, under)
+		case p == "features":
+			heads := Heads(m, out)
+			match = append(match, func(name string) bool {
+				return !slices.ContainsFunc(heads, func(h string) bool { return UnderPrefix(name, h) })
+			})
+		default:
+			return 0, fmt.Errorf("no parameter of the model lies under %q", p)
+		}
+	}
+	return SetRequiresGrad(m, false, func(name string) bool {
+		return slices.ContainsFunc(match, func(f func(string) bool) bool { return f(name) })
+	}), nil
 }

@@ -763,3 +763,27 @@ func TestFreezeByPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestFreeze(t *testing.T) {
+	build := func() *nn.Sequential { return nn.NewSequentialOf(nn.NewLinear(4, 8), nn.NewReLU(), nn.NewLinear(8, 3)) }
+	for _, c := range []struct {
+		prefixes []string
+		frozen   int
+		err      string
+	}{
+		{[]string{"features"}, 2, ""}, // all but the head "2"
+		{[]string{"0"}, 2, ""},
+		{[]string{"0", "2"}, 4, ""},
+		{[]string{"3"}, 0, `no parameter of the model lies under "3"`},
+		{[]string{""}, 0, "an empty prefix"},
+	} {
+		m := build()
+		n, err := nn.Freeze(m, 3, c.prefixes...)
+		if n != c.frozen || (err == nil) != (c.err == "") || err != nil && err.Error() != c.err {
+			t.Errorf("Freeze %q: %d frozen, %v; want %d, %q", c.prefixes, n, err, c.frozen, c.err)
+		}
+		if head := nn.HeadParameters(m, 3); len(head) != 2 || head[0] != m.NamedParameters()[2].Tensor {
+			t.Errorf("HeadParameters: %d tensors", len(head))
+		}
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/convnet/convnet/checkpoint"
+	"github.com/convnet/convnet/optim"
 )
 
 // Attach makes the log record every epoch of l.
@@ -111,6 +113,59 @@ func (e *EarlyStopping) Attach(l *Loop) {
 	l.OnEpoch(func(_ *Loop, r EpochResult) error {
 		if r.Test != nil && e.observe(r.Test.Accuracy()) {
 			return ErrStop
+		}
+		return nil
+	})
+}
+
+// Plateau is a hook that steps a ReduceLROnPlateau after each epoch on
+// the test accuracy (the mean loss when there is no test set) and sets
+// the run's base rate to its answer for the next epoch. Its state goes
+// into the checkpoints' metadata (keys "plateau.<name>"), from which
+// Restore takes it back for a resumed run.
+type Plateau struct {
+	Scheduler *optim.ReduceLROnPlateau
+}
+
+// plateauKey prefixes the keys of the scheduler's state in a checkpoint's
+// metadata.
+const plateauKey = "plateau."
+
+// Restore loads the scheduler's state from the metadata of the checkpoint
+// a run resumes from, and the run's rate with it.
+func (p *Plateau) Restore(l *Loop, meta map[string]string) error {
+	state := map[string]float64{}
+	for k, v := range meta {
+		if name, ok := strings.CutPrefix(k, plateauKey); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("metadata %s=%q is not a number", k, v)
+			}
+			state[name] = f
+		}
+	}
+	if err := p.Scheduler.LoadStateDict(state); err != nil {
+		return fmt.Errorf("the plateau schedule's state: %v", err)
+	}
+	l.LR = p.Scheduler.LR()
+	return nil
+}
+
+// Attach makes p step after each epoch of l, and record its state in c's
+// metadata: attach it before c, so that each checkpoint holds the state
+// after its epoch.
+func (p *Plateau) Attach(l *Loop, c *Checkpoints) {
+	l.OnEpoch(func(l *Loop, r EpochResult) error {
+		metric := r.MeanLoss()
+		if r.Test != nil {
+			metric = r.Test.Accuracy()
+		}
+		l.LR = p.Scheduler.Step(metric)
+		if c.Metadata == nil {
+			c.Metadata = map[string]string{}
+		}
+		for k, v := range p.Scheduler.StateDict() {
+			c.Metadata[plateauKey+k] = strconv.FormatFloat(v, 'g', -1, 64)
 		}
 		return nil
 	})

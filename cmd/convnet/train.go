@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +19,6 @@ import (
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
-	"github.com/convnet/convnet/tensor"
 	"github.com/convnet/convnet/train"
 )
 
@@ -202,7 +199,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	optConfig.Batches = (trainSet.Len() + *batchSize - 1) / *batchSize
 	if *lrBackbone > 0 {
-		optConfig.Head = headParameters(m, pipe.Input.Classes)
+		optConfig.Head = nn.HeadParameters(m, pipe.Input.Classes)
 	}
 	opt, sched, err := optConfig.New(m.ModuleBase().Parameters())
 	if err != nil {
@@ -380,30 +377,12 @@ func initWeights(stderr io.Writer, path string, m nn.Module, classes int) error 
 	return nil
 }
 
-// freezeParameters stops the parameters --freeze names from training:
-// "features" is all but the classifier heads (nn.Heads).
+// freezeParameters stops the parameters --freeze names from training.
 func freezeParameters(stderr io.Writer, prefixes string, m nn.Module, classes int) error {
-	var match func(name string) bool
-	if prefixes == "features" {
-		heads := nn.Heads(m, classes)
-		match = func(name string) bool {
-			return !slices.ContainsFunc(heads, func(h string) bool { return nn.UnderPrefix(name, h) })
-		}
-	} else {
-		list := strings.Split(prefixes, ",")
-		for _, p := range list {
-			if p == "" {
-				return usagef("--freeze %q has an empty prefix", prefixes)
-			}
-			if !slices.ContainsFunc(m.ModuleBase().NamedParameters(), func(q nn.Param) bool { return nn.UnderPrefix(q.Name, p) }) {
-				return usagef("--freeze: no parameter of the model lies under %q", p)
-			}
-		}
-		match = func(name string) bool {
-			return slices.ContainsFunc(list, func(p string) bool { return nn.UnderPrefix(name, p) })
-		}
+	n, err := nn.Freeze(m, classes, strings.Split(prefixes, ",")...)
+	if err != nil {
+		return usagef("--freeze: %v", err)
 	}
-	n := nn.SetRequiresGrad(m, false, match)
 	fmt.Fprintf(stderr, "convnet train: --freeze %s: %d of %d parameter tensors frozen\n", prefixes, n, len(m.ModuleBase().NamedParameters()))
 	return nil
 }
@@ -442,58 +421,19 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// headParameters are the parameters of the classifier's last layer (and
-// GoogLeNet's auxiliary ones), which --lr-backbone leaves at --lr.
-func headParameters(m nn.Module, classes int) []*tensor.Tensor {
-	var head []*tensor.Tensor
-	for _, p := range m.ModuleBase().NamedParameters() {
-		for _, h := range nn.Heads(m, classes) {
-			if nn.UnderPrefix(p.Name, h) {
-				head = append(head, p.Tensor)
-			}
-		}
-	}
-	return head
-}
-
-// plateauKey prefixes the keys of ReduceLROnPlateau's state in a run's
-// checkpoint metadata.
-const plateauKey = "plateau."
-
-// attachPlateau steps plateau after each epoch on its test accuracy and
-// records its state in the checkpoints, restoring it from resume's.
+// attachPlateau steps plateau after each epoch (train.Plateau), its
+// state restored from resume's checkpoint.
 func attachPlateau(loop *train.Loop, plateau *optim.ReduceLROnPlateau, ckpts *train.Checkpoints, resume string) error {
+	p := &train.Plateau{Scheduler: plateau}
 	if resume != "" {
 		meta, err := checkpoint.Metadata(resume)
+		if err == nil {
+			err = p.Restore(loop, meta)
+		}
 		if err != nil {
-			return fmt.Errorf("--resume: %v", err)
+			return fmt.Errorf("--resume %s: %v", resume, err)
 		}
-		state := map[string]float64{}
-		for k, v := range meta {
-			if name, ok := strings.CutPrefix(k, plateauKey); ok {
-				if state[name], err = strconv.ParseFloat(v, 64); err != nil {
-					return fmt.Errorf("--resume %s: metadata %s=%q is not a number", resume, k, v)
-				}
-			}
-		}
-		if err := plateau.LoadStateDict(state); err != nil {
-			return fmt.Errorf("--resume %s: the plateau schedule's state: %v", resume, err)
-		}
-		loop.LR = plateau.LR()
 	}
-	loop.OnEpoch(func(l *train.Loop, r train.EpochResult) error {
-		metric := r.MeanLoss()
-		if r.Test != nil {
-			metric = r.Test.Accuracy()
-		}
-		l.LR = plateau.Step(metric)
-		if ckpts.Metadata == nil {
-			ckpts.Metadata = map[string]string{}
-		}
-		for k, v := range plateau.StateDict() {
-			ckpts.Metadata[plateauKey+k] = strconv.FormatFloat(v, 'g', -1, 64)
-		}
-		return nil
-	})
+	p.Attach(loop, ckpts)
 	return nil
 }
