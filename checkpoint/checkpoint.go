@@ -22,6 +22,16 @@ const ModelKey = "model"
 // name the model under ModelKey). The file appears whole or not at all: it
 // is written to a temporary file in the same folder and renamed.
 func Save(path string, m nn.Module, metadata map[string]string) error {
+	if err := safetensors.WriteFile(path, StateFile(m, metadata)); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// StateFile returns m's state_dict as named tensors with the given
+// metadata, as Save writes them: float32 tensors, and batch norm's batch
+// counts as int64 scalars, as PyTorch keeps them.
+func StateFile(m nn.Module, metadata map[string]string) *safetensors.File {
 	f := &safetensors.File{Metadata: maps.Clone(metadata), Tensors: map[string]safetensors.Tensor{}}
 	if f.Metadata == nil {
 		f.Metadata = map[string]string{}
@@ -34,10 +44,7 @@ func Save(path string, m nn.Module, metadata map[string]string) error {
 			f.Tensors[p.Name] = safetensors.FromInt64s(p.Tensor.Shape(), []int64{int64(p.Tensor.Item())})
 		}
 	}
-	if err := safetensors.WriteFile(path, f); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
+	return f
 }
 
 // Load reads path into m's parameters and buffers and returns the file's
@@ -45,10 +52,17 @@ func Save(path string, m nn.Module, metadata map[string]string) error {
 // shape and dtype F32, and the file must hold nothing else; otherwise the
 // error names the file and the first key that differs, and m is unchanged.
 func Load(path string, m nn.Module) (map[string]string, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
+	return LoadTensors(path, f, m)
+}
+
+// LoadTensors is Load of the tensors f, read from path (which errors
+// name): every state_dict key of m must be in f with its shape, and f
+// must hold nothing else.
+func LoadTensors(path string, f *safetensors.File, m nn.Module) (map[string]string, error) {
 	state := m.ModuleBase().StateDict()
 	values := make([][]float32, len(state))
 	for i, p := range state {
@@ -70,9 +84,11 @@ func Load(path string, m nn.Module) (map[string]string, error) {
 		if !slices.Equal(t.Shape, p.Tensor.Shape()) {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q has shape %v, the model needs %v%s", path, p.Name, t.Shape, p.Tensor.Shape(), modelHint(f))
 		}
-		if values[i], err = t.Float32s(); err != nil {
+		v, err := t.Float32s()
+		if err != nil {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, p.Name, err)
 		}
+		values[i] = v
 		if j := nonFinite(values[i]); j >= 0 {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q holds %v at index %d: %w (the run that wrote it diverged)",
 				path, p.Name, values[i][j], j, ErrNonFinite)
@@ -105,11 +121,12 @@ func nonFinite(v []float32) int {
 	return -1
 }
 
-// Metadata returns the metadata of the checkpoint at path.
+// Metadata returns the metadata of the checkpoint at path (empty for a
+// torch.save() file).
 func Metadata(path string) (map[string]string, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
 	return f.Metadata, nil
 }

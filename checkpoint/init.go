@@ -35,15 +35,16 @@ type LoadReport struct {
 // (fine-tuning). Values are checked (dtype, finite numbers) before any is
 // copied: on an error m is unchanged.
 func LoadMatching(path string, m nn.Module, keep func(key string) bool) (LoadReport, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := ReadFile(path)
 	if err != nil {
-		return LoadReport{}, fmt.Errorf("checkpoint: %w", err)
+		return LoadReport{}, err
 	}
-	return loadMatching(path, f, m, keep)
+	return LoadMatchingTensors(path, f, m, keep)
 }
 
-// loadMatching is LoadMatching of the tensors f read from path.
-func loadMatching(path string, f *safetensors.File, m nn.Module, keep func(key string) bool) (LoadReport, error) {
+// LoadMatchingTensors is LoadMatching of the tensors f, read from path
+// (which errors name).
+func LoadMatchingTensors(path string, f *safetensors.File, m nn.Module, keep func(key string) bool) (LoadReport, error) {
 	var r LoadReport
 	state := m.ModuleBase().StateDict()
 	values := make([][]float32, len(state))

@@ -86,11 +86,16 @@ type Checkpoint struct {
 // one its metadata names, or name if not empty), for the input its
 // metadata records, and loads its weights. A model registered by a
 // program (Register) loads as the built-in ones do.
+//
+// The file may be a safetensors file or a torch.save() one (.pth); a VGG's
+// weights may carry torchvision's names (features.0.weight), which are
+// read as the lesson's (TorchvisionNames).
 func LoadCheckpoint(path, name string) (*Checkpoint, error) {
-	meta, err := checkpoint.Metadata(path)
+	f, err := checkpoint.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	meta := f.Metadata
 	if name == "" {
 		name = meta[checkpoint.ModelKey]
 		if name == "" {
@@ -107,17 +112,32 @@ func LoadCheckpoint(path, name string) (*Checkpoint, error) {
 	var m nn.Module
 	var in Input
 	if meta[InputKey] == "" && meta[ClassesKey] == "" {
-		m, in, err = buildForWeights(path, spec)
+		m, in, err = buildForWeights(path, f, spec)
 	} else if in, err = InputFromMetadata(spec, meta); err == nil {
 		m, err = spec.Build(in)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if meta, err = checkpoint.Load(path, m); err != nil {
+	if meta, err = checkpoint.LoadTensors(path, LessonNames(f, m), m); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Model: m, Spec: spec, Input: in, Metadata: meta}, nil
+}
+
+// LessonNames returns f with torchvision's VGG names made the lesson's
+// names of m (the inverse of TorchvisionNames), if m is a VGG and f has
+// torchvision's names; else f itself.
+func LessonNames(f *safetensors.File, m nn.Module) *safetensors.File {
+	names := TorchvisionNames(m)
+	if names == nil || !HasTorchvisionNames(f.Names) {
+		return f
+	}
+	inverse := make(map[string]string, len(names))
+	for lesson, tv := range names {
+		inverse[tv] = lesson
+	}
+	return checkpoint.Rename(f, inverse)
 }
 
 // buildForWeights builds spec's model for a checkpoint that records no
@@ -128,11 +148,7 @@ func LoadCheckpoint(path, name string) (*Checkpoint, error) {
 // 1000 classes), and that input with the channels and classes the
 // weights show (the first convolution's input channels, the last
 // layer's outputs).
-func buildForWeights(path string, spec Spec) (nn.Module, Input, error) {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return nil, Input{}, err
-	}
+func buildForWeights(path string, f *safetensors.File, spec Spec) (nn.Module, Input, error) {
 	var candidates []Input
 	if in, _, err := spec.Fit(legacyInput); err == nil {
 		candidates = append(candidates, in)
@@ -149,11 +165,12 @@ func buildForWeights(path string, spec Spec) (nn.Module, Input, error) {
 			first = m
 		}
 		state := m.ModuleBase().StateDict()
-		if fits(f, state) {
+		named := LessonNames(f, m)
+		if fits(named, state) {
 			return m, in, nil
 		}
 		if in == spec.Input {
-			if shown, ok := shownInput(f, state, in); ok && shown != in {
+			if shown, ok := shownInput(named, state, in); ok && shown != in {
 				candidates = append(candidates, shown)
 			}
 		}

@@ -9,10 +9,19 @@ file with no renaming, runs the same input in evaluation mode and writes its
 output, which must equal PyTorch's within 1e-4 of the output's scale (the
 largest |value|).
 
+With --format pth the state_dict is saved by torch.save instead (a .pth
+file, which convnet reads without running it), vgg11 may be among the
+models (its torchvision keys, features.0.weight, are read as the
+lesson's), and each file is then converted back by `convnet convert` to a
+.pth (--keys torchvision for VGG) that torch.load reads into a fresh
+torchvision model with load_state_dict(strict=True), whose output must be
+the same.
+
 Usage, from the module root (needs /usr/bin/python3 with python3-torch and
 python3-torchvision; writes only to a temporary folder):
 
     /usr/bin/python3 testdata/check_torchvision.py [--models googlenet,resnet18,resnet50,mobilenet_v2] [--size 224]
+    /usr/bin/python3 testdata/check_torchvision.py --format pth --models resnet18,vgg11
 """
 import argparse
 import os
@@ -50,6 +59,7 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--convnet", default="", help="a built convnet binary (default: go build one)")
+    ap.add_argument("--format", choices=["safetensors", "pth"], default="safetensors")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
     convnet = args.convnet or os.path.join(tmp, "convnet")
@@ -63,7 +73,11 @@ def main():
         with torch.no_grad():
             want = m(x)
         w, xin, out = (os.path.join(tmp, f"{name}.{k}.safetensors") for k in ("weights", "input", "out"))
-        open(w, "wb").write(encode(m.state_dict(), {"format": "pt"}))
+        if args.format == "pth":
+            w = os.path.join(tmp, f"{name}.pth")
+            torch.save(m.state_dict(), w)
+        else:
+            open(w, "wb").write(encode(m.state_dict(), {"format": "pt"}))
         open(xin, "wb").write(encode({"input": x}, {}))
         subprocess.run([convnet, "inspect", "--checkpoint", w, "--model", name, "--input", xin, "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
@@ -72,6 +86,18 @@ def main():
         err = (got - want).abs().max().item() / scale
         worst = max(worst, err)
         print(f"{name}: output {list(want.shape)}, largest |value| {scale:.4g}, largest difference {err:.2e} of it")
+        if args.format == "pth":
+            back = os.path.join(tmp, f"{name}.back.pth")
+            keys = ["--keys", "torchvision"] if name.startswith("vgg") else []
+            subprocess.run([convnet, "convert", w, "--model", name, "--out", back] + keys, check=True,
+                           stdout=subprocess.DEVNULL)
+            fresh = getattr(torchvision.models, name)(weights=None, **({"aux_logits": True, "init_weights": True} if name == "googlenet" else {}))
+            fresh.load_state_dict(torch.load(back), strict=True)
+            with torch.no_grad():
+                again = fresh.eval()(x)
+            err = (again - want).abs().max().item() / scale
+            worst = max(worst, err)
+            print(f"{name}: converted back to .pth, loaded with strict=True: largest difference {err:.2e}")
     print("ok" if worst <= 1e-4 else "FAILED: over 1e-4")
     sys.exit(0 if worst <= 1e-4 else 1)
 

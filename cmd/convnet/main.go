@@ -16,6 +16,7 @@
 //	inspect   show every layer's output for one test image (the lesson's intermediate values)
 //	plot      draw a training run's loss and accuracy curves from its .metrics.jsonl file
 //	bench     measure training, inference and GEMM speed on this machine
+//	convert   convert a checkpoint between safetensors and PyTorch's .pth, either way
 //	download  download and unpack CIFAR-10 (checked against its published MD5)
 //	serve     serve a page to draw a digit and watch the model's input, probabilities and feature maps
 //
@@ -70,6 +71,7 @@ func init() {
 		{"inspect", "show every layer's output for one test image (the lesson's intermediate values)", inspectCmd},
 		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", plotCmd},
 		{"bench", "measure training, inference and GEMM speed on this machine", benchCmd},
+		{"convert", "convert a checkpoint between safetensors and PyTorch's .pth, either way", convertCmd},
 		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", downloadCmd},
 		{"serve", "serve a page to draw a digit and watch the model's input, probabilities and feature maps live", serveCmd},
 	}
@@ -385,7 +387,7 @@ func dataFlag(fs *flag.FlagSet) *string {
 }
 
 func checkpointFlag(fs *flag.FlagSet) *string {
-	return fs.String("checkpoint", "", "checkpoint `FILE` (.safetensors) to load (required)")
+	return fs.String("checkpoint", "", "checkpoint `FILE` to load, safetensors or PyTorch's .pth (required)")
 }
 
 func modelFlag(fs *flag.FlagSet, def, what string) *string {

@@ -61,7 +61,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	valSplit := fs.Float64("val-split", 0.1, "with --dataset folder and no DIR/val: the `SHARE` of each class held out for test_accr")
 	skipBad := fs.Bool("skip-bad", false, "with --dataset folder: leave out pictures that cannot be read, with a warning each, rather than stop")
 	workers := fs.Int("workers", runtime.NumCPU(), "`N` goroutines decoding and transforming a batch's pictures ahead of training")
-	initFrom := fs.String("init", "", "start from the weights in `FILE` (a checkpoint, even of another model's head): every tensor whose name and shape match is loaded, the rest keep their fresh values")
+	initFrom := fs.String("init", "", "start from the weights in `FILE` (a checkpoint, safetensors or PyTorch's .pth, even of another model's head): every tensor whose name and shape match is loaded, the rest keep their fresh values")
 	numClasses := fs.Int("num-classes", 0, "`N` outputs of the model (0: the data set's classes)")
 	freeze := fs.String("freeze", "", "`PREFIXES` of parameters not to train, comma-separated (\"layer1,layer2\"), or \"features\": all but the classifier's last layer")
 	keep := fs.String("keep", "last", "`WHICH` weights besides --out's last epoch: last (none), or best: also the epoch of the best test_accr, in <out>.best.safetensors")
@@ -358,7 +358,11 @@ func initWeights(stderr io.Writer, path string, m nn.Module, classes int) error 
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--init: %s", pathError(err))
 	}
-	r, err := checkpoint.LoadMatching(path, m, nil)
+	f, err := checkpoint.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--init: %v", err)
+	}
+	r, err := checkpoint.LoadMatchingTensors(path, models.LessonNames(f, m), m, nil)
 	if err != nil {
 		return fmt.Errorf("--init: %v", err)
 	}
