@@ -4,6 +4,9 @@
 #
 # Usage: bench/compare.sh            (from the project root; about 10 minutes)
 #        ONLY=zoo bench/compare.sh   (ResNet-18 and GoogLeNet alone; about 4)
+#        FOLDER=DIR bench/compare.sh  (also a folder of pictures decoded to
+#                                      224x224 tensors, beside torchvision's
+#                                      DataLoader with as many workers)
 # Env:   THREADS (default 2), REPS (default 3), PYTORCH_BENCH (the folder of
 #        the PyTorch scripts, default ../shared/bench/pytorch), OUT (a folder
 #        to keep the raw outputs in, default a temporary one), ONLY ("zoo"
@@ -62,4 +65,10 @@ echo "PyTorch ..."
 zoo
 
 /usr/bin/python3 bench/compare_table.py "$out"
+if [ -n "${FOLDER:-}" ]; then
+  echo
+  echo "A folder of pictures to 224x224 tensors (RandomResizedCrop, flip, normalise), $(nproc) workers:"
+  "$out/convnet" bench --json --threads "$threads" --reps "$reps" --only folder --folder "$FOLDER" 2>/dev/null | tee "$out/convnet_folder.jsonl"
+  /usr/bin/python3 bench/folder_decode.py "$FOLDER" --workers "$(nproc)" --threads "$threads" --reps "$reps" | tee "$out/pt_folder.jsonl"
+fi
 echo "raw outputs: $out"
