@@ -50,7 +50,7 @@ func TestCases(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", c.Key, got.Key, ok)
 		}
 	}
-	if want := []string{"lenet-train", "lenet-infer", "vgg11", "resnet18", "googlenet", "gemm"}; !slices.Equal(keys, want) {
+	if want := []string{"lenet-train", "lenet-infer", "vgg11", "resnet18", "googlenet", "gemm", "folder"}; !slices.Equal(keys, want) {
 		t.Errorf("Cases: %v, want %v", keys, want)
 	}
 	if _, ok := bench.Lookup("nope"); ok {
@@ -65,7 +65,7 @@ func TestRunUnknownCase(t *testing.T) {
 	if !errors.As(err, &unknown) || unknown.Key != "nope" || len(figs) != 0 || len(p.events) != 0 {
 		t.Fatalf("Run with an unknown key: %v, %v, %v", figs, err, p.events)
 	}
-	if want := `bench: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, gemm)`; err.Error() != want {
+	if want := `bench: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, gemm, folder)`; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
@@ -218,5 +218,14 @@ func ExampleRun() {
 	}
 	for _, f := range figs {
 		fmt.Printf("%-24s %s\n", f.Name, f) // fp32 GEMM 4096x4096      92.21 GFLOP/s
+	}
+}
+
+// TestFolderNeedsAFolder: the folder figure is left out of a run of all
+// figures without a folder, and asked for alone it says what it needs.
+func TestFolderNeedsAFolder(t *testing.T) {
+	_, err := bench.Run(context.Background(), bench.Options{Only: []string{"folder"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "needs a folder of pictures") {
+		t.Errorf("error %v", err)
 	}
 }
