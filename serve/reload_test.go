@@ -266,6 +266,9 @@ func TestServeFirstLoadFails(t *testing.T) {
 	pix, _ := mnistPixels(t, 0)
 	body := mustJSON(t, map[string]any{"pixels": pix})
 	for i, c := range bad {
+		if c.name == "another data set" {
+			continue // served from the start: its page has an upload box (TestServeFolderModel)
+		}
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Chdir(dir)

@@ -323,8 +323,9 @@ func (h *Handler) Status() (line string, ready bool) {
 	return h.describe(s.model), true
 }
 
-// load loads a checkpoint and checks that it is an MNIST model that
-// answers a blank image with finite numbers, registers the hooks that
+// load loads a checkpoint and checks that it is a model of pictures (its
+// data set makes pictures its input) that answers a blank image with
+// finite numbers, registers the hooks that
 // collect its feature maps, and learns their shapes. A model that load
 // returns is whole: whatever goes wrong is an error, a panic included.
 func load(path, modelName string) (m *served, err error) {
@@ -344,8 +345,8 @@ func load(path, modelName string) (m *served, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if pipe.Dataset() != "mnist" {
-		return nil, fmt.Errorf("checkpoint %s holds a %s model trained on %s: serving needs one trained on MNIST digits (convnet train --dataset mnist)",
+	if pipe.Source.FromImage == nil {
+		return nil, fmt.Errorf("checkpoint %s holds a %s model trained on %s, which has no way to make a picture its input",
 			path, ck.Spec.Name, pipe.Dataset())
 	}
 	m = &served{ck: ck, pipe: pipe}
@@ -424,7 +425,14 @@ func (h *Handler) current() *state {
 		next.stamp = stamp
 		name := filepath.Base(h.path)
 		modified := st.ModTime().Format("2006-01-02 15:04:05 MST")
-		if m, err := load(h.path, h.modelName); err != nil {
+		m, err := load(h.path, h.modelName)
+		if err == nil && cur.model != nil && m.pipe.Dataset() != cur.model.pipe.Dataset() {
+			// The page was made for the data set of the model served
+			// (a drawing pad for digits, an upload box for pictures).
+			err = fmt.Errorf("it holds a %s model trained on %s, and the page serves one of %s: restart convnet serve to serve it",
+				m.ck.Spec.Name, m.pipe.Dataset(), dataName(cur.model.pipe.Dataset()))
+		}
+		if err != nil {
 			problem := oneLine(strings.ReplaceAll(err.Error(), h.path, name))
 			if cur.model == nil {
 				next.missing = fmt.Sprintf("%s could not be loaded: %s", name, problem)
@@ -558,6 +566,11 @@ type pageData struct {
 	Accuracy   string
 	InputSide  int
 	Layers     []layerInfo
+	// Digits says the model reads MNIST's digits, which the page lets
+	// one draw; other models get an upload box. Classes names the
+	// classes, as a JSON list for the page's script.
+	Digits  bool
+	Classes string
 }
 
 type layerInfo struct {
@@ -584,6 +597,9 @@ func (h *Handler) handleIndex(w http.ResponseWriter, r *http.Request) {
 		d.Accuracy = m.ck.Metadata["test_accuracy"]
 		d.InputSide = m.pipe.Input.Size
 		d.Layers = m.layers
+		d.Digits = m.pipe.Dataset() == "mnist"
+		names, _ := json.Marshal(m.pipe.ClassNames(""))
+		d.Classes = string(names)
 	}
 	var b bytes.Buffer
 	if err := h.page.Execute(&b, d); err != nil {
@@ -659,8 +675,11 @@ type featureMap struct {
 // predictResponse is the answer of POST /api/predict.
 type predictResponse struct {
 	// Input is what the model received, InputShape its C×H×W shape.
-	Input         []float32    `json:"input"`
-	InputShape    []int        `json:"input_shape"`
+	Input      []float32 `json:"input"`
+	InputShape []int     `json:"input_shape"`
+	// Picture is the input as a picture, values in [0, 1]: Input with
+	// the data set's normalisation undone (as Input where there is none).
+	Picture       []float32    `json:"picture"`
 	Probabilities []float32    `json:"probabilities"`
 	Prediction    int          `json:"prediction"`
 	Blank         bool         `json:"blank"` // no ink was found in the picture
@@ -790,6 +809,9 @@ func (h *Handler) requestInput(ctx context.Context, pipe datasets.Pipeline, req 
 		}
 		return pipe.ImageInput(img), nil
 	case req.Pixels != nil:
+		if pipe.Dataset() != "mnist" {
+			return nil, fmt.Errorf(`"pixels" are MNIST's 784 values; this model reads %s pictures: send "image"`, pipe.Dataset())
+		}
 		px := *req.Pixels
 		const n = mnist.Side * mnist.Side
 		if len(px) != n {
@@ -1034,6 +1056,7 @@ func (m *served) infer(ctx context.Context, input []float32) predictResponse {
 	res := predictResponse{
 		Input:         input,
 		InputShape:    shape,
+		Picture:       m.pipe.Unnormalize(input),
 		Probabilities: probs,
 		Blank:         datasets.Blank(input),
 		FeatureMaps:   []featureMap{},
@@ -1094,4 +1117,12 @@ func pathError(err error) string {
 		return pe.Path + ": " + pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// dataName names a data set for people: MNIST's digits by their name.
+func dataName(dataset string) string {
+	if dataset == "mnist" {
+		return "MNIST digits"
+	}
+	return dataset
 }

@@ -357,3 +357,45 @@ func TestServeBrowserToken(t *testing.T) {
 		t.Errorf("page: %s", e)
 	}
 }
+
+// TestServeBrowserUpload serves a model of a folder of pictures in
+// headless Chromium: the page has an upload box instead of the pad, and a
+// picture chosen there is answered with the class names and drawn in
+// colour as the model's input.
+func TestServeBrowserUpload(t *testing.T) {
+	browser, err := findBrowser()
+	if err != nil {
+		skipWithoutBrowser(t, err)
+	}
+	dir := t.TempDir()
+	path := folderCheckpoint(t, dir)
+	pix, _ := mnistPixels(t, 0)
+	pic := filepath.Join(dir, "seven.png")
+	writePNG(t, pic, pix, 3)
+	h, err := serve.NewHandler(serve.Options{Checkpoint: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	tab, pageErrors := openBrowser(t, browser)
+	if err := chromedp.Do(tab, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("upload")),
+		chromedp.SetUploadFiles(chromedp.ID("upload"), []string{pic})); err != nil {
+		t.Fatalf("opening the page and choosing a picture: %v", err)
+	}
+	var got string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got, err = chromedp.Run(tab, chromedp.Evaluate[string](`document.body.dataset.shown + "|" + document.getElementById("prediction").textContent + "|" +
+			[...document.querySelectorAll("#probs .label")].map(e => e.textContent).join(",")`))
+		if err == nil && !strings.HasPrefix(got, "0|") {
+			break
+		}
+	}
+	parts := strings.Split(got, "|")
+	if len(parts) != 3 || parts[0] != "1" || !slices.Contains([]string{"cat", "dog", "eel"}, parts[1]) || parts[2] != "cat,dog,eel" {
+		t.Errorf("after the upload the page shows %q; want version 1, a class name, the three labels", got)
+	}
+	if errs := pageErrors(); len(errs) > 0 {
+		t.Errorf("the page's script failed: %v", errs)
+	}
+}

@@ -1,8 +1,8 @@
-// convnet serve: draw a digit, see what the model sees, thinks and computes.
-// Plain JavaScript, no libraries. While the pen is down the drawing is sent
-// at most every THROTTLE_MS; lifting the pen sends it at once. One request
-// is in flight at a time; answers for an older drawing than the last Clear
-// are dropped.
+// convnet serve: draw a digit (or, for a model of other pictures, upload
+// one), see what the model sees, thinks and computes. Plain JavaScript, no
+// libraries. While the pen is down the drawing is sent at most every
+// THROTTLE_MS; lifting the pen sends it at once. One request is in flight
+// at a time; answers for an older drawing than the last Clear are dropped.
 (function () {
   "use strict";
 
@@ -20,8 +20,13 @@
   }
   var LINE_WIDTH = 20; // on the 280 px pad: about 2 px of MNIST's 28
 
-  var pad = document.getElementById("pad");
-  var pen = pad.getContext("2d");
+  var pad = document.getElementById("pad"); // digit models
+  var upload = document.getElementById("upload"); // the others
+  var pen = pad ? pad.getContext("2d") : null;
+  var uploaded = null; // the data URL of the picture last chosen
+  var classes = JSON.parse(document.body.dataset.classes || "[]");
+  // Many classes (ImageNet's 1000): the rows show the likeliest few.
+  var ranked = classes.length > 20;
   var inputCanvas = document.getElementById("input");
   var predictionEl = document.getElementById("prediction");
   var confidenceEl = document.getElementById("confidence");
@@ -38,13 +43,13 @@
   var busyRetry = false; // the server answered 503 with Retry-After
   var timer = null;
 
-  // Probability rows, made once.
+  // Probability rows, made once: one per class, or the top ten.
   var rows = [];
-  for (var d = 0; d < 10; d++) {
+  for (var d = 0; d < (ranked ? 10 : classes.length || 10); d++) {
     var li = document.createElement("li");
     var label = document.createElement("span");
     label.className = "label";
-    label.textContent = String(d);
+    label.textContent = ranked ? "" : classes[d] || String(d);
     var track = document.createElement("span");
     track.className = "track";
     var bar = document.createElement("span");
@@ -57,7 +62,7 @@
     li.appendChild(track);
     li.appendChild(value);
     probsEl.appendChild(li);
-    rows.push({ li: li, bar: bar, value: value });
+    rows.push({ li: li, bar: bar, value: value, label: label });
   }
 
   function setState() {
@@ -103,50 +108,73 @@
     pen.stroke();
   }
 
-  pad.addEventListener("pointerdown", function (e) {
-    if (e.pointerType === "mouse" && e.button !== 0) {
-      return;
-    }
-    e.preventDefault();
-    try {
-      pad.setPointerCapture(e.pointerId);
-    } catch (err) {
-      // capture is a nicety: drawing works without it
-    }
-    drawing = true;
-    last = point(e);
-    dot(last);
-    changed();
-  });
+  if (pad) {
+    pad.addEventListener("pointerdown", function (e) {
+      if (e.pointerType === "mouse" && e.button !== 0) {
+        return;
+      }
+      e.preventDefault();
+      try {
+        pad.setPointerCapture(e.pointerId);
+      } catch (err) {
+        // capture is a nicety: drawing works without it
+      }
+      drawing = true;
+      last = point(e);
+      dot(last);
+      changed();
+    });
 
-  pad.addEventListener("pointermove", function (e) {
-    if (!drawing) {
-      return;
-    }
-    e.preventDefault();
-    var events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
-    if (events.length === 0) {
-      events = [e];
-    }
-    for (var i = 0; i < events.length; i++) {
-      var p = point(events[i]);
-      segment(last, p);
-      last = p;
-    }
-    changed();
-  });
+    pad.addEventListener("pointermove", function (e) {
+      if (!drawing) {
+        return;
+      }
+      e.preventDefault();
+      var events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+      if (events.length === 0) {
+        events = [e];
+      }
+      for (var i = 0; i < events.length; i++) {
+        var p = point(events[i]);
+        segment(last, p);
+        last = p;
+      }
+      changed();
+    });
 
-  function penUp() {
-    if (!drawing) {
-      return;
+    function penUp() {
+      if (!drawing) {
+        return;
+      }
+      drawing = false;
+      last = null;
+      sendNow();
     }
-    drawing = false;
-    last = null;
-    sendNow();
+    pad.addEventListener("pointerup", penUp);
+    pad.addEventListener("pointercancel", penUp);
+    pad.addEventListener("lostpointercapture", penUp);
   }
-  pad.addEventListener("pointerup", penUp);
-  pad.addEventListener("pointercancel", penUp);
-  pad.addEventListener("lostpointercapture", penUp);
+
+  // Uploading: each picture chosen is sent as it is, as a data URL.
+  if (upload) {
+    upload.addEventListener("change", function () {
+      var file = upload.files && upload.files[0];
+      if (!file) {
+        return;
+      }
+      var reader = new FileReader();
+      reader.onload = function () {
+        uploaded = reader.result;
+        version++;
+        setState();
+        sendNow();
+      };
+      reader.onerror = function () {
+        status("Cannot read " + file.name + ".", true);
+      };
+      reader.readAsDataURL(file);
+    });
+  }
 
   function changed() {
     version++;
@@ -180,7 +208,7 @@
     fetch("api/predict", {
       method: "POST",
       headers: headers,
-      body: JSON.stringify({ image: pad.toDataURL("image/png") }),
+      body: JSON.stringify({ image: pad ? pad.toDataURL("image/png") : uploaded }),
     })
       .then(function (r) {
         return r.json().then(
@@ -211,7 +239,11 @@
         render(res);
         shown = v;
         setState();
-        status(res.blank ? "No ink found: draw a little bigger or bolder." : "Draw more, or Clear to start again.", false);
+        if (pad) {
+          status(res.blank ? "No ink found: draw a little bigger or bolder." : "Draw more, or Clear to start again.", false);
+        } else {
+          status(res.blank ? "Nothing to see in that picture: the answer means little." : "Choose another picture.", false);
+        }
       })
       .catch(function (err) {
         document.body.dataset.error = err.message;
@@ -248,38 +280,55 @@
 
   // Showing the answer.
 
+  function className(i) {
+    return i < classes.length ? classes[i] : String(i);
+  }
+
   function render(res) {
-    drawInput(res.input, res.input_shape);
+    drawInput(res.picture || res.input, res.input_shape);
     var probs = res.probabilities;
     var top = res.prediction;
     if (res.blank) {
       predictionEl.textContent = "";
       confidenceEl.textContent = "";
     } else {
-      predictionEl.textContent = String(top);
+      predictionEl.textContent = className(top);
       confidenceEl.textContent = (100 * probs[top]).toFixed(1) + "% sure";
     }
+    var order = probs.map(function (_, i) { return i; });
+    if (ranked) {
+      order.sort(function (a, b) { return probs[b] - probs[a]; });
+    }
     for (var i = 0; i < rows.length; i++) {
-      var p = i < probs.length ? probs[i] : 0;
+      var k = order[i];
+      var p = k < probs.length ? probs[k] : 0;
+      if (ranked) {
+        rows[i].label.textContent = className(k);
+      }
       rows[i].bar.style.width = (100 * p).toFixed(2) + "%";
       rows[i].value.textContent = p.toFixed(3);
-      rows[i].li.classList.toggle("top", i === top && !res.blank);
+      rows[i].li.classList.toggle("top", k === top && !res.blank);
     }
     for (var j = 0; j < res.feature_maps.length; j++) {
       drawLayer(res.feature_maps[j]);
     }
   }
 
+  // drawInput draws a C×H×W picture of values in [0, 1]: grey, or the
+  // first three planes as red, green and blue.
   function drawInput(data, shape) {
     var h = shape[shape.length - 2];
     var w = shape[shape.length - 1];
+    var colour = shape.length === 3 && shape[0] >= 3;
     var ctx = inputCanvas.getContext("2d");
     var img = ctx.createImageData(w, h);
+    var byte = function (v) {
+      return Math.round(255 * Math.min(1, Math.max(0, v)));
+    };
     for (var i = 0; i < w * h; i++) {
-      var g = Math.round(255 * Math.min(1, Math.max(0, data[i])));
-      img.data[4 * i] = g;
-      img.data[4 * i + 1] = g;
-      img.data[4 * i + 2] = g;
+      img.data[4 * i] = byte(data[i]);
+      img.data[4 * i + 1] = byte(data[colour ? w * h + i : i]);
+      img.data[4 * i + 2] = byte(data[colour ? 2 * w * h + i : i]);
       img.data[4 * i + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
@@ -438,7 +487,9 @@
     shown = version;
     setState();
     delete document.body.dataset.error;
-    resetPad();
+    if (pad) {
+      resetPad();
+    }
     blank(inputCanvas);
     predictionEl.textContent = "";
     confidenceEl.textContent = "";
@@ -450,17 +501,21 @@
     Object.keys(layers).forEach(function (name) {
       layers[name].canvases.forEach(blank);
     });
-    status("Draw a digit from 0 to 9.", false);
+    status(pad ? "Draw a digit from 0 to 9." : "Choose a picture.", false);
   }
 
-  document.getElementById("clear").addEventListener("click", clearAll);
+  if (pad) {
+    document.getElementById("clear").addEventListener("click", clearAll);
+  }
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
       clearAll();
     }
   });
 
-  resetPad();
+  if (pad) {
+    resetPad();
+  }
   blank(inputCanvas);
   document.querySelectorAll(".layer[data-shape]").forEach(function (el) {
     setupLayer(el.dataset.name, el.dataset.shape.split(",").map(Number));
