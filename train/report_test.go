@@ -17,3 +17,13 @@ func TestFormatConfusion(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, wantAcc)
 	}
 }
+
+func TestFormatNamedClasses(t *testing.T) {
+	ev := Evaluation{Confusion: [][]int{{3, 1}, {0, 4}}}
+	if got, want := ev.FormatNamedClasses([]string{"cat", "horse"}), "class 0 cat  : 0.7500 (4 images)\nclass 1 horse: 1.0000 (4 images)\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := ev.FormatNamedClasses([]string{"0", "1"}), ev.FormatClasses(); got != want {
+		t.Errorf("digits: got %q, want %q", got, want)
+	}
+}

@@ -57,7 +57,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "test_accr=%.4f\n", ev.Accuracy())
-	fmt.Fprintf(stdout, "\n%s", ev.FormatClasses())
+	fmt.Fprintf(stdout, "\n%s", ev.FormatNamedClasses(l.pipe.ClassNames(*dataDir)))
 	fmt.Fprintf(stdout, "\n%s", ev.FormatConfusion())
 	if *pngOut != "" {
 		return saveEvalPictures(*pngOut, l, *dataDir, *limit, ev, stdout)

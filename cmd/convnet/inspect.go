@@ -85,7 +85,8 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	acts = append([]nn.Activation{{Name: "input", Output: input}}, acts...)
 	probs := tensor.Softmax(logits, 1).Data()
 	pred := logits.ArgmaxRows()[0]
-	fmt.Fprintf(stdout, "test image %d: label %d, predicted %d (probability %.4f)\n\n", *index, label, pred, probs[pred])
+	names := l.pipe.ClassNames(*dataDir)
+	fmt.Fprintf(stdout, "test image %d: label %s, predicted %s (probability %.4f)\n\n", *index, names[label], names[pred], probs[pred])
 	fmt.Fprint(stdout, nn.FormatActivations(acts))
 
 	if *out != "" {
@@ -97,7 +98,7 @@ func inspectCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	if *pngDir != "" {
 		in := viz.Inspection{Model: spec.Name, Index: *index, Label: label, Predicted: pred, Probability: float64(probs[pred]),
-			Classes: l.pipe.ClassNames(*dataDir), Unnormalize: l.pipe.Unnormalize}
+			Classes: names, Unnormalize: l.pipe.Unnormalize}
 		names, err := saveInspectPictures(*pngDir, in, acts)
 		if err != nil {
 			return err
