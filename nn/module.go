@@ -107,6 +107,25 @@ func (b *Base) AddModule(name string, m Module) {
 	b.children = append(b.children, Child{name, m})
 }
 
+// Replace puts m in the place of the child registered under name (its
+// place in printing and in the state_dict stays) and returns it, so that
+// the field that holds the child is set in the same line, as torchvision
+// users write model.fc = nn.Linear(512, 5):
+//
+//	r.FC = nn.Replace(&r.Base, "fc", nn.NewLinear(512, 5))
+//
+// It panics if b has no child of that name.
+func Replace[M Module](b *Base, name string, m M) M {
+	for i, c := range b.children {
+		if c.Name == name {
+			m.ModuleBase().setTraining(b.training)
+			b.children[i].Module = m
+			return m
+		}
+	}
+	panic(fmt.Sprintf("nn: %s has no child named %q to replace", b.typeName, name))
+}
+
 // AddParameter registers p as a parameter named name; it will require
 // gradients.
 func (b *Base) AddParameter(name string, p *tensor.Tensor) *tensor.Tensor {

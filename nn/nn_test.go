@@ -787,3 +787,24 @@ func TestFreeze(t *testing.T) {
 		}
 	}
 }
+
+func TestReplace(t *testing.T) {
+	m := nn.NewSequentialOf(nn.NewLinear(4, 8), nn.NewReLU(), nn.NewLinear(8, 3))
+	m.Eval()
+	head := nn.Replace(&m.Base, "2", nn.NewLinear(8, 5))
+	if head.OutFeatures != 5 || m.Child("2") != head || head.Training() {
+		t.Errorf("the child is not the new head in eval mode")
+	}
+	if out := m.Forward(tensor.Zeros(2, 4)); out.Shape()[1] != 5 {
+		t.Errorf("output shape %v", out.Shape())
+	}
+	if names := m.StateDict(); names[len(names)-2].Name != "2.weight" || names[len(names)-2].Tensor.Shape()[0] != 5 {
+		t.Errorf("state_dict ends with %s %v", names[len(names)-2].Name, names[len(names)-2].Tensor.Shape())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("replacing a child that is not there did not panic")
+		}
+	}()
+	nn.Replace(&m.Base, "9", nn.NewReLU())
+}
