@@ -44,6 +44,10 @@ type FolderOptions struct {
 	// each, rather than failing on the first.
 	SkipBad bool
 	Warn    func(path string, err error)
+	// Cache, if positive, keeps decoded pictures in memory, up to Cache
+	// bytes for the training pictures and as many for the validation
+	// ones, so that later epochs decode only the pictures past it.
+	Cache int64
 }
 
 // OpenFolder returns the data set of the pictures in dir: dir/train and
@@ -159,6 +163,9 @@ func (s *folderSource) source(names []string) Source {
 			}
 			ds := folder.NewDataset(f, transforms.Pipeline{Transform: p}, 3, size, s.opts.Seed)
 			ds.OnError = s.exampleError(f)
+			if s.opts.Cache > 0 {
+				ds.Cache(s.opts.Cache)
+			}
 			return ds, nil
 		},
 		Err: func() error {

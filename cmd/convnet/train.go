@@ -60,6 +60,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	imageSize := fs.Int("image-size", 224, "with --dataset folder: the side `N` of the square pictures the model takes")
 	valSplit := fs.Float64("val-split", 0.1, "with --dataset folder and no DIR/val: the `SHARE` of each class held out for test_accr")
 	skipBad := fs.Bool("skip-bad", false, "with --dataset folder: leave out pictures that cannot be read, with a warning each, rather than stop")
+	cache := fs.Bool("cache", false, "with --dataset folder: keep the decoded pictures in memory after the first epoch (up to 4 GiB of training pictures and as much of test ones; past that they are decoded every epoch)")
 	workers := fs.Int("workers", runtime.NumCPU(), "`N` goroutines decoding and transforming a batch's pictures ahead of training")
 	initFrom := fs.String("init", "", "start from the weights in `FILE` (a checkpoint, safetensors or PyTorch's .pth, even of another model's head): every tensor whose name and shape match is loaded, the rest keep their fresh values")
 	numClasses := fs.Int("num-classes", 0, "`N` outputs of the model (0: the data set's classes)")
@@ -133,7 +134,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			*shuffle = true
 		}
 		pipe, err = openFolder(stderr, spec, *dataDir, datasets.FolderOptions{ImageSize: *imageSize,
-			Augment: *augment != "off", ValSplit: *valSplit, Seed: *seed, SkipBad: *skipBad})
+			Augment: *augment != "off", ValSplit: *valSplit, Seed: *seed, SkipBad: *skipBad, Cache: cacheBytes(*cache)})
 		doAugment = false // the folder's own transforms augment
 	} else {
 		pipe, err = fitPipeline(spec, *dataset)
@@ -440,4 +441,12 @@ func attachPlateau(loop *train.Loop, plateau *optim.ReduceLROnPlateau, ckpts *tr
 	}
 	p.Attach(loop, ckpts)
 	return nil
+}
+
+// cacheBytes is the memory --cache may fill with decoded pictures.
+func cacheBytes(on bool) int64 {
+	if on {
+		return 4 << 30
+	}
+	return 0
 }

@@ -30,6 +30,11 @@ type Dataset struct {
 	seed           uint64
 	epoch          atomic.Int64
 
+	// cache, when set (Cache), holds the decoded pictures, each the
+	// first time it is read, within cacheBudget bytes.
+	cache       []atomic.Pointer[transforms.Image]
+	cacheBudget atomic.Int64
+
 	// OnError, when not nil, is called when example i cannot be made
 	// (its file cannot be read, or the pipeline gives a picture of another
 	// size); Example then fills the example with zeros and returns its
@@ -56,6 +61,16 @@ func NewDataset(f *Folder, p transforms.Pipeline, channels, size int, seed uint6
 		panic(fmt.Sprintf("folder: NewDataset: %d means and %d standard deviations for %d channels", len(p.Mean), len(p.Std), channels))
 	}
 	return &Dataset{folder: f, pipeline: p, channels: channels, size: size, seed: seed}
+}
+
+// Cache makes the dataset keep each decoded picture (before the
+// transforms, which still run per epoch) the first time it is read, so
+// that later epochs decode nothing, as long as the pictures kept take at
+// most budget bytes; past that, pictures are decoded each time. Call it
+// before the first Example.
+func (d *Dataset) Cache(budget int64) {
+	d.cache = make([]atomic.Pointer[transforms.Image], d.Len())
+	d.cacheBudget.Store(budget)
 }
 
 // Folder returns the folder the examples come from.
@@ -109,7 +124,7 @@ func (d *Dataset) Read(i int, dst []float32) (int, error) {
 		panic(fmt.Sprintf("folder: destination has %d values, an example needs %d", len(dst), n))
 	}
 	label := d.folder.Label(i)
-	img, err := d.folder.Load(i)
+	img, err := d.load(i)
 	if err != nil {
 		return label, err
 	}
@@ -127,6 +142,21 @@ func (d *Dataset) Read(i int, dst []float32) (int, error) {
 	}
 	d.pipeline.Tensor(img, dst[:n])
 	return label, nil
+}
+
+// load decodes picture i, or takes it from the cache.
+func (d *Dataset) load(i int) (*transforms.Image, error) {
+	if d.cache == nil {
+		return d.folder.Load(i)
+	}
+	if img := d.cache[i].Load(); img != nil {
+		return img, nil
+	}
+	img, err := d.folder.Load(i)
+	if err == nil && d.cacheBudget.Add(-int64(len(img.Pix))) >= 0 {
+		d.cache[i].Store(img) // transforms never modify their input
+	}
+	return img, err
 }
 
 // DefaultValFraction is the share of each class that Split and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -461,5 +462,56 @@ func TestOpenTrainVal(t *testing.T) {
 	write(t, split, "val/emu/9.png", pngOf(grayPic))
 	if _, _, err := OpenTrainVal(split, DefaultValFraction, 1, Options{}); err == nil || !strings.Contains(err.Error(), `"emu" is in val only`) {
 		t.Errorf("train/ and val/ with different classes: %v", err)
+	}
+}
+
+// TestDatasetCache checks that a cached dataset gives the same examples,
+// epoch after epoch, and decodes each picture once within its budget.
+func TestDatasetCache(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 6 {
+		m := image.NewRGBA(image.Rect(0, 0, 20+i, 17))
+		for p := range m.Pix {
+			m.Pix[p] = uint8(p * (i + 3))
+		}
+		write(t, dir, fmt.Sprintf("%s/%d.png", []string{"a", "b"}[i%2], i), pngOf(m))
+	}
+	f, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := transforms.Pipeline{Transform: transforms.Train(16)}
+	plain, cached := NewDataset(f, p, 3, 16, 5), NewDataset(f, p, 3, 16, 5)
+	cached.Cache(1 << 20)
+	a, b := make([]float32, 3*16*16), make([]float32, 3*16*16)
+	for epoch := range 2 {
+		plain.SetEpoch(epoch)
+		cached.SetEpoch(epoch)
+		for i := range f.Len() {
+			plain.Example(i, a)
+			cached.Example(i, b)
+			if !slices.Equal(a, b) {
+				t.Fatalf("epoch %d example %d differs with the cache", epoch, i)
+			}
+		}
+	}
+	for i := range cached.cache {
+		if cached.cache[i].Load() == nil {
+			t.Errorf("picture %d was not kept", i)
+		}
+	}
+	small := NewDataset(f, p, 3, 16, 5)
+	small.Cache(20*17*3 + 10) // room for the first picture only
+	for i := range f.Len() {
+		small.Example(i, b)
+	}
+	kept := 0
+	for i := range small.cache {
+		if small.cache[i].Load() != nil {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Errorf("%d pictures kept within a budget of one", kept)
 	}
 }
