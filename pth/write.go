@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/convnet/convnet/safetensors"
+
+	"github.com/convnet/convnet/internal/atomicfile"
 )
 
 // alignment is where torch.save starts each zip entry's data: a multiple
@@ -98,39 +100,7 @@ func writeFile(path string, f *safetensors.File) (err error) {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return unwrapPath(err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close() // may already be closed; the error does not matter
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := encode(tmp, archiveName(path), f, names); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return unwrapPath(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return unwrapPath(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return unwrapPath(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return unwrapPath(err)
-	}
-	// Make the rename durable where the platform allows; failure here does
-	// not undo the write.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, func(tmp *os.File) error { return encode(tmp, archiveName(path), f, names) })
 }
 
 // unwrapPath drops the path an *os.PathError repeats; the caller names

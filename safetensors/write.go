@@ -9,10 +9,11 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/convnet/convnet/internal/atomicfile"
 )
 
 // Encode writes f to w in the safetensors format. The tensors' data are laid
@@ -54,39 +55,7 @@ func writeFile(path string, f *File) (err error) {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return unwrapPath(err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close() // may already be closed; the error does not matter
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp, h, names, f); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return unwrapPath(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return unwrapPath(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return unwrapPath(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return unwrapPath(err)
-	}
-	// Make the rename durable where the platform allows; failure here does
-	// not undo the write.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, func(tmp *os.File) error { return write(tmp, h, names, f) })
 }
 
 // write writes the encoded header h and then the data of the named tensors.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,7 @@ func TestTrainFineTune(t *testing.T) {
 		want[p.Name] = p.Tensor.Data()
 	}
 	for _, p := range m.ModuleBase().NamedParameters() {
-		same := equal(p.Tensor.Data(), want[p.Name])
+		same := slices.Equal(p.Tensor.Data(), want[p.Name])
 		if head := nn.UnderPrefix(p.Name, "fc"); head == same {
 			t.Errorf("%s: same as the base run: %v", p.Name, same)
 		}
@@ -68,18 +69,6 @@ func TestTrainFineTune(t *testing.T) {
 
 func checkpointBest(out string) string {
 	return strings.TrimSuffix(out, ".safetensors") + ".best.safetensors"
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestTrainFineTuneRefusals(t *testing.T) {
