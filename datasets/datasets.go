@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -44,6 +45,10 @@ type Source struct {
 	// FromImage makes a picture of any size into one native example,
 	// values in [0, 1], as the data set's images are.
 	FromImage func(img image.Image) []float32
+	// Decode, if set, decodes a picture file as the data set's own
+	// pictures were decoded in training (a folder's JPEGs with libjpeg's
+	// chroma upsampling, as PIL does); nil means image.Decode.
+	Decode func(r io.ReadSeeker) (image.Image, error)
 	// Err, if set, reports the first example that could not be made
 	// (a picture that fails to decode): the example was made of zeros,
 	// and a run should stop with the error unless it skips bad examples.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,13 @@ func (s *folderSource) source(names []string) Source {
 			return nil
 		},
 		Classes: func(string) ([]string, error) { return names, nil },
+		Decode: func(r io.ReadSeeker) (image.Image, error) {
+			img, err := folder.Decode(r, folder.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return img.ToImage(), nil
+		},
 		FromImage: func(img image.Image) []float32 {
 			return transforms.ToTensor(s.evalTransforms().Apply(transforms.FromImage(img), nil), nil)
 		},

@@ -803,7 +803,12 @@ func (h *Handler) requestInput(ctx context.Context, pipe datasets.Pipeline, req 
 			defer h.decodeHook(-cost)
 		}
 		h.decoded.Add(cost)
-		img, _, err := image.Decode(bytes.NewReader(raw))
+		var img image.Image
+		if pipe.Source.Decode != nil {
+			img, err = pipe.Source.Decode(bytes.NewReader(raw))
+		} else {
+			img, _, err = image.Decode(bytes.NewReader(raw))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("image: bad %s: %v", format, err)
 		}

@@ -3,9 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/convnet/convnet/datasets"
+	"image"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -51,7 +54,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		img, err := mnist.DecodeImageFile(file)
+		img, err := decodePicture(file, l.pipe.Source.Decode)
 		if err != nil {
 			fmt.Fprintf(stderr, "convnet predict: %s\n", oneLine(imageError(file, err)))
 			failed++
@@ -103,4 +106,19 @@ func formatTop(probs []float32, names []string, k int) string {
 		parts = append(parts, fmt.Sprintf("%s (%.4f)", names[c], probs[c]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// decodePicture reads a picture file as the model's data set decodes its
+// pictures (decode), or else as predict reads digits: refused beyond 2048
+// pixels a side, from its header.
+func decodePicture(file string, decode func(io.ReadSeeker) (image.Image, error)) (image.Image, error) {
+	if decode == nil {
+		return mnist.DecodeImageFile(file)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, errors.New(pathError(err))
+	}
+	defer f.Close()
+	return decode(f)
 }
