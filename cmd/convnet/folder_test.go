@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -129,5 +130,28 @@ func TestTrainFolderBadPicture(t *testing.T) {
 	_, stderr, code = runCmd(t, append(args, "--skip-bad", "--force")...)
 	if code != 0 || !strings.Contains(stderr, "warning: skipping") || !strings.Contains(stderr, "1 pictures left out of") {
 		t.Errorf("--skip-bad: exit %d, stderr %q", code, stderr)
+	}
+	// A picture whose header reads but whose pixels do not: found in
+	// training, where it stops the run, or is left out and counted.
+	var png30 bytes.Buffer
+	noise := image.NewRGBA(image.Rect(0, 0, 30, 30))
+	for p := range noise.Pix {
+		noise.Pix[p] = uint8(p * 7919)
+	}
+	if err := png.Encode(&png30, noise); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(bad)
+	cut := filepath.Join(dir, "two", "cut.png")
+	if err := os.WriteFile(cut, png30.Bytes()[:png30.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runCmd(t, append(args, "--force")...)
+	if code == 0 || !strings.Contains(stderr, cut) {
+		t.Errorf("a picture cut short: exit %d, stderr %q: want it named", code, stderr)
+	}
+	_, stderr, code = runCmd(t, append(args, "--force", "--skip-bad")...)
+	if code != 0 || !strings.Contains(stderr, "times a picture could not be read in training and was left out") {
+		t.Errorf("a picture cut short, --skip-bad: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -122,6 +122,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--augment must be on, off or auto, got %q", *augment)
 	}
 	var pipe datasets.Pipeline
+	var skippedLater atomic.Int64 // pictures --skip-bad leaves out in training
 	if *dataset == datasets.FolderName {
 		if *dataDir == "" {
 			return usagef("--dataset folder needs --data DIR, the folder of pictures")
@@ -133,7 +134,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if !flagSet(fs, "shuffle") {
 			*shuffle = true
 		}
-		pipe, err = openFolder(stderr, spec, *dataDir, datasets.FolderOptions{ImageSize: *imageSize,
+		pipe, err = openFolder(stderr, spec, *dataDir, &skippedLater, datasets.FolderOptions{ImageSize: *imageSize,
 			Augment: *augment != "off", ValSplit: *valSplit, Seed: *seed, SkipBad: *skipBad, Cache: cacheBytes(*cache)})
 		doAugment = false // the folder's own transforms augment
 	} else {
@@ -235,8 +236,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		loop.SetEpoch = aug.SetEpoch
 	}
 	if dataErr := pipe.Source.Err; dataErr != nil {
-		// A picture that fails to decode mid-run stops it, naming the file.
+		// A picture that fails to decode mid-run stops it, naming the
+		// file: in training, or in the test after an epoch (before the
+		// epoch is saved).
 		loop.OnStep(func(*train.Loop, train.Step) error { return dataErr() })
+		loop.OnEpoch(func(*train.Loop, train.EpochResult) error { return dataErr() })
 	}
 	if bar := train.NewBar(stderr); bar.Terminal {
 		bar.Leave = false
@@ -296,6 +300,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "losses: %s\n", formatFloats(losses))
 	fmt.Fprintf(stdout, "accuracies: %s\n", formatFloats(accs))
 	fmt.Fprintf(stdout, "saved %s\n", *out)
+	if n := skippedLater.Load(); n > 0 {
+		fmt.Fprintf(stderr, "convnet train: %d times a picture could not be read in training and was left out (--skip-bad)\n", n)
+	}
 	if ckpts.Best != "" && ckpts.BestAccuracy >= 0 {
 		fmt.Fprintf(stdout, "saved %s (the best test_accr, %.4f)\n", ckpts.Best, ckpts.BestAccuracy)
 	}
@@ -394,9 +401,10 @@ func freezeParameters(stderr io.Writer, prefixes string, m nn.Module, classes in
 
 // openFolder opens --data as a folder of pictures and fits the model to
 // it, warning of each picture --skip-bad leaves out.
-func openFolder(stderr io.Writer, spec models.Spec, dir string, o datasets.FolderOptions) (datasets.Pipeline, error) {
+// Pictures that fail to decode later, in training, are counted into
+// skipped, for the count at the end.
+func openFolder(stderr io.Writer, spec models.Spec, dir string, skipped *atomic.Int64, o datasets.FolderOptions) (datasets.Pipeline, error) {
 	// Warn is called while listing, and then by the loader's workers.
-	var skipped atomic.Int64
 	var mu sync.Mutex
 	o.Warn = func(path string, err error) {
 		skipped.Add(1)
@@ -408,7 +416,7 @@ func openFolder(stderr io.Writer, spec models.Spec, dir string, o datasets.Folde
 	if err != nil {
 		return datasets.Pipeline{}, fmt.Errorf("--data: %v", err)
 	}
-	if n := skipped.Load(); n > 0 {
+	if n := skipped.Swap(0); n > 0 {
 		fmt.Fprintf(stderr, "convnet train: %d pictures left out of %s (--skip-bad)\n", n, dir)
 	}
 	pipe, err := datasets.FitSource(spec, src)
