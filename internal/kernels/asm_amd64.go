@@ -421,9 +421,10 @@ func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32
 
 // maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x
 // at column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to
-// where it lies (base plus its offset in x): the first of equal maxima
-// in row-major order, and the first NaN if there is one; the results
-// are exact:
+// where it lies, counting rows wi apart (the plane's width, where x is
+// a padded copy of it) from base: the first of equal maxima in
+// row-major order, and the first NaN if there is one; the results are
+// exact:
 //
 //	for j := range n {
 //		best, at := x[j*stride], j*stride
@@ -431,7 +432,7 @@ func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32
 //			for s := range kw {
 //				e := r*w + j*stride + s
 //				if best == best && !(x[e] <= best) {
-//					best, at = x[e], e
+//					best, at = x[e], r*wi+j*stride+s
 //				}
 //			}
 //		}
@@ -439,7 +440,7 @@ func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32
 //	}
 //
 //go:noescape
-func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, kh, kw, stride, base int)
+func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)
 
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four

@@ -2746,17 +2746,17 @@ maxPool2AVX512tail:
 	VZEROUPPER
 	RET
 
-// func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, kh, kw, stride, base int)
-TEXT ·maxPoolRowAVX512(SB), NOSPLIT, $0-72
+// func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)
+TEXT ·maxPoolRowAVX512(SB), NOSPLIT, $0-80
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ argmax+16(FP), R8
 	MOVQ n+24(FP), CX
 	MOVQ w+32(FP), R9
-	MOVQ base+64(FP), R15
+	MOVQ base+72(FP), R15
 	VMOVUPS poolIdx<>+0(SB), Z30
 	VMOVDQA32 Z30, Z29
-	CMPQ stride+56(FP), $2
+	CMPQ stride+64(FP), $2
 	JEQ maxPoolRowAVX512strided
 	VPSRLD $1, Z30, Z29
 maxPoolRowAVX512strided:
@@ -2785,7 +2785,7 @@ maxPoolRowAVX512chunk:
 	MOVQ R10, CX
 maxPoolRowAVX512full:
 	MOVQ SI, R11
-	CMPQ stride+56(FP), $2
+	CMPQ stride+64(FP), $2
 	JEQ maxPoolRowAVX512first2
 	VMOVUPS.Z (R11), K1, Z2
 	JMP maxPoolRowAVX512firstdone
@@ -2799,13 +2799,13 @@ maxPoolRowAVX512firstdone:
 	VPXORD Z1, Z1, Z1
 	MOVQ SI, R13
 	XORQ R10, R10
-	MOVQ kh+40(FP), BX
+	MOVQ kh+48(FP), BX
 maxPoolRowAVX512row:
 	MOVQ R13, R11
 	MOVQ R10, DX
-	MOVQ kw+48(FP), R14
+	MOVQ kw+56(FP), R14
 maxPoolRowAVX512tap:
-	CMPQ stride+56(FP), $2
+	CMPQ stride+64(FP), $2
 	JEQ maxPoolRowAVX512load2
 	VMOVUPS.Z (R11), K1, Z2
 	JMP maxPoolRowAVX512loaddone
@@ -2826,7 +2826,7 @@ maxPoolRowAVX512loaddone:
 	DECQ R14
 	JNZ maxPoolRowAVX512tap
 	LEAQ (R13)(R9*4), R13
-	ADDQ R9, R10
+	ADDQ wi+40(FP), R10
 	DECQ BX
 	JNZ maxPoolRowAVX512row
 	VPBROADCASTD R15, Z3
@@ -2837,7 +2837,7 @@ maxPoolRowAVX512loaddone:
 	ADDQ $64, DI
 	ADDQ $64, R8
 	SUBQ $16, CX
-	CMPQ stride+56(FP), $2
+	CMPQ stride+64(FP), $2
 	JEQ maxPoolRowAVX512next2
 	ADDQ $64, SI
 	ADDQ $16, R15

@@ -51,7 +51,7 @@ func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) boo
 func maxRowVectors(p Pool) bool { return false }
 
 // maxPoolRowVector is never called: maxRowVectors is false.
-func maxPoolRowVector(x, y []float32, argmax []int32, w, kh, kw, stride, base int) {
+func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, base int) {
 	panic("kernels: no vector max pooling in this build")
 }
 

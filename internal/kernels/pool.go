@@ -431,6 +431,9 @@ func maxPlaneHalving(t *poolTask, in, out int) {
 }
 
 func maxPlane(t *poolTask, in, out int) {
+	if maxPlanePadded(t, in, out) {
+		return
+	}
 	p, oh, ow := t.p, t.oh, t.ow
 	// Outputs [lo, hi) of a row have windows inside the image across;
 	// with a vector kernel for them, the loop below does only the edges.
@@ -445,7 +448,7 @@ func maxPlane(t *poolTask, in, out int) {
 			x0 := lo*p.StrideW - p.PadW
 			o := out + oy*ow + lo
 			maxPoolRowVector(t.x[in+y0*p.W+x0:in+(y1-1)*p.W+x0+(hi-lo-1)*p.StrideW+p.KW],
-				t.y[o:o+hi-lo], t.argmax[o:o+hi-lo], p.W, y1-y0, p.KW, p.StrideW, y0*p.W+x0)
+				t.y[o:o+hi-lo], t.argmax[o:o+hi-lo], p.W, p.W, y1-y0, p.KW, p.StrideW, y0*p.W+x0)
 		}
 		for ox := 0; ox < lo; ox++ {
 			maxWindow(t, in, out, oy, ox)
@@ -454,6 +457,52 @@ func maxPlane(t *poolTask, in, out int) {
 			maxWindow(t, in, out, oy, ox)
 		}
 	}
+}
+
+// maxPlanePadded does maxPlane's work on a padded (or ceil-mode) pooling
+// with the vector kernel alone, if the active kernel has it: the plane is
+// copied into a buffer bordered with -Inf wide enough for every window,
+// so that no window is clipped, the kernel counting argmax in the plane's
+// own rows. A window whose maximum is -Inf may have found it in the
+// border (all its inputs -Inf, the border's first in row-major order): it
+// is done again by maxWindow, which leaves the border out as PyTorch does.
+// It reports whether it did the plane.
+func maxPlanePadded(t *poolTask, in, out int) bool {
+	p, oh, ow := t.p, t.oh, t.ow
+	if !maxRowVectors(p) || p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
+		return false
+	}
+	hp := max(p.PadH+p.H, (oh-1)*p.StrideH+p.KH)
+	wp := max(p.PadW+p.W, (ow-1)*p.StrideW+p.KW)
+	buf := getScratchDirty(hp * wp)
+	defer putScratch(buf)
+	xp := *buf
+	inf := float32(math.Inf(-1))
+	fill := func(s []float32) {
+		for i := range s {
+			s[i] = inf
+		}
+	}
+	fill(xp[:p.PadH*wp])
+	for y := 0; y < p.H; y++ {
+		row := xp[(y+p.PadH)*wp : (y+p.PadH+1)*wp]
+		fill(row[:p.PadW])
+		copy(row[p.PadW:], t.x[in+y*p.W:in+(y+1)*p.W])
+		fill(row[p.PadW+p.W:])
+	}
+	fill(xp[(p.PadH+p.H)*wp:])
+	for oy := 0; oy < oh; oy++ {
+		r0 := oy * p.StrideH * wp
+		o := out + oy*ow
+		maxPoolRowVector(xp[r0:r0+(p.KH-1)*wp+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmax[o:o+ow],
+			wp, p.W, p.KH, p.KW, p.StrideW, (oy*p.StrideH-p.PadH)*p.W-p.PadW)
+		for ox, v := range t.y[o : o+ow] {
+			if v == inf {
+				maxWindow(t, in, out, oy, ox)
+			}
+		}
+	}
+	return true
 }
 
 // maxWindow sets output (oy, ox) of the plane at in, out to its window's

@@ -394,15 +394,17 @@ func maxWindows() {
 // offset r*w+s, Z2 the tap, Z30 the even-lane indices (2*lane), Z29 the
 // lanes' offsets from the chunk's first window (lane*stride); K1 the
 // outputs of the chunk, K2 and K3 the two halves of a stride-2 tap's 32
-// inputs; R12 the chunk's first input, R13 the tap row's, R11 the tap's,
-// DX the tap's offset, R15 the chunk's first window's plane index.
+// inputs; R13 the tap row's first input, R11 the tap's, R10 the tap
+// row's index offset (r*wi), DX the tap's, R15 the chunk's first window's
+// plane index.
 func maxPoolRowKernel() {
 	const name = "maxPoolRowAVX512"
-	f := start(name, "(x, y *float32, argmax *int32, n, w, kh, kw, stride, base int)", `
+	f := start(name, "(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)", `
 maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x at
 column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to where it
-lies (base plus its offset in x): the first of equal maxima in row-major
-order, and the first NaN if there is one; the results are exact:
+lies, counting rows wi apart (the plane's width, where x is a padded
+copy of it) from base: the first of equal maxima in row-major order, and
+the first NaN if there is one; the results are exact:
 
 	for j := range n {
 		best, at := x[j*stride], j*stride
@@ -410,7 +412,7 @@ order, and the first NaN if there is one; the results are exact:
 			for s := range kw {
 				e := r*w + j*stride + s
 				if best == best && !(x[e] <= best) {
-					best, at = x[e], e
+					best, at = x[e], r*wi+j*stride+s
 				}
 			}
 		}
@@ -493,7 +495,7 @@ order, and the first NaN if there is one; the results are exact:
 	p("\tDECQ R14")
 	p("\tJNZ %stap", name)
 	p("\tLEAQ (R13)(R9*4), R13")
-	p("\tADDQ R9, R10")
+	p("\tADDQ %s, R10", f.arg("wi"))
 	p("\tDECQ BX")
 	p("\tJNZ %srow", name)
 	p("\tVPBROADCASTD R15, Z3")
