@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/convnet/convnet/viz"
 	"io"
 	"os"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
 	"github.com/convnet/convnet/train"
+	"github.com/convnet/convnet/viz"
 )
 
 // evalBatch is the batch size of the test-set evaluation, as the lesson.
