@@ -150,9 +150,16 @@ func (p Conv) patches(x []float32, i0, n int, cols []float32) {
 // imagesTask runs im2col (or, back, col2im) on images [i0, i0+n) of x,
 // their columns side by side in cols, split across threads.
 func (p Conv) imagesTask(x []float32, i0, n int, cols []float32, back bool) {
+	cost := p.colRows() * p.OutH() * p.OutW()
+	if n == 1 || n*cost < minParallelWork {
+		// On this thread, with no pooled task (see packWeightPanels).
+		t := imageTask{p: p, x: x, cols: cols, i0: i0, ld: n * p.OutH() * p.OutW(), back: back}
+		t.run(0, 0, n)
+		return
+	}
 	t := imageTasks.get()
 	*t = imageTask{p: p, x: x, cols: cols, i0: i0, ld: n * p.OutH() * p.OutW(), back: back}
-	parallelForTask(n, p.colRows()*p.OutH()*p.OutW(), t)
+	parallelForTask(n, cost, t)
 	imageTasks.put(t)
 }
 

@@ -146,9 +146,18 @@ func packWeightsTransInto(out []float32, a []float32, lda, rows, k int) {
 
 // packWeightPanels packs a (or its transpose) as packWeightsInto does.
 func packWeightPanels(out []float32, a []float32, lda, rows, k int, trans bool) {
+	panels := roundUp(rows, gemmMR) / gemmMR
+	if panels*gemmMR*k < minParallelWork {
+		// Small weights: on this thread, with no pooled task (a pool may
+		// come back empty on another processor, and a step must not
+		// allocate).
+		t := packTask{out: out, a: a, lda: lda, rows: rows, k: k, trans: trans}
+		t.run(0, 0, panels)
+		return
+	}
 	t := packTasks.get()
 	*t = packTask{out: out, a: a, lda: lda, rows: rows, k: k, trans: trans}
-	parallelForTask(roundUp(rows, gemmMR)/gemmMR, gemmMR*k, t)
+	parallelForTask(panels, gemmMR*k, t)
 	packTasks.put(t)
 }
 

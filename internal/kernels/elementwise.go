@@ -189,6 +189,14 @@ func ReluBackward(y, dy, dx []float32, add bool) {
 // AddInto sets z = x + y, split across threads when they are large; z
 // may be x or y.
 func AddInto(x, y, z []float32) {
+	if len(x) < 2*elementBlock {
+		// On this thread, with no pooled task (see packWeightPanels).
+		y, z = y[:len(x)], z[:len(x)]
+		for i := addVector(x, y, z); i < len(x); i++ {
+			z[i] = x[i] + y[i]
+		}
+		return
+	}
 	t := elemTasks.get()
 	t.op, t.x, t.y, t.dx, t.n, t.block = opAdd, x, y[:len(x)], z[:len(x)], len(x), elementBlock
 	t.start()
