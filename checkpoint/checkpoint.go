@@ -63,6 +63,7 @@ func Load(path string, m nn.Module) (map[string]string, error) {
 // name): every state_dict key of m must be in f with its shape, and f
 // must hold nothing else.
 func LoadTensors(path string, f *safetensors.File, m nn.Module) (map[string]string, error) {
+	var err error
 	state := m.ModuleBase().StateDict()
 	values := make([][]float32, len(state))
 	for i, p := range state {
@@ -71,11 +72,9 @@ func LoadTensors(path string, f *safetensors.File, m nn.Module) (map[string]stri
 			return nil, fmt.Errorf("checkpoint: %s: no tensor %q, which the model needs%s", path, p.Name, modelHint(f))
 		}
 		if isCounter(p.Name) && t.DType == "I64" {
-			n, err := t.Int64s()
-			if err != nil || len(n) != 1 {
-				return nil, fmt.Errorf("checkpoint: %s: tensor %q is not one I64 count", path, p.Name)
+			if values[i], err = countValue(path, p.Name, t); err != nil {
+				return nil, err
 			}
-			values[i] = []float32{float32(n[0])}
 			continue
 		}
 		if t.DType != "F32" {
@@ -84,14 +83,8 @@ func LoadTensors(path string, f *safetensors.File, m nn.Module) (map[string]stri
 		if !slices.Equal(t.Shape, p.Tensor.Shape()) {
 			return nil, fmt.Errorf("checkpoint: %s: tensor %q has shape %v, the model needs %v%s", path, p.Name, t.Shape, p.Tensor.Shape(), modelHint(f))
 		}
-		v, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, p.Name, err)
-		}
-		values[i] = v
-		if j := nonFinite(values[i]); j >= 0 {
-			return nil, fmt.Errorf("checkpoint: %s: tensor %q holds %v at index %d: %w (the run that wrote it diverged)",
-				path, p.Name, values[i][j], j, ErrNonFinite)
+		if values[i], err = finiteValues(path, p.Name, t); err != nil {
+			return nil, err
 		}
 	}
 	if len(f.Tensors) != len(state) {
@@ -105,6 +98,30 @@ func LoadTensors(path string, f *safetensors.File, m nn.Module) (map[string]stri
 		copy(p.Tensor.Data(), values[i])
 	}
 	return f.Metadata, nil
+}
+
+// countValue returns batch norm's batch count, an int64 scalar in
+// PyTorch's files, as the float32 convnet keeps it.
+func countValue(path, name string, t safetensors.Tensor) ([]float32, error) {
+	n, err := t.Int64s()
+	if err != nil || len(n) != 1 {
+		return nil, fmt.Errorf("checkpoint: %s: tensor %q is not one I64 count", path, name)
+	}
+	return []float32{float32(n[0])}, nil
+}
+
+// finiteValues returns the values of an F32 tensor, refusing a NaN or an
+// infinity among them.
+func finiteValues(path, name string, t safetensors.Tensor) ([]float32, error) {
+	v, err := t.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, name, err)
+	}
+	if j := nonFinite(v); j >= 0 {
+		return nil, fmt.Errorf("checkpoint: %s: tensor %q holds %v at index %d: %w (the run that wrote it diverged)",
+			path, name, v[j], j, ErrNonFinite)
+	}
+	return v, nil
 }
 
 // ErrNonFinite is wrapped by Load's error for a file whose weights hold a

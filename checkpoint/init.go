@@ -57,23 +57,20 @@ func LoadMatchingTensors(path string, f *safetensors.File, m nn.Module, keep fun
 			r.Missing = append(r.Missing, p.Name)
 			continue
 		case isCounter(p.Name) && t.DType == "I64":
-			n, err := t.Int64s()
-			if err != nil || len(n) != 1 {
-				return LoadReport{}, fmt.Errorf("checkpoint: %s: tensor %q is not one I64 count", path, p.Name)
+			v, err := countValue(path, p.Name, t)
+			if err != nil {
+				return LoadReport{}, err
 			}
-			values[i] = []float32{float32(n[0])}
+			values[i] = v
 		case !slices.Equal(t.Shape, p.Tensor.Shape()):
 			r.Mismatched = append(r.Mismatched, fmt.Sprintf("%s: file shape %v, model %v", p.Name, t.Shape, p.Tensor.Shape()))
 			continue
 		case t.DType != "F32":
 			return LoadReport{}, fmt.Errorf("checkpoint: %s: tensor %q has dtype %s, want F32", path, p.Name, t.DType)
 		default:
-			v, err := t.Float32s()
+			v, err := finiteValues(path, p.Name, t)
 			if err != nil {
-				return LoadReport{}, fmt.Errorf("checkpoint: %s: tensor %q: %w", path, p.Name, err)
-			}
-			if j := nonFinite(v); j >= 0 {
-				return LoadReport{}, fmt.Errorf("checkpoint: %s: tensor %q holds %v at index %d: %w", path, p.Name, v[j], j, ErrNonFinite)
+				return LoadReport{}, err
 			}
 			values[i] = v
 		}
