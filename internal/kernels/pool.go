@@ -431,46 +431,39 @@ func maxPlaneHalving(t *poolTask, in, out int) {
 }
 
 func maxPlane(t *poolTask, in, out int) {
-	if maxPlanePadded(t, in, out) {
+	if maxPlaneVector(t, in, out) {
 		return
 	}
-	p, oh, ow := t.p, t.oh, t.ow
-	// Outputs [lo, hi) of a row have windows inside the image across;
-	// with a vector kernel for them, the loop below does only the edges.
-	lo, hi := 0, 0
-	if maxRowVectors(p) {
-		lo = min((p.PadW+p.StrideW-1)/p.StrideW, ow)
-		hi = max(min(floorDiv(p.W-p.KW+p.PadW, p.StrideW)+1, ow), lo)
-	}
-	for oy := 0; oy < oh; oy++ {
-		if hi > lo {
-			y0, y1, _, _ := p.window(oy, lo)
-			x0 := lo*p.StrideW - p.PadW
-			o := out + oy*ow + lo
-			maxPoolRowVector(t.x[in+y0*p.W+x0:in+(y1-1)*p.W+x0+(hi-lo-1)*p.StrideW+p.KW],
-				t.y[o:o+hi-lo], t.argmax[o:o+hi-lo], p.W, p.W, y1-y0, p.KW, p.StrideW, y0*p.W+x0)
-		}
-		for ox := 0; ox < lo; ox++ {
-			maxWindow(t, in, out, oy, ox)
-		}
-		for ox := max(hi, lo); ox < ow; ox++ {
+	for oy := 0; oy < t.oh; oy++ {
+		for ox := 0; ox < t.ow; ox++ {
 			maxWindow(t, in, out, oy, ox)
 		}
 	}
 }
 
-// maxPlanePadded does maxPlane's work on a padded (or ceil-mode) pooling
-// with the vector kernel alone, if the active kernel has it: the plane is
-// copied into a buffer bordered with -Inf wide enough for every window,
-// so that no window is clipped, the kernel counting argmax in the plane's
-// own rows. A window whose maximum is -Inf may have found it in the
-// border (all its inputs -Inf, the border's first in row-major order): it
-// is done again by maxWindow, which leaves the border out as PyTorch does.
-// It reports whether it did the plane.
-func maxPlanePadded(t *poolTask, in, out int) bool {
+// maxPlaneVector does maxPlane's work with the vector kernel, if the
+// active kernel has it for the pooling, and reports whether it did. Where
+// windows reach into the padding (or past the end, in ceil mode), the
+// plane is first copied into a buffer bordered with -Inf wide enough for
+// every window, so that no window is clipped, the kernel counting argmax
+// in the plane's own rows; a window whose maximum is -Inf may then have
+// found it in the border (all its inputs -Inf, the border's first in
+// row-major order), and is done again by maxWindow, which leaves the
+// border out as PyTorch does.
+func maxPlaneVector(t *poolTask, in, out int) bool {
 	p, oh, ow := t.p, t.oh, t.ow
-	if !maxRowVectors(p) || p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
+	if !maxRowVectors(p) {
 		return false
+	}
+	if p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
+		// Every window lies inside the plane.
+		for oy := 0; oy < oh; oy++ {
+			r0 := in + oy*p.StrideH*p.W
+			o := out + oy*ow
+			maxPoolRowVector(t.x[r0:r0+(p.KH-1)*p.W+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmax[o:o+ow],
+				p.W, p.W, p.KH, p.KW, p.StrideW, oy*p.StrideH*p.W)
+		}
+		return true
 	}
 	hp := max(p.PadH+p.H, (oh-1)*p.StrideH+p.KH)
 	wp := max(p.PadW+p.W, (ow-1)*p.StrideW+p.KW)

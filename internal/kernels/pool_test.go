@@ -159,8 +159,8 @@ func TestPoolOutputSizes(t *testing.T) {
 	}
 }
 
-// TestMaxPoolRowsMatchGo checks the vector kernel of max pooling's
-// interior against the Go loop of one window (maxWindow) on rows of every
+// TestMaxPoolRowsMatchGo checks the vector kernel of max pooling
+// (maxPlaneVector) against the Go loop of one window (maxWindow) on rows of every
 // width around its 16-lane chunks, both strides, paddings, ceil mode, and
 // inputs full of ties, NaNs and infinities.
 func TestMaxPoolRowsMatchGo(t *testing.T) {

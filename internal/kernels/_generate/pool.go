@@ -386,8 +386,8 @@ func maxWindows() {
 }
 
 // maxPoolRowKernel writes the kernel of one output row of a max pooling
-// whose windows lie inside the image across (maxPlane's interior): n
-// outputs, 16 at a time (the last chunk under masks), each the first
+// whose windows lie inside its rows (a plane, or maxPlaneVector's copy
+// of one bordered with -Inf): n outputs, 16 at a time (the last chunk under masks), each the first
 // greatest (or first NaN) of its kh×kw taps taken in row-major order.
 // Stride is 1 or 2 across; a stride-2 tap takes the even lanes of 32
 // inputs with VPERMI2PS. Registers: Z0 the best so far, Z1 its tap's
