@@ -146,7 +146,7 @@ func FromMetadata(spec models.Spec, meta map[string]string) (Pipeline, error) {
 	var native Pipeline
 	var err error
 	if dataset == FolderName {
-		src, ferr := FolderFromMetadata(meta)
+		src, ferr := folderFromMetadata(spec, meta)
 		if ferr != nil {
 			return Pipeline{}, ferr
 		}

@@ -67,21 +67,22 @@ func OpenFolder(dir string, o FolderOptions) (Source, error) {
 	return s.source(s.train.Classes()), nil
 }
 
-// FolderFromMetadata rebuilds the data set of a checkpoint trained on a
-// folder from its metadata: the classes' names and the transforms, to
-// classify new pictures; its images are read from the folder given to
-// Load (eval's --data), split as the training run split it.
-func FolderFromMetadata(meta map[string]string) (Source, error) {
+// folderFromMetadata rebuilds the data set of a checkpoint of spec's model
+// trained on a folder from its metadata: the classes' names and the
+// transforms, to classify new pictures; its images are read from the
+// folder given to Load (eval's --data), split as the training run split
+// it.
+func folderFromMetadata(spec models.Spec, meta map[string]string) (Source, error) {
 	var names []string
 	if err := json.Unmarshal([]byte(meta[ClassNamesKey]), &names); err != nil || len(names) == 0 {
 		return Source{}, fmt.Errorf("checkpoint metadata %s=%q is not a JSON list of class names", ClassNamesKey, meta[ClassNamesKey])
 	}
-	var c, h, w int
-	if _, err := fmt.Sscanf(meta[models.InputKey], "%dx%dx%d", &c, &h, &w); err != nil || h != w || h < 1 {
-		return Source{}, fmt.Errorf("checkpoint metadata input=%q is not CxHxW", meta[models.InputKey])
+	in, err := models.InputFromMetadata(spec, meta)
+	if err != nil {
+		return Source{}, err
 	}
-	pad, _ := strconv.Atoi(meta[PadKey])
-	o := FolderOptions{ImageSize: h - 2*pad, Augment: meta[AugmentKey] == "on", ValSplit: folder.DefaultValFraction}
+	pad, _ := strconv.Atoi(meta[PadKey]) // FromMetadata checks it
+	o := FolderOptions{ImageSize: in.Size - 2*pad, Augment: meta[AugmentKey] == "on", ValSplit: folder.DefaultValFraction}
 	if v, err := strconv.ParseFloat(meta[ValSplitKey], 64); err == nil {
 		o.ValSplit = v
 	}
