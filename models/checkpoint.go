@@ -125,6 +125,18 @@ func LoadCheckpoint(path, name string) (*Checkpoint, error) {
 	return &Checkpoint{Model: m, Spec: spec, Input: in, Metadata: meta}, nil
 }
 
+// LoadMatching reads the checkpoint at path (safetensors or .pth) into
+// the tensors of m that it matches, as checkpoint.LoadMatching does, a
+// VGG's torchvision names read as the lesson's (LessonNames): fine-tuning
+// from weights trained for other classes.
+func LoadMatching(path string, m nn.Module) (checkpoint.LoadReport, error) {
+	f, err := checkpoint.ReadFile(path)
+	if err != nil {
+		return checkpoint.LoadReport{}, err
+	}
+	return checkpoint.LoadMatchingTensors(path, LessonNames(f, m), m, nil)
+}
+
 // LessonNames returns f with torchvision's VGG names made the lesson's
 // names of m (the inverse of TorchvisionNames), if m is a VGG and f has
 // torchvision's names; else f itself.

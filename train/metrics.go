@@ -27,6 +27,16 @@ type EpochMetrics struct {
 	LR            float64 `json:"lr"`             // learning rate of the epoch
 }
 
+// TestAccuracies returns the test accuracy of each row, in order (what
+// EarlyStopping.Restore replays).
+func TestAccuracies(rows []EpochMetrics) []float64 {
+	acc := make([]float64, len(rows))
+	for i, r := range rows {
+		acc[i] = r.TestAccuracy
+	}
+	return acc
+}
+
 // metricsJSON is EpochMetrics as JSON: a figure that is not a finite
 // number (a diverged loss) is null, which encoding/json cannot write for a
 // float64, and a null or missing figure reads as NaN.

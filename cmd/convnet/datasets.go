@@ -11,12 +11,18 @@ import (
 // error naming the flag at fault.
 func fitPipeline(spec models.Spec, dataset string) (datasets.Pipeline, error) {
 	p, err := datasets.Fit(spec, dataset)
+	return p, fitError(err)
+}
+
+// fitError makes an error of fitting a model to a data set a usage error
+// naming the flag at fault (--dataset or --model).
+func fitError(err error) error {
 	var fe *datasets.FitError
 	switch {
 	case errors.Is(err, datasets.ErrUnknown):
-		return p, usagef("--dataset: %v", err)
+		return usagef("--dataset: %v", err)
 	case errors.As(err, &fe):
-		return p, usagef("--model %v", err)
+		return usagef("--model %v", err)
 	}
-	return p, err
+	return err
 }

@@ -277,9 +277,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metrics.Attach(loop)
 	if *patience > 0 {
 		stop := train.NewEarlyStopping(*patience)
-		for _, row := range metrics.Rows() {
-			stop.Restore([]float64{row.TestAccuracy})
-		}
+		stop.Restore(train.TestAccuracies(metrics.Rows()))
 		stop.Attach(loop)
 	}
 	if *plotOut != "" {
@@ -366,11 +364,7 @@ func initWeights(stderr io.Writer, path string, m nn.Module, classes int) error 
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--init: %s", pathError(err))
 	}
-	f, err := checkpoint.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("--init: %v", err)
-	}
-	r, err := checkpoint.LoadMatchingTensors(path, models.LessonNames(f, m), m, nil)
+	r, err := models.LoadMatching(path, m)
 	if err != nil {
 		return fmt.Errorf("--init: %v", err)
 	}
@@ -420,11 +414,7 @@ func openFolder(stderr io.Writer, spec models.Spec, dir string, skipped *atomic.
 		fmt.Fprintf(stderr, "convnet train: %d pictures left out of %s (--skip-bad)\n", n, dir)
 	}
 	pipe, err := datasets.FitSource(spec, src)
-	var fe *datasets.FitError
-	if errors.As(err, &fe) {
-		return pipe, usagef("--model %v", err)
-	}
-	return pipe, err
+	return pipe, fitError(err)
 }
 
 // flagSet reports whether the command line set the named flag.
