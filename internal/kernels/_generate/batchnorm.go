@@ -33,12 +33,7 @@ vectors of 16 in x's n values from mu and their squares, lane by lane
 	p("\tMOVQ %s, CX", f.arg("n"))
 	p("\tMOVQ %s, DI", f.arg("sums"))
 	p("\tVBROADCASTSD %s, Z8", f.arg("mu"))
-	p("\tVMOVUPD (DI), Z4")   // sum of d, even vectors
-	p("\tVMOVUPD 64(DI), Z5") // sum of d², even vectors
-	p("\tVXORPD Z6, Z6, Z6")  // the same, odd vectors
-	p("\tVXORPD Z7, Z7, Z7")
-	p("\tSHRQ $4, CX")
-	p("\tJZ %sstore", name)
+	sumsStart(name)
 	p("%sloop:", name)
 	p("\tVCVTPS2PD (SI), Z0")
 	p("\tVCVTPS2PD 32(SI), Z1")
@@ -51,13 +46,7 @@ vectors of 16 in x's n values from mu and their squares, lane by lane
 	p("\tADDQ $64, SI")
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
-	p("%sstore:", name)
-	p("\tVADDPD Z6, Z4, Z4")
-	p("\tVADDPD Z7, Z5, Z5")
-	p("\tVMOVUPD Z4, (DI)")
-	p("\tVMOVUPD Z5, 64(DI)")
-	p("\tVZEROUPPER")
-	p("\tRET")
+	sumsStore(name)
 }
 
 // backwardSumsKernel sums dy and dy*(x-mu) in float64, the deviation
@@ -80,12 +69,7 @@ vectors of 16 in n, lane by lane (the lanes' sums are summed in Go):
 	p("\tMOVQ %s, CX", f.arg("n"))
 	p("\tMOVQ %s, DI", f.arg("sums"))
 	p("\tVBROADCASTSS %s, Z8", f.arg("mu"))
-	p("\tVMOVUPD (DI), Z4")
-	p("\tVMOVUPD 64(DI), Z5")
-	p("\tVXORPD Z6, Z6, Z6")
-	p("\tVXORPD Z7, Z7, Z7")
-	p("\tSHRQ $4, CX")
-	p("\tJZ %sstore", name)
+	sumsStart(name)
 	p("%sloop:", name)
 	p("\tVMOVUPS (SI), Z9")
 	p("\tVSUBPS Z8, Z9, Z9") // x - mu, in float32
@@ -102,13 +86,7 @@ vectors of 16 in n, lane by lane (the lanes' sums are summed in Go):
 	p("\tADDQ $64, DX")
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
-	p("%sstore:", name)
-	p("\tVADDPD Z6, Z4, Z4")
-	p("\tVADDPD Z7, Z5, Z5")
-	p("\tVMOVUPD Z4, (DI)")
-	p("\tVMOVUPD Z5, 64(DI)")
-	p("\tVZEROUPPER")
-	p("\tRET")
+	sumsStore(name)
 }
 
 // normalizeKernel writes y = (x-mu)*scale + shift, rounded after each
@@ -180,4 +158,29 @@ results are exact:
 	}
 	p("\tVMOVUPS Z0, (DI)")
 	endLoop(name, 64, "SI", "DX", "DI")
+}
+
+// sumsStart begins the loop of a kernel of two float64 sums (kept at DI,
+// n in CX): the first sum's lanes in Z4 and the second's in Z5 (taken
+// from sums, so that calls accumulate), their twins for odd vectors in Z6
+// and Z7 (zero), and CX made a count of 16-value vectors.
+func sumsStart(name string) {
+	p("\tVMOVUPD (DI), Z4")
+	p("\tVMOVUPD 64(DI), Z5")
+	p("\tVXORPD Z6, Z6, Z6")
+	p("\tVXORPD Z7, Z7, Z7")
+	p("\tSHRQ $4, CX")
+	p("\tJZ %sstore", name)
+}
+
+// sumsStore ends a kernel that sumsStart began: the twins are added and
+// both sums' lanes stored back at DI.
+func sumsStore(name string) {
+	p("%sstore:", name)
+	p("\tVADDPD Z6, Z4, Z4")
+	p("\tVADDPD Z7, Z5, Z5")
+	p("\tVMOVUPD Z4, (DI)")
+	p("\tVMOVUPD Z5, 64(DI)")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
