@@ -31,6 +31,11 @@ func UnderPrefix(name, prefix string) bool {
 	return name == prefix || strings.HasPrefix(name, prefix+".")
 }
 
+// underAny reports whether name lies under any of prefixes (UnderPrefix).
+func underAny(name string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return UnderPrefix(name, p) })
+}
+
 // Heads returns the paths of m's Linear layers that give out outputs: a
 // classifier's last layer (and the auxiliary classifiers' of GoogLeNet),
 // the layers a model trained for another number of classes cannot share.
@@ -50,7 +55,7 @@ func HeadParameters(m Module, out int) []*tensor.Tensor {
 	heads := Heads(m, out)
 	var ps []*tensor.Tensor
 	for _, p := range m.ModuleBase().NamedParameters() {
-		if slices.ContainsFunc(heads, func(h string) bool { return UnderPrefix(p.Name, h) }) {
+		if underAny(p.Name, heads) {
 			ps = append(ps, p.Tensor)
 		}
 	}
@@ -75,7 +80,7 @@ func Freeze(m Module, out int, prefixes ...string) (int, error) {
 		case p == "features":
 			heads := Heads(m, out)
 			match = append(match, func(name string) bool {
-				return !slices.ContainsFunc(heads, func(h string) bool { return UnderPrefix(name, h) })
+				return !underAny(name, heads)
 			})
 		default:
 			return 0, fmt.Errorf("no parameter of the model lies under %q", p)
