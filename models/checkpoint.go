@@ -89,8 +89,12 @@ type Checkpoint struct {
 //
 // The file may be a safetensors file or a torch.save() one (.pth); a VGG's
 // weights may carry torchvision's names (features.0.weight), which are
-// read as the lesson's (TorchvisionNames).
+// read as the lesson's (TorchvisionNames). An ONNX model (.onnx) is
+// imported: its graph is the model (see onnx.Load).
 func LoadCheckpoint(path, name string) (*Checkpoint, error) {
+	if IsONNX(path) {
+		return loadONNX(path, name)
+	}
 	f, err := checkpoint.ReadFile(path)
 	if err != nil {
 		return nil, err

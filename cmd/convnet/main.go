@@ -17,6 +17,7 @@
 //	plot      draw a training run's loss and accuracy curves from its .metrics.jsonl file
 //	bench     measure training, inference and GEMM speed on this machine
 //	convert   convert a checkpoint between safetensors and PyTorch's .pth, either way
+//	onnx-test run cases of ONNX's backend tests
 //	download  download and unpack CIFAR-10 (checked against its published MD5)
 //	serve     serve a page to draw a digit and watch the model's input, probabilities and feature maps
 //
@@ -72,6 +73,7 @@ func init() {
 		{"plot", "draw a training run's loss and accuracy curves from its .metrics.jsonl file (PNG or SVG)", plotCmd},
 		{"bench", "measure training, inference and GEMM speed on this machine", benchCmd},
 		{"convert", "convert a checkpoint between safetensors and PyTorch's .pth, either way", convertCmd},
+		{"onnx-test", "run cases of ONNX's backend tests (model.onnx with its inputs and outputs)", onnxTestCmd},
 		{"download", "download and unpack CIFAR-10 (checked against its published MD5)", downloadCmd},
 		{"serve", "serve a page to draw a digit and watch the model's input, probabilities and feature maps live", serveCmd},
 	}
