@@ -1,0 +1,92 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convnet/convnet/safetensors"
+)
+
+// requireTorch skips the test where Debian's PyTorch and torchvision are
+// missing, unless CONVNET_REQUIRE_TORCH is set (as .ci/run sets it).
+func requireTorch(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch, torchvision").Run(); err != nil {
+		if os.Getenv("CONVNET_REQUIRE_TORCH") != "" {
+			t.Fatalf("/usr/bin/python3 cannot import torch and torchvision: %v", err)
+		}
+		t.Skip("needs /usr/bin/python3 with torch and torchvision (Debian's python3-torchvision)")
+	}
+}
+
+// TestInspectTorchvisionONNX runs torchvision's resnet18, googlenet and
+// mobilenet_v2, exported by torch.onnx.export, through convnet inspect
+// --input, and compares the output with torchvision's.
+func TestInspectTorchvisionONNX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	requireTorch(t)
+	dir := t.TempDir()
+	script := filepath.Join("..", "..", "onnx", "testdata", "make_torchvision_onnx.py")
+	if out, err := exec.Command("/usr/bin/python3", script, dir).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	for _, name := range []string{"resnet18", "googlenet", "mobilenet_v2"} {
+		t.Run(name, func(t *testing.T) {
+			io := filepath.Join(dir, name+"_io.safetensors")
+			got := filepath.Join(dir, name+"_got.safetensors")
+			stdout, stderr, code := runCmd(t, "inspect", "--checkpoint", filepath.Join(dir, name+".onnx"), "--input", io, "--out", got)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, "output  [2, 1000]") {
+				t.Errorf("stdout lacks the output's line:\n%s", stdout)
+			}
+			want, have := readOutput(t, io), readOutput(t, got)
+			scale, worst := 0.0, 0.0
+			for i := range want {
+				scale = max(scale, math.Abs(float64(want[i])))
+				worst = max(worst, math.Abs(float64(want[i]-have[i])))
+			}
+			if worst > 1e-4*scale {
+				t.Errorf("largest difference from torchvision %g, more than 1e-4 of its scale %g", worst, scale)
+			}
+		})
+	}
+}
+
+func readOutput(t *testing.T, path string) []float32 {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.Tensors["output"].Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestONNXTestCommand runs three of ONNX's backend cases: two that pass,
+// one that uses 3-D pooling.
+func TestONNXTestCommand(t *testing.T) {
+	const data = "/usr/share/libonnx-testdata/data/node"
+	if _, err := os.Stat(data); err != nil {
+		t.Skipf("%s is missing (apt-get install libonnx-testdata)", data)
+	}
+	stdout, stderr, code := runCmd(t, "onnx-test", data+"/test_relu", data+"/test_conv_with_strides_padding", data+"/test_maxpool_3d_default")
+	want := "pass test_relu\npass test_conv_with_strides_padding\nunsupported test_maxpool_3d_default: op MaxPool: 3-D pooling\n2 passed, 0 failed, 1 unsupported\n"
+	if code != 0 || stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", code, stdout, want, stderr)
+	}
+	_, stderr, code = runCmd(t, "onnx-test", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "neither a case") {
+		t.Errorf("an empty folder: exit %d, stderr %q", code, stderr)
+	}
+}
