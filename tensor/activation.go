@@ -27,6 +27,13 @@ const (
 	opClamp
 )
 
+// unaryNames are the names a Tracer sees.
+var unaryNames = [...]string{
+	opSigmoid: "Sigmoid", opHardtanh: "Hardtanh", opLeakyReLU: "LeakyReLU", opHardsigmoid: "Hardsigmoid",
+	opHardswish: "Hardswish", opSiLU: "SiLU", opGELU: "GELU", opGELUTanh: "GELUTanh", opExp: "Exp",
+	opLog: "Log", opSqrt: "Sqrt", opAbs: "Abs", opPow: "Pow", opClamp: "Clamp",
+}
+
 // readsOutput reports whether the op's backward needs only its output
 // (else it reads its input).
 func (op unaryOp) readsOutput() bool {
@@ -93,6 +100,14 @@ func unary(op unaryOp, x *Tensor, p0, p1 float32) *Tensor {
 	}
 	if nd := recordNode(out, reads, unaryBackward, x); nd != nil {
 		nd.sizes = [3]int{int(op), int(math.Float32bits(p0)), int(math.Float32bits(p1))}
+	}
+	if s := out.mode(); s.tracing() {
+		var attrs any
+		switch op {
+		case opHardtanh, opLeakyReLU, opPow, opClamp:
+			attrs = UnaryAttrs{A: p0, B: p1}
+		}
+		s.traceOp(unaryNames[op], attrs, out, x)
 	}
 	return out
 }

@@ -73,5 +73,9 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 		dx, fresh := gradOut(x)
 		kernels.BatchNormBackward(p, training, x.data, w, mean, invstd, g, dx, gradData(weight), gradData(bias), !fresh)
 	}, x, weight, bias)
+	if s.tracing() {
+		s.traceOp("BatchNorm2d", BatchNormAttrs{Training: training, Momentum: momentum, Eps: eps}, out,
+			x, weight, bias, runningMean, runningVar)
+	}
 	return out
 }

@@ -36,6 +36,15 @@ func Div(a, b *Tensor) *Tensor { return binary(opDiv, a, b) }
 
 func binary(op binaryOp, a, b *Tensor) *Tensor {
 	s := scopeOf(a, b, nil)
+	out := broadcastBinary(s, op, a, b)
+	if s.tracing() {
+		s.traceOp(binaryNames[op], nil, out, a, b)
+	}
+	return out
+}
+
+// broadcastBinary is binary, untraced.
+func broadcastBinary(s *Scope, op binaryOp, a, b *Tensor) *Tensor {
 	if slices.Equal(a.shape, b.shape) {
 		return sameShapeBinary(s, op, a, b)
 	}
@@ -290,6 +299,13 @@ func scalarOp(x *Tensor, c float32, mul bool) *Tensor {
 		if mul {
 			nd.sizes[1] = 1
 		}
+	}
+	if s := out.mode(); s.tracing() {
+		name := "AddScalar"
+		if mul {
+			name = "MulScalar"
+		}
+		s.traceOp(name, c, out, x)
 	}
 	return out
 }

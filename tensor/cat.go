@@ -32,7 +32,11 @@ func Cat(xs []*Tensor, dim int) *Tensor {
 	var buf [8]int
 	shape := append(buf[:0], first.shape...)
 	shape[dim] = total
-	return concat(xs, shape, numel(first.shape[:dim]))
+	out := concat(xs, shape, numel(first.shape[:dim]))
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Cat", dim, out, slices.Clone(xs)...)
+	}
+	return out
 }
 
 // Stack returns the tensors xs, all of one shape, stacked along a new
@@ -51,7 +55,11 @@ func Stack(xs []*Tensor, dim int) *Tensor {
 	}
 	var buf [8]int
 	shape := append(append(append(buf[:0], first.shape[:dim]...), len(xs)), first.shape[dim:]...)
-	return concat(xs, shape, numel(first.shape[:dim]))
+	out := concat(xs, shape, numel(first.shape[:dim]))
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Stack", dim, out, slices.Clone(xs)...)
+	}
+	return out
 }
 
 // concat joins xs into a tensor of the given shape: each is outer blocks,
@@ -100,10 +108,19 @@ func concatBackward(nd *node, g []float32) {
 // that part of x.
 func Narrow(x *Tensor, dim, start, length int) *Tensor {
 	dim = normDim("Narrow", dim, x.Dim())
-	size := x.shape[dim]
 	if start < 0 {
-		start += size
+		start += x.shape[dim]
 	}
+	out := narrow(x, dim, start, length)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Narrow", [3]int{dim, start, length}, out, x)
+	}
+	return out
+}
+
+// narrow is Narrow, untraced, for dim and start not negative.
+func narrow(x *Tensor, dim, start, length int) *Tensor {
+	size := x.shape[dim]
 	if start < 0 || length < 0 || start+length > size {
 		panic(fmt.Sprintf("tensor.Narrow: [%d, %d) is outside [0, %d) along dim %d of %v", start, start+length, size, dim, x.shape))
 	}
@@ -148,10 +165,13 @@ func Split(x *Tensor, size, dim int) []*Tensor {
 	n := x.shape[dim]
 	var out []*Tensor
 	for start := 0; start < n || start == 0 && n == 0; start += size {
-		out = append(out, Narrow(x, dim, start, min(size, n-start)))
+		out = append(out, narrow(x, dim, start, min(size, n-start)))
 		if n == 0 {
 			break
 		}
+	}
+	if s := x.mode(); s.tracing() {
+		s.traceSplit(x, dim, out)
 	}
 	return out
 }
@@ -170,8 +190,11 @@ func SplitSizes(x *Tensor, sizes []int, dim int) []*Tensor {
 	out := make([]*Tensor, len(sizes))
 	start := 0
 	for i, s := range sizes {
-		out[i] = Narrow(x, dim, start, s)
+		out[i] = narrow(x, dim, start, s)
 		start += s
+	}
+	if s := x.mode(); s.tracing() {
+		s.traceSplit(x, dim, out)
 	}
 	return out
 }

@@ -104,6 +104,9 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 		}
 		kernels.Conv2dPool(p, pp, pool.Max, x.data, weight.data, b, yData, cols, out.data, argmax)
 	}
+	if s.tracing() {
+		s.traceOp("Conv2d", normConvOptions(o), out, x, weight, bias)
+	}
 	if !rec {
 		return out
 	}

@@ -20,6 +20,9 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 		panic(fmt.Sprintf("tensor.Dropout: probability %v must be between 0 and 1", p))
 	}
 	if !training || p == 0 {
+		if s := x.mode(); s.tracing() {
+			s.traceOp("Dropout", DropoutAttrs{P: p, Training: training}, x, x)
+		}
 		return x
 	}
 	draw := rand.Float64
@@ -39,6 +42,9 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 			} else {
 				out.data[i] = v * 0 // NaN and Inf stay NaN, as in PyTorch
 			}
+		}
+		if s.tracing() {
+			s.traceOp("Dropout", DropoutAttrs{P: p, Training: training}, out, x)
 		}
 		return out
 	}
@@ -64,5 +70,8 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 			}
 		}
 	}, x)
+	if s.tracing() {
+		s.traceOp("Dropout", DropoutAttrs{P: p, Training: training}, out, x)
+	}
 	return out
 }

@@ -40,6 +40,9 @@ func Tanh(x *Tensor) *Tensor {
 	out := x.mode().empty(x.shape...)
 	kernels.Tanh(x.data, out.data)
 	recordActivation(out, ActTanh, x)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Tanh", nil, out, x)
+	}
 	return out
 }
 
@@ -53,6 +56,9 @@ func ReLU(x *Tensor) *Tensor {
 	out := x.mode().empty(x.shape...)
 	kernels.Relu(x.data, out.data)
 	recordActivation(out, ActReLU, x)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("ReLU", nil, out, x)
+	}
 	return out
 }
 

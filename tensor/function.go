@@ -28,7 +28,9 @@ import (
 // Backward allow it. Gradients of gradients are not supported (Backward
 // is not itself recorded).
 type Function struct {
-	// Name names the operation in panics.
+	// Name names the operation in panics, and to a Tracer, which is told
+	// of Apply as one operation (Op.Name, with the Function as Op.Attrs)
+	// and not of the operations Forward and Backward run.
 	Name string
 	// Forward returns the result of the operation on in (in Apply's
 	// order). It may use any tensor operation and ctx.Save what Backward
@@ -118,11 +120,14 @@ func (f *Function) Apply(inputs ...*Tensor) *Tensor {
 		detached[i] = d
 	}
 	ctx.detached = detached
-	y := f.Forward(ctx, detached...)
+	y := f.forward(ctx, detached)
 	if y == nil {
 		panic(fmt.Sprintf("tensor.Function %q: Forward returned nil", f.Name))
 	}
 	if !recording {
+		if s.tracing() {
+			s.traceOp(f.Name, f, y, slices.Clone(inputs)...)
+		}
 		return y
 	}
 	if f.Backward == nil {
@@ -141,7 +146,7 @@ func (f *Function) Apply(inputs ...*Tensor) *Tensor {
 		grad := s.tensor()
 		grad.data = g
 		grad.setShape(out.shape)
-		grads := f.Backward(ctx, grad)
+		grads := f.backward(ctx, grad)
 		for i, x := range ctx.inputs {
 			if !ctx.needs[i] || i >= len(grads) || grads[i] == nil {
 				continue
@@ -159,5 +164,22 @@ func (f *Function) Apply(inputs ...*Tensor) *Tensor {
 			}
 		}
 	}, inputs...)
+	if s.tracing() {
+		s.traceOp(f.Name, f, out, slices.Clone(inputs)...)
+	}
 	return out
+}
+
+// forward runs f.Forward, whose operations the scope's Tracer is not told
+// of: it is told of Apply as one operation.
+func (f *Function) forward(ctx *FunctionContext, in []*Tensor) *Tensor {
+	defer ctx.scope.silence()()
+	return f.Forward(ctx, in...)
+}
+
+// backward runs f.Backward, whose operations the scope's Tracer is not
+// told of either.
+func (f *Function) backward(ctx *FunctionContext, grad *Tensor) []*Tensor {
+	defer ctx.scope.silence()()
+	return f.Backward(ctx, grad)
 }

@@ -24,6 +24,9 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 	if nd := recordNode(out, readsInputs, linearBackward, x, weight, bias); nd != nil {
 		nd.sizes = [3]int{n, in, outF}
 	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Linear", nil, out, x, weight, bias)
+	}
 	return out
 }
 

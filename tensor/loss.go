@@ -37,6 +37,9 @@ func softmax(op string, x *Tensor, dim int, log bool) *Tensor {
 			nd.sizes[0] = -outer
 		}
 	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp(op, dim, out, x)
+	}
 	return out
 }
 

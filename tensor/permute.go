@@ -43,6 +43,9 @@ func Permute(x *Tensor, dims ...int) *Tensor {
 			nd.int32s[i] = int32(perm[i])
 		}
 	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Permute", slices.Clone(perm[:r]), out, x)
+	}
 	return out
 }
 

@@ -45,7 +45,11 @@ func (p Pooling) name() string {
 // window. Its gradient flows as MaxPool2d's or AvgPool2d's does.
 func Pool2d(x *Tensor, p Pooling) *Tensor {
 	pp := poolShape(p.name(), x.shape, p)
-	return poolWith(x, pp, p.Max)
+	out := poolWith(x, pp, p.Max)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Pool2d", normPooling(p), out, x)
+	}
+	return out
 }
 
 // poolWith runs the pooling p (the maximum if max) on x and records it.
@@ -68,14 +72,22 @@ func poolWith(x *Tensor, p kernels.Pool, max bool) *Tensor {
 // [floor(i*H/size[0]), ceil((i+1)*H/size[0])), columns likewise. Size
 // (1, 1) is GlobalAvgPool2d.
 func AdaptiveAvgPool2d(x *Tensor, size [2]int) *Tensor {
-	return poolWith(x, adaptiveShape("AdaptiveAvgPool2d", x.shape, size), false)
+	out := poolWith(x, adaptiveShape("AdaptiveAvgPool2d", x.shape, size), false)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("AdaptiveAvgPool2d", size, out, x)
+	}
+	return out
 }
 
 // AdaptiveMaxPool2d takes the maximum of x (N×C×H×W) over the windows of
 // AdaptiveAvgPool2d, as torch.nn.AdaptiveMaxPool2d. The gradient flows to
 // the first maximum of each window.
 func AdaptiveMaxPool2d(x *Tensor, size [2]int) *Tensor {
-	return poolWith(x, adaptiveShape("AdaptiveMaxPool2d", x.shape, size), true)
+	out := poolWith(x, adaptiveShape("AdaptiveMaxPool2d", x.shape, size), true)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("AdaptiveMaxPool2d", size, out, x)
+	}
+	return out
 }
 
 // GlobalAvgPool2d averages each plane of x (N×C×H×W) into one value,

@@ -8,13 +8,13 @@ import (
 
 // Sum returns the sum of all elements as a one-element tensor (of no
 // dimensions, as PyTorch's x.sum()).
-func Sum(x *Tensor) *Tensor { return reduceAll(x, false) }
+func Sum(x *Tensor) *Tensor { return reduceAll("Sum", x, false) }
 
 // Mean returns the mean of all elements as a one-element tensor (of no
 // dimensions, as PyTorch's x.mean()).
-func Mean(x *Tensor) *Tensor { return reduceAll(x, true) }
+func Mean(x *Tensor) *Tensor { return reduceAll("Mean", x, true) }
 
-func reduceAll(x *Tensor, mean bool) *Tensor {
+func reduceAll(op string, x *Tensor, mean bool) *Tensor {
 	var s float64
 	for _, v := range x.data {
 		s += float64(v)
@@ -30,6 +30,9 @@ func reduceAll(x *Tensor, mean bool) *Tensor {
 	out.data[0] = float32(s) * scale
 	if nd := recordNode(out, 0, reduceAllBackward, x); nd != nil {
 		nd.sizes[0] = int(math.Float32bits(scale))
+	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp(op, ReduceAttrs{}, out, x)
 	}
 	return out
 }
@@ -141,6 +144,9 @@ func reduceDims(op string, x *Tensor, dims []int, keepdim, mean bool) *Tensor {
 			nd.int32s[d] = int32(kept[d])
 		}
 	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp(op, ReduceAttrs{Dims: traceDims(dims, r), KeepDim: keepdim}, out, x)
+	}
 	return out
 }
 
@@ -230,6 +236,9 @@ func extremeDims(op string, x *Tensor, dims []int, keepdim, isMax bool) *Tensor 
 			nd.int32s[d] = int32(kept[d])
 		}
 	}
+	if s := out.mode(); s.tracing() {
+		s.traceOp(op, ReduceAttrs{Dims: traceDims(dims, r), KeepDim: keepdim}, out, x)
+	}
 	return out
 }
 
@@ -303,6 +312,9 @@ func Expand(x *Tensor, shape ...int) *Tensor {
 		l.next()
 	}
 	recordNode(out, 0, expandBackward, x)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Expand", slices.Clone(out.shape), out, x)
+	}
 	return out
 }
 

@@ -24,13 +24,16 @@ import (
 // tensors of two different scopes panics; Input brings a tensor of one
 // scope into another.
 //
-// A Scope itself never changes, so one without an arena may serve any
-// number of goroutines at once; one with an arena serves one computation
-// at a time, as its arena does.
+// A Scope's settings never change, so one without an arena or a Tracer
+// may serve any number of goroutines at once; one with an arena serves one
+// computation at a time, as its arena does, and so does one with a Tracer,
+// which is told of its operations in order.
 type Scope struct {
 	noGrad bool
 	arena  *Arena
 	ctx    context.Context
+	// trace, if not nil, is told of the scope's operations (see Tracer).
+	trace *traceState
 }
 
 // ScopeOptions are the settings of a Scope.
@@ -44,11 +47,20 @@ type ScopeOptions struct {
 	// Context is passed down with the data, for Scope.Context (nil:
 	// context.Background()).
 	Context context.Context
+	// Tracer, if not nil, is told of each operation run on the scope's
+	// tensors (see Tracer), as an exporter that traces a forward pass
+	// needs. Such a scope serves one computation at a time. Without one,
+	// operations report nothing and cost nothing more.
+	Tracer Tracer
 }
 
 // NewScope returns a scope with the given settings.
 func NewScope(o ScopeOptions) *Scope {
-	return &Scope{noGrad: o.NoGrad, arena: o.Arena, ctx: o.Context}
+	s := &Scope{noGrad: o.NoGrad, arena: o.Arena, ctx: o.Context}
+	if o.Tracer != nil {
+		s.trace = &traceState{tracer: o.Tracer}
+	}
+	return s
 }
 
 // GradEnabled reports whether the scope's operations are recorded for

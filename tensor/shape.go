@@ -10,6 +10,15 @@ import (
 // Reshape returns a tensor with x's values in the given shape, sharing x's
 // storage, like PyTorch's view. One dimension may be -1: it is inferred.
 func Reshape(x *Tensor, shape ...int) *Tensor {
+	out := reshape(x, shape)
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Reshape", slices.Clone(out.shape), out, x)
+	}
+	return out
+}
+
+// reshape is Reshape, untraced.
+func reshape(x *Tensor, shape []int) *Tensor {
 	// A copy on the stack: the caller's shape is neither kept nor changed.
 	var buf [4]int
 	dims := append(buf[:0], shape...)
@@ -56,7 +65,11 @@ func Flatten(x *Tensor) *Tensor {
 	if x.Dim() < 1 {
 		panic("tensor.Flatten: scalar input")
 	}
-	return Reshape(x, x.shape[0], -1)
+	out := reshape(x, []int{x.shape[0], -1})
+	if s := out.mode(); s.tracing() {
+		s.traceOp("Flatten", nil, out, x)
+	}
+	return out
 }
 
 // View is Reshape, under PyTorch's name: x.view(shape), with one
