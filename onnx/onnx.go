@@ -31,7 +31,9 @@ const MaxFileSize = 2 << 30
 
 // Model is an ONNX model as Load reads it.
 type Model struct {
-	// Graph is the model's graph, ready to run (a module).
+	// Graph is the model's graph, ready to run (a module). It starts in
+	// evaluation mode, as a model read for inference should; Train
+	// before fine-tuning it.
 	Graph *Graph
 	// Metadata holds the model's metadata_props: convnet writes there
 	// the class names and the input's preprocessing.
@@ -117,6 +119,7 @@ func Decode(b []byte, dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Eval()
 	m := &Model{Graph: g, Metadata: map[string]string{}, Opset: opset, Producer: pm.ProducerName}
 	if pm.ProducerVersion != "" {
 		m.Producer += " " + pm.ProducerVersion
