@@ -94,6 +94,8 @@ var cases = []Case{
 	{Key: "resnet18", About: "ResNet-18 forward and SGD training step at batch 10, 3x224x224", run: resnet18},
 	{Key: "googlenet", About: "GoogLeNet forward and SGD training step at batch 10, 3x224x224, without the auxiliary classifiers " +
 		"(torchvision's aux_logits=False), and the step with them (main + 0.3 x each auxiliary loss)", run: googlenet},
+	{Key: "onnx-resnet18", About: "ResNet-18 exported to ONNX and imported back (onnx.Export, onnx.Decode): forward and SGD training step " +
+		"at batch 10, 3x224x224, to set beside resnet18's", run: onnxResNet18},
 	{Key: "gemm", About: "fp32 GEMM 4096x4096", run: gemm},
 	{Key: "folder", About: "a folder of pictures decoded and transformed to 224x224 tensors (RandomResizedCrop, flip, normalise) " +
 		"by a loader with a worker per core, batch 64; only with a folder (Options.Folder)", run: folderDecode, needsFolder: true},

@@ -10,6 +10,7 @@ import (
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/onnx"
 	"github.com/convnet/convnet/optim"
 	"github.com/convnet/convnet/tensor"
 	"github.com/convnet/convnet/train"
@@ -129,6 +130,27 @@ func resnet18At(ctx context.Context, b *bencher, in batchOf) error {
 		return err
 	}
 	return b.network(ctx, m, in, in.figures("resnet18", "ResNet-18"))
+}
+
+// onnxResNet18 measures the ResNet-18 of resnet18 after a round trip
+// through ONNX: the graph the importer builds, run and trained as a
+// module. It should run as fast as the native network.
+func onnxResNet18(ctx context.Context, b *bencher) error {
+	in := imagenet
+	nn.ManualSeed(0)
+	native, err := models.NewResNet("resnet18", models.Input{Channels: in.channels, Size: in.size, Classes: 1000})
+	if err != nil {
+		return err
+	}
+	file, err := onnx.Export(native, tensor.Zeros(in.batch, in.channels, in.size, in.size), onnx.ExportOptions{})
+	if err != nil {
+		return err
+	}
+	imported, err := onnx.Decode(file, "")
+	if err != nil {
+		return err
+	}
+	return b.network(ctx, imported.Graph, in, in.figures("onnx-resnet18", "ResNet-18 imported from ONNX"))
 }
 
 // googlenet measures GoogLeNet's forward pass and SGD training step at

@@ -7,6 +7,7 @@
 package datasets
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -317,6 +318,34 @@ func (p Pipeline) ClassNames(dir string) []string {
 		names[i] = strconv.Itoa(i)
 	}
 	return names
+}
+
+// Metadata keys of Preprocessing.
+const (
+	MeanKey       = "mean"       // each channel's mean, a JSON list (absent: none subtracted)
+	StdKey        = "std"        // each channel's standard deviation, a JSON list
+	PreprocessKey = "preprocess" // the steps, in words
+)
+
+// Preprocessing says what a model's input must be, for a model that runs
+// elsewhere (an ONNX model's metadata_props): the class names (a JSON
+// list, read from dir where the data set names them), the padding, each
+// channel's mean and standard deviation, and the steps in words.
+func (p Pipeline) Preprocessing(dir string) map[string]string {
+	names, _ := json.Marshal(p.ClassNames(dir))
+	meta := map[string]string{
+		ClassNamesKey: string(names),
+		PadKey:        strconv.Itoa(p.Pad),
+		PreprocessKey: fmt.Sprintf("%s images as %d channels of %dx%d with values in [0, 1] (RGB order), zero-padded by %d on each side",
+			p.Source.Name, p.Source.Native.Channels, p.Source.Native.Size, p.Source.Native.Size, p.Pad),
+	}
+	if p.Source.Mean != nil {
+		mean, _ := json.Marshal(p.Source.Mean)
+		std, _ := json.Marshal(p.Source.Std)
+		meta[MeanKey], meta[StdKey] = string(mean), string(std)
+		meta[PreprocessKey] += ", then each channel c as (x - mean[c]) / std[c]"
+	}
+	return meta
 }
 
 // single is a one-example dataset.

@@ -44,7 +44,20 @@ func Trace(m Module, x *tensor.Tensor, all bool) ([]Activation, *tensor.Tensor) 
 	}
 	base.Eval()
 	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	if st, ok := m.(StepTracer); ok {
+		steps, out := st.TraceSteps(infer.Input(x))
+		return append(acts, steps...), out
+	}
 	return acts, base.Call(infer.Input(x))
+}
+
+// StepTracer is implemented by a module whose intermediate values are not
+// the outputs of child modules: an imported ONNX graph, whose nodes are
+// not modules. Trace asks it for them. TraceSteps runs the module on x
+// as Forward does and returns the output of each of its steps (kept:
+// they outlive the call), in order, and its own output.
+type StepTracer interface {
+	TraceSteps(x *tensor.Tensor) ([]Activation, *tensor.Tensor)
 }
 
 // FormatActivations prints one aligned line per activation: its name,

@@ -18,7 +18,7 @@ import (
 //
 // Forward takes the graph's first input and returns its first output.
 // Run takes and returns them all. A Graph holds no state of a call, so
-// several goroutines may run it at once.
+// several goroutines may run it at once (but not while TraceSteps runs).
 type Graph struct {
 	nn.Base
 	name     string
@@ -31,6 +31,8 @@ type Graph struct {
 	fused    int
 	inSlots  []int
 	outSlots []int
+	// observe, while TraceSteps runs, sees each step's outputs.
+	observe func(s step, outs []value)
 }
 
 // Port is one of a graph's inputs or outputs: its name, element type
@@ -97,6 +99,28 @@ func (g *Graph) Run(xs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return ts, nil
 }
 
+// TraceSteps runs the graph on x, its first input, and returns the float
+// output of each node (named by the node's name, or its output's where it
+// has none; a Conv's fused activation is its Conv's), and the graph's
+// first output: what convnet inspect shows (see nn.Trace).
+func (g *Graph) TraceSteps(x *tensor.Tensor) ([]nn.Activation, *tensor.Tensor) {
+	var acts []nn.Activation
+	g.observe = func(s step, outs []value) {
+		for i, v := range outs {
+			if v.t == nil || i >= len(s.out) || s.out[i] < 0 {
+				continue
+			}
+			name := s.node.Name
+			if name == "" || len(outs) > 1 {
+				name = g.slots[s.out[i]]
+			}
+			acts = append(acts, nn.Activation{Name: name, Output: v.t.Clone()})
+		}
+	}
+	defer func() { g.observe = nil }()
+	return acts, g.Forward(x)
+}
+
 // run runs the graph on values.
 func (g *Graph) run(inputs []value) (outs []value, err error) {
 	if len(inputs) != len(g.inputs) {
@@ -127,6 +151,9 @@ func (g *Graph) run(inputs []value) (outs []value, err error) {
 		res, err := runStep(s, c, in)
 		if err != nil {
 			return nil, err
+		}
+		if g.observe != nil {
+			g.observe(s, res)
 		}
 		for j, k := range s.out {
 			if k >= 0 && j < len(res) {
