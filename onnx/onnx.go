@@ -29,6 +29,9 @@ import (
 // limit is 2 GiB).
 const MaxFileSize = 2 << 30
 
+// MaxNodes bounds the nodes of a graph (GoogLeNet has a few hundred).
+const MaxNodes = 1 << 20
+
 // Model is an ONNX model as Load reads it.
 type Model struct {
 	// Graph is the model's graph, ready to run (a module). It starts in
@@ -181,6 +184,9 @@ func tensorValue(pt *pb.Tensor, dir string) (value, error) {
 // compile makes a Graph of an ONNX graph: its values numbered, its
 // initializers made parameters, a step built for each node.
 func compile(pg *pb.Graph, opset int, dir string) (*Graph, error) {
+	if len(pg.Node) > MaxNodes {
+		return nil, fmt.Errorf("%d nodes: more than the %d convnet runs", len(pg.Node), MaxNodes)
+	}
 	g := &Graph{name: pg.Name, nodes: len(pg.Node)}
 	g.Init(g, "OnnxGraph")
 	slotOf := map[string]int{}

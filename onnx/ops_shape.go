@@ -32,6 +32,26 @@ func init() {
 	operators["Dropout"] = dropoutOp
 }
 
+// MaxElements bounds the values an operator makes from sizes that the
+// graph computes (ConstantOfShape, Pad): 2³⁰ floats, 4 GiB.
+const MaxElements = 1 << 30
+
+// checkSize refuses a shape of a negative dimension or of more than
+// MaxElements values, before anything is allocated.
+func checkSize(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		if d > 0 && n > MaxElements/d {
+			return fmt.Errorf("shape %v has more than %d values", shape, MaxElements)
+		}
+		n *= d
+	}
+	return nil
+}
+
 // reshaped returns v with a new shape of as many elements.
 func reshaped(v value, shape []int) value {
 	if v.t != nil {
@@ -82,10 +102,8 @@ func constantOfShapeOp(b *build, n *pb.Node, a attrs) (runFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range shape {
-			if d < 0 || d > math.MaxInt32 {
-				return nil, fmt.Errorf("bad shape %v", shape)
-			}
+		if err := checkSize(shape); err != nil {
+			return nil, err
 		}
 		if fill.t != nil {
 			return []value{floatValue(tensor.Full(fill.t.Data()[0], shape...))}, nil
@@ -434,6 +452,13 @@ func padOp(b *build, n *pb.Node, a attrs) (runFunc, error) {
 			if pads[i] != 0 || pads[r+i] != 0 {
 				return nil, unsupportedf("padding dimension %d (only the last two)", i)
 			}
+		}
+		padded := slices.Clone(x.Shape())
+		for i := range padded {
+			padded[i] += pads[i] + pads[r+i]
+		}
+		if err := checkSize(padded); err != nil {
+			return nil, err
 		}
 		if r == 1 {
 			y := tensor.Pad2d(tensor.Unsqueeze(x, 0), [4]int{pads[0], pads[1], 0, 0}, mode, v)
