@@ -140,8 +140,13 @@ func checkLeNet(in Input) error {
 func Names() []string { return specs.Names() }
 
 // Lookup returns the spec of the named model, or an error listing the
-// known names.
+// known names. A name that is the path of an ONNX file (.onnx) is the
+// model that file holds (see ONNXSpec): an imported model trains and
+// loads from checkpoints as the registered ones do.
 func Lookup(name string) (Spec, error) {
+	if IsONNX(name) {
+		return ONNXSpec(name)
+	}
 	s, ok := specs.Lookup(name)
 	if !ok {
 		return Spec{}, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))

@@ -53,6 +53,38 @@ func loadONNX(path, name string) (*Checkpoint, error) {
 	return &Checkpoint{Model: g, Spec: spec, Input: in, Metadata: meta}, nil
 }
 
+// ONNXSpec returns the spec of the model the ONNX file at path holds,
+// named by the path: it takes only the input the file records (see
+// loadONNX), and each build reads the file afresh (its weights as the
+// file has them).
+func ONNXSpec(path string) (Spec, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return Spec{}, err
+	}
+	in, err := graphInput(m.Graph, m.Metadata)
+	if err != nil {
+		return Spec{}, fmt.Errorf("%s: %v", path, err)
+	}
+	first := m.Graph
+	return Spec{
+		Name:  path,
+		Input: in,
+		Construct: func(Input) nn.Module {
+			if first != nil {
+				g := first
+				first = nil
+				return g
+			}
+			again, err := onnx.Load(path)
+			if err != nil {
+				panic(err) // read once already: the file changed since
+			}
+			return again.Graph
+		},
+	}, nil
+}
+
 // graphInput works out the input of an imported graph.
 func graphInput(g *onnx.Graph, meta map[string]string) (Input, error) {
 	ports, outs := g.Inputs(), g.Outputs()

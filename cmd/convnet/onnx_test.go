@@ -90,3 +90,38 @@ func TestONNXTestCommand(t *testing.T) {
 		t.Errorf("an empty folder: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestConvertONNX exports a checkpoint to ONNX, then evaluates,
+// inspects and fine-tunes the exported model as a checkpoint of its own.
+func TestConvertONNX(t *testing.T) {
+	ckpt := sharedCheckpoint(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "lenet5.onnx")
+	stdout, stderr, code := runCmd(t, "convert", ckpt, "--out", model)
+	if code != 0 || !strings.Contains(stdout, "lenet5 as ONNX opset 13, input dynamic x 1x28x28, 10 classes") {
+		t.Fatalf("convert: exit %d\n%s%s", code, stdout, stderr)
+	}
+	want, _, _ := runCmd(t, "eval", "--checkpoint", ckpt, "--limit", "500")
+	got, stderr, code := runCmd(t, "eval", "--checkpoint", model, "--limit", "500")
+	if code != 0 || firstLine(got) != firstLine(want) {
+		t.Errorf("eval of the .onnx: exit %d, %q, want %q (%s)", code, firstLine(got), firstLine(want), stderr)
+	}
+	stdout, stderr, code = runCmd(t, "inspect", "--checkpoint", model)
+	if code != 0 || !strings.Contains(stdout, "Conv_0 ") || !strings.Contains(stdout, "Gemm_1 ") {
+		t.Errorf("inspect of the .onnx: exit %d\n%s%s", code, stdout, stderr)
+	}
+	tuned := filepath.Join(dir, "tuned.safetensors")
+	_, stderr, code = runCmd(t, "train", "--model", model, "--limit", "128", "--epochs", "1", "--test-limit", "100", "--out", tuned)
+	if code != 0 {
+		t.Fatalf("train --model %s: exit %d: %s", model, code, stderr)
+	}
+	if _, stderr, code = runCmd(t, "eval", "--checkpoint", tuned, "--limit", "100"); code != 0 {
+		t.Errorf("eval of the fine-tuned imported model: exit %d: %s", code, stderr)
+	}
+	for _, bad := range [][]string{{"--opset", "12"}, {"--batch", "0"}, {"--batch", "many"}} {
+		_, stderr, code := runCmd(t, append([]string{"convert", ckpt, "--force", "--out", model}, bad...)...)
+		if code != 2 || !strings.Contains(stderr, bad[0]) {
+			t.Errorf("convert %v: exit %d, %q", bad, code, stderr)
+		}
+	}
+}
