@@ -76,7 +76,7 @@ func RunCase(dir string) CaseResult {
 		if err != nil {
 			return fail(err)
 		}
-		got, err := m.Graph.run(inputs)
+		got, err := m.Graph.run(inputs, nil)
 		if err != nil {
 			return fail(err)
 		}

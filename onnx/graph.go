@@ -18,7 +18,7 @@ import (
 //
 // Forward takes the graph's first input and returns its first output.
 // Run takes and returns them all. A Graph holds no state of a call, so
-// several goroutines may run it at once (but not while TraceSteps runs).
+// several goroutines may run it at once.
 type Graph struct {
 	nn.Base
 	name     string
@@ -31,8 +31,6 @@ type Graph struct {
 	fused    int
 	inSlots  []int
 	outSlots []int
-	// observe, while TraceSteps runs, sees each step's outputs.
-	observe func(s step, outs []value)
 }
 
 // Port is one of a graph's inputs or outputs: its name, element type
@@ -85,7 +83,7 @@ func (g *Graph) Run(xs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 	for i, x := range xs {
 		in[i] = floatValue(x)
 	}
-	outs, err := g.run(in)
+	outs, err := g.run(in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +103,7 @@ func (g *Graph) Run(xs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 // first output: what convnet inspect shows (see nn.Trace).
 func (g *Graph) TraceSteps(x *tensor.Tensor) ([]nn.Activation, *tensor.Tensor) {
 	var acts []nn.Activation
-	g.observe = func(s step, outs []value) {
+	observe := func(s step, outs []value) {
 		for i, v := range outs {
 			if v.t == nil || i >= len(s.out) || s.out[i] < 0 {
 				continue
@@ -117,12 +115,19 @@ func (g *Graph) TraceSteps(x *tensor.Tensor) ([]nn.Activation, *tensor.Tensor) {
 			acts = append(acts, nn.Activation{Name: name, Output: v.t.Clone()})
 		}
 	}
-	defer func() { g.observe = nil }()
-	return acts, g.Forward(x)
+	outs, err := g.run([]value{floatValue(x)}, observe)
+	if err != nil {
+		panic(err)
+	}
+	if outs[0].t == nil {
+		panic(fmt.Errorf("output %s is an integer tensor, not float", g.outputs[0].Name))
+	}
+	return acts, outs[0].t
 }
 
 // run runs the graph on values.
-func (g *Graph) run(inputs []value) (outs []value, err error) {
+// observe, if not nil, sees each step's outputs.
+func (g *Graph) run(inputs []value, observe func(s step, outs []value)) (outs []value, err error) {
 	if len(inputs) != len(g.inputs) {
 		return nil, fmt.Errorf("the graph takes %d inputs (%s), got %d", len(g.inputs), portNames(g.inputs), len(inputs))
 	}
@@ -152,8 +157,8 @@ func (g *Graph) run(inputs []value) (outs []value, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if g.observe != nil {
-			g.observe(s, res)
+		if observe != nil {
+			observe(s, res)
 		}
 		for j, k := range s.out {
 			if k >= 0 && j < len(res) {
