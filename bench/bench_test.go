@@ -50,7 +50,7 @@ func TestCases(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", c.Key, got.Key, ok)
 		}
 	}
-	if want := []string{"lenet-train", "lenet-infer", "vgg11", "resnet18", "googlenet", "gemm", "folder"}; !slices.Equal(keys, want) {
+	if want := []string{"lenet-train", "lenet-infer", "vgg11", "resnet18", "googlenet", "onnx-resnet18", "gemm", "folder"}; !slices.Equal(keys, want) {
 		t.Errorf("Cases: %v, want %v", keys, want)
 	}
 	if _, ok := bench.Lookup("nope"); ok {
@@ -65,7 +65,7 @@ func TestRunUnknownCase(t *testing.T) {
 	if !errors.As(err, &unknown) || unknown.Key != "nope" || len(figs) != 0 || len(p.events) != 0 {
 		t.Fatalf("Run with an unknown key: %v, %v, %v", figs, err, p.events)
 	}
-	if want := `bench: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, gemm, folder)`; err.Error() != want {
+	if want := `bench: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, onnx-resnet18, gemm, folder)`; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }

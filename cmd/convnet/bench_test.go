@@ -15,7 +15,7 @@ func TestBenchUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"bench", "--reps", "0"}, 2, "convnet bench: --reps must be at least 1, got 0\n"},
-		{[]string{"bench", "--only", "gemm,nope"}, 2, `convnet bench: --only: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, gemm, folder)` + "\n"},
+		{[]string{"bench", "--only", "gemm,nope"}, 2, `convnet bench: --only: unknown figure "nope" (known: lenet-train, lenet-infer, vgg11, resnet18, googlenet, onnx-resnet18, gemm, folder)` + "\n"},
 		{[]string{"bench", "extra"}, 2, "convnet bench: unexpected argument \"extra\" (this command takes only flags)\n"},
 	} {
 		stdout, stderr, code := runCmd(t, c.args...)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestInspectTorchvisionONNX(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			if !strings.Contains(stdout, "output  [2, 1000]") {
+			if !regexp.MustCompile(`(?m)^output +\[2, 1000\]`).MatchString(stdout) {
 				t.Errorf("stdout lacks the output's line:\n%s", stdout)
 			}
 			want, have := readOutput(t, io), readOutput(t, got)
