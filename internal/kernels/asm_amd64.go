@@ -573,6 +573,34 @@ func addAVX512(x, y, z *float32, n int)
 //go:noescape
 func copyEvensAVX512(src, dst *float32, n int)
 
+// winoInputF23AVX512 transforms the n 4×4 tiles of one tile row of a
+// zero-padded plane: tile t covers rows 0 to 3 (stride floats apart)
+// and columns 2t to 2t+3 of src, and its 16 values Bᵀ·d·B go to
+// dst[ξ*plane+t], ξ = 4·row + column. It reads up to column
+// 32·⌈n/16⌉+2 of each row, past the tiles; it writes only the n
+// tiles:
+//
+//	for t := range n {
+//		winoInputTile(src[2*t:], stride, dst[t:], plane)
+//	}
+//
+//go:noescape
+func winoInputF23AVX512(src *float32, stride int, dst *float32, plane int, n int)
+
+// winoOutputF23AVX512 transforms the n tiles of one tile row of the
+// products m (m[ξ*plane+t], ξ = 4·row + column) into their 2×2
+// outputs Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go
+// to rows 0 and 1 (stride floats apart; only row 0 if rows is 1) and
+// columns 2t and 2t+1 of dst, of which only the first cols are written.
+// It reads m up to tile 16·⌈n/16⌉-1:
+//
+//	for t := range n {
+//		winoOutputTile(src[t:], plane, dst[2*t:], stride, rows, cols-2*t, bias, relu != 0)
+//	}
+//
+//go:noescape
+func winoOutputF23AVX512(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

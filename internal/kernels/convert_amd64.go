@@ -47,3 +47,33 @@ func copyEvensVector(src, dst []float32) int {
 	}
 	return n
 }
+
+// winogradVectors reports whether the Winograd transforms have vector
+// kernels here.
+func winogradVectors() bool { return activeKernel.name == "avx512" }
+
+// winoInputVector runs winoInputF23AVX512 if the active kernel has it, and
+// reports whether it did.
+func winoInputVector(src []float32, stride int, dst []float32, plane, n int) bool {
+	if activeKernel.name != "avx512" || n <= 0 {
+		return false
+	}
+	_, _ = src[3*stride+32*((n+15)/16)+2], dst[15*plane+n-1]
+	winoInputF23AVX512(&src[0], stride, &dst[0], plane, n)
+	return true
+}
+
+// winoOutputVector runs winoOutputF23AVX512 if the active kernel has it,
+// and reports whether it did.
+func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool) bool {
+	if activeKernel.name != "avx512" || n <= 0 || cols <= 0 {
+		return false
+	}
+	_, _ = src[15*plane+16*((n+15)/16)-1], dst[(rows-1)*stride+min(cols, 2*n)-1]
+	r := 0
+	if relu {
+		r = 1
+	}
+	winoOutputF23AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r)
+	return true
+}

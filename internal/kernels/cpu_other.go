@@ -72,3 +72,15 @@ func addVector(x, y, z []float32) int { return 0 }
 
 // copyEvensVector handles no elements: there are no vector kernels here.
 func copyEvensVector(src, dst []float32) int { return 0 }
+
+// winogradVectors is false: there are no vector kernels here (the
+// Winograd path, slower than the others in Go alone, is not taken).
+func winogradVectors() bool { return false }
+
+// winoInputVector does nothing: there are no vector kernels here.
+func winoInputVector(src []float32, stride int, dst []float32, plane, n int) bool { return false }
+
+// winoOutputVector does nothing: there are no vector kernels here.
+func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool) bool {
+	return false
+}

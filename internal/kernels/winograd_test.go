@@ -1,0 +1,108 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWinogradMatchesDefinition compares the Winograd path with the
+// definition of the convolution on awkward shapes (odd sizes, widths
+// around the 16-tile vectors, no padding, two of it) with and without
+// bias and ReLU, within 1e-4 of the output's scale; and the vector
+// transforms with their Go reference on the same rows.
+func TestWinogradMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := []Conv{
+		{N: 1, C: 16, H: 5, W: 5, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 17, H: 33, W: 31, K: 19, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 16, H: 64, W: 66, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1},
+		{N: 3, C: 20, H: 9, W: 70, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		{N: 1, C: 32, H: 14, W: 14, K: 24, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
+		{N: 2, C: 16, H: 7, W: 40, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 0, Act: ActTanh},
+	}
+	for _, p := range cases {
+		for _, bias := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_pad%d,%d_act%d_bias%v", p.N, p.C, p.H, p.W, p.K, p.PadH, p.PadW, p.Act, bias), func(t *testing.T) {
+				x := randSlice(rng, p.N*p.C*p.H*p.W)
+				w := randSlice(rng, p.K*p.C*9)
+				var b []float32
+				if bias {
+					b = randSlice(rng, p.K)
+				}
+				plain := p
+				plain.Act = Identity
+				nb := b
+				if nb == nil {
+					nb = make([]float32, p.K)
+				}
+				want, _, _, _ := convNaive(plain, x, w, nb, make([]float32, p.N*p.K*p.OutH()*p.OutW()))
+				p.Act.apply(want)
+				for _, vectors := range []bool{true, false} {
+					if vectors && !winogradVectors() {
+						continue
+					}
+					got := make([]float32, len(want))
+					withVectors(vectors, func() { p.winogradForward(x, w, b, got) })
+					if err := withinScale(got, want, 1e-4); err != nil {
+						t.Errorf("vectors %v: %v", vectors, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// withVectors runs fn with the vector kernels on, or with the Go
+// reference of the Winograd transforms.
+func withVectors(on bool, fn func()) {
+	if on {
+		fn()
+		return
+	}
+	saved := activeKernel
+	activeKernel = genericKernel
+	defer func() { activeKernel = saved }()
+	fn()
+}
+
+// withinScale says where got differs from want by more than tol times
+// want's largest magnitude.
+func withinScale(got, want []float32, tol float64) error {
+	scale := 0.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*scale) {
+			return fmt.Errorf("value %d is %g, want %g (scale %g)", i, got[i], want[i], scale)
+		}
+	}
+	return nil
+}
+
+// TestWinogradChosen checks which layers take the Winograd path.
+func TestWinogradChosen(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms: the path is not taken")
+	}
+	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	for _, c := range []struct {
+		change func(*Conv)
+		want   bool
+	}{
+		{func(*Conv) {}, true},
+		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, false},
+		{func(p *Conv) { p.R, p.S = 5, 5 }, false},
+		{func(p *Conv) { p.Groups = 2 }, false},
+		{func(p *Conv) { p.C = 3 }, false},
+		{func(p *Conv) { p.N, p.H, p.W = 1, 14, 14 }, false},
+	} {
+		p := base
+		c.change(&p)
+		if got := p.winograd(); got != c.want {
+			t.Errorf("%+v: winograd() = %v, want %v", p, got, c.want)
+		}
+	}
+}
