@@ -601,6 +601,34 @@ func winoInputF23AVX512(src *float32, stride int, dst *float32, plane int, n int
 //go:noescape
 func winoOutputF23AVX512(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int)
 
+// winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
+// zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5
+// (stride floats apart) and columns 4t to 4t+5 of src, and its 36
+// values Bᵀ·d·B go to dst[ξ*plane+t], ξ = 6·row + column. It
+// reads up to column 64·⌈n/16⌉+4 of each row, past the tiles, and
+// uses tmp (576 floats); it writes only the n tiles:
+//
+//	for t := range n {
+//		wino43InputTile(src[4*t:], stride, dst[t:], plane)
+//	}
+//
+//go:noescape
+func winoInputF43AVX512(src *float32, stride int, dst *float32, plane int, n int, tmp *float32)
+
+// winoOutputF43AVX512 transforms the n tiles of one tile row of the
+// products m (m[ξ*plane+t], ξ = 6·row + column) into their 4×4
+// outputs Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go
+// to rows 0 to rows-1 (stride floats apart) and columns 4t to 4t+3 of
+// dst, of which only the first cols are written. It reads m up to tile
+// 16·⌈n/16⌉-1 and uses tmp (384 floats):
+//
+//	for t := range n {
+//		wino43OutputTile(src[t:], plane, dst[4*t:], stride, rows, cols-4*t, bias, relu != 0)
+//	}
+//
+//go:noescape
+func winoOutputF43AVX512(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int, tmp *float32)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

@@ -217,10 +217,10 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.Act.Apply(y[:p.N*p.K])
 		return
 	}
-	if len(cols) == 0 && p.winograd() {
+	if v, ok := p.winogradVariant(); ok && len(cols) == 0 {
 		// No patch matrix is kept for a backward pass: Winograd's
 		// transformed tiles serve the forward pass alone.
-		p.winogradForward(x, w, b, y)
+		p.winogradWith(v, x, w, b, y)
 		return
 	}
 	if p.kvec() {

@@ -77,3 +77,29 @@ func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, 
 	winoOutputF23AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r)
 	return true
 }
+
+// wino43InputVector runs winoInputF43AVX512 if the active kernel has it,
+// and reports whether it did.
+func wino43InputVector(src []float32, stride int, dst []float32, plane, n int, tmp []float32) bool {
+	if activeKernel.name != "avx512" || n <= 0 {
+		return false
+	}
+	_, _, _ = src[5*stride+64*((n+15)/16)+4], dst[35*plane+n-1], tmp[575]
+	winoInputF43AVX512(&src[0], stride, &dst[0], plane, n, &tmp[0])
+	return true
+}
+
+// wino43OutputVector runs winoOutputF43AVX512 if the active kernel has
+// it, and reports whether it did.
+func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32) bool {
+	if activeKernel.name != "avx512" || n <= 0 || cols <= 0 {
+		return false
+	}
+	_, _, _ = src[35*plane+16*((n+15)/16)-1], dst[(rows-1)*stride+min(cols, 4*n)-1], tmp[383]
+	r := 0
+	if relu {
+		r = 1
+	}
+	winoOutputF43AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r, &tmp[0])
+	return true
+}

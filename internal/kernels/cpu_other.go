@@ -84,3 +84,13 @@ func winoInputVector(src []float32, stride int, dst []float32, plane, n int) boo
 func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool) bool {
 	return false
 }
+
+// wino43InputVector does nothing: there are no vector kernels here.
+func wino43InputVector(src []float32, stride int, dst []float32, plane, n int, tmp []float32) bool {
+	return false
+}
+
+// wino43OutputVector does nothing: there are no vector kernels here.
+func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32) bool {
+	return false
+}

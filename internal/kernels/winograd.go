@@ -17,46 +17,59 @@ package kernels
 // reference. The results differ from the direct method's by rounding
 // only: the transforms add and subtract, and scale by halves.
 
-// minWinogradTiles is the fewest output tiles per call for which the
-// Winograd path pays: its weights are transformed at each call.
-const minWinogradTiles = 1024
-
 // winogradOff turns the Winograd path off (tests compare it with the
 // others).
 var winogradOff = false
 
-// winograd reports whether the convolution runs by Winograd F(2×2, 3×3):
-// plain 3×3 stride-1 layers, wide enough for the GEMMs to dominate, with
-// the vector transforms.
-func (p Conv) winograd() bool {
-	if winogradOff || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 {
-		return false
+// winogradVariant returns the Winograd algorithm that runs the
+// convolution, if one pays (BenchmarkConv3x3 measures them): plain 3×3
+// stride-1 layers with the vector transforms, F(4×4, 3×3) on planes at
+// least 48 wide, F(2×2, 3×3) on those at least 24 wide. On narrower
+// planes the 16-tile vectors are mostly empty and the GEMMs small, and
+// the other paths are faster; so they are with fewer than 32 channels.
+func (p Conv) winogradVariant() (winoVariant, bool) {
+	if winogradOff || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
+		return winoVariant{}, false
 	}
-	th, tw := (p.OutH()+1)/2, (p.OutW()+1)/2
-	return p.C >= 16 && p.K >= 16 && p.N*th*tw >= minWinogradTiles
+	switch ow := p.OutW(); {
+	case ow >= 48:
+		return winoF43, true
+	case ow >= 24:
+		return winoF23, true
+	}
+	return winoVariant{}, false
 }
 
 // winoWeights writes U[ξ][k][c] = (G·g·Gᵀ)[ξ] for the K×C×3×3 weights w,
 // with G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
 func winoWeights(w []float32, K, C int, u []float32) {
 	plane := K * C
-	for kc := 0; kc < plane; kc++ {
-		g := w[9*kc : 9*kc+9]
+	var planes [16][]float32
+	for i := range planes {
+		planes[i] = u[i*plane : (i+1)*plane]
+	}
+	w = w[:9*plane]
+	parallelFor(plane, 64, func(lo, hi int) { winoWeightRange(w, planes, lo, hi) })
+}
+
+// winoWeightRange transforms filters [lo, hi) of w into planes.
+func winoWeightRange(w []float32, planes [16][]float32, lo, hi int) {
+	for kc := lo; kc < hi; kc++ {
+		g := (*[9]float32)(w[9*kc:])
 		var t [4][3]float32 // G·g
 		for j := 0; j < 3; j++ {
 			g0, g1, g2 := g[j], g[3+j], g[6+j]
 			t[0][j] = g0
-			t[1][j] = (g0 + g1 + g2) / 2
-			t[2][j] = (g0 - g1 + g2) / 2
+			t[1][j] = (g0 + g1 + g2) * 0.5
+			t[2][j] = (g0 - g1 + g2) * 0.5
 			t[3][j] = g2
 		}
 		for i := 0; i < 4; i++ {
 			r0, r1, r2 := t[i][0], t[i][1], t[i][2]
-			base := 4 * i * plane
-			u[base+kc] = r0
-			u[base+plane+kc] = (r0 + r1 + r2) / 2
-			u[base+2*plane+kc] = (r0 - r1 + r2) / 2
-			u[base+3*plane+kc] = r2
+			planes[4*i][kc] = r0
+			planes[4*i+1][kc] = (r0 + r1 + r2) * 0.5
+			planes[4*i+2][kc] = (r0 - r1 + r2) * 0.5
+			planes[4*i+3][kc] = r2
 		}
 	}
 }
@@ -123,48 +136,69 @@ func winoOutputRow(src []float32, plane int, dst []float32, stride, n, rows, col
 	}
 }
 
-// winogradForward computes the convolution y = x * w + b (with p.Act) by
-// Winograd F(2×2, 3×3), the images split across threads.
-func (p Conv) winogradForward(x, w, b, y []float32) {
+// winoVariant is one of the Winograd algorithms: F(m×m, 3×3) over
+// tiles of a = m+2 inputs a side.
+type winoVariant struct {
+	m, a      int
+	weights   func(w []float32, K, C int, u []float32)
+	inputRow  func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
+	outputRow func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32)
+}
+
+var (
+	winoF23 = winoVariant{m: 2, a: 4, weights: winoWeights,
+		inputRow: func(src []float32, stride int, dst []float32, plane, n int, _ []float32) {
+			winoInputRow(src, stride, dst, plane, n)
+		},
+		outputRow: func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, _ []float32) {
+			winoOutputRow(src, plane, dst, stride, n, rows, cols, bias, relu)
+		}}
+	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, outputRow: wino43OutputRow}
+)
+
+// winogradWith computes the convolution by the Winograd algorithm v.
+func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	K, C := p.K, p.C
 	oh, ow := p.OutH(), p.OutW()
-	th, tw := (oh+1)/2, (ow+1)/2
-	ti := th * tw
+	th, tw := (oh+v.m-1)/v.m, (ow+v.m-1)/v.m
+	ti, planes := th*tw, v.a*v.a
 	// A zero-padded input plane, wide enough for the vector transform's
 	// reads past the last tile.
-	wp := 32*((tw+15)/16) + 4
-	hp := 2*th + 2
-	ubuf := getScratchDirty(16 * K * C)
+	wp := 16*v.m*((tw+15)/16) + 8
+	hp := v.m*th + 2
+	ubuf := getScratchDirty(planes * K * C)
 	defer putScratch(ubuf)
-	winoWeights(w, K, C, *ubuf)
+	v.weights(w, K, C, *ubuf)
 	gp := packedSize(K, C)
-	pbuf := getScratchDirty(16 * gp)
+	pbuf := getScratchDirty(planes * gp)
 	defer putScratch(pbuf)
-	for xi := 0; xi < 16; xi++ {
+	for xi := 0; xi < planes; xi++ {
 		packWeightsInto((*pbuf)[xi*gp:(xi+1)*gp], (*ubuf)[xi*K*C:], C, K, C)
 	}
 	relu := p.Act == ActReLU
 	inSize, outSize := C*p.H*p.W, K*oh*ow
 	ParallelChunks(p.N, func(_, lo, hi int) {
 		plane := getScratchDirty(hp * wp)
-		v := getScratchDirty(16*C*ti + 16)
-		m := getScratchDirty(16*K*ti + 16)
-		defer putScratches([]*[]float32{plane, v, m})
+		vb := getScratchDirty(planes*C*ti + 16)
+		mb := getScratchDirty(planes*K*ti + 16)
+		tmp := getScratchDirty(36 * 16)
+		defer putScratches([]*[]float32{plane, vb, mb, tmp})
+		pl, vt, mt := *plane, *vb, *mb
+		clear(pl)
 		for img := lo; img < hi; img++ {
 			xi := x[img*inSize : (img+1)*inSize]
 			for c := 0; c < C; c++ {
-				pl := *plane
-				clear(pl)
 				src := xi[c*p.H*p.W:]
+				// Only the image's rows are written: the padding stays 0.
 				for r := 0; r < p.H; r++ {
 					copy(pl[(r+p.PadH)*wp+p.PadW:], src[r*p.W:(r+1)*p.W])
 				}
 				for ty := 0; ty < th; ty++ {
-					winoInputRow(pl[2*ty*wp:], wp, (*v)[c*ti+ty*tw:], C*ti, tw)
+					v.inputRow(pl[v.m*ty*wp:], wp, vt[c*ti+ty*tw:], C*ti, tw, *tmp)
 				}
 			}
-			for xi := 0; xi < 16; xi++ {
-				gemmPrepacked(K, ti, C, (*pbuf)[xi*gp:], (*v)[xi*C*ti:], ti, 0, (*m)[xi*K*ti:], ti)
+			for xi := 0; xi < planes; xi++ {
+				gemmPrepacked(K, ti, C, (*pbuf)[xi*gp:], vt[xi*C*ti:], ti, 0, mt[xi*K*ti:], ti)
 			}
 			yi := y[img*outSize : (img+1)*outSize]
 			for k := 0; k < K; k++ {
@@ -174,7 +208,7 @@ func (p Conv) winogradForward(x, w, b, y []float32) {
 				}
 				yk := yi[k*oh*ow : (k+1)*oh*ow]
 				for ty := 0; ty < th; ty++ {
-					winoOutputRow((*m)[k*ti+ty*tw:], K*ti, yk[2*ty*ow:], ow, tw, min(2, oh-2*ty), ow, bias, relu)
+					v.outputRow(mt[k*ti+ty*tw:], K*ti, yk[v.m*ty*ow:], ow, tw, min(v.m, oh-v.m*ty), ow, bias, relu, *tmp)
 				}
 			}
 			if !relu {

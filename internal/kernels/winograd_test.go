@@ -21,6 +21,8 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 		{N: 3, C: 20, H: 9, W: 70, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
 		{N: 1, C: 32, H: 14, W: 14, K: 24, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
 		{N: 2, C: 16, H: 7, W: 40, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 0, Act: ActTanh},
+		{N: 1, C: 16, H: 3, W: 3, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1},
+		{N: 1, C: 18, H: 70, W: 131, K: 17, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
 	}
 	for _, p := range cases {
 		for _, bias := range []bool{false, true} {
@@ -39,14 +41,16 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 				}
 				want, _, _, _ := convNaive(plain, x, w, nb, make([]float32, p.N*p.K*p.OutH()*p.OutW()))
 				p.Act.apply(want)
-				for _, vectors := range []bool{true, false} {
-					if vectors && !winogradVectors() {
-						continue
-					}
-					got := make([]float32, len(want))
-					withVectors(vectors, func() { p.winogradForward(x, w, b, got) })
-					if err := withinScale(got, want, 1e-4); err != nil {
-						t.Errorf("vectors %v: %v", vectors, err)
+				for _, v := range []winoVariant{winoF23, winoF43} {
+					for _, vectors := range []bool{true, false} {
+						if vectors && !winogradVectors() {
+							continue
+						}
+						got := make([]float32, len(want))
+						withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
+						if err := withinScale(got, want, 1e-4); err != nil {
+							t.Errorf("F(%dx%d, 3x3), vectors %v: %v", v.m, v.m, vectors, err)
+						}
 					}
 				}
 			})
@@ -82,7 +86,7 @@ func withinScale(got, want []float32, tol float64) error {
 	return nil
 }
 
-// TestWinogradChosen checks which layers take the Winograd path.
+// TestWinogradChosen checks which layers take which Winograd algorithm.
 func TestWinogradChosen(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms: the path is not taken")
@@ -90,19 +94,21 @@ func TestWinogradChosen(t *testing.T) {
 	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
 	for _, c := range []struct {
 		change func(*Conv)
-		want   bool
+		want   int // m of F(m×m, 3×3), 0 for none
 	}{
-		{func(*Conv) {}, true},
-		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, false},
-		{func(p *Conv) { p.R, p.S = 5, 5 }, false},
-		{func(p *Conv) { p.Groups = 2 }, false},
-		{func(p *Conv) { p.C = 3 }, false},
-		{func(p *Conv) { p.N, p.H, p.W = 1, 14, 14 }, false},
+		{func(*Conv) {}, 4},
+		{func(p *Conv) { p.H, p.W = 28, 28 }, 2},
+		{func(p *Conv) { p.H, p.W = 14, 14 }, 0},
+		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
+		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
+		{func(p *Conv) { p.Groups = 2 }, 0},
+		{func(p *Conv) { p.C = 16 }, 0},
 	} {
 		p := base
 		c.change(&p)
-		if got := p.winograd(); got != c.want {
-			t.Errorf("%+v: winograd() = %v, want %v", p, got, c.want)
+		v, ok := p.winogradVariant()
+		if got := map[bool]int{true: v.m}[ok]; got != c.want {
+			t.Errorf("%+v: F(%d), want F(%d)", p, got, c.want)
 		}
 	}
 }

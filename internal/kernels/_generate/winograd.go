@@ -1,5 +1,7 @@
 package main
 
+import "fmt"
+
 // Winograd F(2×2, 3×3): the input and output transforms of a 3×3
 // stride-1 convolution, 16 tiles to a vector (see winograd.go in package
 // kernels for the whole algorithm and its Go reference).
@@ -198,6 +200,283 @@ dst, of which only the first cols are written. It reads m up to tile
 	p("\tADDQ $64, SI")
 	p("\tADDQ $128, DI")
 	p("\tSUBQ $32, R15")
+	p("\tSUBQ $16, R14")
+	p("\tJMP %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// winograd43Constants are the VPERMI2PS/VPERMI2PD index vectors of
+// F(4×4, 3×3): every fourth float of four registers (taken as two rounds
+// of evens), and the 64-bit interleave of two registers, low and high
+// four pairs.
+func winograd43Constants() {
+	p("")
+	p("// Winograd F(4x4, 3x3): qword interleave, low then high; the transforms' constants.")
+	for v := 0; v < 2; v++ {
+		for i := 0; i < 8; i++ {
+			p("DATA wino43Idx<>+%d(SB)/8, $%d", 64*v+8*i, 4*v+i/2+8*(i%2))
+		}
+	}
+	p("GLOBL wino43Idx<>(SB), RODATA|NOPTR, $128")
+	for i, c := range []string{"4.0", "5.0", "2.0", "8.0"} {
+		p("DATA wino43K<>+%d(SB)/4, $%s", 4*i, c)
+	}
+	p("GLOBL wino43K<>(SB), RODATA|NOPTR, $16")
+}
+
+// wino43In applies the 1-D input transform of F(4, 3), Bᵀ·x, to x in
+// registers r[0..5], writing v0..v5 to registers out[0..5] (which may
+// be r), with Z26 = 4, Z27 = 5, Z28 = 2 and Z20 to Z25 free:
+//
+//	v0 = 4x0 - 5x2 + x4            v3 = (x4 - x2) - 2(x1 - x3)
+//	v1 = (x4 - 4x2) - (4x1 - x3)   v4 = (x4 - x2) + 2(x1 - x3)
+//	v2 = (x4 - 4x2) + (4x1 - x3)   v5 = 4x1 - 5x3 + x5
+func wino43In(r, out [6]int) {
+	x := func(i int) string { return fmt.Sprintf("Z%d", r[i]) }
+	o := func(i int) string { return fmt.Sprintf("Z%d", out[i]) }
+	// Z20 = x4 - 4x2, Z21 = 4x1 - x3, Z22 = x4 - x2, Z23 = x1 - x3.
+	p("\tVMOVAPS %s, Z20", x(4))
+	p("\tVFNMADD231PS Z26, %s, Z20", x(2))
+	p("\tVMOVAPS %s, Z21", x(3))
+	p("\tVFMSUB231PS Z26, %s, Z21", x(1))
+	p("\tVSUBPS %s, %s, Z22", x(2), x(4))
+	p("\tVSUBPS %s, %s, Z23", x(3), x(1))
+	// Z24 = v0 = 4x0 - 5x2 + x4, Z25 = v5 = 4x1 - 5x3 + x5.
+	p("\tVMOVAPS %s, Z24", x(4))
+	p("\tVFMADD231PS Z26, %s, Z24", x(0))
+	p("\tVFNMADD231PS Z27, %s, Z24", x(2))
+	p("\tVMOVAPS %s, Z25", x(5))
+	p("\tVFMADD231PS Z26, %s, Z25", x(1))
+	p("\tVFNMADD231PS Z27, %s, Z25", x(3))
+	p("\tVSUBPS Z21, Z20, %s", o(1))
+	p("\tVADDPS Z21, Z20, %s", o(2))
+	p("\tVMOVAPS Z22, %s", o(3))
+	p("\tVFNMADD231PS Z28, Z23, %s", o(3))
+	p("\tVMOVAPS Z22, %s", o(4))
+	p("\tVFMADD231PS Z28, Z23, %s", o(4))
+	p("\tVMOVAPS Z24, %s", o(0))
+	p("\tVMOVAPS Z25, %s", o(5))
+}
+
+func winograd43InputKernel() {
+	const name = "winoInputF43AVX512"
+	f := start(name, "(src *float32, stride int, dst *float32, plane int, n int, tmp *float32)", `
+winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
+zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5 (stride
+floats apart) and columns 4t to 4t+5 of src, and its 36 values Bᵀ·d·B go
+to dst[ξ*plane+t], ξ = 6·row + column. It reads up to column
+64·⌈n/16⌉+4 of each row, past the tiles, and uses tmp (576 floats);
+it writes only the n tiles:
+
+	for t := range n {
+		wino43InputTile(src[4*t:], stride, dst[t:], plane)
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, BX", f.arg("tmp"))
+	p("\tVMOVUPS poolIdx<>+0(SB), Z31")
+	p("\tVBROADCASTSS wino43K<>+0(SB), Z26")
+	p("\tVBROADCASTSS wino43K<>+4(SB), Z27")
+	p("\tVBROADCASTSS wino43K<>+8(SB), Z28")
+	p("%sloop:", name)
+	p("\tTESTQ R14, R14")
+	p("\tJLE %sdone", name)
+	winoMask("R14", "K1", name+"mask")
+	// Down each column j: the six rows' values (every fourth float from
+	// column j), transformed, to tmp[6*i+j].
+	for j := 0; j < 6; j++ {
+		p("\tMOVQ SI, R10")
+		for i := 0; i < 6; i++ {
+			for q := 0; q < 4; q++ {
+				p("\tVMOVUPS %d(R10), Z%d", 4*j+64*q, 12+q)
+			}
+			p("\tVMOVAPS Z31, Z16")
+			p("\tVPERMI2PS Z13, Z12, Z16")
+			p("\tVMOVAPS Z31, Z17")
+			p("\tVPERMI2PS Z15, Z14, Z17")
+			p("\tVMOVAPS Z31, Z%d", i)
+			p("\tVPERMI2PS Z17, Z16, Z%d", i)
+			if i < 5 {
+				p("\tADDQ R8, R10")
+			}
+		}
+		wino43In([6]int{0, 1, 2, 3, 4, 5}, [6]int{0, 1, 2, 3, 4, 5})
+		for i := 0; i < 6; i++ {
+			p("\tVMOVUPS Z%d, %d(BX)", i, 64*(6*i+j))
+		}
+	}
+	// Along each row i: the transform of tmp[6*i..6*i+5], to dst.
+	p("\tMOVQ DI, R10")
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 6; j++ {
+			p("\tVMOVUPS %d(BX), Z%d", 64*(6*i+j), j)
+		}
+		wino43In([6]int{0, 1, 2, 3, 4, 5}, [6]int{0, 1, 2, 3, 4, 5})
+		for j := 0; j < 6; j++ {
+			p("\tVMOVUPS Z%d, K1, (R10)", j)
+			if 6*i+j < 35 {
+				p("\tADDQ R9, R10")
+			}
+		}
+	}
+	p("\tADDQ $256, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, R14")
+	p("\tJMP %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// wino43Out applies the 1-D output transform of F(4, 3), Aᵀ·m, to m in
+// registers r[0..5], writing y0..y3 to registers out[0..3], with Z28 = 2,
+// Z29 = 8 and Z20 to Z25 free:
+//
+//	y0 = m0 + (m1 + m2) + (m3 + m4)   y2 = (m1 + m2) + 4(m3 + m4)
+//	y1 = (m1 - m2) + 2(m3 - m4)       y3 = (m1 - m2) + 8(m3 - m4) + m5
+func wino43Out(r [6]int, out [4]int) {
+	m := func(i int) string { return fmt.Sprintf("Z%d", r[i]) }
+	o := func(i int) string { return fmt.Sprintf("Z%d", out[i]) }
+	p("\tVADDPS %s, %s, Z20", m(2), m(1))
+	p("\tVSUBPS %s, %s, Z21", m(2), m(1))
+	p("\tVADDPS %s, %s, Z22", m(4), m(3))
+	p("\tVSUBPS %s, %s, Z23", m(4), m(3))
+	p("\tVADDPS Z20, %s, Z24", m(0))
+	p("\tVADDPS Z22, Z24, %s", o(0))
+	p("\tVMOVAPS Z21, %s", o(1))
+	p("\tVFMADD231PS Z28, Z23, %s", o(1))
+	p("\tVADDPS Z22, Z22, Z25")
+	p("\tVMOVAPS Z20, %s", o(2))
+	p("\tVFMADD231PS Z28, Z25, %s", o(2))
+	p("\tVADDPS Z21, %s, %s", m(5), o(3))
+	p("\tVFMADD231PS Z29, Z23, %s", o(3))
+}
+
+func winograd43OutputKernel() {
+	const name = "winoOutputF43AVX512"
+	f := start(name, "(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int, tmp *float32)", `
+winoOutputF43AVX512 transforms the n tiles of one tile row of the
+products m (m[ξ*plane+t], ξ = 6·row + column) into their 4×4 outputs
+Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go to rows 0 to
+rows-1 (stride floats apart) and columns 4t to 4t+3 of dst, of which only
+the first cols are written. It reads m up to tile 16·⌈n/16⌉-1 and uses
+tmp (384 floats):
+
+	for t := range n {
+		wino43OutputTile(src[t:], plane, dst[4*t:], stride, rows, cols-4*t, bias, relu != 0)
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, R15", f.arg("cols"))
+	p("\tMOVQ %s, R12", f.arg("rows"))
+	p("\tMOVQ %s, R13", f.arg("relu"))
+	p("\tMOVQ %s, BX", f.arg("tmp"))
+	p("\tVBROADCASTSS %s, Z30", f.arg("bias"))
+	p("\tVBROADCASTSS wino43K<>+8(SB), Z28")
+	p("\tVBROADCASTSS wino43K<>+12(SB), Z29")
+	p("\tVXORPS Z27, Z27, Z27")
+	p("%sloop:", name)
+	p("\tTESTQ R14, R14")
+	p("\tJLE %sdone", name)
+	// The masks of the four 16-float quarters of each output row.
+	p("\tMOVQ R15, R11")
+	for q := 0; q < 4; q++ {
+		k := fmt.Sprintf("K%d", q+1)
+		lbl := fmt.Sprintf("%sq%d", name, q)
+		p("\tMOVL $0, AX")
+		p("\tTESTQ R11, R11")
+		p("\tJLE %sset", lbl)
+		winoMask("R11", k, lbl+"m")
+		p("\tJMP %sdone", lbl)
+		p("%sset:", lbl)
+		p("\tKMOVW AX, %s", k)
+		p("%sdone:", lbl)
+		p("\tSUBQ $16, R11")
+	}
+	// Down each column j: Aᵀ of m[6i+j], to tmp[4r+j]... as tmp[6r+j].
+	for j := 0; j < 6; j++ {
+		p("\tMOVQ SI, R10")
+		if j > 0 {
+			p("\tMOVQ R9, AX")
+			p("\tIMULQ $%d, AX", j)
+			p("\tADDQ AX, R10")
+		}
+		for i := 0; i < 6; i++ {
+			p("\tVMOVUPS (R10), Z%d", i)
+			if i < 5 {
+				p("\tMOVQ R9, AX")
+				p("\tIMULQ $6, AX")
+				p("\tADDQ AX, R10")
+			}
+		}
+		wino43Out([6]int{0, 1, 2, 3, 4, 5}, [4]int{6, 7, 8, 9})
+		for r := 0; r < 4; r++ {
+			p("\tVMOVUPS Z%d, %d(BX)", 6+r, 64*(6*r+j))
+		}
+	}
+	p("\tVMOVUPS winoIdx<>+0(SB), Z18")
+	p("\tVMOVUPS winoIdx<>+64(SB), Z19")
+	p("\tMOVQ DI, R10")
+	for r := 0; r < 4; r++ {
+		if r > 0 {
+			p("\tCMPQ R12, $%d", r+1)
+			p("\tJLT %snext", name)
+		}
+		for j := 0; j < 6; j++ {
+			p("\tVMOVUPS %d(BX), Z%d", 64*(6*r+j), j)
+		}
+		wino43Out([6]int{0, 1, 2, 3, 4, 5}, [4]int{6, 7, 8, 9})
+		for c := 6; c < 10; c++ {
+			p("\tVADDPS Z30, Z%d, Z%d", c, c)
+		}
+		p("\tTESTQ R13, R13")
+		p("\tJZ %snorelu%d", name, r)
+		for c := 6; c < 10; c++ {
+			p("\tVMAXPS Z27, Z%d, Z%d", c, c)
+		}
+		p("%snorelu%d:", name, r)
+		// Interleave y0..y3: pairs (y0, y1) and (y2, y3), then the pairs.
+		p("\tVMOVAPS Z18, Z10")
+		p("\tVPERMI2PS Z7, Z6, Z10")
+		p("\tVMOVAPS Z19, Z11")
+		p("\tVPERMI2PS Z7, Z6, Z11")
+		p("\tVMOVAPS Z18, Z12")
+		p("\tVPERMI2PS Z9, Z8, Z12")
+		p("\tVMOVAPS Z19, Z13")
+		p("\tVPERMI2PS Z9, Z8, Z13")
+		p("\tVMOVUPS wino43Idx<>+0(SB), Z14")
+		p("\tVPERMI2PD Z12, Z10, Z14")
+		p("\tVMOVUPS wino43Idx<>+64(SB), Z15")
+		p("\tVPERMI2PD Z12, Z10, Z15")
+		p("\tVMOVUPS wino43Idx<>+0(SB), Z16")
+		p("\tVPERMI2PD Z13, Z11, Z16")
+		p("\tVMOVUPS wino43Idx<>+64(SB), Z17")
+		p("\tVPERMI2PD Z13, Z11, Z17")
+		for q := 0; q < 4; q++ {
+			p("\tVMOVUPS Z%d, K%d, %d(R10)", 14+q, q+1, 64*q)
+		}
+		if r < 3 {
+			p("\tADDQ R8, R10")
+		}
+	}
+	p("%snext:", name)
+	p("\tADDQ $64, SI")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $64, R15")
 	p("\tSUBQ $16, R14")
 	p("\tJMP %sloop", name)
 	p("%sdone:", name)
