@@ -17,6 +17,10 @@ package kernels
 // reference. The results differ from the direct method's by rounding
 // only: the transforms add and subtract, and scale by halves.
 
+// minWinogradGEMMTiles is the most tiles (GEMM columns) Winograd gathers
+// from several images, where one image has fewer.
+const minWinogradGEMMTiles = 512
+
 // winogradOff turns the Winograd path off (tests compare it with the
 // others).
 var winogradOff = false
@@ -24,9 +28,10 @@ var winogradOff = false
 // winogradVariant returns the Winograd algorithm that runs the
 // convolution, if one pays (BenchmarkConv3x3 measures them): plain 3×3
 // stride-1 layers with the vector transforms, F(4×4, 3×3) on planes at
-// least 48 wide, F(2×2, 3×3) on those at least 24 wide. On narrower
-// planes the 16-tile vectors are mostly empty and the GEMMs small, and
-// the other paths are faster; so they are with fewer than 32 channels.
+// least 48 wide, F(2×2, 3×3) on those at least 24 wide, or 12 wide with
+// 512×256 filters or more. On narrower planes the 16-tile vectors are
+// mostly empty and the GEMMs small, and the other paths are faster; so
+// they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
 	if winogradOff || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
@@ -34,7 +39,7 @@ func (p Conv) winogradVariant() (winoVariant, bool) {
 	switch ow := p.OutW(); {
 	case ow >= 48:
 		return winoF43, true
-	case ow >= 24:
+	case ow >= 24, ow >= 12 && p.C*p.K >= 1<<17:
 		return winoF23, true
 	}
 	return winoVariant{}, false
@@ -177,42 +182,53 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	}
 	relu := p.Act == ActReLU
 	inSize, outSize := C*p.H*p.W, K*oh*ow
-	ParallelChunks(p.N, func(_, lo, hi int) {
-		plane := getScratchDirty(hp * wp)
-		vb := getScratchDirty(planes*C*ti + 16)
-		mb := getScratchDirty(planes*K*ti + 16)
+	// Each thread takes groups of images whose tiles make its GEMMs wide
+	// enough for the micro-kernel (a 14×14 plane has 49 tiles of
+	// F(2×2)), as many groups as threads where the batch allows.
+	g := min((minWinogradGEMMTiles+ti-1)/ti, (p.N+Threads()-1)/Threads())
+	groups := (p.N + g - 1) / g
+	ParallelChunks(groups, func(_, lo, hi int) {
+		plane := getScratch(hp * wp)
+		vb := getScratchDirty(planes*C*g*ti + 16)
+		mb := getScratchDirty(planes*K*g*ti + 16)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, vb, mb, tmp})
 		pl, vt, mt := *plane, *vb, *mb
-		clear(pl)
-		for img := lo; img < hi; img++ {
-			xi := x[img*inSize : (img+1)*inSize]
-			for c := 0; c < C; c++ {
-				src := xi[c*p.H*p.W:]
-				// Only the image's rows are written: the padding stays 0.
-				for r := 0; r < p.H; r++ {
-					copy(pl[(r+p.PadH)*wp+p.PadW:], src[r*p.W:(r+1)*p.W])
-				}
-				for ty := 0; ty < th; ty++ {
-					v.inputRow(pl[v.m*ty*wp:], wp, vt[c*ti+ty*tw:], C*ti, tw, *tmp)
+		for gi := lo; gi < hi; gi++ {
+			i0 := gi * g
+			n := min(g, p.N-i0)
+			cols := n * ti
+			for j := 0; j < n; j++ {
+				xi := x[(i0+j)*inSize : (i0+j+1)*inSize]
+				for c := 0; c < C; c++ {
+					src := xi[c*p.H*p.W:]
+					// Only the image's rows are written: the padding stays 0.
+					for r := 0; r < p.H; r++ {
+						copy(pl[(r+p.PadH)*wp+p.PadW:], src[r*p.W:(r+1)*p.W])
+					}
+					for ty := 0; ty < th; ty++ {
+						v.inputRow(pl[v.m*ty*wp:], wp, vt[c*cols+j*ti+ty*tw:], C*cols, tw, *tmp)
+					}
 				}
 			}
 			for xi := 0; xi < planes; xi++ {
-				gemmPrepacked(K, ti, C, (*pbuf)[xi*gp:], vt[xi*C*ti:], ti, 0, mt[xi*K*ti:], ti)
+				gemmPrepacked(K, cols, C, (*pbuf)[xi*gp:], vt[xi*C*cols:], cols, 0, mt[xi*K*cols:], cols)
 			}
-			yi := y[img*outSize : (img+1)*outSize]
-			for k := 0; k < K; k++ {
-				var bias float32
-				if b != nil {
-					bias = b[k]
+			for j := 0; j < n; j++ {
+				yi := y[(i0+j)*outSize : (i0+j+1)*outSize]
+				for k := 0; k < K; k++ {
+					var bias float32
+					if b != nil {
+						bias = b[k]
+					}
+					yk := yi[k*oh*ow : (k+1)*oh*ow]
+					for ty := 0; ty < th; ty++ {
+						v.outputRow(mt[k*cols+j*ti+ty*tw:], K*cols, yk[v.m*ty*ow:], ow, tw, min(v.m, oh-v.m*ty), ow, bias, relu, *tmp)
+					}
 				}
-				yk := yi[k*oh*ow : (k+1)*oh*ow]
-				for ty := 0; ty < th; ty++ {
-					v.outputRow(mt[k*ti+ty*tw:], K*ti, yk[v.m*ty*ow:], ow, tw, min(v.m, oh-v.m*ty), ow, bias, relu, *tmp)
+				if !relu {
+					p.Act.apply(yi)
 				}
-			}
-			if !relu {
-				p.Act.apply(yi)
 			}
 		}
 	})

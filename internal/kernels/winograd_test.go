@@ -99,6 +99,7 @@ func TestWinogradChosen(t *testing.T) {
 		{func(*Conv) {}, 4},
 		{func(p *Conv) { p.H, p.W = 28, 28 }, 2},
 		{func(p *Conv) { p.H, p.W = 14, 14 }, 0},
+		{func(p *Conv) { p.H, p.W, p.C, p.K = 14, 14, 512, 512 }, 2},
 		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
 		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
 		{func(p *Conv) { p.Groups = 2 }, 0},
