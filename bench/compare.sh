@@ -8,7 +8,9 @@
 #                                      224x224 tensors, beside torchvision's
 #                                      DataLoader with as many workers)
 # Env:   THREADS (default 2), REPS (default 3), PYTORCH_BENCH (the folder of
-#        the PyTorch scripts, default ../shared/bench/pytorch), OUT (a folder
+#        the PyTorch scripts, default ../shared/bench/pytorch), ORT_BENCH (ONNX
+#        Runtime's, default ../shared/bench/onnxruntime; onnxruntime-node is
+#        installed in CONVNET_ORT_DIR, default ~/.cache/convnet-ort), OUT (a folder
 #        to keep the raw outputs in, default a temporary one), ONLY ("zoo"
 #        for the torchvision networks of zoo.py alone).
 set -euo pipefail
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 threads=${THREADS:-2}
 reps=${REPS:-3}
 pt=${PYTORCH_BENCH:-../shared/bench/pytorch}
+ortb=${ORT_BENCH:-../shared/bench/onnxruntime}
 out=${OUT:-$(mktemp -d)}
 only=${ONLY:-}
 mkdir -p "$out"
@@ -24,6 +27,21 @@ openblas=(env LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(date -u +%Y-%m-%d)" | tee "$out/machine.txt"
 bash "$pt/prepare.sh" /tmp/mnist-torch >/dev/null
 go build -o "$out/convnet" ./cmd/convnet
+
+# ONNX Runtime (onnxruntime-node 1.30, fp32) on torchvision's networks,
+# exported by torch.onnx.export: the forward pass at batch 10, 224x224.
+ort() {
+  local ortdir=${CONVNET_ORT_DIR:-$HOME/.cache/convnet-ort}
+  if [ ! -d "$ortdir/node_modules/onnxruntime-node" ]; then
+    npm install --prefix "$ortdir" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null
+  fi
+  echo "ONNX Runtime, $* ..."
+  mkdir -p "$out/ort-models"
+  /usr/bin/python3 "$ortb/export.py" "$out/ort-models" >/dev/null 2>"$out/ort_export.err"
+  for m in "$@"; do
+    NODE_PATH="$ortdir/node_modules" node "$ortb/bench.js" "$out/ort-models/$m.onnx" "$threads" "$reps" >>"$out/ort.jsonl"
+  done
+}
 
 # The torchvision networks: ResNet-18 and GoogLeNet forward and SGD step at
 # batch 10, 3x224x224, convnet's then zoo.py's (fp32 and bf16 autocast),
@@ -35,9 +53,11 @@ zoo() {
   /usr/bin/python3 "$pt/zoo.py" --models resnet18,googlenet --threads "$threads" --reps "$reps" >"$out/pt_zoo.jsonl" 2>"$out/pt_zoo.err"
   /usr/bin/python3 bench/googlenet_aux.py --threads "$threads" --reps "$reps" >"$out/pt_googlenet_aux.jsonl" 2>"$out/pt_googlenet_aux.err"
 }
+: >"$out/ort.jsonl"
 : >"$out/convnet.jsonl"
 if [ "$only" = zoo ]; then
   zoo
+  ort resnet18 googlenet
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
@@ -63,6 +83,7 @@ echo "PyTorch ..."
 "${openblas[@]}" /usr/bin/python3 "$pt/matmul.py" --threads "$threads" >"$out/pt_matmul.txt" 2>&1
 /usr/bin/time -v /usr/bin/python3 "$pt/lenet_train.py" --data /tmp/mnist-torch --threads "$threads" --no-tqdm >"$out/pt_train.txt" 2>"$out/pt_train.err"
 zoo
+ort vgg11 resnet18 googlenet
 
 /usr/bin/python3 bench/compare_table.py "$out"
 if [ -n "${FOLDER:-}" ]; then

@@ -105,6 +105,16 @@ for name, g, p, unit, lower in rows:
     def fmt(v):
         return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
     print(f"| {name} | {fmt(g)} {unit} | {fmt(p)} {unit} | {ratio:.2f}x |")
+ort = {os.path.basename(r["model"]).removesuffix(".onnx"): r for r in jsonl("ort.jsonl")}
+ort_rows = [(f"{label} forward, 10x3x224x224", go[f"{m}-forward"]["value"], ort[m]["median_s"])
+            for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet"))
+            if m in ort and f"{m}-forward" in go]
+if ort_rows:
+    print()
+    print("| figure | convnet | ONNX Runtime 1.30 | convnet's advantage |")
+    print("| --- | --- | --- | --- |")
+    for name, g, o in ort_rows:
+        print(f"| {name} | {g:.3g} s | {o:.3g} s | {o / g:.2f}x |")
 print()
 print("Ratios above 1 favour convnet.")
 if "vgg11-forward" in go:

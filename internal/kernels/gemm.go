@@ -118,13 +118,17 @@ func gemmPrepacked(m, n, k int, pa []float32, b []float32, ldb int, beta float32
 	if m <= 0 || n <= 0 {
 		return
 	}
-	scaleRows(m, n, beta, c, ldc)
+	if k <= 0 || beta != 0 {
+		scaleRows(m, n, beta, c, ldc)
+	}
 	if k <= 0 {
 		return
 	}
 	g := gemmTasks.get()
 	defer gemmTasks.put(g)
-	*g = gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR)}
+	// With beta 0, C is cleared tile by tile as its first block of k
+	// reaches it, while in cache, rather than in a pass of its own.
+	*g = gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR), zeroC: beta == 0}
 	g.split(m, n)
 }
 
@@ -283,6 +287,9 @@ type gemmArgs struct {
 	// m, n and mode say how run splits the work.
 	m, n int
 	mode gemmMode
+	// zeroC says C holds garbage: the first block of k (pc 0) sets its
+	// tiles rather than adding to them.
+	zeroC bool
 }
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.
@@ -385,11 +392,17 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
 		}
 		inPlace := g.aInPlace()
+		first := g.zeroC && pc == 0
 		for ir := 0; ir < mc; ir += gemmMR {
 			ap := pa[ir*kc : ir*kc+gemmMR*kc]
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
 			if rows == gemmMR && cols == nr {
+				if first {
+					for r := 0; r < gemmMR; r++ {
+						clear(g.c[off+r*g.ldc : off+r*g.ldc+nr])
+					}
+				}
 				if inPlace {
 					g.kernelAInPlace(ic+ir, pc, kc, bp, ldb, g.c[off:], g.ldc)
 				} else {
@@ -406,7 +419,11 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 				g.kern.fn(kc, ap, bp, ldb, tile, nr)
 			}
 			for r := 0; r < rows; r++ {
-				add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
+				if first {
+					copy(g.c[off+r*g.ldc:off+r*g.ldc+cols], tile[r*nr:r*nr+cols])
+				} else {
+					add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
+				}
 			}
 		}
 	}

@@ -26,6 +26,15 @@ func wino43Out1(m [6]float32) [4]float32 {
 	return [4]float32{m[0] + s + s2, d + 2*d2, s + 4*s2, d + 8*d2 + m[5]}
 }
 
+// wino43G is G·g for one column of three, with multiplications (a
+// division costs several).
+func wino43G(g0, g1, g2 float32) (v0, v1, v2, v3, v4, v5 float32) {
+	const sixth, twelfth, twentyFourth = 1.0 / 6, 1.0 / 12, 1.0 / 24
+	even, odd := g0+g2, g1
+	return g0 * 0.25, -(even + odd) * sixth, -(even - odd) * sixth,
+		g0*twentyFourth + g1*twelfth + g2*sixth, g0*twentyFourth - g1*twelfth + g2*sixth, g2
+}
+
 // wino43Weights writes U[ξ][k][c] = (G·g·Gᵀ)[ξ] for the K×C×3×3 weights
 // w, the filters split across threads.
 func wino43Weights(w []float32, K, C int, u []float32) {
@@ -37,23 +46,12 @@ func wino43Weights(w []float32, K, C int, u []float32) {
 			g := (*[9]float32)(w[9*kc:])
 			var t [6][3]float32 // G·g
 			for j := 0; j < 3; j++ {
-				g0, g1, g2 := g[j], g[3+j], g[6+j]
-				t[0][j] = g0 / 4
-				t[1][j] = -(g0 + g1 + g2) / 6
-				t[2][j] = -(g0 - g1 + g2) / 6
-				t[3][j] = g0/24 + g1/12 + g2/6
-				t[4][j] = g0/24 - g1/12 + g2/6
-				t[5][j] = g2
+				t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = wino43G(g[j], g[3+j], g[6+j])
 			}
 			for i := 0; i < 6; i++ {
-				r0, r1, r2 := t[i][0], t[i][1], t[i][2]
 				base := 6 * i * plane
-				u[base+kc] = r0 / 4
-				u[base+plane+kc] = -(r0 + r1 + r2) / 6
-				u[base+2*plane+kc] = -(r0 - r1 + r2) / 6
-				u[base+3*plane+kc] = r0/24 + r1/12 + r2/6
-				u[base+4*plane+kc] = r0/24 - r1/12 + r2/6
-				u[base+5*plane+kc] = r2
+				u[base+kc], u[base+plane+kc], u[base+2*plane+kc], u[base+3*plane+kc], u[base+4*plane+kc], u[base+5*plane+kc] =
+					wino43G(t[i][0], t[i][1], t[i][2])
 			}
 		}
 	})
