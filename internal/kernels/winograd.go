@@ -226,8 +226,10 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 						v.outputRow(mt[k*cols+j*ti+ty*tw:], K*cols, yk[v.m*ty*ow:], ow, tw, min(v.m, oh-v.m*ty), ow, bias, relu, *tmp)
 					}
 				}
-				if !relu {
-					p.Act.apply(yi)
+				if relu {
+					p.poolPlanes(i0+j, 0, K) // Conv2dPool's pooling, if any
+				} else {
+					p.epilogue(y, i0+j, 0, K)
 				}
 			}
 		}

@@ -86,6 +86,32 @@ func withinScale(got, want []float32, tol float64) error {
 	return nil
 }
 
+// TestWinogradConvPool checks that the Winograd path pools as
+// Conv2dPool asks, as the other paths do.
+func TestWinogradConvPool(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms: the path is not taken")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, act := range []Activation{ActReLU, ActTanh} {
+		p := Conv{N: 2, C: 64, H: 32, W: 32, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: act}
+		pool := Pool{N: 2, C: 64, H: 32, W: 32, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+		x, w, b := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9), randSlice(rng, p.K)
+		if _, ok := p.winogradVariant(); !ok {
+			t.Fatal("the layer does not take the Winograd path")
+		}
+		got := make([]float32, 2*64*16*16)
+		Conv2dPool(p, pool, true, x, w, b, nil, nil, got, make([]int32, len(got)))
+		winogradOff = true
+		want := make([]float32, len(got))
+		Conv2dPool(p, pool, true, x, w, b, nil, nil, want, make([]int32, len(want)))
+		winogradOff = false
+		if err := withinScale(got, want, 1e-4); err != nil {
+			t.Errorf("act %d: %v", act, err)
+		}
+	}
+}
+
 // TestWinogradChosen checks which layers take which Winograd algorithm.
 func TestWinogradChosen(t *testing.T) {
 	if !winogradVectors() {
