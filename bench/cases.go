@@ -240,6 +240,11 @@ func (b *bencher) network(ctx context.Context, m nn.Module, in batchOf, f netFig
 	seconds := func(s float64) float64 { return s }
 	if f.forwardKey != "" {
 		net.Eval()
+		// Inference as eval and predict run it: batch norms folded
+		// (undone by Train below).
+		if _, err := nn.FoldBatchNorm(m, tensor.Zeros(1, in.channels, in.size, in.size)); err != nil {
+			return err
+		}
 		runs, err := b.measure(ctx, func() error { w.forward(); return nil })
 		if err != nil {
 			return err

@@ -38,6 +38,9 @@ type BatchNorm2d struct {
 	// exact up to 2^24 batches. Code that writes a PyTorch state_dict
 	// should convert it to int64.
 	NumBatchesTracked *tensor.Tensor
+	// folded says the convolution before it does its work, in
+	// evaluation mode (see FoldBatchNorm), until it trains again.
+	folded bool
 }
 
 // BatchNormOption changes a BatchNorm2d setting from PyTorch's default.
@@ -104,6 +107,9 @@ func NewBatchNorm2d(numFeatures int, opts ...BatchNormOption) *BatchNorm2d {
 // the running statistics and NumBatchesTracked.
 func (m *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	training := m.Training()
+	if m.folded && !training {
+		return x // the convolution before it does it (FoldBatchNorm)
+	}
 	if training && m.NumBatchesTracked != nil {
 		m.NumBatchesTracked.Data()[0]++
 	}

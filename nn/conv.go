@@ -16,6 +16,9 @@ type Conv2d struct {
 	Dilation                [2]int         // the spacing of the kernel's taps, (1, 1) by default
 	Groups                  int            // channel groups, 1 by default; InChannels for a depthwise convolution
 	Weight, Bias            *tensor.Tensor // Bias is nil without bias
+	// folded holds the weights with the next batch norm folded in (see
+	// FoldBatchNorm), until the layer trains again.
+	folded *convFold
 }
 
 // ConvOption changes a Conv2d setting from its default.
@@ -87,10 +90,21 @@ func (c *Conv2d) options() tensor.ConvOptions {
 
 // Forward convolves x (N×InChannels×H×W).
 func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	w, b := c.weights()
 	if c.plain() {
-		return tensor.Conv2d(x, c.Weight, c.Bias, c.Stride, c.Padding)
+		return tensor.Conv2d(x, w, b, c.Stride, c.Padding)
 	}
-	return tensor.Conv2dWith(x, c.Weight, c.Bias, c.options())
+	return tensor.Conv2dWith(x, w, b, c.options())
+}
+
+// weights returns the weight and bias Forward uses: those with a batch
+// norm folded in, in evaluation mode after FoldBatchNorm, else the
+// layer's own.
+func (c *Conv2d) weights() (w, b *tensor.Tensor) {
+	if c.folded != nil && !c.Training() {
+		return c.folded.weight, c.folded.bias
+	}
+	return c.Weight, c.Bias
 }
 
 // plain reports whether the layer has one group and no dilation (a zero

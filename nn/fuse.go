@@ -120,12 +120,13 @@ func (b *convBlock) ready(children []Child) int {
 // count_include_pad) and does them as the layers apart would.
 func (b *convBlock) forward(x *tensor.Tensor, n int) *tensor.Tensor {
 	c := b.conv
+	w, bias := c.weights()
 	o := c.options()
 	if b.actAt > 0 && b.actAt < n {
 		o.Act = b.act
 	}
 	if b.poolAt == 0 || b.poolAt >= n {
-		return tensor.Conv2dWith(x, c.Weight, c.Bias, o)
+		return tensor.Conv2dWith(x, w, bias, o)
 	}
 	var pool tensor.Pooling
 	switch l := b.layers[b.poolAt].(type) {
@@ -135,5 +136,5 @@ func (b *convBlock) forward(x *tensor.Tensor, n int) *tensor.Tensor {
 		pool = l.Pooling()
 	}
 	o.Pool = &pool
-	return tensor.Conv2dWith(x, c.Weight, c.Bias, o)
+	return tensor.Conv2dWith(x, w, bias, o)
 }

@@ -203,6 +203,9 @@ func (b *Base) Training() bool { return b.training }
 
 func (b *Base) setTraining(on bool) {
 	b.training = on
+	if f, ok := b.self.(unfolder); ok && on {
+		f.unfold() // what training changes, a fold would not see
+	}
 	for _, c := range b.children {
 		c.Module.ModuleBase().setTraining(on)
 	}

@@ -45,6 +45,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := l.forInference(); err != nil {
+		return err
+	}
 	if err := checkData(*dataDir); err != nil {
 		return err
 	}

@@ -496,6 +496,16 @@ func loadCheckpoint(path, modelName string) (*loaded, error) {
 	return &loaded{model: ck.Model, spec: ck.Spec, meta: ck.Metadata, pipe: pipe}, nil
 }
 
+// forInference readies the model for evaluation: evaluation mode, each
+// batch norm after a convolution folded into it (nn.FoldBatchNorm).
+func (l *loaded) forInference() error {
+	example := tensor.Zeros(append([]int{1}, l.pipe.Input.Shape()...)...)
+	if _, err := nn.FoldBatchNorm(l.model, example); err != nil {
+		return fmt.Errorf("%s: %v", l.spec.Name, err)
+	}
+	return nil
+}
+
 // loadModel loads the model a checkpoint holds (see models.LoadCheckpoint),
 // with errors that say which flag to give.
 func loadModel(path, modelName string) (*models.Checkpoint, error) {

@@ -45,9 +45,10 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := l.forInference(); err != nil {
+		return err
+	}
 	m := l.model
-	base := m.ModuleBase()
-	base.Eval()
 	names := l.pipe.ClassNames("")
 	failed := 0
 	for _, file := range files {

@@ -1,0 +1,132 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/convnet/convnet/tensor"
+)
+
+// FoldBatchNorm prepares m for inference as torch.fx's fuse pass does:
+// each BatchNorm2d that directly follows a Conv2d, with nothing else
+// reading the convolution's output, is folded into it. In evaluation
+// mode the convolution then runs with its weights scaled and its bias
+// shifted by the batch norm's statistics, and the batch norm passes its
+// input through: one pass over memory fewer, the same outputs up to
+// rounding.
+//
+// The pairs are found by tracing one evaluation-mode forward pass on
+// example (N×C×H×W); m is left in evaluation mode. It returns how many
+// batch norms were folded. The folding holds while the weights and
+// statistics do: Train (on m or the layers) undoes it, and so must a
+// caller that changes them in evaluation mode (FoldBatchNorm again after
+// loading new weights). Forward hooks on a folded batch norm see its
+// input.
+func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
+	base := m.ModuleBase()
+	base.Train() // unfolds what an earlier call folded
+	base.Eval()
+	rec := &opRecorder{}
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Tracer: rec})
+	if err := catchPanic(func() { base.Call(s.Input(example)) }); err != nil {
+		return 0, fmt.Errorf("nn.FoldBatchNorm: the forward pass: %v", err)
+	}
+	convs, norms := map[*tensor.Tensor]*Conv2d{}, map[*tensor.Tensor]*BatchNorm2d{}
+	for _, c := range base.NamedModules() {
+		switch l := c.Module.(type) {
+		case *Conv2d:
+			convs[l.Weight] = l
+		case *BatchNorm2d:
+			if l.RunningMean != nil {
+				norms[l.RunningMean] = l
+			}
+		}
+	}
+	uses, calls := map[*tensor.Tensor]int{}, map[any]int{}
+	producer := map[*tensor.Tensor]tensor.Op{}
+	for _, op := range rec.ops {
+		for _, in := range op.Inputs {
+			uses[in]++
+		}
+		for _, out := range op.Outputs {
+			producer[out] = op
+		}
+		switch op.Name {
+		case "Conv2d":
+			calls[convs[op.Inputs[1]]]++
+		case "BatchNorm2d":
+			calls[norms[op.Inputs[3]]]++
+		}
+	}
+	folded := 0
+	for _, op := range rec.ops {
+		if op.Name != "BatchNorm2d" || op.Inputs[3] == nil {
+			continue
+		}
+		bn := norms[op.Inputs[3]]
+		conv, ok := producer[op.Inputs[0]]
+		if bn == nil || !ok || conv.Name != "Conv2d" || uses[op.Inputs[0]] != 1 || calls[bn] != 1 {
+			continue
+		}
+		o := conv.Attrs.(tensor.ConvOptions)
+		c := convs[conv.Inputs[1]]
+		if c == nil || calls[c] != 1 || o.Act != tensor.ActNone || o.Pool != nil || c.folded != nil {
+			continue
+		}
+		c.folded = foldInto(c, bn)
+		bn.folded = true
+		folded++
+	}
+	return folded, nil
+}
+
+// convFold is a convolution's weights with a batch norm folded in.
+type convFold struct{ weight, bias *tensor.Tensor }
+
+// foldInto returns c's weights with bn folded in: each output channel k
+// scaled by γ/√(σ²+ε) and shifted by β - μ·γ/√(σ²+ε).
+func foldInto(c *Conv2d, bn *BatchNorm2d) *convFold {
+	k := c.OutChannels
+	w := c.Weight.Clone()
+	bias := make([]float32, k)
+	per := w.Numel() / k
+	for ch := 0; ch < k; ch++ {
+		gamma, beta := 1.0, 0.0
+		if bn.Weight != nil {
+			gamma, beta = float64(bn.Weight.Data()[ch]), float64(bn.Bias.Data()[ch])
+		}
+		scale := gamma / math.Sqrt(float64(bn.RunningVar.Data()[ch])+bn.Eps)
+		shift := beta - float64(bn.RunningMean.Data()[ch])*scale
+		if c.Bias != nil {
+			shift += float64(c.Bias.Data()[ch]) * scale
+		}
+		row := w.Data()[ch*per : (ch+1)*per]
+		for i := range row {
+			row[i] = float32(float64(row[i]) * scale)
+		}
+		bias[ch] = float32(shift)
+	}
+	return &convFold{weight: w, bias: tensor.New(bias, k)}
+}
+
+// unfolder is a layer that FoldBatchNorm changes, undone when it trains.
+type unfolder interface{ unfold() }
+
+func (c *Conv2d) unfold()      { c.folded = nil }
+func (m *BatchNorm2d) unfold() { m.folded = false }
+
+// opRecorder keeps the operations of a traced forward pass.
+type opRecorder struct{ ops []tensor.Op }
+
+func (r *opRecorder) Trace(op tensor.Op) { r.ops = append(r.ops, op) }
+
+// catchPanic runs f, returning a panic as an error.
+func catchPanic(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	f()
+	return nil
+}

@@ -1,0 +1,98 @@
+package nn_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/convnet/convnet/models"
+	"github.com/convnet/convnet/nn"
+	"github.com/convnet/convnet/tensor"
+)
+
+// TestFoldBatchNorm folds the batch norms of the zoo's networks and
+// compares their evaluation-mode outputs with the unfolded ones', then
+// trains a step's worth (Train) and checks the fold is undone.
+func TestFoldBatchNorm(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want int
+	}{{"resnet18", 20}, {"mobilenet_v2", 52}, {"googlenet", 57}, {"vgg11_bn", 8}, {"lenet5", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := models.Lookup(c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nn.ManualSeed(2)
+			in := models.Input{Channels: 3, Size: 32, Classes: 10}
+			if spec.Check(in) != nil {
+				in = spec.Input
+			}
+			m, err := spec.Build(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(7, 8))
+			for _, p := range m.ModuleBase().StateDict() {
+				for i := range p.Tensor.Data() {
+					switch {
+					case strings.HasSuffix(p.Name, "running_mean"), strings.HasSuffix(p.Name, "bn.bias"):
+						p.Tensor.Data()[i] = 0.2 * float32(rng.NormFloat64())
+					case strings.HasSuffix(p.Name, "running_var"):
+						p.Tensor.Data()[i] = 0.5 + rng.Float32()
+					}
+				}
+			}
+			x := tensor.Zeros(2, in.Channels, in.Size, in.Size)
+			for i := range x.Data() {
+				x.Data()[i] = float32(rng.NormFloat64())
+			}
+			forward := func() []float32 {
+				s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+				return m.ModuleBase().Call(s.Input(x)).Clone().Data()
+			}
+			m.ModuleBase().Eval()
+			want := forward()
+			n, err := nn.FoldBatchNorm(m, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != c.want {
+				t.Errorf("folded %d batch norms, want %d", n, c.want)
+			}
+			if err := within(forward(), want, 1e-4); err != nil {
+				t.Errorf("folded: %v", err)
+			}
+			// Training undoes the fold: changed statistics count again.
+			m.ModuleBase().Train()
+			m.ModuleBase().Eval()
+			for _, p := range m.ModuleBase().StateDict() {
+				if strings.HasSuffix(p.Name, "running_var") {
+					for i := range p.Tensor.Data() {
+						p.Tensor.Data()[i] *= 2
+					}
+				}
+			}
+			changed := forward()
+			nn.FoldBatchNorm(m, x)
+			if err := within(forward(), changed, 1e-4); err != nil {
+				t.Errorf("refolded after a change: %v", err)
+			}
+		})
+	}
+}
+
+func within(got, want []float32, tol float64) error {
+	scale := 0.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*scale) {
+			return fmt.Errorf("value %d is %g, want %g (scale %g)", i, got[i], want[i], scale)
+		}
+	}
+	return nil
+}
