@@ -91,6 +91,11 @@ func (c *Conv2d) options() tensor.ConvOptions {
 // Forward convolves x (N×InChannels×H×W).
 func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	w, b := c.weights()
+	if c.folded != nil && !c.Training() && c.folded.act != tensor.ActNone {
+		o := c.options()
+		o.Act = c.folded.act
+		return tensor.Conv2dWith(x, w, b, o)
+	}
 	if c.plain() {
 		return tensor.Conv2d(x, w, b, c.Stride, c.Padding)
 	}

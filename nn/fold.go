@@ -13,7 +13,8 @@ import (
 // mode the convolution then runs with its weights scaled and its bias
 // shifted by the batch norm's statistics, and the batch norm passes its
 // input through: one pass over memory fewer, the same outputs up to
-// rounding.
+// rounding. A ReLU that alone reads the batch norm's output runs in the
+// convolution's pass too.
 //
 // The pairs are found by tracing one evaluation-mode forward pass on
 // example (N×C×H×W); m is left in evaluation mode. It returns how many
@@ -43,10 +44,11 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 		}
 	}
 	uses, calls := map[*tensor.Tensor]int{}, map[any]int{}
-	producer := map[*tensor.Tensor]tensor.Op{}
+	producer, consumer := map[*tensor.Tensor]tensor.Op{}, map[*tensor.Tensor]tensor.Op{}
 	for _, op := range rec.ops {
 		for _, in := range op.Inputs {
 			uses[in]++
+			consumer[in] = op
 		}
 		for _, out := range op.Outputs {
 			producer[out] = op
@@ -74,14 +76,23 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 			continue
 		}
 		c.folded = foldInto(c, bn)
+		if next, ok := consumer[op.Outputs[0]]; ok && next.Name == "ReLU" && uses[op.Outputs[0]] == 1 {
+			// The ReLU after the batch norm runs in the convolution's
+			// pass; the ReLU layer then finds nothing to do (tensor.ReLU).
+			c.folded.act = tensor.ActReLU
+		}
 		bn.folded = true
 		folded++
 	}
 	return folded, nil
 }
 
-// convFold is a convolution's weights with a batch norm folded in.
-type convFold struct{ weight, bias *tensor.Tensor }
+// convFold is a convolution's weights with a batch norm folded in, and
+// the activation after the batch norm, if it runs in the same pass.
+type convFold struct {
+	weight, bias *tensor.Tensor
+	act          tensor.Activation
+}
 
 // foldInto returns c's weights with bn folded in: each output channel k
 // scaled by γ/√(σ²+ε) and shifted by β - μ·γ/√(σ²+ε).

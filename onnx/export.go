@@ -56,6 +56,7 @@ func Export(m nn.Module, example *tensor.Tensor, o ExportOptions) ([]byte, error
 		return nil, fmt.Errorf("batch %d must not be negative", o.Batch)
 	}
 	base := m.ModuleBase()
+	base.Train() // undoes nn.FoldBatchNorm: the file keeps the model's own layers
 	base.Eval()
 	rec := &recorder{}
 	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Tracer: rec})

@@ -107,6 +107,9 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 	if s.tracing() {
 		s.traceOp("Conv2d", normConvOptions(o), out, x, weight, bias)
 	}
+	// A ReLU's outputs, pooled or not, are never negative: a ReLU of them
+	// changes nothing (see ReLU).
+	out.nonNegative = act == ActReLU
 	if !rec {
 		return out
 	}

@@ -53,7 +53,13 @@ func tanhBackward(n *node, g []float32) {
 
 // ReLU returns max(x, 0) element-wise.
 func ReLU(x *Tensor) *Tensor {
+	if s := x.mode(); x.nonNegative && !s.recording(x) && !s.tracing() {
+		// The output of a ReLU (or of an operation that ends with one):
+		// nothing to do, and nothing to record.
+		return x
+	}
 	out := x.mode().empty(x.shape...)
+	out.nonNegative = true
 	kernels.Relu(x.data, out.data)
 	recordActivation(out, ActReLU, x)
 	if s := out.mode(); s.tracing() {

@@ -45,6 +45,11 @@ type Tensor struct {
 	// graph that read it.
 	visited uint64
 	uses    int32
+	// nonNegative says that the operation that made the tensor ended
+	// with a ReLU, so that ReLU may return it as it is when nothing is
+	// recorded. Code that writes a result's Data in place must not then
+	// pass it to ReLU expecting a change.
+	nonNegative bool
 }
 
 // setShape makes t's shape a copy of shape.
