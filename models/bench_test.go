@@ -136,7 +136,15 @@ func TestLeNetTrainStepAllocatesNothing(t *testing.T) {
 		t.Log("race detector on: allocations not checked")
 		return
 	}
-	if n := testing.AllocsPerRun(20, step); n != 0 {
+	// A collection during a measurement empties the sync.Pools that the
+	// kernels' scratch comes from, and refilling one costs an allocation
+	// that is no step's: the least of three measurements counts. A step
+	// that allocates shows in all three.
+	n := testing.AllocsPerRun(20, step)
+	for range 2 {
+		n = min(n, testing.AllocsPerRun(20, step))
+	}
+	if n != 0 {
 		t.Errorf("a warm training step makes %v allocations, want 0", n)
 	}
 }
