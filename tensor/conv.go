@@ -99,7 +99,7 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 			y = s.empty(shape...)
 			yData = y.data
 		}
-		if pool.Max {
+		if pool.Max && (rec || !kernels.MaxPoolWithoutIndex(pp)) {
 			argmax = s.scratchInt32(out.Numel())
 		}
 		kernels.Conv2dPool(p, pp, pool.Max, x.data, weight.data, b, yData, cols, out.data, argmax)

@@ -61,7 +61,12 @@ func poolWith(x *Tensor, p kernels.Pool, max bool) *Tensor {
 		recordPool(out, x, false, p, nil)
 		return out
 	}
-	argmax := s.scratchInt32(out.Numel())
+	// Without a backward pass to read them, the maxima's places are not
+	// kept where the kernel can do without them.
+	var argmax []int32
+	if s.recording(x) || !kernels.MaxPoolWithoutIndex(p) {
+		argmax = s.scratchInt32(out.Numel())
+	}
 	kernels.MaxPool2d(p, x.data, out.data, argmax)
 	recordPool(out, x, true, p, argmax)
 	return out

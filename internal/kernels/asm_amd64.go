@@ -442,6 +442,13 @@ func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32
 //go:noescape
 func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)
 
+// maxPoolValuesAVX512 is maxPoolRowAVX512 without the argmax: y[j] is
+// the maximum of the kh×kw window of x at column j*stride (stride 1 or
+// 2) of rows w apart, the first NaN if there is one.
+//
+//go:noescape
+func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
+
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four
 // inputs of its window, for pairs pairs of w-wide rows, w even, and

@@ -2850,6 +2850,95 @@ maxPoolRowAVX512done:
 	VZEROUPPER
 	RET
 
+// func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
+TEXT ·maxPoolValuesAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ w+24(FP), R9
+	VMOVUPS poolIdx<>+0(SB), Z30
+	VMOVDQA32 Z30, Z29
+	CMPQ stride+48(FP), $2
+	JEQ maxPoolValuesAVX512strided
+	VPSRLD $1, Z30, Z29
+maxPoolValuesAVX512strided:
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	KMOVW AX, K2
+	MOVL $0x7fff, AX
+	KMOVW AX, K3
+maxPoolValuesAVX512chunk:
+	TESTQ CX, CX
+	JLE maxPoolValuesAVX512done
+	CMPQ CX, $16
+	JGE maxPoolValuesAVX512full
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ CX, R10
+	LEAQ -1(CX)(R10*1), CX
+	MOVL $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	MOVQ R10, CX
+maxPoolValuesAVX512full:
+	MOVQ SI, R11
+	CMPQ stride+48(FP), $2
+	JEQ maxPoolValuesAVX512first2
+	VMOVUPS.Z (R11), K1, Z2
+	JMP maxPoolValuesAVX512firstdone
+maxPoolValuesAVX512first2:
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z5, Z4, Z2
+maxPoolValuesAVX512firstdone:
+	VMOVAPS Z2, Z0
+	MOVQ SI, R13
+	XORQ R10, R10
+	MOVQ kh+32(FP), BX
+maxPoolValuesAVX512row:
+	MOVQ R13, R11
+	MOVQ kw+40(FP), R14
+maxPoolValuesAVX512tap:
+	CMPQ stride+48(FP), $2
+	JEQ maxPoolValuesAVX512load2
+	VMOVUPS.Z (R11), K1, Z2
+	JMP maxPoolValuesAVX512loaddone
+maxPoolValuesAVX512load2:
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z5, Z4, Z2
+maxPoolValuesAVX512loaddone:
+	VCMPPS $7, Z0, Z0, K4
+	VCMPPS $6, Z0, Z2, K5
+	KANDW K4, K5, K5
+	VBLENDMPS Z2, Z0, K5, Z0
+	ADDQ $4, R11
+	DECQ R14
+	JNZ maxPoolValuesAVX512tap
+	LEAQ (R13)(R9*4), R13
+	DECQ BX
+	JNZ maxPoolValuesAVX512row
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ stride+48(FP), $2
+	JEQ maxPoolValuesAVX512next2
+	ADDQ $64, SI
+	JMP maxPoolValuesAVX512chunk
+maxPoolValuesAVX512next2:
+	ADDQ $128, SI
+	JMP maxPoolValuesAVX512chunk
+maxPoolValuesAVX512done:
+	VZEROUPPER
+	RET
+
 // func avgPool2BackwardAVX512(dy, dx *float32, pairs, w int, masks *[4]uint16, scale float32)
 TEXT ·avgPool2BackwardAVX512(SB), NOSPLIT, $0-44
 	MOVQ dy+0(FP), SI

@@ -396,11 +396,31 @@ func avgBackPlaneGlobal(t *poolTask, in, out int) {
 
 // MaxPool2d sets y to the window maxima of x and argmax to the index of
 // each maximum within its H×W plane (the first one on ties, as PyTorch).
-// A NaN in a window wins, as in PyTorch.
+// A NaN in a window wins, as in PyTorch. argmax may be nil where
+// MaxPoolWithoutIndex(p) (inference: no backward pass reads it).
 func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
+	if argmax == nil && !MaxPoolWithoutIndex(p) {
+		panic("kernels: MaxPool2d without argmax for a pooling that needs it")
+	}
 	t := newPoolTask(p, p.forwardPlane(true))
 	t.x, t.y, t.argmax = x, y, argmax
 	t.planes()
+}
+
+// MaxPoolWithoutIndex reports whether MaxPool2d (and Conv2dPool's max
+// pooling) of p may be given a nil argmax: its windows go to the vector
+// kernel that then finds the maxima alone.
+func MaxPoolWithoutIndex(p Pool) bool {
+	return maxRowVectors(p) && !p.halving() && p.dilH() == 1 && p.dilW() == 1
+}
+
+// argmaxRow returns the argmax of outputs [o, o+n), or nil if the task
+// has none (MaxPoolWithoutIndex).
+func (t *poolTask) argmaxRow(o, n int) []int32 {
+	if t.argmax == nil {
+		return nil
+	}
+	return t.argmax[o : o+n]
 }
 
 func maxPlaneHalving(t *poolTask, in, out int) {
@@ -460,7 +480,7 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 		for oy := 0; oy < oh; oy++ {
 			r0 := in + oy*p.StrideH*p.W
 			o := out + oy*ow
-			maxPoolRowVector(t.x[r0:r0+(p.KH-1)*p.W+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmax[o:o+ow],
+			maxPoolRowVector(t.x[r0:r0+(p.KH-1)*p.W+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmaxRow(o, ow),
 				p.W, p.W, p.KH, p.KW, p.StrideW, oy*p.StrideH*p.W)
 		}
 		return true
@@ -487,7 +507,7 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	for oy := 0; oy < oh; oy++ {
 		r0 := oy * p.StrideH * wp
 		o := out + oy*ow
-		maxPoolRowVector(xp[r0:r0+(p.KH-1)*wp+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmax[o:o+ow],
+		maxPoolRowVector(xp[r0:r0+(p.KH-1)*wp+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmaxRow(o, ow),
 			wp, p.W, p.KH, p.KW, p.StrideW, (oy*p.StrideH-p.PadH)*p.W-p.PadW)
 		for ox, v := range t.y[o : o+ow] {
 			if v == inf {
@@ -516,7 +536,10 @@ func maxWindow(t *poolTask, in, out, oy, ox int) {
 			}
 		}
 	}
-	t.y[out+oy*t.ow+ox], t.argmax[out+oy*t.ow+ox] = best, at
+	t.y[out+oy*t.ow+ox] = best
+	if t.argmax != nil {
+		t.argmax[out+oy*t.ow+ox] = at
+	}
 }
 
 // maxPlaneDilated is maxPlane for windows of spaced taps.

@@ -75,13 +75,19 @@ func maxRowVectors(p Pool) bool {
 		(p.StrideW == 1 || p.StrideW == 2)
 }
 
-// maxPoolRowVector sets y and argmax to the maxima of len(y) windows of
+// maxPoolRowVector sets y and argmax (nil: y alone) to the maxima of len(y) windows of
 // kh rows of kw inputs, stride apart across, whose top-left inputs are x's
 // first; rows are w apart in x and wi apart in the plane the argmax
 // indexes, in which x[0] is at base. x ends at the last window's last
 // input.
 func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, base int) {
 	n := len(y)
-	_, _ = x[(kh-1)*w+(n-1)*stride+kw-1], argmax[n-1]
+	_ = x[(kh-1)*w+(n-1)*stride+kw-1]
+	if argmax == nil {
+		// Inference: the maxima alone.
+		maxPoolValuesAVX512(&x[0], &y[0], n, w, kh, kw, stride)
+		return
+	}
+	_ = argmax[n-1]
 	maxPoolRowAVX512(&x[0], &y[0], &argmax[0], n, w, wi, kh, kw, stride, base)
 }

@@ -210,3 +210,42 @@ func TestMaxPoolRowsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolWithoutIndex compares the maxima found without their places
+// (inference) with those found with them, on planes with ties, NaN and
+// infinities, padded and in ceil mode.
+func TestMaxPoolWithoutIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, p := range []Pool{
+		{N: 2, C: 3, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 4, H: 57, W: 57, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true},
+		{N: 1, C: 2, H: 13, W: 40, KH: 5, KW: 3, StrideH: 2, StrideW: 1, PadH: 2, PadW: 1},
+		{N: 1, C: 1, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true},
+	} {
+		if !MaxPoolWithoutIndex(p) {
+			continue // no vector kernel here: the index is always kept
+		}
+		x := make([]float32, p.N*p.C*p.H*p.W)
+		for i := range x {
+			switch r := rng.IntN(20); r {
+			case 0:
+				x[i] = float32(math.NaN())
+			case 1:
+				x[i] = float32(math.Inf(-1))
+			case 2:
+				x[i] = float32(math.Inf(1))
+			default:
+				x[i] = float32(rng.IntN(5)) // ties
+			}
+		}
+		n := p.N * p.C * p.OutH() * p.OutW()
+		want, got := make([]float32, n), make([]float32, n)
+		MaxPool2d(p, x, want, make([]int32, n))
+		MaxPool2d(p, x, got, nil)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("%+v: output %d is %v, want %v", p, i, got[i], want[i])
+			}
+		}
+	}
+}

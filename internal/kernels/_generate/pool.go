@@ -397,9 +397,9 @@ func maxWindows() {
 // inputs; R13 the tap row's first input, R11 the tap's, R10 the tap
 // row's index offset (r*wi), DX the tap's, R15 the chunk's first window's
 // plane index.
-func maxPoolRowKernel() {
-	const name = "maxPoolRowAVX512"
-	f := start(name, "(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)", `
+func maxPoolRowKernel(indexed bool) {
+	name, sig := "maxPoolRowAVX512", "(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, base int)"
+	doc := `
 maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x at
 column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to where it
 lies, counting rows wi apart (the plane's width, where x is a padded
@@ -418,7 +418,16 @@ the first NaN if there is one; the results are exact:
 		}
 		y[j], argmax[j] = best, int32(base+at)
 	}
-`)
+`
+	if !indexed {
+		name, sig = "maxPoolValuesAVX512", "(x, y *float32, n, w, kh, kw, stride int)"
+		doc = `
+maxPoolValuesAVX512 is maxPoolRowAVX512 without the argmax: y[j] is the
+maximum of the kh×kw window of x at column j*stride (stride 1 or 2) of
+rows w apart, the first NaN if there is one.
+`
+	}
+	f := start(name, sig, doc)
 	stride := f.arg("stride")
 	// loadTap loads the tap at R11 into Z2: 16 inputs, or the even ones
 	// of 32 for stride 2.
@@ -436,10 +445,14 @@ the first NaN if there is one; the results are exact:
 	}
 	p("\tMOVQ %s, SI", f.arg("x"))
 	p("\tMOVQ %s, DI", f.arg("y"))
-	p("\tMOVQ %s, R8", f.arg("argmax"))
+	if indexed {
+		p("\tMOVQ %s, R8", f.arg("argmax"))
+	}
 	p("\tMOVQ %s, CX", f.arg("n"))
 	p("\tMOVQ %s, R9", f.arg("w"))
-	p("\tMOVQ %s, R15", f.arg("base"))
+	if indexed {
+		p("\tMOVQ %s, R15", f.arg("base"))
+	}
 	p("\tVMOVUPS poolIdx<>+0(SB), Z30") // 2*lane
 	p("\tVMOVDQA32 Z30, Z29")
 	p("\tCMPQ %s, $2", stride)
@@ -474,13 +487,17 @@ the first NaN if there is one; the results are exact:
 	p("\tMOVQ SI, R11")
 	loadTap("first")
 	p("\tVMOVAPS Z2, Z0")
-	p("\tVPXORD Z1, Z1, Z1")
+	if indexed {
+		p("\tVPXORD Z1, Z1, Z1")
+	}
 	p("\tMOVQ SI, R13")
 	p("\tXORQ R10, R10") // the tap row's offset r*w
 	p("\tMOVQ %s, BX", f.arg("kh"))
 	p("%srow:", name)
 	p("\tMOVQ R13, R11")
-	p("\tMOVQ R10, DX")
+	if indexed {
+		p("\tMOVQ R10, DX")
+	}
 	p("\tMOVQ %s, R14", f.arg("kw"))
 	p("%stap:", name)
 	loadTap("load")
@@ -488,33 +505,55 @@ the first NaN if there is one; the results are exact:
 	p("\tVCMPPS $6, Z0, Z2, K5") // not tap <= best: greater, or NaN
 	p("\tKANDW K4, K5, K5")
 	p("\tVBLENDMPS Z2, Z0, K5, Z0")
-	p("\tVPBROADCASTD DX, Z3")
-	p("\tVPBLENDMD Z3, Z1, K5, Z1")
+	if indexed {
+		p("\tVPBROADCASTD DX, Z3")
+	}
+	if indexed {
+		p("\tVPBLENDMD Z3, Z1, K5, Z1")
+	}
 	p("\tADDQ $4, R11")
-	p("\tINCQ DX")
+	if indexed {
+		p("\tINCQ DX")
+	}
 	p("\tDECQ R14")
 	p("\tJNZ %stap", name)
 	p("\tLEAQ (R13)(R9*4), R13")
-	p("\tADDQ %s, R10", f.arg("wi"))
+	if indexed {
+		p("\tADDQ %s, R10", f.arg("wi"))
+	}
 	p("\tDECQ BX")
 	p("\tJNZ %srow", name)
-	p("\tVPBROADCASTD R15, Z3")
-	p("\tVPADDD Z29, Z3, Z3")
-	p("\tVPADDD Z1, Z3, Z1")
+	if indexed {
+		p("\tVPBROADCASTD R15, Z3")
+	}
+	if indexed {
+		p("\tVPADDD Z29, Z3, Z3")
+	}
+	if indexed {
+		p("\tVPADDD Z1, Z3, Z1")
+	}
 	p("\tVMOVUPS Z0, K1, (DI)")
-	p("\tVMOVDQU32 Z1, K1, (R8)")
+	if indexed {
+		p("\tVMOVDQU32 Z1, K1, (R8)")
+	}
 	p("\tADDQ $64, DI")
-	p("\tADDQ $64, R8")
+	if indexed {
+		p("\tADDQ $64, R8")
+	}
 	p("\tSUBQ $16, CX")
 	// The next chunk's first window is 16*stride inputs on.
 	p("\tCMPQ %s, $2", stride)
 	p("\tJEQ %snext2", name)
 	p("\tADDQ $64, SI")
-	p("\tADDQ $16, R15")
+	if indexed {
+		p("\tADDQ $16, R15")
+	}
 	p("\tJMP %schunk", name)
 	p("%snext2:", name)
 	p("\tADDQ $128, SI")
-	p("\tADDQ $32, R15")
+	if indexed {
+		p("\tADDQ $32, R15")
+	}
 	p("\tJMP %schunk", name)
 	p("%sdone:", name)
 	p("\tVZEROUPPER")
