@@ -309,12 +309,8 @@ func TestZooEvalMatchesPyTorch(t *testing.T) {
 			// with a 1×1 map, which PyTorch pools to 1×1.)
 			y := m.ModuleBase().Call(s.Input(tensor.New(xd, xs...)))
 			want, _ := ref.F32("model." + c.key + ".y")
-			scale := 0.0
-			for _, v := range want {
-				scale = max(scale, math.Abs(float64(v)))
-			}
 			// Deep stacks sum in another order: relative to the largest logit.
-			checkZoo(t, ref, "model."+c.key+".y", y, 1e-3, 1e-4*scale)
+			checkZoo(t, ref, "model."+c.key+".y", y, 1e-3, 1e-4*testref.Scale(want))
 		})
 	}
 }
@@ -362,11 +358,7 @@ func TestZooTrainingStepMatchesPyTorch(t *testing.T) {
 			}
 			for _, name := range c.params {
 				want, _ := ref.F32(key + ".grad." + name)
-				scale := 0.0
-				for _, v := range want {
-					scale = max(scale, math.Abs(float64(v)))
-				}
-				checkZoo(t, ref, key+".grad."+name, params[name].Grad(), 1e-3, 1e-3*scale)
+				checkZoo(t, ref, key+".grad."+name, params[name].Grad(), 1e-3, 1e-3*testref.Scale(want))
 			}
 		})
 	}

@@ -1,12 +1,11 @@
 package nn_test
 
 import (
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/convnet/convnet/internal/testref"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
@@ -62,7 +61,7 @@ func TestFoldBatchNorm(t *testing.T) {
 			if n != c.want {
 				t.Errorf("folded %d batch norms, want %d", n, c.want)
 			}
-			if err := within(forward(), want, 1e-4); err != nil {
+			if err := testref.WithinScale(forward(), want, 1e-4); err != nil {
 				t.Errorf("folded: %v", err)
 			}
 			// Training undoes the fold: changed statistics count again.
@@ -77,22 +76,9 @@ func TestFoldBatchNorm(t *testing.T) {
 			}
 			changed := forward()
 			nn.FoldBatchNorm(m, x)
-			if err := within(forward(), changed, 1e-4); err != nil {
+			if err := testref.WithinScale(forward(), changed, 1e-4); err != nil {
 				t.Errorf("refolded after a change: %v", err)
 			}
 		})
 	}
-}
-
-func within(got, want []float32, tol float64) error {
-	scale := 0.0
-	for _, v := range want {
-		scale = max(scale, math.Abs(float64(v)))
-	}
-	for i := range want {
-		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*scale) {
-			return fmt.Errorf("value %d is %g, want %g (scale %g)", i, got[i], want[i], scale)
-		}
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet/convnet/internal/testref"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/onnx"
@@ -88,25 +89,13 @@ func runORT(t *testing.T, modules, model string, x *tensor.Tensor) ([]float32, [
 	return y, info.Dims
 }
 
-// closeTo says how got differs from want beyond 1e-4 of want's scale.
+// closeTo says how got differs from want beyond 1e-4 of want's scale,
+// or that want is all zeros, which would prove nothing.
 func closeTo(got, want []float32) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%d values, want %d", len(got), len(want))
-	}
-	scale, worst, at := 0.0, 0.0, 0
-	for i := range want {
-		scale = max(scale, math.Abs(float64(want[i])))
-		if d := math.Abs(float64(got[i] - want[i])); d > worst || math.IsNaN(d) {
-			worst, at = d, i
-		}
-	}
-	if scale == 0 {
+	if testref.Scale(want) == 0 {
 		return fmt.Errorf("every value is 0: the comparison would prove nothing")
 	}
-	if !(worst <= 1e-4*scale) {
-		return fmt.Errorf("value %d is %g, want %g (scale %g)", at, got[at], want[at], scale)
-	}
-	return nil
+	return testref.WithinScale(got, want, 1e-4)
 }
 
 // exportable builds each registered model for 3×32×32 images and 10

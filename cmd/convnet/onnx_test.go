@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet/convnet/internal/testref"
 	"github.com/convnet/convnet/safetensors"
 )
 
@@ -48,14 +48,8 @@ func TestInspectTorchvisionONNX(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^output +\[2, 1000\]`).MatchString(stdout) {
 				t.Errorf("stdout lacks the output's line:\n%s", stdout)
 			}
-			want, have := readOutput(t, io), readOutput(t, got)
-			scale, worst := 0.0, 0.0
-			for i := range want {
-				scale = max(scale, math.Abs(float64(want[i])))
-				worst = max(worst, math.Abs(float64(want[i]-have[i])))
-			}
-			if worst > 1e-4*scale {
-				t.Errorf("largest difference from torchvision %g, more than 1e-4 of its scale %g", worst, scale)
+			if err := testref.WithinScale(readOutput(t, got), readOutput(t, io), 1e-4); err != nil {
+				t.Errorf("beside torchvision's output: %v", err)
 			}
 		})
 	}

@@ -2,9 +2,10 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/convnet/convnet/internal/testref"
 )
 
 // TestWinogradMatchesDefinition compares the Winograd path with the
@@ -48,7 +49,7 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 						}
 						got := make([]float32, len(want))
 						withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
-						if err := withinScale(got, want, 1e-4); err != nil {
+						if err := testref.WithinScale(got, want, 1e-4); err != nil {
 							t.Errorf("F(%dx%d, 3x3), vectors %v: %v", v.m, v.m, vectors, err)
 						}
 					}
@@ -71,21 +72,6 @@ func withVectors(on bool, fn func()) {
 	fn()
 }
 
-// withinScale says where got differs from want by more than tol times
-// want's largest magnitude.
-func withinScale(got, want []float32, tol float64) error {
-	scale := 0.0
-	for _, v := range want {
-		scale = max(scale, math.Abs(float64(v)))
-	}
-	for i := range want {
-		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*scale) {
-			return fmt.Errorf("value %d is %g, want %g (scale %g)", i, got[i], want[i], scale)
-		}
-	}
-	return nil
-}
-
 // TestWinogradConvPool checks that the Winograd path pools as
 // Conv2dPool asks, as the other paths do.
 func TestWinogradConvPool(t *testing.T) {
@@ -106,7 +92,7 @@ func TestWinogradConvPool(t *testing.T) {
 		want := make([]float32, len(got))
 		Conv2dPool(p, pool, true, x, w, b, nil, nil, want, make([]int32, len(want)))
 		winogradOff = false
-		if err := withinScale(got, want, 1e-4); err != nil {
+		if err := testref.WithinScale(got, want, 1e-4); err != nil {
 			t.Errorf("act %d: %v", act, err)
 		}
 	}

@@ -3,6 +3,7 @@
 package testref
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,4 +132,29 @@ func Check(t testing.TB, what string, got, want []float32, rtol, atol float64) {
 		}
 		t.Errorf("%s[%d] = %v, want %v (rtol %g, atol %g)", what, i, got[i], want[i], rtol, atol)
 	}
+}
+
+// Scale returns the largest magnitude in v: the scale that deep networks'
+// outputs are compared at (their sums run in another order).
+func Scale(v []float32) float64 {
+	scale := 0.0
+	for _, x := range v {
+		scale = max(scale, math.Abs(float64(x)))
+	}
+	return scale
+}
+
+// WithinScale says where got differs from want by more than tol times
+// want's scale (see Scale), or has another length; a NaN differs.
+func WithinScale(got, want []float32, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d values, want %d", len(got), len(want))
+	}
+	scale := Scale(want)
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*scale) {
+			return fmt.Errorf("value %d is %g, want %g (scale %g)", i, got[i], want[i], scale)
+		}
+	}
+	return nil
 }
