@@ -90,10 +90,6 @@ func Load(path string) (*Model, error) {
 	}
 	m, err := Decode(b, filepath.Dir(path))
 	if err != nil {
-		var u *UnsupportedError
-		if errors.As(err, &u) {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
@@ -254,13 +250,17 @@ func compile(pg *pb.Graph, opset int, dir string) (*Graph, error) {
 			uses[in]++
 		}
 	}
-	fusedInto := fusions(pg.Node, uses, outputs)
+	actOf := fusions(pg.Node, uses, outputs)
+	fused := make(map[int]bool, len(actOf))
+	for _, act := range actOf {
+		fused[act] = true
+	}
 	b := &build{opset: opset, g: g, dir: dir, slotOf: slotOf}
 	for i, n := range pg.Node {
 		if n.Domain != "" && n.Domain != "ai.onnx" {
 			return nil, &UnsupportedError{Op: n.Domain + "." + n.OpType, Node: nodeName(n), Detail: "operator " + n.OpType + " of domain " + n.Domain}
 		}
-		if _, ok := fusedInto[i]; ok {
+		if fused[i] {
 			continue
 		}
 		s := step{node: n}
@@ -284,7 +284,7 @@ func compile(pg *pb.Graph, opset int, dir string) (*Graph, error) {
 		}
 		b.act = tensor.ActNone
 		outNode := n
-		if j, ok := fusedAfter(fusedInto, i); ok {
+		if j, ok := actOf[i]; ok {
 			b.act = fusableActs[pg.Node[j].OpType]
 			outNode = pg.Node[j]
 			g.fused++
@@ -335,10 +335,10 @@ func compile(pg *pb.Graph, opset int, dir string) (*Graph, error) {
 var fusableActs = map[string]tensor.Activation{"Relu": tensor.ActReLU, "Tanh": tensor.ActTanh}
 
 // fusions finds each Conv whose output only an activation reads: the
-// Conv's step runs the activation too. It returns, for each activation
-// node folded, the index of its Conv.
+// Conv's step runs the activation too. It returns, for each such Conv,
+// the index of its activation node.
 func fusions(nodes []*pb.Node, uses map[string]int, outputs map[string]bool) map[int]int {
-	fused := map[int]int{}
+	actOf := map[int]int{}
 	producer := map[string]int{}
 	for i, n := range nodes {
 		for _, o := range n.Output {
@@ -352,19 +352,9 @@ func fusions(nodes []*pb.Node, uses map[string]int, outputs map[string]bool) map
 		if !ok || nodes[j].OpType != "Conv" || len(nodes[j].Output) != 1 || uses[in] != 1 || outputs[in] {
 			continue
 		}
-		fused[i] = j
+		actOf[j] = i
 	}
-	return fused
-}
-
-// fusedAfter returns the activation node folded into node i, if any.
-func fusedAfter(fused map[int]int, i int) (int, bool) {
-	for act, conv := range fused {
-		if conv == i {
-			return act, true
-		}
-	}
-	return 0, false
+	return actOf
 }
 
 // port reads a graph input's or output's type.

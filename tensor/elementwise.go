@@ -53,16 +53,17 @@ func tanhBackward(n *node, g []float32) {
 
 // ReLU returns max(x, 0) element-wise.
 func ReLU(x *Tensor) *Tensor {
-	if s := x.mode(); x.nonNegative && !s.recording(x) && !s.tracing() {
+	s := x.mode()
+	if x.nonNegative && !s.recording(x) && !s.tracing() {
 		// The output of a ReLU (or of an operation that ends with one):
 		// nothing to do, and nothing to record.
 		return x
 	}
-	out := x.mode().empty(x.shape...)
+	out := s.empty(x.shape...)
 	out.nonNegative = true
 	kernels.Relu(x.data, out.data)
 	recordActivation(out, ActReLU, x)
-	if s := out.mode(); s.tracing() {
+	if s.tracing() {
 		s.traceOp("ReLU", nil, out, x)
 	}
 	return out
