@@ -3701,33 +3701,41 @@ TEXT ·winoOutputF23AVX512(SB), NOSPLIT, $0-72
 winoOutputF23AVX512loop:
 	TESTQ R14, R14
 	JLE winoOutputF23AVX512done
-	MOVL $0xffff, AX
-	CMPQ R15, $16
-	JGE winoOutputF23AVX512lo
-	MOVQ R15, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-winoOutputF23AVX512lo:
-	KMOVW AX, K1
 	MOVQ R15, R11
-	SUBQ $16, R11
 	MOVL $0, AX
 	TESTQ R11, R11
-	JLE winoOutputF23AVX512hiset
+	JLE winoOutputF23AVX512q0set
 	MOVL $0xffff, AX
 	CMPQ R11, $16
-	JGE winoOutputF23AVX512hi
+	JGE winoOutputF23AVX512q0m
 	MOVQ R11, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoOutputF23AVX512hi:
+winoOutputF23AVX512q0m:
+	KMOVW AX, K1
+	JMP winoOutputF23AVX512q0done
+winoOutputF23AVX512q0set:
+	KMOVW AX, K1
+winoOutputF23AVX512q0done:
+	SUBQ $16, R11
+	MOVL $0, AX
+	TESTQ R11, R11
+	JLE winoOutputF23AVX512q1set
+	MOVL $0xffff, AX
+	CMPQ R11, $16
+	JGE winoOutputF23AVX512q1m
+	MOVQ R11, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+winoOutputF23AVX512q1m:
 	KMOVW AX, K2
-	JMP winoOutputF23AVX512hidone
-winoOutputF23AVX512hiset:
+	JMP winoOutputF23AVX512q1done
+winoOutputF23AVX512q1set:
 	KMOVW AX, K2
-winoOutputF23AVX512hidone:
+winoOutputF23AVX512q1done:
+	SUBQ $16, R11
 	MOVQ SI, R10
 	VMOVUPS (R10), Z0
 	ADDQ R9, R10
@@ -4669,11 +4677,11 @@ TEXT ·winoOutputF43AVX512(SB), NOSPLIT, $0-80
 	MOVQ cols+48(FP), R15
 	MOVQ rows+40(FP), R12
 	MOVQ relu+64(FP), R13
-	MOVQ tmp+72(FP), BX
 	VBROADCASTSS bias+56(FP), Z30
+	VXORPS Z27, Z27, Z27
+	MOVQ tmp+72(FP), BX
 	VBROADCASTSS wino43K<>+8(SB), Z28
 	VBROADCASTSS wino43K<>+12(SB), Z29
-	VXORPS Z27, Z27, Z27
 winoOutputF43AVX512loop:
 	TESTQ R14, R14
 	JLE winoOutputF43AVX512done

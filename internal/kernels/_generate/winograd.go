@@ -33,6 +33,44 @@ func winoMask(reg, k, label string) {
 	p("\tKMOVW AX, %s", k)
 }
 
+// winoOutputArgs loads the arguments common to the output transforms:
+// SI src, R9 plane and R8 stride in bytes, DI dst, R14 n, R15 cols,
+// R12 rows, R13 relu; Z30 the bias broadcast, Z27 zeros.
+func winoOutputArgs(f *function) {
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, R15", f.arg("cols"))
+	p("\tMOVQ %s, R12", f.arg("rows"))
+	p("\tMOVQ %s, R13", f.arg("relu"))
+	p("\tVBROADCASTSS %s, Z30", f.arg("bias"))
+	p("\tVXORPS Z27, Z27, Z27")
+}
+
+// winoRowMasks sets K1 to K(parts) to the masks of the 16-float parts of
+// an output row of which R15 columns are left to write: the low
+// min(R15-16q, 16) bits of part q, none once R15 runs out.
+func winoRowMasks(name string, parts int) {
+	p("\tMOVQ R15, R11")
+	for q := 0; q < parts; q++ {
+		k := fmt.Sprintf("K%d", q+1)
+		lbl := fmt.Sprintf("%sq%d", name, q)
+		p("\tMOVL $0, AX")
+		p("\tTESTQ R11, R11")
+		p("\tJLE %sset", lbl)
+		winoMask("R11", k, lbl+"m")
+		p("\tJMP %sdone", lbl)
+		p("%sset:", lbl)
+		p("\tKMOVW AX, %s", k)
+		p("%sdone:", lbl)
+		p("\tSUBQ $16, R11")
+	}
+}
+
 // winoCombine applies the 1-D transform x0-x2, x1+x2, x2-x1, x1-x3 (Bᵀ of
 // F(2, 3)) to registers r[0..3] in place, with Z28 and Z29 as temporaries.
 func winoCombine(r [4]int) {
@@ -118,35 +156,13 @@ dst, of which only the first cols are written. It reads m up to tile
 		winoOutputTile(src[t:], plane, dst[2*t:], stride, rows, cols-2*t, bias, relu != 0)
 	}
 `)
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R9", f.arg("plane"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R8", f.arg("stride"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, R14", f.arg("n"))
-	p("\tMOVQ %s, R15", f.arg("cols"))
-	p("\tMOVQ %s, R12", f.arg("rows"))
-	p("\tMOVQ %s, R13", f.arg("relu"))
-	p("\tVBROADCASTSS %s, Z30", f.arg("bias"))
-	p("\tVXORPS Z27, Z27, Z27")
+	winoOutputArgs(f)
 	p("\tVMOVUPS winoIdx<>+0(SB), Z25")
 	p("\tVMOVUPS winoIdx<>+64(SB), Z26")
 	p("%sloop:", name)
 	p("\tTESTQ R14, R14")
 	p("\tJLE %sdone", name)
-	// The masks of the two halves of each output row.
-	winoMask("R15", "K1", name+"lo")
-	p("\tMOVQ R15, R11")
-	p("\tSUBQ $16, R11")
-	p("\tMOVL $0, AX")
-	p("\tTESTQ R11, R11")
-	p("\tJLE %shiset", name)
-	winoMask("R11", "K2", name+"hi")
-	p("\tJMP %shidone", name)
-	p("%shiset:", name)
-	p("\tKMOVW AX, K2")
-	p("%shidone:", name)
+	winoRowMasks(name, 2)
 	p("\tMOVQ SI, R10")
 	for r := 0; r < 16; r++ {
 		p("\tVMOVUPS (R10), Z%d", r)
@@ -374,39 +390,14 @@ tmp (384 floats):
 		wino43OutputTile(src[t:], plane, dst[4*t:], stride, rows, cols-4*t, bias, relu != 0)
 	}
 `)
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R9", f.arg("plane"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R8", f.arg("stride"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, R14", f.arg("n"))
-	p("\tMOVQ %s, R15", f.arg("cols"))
-	p("\tMOVQ %s, R12", f.arg("rows"))
-	p("\tMOVQ %s, R13", f.arg("relu"))
+	winoOutputArgs(f)
 	p("\tMOVQ %s, BX", f.arg("tmp"))
-	p("\tVBROADCASTSS %s, Z30", f.arg("bias"))
 	p("\tVBROADCASTSS wino43K<>+8(SB), Z28")
 	p("\tVBROADCASTSS wino43K<>+12(SB), Z29")
-	p("\tVXORPS Z27, Z27, Z27")
 	p("%sloop:", name)
 	p("\tTESTQ R14, R14")
 	p("\tJLE %sdone", name)
-	// The masks of the four 16-float quarters of each output row.
-	p("\tMOVQ R15, R11")
-	for q := 0; q < 4; q++ {
-		k := fmt.Sprintf("K%d", q+1)
-		lbl := fmt.Sprintf("%sq%d", name, q)
-		p("\tMOVL $0, AX")
-		p("\tTESTQ R11, R11")
-		p("\tJLE %sset", lbl)
-		winoMask("R11", k, lbl+"m")
-		p("\tJMP %sdone", lbl)
-		p("%sset:", lbl)
-		p("\tKMOVW AX, %s", k)
-		p("%sdone:", lbl)
-		p("\tSUBQ $16, R11")
-	}
+	winoRowMasks(name, 4)
 	// Down each column j: Aᵀ of m[6i+j], to tmp[4r+j]... as tmp[6r+j].
 	for j := 0; j < 6; j++ {
 		p("\tMOVQ SI, R10")
