@@ -28,6 +28,28 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkGemmBF16 times GemmBF16 with each bf16 kernel this CPU runs,
+// beside BenchmarkGemm's fp32 figures.
+func BenchmarkGemmBF16(b *testing.B) {
+	defer func(k bf16Kernel) { activeBF16 = k }(activeBF16)
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, size := range []int{256, 1024, 4096} {
+		x, y, z := randSlice(r, size*size), randSlice(r, size*size), make([]float32, size*size)
+		for _, kern := range bf16KernelsAvailable() {
+			if kern.name == genericBF16Kernel.name && size > 1024 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%d", kern.name, size), func(b *testing.B) {
+				activeBF16 = kern
+				for b.Loop() {
+					GemmBF16(false, false, size, size, size, 1, x, size, y, size, 0, z, size)
+				}
+				b.ReportMetric(2*float64(size*size*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // lenetConvs are LeNet-5's convolutions at the lesson's batch of 64.
 var lenetConvs = []struct {
 	name string

@@ -94,3 +94,7 @@ func wino43InputVector(src []float32, stride int, dst []float32, plane, n int, t
 func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32) bool {
 	return false
 }
+
+// bf16KernelsAvailable lists the bf16 GEMM kernels this build can run:
+// the emulation.
+func bf16KernelsAvailable() []bf16Kernel { return []bf16Kernel{genericBF16Kernel} }

@@ -147,7 +147,7 @@ func (g *gemmArgs) split(m, n int) {
 		parallelTask((n+nr-1)/nr, g)
 		return
 	}
-	if g.transB && k <= gemmKC && n <= gemmNC {
+	if g.transB && k <= gemmKC && n <= gemmNC && g.bf16 == nil {
 		// Every chunk of rows would pack all of the transposed B: pack
 		// it once, its panels split across threads, for all of them.
 		buf := getScratchDirty(k * roundUp(n, nr))
@@ -290,10 +290,19 @@ type gemmArgs struct {
 	// zeroC says C holds garbage: the first block of k (pc 0) sets its
 	// tiles rather than adding to them.
 	zeroC bool
+	// bf16, if not nil, makes this a bf16 GEMM (GemmBF16) run by that
+	// kernel; kern then only gives its nr. packedA16 is then the
+	// prepacked A, if any.
+	bf16      *bf16Kernel
+	packedA16 []uint32
 }
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.
 func (g *gemmArgs) block(i0, i1, j0, j1 int) {
+	if g.bf16 != nil {
+		g.blockBF16(i0, i1, j0, j1)
+		return
+	}
 	nr := g.kern.nr
 	kc0 := min(gemmKC, g.k)
 	nc0 := min(gemmNC, roundUp(j1-j0, nr))

@@ -8,7 +8,9 @@
 //     3×3 depthwise convolution (depthwise.go) and batch normalisation
 //     (batchnorm.go), for AVX-512 and, some, for AVX2+FMA;
 //   - direct_amd64.s and direct_amd64.go: the AVX-512 kernels of the
-//     direct convolutions (direct.go, kvec.go, xvec.go, shuffle.go).
+//     direct convolutions (direct.go, kvec.go, xvec.go, shuffle.go);
+//   - bf16_amd64.s and bf16_amd64.go: the bf16 GEMM kernels (bf16.go),
+//     their AVX512-BF16 and AMX instructions encoded as bytes.
 //
 // Each function's declaration comes from the signature its generator
 // gives (see start in asm.go), which also lays out its argument frame:
@@ -89,7 +91,13 @@ tables of them by size.`}
 	cur = direct
 	directKernels()
 
-	for _, o := range []*output{asm, direct} {
+	bf16 := &output{base: "bf16_amd64", about: `The functions of
+bf16_amd64.s: the AVX512-BF16 GEMM micro-kernel and the conversion of
+floats to bf16 pairs that packing uses.`}
+	cur = bf16
+	bf16Kernels()
+
+	for _, o := range []*output{asm, direct, bf16} {
 		if err := o.write(*dir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Go's assembler knows no AVX512-BF16 or AMX mnemonics, so those
+// instructions are written as BYTE sequences, each with its mnemonic in a
+// comment beside it. The encodings follow the Intel SDM, volume 2 (EVEX:
+// section 2.7; VEX: 2.3); bf16_amd64.s disassembles to the comments
+// (objdump -d).
+
+// gpr numbers Go's general registers as the encodings do.
+var gpr = map[string]int{"AX": 0, "CX": 1, "DX": 2, "BX": 3, "SP": 4, "BP": 5, "SI": 6, "DI": 7,
+	"R8": 8, "R9": 9, "R10": 10, "R11": 11, "R12": 12, "R13": 13, "R14": 14, "R15": 15}
+
+// bytes writes code as one line of BYTE directives, comment after it.
+func bytes(code []byte, comment string) {
+	parts := make([]string, len(code))
+	for i, b := range code {
+		parts[i] = fmt.Sprintf("BYTE $0x%02x", b)
+	}
+	p("\t%s // %s", strings.Join(parts, "; "), comment)
+}
+
+// evex512 encodes a 512-bit EVEX instruction with no mask: opcode in map
+// mm (1: 0F, 2: 0F38) with prefix pp (0: none, 1: 66, 2: F3, 3: F2),
+// destination register dst (ModRM.reg) and first source src1 (EVEX.vvvv),
+// both Z registers. The second source is Z register rm, or, where base
+// names a general register, the memory at disp(base), a 32-bit element
+// broadcast when bcast (disp is then compressed by 4, else by 64).
+func evex512(mm, pp, opcode byte, dst, src1, rm int, base string, disp int, bcast bool) []byte {
+	inv := func(bit int) byte { return byte(bit&1) ^ 1 }
+	var x, b int
+	mem := base != ""
+	if mem {
+		b = gpr[base] >> 3
+		x = 0
+		if r := gpr[base] & 7; r == 4 {
+			panic("evex512: SP and R12 need a SIB byte")
+		}
+	} else {
+		b, x = rm>>3, rm>>4
+	}
+	p0 := inv(dst>>3)<<7 | inv(x)<<6 | inv(b)<<5 | inv(dst>>4)<<4 | mm
+	p1 := byte(0)<<7 | byte(^src1&15)<<3 | 1<<2 | pp
+	p2 := byte(2) << 5 // L'L = 512 bits
+	if bcast {
+		p2 |= 1 << 4
+	}
+	p2 |= inv(src1>>4) << 3
+	code := []byte{0x62, p0, p1, p2, opcode}
+	if !mem {
+		return append(code, 3<<6|byte(dst&7)<<3|byte(rm&7))
+	}
+	n := 64
+	if bcast {
+		n = 4
+	}
+	if disp%n != 0 || disp/n < -128 || disp/n > 127 {
+		panic(fmt.Sprintf("evex512: displacement %d does not compress by %d", disp, n))
+	}
+	return append(code, 1<<6|byte(dst&7)<<3|byte(gpr[base]&7), byte(int8(disp/n)))
+}
+
+// vdpbf16ps writes VDPBF16PS: acc's 16 floats each add the dot product of
+// a pair of bf16 values of src1 with the matching pair of the second
+// source (register rm, or memory as evex512 takes it).
+func vdpbf16ps(acc, src1, rm int, base string, disp int, bcast bool) {
+	src := fmt.Sprintf("Z%d", rm)
+	if base != "" {
+		src = fmt.Sprintf("%d(%s)", disp, base)
+		if bcast {
+			src += "{1to16}"
+		}
+	}
+	bytes(evex512(2, 2, 0x52, acc, src1, rm, base, disp, bcast),
+		fmt.Sprintf("VDPBF16PS Z%d, Z%d, %s (Intel order)", acc, src1, src))
+}
+
+// bf16Kernels writes the AVX512-BF16 kernels of bf16_amd64.s.
+func bf16Kernels() {
+	bf16Constants()
+	bf16PairsKernel()
+	gemmKernelBF16()
+}
+
+// bf16Constants writes the word permutation that interleaves two rows
+// converted by VCVTNE2PS2BF16 (row 0 in words 0-15, row 1 in 16-31) into
+// pairs: word 2j takes word j, word 2j+1 takes word 16+j.
+func bf16Constants() {
+	p("")
+	for i := 0; i < 32; i += 2 {
+		lo, hi := i/2, 16+i/2
+		p("DATA bf16Interleave<>+%d(SB)/4, $0x%04x%04x", 2*i, hi, lo)
+	}
+	p("GLOBL bf16Interleave<>(SB), RODATA|NOPTR, $64")
+}
+
+// bf16PairsKernel writes the conversion of two rows of floats into bf16
+// pairs, as the packed B of the bf16 GEMM holds them.
+func bf16PairsKernel() {
+	const name = "bf16PairsAVX512"
+	f := start(name, "(n int, r0, r1 *float32, dst *uint32)", `
+bf16PairsAVX512 rounds the first 16*n values of the rows r0 and r1 to
+bfloat16, to nearest even, with subnormals flushed to zero (as
+VCVTNE2PS2BF16 does, and bf16Bits), and stores each column's pair in one
+word, r0's value in its low half:
+
+	for j := range 16 * n {
+		dst[j] = bf16Bits(r0[j]) | bf16Bits(r1[j])<<16
+	}
+`)
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, SI", f.arg("r0"))
+	p("\tMOVQ %s, BX", f.arg("r1"))
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tVMOVDQU32 bf16Interleave<>(SB), Z4")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVMOVUPS (BX), Z1")
+	// Z2's words 0-15 are row 0 (the r/m operand), 16-31 row 1 (vvvv).
+	bytes(evex512(2, 3, 0x72, 2, 1, 0, "", 0, false), "VCVTNE2PS2BF16 Z2, Z1, Z0 (Intel order)")
+	p("\tVPERMW Z2, Z4, Z3")
+	p("\tVMOVDQU32 Z3, (DI)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, BX")
+	endLoop(name, 64, "DI")
+}
+
+// gemmKernelBF16 writes the AVX512-BF16 micro-kernel: a 6×48 tile of C,
+// as the fp32 AVX-512 kernel, each VDPBF16PS taking two steps of k.
+func gemmKernelBF16() {
+	const name = "gemmKernelBF16x6x48AVX512"
+	f := start(name, "(kp int, a, b *uint32, c *float32, ldb, ldc int)", `
+gemmKernelBF16x6x48AVX512 adds A·B into a 6×48 tile of C, A and B in
+bf16 pairs (bf16Pair): A packed, 6 pairs a step of kp; B rows of 48
+pairs, ldb apart; C rows ldc apart. Each pair's products are exact in
+float32 and added into float32 sums:
+
+	for i := range 6 {
+		for j := range 48 {
+			var sum float32
+			for p := range kp {
+				x, y := a[p*6+i], b[p*ldb+j]
+				sum += bf16Float(x>>16) * bf16Float(y>>16)
+				sum += bf16Float(x) * bf16Float(y)
+			}
+			c[i*ldc+j] += sum
+		}
+	}
+`)
+	p("\tMOVQ %s, CX", f.arg("kp"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	p("\tMOVQ %s, DX", f.arg("c"))
+	p("\tMOVQ %s, R9", f.arg("ldb"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ DX, R11")
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 3*64; j += 64 {
+			p("\tPREFETCHT0 %d(R11)", j)
+		}
+		if r < 5 {
+			p("\tADDQ R8, R11")
+		}
+	}
+	for i := 0; i < 18; i++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	p("%sloop:", name)
+	for j := 0; j < 3; j++ {
+		p("\tVMOVDQU32 %d(DI), Z%d", 64*j, 18+j)
+	}
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 3; j++ {
+			// acc(r, j) += pairs of B's vector j · row r's pair, broadcast.
+			vdpbf16ps(3*r+j, 18+j, 0, "SI", 4*r, true)
+		}
+	}
+	p("\tADDQ $24, SI")
+	p("\tADDQ R9, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 3; j++ {
+			p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			p("\tVMOVUPS Z%d, %d(DX)", 3*r+j, 64*j)
+		}
+		if r < 5 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

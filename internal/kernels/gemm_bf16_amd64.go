@@ -1,0 +1,36 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// avx512BF16Kernel is the bf16 micro-kernel of bf16_amd64.s, for CPUs
+// with AVX512-BF16 (VDPBF16PS): 6×48 tiles, two steps of k an
+// instruction. Each function first touches the last element it reads or
+// writes, so a bad size panics in Go, not in assembly.
+var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", nr: 48,
+	fn: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		if kp == 0 {
+			return
+		}
+		_, _, _ = a[kp*gemmMR-1], b[(kp-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+		gemmKernelBF16x6x48AVX512(kp, &a[0], &b[0], &c[0], ldb, ldc)
+	},
+	pairs: func(n int, r0, r1 []float32, dst []uint32) {
+		if n == 0 {
+			return
+		}
+		_, _, _ = r0[16*n-1], r1[16*n-1], dst[16*n-1]
+		bf16PairsAVX512(n, &r0[0], &r1[0], &dst[0])
+	},
+}
+
+// bf16KernelsAvailable lists the bf16 GEMM kernels this build and CPU can
+// run, fastest first; the emulation is always last.
+func bf16KernelsAvailable() []bf16Kernel {
+	var ks []bf16Kernel
+	if cpu.X86.HasAVX512BF16 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512F {
+		ks = append(ks, avx512BF16Kernel)
+	}
+	return append(ks, genericBF16Kernel)
+}
