@@ -77,6 +77,7 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 		b = bias.data
 	}
 	s := scopeOf(x, weight, bias)
+	p.BF16 = s.bf16()
 	rec := s.recording(x, weight, bias)
 	// When backward will run, keep the patch matrix it needs, unless that
 	// would take too much memory (then backward recomputes it).

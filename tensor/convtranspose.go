@@ -50,6 +50,7 @@ type ConvTransposeOptions struct {
 func ConvTranspose2d(x, weight, bias *Tensor, o ConvTransposeOptions) *Tensor {
 	p, outH, outW := convTransposeShape(x, weight, bias, o)
 	s := scopeOf(x, weight, bias)
+	p.BF16 = s.bf16()
 	out := s.empty(p.N, p.C, outH, outW)
 	// The convolution p maps out's shape to xc's: x itself, or x with
 	// zero rows and columns after it where the convolution of an

@@ -16,13 +16,15 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 		panic(fmt.Sprintf("tensor.Linear: bias %v does not match weight %v", bias.shape, weight.shape))
 	}
 	n, in, outF := x.shape[0], x.shape[1], weight.shape[0]
-	out := scopeOf(x, weight, bias).empty(n, outF)
-	kernels.Gemm(false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
+	s := scopeOf(x, weight, bias)
+	out := s.empty(n, outF)
+	gemm(s.bf16(), false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)
 	}
 	if nd := recordNode(out, readsInputs, linearBackward, x, weight, bias); nd != nil {
 		nd.sizes = [3]int{n, in, outF}
+		nd.conv.BF16 = s.bf16() // the precision backward's products keep
 	}
 	if s := out.mode(); s.tracing() {
 		s.traceOp("Linear", nil, out, x, weight, bias)
@@ -38,14 +40,14 @@ func linearBackward(nd *node, g []float32) {
 		if fresh {
 			beta = 0
 		}
-		kernels.Gemm(false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
+		gemm(nd.conv.BF16, false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
 	}
 	if dw, fresh := gradOut(weight); dw != nil {
 		beta := float32(1)
 		if fresh {
 			beta = 0
 		}
-		kernels.Gemm(true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
+		gemm(nd.conv.BF16, true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
 	}
 	if db, fresh := gradOut(bias); db != nil {
 		if fresh {

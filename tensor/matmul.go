@@ -3,8 +3,6 @@ package tensor
 import (
 	"fmt"
 	"slices"
-
-	"github.com/convnet/convnet/internal/kernels"
 )
 
 // MatMul returns the matrix product of a and b with the semantics of
@@ -64,6 +62,7 @@ func MatMul(a, b *Tensor) *Tensor {
 	}
 	plan := newMatmulPlan(batch, aBatch, bBatch, n, k, m)
 	s := scopeOf(a, b, nil)
+	plan.bf16 = s.bf16()
 	out := s.empty(shape...)
 	plan.forward(a.data, b.data, out.data)
 	recordReading(out, readsInputs, func(g []float32) {
@@ -85,6 +84,8 @@ type matmulPlan struct {
 	// aAll says a's matrices are the batch's in order (aIdx[i] == i) and
 	// b has one matrix: the whole product is one (batch*n)×k times k×m.
 	aAll bool
+	// bf16 makes the products bf16 (the scope's Precision).
+	bf16 bool
 }
 
 func newMatmulPlan(batch, aBatch, bBatch []int, n, k, m int) *matmulPlan {
@@ -121,11 +122,11 @@ func newMatmulPlan(batch, aBatch, bBatch []int, n, k, m int) *matmulPlan {
 func (p *matmulPlan) forward(a, b, c []float32) {
 	n, k, m := p.n, p.k, p.m
 	if p.aAll {
-		kernels.Gemm(false, false, len(p.aIdx)*n, m, k, 1, a, k, b, m, 0, c, m)
+		gemm(p.bf16, false, false, len(p.aIdx)*n, m, k, 1, a, k, b, m, 0, c, m)
 		return
 	}
 	for i := range p.aIdx {
-		kernels.Gemm(false, false, n, m, k, 1, a[p.aIdx[i]*n*k:], k, b[p.bIdx[i]*k*m:], m, 0, c[i*n*m:], m)
+		gemm(p.bf16, false, false, n, m, k, 1, a[p.aIdx[i]*n*k:], k, b[p.bIdx[i]*k*m:], m, 0, c[i*n*m:], m)
 	}
 }
 
@@ -137,14 +138,14 @@ func (p *matmulPlan) gradA(g, b, da []float32, fresh bool) {
 		beta = 0
 	}
 	if p.aAll {
-		kernels.Gemm(false, true, len(p.aIdx)*n, k, m, 1, g, m, b, m, beta, da, k)
+		gemm(p.bf16, false, true, len(p.aIdx)*n, k, m, 1, g, m, b, m, beta, da, k)
 		return
 	}
 	if fresh {
 		clear(da)
 	}
 	for i := range p.aIdx {
-		kernels.Gemm(false, true, n, k, m, 1, g[i*n*m:], m, b[p.bIdx[i]*k*m:], m, 1, da[p.aIdx[i]*n*k:], k)
+		gemm(p.bf16, false, true, n, k, m, 1, g[i*n*m:], m, b[p.bIdx[i]*k*m:], m, 1, da[p.aIdx[i]*n*k:], k)
 	}
 }
 
@@ -156,13 +157,13 @@ func (p *matmulPlan) gradB(a, g, db []float32, fresh bool) {
 		beta = 0
 	}
 	if p.aAll {
-		kernels.Gemm(true, false, k, m, len(p.aIdx)*n, 1, a, k, g, m, beta, db, m)
+		gemm(p.bf16, true, false, k, m, len(p.aIdx)*n, 1, a, k, g, m, beta, db, m)
 		return
 	}
 	if fresh {
 		clear(db)
 	}
 	for i := range p.aIdx {
-		kernels.Gemm(true, false, k, m, n, 1, a[p.aIdx[i]*n*k:], k, g[i*n*m:], m, 1, db[p.bIdx[i]*k*m:], m)
+		gemm(p.bf16, true, false, k, m, n, 1, a[p.aIdx[i]*n*k:], k, g[i*n*m:], m, 1, db[p.bIdx[i]*k*m:], m)
 	}
 }

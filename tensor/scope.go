@@ -33,7 +33,8 @@ type Scope struct {
 	arena  *Arena
 	ctx    context.Context
 	// trace, if not nil, is told of the scope's operations (see Tracer).
-	trace *traceState
+	trace     *traceState
+	precision Precision
 }
 
 // ScopeOptions are the settings of a Scope.
@@ -52,11 +53,15 @@ type ScopeOptions struct {
 	// needs. Such a scope serves one computation at a time. Without one,
 	// operations report nothing and cost nothing more.
 	Tracer Tracer
+	// Precision is the arithmetic of convolutions, linear layers and
+	// matrix products (see Precision): Float32, the default, or BFloat16
+	// for bf16 products with float32 sums, as torch.autocast.
+	Precision Precision
 }
 
 // NewScope returns a scope with the given settings.
 func NewScope(o ScopeOptions) *Scope {
-	s := &Scope{noGrad: o.NoGrad, arena: o.Arena, ctx: o.Context}
+	s := &Scope{noGrad: o.NoGrad, arena: o.Arena, ctx: o.Context, precision: o.Precision}
 	if o.Tracer != nil {
 		s.trace = &traceState{tracer: o.Tracer}
 	}

@@ -17,6 +17,11 @@ type Conv struct {
 	// [g*C/Groups, (g+1)*C/Groups). 0 means 1. With Groups == C the
 	// convolution is depthwise and has its own kernel (depthwise.go).
 	Groups int
+	// BF16 makes the convolution's products bf16 (as GemmBF16) with
+	// float32 sums, forward and backward: it runs as GEMMs, the other
+	// algorithms being float32 ones. A depthwise convolution, bound by
+	// memory rather than arithmetic, stays float32.
+	BF16 bool
 	// Act is applied by Conv2d to each image's output as soon as it is
 	// computed, while it is in cache. Conv2dBackward ignores it: the
 	// caller turns the gradient of the activation's output into that of
@@ -210,7 +215,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		return
 	}
 	if p.fullKernel() {
-		Gemm(false, true, p.N, p.K, crs, 1, x, crs, w, crs, 0, y, p.K)
+		p.gemm(false, true, p.N, p.K, crs, 1, x, crs, w, crs, 0, y, p.K)
 		if b != nil {
 			AddBiasRows(b, y[:p.N*p.K])
 		}
@@ -238,13 +243,8 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	// The weights are packed once for every group's GEMM: one matrix per
 	// channel group, kg rows of wr.
 	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
-	gpack := packedSize(kg, wr)
-	paBuf := getScratchDirty(G * gpack)
-	defer putScratch(paBuf)
-	pa := *paBuf
-	for g := range G {
-		packWeightsInto(pa[g*gpack:(g+1)*gpack], w[g*kg*wr:], wr, kg, wr)
-	}
+	pa := p.packWeightGroups(w, kg, wr, false)
+	defer pa.release()
 	var outs []*[]float32
 	if p.groupSize() > 1 {
 		outs = make([]*[]float32, Chunks((p.N+p.groupSize()-1)/p.groupSize()))
@@ -263,7 +263,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		if n == 1 {
 			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
 			for g := range G {
-				gemmPrepacked(kg, outHW, wr, pa[g*gpack:], src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
+				pa.gemm(g, kg, outHW, wr, src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
 			}
 			addChannelBias(b, yi, outHW)
 			p.epilogue(y, i0, 0, p.K)
@@ -271,7 +271,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		}
 		out := *outs[c]
 		for g := range G {
-			gemmPrepacked(kg, ld, wr, pa[g*gpack:], src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
+			pa.gemm(g, kg, ld, wr, src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
 		}
 		for j := 0; j < n; j++ {
 			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
@@ -366,10 +366,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 			if !dxAdd {
 				beta = 0
 			}
-			Gemm(false, false, p.N, crs, p.K, 1, dy, p.K, w, crs, beta, dx, crs)
+			p.gemm(false, false, p.N, crs, p.K, 1, dy, p.K, w, crs, beta, dx, crs)
 		}
 		if dw != nil {
-			Gemm(true, false, p.K, crs, p.N, 1, dy, p.K, x, crs, 1, dw, crs)
+			p.gemm(true, false, p.K, crs, p.N, 1, dy, p.K, x, crs, 1, dw, crs)
 		}
 		if db != nil {
 			SumRows(dy[:p.N*p.K], db)
@@ -404,15 +404,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	defer putScratch(parts)
 	// dx's GEMM multiplies by Wᵀ (each channel group's): transpose and
 	// pack it once here for every group's GEMM.
-	var pwt []float32
-	tpack := packedSize(wr, kg)
+	var pwt weightPack
 	if dx != nil {
-		pwtBuf := getScratchDirty(G * tpack)
-		defer putScratch(pwtBuf)
-		pwt = *pwtBuf
-		for gr := range G {
-			packWeightsTransInto(pwt[gr*tpack:(gr+1)*tpack], w[gr*kg*wr:], wr, wr, kg)
-		}
+		pwt = p.packWeightGroups(w, wr, kg, true)
+		defer pwt.release()
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
 		part := (*parts)[c*partSize : (c+1)*partSize]
@@ -443,7 +438,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 				src = gcols
 			}
 			for gr := range G {
-				Gemm(false, true, kg, wr, ld, 1, dyg[gr*kg*ld:], ld, src[gr*wr*ld:], ld, 1, pdw[gr*kg*wr:], wr)
+				p.gemm(false, true, kg, wr, ld, 1, dyg[gr*kg*ld:], ld, src[gr*wr*ld:], ld, 1, pdw[gr*kg*wr:], wr)
 			}
 		}
 		if dx == nil {
@@ -452,14 +447,14 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		if p.direct() && n == 1 {
 			dxi := dx[i0*inSize : (i0+1)*inSize]
 			for gr := range G {
-				gemmPrepacked(wr, outHW, kg, pwt[gr*tpack:], dyg[gr*kg*ld:], ld, 1, dxi[gr*wr*outHW:], outHW)
+				pwt.gemm(gr, wr, outHW, kg, dyg[gr*kg*ld:], ld, 1, dxi[gr*wr*outHW:], outHW)
 			}
 			return
 		}
 		// The group's patches are no longer needed: their space takes
 		// the patch gradients.
 		for gr := range G {
-			gemmPrepacked(wr, ld, kg, pwt[gr*tpack:], dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
+			pwt.gemm(gr, wr, ld, kg, dyg[gr*kg*ld:], ld, 0, gcols[gr*wr*ld:], ld)
 		}
 		p.imagesTask(dx, i0, n, gcols, true)
 	})
@@ -660,3 +655,59 @@ func validRange(outW, w, stride, pad, s int) (lo, hi int) {
 	}
 	return lo, max(hi, lo)
 }
+
+// gemm is Gemm, or GemmBF16 for a bf16 convolution.
+func (p Conv) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if p.BF16 {
+		GemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// weightPack is a convolution's weights packed once for all the GEMMs of
+// a batch, one matrix per channel group: float32 panels (packWeightsInto)
+// or, for a bf16 convolution, bf16 pairs (packWeightsBF16).
+type weightPack struct {
+	f32  []float32
+	bf16 []uint32
+	size int // of one group's matrix, in floats or words
+	buf  *[]float32
+}
+
+// packWeightGroups packs each channel group's kg×wr weights (the
+// convolution's A) or, with trans, their transpose (backward's A), as a
+// rows×k matrix.
+func (p Conv) packWeightGroups(w []float32, rows, k int, trans bool) weightPack {
+	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
+	var wp weightPack
+	if p.BF16 {
+		wp.size = packedSizeBF16(rows, k)
+		wp.buf = getScratchDirty(G * wp.size)
+		wp.bf16 = asWords(*wp.buf)
+		for g := range G {
+			packWeightsBF16(wp.bf16[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
+		}
+		return wp
+	}
+	wp.size = packedSize(rows, k)
+	wp.buf = getScratchDirty(G * wp.size)
+	wp.f32 = *wp.buf
+	for g := range G {
+		packWeightPanels(wp.f32[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
+	}
+	return wp
+}
+
+// gemm computes C = A·B + beta*C with group g's packed weights as the
+// m×k A (gemmPrepacked).
+func (wp weightPack) gemm(g, m, n, k int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if wp.bf16 != nil {
+		gemmPrepackedBF16(m, n, k, wp.bf16[g*wp.size:], b, ldb, beta, c, ldc)
+		return
+	}
+	gemmPrepacked(m, n, k, wp.f32[g*wp.size:], b, ldb, beta, c, ldc)
+}
+
+// release gives the packed weights' memory back.
+func (wp weightPack) release() { putScratch(wp.buf) }

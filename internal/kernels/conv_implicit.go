@@ -14,7 +14,7 @@ package kernels
 // for each, which pays only over enough output columns; otherwise the
 // patches of several images go side by side into one explicit GEMM.
 func (p Conv) implicit() bool {
-	if !p.plain() || p.StrideH != 1 || p.StrideW != 1 || p.fullKernel() {
+	if p.BF16 || !p.plain() || p.StrideH != 1 || p.StrideW != 1 || p.fullKernel() {
 		return false
 	}
 	return p.OutH()*p.OutW() >= 256 || p.K*p.colRows() <= 1<<16
@@ -26,7 +26,7 @@ func (p Conv) implicit() bool {
 // weights (VGG's 14×14 layers at batch 10: 117 → 86 ms) but its weight
 // gradient does not (121 → 165 ms).
 func (p Conv) implicitFwd() bool {
-	return p.implicit() || p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() && p.OutH()*p.OutW() >= 196
+	return p.implicit() || !p.BF16 && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() && p.OutH()*p.OutW() >= 196
 }
 
 // implicitPlan holds the sizes and offset tables of an implicit GEMM.

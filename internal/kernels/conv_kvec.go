@@ -163,7 +163,7 @@ func kvecSumGrad(dy []float32, ldDy, oh, ow int, db []float32) {
 // and still sooner than an implicit GEMM split across two.)
 func (p Conv) kvec() bool {
 	k := activeKernel.kvec
-	return k != nil && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() &&
+	return k != nil && !p.BF16 && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() &&
 		p.K%kvecLanes == 0 && p.K <= 2*kvecLanes && p.C <= 32 &&
 		p.OutH()*p.OutW() <= 256 && kvecTaps(p.R, p.S) &&
 		p.PadH < p.R && p.PadW < p.S

@@ -95,11 +95,23 @@ func TestConv2dMatchesDefinition(t *testing.T) {
 	withKvec.name, withKvec.kvec, withKvec.xvec = "generic+vec-go", &kvecGo, &xvecGo
 	for _, kern := range append(kernelsAvailable(), withKvec) {
 		activeKernel = kern
-		t.Run(kern.name, testConv2d)
+		t.Run(kern.name, func(t *testing.T) { testConv2d(t, false) })
 	}
 }
 
-func testConv2d(t *testing.T) {
+// TestConv2dBF16MatchesDefinition checks bf16 convolutions, with each
+// bf16 kernel this CPU runs, against the definition on operands rounded
+// to bf16 (the bias gradient sums the unrounded output gradient;
+// depthwise convolutions stay float32).
+func TestConv2dBF16MatchesDefinition(t *testing.T) {
+	defer func(k bf16Kernel) { activeBF16 = k; SetThreads(2) }(activeBF16)
+	for _, kern := range bf16KernelsAvailable() {
+		activeBF16 = kern
+		t.Run(kern.name, func(t *testing.T) { testConv2d(t, true) })
+	}
+}
+
+func testConv2d(t *testing.T, bf16 bool) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, p := range []Conv{
 		{N: 5, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
@@ -165,9 +177,20 @@ func testConv2d(t *testing.T) {
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C/p.groups()*p.R*p.S), randSlice(r, p.K)
 		dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW())
 		wantY, wantDx, wantDw, wantDb := convNaive(p, x, w, b, dy)
+		if bf16 && !p.depthwise() {
+			p.BF16 = true
+			rx, rw, rdy := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(dy))
+			RoundBF16(rx, x)
+			RoundBF16(rw, w)
+			RoundBF16(rdy, dy)
+			wantY, wantDx, wantDw, _ = convNaive(p, rx, rw, b, rdy)
+		}
 		for threads := 1; threads <= 3; threads++ {
 			SetThreads(threads)
 			name := fmt.Sprintf("%s %+v threads=%d", activeKernel.name, p, threads)
+			if bf16 {
+				name = fmt.Sprintf("%s %+v threads=%d", activeBF16.name, p, threads)
+			}
 			for _, keep := range []bool{false, true} {
 				var cols []float32
 				if keep {

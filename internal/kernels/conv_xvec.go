@@ -76,7 +76,7 @@ var xvecGo = xvecKernels{name: "go",
 // xvec reports whether the convolution's forward pass and weight
 // gradient run column-vectorised.
 func (p Conv) xvec() bool {
-	return activeKernel.xvec != nil && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() &&
+	return activeKernel.xvec != nil && !p.BF16 && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() &&
 		p.K <= xvecMaxK && p.OutW() > kvecLanes && p.OutW() <= 2*kvecLanes &&
 		(p.S == 3 || p.S == 5) && p.C*p.R <= 64 && p.PadH < p.R && p.PadW < p.S
 }

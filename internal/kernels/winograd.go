@@ -33,7 +33,7 @@ var winogradOff = false
 // mostly empty and the GEMMs small, and the other paths are faster; so
 // they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
-	if winogradOff || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
+	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
 	}
 	switch ow := p.OutW(); {

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Writes testdata/bf16_autocast.safetensors: what torch.autocast (CPU,
+bfloat16) gives for a small network, forward and backward, against which
+convnet's bf16 precision (tensor.BFloat16) is checked.
+
+Run from anywhere, with Debian's PyTorch 1.13 (python3-torch):
+
+    /usr/bin/python3 testdata/make_bf16_reference.py
+
+The network, on x of 4×3×17×15 (sizes that fill no vector or tile):
+
+    conv1  Conv2d(3, 8, 3, padding=1) -> ReLU -> AvgPool2d(2)
+    conv2  Conv2d(8, 16, 3, stride=2) -> ReLU
+    fc     Linear(16*3*3, 10)
+    loss   cross_entropy(logits.float(), labels)
+
+Keys: x, labels (I64), each parameter under its state_dict name,
+logits_bf16 and loss_bf16 (the forward pass under autocast, logits cast
+to float32), grad.<name> (each parameter's gradient after the bf16
+backward pass), and logits_fp32, loss_fp32, fp32grad.<name> (the same in
+float32, without autocast). Random values from torch.manual_seed(3), on
+one thread, so that reruns give the same bytes. Read by
+tensor/bf16_ref_test.go.
+"""
+import json
+import os
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "bf16_autocast.safetensors")
+
+torch.set_num_threads(1)
+torch.manual_seed(3)
+
+
+def encode(tensors, meta):
+    """The safetensors bytes of tensors (an ordered dict), data in order:
+    float tensors as F32, integer ones as I64."""
+    header, blobs, off = {"__metadata__": meta}, [], 0
+    for k, t in tensors.items():
+        t = t.detach().contiguous()
+        if t.dtype == torch.int64:
+            raw, dtype = t.numpy().astype("<i8").tobytes(), "I64"
+        else:
+            raw, dtype = t.float().numpy().astype("<f4").tobytes(), "F32"
+        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2)
+        self.fc = nn.Linear(16 * 3 * 3, 10)
+
+    def forward(self, x):
+        x = F.avg_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.relu(self.conv2(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+net = Net()
+x = torch.randn(4, 3, 17, 15)
+labels = torch.randint(0, 10, (4,))
+
+out = {"x": x, "labels": labels}
+for k, v in net.state_dict().items():
+    out[k] = v
+
+
+def run(autocast):
+    net.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        logits = net(x)
+    logits = logits.float()
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    return logits, loss, {k: p.grad.clone() for k, p in net.named_parameters()}
+
+
+logits, loss, grads = run(True)
+assert all(g.dtype == torch.float32 for g in grads.values())
+out["logits_bf16"], out["loss_bf16"] = logits, loss.reshape(1)
+for k, g in grads.items():
+    out["grad." + k] = g
+logits, loss, grads = run(False)
+out["logits_fp32"], out["loss_fp32"] = logits, loss.reshape(1)
+for k, g in grads.items():
+    out["fp32grad." + k] = g
+
+with open(OUT, "wb") as f:
+    f.write(encode(out, {"torch": torch.__version__}))
+print("wrote", OUT)
