@@ -48,6 +48,11 @@ type Figure struct {
 	Runs []float64 `json:"runs"`
 	// Threads is the thread count of package tensor it ran on.
 	Threads int `json:"threads"`
+	// Precision is the arithmetic it ran in ("fp32" or "bf16", see
+	// tensor.Precision), and Kernel the precision's kernels on this CPU
+	// (as "avx512" or "avx512-bf16").
+	Precision string `json:"precision"`
+	Kernel    string `json:"kernel"`
 }
 
 // String prints the figure's value to about four significant digits with
@@ -96,7 +101,7 @@ var cases = []Case{
 		"(torchvision's aux_logits=False), and the step with them (main + 0.3 x each auxiliary loss)", run: googlenet},
 	{Key: "onnx-resnet18", About: "ResNet-18 exported to ONNX and imported back (onnx.Export, onnx.Decode): forward and SGD training step " +
 		"at batch 10, 3x224x224, to set beside resnet18's", run: onnxResNet18},
-	{Key: "gemm", About: "fp32 GEMM 4096x4096", run: gemm},
+	{Key: "gemm", About: "GEMM 4096x4096 (fp32, or bf16 with --precision bf16)", run: gemm},
 	{Key: "folder", About: "a folder of pictures decoded and transformed to 224x224 tensors (RandomResizedCrop, flip, normalise) " +
 		"by a loader with a worker per core, batch 64; only with a folder (Options.Folder)", run: folderDecode, needsFolder: true},
 }
@@ -130,6 +135,8 @@ type Options struct {
 	// Folder is a folder of pictures (DIR/train, or DIR itself, of
 	// DIR/<class>/*) for the folder figure, which needs one.
 	Folder string
+	// Precision is the arithmetic of every figure (see tensor.Precision).
+	Precision tensor.Precision
 }
 
 // Progress sees a run of Run as it goes; its methods are called on Run's
@@ -167,7 +174,7 @@ func Run(ctx context.Context, o Options, p Progress) ([]Figure, error) {
 			selected = append(selected, c)
 		}
 	}
-	b := &bencher{reps: max(o.Reps, 1), threads: tensor.Threads(), mnist: o.MNIST, folder: o.Folder, progress: p}
+	b := &bencher{reps: max(o.Reps, 1), threads: tensor.Threads(), mnist: o.MNIST, folder: o.Folder, progress: p, precision: o.Precision}
 	if b.mnist == nil {
 		dir := o.Data
 		b.mnist = func(train bool) (*data.Images, error) { return datasets.MNIST(dir, train) }
@@ -201,8 +208,15 @@ type bencher struct {
 	threads  int
 	mnist    func(train bool) (*data.Images, error)
 	folder   string
-	progress Progress
-	figures  []Figure
+	progress  Progress
+	figures   []Figure
+	precision tensor.Precision
+}
+
+// scope returns a scope of b's precision with the given settings.
+func (b *bencher) scope(o tensor.ScopeOptions) *tensor.Scope {
+	o.Precision = b.precision
+	return tensor.NewScope(o)
 }
 
 // measure runs fn once to warm up, then reps times, and returns the
@@ -228,7 +242,8 @@ func (b *bencher) measure(ctx context.Context, fn func() error) ([]float64, erro
 // duration into the figure's unit, and flops (if any) gives GFLOP/s.
 func (b *bencher) add(key, name, unit string, runs []float64, value func(sec float64) float64, flops float64) {
 	med := median(runs)
-	f := Figure{Key: key, Name: name, Value: value(med), Unit: unit, Runs: runs, Threads: b.threads}
+	f := Figure{Key: key, Name: name, Value: value(med), Unit: unit, Runs: runs, Threads: b.threads,
+		Precision: b.precision.String(), Kernel: b.precision.Kernel()}
 	if flops > 0 {
 		f.GFLOPS = flops / med / 1e9
 	}

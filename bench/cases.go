@@ -44,7 +44,7 @@ func lenetTrain(ctx context.Context, b *bencher) error {
 	loader := data.NewLoader(set, data.LoaderOptions{BatchSize: 64})
 	epoch := 0
 	runs, err := b.measure(ctx, func() error {
-		_, err := train.Epoch(ctx, m, opt, loader, epoch, train.Quiet{})
+		_, err := train.Epoch(ctx, m, opt, loader, epoch, train.Quiet{}, train.Precision(b.precision))
 		epoch++
 		return err
 	})
@@ -70,7 +70,7 @@ func lenetInfer(ctx context.Context, b *bencher) error {
 		return err
 	}
 	runs, err := b.measure(ctx, func() error {
-		_, err := train.Evaluate(ctx, m, set, 1000, train.Quiet{})
+		_, err := train.Evaluate(ctx, m, set, 1000, train.Quiet{}, train.Precision(b.precision))
 		return err
 	})
 	if err != nil {
@@ -85,7 +85,7 @@ func lenetInfer(ctx context.Context, b *bencher) error {
 	m.Eval()
 	x := tensor.Zeros(1, 1, 28, 28)
 	arena := tensor.NewArena()
-	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
+	infer := b.scope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
 	var lat []float64
 	for i := 0; i < images+warm; i++ {
 		if err := ctx.Err(); err != nil {
@@ -232,7 +232,7 @@ type netFigures struct {
 // does. FLOPs are nn.Summary's for one image times the batch; 3 times that
 // for a step (forward, and backward's two products per layer).
 func (b *bencher) network(ctx context.Context, m nn.Module, in batchOf, f netFigures) error {
-	w, err := newWorkload(ctx, m, in)
+	w, err := newWorkload(ctx, m, in, b.precision)
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ type workload struct {
 // with random labels of 1000 classes (zoo.py's torch.randn and
 // torch.randint). The step's loss is m's own where m is an nn.Losser
 // (GoogLeNet's auxiliary losses), else the cross-entropy of its output.
-func newWorkload(ctx context.Context, m nn.Module, in batchOf) (*workload, error) {
+func newWorkload(ctx context.Context, m nn.Module, in batchOf, prec tensor.Precision) (*workload, error) {
 	flops, err := forwardFLOPs(m, in.channels, in.size, in.size)
 	if err != nil {
 		return nil, err
@@ -300,8 +300,8 @@ func newWorkload(ctx context.Context, m nn.Module, in batchOf) (*workload, error
 	}
 	opt := optim.NewSGD(net.Parameters(), optim.SGDOptions{LR: 0.01})
 	arena := tensor.NewArena()
-	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
-	train := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx, Precision: prec})
+	train := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx, Precision: prec})
 	return &workload{
 		forward: func() {
 			arena.Reset()
@@ -321,7 +321,7 @@ func newWorkload(ctx context.Context, m nn.Module, in batchOf) (*workload, error
 	}, nil
 }
 
-// gemm measures the fp32 product of two 4096×4096 matrices of uniform
+// gemm measures the product (fp32, or bf16 with float32 sums) of two 4096×4096 matrices of uniform
 // random values, as tensor.Linear computes it (A·Bᵀ: the same packed
 // kernel as A·B, which packs B either way).
 func gemm(ctx context.Context, b *bencher) error {
@@ -334,7 +334,7 @@ func gemm(ctx context.Context, b *bencher) error {
 	// The arena keeps the product's storage from one run to the next, as
 	// a caller's buffer would.
 	arena := tensor.NewArena()
-	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
+	s := b.scope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
 	runs, err := b.measure(ctx, func() error {
 		arena.Reset()
 		tensor.Linear(s.Input(a), bm, nil)
@@ -344,6 +344,6 @@ func gemm(ctx context.Context, b *bencher) error {
 		return err
 	}
 	flops := 2 * float64(n) * n * n
-	b.add("gemm-4096", "fp32 GEMM 4096x4096", "GFLOP/s", runs, func(s float64) float64 { return flops / s / 1e9 }, 0)
+	b.add("gemm-4096", b.precision.String()+" GEMM 4096x4096", "GFLOP/s", runs, func(s float64) float64 { return flops / s / 1e9 }, 0)
 	return nil
 }

@@ -68,7 +68,7 @@ func benchmarkNetwork(b *testing.B, build func() (nn.Module, error)) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := newWorkload(context.Background(), m, imagenet)
+	w, err := newWorkload(context.Background(), m, imagenet, tensor.Float32)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -177,6 +177,9 @@ type Options struct {
 	// the body to writing the answer; 0 means DefaultMaxInFlight(). The
 	// others wait up to BusyWait, then are answered 503.
 	MaxInFlight int
+	// Precision is the arithmetic of the model's convolutions and linear
+	// layers (see tensor.Precision): tensor.Float32 by default.
+	Precision tensor.Precision
 }
 
 // DefaultMaxInFlight is the bound of the predictions handled at once
@@ -191,6 +194,7 @@ type Handler struct {
 	// fallback says it is the default one, which may be missing.
 	path, shown, modelName string
 	fallback               bool
+	precision              tensor.Precision
 
 	// state is the model served now; reload serializes loading a new one
 	// (requests never wait for it: they use the state they find).
@@ -255,7 +259,7 @@ type served struct {
 // fails if a checkpoint that o names cannot be loaded, or holds a model
 // that was not trained on MNIST.
 func NewHandler(o Options) (*Handler, error) {
-	h := &Handler{path: o.Checkpoint, shown: o.Checkpoint, modelName: o.Model, log: o.Log, busyWait: BusyWait}
+	h := &Handler{path: o.Checkpoint, shown: o.Checkpoint, modelName: o.Model, log: o.Log, busyWait: BusyWait, precision: o.Precision}
 	if h.path == "" {
 		h.path, h.shown, h.fallback = DefaultCheckpoint, DefaultCheckpoint, true
 	}
@@ -365,7 +369,7 @@ func load(path, modelName string) (m *served, err error) {
 		}
 	}
 	ck.Model.ModuleBase().Eval()
-	res := m.infer(context.Background(), make([]float32, tensor.Numel(pipe.Input.Shape())))
+	res := m.infer(context.Background(), make([]float32, tensor.Numel(pipe.Input.Shape())), tensor.Float32)
 	if what := res.nonFinite(); what != "" {
 		return nil, fmt.Errorf("checkpoint %s: the model answers a blank image with %s: its weights are unusable (they overflow; did the training diverge?)", path, what)
 	}
@@ -750,7 +754,7 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, s.model.infer(r.Context(), input))
+	writeJSON(w, http.StatusOK, s.model.infer(r.Context(), input, h.precision))
 }
 
 // returnMemory returns the memory of decoded pictures to the system once
@@ -1047,13 +1051,13 @@ type collectorKey struct{}
 // infer runs one input through the model without gradients and returns
 // the probabilities and the first convolutions' outputs. Any number of
 // calls may run at once: each computes in a scope of its own, with an
-// arena of its own.
-func (m *served) infer(ctx context.Context, input []float32) predictResponse {
+// arena of its own, in precision prec.
+func (m *served) infer(ctx context.Context, input []float32, prec tensor.Precision) predictResponse {
 	arena := m.arenas.Get().(*tensor.Arena)
 	defer m.arenas.Put(arena)
 	arena.Reset()
 	f := &collector{maps: make([]*tensor.Tensor, len(m.convs))}
-	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: context.WithValue(ctx, collectorKey{}, f)})
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: context.WithValue(ctx, collectorKey{}, f), Precision: prec})
 	shape := m.pipe.Input.Shape()
 	x := s.New(input, append([]int{1}, shape...)...)
 	// The arena's storage is handed out again after this call: copy out.

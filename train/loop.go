@@ -7,6 +7,7 @@ import (
 	"github.com/convnet/convnet/data"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/optim"
+	"github.com/convnet/convnet/tensor"
 )
 
 // Loop trains a model for a number of epochs, evaluating it on a test set
@@ -32,6 +33,9 @@ type Loop struct {
 	// ClipGradNorm, if positive, bounds the joint L2 norm of the
 	// gradients before each step.
 	ClipGradNorm float64
+	// Precision is the arithmetic of training and evaluation (see the
+	// Precision option): tensor.Float32 by default.
+	Precision tensor.Precision
 	// SetEpoch, if set, is called with each epoch before it starts, for
 	// data that changes per epoch (data.Augment). The loader's own epoch
 	// is set by the loop.
@@ -124,7 +128,7 @@ func (l *Loop) Run(ctx context.Context) (results []EpochResult, err error) {
 			steps.perStep = ps
 			steps.schedule(0)
 		}
-		stats, err := Epoch(stepCtx, l.Model, l.Optimizer, l.Train, epoch, steps, ClipGradNorm(l.ClipGradNorm))
+		stats, err := Epoch(stepCtx, l.Model, l.Optimizer, l.Train, epoch, steps, ClipGradNorm(l.ClipGradNorm), Precision(l.Precision))
 		stop(nil)
 		if steps.err != nil {
 			return results, steps.err
@@ -134,7 +138,7 @@ func (l *Loop) Run(ctx context.Context) (results []EpochResult, err error) {
 		}
 		r := EpochResult{EpochStats: stats, LR: l.Optimizer.LR()}
 		if l.Test != nil {
-			ev, err := Evaluate(ctx, l.Model, l.Test, evalBatch, orQuiet(l.EvalProgress))
+			ev, err := Evaluate(ctx, l.Model, l.Test, evalBatch, orQuiet(l.EvalProgress), Precision(l.Precision))
 			if err != nil {
 				return results, err
 			}

@@ -62,11 +62,18 @@ type Option func(*options)
 
 type options struct {
 	clipGradNorm float64
+	precision    tensor.Precision
 }
 
 // ClipGradNorm scales the gradients before each step so that their joint
 // L2 norm is at most maxNorm (see optim.ClipGradNorm); 0 turns it off.
 func ClipGradNorm(maxNorm float64) Option { return func(o *options) { o.clipGradNorm = maxNorm } }
+
+// Precision sets the arithmetic of the model's convolutions, linear
+// layers and matrix products (see tensor.Precision): tensor.BFloat16
+// trains in mixed precision, as torch.autocast, with float32 weights,
+// gradients and optimizer state. Epoch and Evaluate take it.
+func Precision(p tensor.Precision) Option { return func(o *options) { o.precision = p } }
 
 // Epoch trains model for one pass over loader with mean cross-entropy (or
 // the model's own loss, where it is an nn.Losser) and opt, as the lesson's
@@ -86,7 +93,7 @@ func Epoch(ctx context.Context, model nn.Module, opt optim.Optimizer, loader *da
 	defer p.Finish()
 	// Every step makes the same tensors: recycle their storage.
 	arena := tensor.NewArena()
-	scope := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx})
+	scope := tensor.NewScope(tensor.ScopeOptions{Arena: arena, Context: ctx, Precision: o.precision})
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return stats, err
@@ -187,7 +194,11 @@ func (e Evaluation) ClassAccuracy() []float64 {
 // Evaluate runs model in evaluation mode, without recording gradients,
 // over ds in batches, and counts its predictions. The model is left in
 // evaluation mode.
-func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize int, p Progress) (Evaluation, error) {
+func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize int, p Progress, opts ...Option) (Evaluation, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	base := model.ModuleBase()
 	base.Eval()
 	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batchSize})
@@ -195,7 +206,7 @@ func Evaluate(ctx context.Context, model nn.Module, ds data.Dataset, batchSize i
 	p.Start("eval", loader.Len())
 	defer p.Finish()
 	arena := tensor.NewArena()
-	scope := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx})
+	scope := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Arena: arena, Context: ctx, Precision: o.precision})
 	for b := range loader.Batches() {
 		if err := ctx.Err(); err != nil {
 			return ev, err

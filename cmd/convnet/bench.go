@@ -25,6 +25,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			"Figures: "+strings.Join(keys, ", ")+". bench/compare.sh puts them beside PyTorch's.")
 	fs := c.flags
 	threads := threadsFlag(fs)
+	precision := precisionFlag(fs)
 	reps := fs.Int("reps", 3, "measured runs per figure, after one warm-up")
 	only := fs.String("only", "", "comma-separated `figures` to measure (default: all)")
 	dataDir := dataFlag(fs)
@@ -43,6 +44,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	if err := setThreads(*threads); err != nil {
 		return err
+	}
+	prec, err := tensor.ParsePrecision(*precision)
+	if err != nil {
+		return usagef("--precision: %v", err)
 	}
 	var selected []string
 	if *only != "" {
@@ -69,12 +74,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}()
 	}
-	fmt.Fprintf(stderr, "convnet bench: %d threads, kernels %s, %s/%s, %d runs per figure\n",
-		*threads, tensor.KernelName(), runtime.GOOS, runtime.GOARCH, *reps)
+	fmt.Fprintf(stderr, "convnet bench: %d threads, %s on the %s kernels, %s/%s, %d runs per figure\n",
+		*threads, prec, prec.Kernel(), runtime.GOOS, runtime.GOARCH, *reps)
 	figures, err := bench.Run(ctx, bench.Options{
-		Reps:   *reps,
-		Only:   selected,
-		Folder: *folderDir,
+		Reps:      *reps,
+		Only:      selected,
+		Folder:    *folderDir,
+		Precision: prec,
 		MNIST: func(train bool) (*data.Images, error) {
 			if err := checkData(*dataDir); err != nil {
 				return nil, err

@@ -17,6 +17,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	model := modelFlag(fs, "", " (default: the checkpoint's)")
 	dataDir := dataFlag(fs)
 	threads := threadsFlag(fs)
+	precision := precisionFlag(fs)
 	batchSize := fs.Int("batch-size", evalBatch, "`N` test images per batch")
 	limit := fs.Int("limit", 0, "test on only the first `N` test images (0: all)")
 	pngOut := fs.String("png", "", "draw the confusion matrix as a heat map to `FILE` (.png) and the 16 most confidently wrong test images to FILE-wrong.png")
@@ -41,6 +42,10 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := setThreads(*threads); err != nil {
 		return err
 	}
+	prec, err := setPrecision(*precision, stderr)
+	if err != nil {
+		return err
+	}
 	l, err := loadCheckpoint(*ckpt, *model)
 	if err != nil {
 		return err
@@ -55,7 +60,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	ev, err := train.Evaluate(ctx, l.model, testSet, *batchSize, train.NewBar(stderr))
+	ev, err := train.Evaluate(ctx, l.model, testSet, *batchSize, train.NewBar(stderr), train.Precision(prec))
 	if err != nil {
 		return err
 	}

@@ -384,6 +384,23 @@ func threadsFlag(fs *flag.FlagSet) *int {
 	return fs.Int("threads", runtime.NumCPU(), "`N` threads for the numeric kernels (default: all cores)")
 }
 
+func precisionFlag(fs *flag.FlagSet) *string {
+	return fs.String("precision", "fp32", "`P` of convolutions and linear layers: fp32, or bf16 (bf16 products with float32 sums, as torch.autocast; weights, gradients and optimizer state stay float32)")
+}
+
+// setPrecision validates --precision and, for bf16, says on stderr which
+// kernels will run it.
+func setPrecision(name string, stderr io.Writer) (tensor.Precision, error) {
+	p, err := tensor.ParsePrecision(name)
+	if err != nil {
+		return p, usagef("--precision: %v", err)
+	}
+	if p == tensor.BFloat16 {
+		fmt.Fprintf(stderr, "convnet: --precision bf16 runs on the %s kernels\n", p.Kernel())
+	}
+	return p, nil
+}
+
 func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", "", "`DIR` of the data set: for mnist the idx files, plain or .gz (default: the GoMNIST module's data); for folder the pictures, DIR/<class>/* or DIR/train and DIR/val")
 }

@@ -31,11 +31,16 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ckpt := checkpointFlag(fs)
 	model := modelFlag(fs, "", " (default: the checkpoint's)")
 	threads := threadsFlag(fs)
+	precision := precisionFlag(fs)
 	files, err := c.parse(args, stdout)
 	if err != nil {
 		return err
 	}
 	if err := setThreads(*threads); err != nil {
+		return err
+	}
+	prec, err := setPrecision(*precision, stderr)
+	if err != nil {
 		return err
 	}
 	if *ckpt != "" && len(files) == 0 {
@@ -67,7 +72,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// noise, and print it all the same.
 			fmt.Fprintf(stderr, "convnet predict: warning: %s: no ink found (a blank or uniform picture); the answer below means nothing\n", file)
 		}
-		probs := classify(m, l.pipe.Prepare(native), l.pipe.Input.Shape())
+		probs := classify(m, l.pipe.Prepare(native), l.pipe.Input.Shape(), prec)
 		fmt.Fprintf(stdout, "%s: %s\n", file, formatTop(probs, names, topK))
 	}
 	if failed > 0 {
@@ -87,9 +92,9 @@ func imageError(file string, err error) string {
 }
 
 // classify runs one image of the given shape through m in evaluation mode
-// and returns the class probabilities.
-func classify(m nn.Module, pixels []float32, shape []int) []float32 {
-	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+// and returns the class probabilities, in precision prec.
+func classify(m nn.Module, pixels []float32, shape []int, prec tensor.Precision) []float32 {
+	infer := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Precision: prec})
 	x := infer.New(pixels, append([]int{1}, shape...)...)
 	return tensor.Softmax(m.ModuleBase().Call(x), 1).Data()
 }

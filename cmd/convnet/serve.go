@@ -39,6 +39,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", defaultServeAddr, "listen on `HOST:PORT` (port 0: any free port; another host than 127.0.0.1 or localhost opens it to the network: see --token)")
 	token := fs.String("token", "", "require `TOKEN` of the page and the API, else 401: the header \"Authorization: Bearer TOKEN\" or the page opened as /?token=TOKEN (ps shows it to this machine's users)")
 	threads := threadsFlag(fs)
+	precision := precisionFlag(fs)
 	pos, err := c.parse(args, stdout)
 	if err != nil {
 		return err
@@ -47,6 +48,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := setThreads(*threads); err != nil {
+		return err
+	}
+	prec, err := setPrecision(*precision, stderr)
+	if err != nil {
 		return err
 	}
 	if *addr == "" {
@@ -61,7 +66,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	logger := log.New(stderr, "convnet serve: ", 0)
-	h, err := serve.NewHandler(serve.Options{Checkpoint: *ckpt, Model: *model, Token: *token, Log: logger})
+	h, err := serve.NewHandler(serve.Options{Checkpoint: *ckpt, Model: *model, Token: *token, Log: logger, Precision: prec})
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shuffle := fs.Bool("shuffle", false, "visit the training images in a new random order each epoch")
 	seed := fs.Uint64("seed", 0, "`SEED` for the initial weights (nn.ManualSeed), shuffling and augmentation")
 	threads := threadsFlag(fs)
+	precision := precisionFlag(fs)
 	out := fs.String("out", "", "checkpoint `FILE` to write after every epoch (default: <model>.safetensors, or --resume's)")
 	resume := fs.String("resume", "", "continue the run whose last checkpoint is `FILE` (its optimizer state is in FILE's .state.safetensors)")
 	limit := fs.Int("limit", 0, "train on only the first `N` training images (0: all)")
@@ -172,6 +173,10 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := setThreads(*threads); err != nil {
 		return err
 	}
+	prec, err := setPrecision(*precision, stderr)
+	if err != nil {
+		return err
+	}
 	trainSet, aug, err := pipe.TrainSet(*dataDir, *limit, doAugment, *seed)
 	if err != nil {
 		return err
@@ -229,7 +234,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Model: m, Optimizer: opt, Test: testSet, EvalBatch: evalBatch,
 		Train: data.NewLoader(trainSet, data.LoaderOptions{BatchSize: *batchSize, Shuffle: *shuffle, Seed: *seed,
 			Workers: *workers, Prefetch: 2}),
-		First: first, Epochs: *epochs, LR: *lr, Schedule: sched, ClipGradNorm: *clip,
+		First: first, Epochs: *epochs, LR: *lr, Schedule: sched, ClipGradNorm: *clip, Precision: prec,
 		Progress: train.NewBar(stderr),
 	}
 	if aug != nil {
