@@ -51,14 +51,28 @@ type bf16Kernel struct {
 	name string
 	nr   int
 	fn   func(kp int, a, b []uint32, ldb int, c []float32, ldc int)
+	// set is fn storing C = A·B: C is not read.
+	set func(kp int, a, b []uint32, ldb int, c []float32, ldc int)
 	// pairs, where not nil, sets dst[j] = bf16Pair(r0[j], r1[j]) for the
 	// first 16*n columns.
 	pairs func(n int, r0, r1 []float32, dst []uint32)
+	// row, where not nil, sets dst[j] = bf16Pair(src[2j], src[2j+1]) for
+	// the first 16*n words.
+	row func(n int, src []float32, dst []uint32)
+	// transpose, where not nil, is kvecKernels.transpose: 16×16 blocks of
+	// words, moved as they are.
+	transpose func(src []float32, lds, rows, cols int, dst []float32, ldd int)
 }
 
 // genericBF16Kernel is the pure-Go emulation, the reference for the
 // others.
-var genericBF16Kernel = bf16Kernel{name: "bf16-emulated", nr: 16, fn: kernelBF16Generic}
+var genericBF16Kernel = bf16Kernel{name: "bf16-emulated", nr: 16, fn: kernelBF16Generic,
+	set: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		for r := 0; r < gemmMR; r++ {
+			clear(c[r*ldc : r*ldc+16])
+		}
+		kernelBF16Generic(kp, a, b, ldb, c, ldc)
+	}}
 
 // activeBF16 is the bf16 micro-kernel GemmBF16 uses: the best this CPU
 // runs.
@@ -99,6 +113,33 @@ func asWords(f []float32) []uint32 {
 		return nil
 	}
 	return unsafe.Slice((*uint32)(unsafe.Pointer(&f[0])), len(f))
+}
+
+// asFloats is the memory of w seen as float32s, for kernels that move
+// words without reading them as numbers (transpose).
+func asFloats(w []uint32) []float32 {
+	if len(w) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&w[0])), len(w))
+}
+
+// bf16Row sets dst[q] = bf16Pair(src[2q], src[2q+1]) for q < (len(src)+1)/2,
+// a zero high half after an odd last value: a run of k converted to pairs.
+func (bk *bf16Kernel) bf16Row(src []float32, dst []uint32) {
+	done := 0
+	if bk.row != nil && len(src) >= 32 {
+		n := len(src) / 32
+		bk.row(n, src, dst)
+		done = 32 * n
+	}
+	for i := done; i < len(src); i += 2 {
+		hi := float32(0)
+		if i+1 < len(src) {
+			hi = src[i+1]
+		}
+		dst[i/2] = bf16Pair(src[i], hi)
+	}
 }
 
 // GemmBF16 is Gemm with the products in bfloat16: C = alpha*op(A)*op(B) +
@@ -198,7 +239,7 @@ func (g *gemmArgs) blockBF16(i0, i1, j0, j1 int) {
 // macroKernelBF16 multiplies a packed mc×kp block of A by the packed panel
 // of B at jc into C[ic:, jc:], as macroKernel.
 func (g *gemmArgs) macroKernelBF16(pa, pb []uint32, tile []float32, ic, mc, jc, nc, pc, kp int) {
-	nr, fn := g.bf16.nr, g.bf16.fn
+	nr, fn, set := g.bf16.nr, g.bf16.fn, g.bf16.set
 	first := g.zeroC && pc == 0
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
@@ -209,15 +250,13 @@ func (g *gemmArgs) macroKernelBF16(pa, pb []uint32, tile []float32, ic, mc, jc, 
 			off := (ic+ir)*g.ldc + jc + jr
 			if rows == gemmMR && cols == nr {
 				if first {
-					for r := 0; r < gemmMR; r++ {
-						clear(g.c[off+r*g.ldc : off+r*g.ldc+nr])
-					}
+					set(kp, ap, bp, nr, g.c[off:], g.ldc)
+				} else {
+					fn(kp, ap, bp, nr, g.c[off:], g.ldc)
 				}
-				fn(kp, ap, bp, nr, g.c[off:], g.ldc)
 				continue
 			}
-			clear(tile)
-			fn(kp, ap, bp, nr, tile, nr)
+			set(kp, ap, bp, nr, tile, nr)
 			for r := 0; r < rows; r++ {
 				if first {
 					copy(g.c[off+r*g.ldc:off+r*g.ldc+cols], tile[r*nr:r*nr+cols])
@@ -234,6 +273,10 @@ func (g *gemmArgs) macroKernelBF16(pa, pb []uint32, tile []float32, ic, mc, jc, 
 // last row and, for odd kc, in the last pair's high half.
 func (g *gemmArgs) packABF16(dst []uint32, ic, mc, pc, kc int) {
 	kp := (kc + 1) / 2
+	if g.alpha == 1 && g.bf16 != nil {
+		g.packABF16Vec(dst, ic, mc, pc, kc)
+		return
+	}
 	at := func(i, p int) float32 {
 		if p >= pc+kc {
 			return 0
@@ -257,6 +300,91 @@ func (g *gemmArgs) packABF16(dst []uint32, ic, mc, pc, kc int) {
 	}
 }
 
+// packABF16Vec is packABF16 for alpha 1, converting whole runs of A with
+// the kernel's vector functions: a row of A along k (not transposed), or
+// two rows of the stored A side by side (transposed), then moving the
+// words into place.
+func (g *gemmArgs) packABF16Vec(dst []uint32, ic, mc, pc, kc int) {
+	kp := (kc + 1) / 2
+	bk := g.bf16
+	if !g.transA {
+		buf := getScratchDirty(kp)
+		defer putScratch(buf)
+		run := asWords(*buf)
+		for ir := 0; ir < mc; ir += gemmMR {
+			panel := dst[ir*kp : (ir+gemmMR)*kp]
+			rows := min(gemmMR, mc-ir)
+			for r := 0; r < gemmMR; r++ {
+				if r >= rows {
+					for q := 0; q < kp; q++ {
+						panel[q*gemmMR+r] = 0
+					}
+					continue
+				}
+				i := ic + ir + r
+				bk.bf16Row(g.a[i*g.lda+pc:i*g.lda+pc+kc], run)
+				for q, w := range run {
+					panel[q*gemmMR+r] = w
+				}
+			}
+		}
+		return
+	}
+	buf := getScratchDirty(roundUp(mc, gemmMR))
+	defer putScratch(buf)
+	pairs := asWords(*buf)
+	clear(pairs[mc:])
+	for q := 0; q < kp; q++ {
+		p := pc + 2*q
+		r0 := g.a[p*g.lda+ic : p*g.lda+ic+mc]
+		if p+1 < pc+kc {
+			r1 := g.a[(p+1)*g.lda+ic : (p+1)*g.lda+ic+mc]
+			done := 0
+			if bk.pairs != nil && mc >= 16 {
+				done = mc &^ 15
+				bk.pairs(done/16, r0, r1, pairs)
+			}
+			for c := done; c < mc; c++ {
+				pairs[c] = bf16Pair(r0[c], r1[c])
+			}
+		} else {
+			for c, v := range r0 {
+				pairs[c] = bf16Bits(v)
+			}
+		}
+		for ir := 0; ir < mc; ir += gemmMR {
+			copy(dst[ir*kp+q*gemmMR:ir*kp+(q+1)*gemmMR], pairs[ir:ir+gemmMR])
+		}
+	}
+}
+
+// packPanelBF16Trans is packPanelBF16 for a transposed B, with the
+// kernel's vector functions.
+func (g *gemmArgs) packPanelBF16Trans(panel []uint32, pc, kc, j0, cols int) {
+	nr, bk := g.bf16.nr, g.bf16
+	kp := (kc + 1) / 2
+	// Each column of op(B) is a run of the stored B: convert the panel's
+	// columns to runs of pairs, then transpose them into place.
+	buf := getScratchDirty(cols * kp)
+	defer putScratch(buf)
+	runs := asWords(*buf)
+	for c := 0; c < cols; c++ {
+		src := g.b[(j0+c)*g.ldb+pc : (j0+c)*g.ldb+pc+kc]
+		bk.bf16Row(src, runs[c*kp:(c+1)*kp])
+	}
+	fr, fp := asFloats(runs), asFloats(panel)
+	for c := 0; c < cols; c += 16 {
+		for q := 0; q < kp; q += 16 {
+			bk.transpose(fr[c*kp+q:], kp, min(16, cols-c), min(16, kp-q), fp[q*nr+c:], nr)
+		}
+	}
+	if cols < nr {
+		for q := 0; q < kp; q++ {
+			clear(panel[q*nr+cols : (q+1)*nr])
+		}
+	}
+}
+
 // packPanelBF16 packs op(B)[pc:pc+kc, j0:j0+cols] into one panel of nr
 // columns: for each pair of steps, nr pairs, zero past the last column
 // and, for odd kc, in the last pair's high half.
@@ -268,6 +396,9 @@ func (g *gemmArgs) packPanelBF16(panel []uint32, pc, kc, j0, cols int) {
 		p := pc + 2*q
 		odd := p+1 < pc+kc
 		switch {
+		case g.transB && g.bf16.transpose != nil:
+			g.packPanelBF16Trans(panel, pc, kc, j0, cols)
+			return
 		case g.transB:
 			src := g.b[j0*g.ldb+p:]
 			for c := 0; c < cols; c++ {

@@ -24,6 +24,16 @@ package kernels
 //go:noescape
 func bf16PairsAVX512(n int, r0, r1 *float32, dst *uint32)
 
+// bf16RowAVX512 rounds the first 32*n values of src to bfloat16, as
+// bf16PairsAVX512, and stores them in order, two to a word:
+//
+//	for j := range 16 * n {
+//		dst[j] = bf16Bits(src[2*j]) | bf16Bits(src[2*j+1])<<16
+//	}
+//
+//go:noescape
+func bf16RowAVX512(n int, src *float32, dst *uint32)
+
 // gemmKernelBF16x6x48AVX512 adds A·B into a 6×48 tile of C, A and B
 // in bf16 pairs (bf16Pair): A packed, 6 pairs a step of kp; B rows of
 // 48 pairs, ldb apart; C rows ldc apart. Each pair's products are exact
@@ -43,3 +53,23 @@ func bf16PairsAVX512(n int, r0, r1 *float32, dst *uint32)
 //
 //go:noescape
 func gemmKernelBF16x6x48AVX512(kp int, a, b *uint32, c *float32, ldb, ldc int)
+
+// gemmKernelBF16x6x48SetAVX512 stores A·B in a 6×48 tile of C, A and
+// B in bf16 pairs (bf16Pair): A packed, 6 pairs a step of kp; B rows of
+// 48 pairs, ldb apart; C rows ldc apart. Each pair's products are exact
+// in float32 and added into float32 sums:
+//
+//	for i := range 6 {
+//		for j := range 48 {
+//			var sum float32
+//			for p := range kp {
+//				x, y := a[p*6+i], b[p*ldb+j]
+//				sum += bf16Float(x>>16) * bf16Float(y>>16)
+//				sum += bf16Float(x) * bf16Float(y)
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernelBF16x6x48SetAVX512(kp int, a, b *uint32, c *float32, ldb, ldc int)

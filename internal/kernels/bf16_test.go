@@ -57,6 +57,24 @@ func TestBF16PairsMatchGo(t *testing.T) {
 					math.Float32bits(r0[j]), math.Float32bits(r1[j]), got[j], want)
 			}
 		}
+		if k.row == nil {
+			continue
+		}
+		// A run: r0 then r1, 32*n values, and one odd value more through
+		// bf16Row's tail.
+		run := append(append([]float32(nil), r0...), r1...)
+		run = append(run, r0[:15]...)
+		words := make([]uint32, (len(run)+1)/2)
+		k.bf16Row(run, words)
+		for q, w := range words {
+			hi := float32(0)
+			if 2*q+1 < len(run) {
+				hi = run[2*q+1]
+			}
+			if want := bf16Pair(run[2*q], hi); w != want {
+				t.Errorf("%s: run word %d = %#08x, want %#08x", k.name, q, w, want)
+			}
+		}
 	}
 }
 
@@ -75,7 +93,10 @@ func TestBF16KernelsMatchEmulation(t *testing.T) {
 			const ldc = 100
 			got, want := randSlice(r, gemmMR*ldc), make([]float32, gemmMR*ldc)
 			copy(want, got)
+			c0 := append([]float32(nil), got...)
 			k.fn(kp, a, b, ldb, got, ldc)
+			set := randSlice(r, gemmMR*ldc)
+			k.set(kp, a, b, ldb, set, ldc)
 			// The emulation in 16-column strips.
 			for j := 0; j < k.nr; j += 16 {
 				sub := make([]uint32, kp*16)
@@ -85,6 +106,15 @@ func TestBF16KernelsMatchEmulation(t *testing.T) {
 				kernelBF16Generic(kp, a, sub, 16, want[j:], ldc)
 			}
 			closeTo(t, fmt.Sprintf("%s kp=%d", k.name, kp), got, want, 1e-5*float64(1+kp))
+			for i := range gemmMR {
+				for j := range k.nr {
+					// set stores what fn adds: got - c0 within rounding.
+					setWant := got[i*ldc+j] - c0[i*ldc+j]
+					if d := math.Abs(float64(set[i*ldc+j] - setWant)); d > 1e-4*float64(1+kp) {
+						t.Fatalf("%s kp=%d: set[%d,%d] = %v, want %v", k.name, kp, i, j, set[i*ldc+j], setWant)
+					}
+				}
+			}
 		}
 	}
 }
@@ -138,8 +168,13 @@ func TestGemmBF16Shapes(t *testing.T) {
 					a, b := randSlice(r, max(m, kk)*lda), randSlice(r, max(n, kk)*ldb)
 					c0 := randSlice(r, m*ldc)
 					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-					GemmBF16(tr[0], tr[1], m, n, kk, 0.5, a, lda, b, ldb, 1, got, ldc)
-					gemmBF16Naive(tr[0], tr[1], m, n, kk, 0.5, a, lda, b, ldb, 1, want, ldc)
+					// alpha 1 takes the vector packing, others the scalar one.
+					alpha := float32(1)
+					if tr[0] && tr[1] {
+						alpha = 0.5
+					}
+					GemmBF16(tr[0], tr[1], m, n, kk, alpha, a, lda, b, ldb, 1, got, ldc)
+					gemmBF16Naive(tr[0], tr[1], m, n, kk, alpha, a, lda, b, ldb, 1, want, ldc)
 					closeTo(t, fmt.Sprintf("%s threads=%d %v trans=%v", k.name, threads, s, tr), got, want, 1e-5*math.Sqrt(float64(kk)))
 				}
 				// Prepacked A (a convolution's weights), beta 0 over NaNs.

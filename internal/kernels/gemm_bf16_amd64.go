@@ -16,6 +16,27 @@ var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", nr: 48,
 		_, _, _ = a[kp*gemmMR-1], b[(kp-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 		gemmKernelBF16x6x48AVX512(kp, &a[0], &b[0], &c[0], ldb, ldc)
 	},
+	set: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		if kp == 0 {
+			for r := 0; r < gemmMR; r++ {
+				clear(c[r*ldc : r*ldc+48])
+			}
+			return
+		}
+		_, _, _ = a[kp*gemmMR-1], b[(kp-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+		gemmKernelBF16x6x48SetAVX512(kp, &a[0], &b[0], &c[0], ldb, ldc)
+	},
+	row: func(n int, src []float32, dst []uint32) {
+		if n == 0 {
+			return
+		}
+		_, _ = src[32*n-1], dst[16*n-1]
+		bf16RowAVX512(n, &src[0], &dst[0])
+	},
+	transpose: func(src []float32, lds, rows, cols int, dst []float32, ldd int) {
+		_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+		kvecTransposeAVX512(&src[0], lds, rows, cols, &dst[0], ldd)
+	},
 	pairs: func(n int, r0, r1 []float32, dst []uint32) {
 		if n == 0 {
 			return

@@ -6,8 +6,8 @@ import (
 )
 
 // BenchmarkConv3x3 times 3×3 stride-1 layers of the model zoo at batch
-// 10 in inference, by Winograd and by the other paths, one after the
-// other: go test -bench Conv3x3 ./internal/kernels/
+// 10 in inference, by Winograd, by the other paths and in bf16 (a GEMM of
+// bf16 pairs), one after the other: go test -bench Conv3x3 ./internal/kernels/
 func BenchmarkConv3x3(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, l := range []struct {
@@ -22,7 +22,7 @@ func BenchmarkConv3x3(b *testing.B) {
 		x, w, bias := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9), randSlice(rng, p.K)
 		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
 		flops := float64(2 * p.N * p.K * p.C * 9 * p.OutH() * p.OutW())
-		for _, mode := range []string{"F43", "F23", "off"} {
+		for _, mode := range []string{"F43", "F23", "off", "bf16"} {
 			b.Run(l.name+"/"+mode, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					switch mode {
@@ -30,6 +30,10 @@ func BenchmarkConv3x3(b *testing.B) {
 						p.winogradWith(winoF43, x, w, bias, y)
 					case "F23":
 						p.winogradWith(winoF23, x, w, bias, y)
+					case "bf16":
+						pb := p
+						pb.BF16 = true
+						Conv2d(pb, x, w, bias, y, nil)
 					default:
 						saved := winogradOff
 						winogradOff = true

@@ -83,7 +83,36 @@ func vdpbf16ps(acc, src1, rm int, base string, disp int, bcast bool) {
 func bf16Kernels() {
 	bf16Constants()
 	bf16PairsKernel()
-	gemmKernelBF16()
+	bf16RowKernel()
+	gemmKernelBF16(false)
+	gemmKernelBF16(true)
+}
+
+// bf16RowKernel writes the conversion of a run of floats into bf16
+// pairs of consecutive values: a row of A, or of a transposed B, along k.
+func bf16RowKernel() {
+	const name = "bf16RowAVX512"
+	f := start(name, "(n int, src *float32, dst *uint32)", `
+bf16RowAVX512 rounds the first 32*n values of src to bfloat16, as
+bf16PairsAVX512, and stores them in order, two to a word:
+
+	for j := range 16 * n {
+		dst[j] = bf16Bits(src[2*j]) | bf16Bits(src[2*j+1])<<16
+	}
+`)
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	p("\tVMOVUPS 64(SI), Z1")
+	// Z2's words 0-15 are src[0:16] (the r/m operand), 16-31 src[16:32].
+	bytes(evex512(2, 3, 0x72, 2, 1, 0, "", 0, false), "VCVTNE2PS2BF16 Z2, Z1, Z0 (Intel order)")
+	p("\tVMOVDQU32 Z2, (DI)")
+	p("\tADDQ $128, SI")
+	endLoop(name, 64, "DI")
 }
 
 // bf16Constants writes the word permutation that interleaves two rows
@@ -132,11 +161,15 @@ word, r0's value in its low half:
 }
 
 // gemmKernelBF16 writes the AVX512-BF16 micro-kernel: a 6×48 tile of C,
-// as the fp32 AVX-512 kernel, each VDPBF16PS taking two steps of k.
-func gemmKernelBF16() {
-	const name = "gemmKernelBF16x6x48AVX512"
-	f := start(name, "(kp int, a, b *uint32, c *float32, ldb, ldc int)", `
-gemmKernelBF16x6x48AVX512 adds A·B into a 6×48 tile of C, A and B in
+// as the fp32 AVX-512 kernel, each VDPBF16PS taking two steps of k. With
+// store, C = A·B: C is written without being read.
+func gemmKernelBF16(store bool) {
+	name, op, what := "gemmKernelBF16x6x48AVX512", "+=", "adds A·B into"
+	if store {
+		name, op, what = "gemmKernelBF16x6x48SetAVX512", "=", "stores A·B in"
+	}
+	f := start(name, "(kp int, a, b *uint32, c *float32, ldb, ldc int)", fmt.Sprintf(`
+%s %s a 6×48 tile of C, A and B in
 bf16 pairs (bf16Pair): A packed, 6 pairs a step of kp; B rows of 48
 pairs, ldb apart; C rows ldc apart. Each pair's products are exact in
 float32 and added into float32 sums:
@@ -149,10 +182,10 @@ float32 and added into float32 sums:
 				sum += bf16Float(x>>16) * bf16Float(y>>16)
 				sum += bf16Float(x) * bf16Float(y)
 			}
-			c[i*ldc+j] += sum
+			c[i*ldc+j] %s sum
 		}
 	}
-`)
+`, name, what, op))
 	p("\tMOVQ %s, CX", f.arg("kp"))
 	p("\tMOVQ %s, SI", f.arg("a"))
 	p("\tMOVQ %s, DI", f.arg("b"))
@@ -161,13 +194,15 @@ float32 and added into float32 sums:
 	p("\tSHLQ $2, R9")
 	p("\tMOVQ %s, R8", f.arg("ldc"))
 	p("\tSHLQ $2, R8")
-	p("\tMOVQ DX, R11")
-	for r := 0; r < 6; r++ {
-		for j := 0; j < 3*64; j += 64 {
-			p("\tPREFETCHT0 %d(R11)", j)
-		}
-		if r < 5 {
-			p("\tADDQ R8, R11")
+	if !store {
+		p("\tMOVQ DX, R11")
+		for r := 0; r < 6; r++ {
+			for j := 0; j < 3*64; j += 64 {
+				p("\tPREFETCHT0 %d(R11)", j)
+			}
+			if r < 5 {
+				p("\tADDQ R8, R11")
+			}
 		}
 	}
 	for i := 0; i < 18; i++ {
@@ -192,7 +227,9 @@ float32 and added into float32 sums:
 	p("%sstore:", name)
 	for r := 0; r < 6; r++ {
 		for j := 0; j < 3; j++ {
-			p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			if !store {
+				p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			}
 			p("\tVMOVUPS Z%d, %d(DX)", 3*r+j, 64*j)
 		}
 		if r < 5 {
