@@ -169,7 +169,7 @@ func packedSizeBF16(rows, k int) int { return roundUp(rows, gemmMR) * ((k + 1) /
 // gemmMR, in panels of gemmMR pairs a step.
 func packWeightsBF16(out []uint32, a []float32, lda, rows, k int, trans bool) {
 	rp := roundUp(rows, gemmMR)
-	g := gemmArgs{alpha: 1, a: a, lda: lda, transA: trans}
+	g := gemmArgs{alpha: 1, a: a, lda: lda, transA: trans, bf16: &activeBF16}
 	for pc := 0; pc < k; pc += gemmKC {
 		kc := min(gemmKC, k-pc)
 		kp := (kc + 1) / 2
@@ -193,6 +193,30 @@ func gemmPrepackedBF16(m, n, k int, pa []uint32, b []float32, ldb int, beta floa
 	defer gemmTasks.put(g)
 	*g = gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: microKernel{name: activeBF16.name, nr: activeBF16.nr},
 		bf16: &activeBF16, packedA16: pa, mPad: roundUp(m, gemmMR), zeroC: beta == 0}
+	g.split(m, n)
+}
+
+// gemmBF16Offsets computes C = A·op(B) + beta*C in bf16 with B read
+// through offsets (see gemmArgs.bOffs): an implicit convolution's
+// product. A is m×k: packed by packWeightsBF16 if pa is not nil, else a
+// (row stride lda), not transposed.
+func gemmBF16Offsets(transB bool, m, n, k int, pa []uint32, a []float32, lda int, b []float32, offs []int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || beta != 0 {
+		scaleRows(m, n, beta, c, ldc)
+	}
+	if k <= 0 {
+		return
+	}
+	g := gemmTasks.get()
+	defer gemmTasks.put(g)
+	*g = gemmArgs{transB: transB, k: k, alpha: 1, a: a, lda: lda, b: b, bOffs: offs, c: c, ldc: ldc,
+		kern: microKernel{name: activeBF16.name, nr: activeBF16.nr}, bf16: &activeBF16, zeroC: beta == 0}
+	if pa != nil {
+		g.packedA16, g.mPad = pa, roundUp(m, gemmMR)
+	}
 	g.split(m, n)
 }
 
@@ -358,6 +382,14 @@ func (g *gemmArgs) packABF16Vec(dst []uint32, ic, mc, pc, kc int) {
 	}
 }
 
+// bStart is where the stored B's row i starts: i*ldb, or bOffs[i].
+func (g *gemmArgs) bStart(i int) int {
+	if g.bOffs != nil {
+		return g.bOffs[i]
+	}
+	return i * g.ldb
+}
+
 // packPanelBF16Trans is packPanelBF16 for a transposed B, with the
 // kernel's vector functions.
 func (g *gemmArgs) packPanelBF16Trans(panel []uint32, pc, kc, j0, cols int) {
@@ -369,7 +401,7 @@ func (g *gemmArgs) packPanelBF16Trans(panel []uint32, pc, kc, j0, cols int) {
 	defer putScratch(buf)
 	runs := asWords(*buf)
 	for c := 0; c < cols; c++ {
-		src := g.b[(j0+c)*g.ldb+pc : (j0+c)*g.ldb+pc+kc]
+		src := g.b[g.bStart(j0+c)+pc : g.bStart(j0+c)+pc+kc]
 		bk.bf16Row(src, runs[c*kp:(c+1)*kp])
 	}
 	fr, fp := asFloats(runs), asFloats(panel)
@@ -400,17 +432,17 @@ func (g *gemmArgs) packPanelBF16(panel []uint32, pc, kc, j0, cols int) {
 			g.packPanelBF16Trans(panel, pc, kc, j0, cols)
 			return
 		case g.transB:
-			src := g.b[j0*g.ldb+p:]
 			for c := 0; c < cols; c++ {
+				src := g.b[g.bStart(j0+c)+p:]
 				hi := float32(0)
 				if odd {
-					hi = src[c*g.ldb+1]
+					hi = src[1]
 				}
-				d[c] = bf16Pair(src[c*g.ldb], hi)
+				d[c] = bf16Pair(src[0], hi)
 			}
 		case odd:
-			r0 := g.b[p*g.ldb+j0 : p*g.ldb+j0+cols]
-			r1 := g.b[(p+1)*g.ldb+j0 : (p+1)*g.ldb+j0+cols]
+			r0 := g.b[g.bStart(p)+j0 : g.bStart(p)+j0+cols]
+			r1 := g.b[g.bStart(p+1)+j0 : g.bStart(p+1)+j0+cols]
 			done := 0
 			if pairs := g.bf16.pairs; pairs != nil && cols >= 16 {
 				done = cols &^ 15
@@ -420,7 +452,7 @@ func (g *gemmArgs) packPanelBF16(panel []uint32, pc, kc, j0, cols int) {
 				d[c] = bf16Pair(r0[c], r1[c])
 			}
 		default:
-			for c, v := range g.b[p*g.ldb+j0 : p*g.ldb+j0+cols] {
+			for c, v := range g.b[g.bStart(p)+j0 : g.bStart(p)+j0+cols] {
 				d[c] = bf16Bits(v)
 			}
 		}

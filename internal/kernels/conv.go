@@ -97,7 +97,7 @@ func (p Conv) groupSize() int {
 // Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
 // forward pass builds none.
 func (p Conv) ColsSize() int {
-	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() {
+	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() || p.bf16Implicit() {
 		return 0
 	}
 	return p.patchesSize()
@@ -226,6 +226,10 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		// No patch matrix is kept for a backward pass: Winograd's
 		// transformed tiles serve the forward pass alone.
 		p.winogradWith(v, x, w, b, y)
+		return
+	}
+	if p.bf16Implicit() {
+		p.bf16ImplicitForward(x, w, b, y)
 		return
 	}
 	if p.kvec() {
@@ -374,6 +378,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		if db != nil {
 			SumRows(dy[:p.N*p.K], db)
 		}
+		return
+	}
+	if p.bf16Implicit() {
+		p.bf16ImplicitBackward(x, w, dy, dx, dxAdd, dw, db)
 		return
 	}
 	if p.kvec() {

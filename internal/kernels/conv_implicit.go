@@ -216,7 +216,6 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 func (q *implicitPlan) forwardChunk(lo, hi int) {
 	p := q.Conv
 	crs, inSize := p.colRows(), p.C*p.H*p.W
-	oh, ow := p.OutH(), p.OutW()
 	panels := q.cols / q.kern.nr
 	xp := getScratchDirty(q.xpLen)
 	ce := getScratchDirty(q.kPad * q.cols)
@@ -232,19 +231,27 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 		} else {
 			gemmIndirect(q.kern, q.pa, q.kPad, crs, *xp, q.offs, *ce, 0, panels)
 		}
-		yi := q.y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-		for k := 0; k < p.K; k++ {
-			var bias float32
-			if q.b != nil {
-				bias = q.b[k]
-			}
-			if p.Act == ActReLU {
-				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, 0)
-				p.poolPlanes(i, k, k+1)
-			} else {
-				copyRows(yi[k*oh*ow:], ow, (*ce)[k*q.cols:], q.wp, oh, ow, bias, noFloor)
-				p.epilogue(q.y, i, k, k+1)
-			}
+		q.finishImage(i, *ce)
+	}
+}
+
+// finishImage moves image i's output from the extended grid ce (rows
+// q.cols apart) into q.y, adding the bias, then activates and pools it.
+func (q *implicitPlan) finishImage(i int, ce []float32) {
+	p := q.Conv
+	oh, ow := p.OutH(), p.OutW()
+	yi := q.y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+	for k := 0; k < p.K; k++ {
+		var bias float32
+		if q.b != nil {
+			bias = q.b[k]
+		}
+		if p.Act == ActReLU {
+			copyRows(yi[k*oh*ow:], ow, ce[k*q.cols:], q.wp, oh, ow, bias, 0)
+			p.poolPlanes(i, k, k+1)
+		} else {
+			copyRows(yi[k*oh*ow:], ow, ce[k*q.cols:], q.wp, oh, ow, bias, noFloor)
+			p.epilogue(q.y, i, k, k+1)
 		}
 	}
 }

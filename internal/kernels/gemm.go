@@ -295,6 +295,11 @@ type gemmArgs struct {
 	// prepacked A, if any.
 	bf16      *bf16Kernel
 	packedA16 []uint32
+	// bOffs, if not nil, places B's rows for a bf16 GEMM (an implicit
+	// convolution's patches): row p of B at b[bOffs[p]:], or with transB,
+	// column j of op(B), a row of the stored B, at b[bOffs[j]:]; ldb is
+	// then unused.
+	bOffs []int
 }
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.
