@@ -4,6 +4,7 @@
 #
 # Usage: bench/compare.sh            (from the project root; about 10 minutes)
 #        ONLY=zoo bench/compare.sh   (ResNet-18 and GoogLeNet alone; about 4)
+#        ONLY=bf16 bench/compare.sh  (the bf16 table alone; about 3)
 #        FOLDER=DIR bench/compare.sh  (also a folder of pictures decoded to
 #                                      224x224 tensors, beside torchvision's
 #                                      DataLoader with as many workers)
@@ -13,6 +14,8 @@
 #        installed in CONVNET_ORT_DIR, default ~/.cache/convnet-ort), OUT (a folder
 #        to keep the raw outputs in, default a temporary one), ONLY ("zoo"
 #        for the torchvision networks of zoo.py alone).
+# bf16: convnet's --precision bf16 beside PyTorch's bf16 autocast (zoo.py)
+# for VGG-11 and ResNet-18, and the bf16 GEMM, in a table of their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${THREADS:-2}
@@ -53,6 +56,14 @@ zoo() {
   /usr/bin/python3 "$pt/zoo.py" --models resnet18,googlenet --threads "$threads" --reps "$reps" >"$out/pt_zoo.jsonl" 2>"$out/pt_zoo.err"
   /usr/bin/python3 bench/googlenet_aux.py --threads "$threads" --reps "$reps" >"$out/pt_googlenet_aux.jsonl" 2>"$out/pt_googlenet_aux.err"
 }
+# bf16: convnet's --precision bf16 (VGG-11, ResNet-18, the GEMM) and zoo.py's
+# lines for the two networks (fp32 and bf16 autocast).
+bf16() {
+  echo "convnet bench --precision bf16 ..."
+  "$out/convnet" bench --json --precision bf16 --threads "$threads" --reps "$reps" --only vgg11,resnet18,gemm >"$out/convnet_bf16.jsonl" 2>"$out/convnet_bf16.log"
+  echo "PyTorch, VGG-11 and ResNet-18 with and without bf16 autocast ..."
+  /usr/bin/python3 "$pt/zoo.py" --models vgg11,resnet18 --threads "$threads" --reps "$reps" >"$out/pt_zoo_bf16.jsonl" 2>"$out/pt_zoo_bf16.err"
+}
 : >"$out/ort.jsonl"
 : >"$out/convnet.jsonl"
 if [ "$only" = zoo ]; then
@@ -61,8 +72,13 @@ if [ "$only" = zoo ]; then
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
+elif [ "$only" = bf16 ]; then
+  bf16
+  /usr/bin/python3 bench/compare_table.py "$out"
+  echo "raw outputs: $out"
+  exit 0
 elif [ -n "$only" ]; then
-  echo "compare.sh: ONLY=$only: only \"zoo\" is known" >&2
+  echo "compare.sh: ONLY=$only: only \"zoo\" and \"bf16\" are known" >&2
   exit 2
 fi
 
@@ -84,6 +100,7 @@ echo "PyTorch ..."
 /usr/bin/time -v /usr/bin/python3 "$pt/lenet_train.py" --data /tmp/mnist-torch --threads "$threads" --no-tqdm >"$out/pt_train.txt" 2>"$out/pt_train.err"
 zoo
 ort vgg11 resnet18 googlenet
+bf16
 
 /usr/bin/python3 bench/compare_table.py "$out"
 if [ -n "${FOLDER:-}" ]; then

@@ -43,7 +43,7 @@ def jsonl(name):
 
 # zoo.py's fp32 lines, by model, and bench/googlenet_aux.py's.
 zoo = {r["model"]: r for r in jsonl("pt_zoo.jsonl") + jsonl("pt_googlenet_aux.jsonl") if r["precision"] == "fp32"}
-zoo_bf16 = {r["model"]: r for r in jsonl("pt_zoo.jsonl") if r["precision"] == "bf16"}
+zoo_bf16 = {r["model"]: r for r in jsonl("pt_zoo.jsonl") + jsonl("pt_zoo_bf16.jsonl") if r["precision"] == "bf16"}
 
 
 def lesson_rows():
@@ -115,6 +115,22 @@ if ort_rows:
     print("| --- | --- | --- | --- |")
     for name, g, o in ort_rows:
         print(f"| {name} | {g:.3g} s | {o:.3g} s | {o / g:.2f}x |")
+go_bf16 = {f["key"]: f for f in jsonl("convnet_bf16.jsonl")}
+bf16_rows = [(f"{label} {what}", go_bf16[f"{m}-{key}"]["value"], zoo_bf16[m][field])
+             for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"))
+             for key, field, what in (("forward", "forward_b10_s", "forward, 10x3x224x224"),
+                                      ("train-step", "train_step_b10_s", "training step at batch 10 (SGD)"))
+             if m in zoo_bf16 and f"{m}-{key}" in go_bf16]
+if bf16_rows:
+    kernel = next(iter(go_bf16.values()))["kernel"]
+    print()
+    print(f"| figure, bf16 | convnet --precision bf16 ({kernel}) | PyTorch 1.13 bf16 autocast | convnet's advantage |")
+    print("| --- | --- | --- | --- |")
+    for name, g, p in bf16_rows:
+        print(f"| {name} | {g:.3g} s | {p:.3g} s | {p / g:.2f}x |")
+    if "gemm-4096" in go_bf16:
+        fp32 = f", fp32 {go['gemm-4096']['value']:.0f}" if "gemm-4096" in go else ""
+        print(f"| GEMM 4096x4096 | {go_bf16['gemm-4096']['value']:.0f} GFLOP/s{fp32} | | |")
 print()
 print("Ratios above 1 favour convnet.")
 if "vgg11-forward" in go:
