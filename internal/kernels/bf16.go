@@ -37,10 +37,15 @@ func bf16Float(h uint32) float32 { return math.Float32frombits(h << 16) }
 func bf16Pair(a, b float32) uint32 { return bf16Bits(a) | bf16Bits(b)<<16 }
 
 // RoundBF16 sets dst[i] to src[i] rounded to bfloat16 (as bf16Bits) and
-// back: the value a bf16 product sees.
+// back: the value a bf16 product sees. dst may be src.
 func RoundBF16(dst, src []float32) {
-	for i, v := range src {
-		dst[i] = bf16Float(bf16Bits(v))
+	done := 0
+	if r := activeBF16.round; r != nil && len(src) >= 16 {
+		done = len(src) &^ 15
+		r(done/16, src, dst)
+	}
+	for i := done; i < len(src); i++ {
+		dst[i] = bf16Float(bf16Bits(src[i]))
 	}
 }
 
@@ -59,6 +64,9 @@ type bf16Kernel struct {
 	// row, where not nil, sets dst[j] = bf16Pair(src[2j], src[2j+1]) for
 	// the first 16*n words.
 	row func(n int, src []float32, dst []uint32)
+	// round, where not nil, sets dst[i] = bf16Float(bf16Bits(src[i])) for
+	// the first 16*n values.
+	round func(n int, src, dst []float32)
 	// transpose, where not nil, is kvecKernels.transpose: 16×16 blocks of
 	// words, moved as they are.
 	transpose func(src []float32, lds, rows, cols int, dst []float32, ldd int)

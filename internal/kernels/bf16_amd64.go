@@ -34,6 +34,16 @@ func bf16PairsAVX512(n int, r0, r1 *float32, dst *uint32)
 //go:noescape
 func bf16RowAVX512(n int, src *float32, dst *uint32)
 
+// roundBF16AVX512 rounds the first 16*n values of src to bfloat16, as
+// bf16Bits, and stores them in dst as float32 (exactly):
+//
+//	for i := range 16 * n {
+//		dst[i] = bf16Float(bf16Bits(src[i]))
+//	}
+//
+//go:noescape
+func roundBF16AVX512(n int, src, dst *float32)
+
 // gemmKernelBF16x6x48AVX512 adds A·B into a 6×48 tile of C, A and B
 // in bf16 pairs (bf16Pair): A packed, 6 pairs a step of kp; B rows of
 // 48 pairs, ldb apart; C rows ldc apart. Each pair's products are exact

@@ -66,6 +66,27 @@ bf16RowAVX512done:
 	VZEROUPPER
 	RET
 
+// func roundBF16AVX512(n int, src, dst *float32)
+TEXT ·roundBF16AVX512(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ dst+16(FP), DI
+	TESTQ CX, CX
+	JZ roundBF16AVX512done
+roundBF16AVX512loop:
+	VMOVUPS (SI), Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc8 // VCVTNEPS2BF16 Y1, Z0 (Intel order)
+	VPMOVZXWD Y1, Z2
+	VPSLLD $16, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ roundBF16AVX512loop
+roundBF16AVX512done:
+	VZEROUPPER
+	RET
+
 // func gemmKernelBF16x6x48AVX512(kp int, a, b *uint32, c *float32, ldb, ldc int)
 TEXT ·gemmKernelBF16x6x48AVX512(SB), NOSPLIT, $0-48
 	MOVQ kp+0(FP), CX

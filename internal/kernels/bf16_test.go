@@ -57,6 +57,15 @@ func TestBF16PairsMatchGo(t *testing.T) {
 					math.Float32bits(r0[j]), math.Float32bits(r1[j]), got[j], want)
 			}
 		}
+		if k.round != nil {
+			rounded := make([]float32, len(r0))
+			k.round(n, r0, rounded)
+			for i, v := range rounded {
+				if want := bf16Float(bf16Bits(r0[i])); math.Float32bits(v) != math.Float32bits(want) {
+					t.Errorf("%s: rounding %#08x gave %#08x, want %#08x", k.name, math.Float32bits(r0[i]), math.Float32bits(v), math.Float32bits(want))
+				}
+			}
+		}
 		if k.row == nil {
 			continue
 		}

@@ -97,7 +97,7 @@ func (p Conv) groupSize() int {
 // Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
 // forward pass builds none.
 func (p Conv) ColsSize() int {
-	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() || p.bf16Implicit() {
+	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() || p.bf16Implicit() || p.bf16ByRounding() {
 		return 0
 	}
 	return p.patchesSize()
@@ -228,8 +228,16 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.winogradWith(v, x, w, b, y)
 		return
 	}
-	if p.bf16Implicit() {
+	if p.bf16Implicit() && !p.bf16ByRounding() {
 		p.bf16ImplicitForward(x, w, b, y)
+		return
+	}
+	if p.bf16ByRounding() {
+		r, release := roundedCopies(x[:p.N*p.C*p.H*p.W], w)
+		defer release()
+		q := p
+		q.BF16 = false
+		Conv2d(q, r[0], r[1], b, y, cols)
 		return
 	}
 	if p.kvec() {
@@ -378,6 +386,23 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		if db != nil {
 			SumRows(dy[:p.N*p.K], db)
 		}
+		return
+	}
+	if p.bf16ByRounding() {
+		var xs []float32
+		if x != nil {
+			xs = x[:p.N*p.C*p.H*p.W]
+		}
+		r, release := roundedCopies(xs, w, dy[:p.N*p.K*outHW])
+		defer release()
+		// The bias gradient sums the unrounded output gradient.
+		if db != nil {
+			p.biasGrad(dy, db)
+			db = nil
+		}
+		q := p
+		q.BF16 = false
+		Conv2dBackward(q, r[0], r[1], r[2], dx, dxAdd, dw, db, cols)
 		return
 	}
 	if p.bf16Implicit() {

@@ -134,3 +134,42 @@ func (p Conv) bf16ImplicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []
 		}
 	}
 }
+
+// bf16ByRounding reports whether a bf16 convolution runs as the float32
+// one on operands rounded to bf16, which gives the same sums (a product
+// of two bf16 values is exact in float32): where the float32 convolution
+// has a direct kernel for few channels (kvec, xvec), which beats any
+// GEMM there.
+func (p Conv) bf16ByRounding() bool {
+	q := p
+	q.BF16 = false
+	return p.BF16 && (q.kvec() || q.xvec())
+}
+
+// roundedCopies returns the operands rounded to bf16, in scratch space
+// that release gives back; a nil operand stays nil.
+func roundedCopies(ops ...[]float32) (rounded [][]float32, release func()) {
+	bufs := make([]*[]float32, 0, len(ops))
+	rounded = make([][]float32, len(ops))
+	for i, op := range ops {
+		if op == nil {
+			continue
+		}
+		b := getScratchDirty(len(op))
+		bufs = append(bufs, b)
+		RoundBF16(*b, op)
+		rounded[i] = *b
+	}
+	return rounded, func() { putScratches(bufs) }
+}
+
+// biasGrad adds the bias gradient of output gradient dy into db: each
+// channel's sum over the batch.
+func (p Conv) biasGrad(dy, db []float32) {
+	hw := p.OutH() * p.OutW()
+	for n := 0; n < p.N; n++ {
+		for k := 0; k < p.K; k++ {
+			db[k] += sum(dy[(n*p.K+k)*hw : (n*p.K+k+1)*hw])
+		}
+	}
+}

@@ -26,6 +26,13 @@ var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", nr: 48,
 		_, _, _ = a[kp*gemmMR-1], b[(kp-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 		gemmKernelBF16x6x48SetAVX512(kp, &a[0], &b[0], &c[0], ldb, ldc)
 	},
+	round: func(n int, src, dst []float32) {
+		if n == 0 {
+			return
+		}
+		_, _ = src[16*n-1], dst[16*n-1]
+		roundBF16AVX512(n, &src[0], &dst[0])
+	},
 	row: func(n int, src []float32, dst []uint32) {
 		if n == 0 {
 			return

@@ -84,6 +84,7 @@ func bf16Kernels() {
 	bf16Constants()
 	bf16PairsKernel()
 	bf16RowKernel()
+	roundBF16Kernel()
 	gemmKernelBF16(false)
 	gemmKernelBF16(true)
 }
@@ -157,6 +158,33 @@ word, r0's value in its low half:
 	p("\tVMOVDQU32 Z3, (DI)")
 	p("\tADDQ $64, SI")
 	p("\tADDQ $64, BX")
+	endLoop(name, 64, "DI")
+}
+
+// roundBF16Kernel writes the rounding of floats to bf16 values, kept as
+// floats: the operands of a bf16 product that float32 kernels compute.
+func roundBF16Kernel() {
+	const name = "roundBF16AVX512"
+	f := start(name, "(n int, src, dst *float32)", `
+roundBF16AVX512 rounds the first 16*n values of src to bfloat16, as
+bf16Bits, and stores them in dst as float32 (exactly):
+
+	for i := range 16 * n {
+		dst[i] = bf16Float(bf16Bits(src[i]))
+	}
+`)
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (SI), Z0")
+	bytes(evex512(2, 2, 0x72, 1, 0, 0, "", 0, false), "VCVTNEPS2BF16 Y1, Z0 (Intel order)")
+	p("\tVPMOVZXWD Y1, Z2")
+	p("\tVPSLLD $16, Z2, Z2")
+	p("\tVMOVUPS Z2, (DI)")
+	p("\tADDQ $64, SI")
 	endLoop(name, 64, "DI")
 }
 
