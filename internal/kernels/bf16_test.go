@@ -87,35 +87,36 @@ func TestBF16PairsMatchGo(t *testing.T) {
 	}
 }
 
+// testBF16Kernels are the bf16 kernels this CPU runs and, for the
+// packing and blocking that AMX's tiles need, an emulation with their
+// shape and layout (32×32 tiles, A in blocks of 16 pairs).
+func testBF16Kernels() []bf16Kernel {
+	return append(bf16KernelsAvailable(), emulatedBF16Kernel("amx-layout-emulated", 32, 32, 16, true))
+}
+
 func TestBF16KernelsMatchEmulation(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, k := range bf16KernelsAvailable() {
-		for _, kp := range []int{0, 1, 2, 7, 64, 257} {
+		ref := emulatedBF16Kernel("emulated", k.mr, k.nr, k.kb, k.aBlocked)
+		for _, blocks := range []int{0, 1, 2, 7, 64, 257} {
+			kp := blocks * k.kb
 			ldb := k.nr + 3
-			a, b := make([]uint32, kp*gemmMR), make([]uint32, kp*ldb)
+			a, b := make([]uint32, kp*k.mr), make([]uint32, kp*ldb)
 			for i := range a {
 				a[i] = bf16Pair(r.Float32()*2-1, r.Float32()*2-1)
 			}
 			for i := range b {
 				b[i] = bf16Pair(r.Float32()*2-1, r.Float32()*2-1)
 			}
-			const ldc = 100
-			got, want := randSlice(r, gemmMR*ldc), make([]float32, gemmMR*ldc)
-			copy(want, got)
-			c0 := append([]float32(nil), got...)
+			ldc := k.nr + 5
+			c0 := randSlice(r, k.mr*ldc)
+			got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
 			k.fn(kp, a, b, ldb, got, ldc)
-			set := randSlice(r, gemmMR*ldc)
-			k.set(kp, a, b, ldb, set, ldc)
-			// The emulation in 16-column strips.
-			for j := 0; j < k.nr; j += 16 {
-				sub := make([]uint32, kp*16)
-				for p := 0; p < kp; p++ {
-					copy(sub[p*16:(p+1)*16], b[p*ldb+j:])
-				}
-				kernelBF16Generic(kp, a, sub, 16, want[j:], ldc)
-			}
+			ref.fn(kp, a, b, ldb, want, ldc)
 			closeTo(t, fmt.Sprintf("%s kp=%d", k.name, kp), got, want, 1e-5*float64(1+kp))
-			for i := range gemmMR {
+			set := randSlice(r, k.mr*ldc)
+			k.set(kp, a, b, ldb, set, ldc)
+			for i := range k.mr {
 				for j := range k.nr {
 					// set stores what fn adds: got - c0 within rounding.
 					setWant := got[i*ldc+j] - c0[i*ldc+j]
@@ -160,7 +161,7 @@ func TestGemmBF16Shapes(t *testing.T) {
 	defer func(k bf16Kernel) { activeBF16 = k; SetThreads(2) }(activeBF16)
 	r := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{{1, 1, 1}, {6, 48, 2}, {7, 50, 3}, {13, 100, 515}, {2, 300, 77}, {65, 97, 1030}, {200, 3100, 9}}
-	for _, k := range bf16KernelsAvailable() {
+	for _, k := range testBF16Kernels() {
 		activeBF16 = k
 		for _, threads := range []int{1, 2} {
 			SetThreads(threads)

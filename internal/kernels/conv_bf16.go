@@ -29,7 +29,7 @@ func (p Conv) bf16ImplicitForward(x, w, b, y []float32) {
 		defer putScratch(ce)
 		for i := lo; i < hi; i++ {
 			q.pad(x[i*inSize:(i+1)*inSize], *xp)
-			gemmBF16Offsets(false, p.K, q.ext, crs, pa.bf16, nil, 0, *xp, q.offs[:crs], 0, *ce, q.cols)
+			gemmBF16Offsets(false, p.K, q.ext, crs, pa.bf16, nil, 0, *xp, 0, q.offs[:crs], 0, *ce, q.cols)
 			q.finishImage(i, *ce)
 		}
 	})
@@ -105,12 +105,12 @@ func (p Conv) bf16ImplicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []
 			}
 			if dw != nil {
 				q.pad(x[i*inSize:(i+1)*inSize], *xp)
-				gemmBF16Offsets(true, p.K, crs, q.ext, nil, *dye, q.cols, *xp, q.offs[:crs], 1, pdw, crs)
+				gemmBF16Offsets(true, p.K, crs, q.ext, nil, *dye, q.cols, *xp, 0, q.offs[:crs], 1, pdw, crs)
 			}
 			if dx == nil {
 				continue
 			}
-			gemmBF16Offsets(false, p.C, q.plane, krs, pa2, nil, 0, *dyp, offs2, 0, *dxe, q.plane)
+			gemmBF16Offsets(false, p.C, q.plane, krs, pa2, nil, 0, *dyp, 0, offs2, 0, *dxe, q.plane)
 			dxi := dx[i*inSize : (i+1)*inSize]
 			for ch := 0; ch < p.C; ch++ {
 				for y := 0; y < p.H; y++ {

@@ -105,7 +105,7 @@ func TestConv2dMatchesDefinition(t *testing.T) {
 // depthwise convolutions stay float32).
 func TestConv2dBF16MatchesDefinition(t *testing.T) {
 	defer func(k bf16Kernel) { activeBF16 = k; SetThreads(2) }(activeBF16)
-	for _, kern := range bf16KernelsAvailable() {
+	for _, kern := range testBF16Kernels() {
 		activeBF16 = kern
 		t.Run(kern.name, func(t *testing.T) { testConv2d(t, true) })
 	}

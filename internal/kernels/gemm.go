@@ -94,7 +94,8 @@ func (g *gemmArgs) run(_, lo, hi int) {
 		nr := g.kern.nr
 		g.block(0, m, lo*nr, min(hi*nr, n))
 	case blockByRows:
-		g.block(lo*gemmMR, min(hi*gemmMR, m), 0, n)
+		mr := g.rowTile()
+		g.block(lo*mr, min(hi*mr, m), 0, n)
 	case dotsByRows:
 		mr := g.kern.dot.mr
 		g.dots(lo*mr, min(hi*mr, m), 0, n)
@@ -142,7 +143,8 @@ func (g *gemmArgs) split(m, n int) {
 		g.block(0, m, 0, n)
 		return
 	}
-	if n >= 2*nr*Threads() || m < 2*gemmMR {
+	mr := g.rowTile()
+	if n >= 2*nr*Threads() || m < 2*mr {
 		g.mode = blockByCols
 		parallelTask((n+nr-1)/nr, g)
 		return
@@ -157,7 +159,16 @@ func (g *gemmArgs) split(m, n int) {
 		parallelTask((n+nr-1)/nr, g)
 	}
 	g.mode = blockByRows
-	parallelTask((m+gemmMR-1)/gemmMR, g)
+	parallelTask((m+mr-1)/mr, g)
+}
+
+// rowTile is the height of the micro-kernel's tiles: gemmMR, or the bf16
+// kernel's.
+func (g *gemmArgs) rowTile() int {
+	if g.bf16 != nil {
+		return g.bf16.mr
+	}
+	return gemmMR
 }
 
 // dotMinK is the least k for which a product with transposed B is done as

@@ -8,7 +8,7 @@ import "golang.org/x/sys/cpu"
 // with AVX512-BF16 (VDPBF16PS): 6×48 tiles, two steps of k an
 // instruction. Each function first touches the last element it reads or
 // writes, so a bad size panics in Go, not in assembly.
-var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", nr: 48,
+var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", mr: gemmMR, nr: 48, kb: 1,
 	fn: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
 		if kp == 0 {
 			return
