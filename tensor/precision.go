@@ -52,6 +52,10 @@ func (p Precision) Kernel() string {
 	return kernels.KernelName()
 }
 
+// AMXStatus says whether BFloat16 products use AMX on this CPU, and if
+// not, why not ("AMX not used: this CPU has no AMX-BF16").
+func AMXStatus() string { return kernels.AMXStatus() }
+
 // Precision returns the precision of the scope's products (Float32 for a
 // nil scope).
 func (s *Scope) Precision() Precision {

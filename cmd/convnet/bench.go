@@ -76,6 +76,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	fmt.Fprintf(stderr, "convnet bench: %d threads, %s on the %s kernels, %s/%s, %d runs per figure\n",
 		*threads, prec, prec.Kernel(), runtime.GOOS, runtime.GOARCH, *reps)
+	if prec == tensor.BFloat16 {
+		fmt.Fprintf(stderr, "convnet bench: %s\n", tensor.AMXStatus())
+	}
 	figures, err := bench.Run(ctx, bench.Options{
 		Reps:      *reps,
 		Only:      selected,

@@ -396,7 +396,7 @@ func setPrecision(name string, stderr io.Writer) (tensor.Precision, error) {
 		return p, usagef("--precision: %v", err)
 	}
 	if p == tensor.BFloat16 {
-		fmt.Fprintf(stderr, "convnet: --precision bf16 runs on the %s kernels\n", p.Kernel())
+		fmt.Fprintf(stderr, "convnet: --precision bf16 runs on the %s kernels (%s)\n", p.Kernel(), tensor.AMXStatus())
 	}
 	return p, nil
 }

@@ -1,7 +1,9 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -166,4 +168,34 @@ func (bk *bf16Kernel) bf16Row(src []float32, dst []uint32) {
 		}
 		dst[i/2] = bf16Pair(src[i], hi)
 	}
+}
+
+// checkBF16Kernel compares bk with the emulation of its shape on one
+// tile of random pairs, stored and added.
+func checkBF16Kernel(bk bf16Kernel) error {
+	ref := emulatedBF16Kernel("emulated", bk.mr, bk.nr, bk.kb, bk.aBlocked)
+	r := rand.New(rand.NewPCG(1, 2))
+	kp := 4 * bk.kb
+	a, b := make([]uint32, kp*bk.mr), make([]uint32, kp*bk.nr)
+	for i := range a {
+		a[i] = bf16Pair(r.Float32()*2-1, r.Float32()*2-1)
+	}
+	for i := range b {
+		b[i] = bf16Pair(r.Float32()*2-1, r.Float32()*2-1)
+	}
+	got, want := make([]float32, bk.mr*bk.nr), make([]float32, bk.mr*bk.nr)
+	for i := range got {
+		got[i] = float32(i % 7)
+		want[i] = got[i]
+	}
+	bk.set(kp, a, b, bk.nr, got, bk.nr)
+	bk.fn(kp, a, b, bk.nr, got, bk.nr)
+	ref.set(kp, a, b, bk.nr, want, bk.nr)
+	ref.fn(kp, a, b, bk.nr, want, bk.nr)
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-3) {
+			return fmt.Errorf("the %s kernel gave %g for %g in a self-check", bk.name, got[i], want[i])
+		}
+	}
+	return nil
 }

@@ -83,3 +83,28 @@ func gemmKernelBF16x6x48AVX512(kp int, a, b *uint32, c *float32, ldb, ldc int)
 //
 //go:noescape
 func gemmKernelBF16x6x48SetAVX512(kp int, a, b *uint32, c *float32, ldb, ldc int)
+
+// gemmKernelBF16x32x32AMX adds A·B into (or, with set 1, stores A·B
+// in) a 32×32 tile of C with AMX, over blocks of 16 pairs of k: A
+// packed in blocks of 32 rows of 16 pairs (bf16Kernel.aIndex, blocked);
+// B rows of pairs, ldb apart; C rows ldc apart. The products are exact
+// in float32, and their sums float32:
+//
+//	for i := range 32 {
+//		for j := range 32 {
+//			var sum float32
+//			for p := range 16 * blocks {
+//				x := a[(p/16)*512+i*16+p%16]
+//				y := b[p*ldb+j]
+//				sum += bf16Float(x)*bf16Float(y) + bf16Float(x>>16)*bf16Float(y>>16)
+//			}
+//			if set == 1 {
+//				c[i*ldc+j] = sum
+//			} else {
+//				c[i*ldc+j] += sum
+//			}
+//		}
+//	}
+//
+//go:noescape
+func gemmKernelBF16x32x32AMX(blocks int, a, b *uint32, c *float32, ldb, ldc, set int)

@@ -203,3 +203,22 @@ func TestGemmBF16Shapes(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckBF16Kernel: the self-check that AMX must pass before use
+// passes for every kernel that runs here, and catches a wrong one.
+func TestCheckBF16Kernel(t *testing.T) {
+	for _, k := range testBF16Kernels() {
+		if err := checkBF16Kernel(k); err != nil {
+			t.Errorf("%s: %v", k.name, err)
+		}
+	}
+	bad := genericBF16Kernel
+	bad.name = "broken"
+	bad.set = func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		genericBF16Kernel.set(kp, a, b, ldb, c, ldc)
+		c[ldc+3] += 0.5
+	}
+	if err := checkBF16Kernel(bad); err == nil {
+		t.Error("a kernel that is wrong in one value passes the self-check")
+	}
+}

@@ -98,3 +98,6 @@ func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows
 // bf16KernelsAvailable lists the bf16 GEMM kernels this build can run:
 // the emulation.
 func bf16KernelsAvailable() []bf16Kernel { return []bf16Kernel{genericBF16Kernel} }
+
+// AMXStatus says why the bf16 GEMMs do not use AMX in this build.
+func AMXStatus() string { return "AMX not used: this build has no assembly (noasm, or not amd64)" }

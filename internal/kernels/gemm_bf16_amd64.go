@@ -2,7 +2,13 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"errors"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
 
 // avx512BF16Kernel is the bf16 micro-kernel of bf16_amd64.s, for CPUs
 // with AVX512-BF16 (VDPBF16PS): 6×48 tiles, two steps of k an
@@ -53,12 +59,69 @@ var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", mr: gemmMR, nr: 48, kb: 1
 	},
 }
 
+// amxKernel is the AMX micro-kernel of bf16_amd64.s: 32×32 tiles of C,
+// A in blocks of 32 rows of 16 pairs, k 16 pairs a step. Its conversions
+// are AVX512-BF16's, which every AMX CPU has.
+var amxKernel = bf16Kernel{name: "amx", mr: 32, nr: 32, kb: 16, aBlocked: true,
+	fn: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		if kp == 0 {
+			return
+		}
+		_, _, _ = a[kp*32-1], b[(kp-1)*ldb+31], c[31*ldc+31]
+		gemmKernelBF16x32x32AMX(kp/16, &a[0], &b[0], &c[0], ldb, ldc, 0)
+	},
+	set: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
+		if kp == 0 {
+			for r := 0; r < 32; r++ {
+				clear(c[r*ldc : r*ldc+32])
+			}
+			return
+		}
+		_, _, _ = a[kp*32-1], b[(kp-1)*ldb+31], c[31*ldc+31]
+		gemmKernelBF16x32x32AMX(kp/16, &a[0], &b[0], &c[0], ldb, ldc, 1)
+	},
+	pairs: avx512BF16Kernel.pairs, row: avx512BF16Kernel.row, round: avx512BF16Kernel.round,
+	transpose: avx512BF16Kernel.transpose,
+}
+
+// AMXStatus says whether the bf16 GEMMs use AMX, and if not, why not.
+func AMXStatus() string {
+	if err := amxReady(); err != nil {
+		return "AMX not used: " + err.Error()
+	}
+	return "AMX in use"
+}
+
+// amxReady says whether AMX can run here: the CPU has AMX-TILE, AMX-BF16
+// and AVX512-BF16, Linux grants the tile state, and the kernel computes
+// a product as the emulation does (a check against a wrong encoding or a
+// tile state lost, on hardware the tests may never have run on). It
+// finds out once.
+var amxReady = sync.OnceValue(func() error {
+	if !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || !cpu.X86.HasAVX512BF16 || !cpu.X86.HasAVX512BW {
+		return errNoAMX
+	}
+	if err := requestAMX(); err != nil {
+		return err
+	}
+	return checkBF16Kernel(amxKernel)
+})
+
+// errNoAMX is why a CPU without AMX does not use it.
+var errNoAMX = errors.New("this CPU has no AMX-BF16")
+
 // bf16KernelsAvailable lists the bf16 GEMM kernels this build and CPU can
 // run, fastest first; the emulation is always last.
-func bf16KernelsAvailable() []bf16Kernel {
+func bf16KernelsAvailable() []bf16Kernel { return slices.Clip(bf16Kernels()) }
+
+// bf16Kernels finds the kernels of bf16KernelsAvailable, once.
+var bf16Kernels = sync.OnceValue(func() []bf16Kernel {
 	var ks []bf16Kernel
+	if amxReady() == nil {
+		ks = append(ks, amxKernel)
+	}
 	if cpu.X86.HasAVX512BF16 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512F {
 		ks = append(ks, avx512BF16Kernel)
 	}
 	return append(ks, genericBF16Kernel)
-}
+})

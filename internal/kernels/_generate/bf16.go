@@ -87,6 +87,8 @@ func bf16Kernels() {
 	roundBF16Kernel()
 	gemmKernelBF16(false)
 	gemmKernelBF16(true)
+	amxConstants()
+	gemmKernelAMX()
 }
 
 // bf16RowKernel writes the conversion of a run of floats into bf16
@@ -265,5 +267,134 @@ float32 and added into float32 sums:
 		}
 	}
 	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// vex0F38 encodes a VEX instruction of opcode map 0F38, W0, 128 bits (the
+// AMX instructions): prefix pp (0: none, 2: F3, 3: F2), second source
+// vvvv (a tile, or 0 where unused), then ModRM and what follows it. r, x
+// and b are the high bits of ModRM.reg, SIB.index and ModRM.rm or
+// SIB.base.
+func vex0F38(pp byte, vvvv int, opcode byte, r, x, b int, modrm ...byte) []byte {
+	inv := func(bit int) byte { return byte(bit&1) ^ 1 }
+	byte1 := inv(r)<<7 | inv(x)<<6 | inv(b)<<5 | 0x02
+	byte2 := byte(^vvvv&15)<<3 | pp
+	return append([]byte{0xc4, byte1, byte2, opcode}, modrm...)
+}
+
+// tileMem encodes TILELOADD (load) or TILESTORED of tile tmm at the
+// rows base, base+stride, ...: the memory operand (base)(stride*1).
+func tileMem(load bool, tmm int, base, stride string) {
+	bs, ix := gpr[base], gpr[stride]
+	if bs&7 == 5 {
+		panic("tileMem: BP and R13 need a displacement")
+	}
+	pp, name := byte(2), fmt.Sprintf("TILESTORED (%s)(%s*1), TMM%d", base, stride, tmm)
+	if load {
+		pp, name = 3, fmt.Sprintf("TILELOADD TMM%d, (%s)(%s*1)", tmm, base, stride)
+	}
+	bytes(vex0F38(pp, 0, 0x4b, 0, ix>>3, bs>>3, byte(tmm)<<3|4, byte(ix&7)<<3|byte(bs&7)), name)
+}
+
+// amxConstants writes the tile configuration of the AMX kernel: palette
+// 1, tiles 0-7 each 16 rows of 64 bytes (C's four 16×16 float32 tiles,
+// A's two 16×32 bf16 tiles, B's two 16-pair×16 tiles).
+func amxConstants() {
+	p("")
+	p("DATA amxTileConfig<>+0(SB)/8, $1 // palette 1, start row 0")
+	p("DATA amxTileConfig<>+8(SB)/8, $0")
+	p("DATA amxTileConfig<>+16(SB)/8, $0x0040004000400040 // tiles 0-3: 64 bytes a row")
+	p("DATA amxTileConfig<>+24(SB)/8, $0x0040004000400040 // tiles 4-7: 64 bytes a row")
+	p("DATA amxTileConfig<>+32(SB)/8, $0")
+	p("DATA amxTileConfig<>+40(SB)/8, $0")
+	p("DATA amxTileConfig<>+48(SB)/8, $0x1010101010101010 // tiles 0-7: 16 rows")
+	p("DATA amxTileConfig<>+56(SB)/8, $0")
+	p("GLOBL amxTileConfig<>(SB), RODATA|NOPTR, $64")
+}
+
+// gemmKernelAMX writes the AMX micro-kernel: a 32×32 tile of C in four
+// tiles, 16 pairs of k a step. It configures the tiles, computes and
+// releases them within the one function, so that no goroutine switch
+// falls between.
+func gemmKernelAMX() {
+	const name = "gemmKernelBF16x32x32AMX"
+	f := start(name, "(blocks int, a, b *uint32, c *float32, ldb, ldc, set int)", `
+gemmKernelBF16x32x32AMX adds A·B into (or, with set 1, stores A·B in) a
+32×32 tile of C with AMX, over blocks of 16 pairs of k: A packed in
+blocks of 32 rows of 16 pairs (bf16Kernel.aIndex, blocked); B rows of
+pairs, ldb apart; C rows ldc apart. The products are exact in float32,
+and their sums float32:
+
+	for i := range 32 {
+		for j := range 32 {
+			var sum float32
+			for p := range 16 * blocks {
+				x := a[(p/16)*512+i*16+p%16]
+				y := b[p*ldb+j]
+				sum += bf16Float(x)*bf16Float(y) + bf16Float(x>>16)*bf16Float(y>>16)
+			}
+			if set == 1 {
+				c[i*ldc+j] = sum
+			} else {
+				c[i*ldc+j] += sum
+			}
+		}
+	}
+`)
+	p("\tMOVQ %s, CX", f.arg("blocks"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	p("\tMOVQ %s, DX", f.arg("c"))
+	p("\tMOVQ %s, R10", f.arg("ldb"))
+	p("\tSHLQ $2, R10") // B's row stride in bytes
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")  // C's row stride in bytes
+	p("\tMOVQ $64, R9") // A's row stride: 16 words
+	p("\tLEAQ amxTileConfig<>(SB), AX")
+	bytes(vex0F38(0, 0, 0x49, 0, 0, 0, 0x00), "LDTILECFG (AX)")
+	// C's four tiles: rows 0-15 at DX, 16-31 at R12; columns 16-31 at
+	// +64 bytes (BX, R11).
+	p("\tMOVQ R8, R12")
+	p("\tSHLQ $4, R12")
+	p("\tADDQ DX, R12")
+	p("\tLEAQ 64(DX), BX")
+	p("\tLEAQ 64(R12), R11")
+	p("\tMOVQ %s, AX", f.arg("set"))
+	p("\tTESTQ AX, AX")
+	p("\tJNZ %szero", name)
+	tileMem(true, 0, "DX", "R8")
+	tileMem(true, 1, "BX", "R8")
+	tileMem(true, 2, "R12", "R8")
+	tileMem(true, 3, "R11", "R8")
+	p("\tJMP %sloop", name)
+	p("%szero:", name)
+	for t := 0; t < 4; t++ {
+		bytes(vex0F38(3, 0, 0x49, 0, 0, 0, 0xc0|byte(t)<<3), fmt.Sprintf("TILEZERO TMM%d", t))
+	}
+	p("%sloop:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	tileMem(true, 4, "SI", "R9") // A rows 0-15
+	p("\tLEAQ 1024(SI), AX")
+	tileMem(true, 5, "AX", "R9")  // A rows 16-31
+	tileMem(true, 6, "DI", "R10") // B columns 0-15
+	p("\tLEAQ 64(DI), AX")
+	tileMem(true, 7, "AX", "R10") // B columns 16-31
+	for t, ab := range [][2]int{{4, 6}, {4, 7}, {5, 6}, {5, 7}} {
+		bytes(vex0F38(2, ab[1], 0x5c, 0, 0, 0, 0xc0|byte(t)<<3|byte(ab[0])),
+			fmt.Sprintf("TDPBF16PS TMM%d, TMM%d, TMM%d", t, ab[0], ab[1]))
+	}
+	p("\tADDQ $2048, SI")
+	p("\tMOVQ R10, AX")
+	p("\tSHLQ $4, AX")
+	p("\tADDQ AX, DI")
+	p("\tDECQ CX")
+	p("\tJMP %sloop", name)
+	p("%sstore:", name)
+	tileMem(false, 0, "DX", "R8")
+	tileMem(false, 1, "BX", "R8")
+	tileMem(false, 2, "R12", "R8")
+	tileMem(false, 3, "R11", "R8")
+	bytes(vex0F38(0, 0, 0x49, 0, 0, 0, 0xc0), "TILERELEASE")
 	p("\tRET")
 }
