@@ -51,8 +51,8 @@ type Figure struct {
 	// Precision is the arithmetic it ran in ("fp32" or "bf16", see
 	// tensor.Precision), and Kernel the precision's kernels on this CPU
 	// (as "avx512" or "avx512-bf16").
-	Precision string `json:"precision"`
-	Kernel    string `json:"kernel"`
+	Precision string `json:"precision,omitempty"`
+	Kernel    string `json:"kernel,omitempty"`
 }
 
 // String prints the figure's value to about four significant digits with
@@ -204,10 +204,10 @@ func (e *UnknownCaseError) Error() string {
 
 // bencher runs measurements and collects figures.
 type bencher struct {
-	reps     int
-	threads  int
-	mnist    func(train bool) (*data.Images, error)
-	folder   string
+	reps      int
+	threads   int
+	mnist     func(train bool) (*data.Images, error)
+	folder    string
 	progress  Progress
 	figures   []Figure
 	precision tensor.Precision

@@ -43,8 +43,8 @@ func TestBenchGEMM(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(stderr, "\n")
-	if !strings.HasPrefix(lines[0], "convnet bench: 2 threads, kernels ") || !strings.HasSuffix(lines[0], ", 1 runs per figure") ||
-		lines[1] != "gemm: fp32 GEMM 4096x4096" || !strings.HasPrefix(lines[2], "  fp32 GEMM 4096x4096: ") || !strings.HasSuffix(lines[2], " GFLOP/s") {
+	if !strings.HasPrefix(lines[0], "convnet bench: 2 threads, fp32 on the ") || !strings.HasSuffix(lines[0], ", 1 runs per figure") ||
+		lines[1] != "gemm: GEMM 4096x4096 (fp32, or bf16 with --precision bf16)" || !strings.HasPrefix(lines[2], "  fp32 GEMM 4096x4096: ") || !strings.HasSuffix(lines[2], " GFLOP/s") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 	out := strings.Split(stdout, "\n")
