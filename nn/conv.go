@@ -17,8 +17,11 @@ type Conv2d struct {
 	Groups                  int            // channel groups, 1 by default; InChannels for a depthwise convolution
 	Weight, Bias            *tensor.Tensor // Bias is nil without bias
 	// folded holds the weights with the next batch norm folded in (see
-	// FoldBatchNorm), until the layer trains again.
+	// FoldBatchNorm), until the layer trains again; cache, from
+	// FoldBatchNorm on, the forms of the weights the kernels use, for
+	// evaluation-mode calls.
 	folded *convFold
+	cache  *tensor.WeightCache
 }
 
 // ConvOption changes a Conv2d setting from its default.
@@ -83,9 +86,14 @@ func NewConv2d(in, out, kernel int, opts ...ConvOption) *Conv2d {
 	return c
 }
 
-// options returns the layer's settings for tensor.Conv2dWith.
+// options returns the layer's settings for tensor.Conv2dWith, with its
+// weight cache in evaluation mode after FoldBatchNorm.
 func (c *Conv2d) options() tensor.ConvOptions {
-	return tensor.ConvOptions{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups}
+	o := tensor.ConvOptions{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups}
+	if !c.Training() {
+		o.Cache = c.cache
+	}
+	return o
 }
 
 // Forward convolves x (N×InChannels×H×W).
@@ -96,7 +104,7 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 		o.Act = c.folded.act
 		return tensor.Conv2dWith(x, w, b, o)
 	}
-	if c.plain() {
+	if c.plain() && c.cache == nil {
 		return tensor.Conv2d(x, w, b, c.Stride, c.Padding)
 	}
 	return tensor.Conv2dWith(x, w, b, c.options())

@@ -16,13 +16,15 @@ import (
 // rounding. A ReLU that alone reads the batch norm's output runs in the
 // convolution's pass too.
 //
+// It also calls CacheWeights.
+//
 // The pairs are found by tracing one evaluation-mode forward pass on
 // example (N×C×H×W); m is left in evaluation mode. It returns how many
-// batch norms were folded. The folding holds while the weights and
-// statistics do: Train (on m or the layers) undoes it, and so must a
-// caller that changes them in evaluation mode (FoldBatchNorm again after
-// loading new weights). Forward hooks on a folded batch norm see its
-// input.
+// batch norms were folded. The folding and the caches hold while the
+// weights and statistics do: Train (on m or the layers) undoes them, and
+// so must a caller that changes them in evaluation mode (FoldBatchNorm
+// again after loading new weights). Forward hooks on a folded batch norm
+// see its input.
 func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 	base := m.ModuleBase()
 	base.Train() // unfolds what an earlier call folded
@@ -60,6 +62,7 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 			calls[norms[op.Inputs[3]]]++
 		}
 	}
+	CacheWeights(m)
 	folded := 0
 	for _, op := range rec.ops {
 		if op.Name != "BatchNorm2d" || op.Inputs[3] == nil {
@@ -85,6 +88,21 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 		folded++
 	}
 	return folded, nil
+}
+
+// CacheWeights makes every convolution of m keep, from its next
+// evaluation-mode call on, its weights in the forms its kernels use
+// (packed panels, Winograd transforms, bf16 pairs: tensor.WeightCache),
+// rather than make them anew each call, as ONNX Runtime prepacks its
+// weights. The caches hold while the weights do: Train (on m or the
+// layers) drops them, and so must a caller that changes the weights in
+// evaluation mode (CacheWeights again after loading new weights).
+func CacheWeights(m Module) {
+	for _, c := range m.ModuleBase().NamedModules() {
+		if conv, ok := c.Module.(*Conv2d); ok {
+			conv.cache = tensor.NewWeightCache()
+		}
+	}
 }
 
 // convFold is a convolution's weights with a batch norm folded in, and
@@ -123,7 +141,7 @@ func foldInto(c *Conv2d, bn *BatchNorm2d) *convFold {
 // unfolder is a layer that FoldBatchNorm changes, undone when it trains.
 type unfolder interface{ unfold() }
 
-func (c *Conv2d) unfold()      { c.folded = nil }
+func (c *Conv2d) unfold()      { c.folded, c.cache = nil, nil }
 func (m *BatchNorm2d) unfold() { m.folded = false }
 
 // opRecorder keeps the operations of a traced forward pass.

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +81,38 @@ func TestFoldBatchNorm(t *testing.T) {
 				t.Errorf("refolded after a change: %v", err)
 			}
 		})
+	}
+}
+
+// TestCacheWeights: a model whose convolutions cache their weights gives
+// the outputs it gives without, call after call, and Train drops the
+// caches, so that new weights count.
+func TestCacheWeights(t *testing.T) {
+	nn.ManualSeed(1)
+	m := nn.NewSequential(
+		nn.Child{Name: "conv1", Module: nn.NewConv2d(3, 32, 3, nn.Padding(1))},
+		nn.Child{Name: "relu", Module: nn.NewReLU()},
+		nn.Child{Name: "conv2", Module: nn.NewConv2d(32, 32, 3, nn.Padding(1))},
+	)
+	x := tensor.Zeros(2, 3, 30, 30)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%13) / 13
+	}
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	m.Eval()
+	want := m.Call(s.Input(x)).Clone()
+	nn.CacheWeights(m)
+	for run := range 2 {
+		if got := m.Call(s.Input(x)); !slices.Equal(got.Data(), want.Data()) {
+			t.Fatalf("call %d with cached weights differs", run)
+		}
+	}
+	conv2 := m.Children()[2].Module.(*nn.Conv2d)
+	m.Train()
+	conv2.Weight.Data()[0] += 1
+	m.Eval()
+	fresh := m.Call(s.Input(x))
+	if slices.Equal(fresh.Data(), want.Data()) {
+		t.Error("after Train and a change of weights, the old packed weights are still used")
 	}
 }

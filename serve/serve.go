@@ -369,6 +369,9 @@ func load(path, modelName string) (m *served, err error) {
 		}
 	}
 	ck.Model.ModuleBase().Eval()
+	// The served model never trains: its convolutions keep their packed
+	// weights from the first prediction on.
+	nn.CacheWeights(ck.Model)
 	res := m.infer(context.Background(), make([]float32, tensor.Numel(pipe.Input.Shape())), tensor.Float32)
 	if what := res.nonFinite(); what != "" {
 		return nil, fmt.Errorf("checkpoint %s: the model answers a blank image with %s: its weights are unusable (they overflow; did the training diverge?)", path, what)

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/convnet/convnet/internal/kernels"
 )
@@ -54,6 +55,27 @@ type ConvOptions struct {
 	Act Activation
 	// Pool, if not nil, pools the activated output, as Conv2dActPool.
 	Pool *Pooling
+	// Cache, if not nil, keeps the weight's packed and transformed forms
+	// from one call to the next where nothing is recorded (inference):
+	// the caller guarantees the weight does not change while it passes
+	// the same cache (see WeightCache).
+	Cache *WeightCache
+}
+
+// WeightCache holds a convolution's weight in the forms its kernels use
+// (packed panels, Winograd transforms, bf16 pairs), made on the first
+// inference call and reused after: for a weight that does not change
+// while the cache is in use, as a model prepared for inference
+// (nn.FoldBatchNorm). It is safe for concurrent use. Drop it (and make a
+// new one) when the weight changes; what it holds is freed once it is
+// unreachable.
+type WeightCache struct{ id kernels.WeightCacheID }
+
+// NewWeightCache returns an empty cache.
+func NewWeightCache() *WeightCache {
+	c := &WeightCache{id: kernels.NewWeightCache()}
+	runtime.AddCleanup(c, kernels.DropWeightCache, c.id)
+	return c
 }
 
 // Conv2dWith returns the convolution of x (N×C×H×W) with weight
@@ -79,6 +101,9 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 	s := scopeOf(x, weight, bias)
 	p.BF16 = s.bf16()
 	rec := s.recording(x, weight, bias)
+	if o.Cache != nil && !rec {
+		p.Cache = o.Cache.id
+	}
 	// When backward will run, keep the patch matrix it needs, unless that
 	// would take too much memory (then backward recomputes it).
 	var cols []float32

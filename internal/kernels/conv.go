@@ -27,6 +27,10 @@ type Conv struct {
 	// caller turns the gradient of the activation's output into that of
 	// the convolution's.
 	Act Activation
+	// Cache, if not 0, keeps the weights' packed and transformed forms
+	// from one forward call to the next (see WeightCache); the caller
+	// guarantees the weights do not change meanwhile. Backward ignores it.
+	Cache WeightCacheID
 	// pool is the pooling Conv2dPool asks for, done on each image's
 	// channels as soon as they are computed (and activated); nil: none.
 	pool *poolTask
@@ -702,33 +706,46 @@ func (p Conv) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // a batch, one matrix per channel group: float32 panels (packWeightsInto)
 // or, for a bf16 convolution, bf16 pairs (packWeightsBF16).
 type weightPack struct {
-	f32  []float32
-	bf16 []uint32
-	size int // of one group's matrix, in floats or words
-	buf  *[]float32
+	f32     []float32
+	bf16    []uint32
+	size    int        // of one group's matrix, in floats or words
+	scratch *[]float32 // where they live, unless cached
+}
+
+// release gives the packed weights' scratch space back.
+func (wp weightPack) release() {
+	if wp.scratch != nil {
+		putScratch(wp.scratch)
+	}
 }
 
 // packWeightGroups packs each channel group's kg×wr weights (the
 // convolution's A) or, with trans, their transpose (backward's A), as a
-// rows×k matrix.
+// rows×k matrix: kept in p.Cache for the forward pass, if there is one.
 func (p Conv) packWeightGroups(w []float32, rows, k int, trans bool) weightPack {
 	G, kg, wr := p.groups(), p.K/p.groups(), p.wRow()
+	cache := p.Cache.cache()
+	if trans {
+		cache = nil
+	}
 	var wp weightPack
 	if p.BF16 {
 		wp.size = packedSizeBF16(rows, k)
-		wp.buf = getScratchDirty(G * wp.size)
-		wp.bf16 = asWords(*wp.buf)
-		for g := range G {
-			packWeightsBF16(wp.bf16[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
-		}
+		f, scratch := cache.form(weightForm{packedBF16, rows, k, activeBF16.name}, G*wp.size, func(dst []float32) {
+			words := asWords(dst)
+			for g := range G {
+				packWeightsBF16(words[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
+			}
+		})
+		wp.bf16, wp.scratch = asWords(f), scratch
 		return wp
 	}
 	wp.size = packedSize(rows, k)
-	wp.buf = getScratchDirty(G * wp.size)
-	wp.f32 = *wp.buf
-	for g := range G {
-		packWeightPanels(wp.f32[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
-	}
+	wp.f32, wp.scratch = cache.form(weightForm{packedFP32, rows, k, activeKernel.name}, G*wp.size, func(dst []float32) {
+		for g := range G {
+			packWeightPanels(dst[g*wp.size:(g+1)*wp.size], w[g*kg*wr:], wr, rows, k, trans)
+		}
+	})
 	return wp
 }
 
@@ -741,6 +758,3 @@ func (wp weightPack) gemm(g, m, n, k int, b []float32, ldb int, beta float32, c 
 	}
 	gemmPrepacked(m, n, k, wp.f32[g*wp.size:], b, ldb, beta, c, ldc)
 }
-
-// release gives the packed weights' memory back.
-func (wp weightPack) release() { putScratch(wp.buf) }

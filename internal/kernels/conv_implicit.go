@@ -205,10 +205,9 @@ func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, o
 func (p Conv) implicitForward(x, w, b, y []float32) {
 	q := newImplicitPlan(p)
 	defer q.release()
-	crs := p.colRows()
-	paBuf := packWeights(w, crs, p.K, crs)
-	defer putScratch(paBuf)
-	q.x, q.b, q.y, q.pa = x, b, y, *paBuf
+	pa := p.packWeightGroups(w, p.K, p.colRows(), false)
+	defer pa.release()
+	q.x, q.b, q.y, q.pa = x, b, y, pa.f32
 	parallelTask(p.N, q)
 }
 

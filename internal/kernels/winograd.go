@@ -171,15 +171,23 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	// reads past the last tile.
 	wp := 16*v.m*((tw+15)/16) + 8
 	hp := v.m*th + 2
-	ubuf := getScratchDirty(planes * K * C)
-	defer putScratch(ubuf)
-	v.weights(w, K, C, *ubuf)
 	gp := packedSize(K, C)
-	pbuf := getScratchDirty(planes * gp)
-	defer putScratch(pbuf)
-	for xi := 0; xi < planes; xi++ {
-		packWeightsInto((*pbuf)[xi*gp:(xi+1)*gp], (*ubuf)[xi*K*C:], C, K, C)
+	kind := winogradF23
+	if v.m == 4 {
+		kind = winogradF43
 	}
+	packed, scratch := p.Cache.cache().form(weightForm{kind, K, C, activeKernel.name}, planes*gp, func(dst []float32) {
+		ubuf := getScratchDirty(planes * K * C)
+		defer putScratch(ubuf)
+		v.weights(w, K, C, *ubuf)
+		for xi := 0; xi < planes; xi++ {
+			packWeightsInto(dst[xi*gp:(xi+1)*gp], (*ubuf)[xi*K*C:], C, K, C)
+		}
+	})
+	if scratch != nil {
+		defer putScratch(scratch)
+	}
+	pbuf := &packed
 	relu := p.Act == ActReLU
 	inSize, outSize := C*p.H*p.W, K*oh*ow
 	// Each thread takes groups of images whose tiles make its GEMMs wide
