@@ -22,13 +22,13 @@ float32, without autocast). Random values from torch.manual_seed(3), on
 one thread, so that reruns give the same bytes. Read by
 tensor/bf16_ref_test.go.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from safetensors_ref import encode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "bf16_autocast.safetensors")
@@ -36,23 +36,6 @@ OUT = os.path.join(HERE, "bf16_autocast.safetensors")
 torch.set_num_threads(1)
 torch.manual_seed(3)
 
-
-def encode(tensors, meta):
-    """The safetensors bytes of tensors (an ordered dict), data in order:
-    float tensors as F32, integer ones as I64."""
-    header, blobs, off = {"__metadata__": meta}, [], 0
-    for k, t in tensors.items():
-        t = t.detach().contiguous()
-        if t.dtype == torch.int64:
-            raw, dtype = t.numpy().astype("<i8").tobytes(), "I64"
-        else:
-            raw, dtype = t.float().numpy().astype("<f4").tobytes(), "F32"
-        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
 
 
 class Net(nn.Module):

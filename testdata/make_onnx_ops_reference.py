@@ -28,33 +28,17 @@ for lrn; dim and index_shape (the shape of indices) for gather. Read by tensor/o
 """
 import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
+
+from safetensors_ref import encode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "onnx_ops.safetensors")
 
 torch.set_num_threads(1)
 
-
-def encode(tensors, meta):
-    """The safetensors bytes of tensors (an ordered dict), data in order:
-    float tensors as F32, integer ones as I64."""
-    header, blobs, off = {"__metadata__": meta}, [], 0
-    for k, t in tensors.items():
-        t = t.detach().contiguous()
-        if t.dtype == torch.int64:
-            raw, dtype = t.numpy().astype("<i8").tobytes(), "I64"
-        else:
-            raw, dtype = t.numpy().astype("<f4").tobytes(), "F32"
-        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
 
 
 def pair(v):

@@ -96,13 +96,7 @@ func (p Conv) bf16ImplicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []
 			defer putScratch(dxe)
 		}
 		for i := lo; i < hi; i++ {
-			dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-			for k := 0; k < p.K; k++ {
-				pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
-				if dx != nil {
-					copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
-				}
-			}
+			q.spreadGrad(dy[i*p.K*oh*ow:(i+1)*p.K*oh*ow], *dye, dyp, lp, front, pdb)
 			if dw != nil {
 				q.pad(x[i*inSize:(i+1)*inSize], *xp)
 				gemmBF16Offsets(true, p.K, crs, q.ext, nil, *dye, q.cols, *xp, 0, q.offs[:crs], 1, pdw, crs)
@@ -111,17 +105,7 @@ func (p Conv) bf16ImplicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []
 				continue
 			}
 			gemmBF16Offsets(false, p.C, q.plane, krs, pa2, nil, 0, *dyp, 0, offs2, 0, *dxe, q.plane)
-			dxi := dx[i*inSize : (i+1)*inSize]
-			for ch := 0; ch < p.C; ch++ {
-				for y := 0; y < p.H; y++ {
-					src := (*dxe)[ch*q.plane+(y+p.PadH)*q.wp+p.PadW:]
-					if dxAdd {
-						add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
-					} else {
-						copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
-					}
-				}
-			}
+			q.cropGrad(*dxe, q.plane, dx[i*inSize:(i+1)*inSize], dxAdd)
 		}
 	})
 	for c := 0; c < chunks; c++ {

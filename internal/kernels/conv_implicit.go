@@ -353,13 +353,7 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 		defer putScratch(dxe)
 	}
 	for i := lo; i < hi; i++ {
-		dyi := dy[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-		for k := 0; k < p.K; k++ {
-			pdb[k] += copyRows((*dye)[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
-			if dx != nil {
-				copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
-			}
-		}
+		q.spreadGrad(dy[i*p.K*oh*ow:(i+1)*p.K*oh*ow], *dye, dyp, lp, front, pdb)
 		if dw != nil {
 			q.pad(q.x[i*inSize:(i+1)*inSize], *xp)
 			t := 0
@@ -381,17 +375,7 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 		}
 		if dx != nil {
 			gemmIndirect(q.kern, q.pa2, cPad, p.K*p.R*p.S, *dyp, q.offs2, *dxe, 0, cols2/q.kern.nr)
-			dxi := dx[i*inSize : (i+1)*inSize]
-			for ch := 0; ch < p.C; ch++ {
-				for y := 0; y < p.H; y++ {
-					src := (*dxe)[ch*cols2+(y+p.PadH)*q.wp+p.PadW:]
-					if q.dxAdd {
-						add(src[:p.W], dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W])
-					} else {
-						copy(dxi[(ch*p.H+y)*p.W:(ch*p.H+y+1)*p.W], src[:p.W])
-					}
-				}
-			}
+			q.cropGrad(*dxe, cols2, dx[i*inSize:(i+1)*inSize], q.dxAdd)
 		}
 	}
 	if dw == nil || !keepLanes {
@@ -406,6 +390,39 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 				for s := 0; s < d.nr && pt+s < crs; s++ {
 					pdw[(kt+r)*crs+pt+s] += sum(tile[(r*d.nr+s)*d.lanes : (r*d.nr+s+1)*d.lanes])
 				}
+			}
+		}
+	}
+}
+
+// spreadGrad lays one image's output gradient dyi out on the extended
+// grid: into dye (rows q.cols apart, for the weight gradient) and, if dyp
+// is not nil, into dyp after front zeros (rows lp apart, for the input
+// gradient); it adds each channel's sum into db. What lies between the
+// outputs stays as it was: zero.
+func (q *implicitPlan) spreadGrad(dyi, dye []float32, dyp *[]float32, lp, front int, db []float32) {
+	oh, ow := q.OutH(), q.OutW()
+	for k := 0; k < q.K; k++ {
+		db[k] += copyRows(dye[k*q.cols:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
+		if dyp != nil {
+			copyRows((*dyp)[k*lp+front:], q.wp, dyi[k*oh*ow:], ow, oh, ow, 0, noFloor)
+		}
+	}
+}
+
+// cropGrad moves one image's input gradient from the padded grid dxe
+// (channels ld apart, rows q.wp) into dxi, adding if accumulate, else
+// storing.
+func (q *implicitPlan) cropGrad(dxe []float32, ld int, dxi []float32, accumulate bool) {
+	p := q.Conv
+	for ch := 0; ch < p.C; ch++ {
+		for y := 0; y < p.H; y++ {
+			src := dxe[ch*ld+(y+p.PadH)*q.wp+p.PadW:]
+			dst := dxi[(ch*p.H+y)*p.W : (ch*p.H+y+1)*p.W]
+			if accumulate {
+				add(src[:p.W], dst)
+			} else {
+				copy(dst, src[:p.W])
 			}
 		}
 	}

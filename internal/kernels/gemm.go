@@ -443,13 +443,19 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			} else {
 				g.kern.fn(kc, ap, bp, ldb, tile, nr)
 			}
-			for r := 0; r < rows; r++ {
-				if first {
-					copy(g.c[off+r*g.ldc:off+r*g.ldc+cols], tile[r*nr:r*nr+cols])
-				} else {
-					add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
-				}
-			}
+			g.storeEdge(tile, nr, rows, cols, off, first)
+		}
+	}
+}
+
+// storeEdge stores (first) or adds the rows×cols corner of an edge tile,
+// computed whole in tile (rows nr apart), into C at off.
+func (g *gemmArgs) storeEdge(tile []float32, nr, rows, cols, off int, first bool) {
+	for r := 0; r < rows; r++ {
+		if first {
+			copy(g.c[off+r*g.ldc:off+r*g.ldc+cols], tile[r*nr:r*nr+cols])
+		} else {
+			add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
 		}
 	}
 }

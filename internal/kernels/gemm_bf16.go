@@ -157,13 +157,7 @@ func (g *gemmArgs) macroKernelBF16(pa, pb []uint32, tile []float32, ic, mc, jc, 
 			// An edge tile: computed whole in scratch, the part inside C
 			// stored or added.
 			bk.set(kp, ap, bp, nr, tile, nr)
-			for r := 0; r < rows; r++ {
-				if first {
-					copy(g.c[off+r*g.ldc:off+r*g.ldc+cols], tile[r*nr:r*nr+cols])
-				} else {
-					add(tile[r*nr:r*nr+cols], g.c[off+r*g.ldc:])
-				}
-			}
+			g.storeEdge(tile, nr, rows, cols, off, first)
 		}
 	}
 }
