@@ -49,8 +49,12 @@ func TestWeightCacheSameOutputs(t *testing.T) {
 					t.Fatalf("run %d with the cache differs from the convolution without", run)
 				}
 			}
-			if n := len(p.Cache.cache().forms); n != c.forms {
-				t.Errorf("the cache holds %d forms, want %d", n, c.forms)
+			forms := c.forms
+			if !p.kvec() && !p.xvec() {
+				forms = 1 // without the direct kernels (noasm) a GEMM packs
+			}
+			if n := len(p.Cache.cache().forms); n != forms {
+				t.Errorf("the cache holds %d forms, want %d", n, forms)
 			}
 		})
 	}
