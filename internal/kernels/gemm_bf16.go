@@ -169,8 +169,14 @@ func (g *gemmArgs) macroKernelBF16(pa, pb []uint32, tile []float32, ic, mc, jc, 
 func (g *gemmArgs) packABF16(dst []uint32, ic, mc, pc, kc int) {
 	bk := g.bf16
 	mr, kp := bk.mr, bk.pairsPadded(kc)
-	for ir := 0; ir < mc; ir += mr {
-		clear(dst[ir*kp : (ir+mr)*kp])
+	// What no pair of A fills must be zero: every panel where k is padded
+	// to whole blocks, else the rows past the end of a partial last one.
+	switch {
+	case kp > (kc+1)/2:
+		clear(dst[:roundUp(mc, mr)*kp])
+	case mc%mr != 0:
+		last := mc / mr * mr
+		clear(dst[last*kp : (last+mr)*kp])
 	}
 	if g.alpha == 1 {
 		g.packABF16Vec(dst, ic, mc, pc, kc)
