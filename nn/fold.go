@@ -97,13 +97,24 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 // weights. The caches hold while the weights do: Train (on m or the
 // layers) drops them, and so must a caller that changes the weights in
 // evaluation mode (CacheWeights again after loading new weights).
+//
+// A module of another package with convolutions of its own (an imported
+// ONNX graph) takes part by implementing WeightCacher.
 func CacheWeights(m Module) {
 	for _, c := range m.ModuleBase().NamedModules() {
-		if conv, ok := c.Module.(*Conv2d); ok {
-			conv.cache = tensor.NewWeightCache()
+		switch l := c.Module.(type) {
+		case *Conv2d:
+			l.cache = tensor.NewWeightCache()
+		case WeightCacher:
+			l.CacheWeights()
 		}
 	}
 }
+
+// WeightCacher is a module that can keep its convolutions' weights as
+// CacheWeights does: CacheWeights makes it start, and the module drops
+// the caches itself once it trains.
+type WeightCacher interface{ CacheWeights() }
 
 // convFold is a convolution's weights with a batch norm folded in, and
 // the activation after the batch norm, if it runs in the same pass.

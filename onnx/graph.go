@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/onnx/internal/pb"
@@ -31,6 +32,23 @@ type Graph struct {
 	fused    int
 	inSlots  []int
 	outSlots []int
+	// caches hold, after CacheWeights and until the graph trains, each
+	// Conv node's weight cache.
+	caches []*cacheSlot
+}
+
+// cacheSlot is one Conv node's weight cache, nil when it has none.
+type cacheSlot struct {
+	c atomic.Pointer[tensor.WeightCache]
+}
+
+// CacheWeights makes every Conv node keep its weights packed (as
+// nn.CacheWeights does for a model's layers) until the graph trains;
+// nn.FoldBatchNorm and nn.CacheWeights call it.
+func (g *Graph) CacheWeights() {
+	for _, s := range g.caches {
+		s.c.Store(tensor.NewWeightCache())
+	}
 }
 
 // Port is one of a graph's inputs or outputs: its name, element type
@@ -140,6 +158,11 @@ func (g *Graph) run(inputs []value, observe func(s step, outs []value)) (outs []
 		vals[g.inSlots[i]] = v
 	}
 	c := &runCtx{training: g.Training()}
+	if c.training {
+		for _, s := range g.caches {
+			s.c.Store(nil) // the weights may change: the packed ones are stale
+		}
+	}
 	var in []value
 	for _, s := range g.steps {
 		in = in[:0]

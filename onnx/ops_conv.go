@@ -178,7 +178,14 @@ func convOp(b *build, n *pb.Node, a attrs) (runFunc, error) {
 	if wt, ok := b.constant(n, 1); ok && (wt.t == nil || wt.t.Dim() > 4) {
 		return nil, unsupportedf("a Conv with weight of shape %v", wt.dims())
 	}
-	return func(_ *runCtx, in []value) ([]value, error) {
+	// A weight that is an initializer (a parameter) may be kept packed;
+	// one computed in the graph changes from run to run.
+	var cache *cacheSlot
+	if _, ok := b.constant(n, 1); ok {
+		cache = &cacheSlot{}
+		b.g.caches = append(b.g.caches, cache)
+	}
+	return func(c *runCtx, in []value) ([]value, error) {
 		x, wt := in[0].t, in[1].t
 		var bias *tensor.Tensor
 		if len(in) > 2 {
@@ -205,7 +212,11 @@ func convOp(b *build, n *pb.Node, a attrs) (runFunc, error) {
 			x = pad2d(x, s.begin, s.end, 0)
 			s.begin = [2]int{}
 		}
-		y := tensor.Conv2dWith(x, wt, bias, tensor.ConvOptions{Stride: s.stride, Padding: s.begin, Dilation: s.dil, Groups: groups, Act: act})
+		o := tensor.ConvOptions{Stride: s.stride, Padding: s.begin, Dilation: s.dil, Groups: groups, Act: act}
+		if cache != nil && !c.training {
+			o.Cache = cache.c.Load()
+		}
+		y := tensor.Conv2dWith(x, wt, bias, o)
 		return []value{floatValue(from2d(y, r))}, nil
 	}, nil
 }
