@@ -104,6 +104,9 @@ func CacheWeights(m Module) {
 	for _, c := range m.ModuleBase().NamedModules() {
 		switch l := c.Module.(type) {
 		case *Conv2d:
+			if l.cache != nil {
+				l.cache.Drop()
+			}
 			l.cache = tensor.NewWeightCache()
 		case WeightCacher:
 			l.CacheWeights()
@@ -152,7 +155,12 @@ func foldInto(c *Conv2d, bn *BatchNorm2d) *convFold {
 // unfolder is a layer that FoldBatchNorm changes, undone when it trains.
 type unfolder interface{ unfold() }
 
-func (c *Conv2d) unfold()      { c.folded, c.cache = nil, nil }
+func (c *Conv2d) unfold() {
+	if c.cache != nil {
+		c.cache.Drop()
+	}
+	c.folded, c.cache = nil, nil
+}
 func (m *BatchNorm2d) unfold() { m.folded = false }
 
 // opRecorder keeps the operations of a traced forward pass.

@@ -47,7 +47,9 @@ type cacheSlot struct {
 // nn.FoldBatchNorm and nn.CacheWeights call it.
 func (g *Graph) CacheWeights() {
 	for _, s := range g.caches {
-		s.c.Store(tensor.NewWeightCache())
+		if old := s.c.Swap(tensor.NewWeightCache()); old != nil {
+			old.Drop()
+		}
 	}
 }
 
@@ -160,7 +162,10 @@ func (g *Graph) run(inputs []value, observe func(s step, outs []value)) (outs []
 	c := &runCtx{training: g.Training()}
 	if c.training {
 		for _, s := range g.caches {
-			s.c.Store(nil) // the weights may change: the packed ones are stale
+			// The weights may change: the packed ones are stale.
+			if old := s.c.Swap(nil); old != nil {
+				old.Drop()
+			}
 		}
 	}
 	var in []value

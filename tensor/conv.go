@@ -71,6 +71,11 @@ type ConvOptions struct {
 // unreachable.
 type WeightCache struct{ id kernels.WeightCacheID }
 
+// Drop frees what the cache holds, at once rather than once the cache is
+// unreachable; a call that passes the cache after that packs the weight
+// anew each time, keeping nothing.
+func (c *WeightCache) Drop() { kernels.DropWeightCache(c.id) }
+
 // NewWeightCache returns an empty cache.
 func NewWeightCache() *WeightCache {
 	c := &WeightCache{id: kernels.NewWeightCache()}
