@@ -146,8 +146,12 @@ func NewBasicBlock(inplanes, planes, stride int) *BasicBlock {
 // Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
 func (b *BasicBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 	out := b.ReLU.Call(b.BN1.Call(b.Conv1.Call(x)))
+	sc := shortcut(b.Downsample, x)
+	if y, ok := nn.ConvAdd(b.Conv2, b.BN2, out, sc, tensor.ActReLU, b.ReLU); ok {
+		return y // prepared for inference: one pass for conv2, bn2, the add and the ReLU
+	}
 	out = b.BN2.Call(b.Conv2.Call(out))
-	return b.ReLU.Call(tensor.Add(out, shortcut(b.Downsample, x)))
+	return b.ReLU.Call(tensor.Add(out, sc))
 }
 
 // NewBottleneck returns a Bottleneck from inplanes to 4×planes channels,
@@ -173,8 +177,12 @@ func NewBottleneck(inplanes, planes, stride int) *Bottleneck {
 func (b *Bottleneck) Forward(x *tensor.Tensor) *tensor.Tensor {
 	out := b.ReLU.Call(b.BN1.Call(b.Conv1.Call(x)))
 	out = b.ReLU.Call(b.BN2.Call(b.Conv2.Call(out)))
+	sc := shortcut(b.Downsample, x)
+	if y, ok := nn.ConvAdd(b.Conv3, b.BN3, out, sc, tensor.ActReLU, b.ReLU); ok {
+		return y // prepared for inference: one pass for conv3, bn3, the add and the ReLU
+	}
 	out = b.BN3.Call(b.Conv3.Call(out))
-	return b.ReLU.Call(tensor.Add(out, shortcut(b.Downsample, x)))
+	return b.ReLU.Call(tensor.Add(out, sc))
 }
 
 // shortcut returns x, or ds applied to it.

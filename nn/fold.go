@@ -119,6 +119,23 @@ func CacheWeights(m Module) {
 // the caches itself once it trains.
 type WeightCacher interface{ CacheWeights() }
 
+// ConvAdd returns act(bn(conv(x)) + residual), a residual block's end, as
+// one operation where FoldBatchNorm has made that possible: in evaluation
+// mode, with bn folded into conv, and with no forward hook on conv, bn or
+// after (the activation's layer), which would each see their own output.
+// Then the residual is added and the activation applied in the
+// convolution's pass (tensor.Conv2dAdd). ok is false elsewhere, and the
+// caller runs its layers.
+func ConvAdd(conv *Conv2d, bn *BatchNorm2d, x, residual *tensor.Tensor, act tensor.Activation, after Module) (y *tensor.Tensor, ok bool) {
+	if conv.Training() || conv.folded == nil || conv.folded.act != tensor.ActNone || !bn.folded ||
+		len(conv.hooks) > 0 || len(bn.hooks) > 0 || len(after.ModuleBase().hooks) > 0 {
+		return nil, false
+	}
+	o := conv.options()
+	o.Act = act
+	return tensor.Conv2dAdd(x, conv.folded.weight, conv.folded.bias, residual, o), true
+}
+
 // convFold is a convolution's weights with a batch norm folded in, and
 // the activation after the batch norm, if it runs in the same pass.
 type convFold struct {

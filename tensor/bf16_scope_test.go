@@ -109,3 +109,44 @@ func TestBF16ScopeIsFP32OnRoundedOperands(t *testing.T) {
 		})
 	}
 }
+
+// TestConv2dAdd: the fused residual block end gives what a convolution,
+// an addition and a ReLU give, without gradients and with them.
+func TestConv2dAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	rnd := func(shape ...int) *tensor.Tensor {
+		v := make([]float32, tensor.Numel(shape))
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return tensor.New(v, shape...)
+	}
+	x, w, b, res := rnd(2, 16, 12, 12), rnd(16, 16, 3, 3), rnd(16), rnd(2, 16, 12, 12)
+	o := tensor.ConvOptions{Padding: [2]int{1, 1}, Act: tensor.ActReLU}
+	plain := o
+	plain.Act = tensor.ActNone
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+	want := tensor.ReLU(tensor.Add(tensor.Conv2dWith(s.Input(x), w, b, plain), res))
+	got := tensor.Conv2dAdd(s.Input(x), w, b, res, o)
+	if err := testref.WithinScale(got.Data(), want.Data(), 1e-6); err != nil {
+		t.Errorf("without gradients: %v", err)
+	}
+	// With gradients: the same values, and the gradients of the ops.
+	grads := func(fused bool) [][]float32 {
+		xs, ws, rs := x.Clone().SetRequiresGrad(true), w.Clone().SetRequiresGrad(true), res.Clone().SetRequiresGrad(true)
+		var y *tensor.Tensor
+		if fused {
+			y = tensor.Conv2dAdd(xs, ws, b, rs, o)
+		} else {
+			y = tensor.ReLU(tensor.Add(tensor.Conv2dWith(xs, ws, b, plain), rs))
+		}
+		tensor.Sum(tensor.Mul(y, y)).Backward()
+		return [][]float32{y.Data(), xs.Grad().Data(), ws.Grad().Data(), rs.Grad().Data()}
+	}
+	g, wg := grads(true), grads(false)
+	for i, what := range []string{"output", "input gradient", "weight gradient", "residual gradient"} {
+		if err := testref.WithinScale(g[i], wg[i], 1e-6); err != nil {
+			t.Errorf("with gradients, %s: %v", what, err)
+		}
+	}
+}

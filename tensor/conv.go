@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/convnet/convnet/internal/kernels"
 )
@@ -162,6 +163,49 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 			Release(y)
 		}
 	}
+	return out
+}
+
+// Conv2dAdd returns act(Conv2dWith(x, weight, bias, o without its Act) +
+// residual), o.Act being act: a residual block's end (ResNet's shortcut
+// and ReLU), residual of the convolution's output shape. Where nothing is
+// recorded or traced, the residual is added and the activation applied in
+// the convolution's own pass, while each image's output is in cache;
+// otherwise the graph is Conv2d's, Add's and the activation's. o may have
+// no Pool.
+func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
+	p := convShape(x, weight, bias, o)
+	shape := []int{p.N, p.K, p.OutH(), p.OutW()}
+	if o.Pool != nil {
+		panic("tensor.Conv2dAdd: a pooling is not supported")
+	}
+	if !slices.Equal(residual.shape, shape) {
+		panic(fmt.Sprintf("tensor.Conv2dAdd: residual %v does not match the output %v", residual.shape, shape))
+	}
+	s := scopeOf(x, weight, residual)
+	if s.recording(x, weight, bias, residual) || s.tracing() {
+		plain := o
+		plain.Act = ActNone
+		y := Add(conv2d(x, weight, bias, plain), residual)
+		switch o.Act {
+		case ActReLU:
+			return ReLU(y)
+		case ActTanh:
+			return Tanh(y)
+		}
+		return y
+	}
+	p.Act, p.BF16 = o.Act.kernel(), s.bf16()
+	if o.Cache != nil {
+		p.Cache = o.Cache.id
+	}
+	var b []float32
+	if bias != nil {
+		b = bias.data
+	}
+	out := s.empty(shape...)
+	kernels.Conv2dResidual(p, x.data, weight.data, b, residual.data, out.data)
+	out.nonNegative = o.Act == ActReLU
 	return out
 }
 

@@ -31,10 +31,23 @@ type Conv struct {
 	// from one forward call to the next (see WeightCache); the caller
 	// guarantees the weights do not change meanwhile. Backward ignores it.
 	Cache WeightCacheID
-	// pool is the pooling Conv2dPool asks for, done on each image's
-	// channels as soon as they are computed (and activated); nil: none.
+	// post is what Conv2dPool and Conv2dResidual ask done to each image's
+	// channels as soon as they are computed; nil: nothing.
+	post *convPost
+}
+
+// convPost is the work a convolution's epilogue does beyond Act.
+type convPost struct {
+	// residual, if not nil, is added to the output (y's shape) before
+	// act, which then stands for Act (Conv2dResidual).
+	residual []float32
+	act      Activation
+	// pool is the pooling Conv2dPool asks for, done after the activation.
 	pool *poolTask
 }
+
+// convPosts recycles the convPosts of calls.
+var convPosts taskPool[convPost]
 
 // OutH returns the output height.
 func (p Conv) OutH() int { return (p.H+2*p.PadH-p.dilH()*(p.R-1)-1)/p.StrideH + 1 }
@@ -312,16 +325,22 @@ func putScratches(bufs []*[]float32) {
 // any, while they are in cache.
 func (p Conv) epilogue(y []float32, i, k0, k1 int) {
 	hw := p.OutH() * p.OutW()
-	p.Act.apply(y[(i*p.K+k0)*hw : (i*p.K+k1)*hw])
+	seg := y[(i*p.K+k0)*hw : (i*p.K+k1)*hw]
+	if p.post != nil && p.post.residual != nil {
+		add(p.post.residual[(i*p.K+k0)*hw:(i*p.K+k1)*hw], seg)
+		p.post.act.apply(seg)
+	} else {
+		p.Act.apply(seg)
+	}
 	p.poolPlanes(i, k0, k1)
 }
 
 // poolPlanes does Conv2dPool's pooling of channels [k0, k1) of image i.
 func (p Conv) poolPlanes(i, k0, k1 int) {
-	t := p.pool
-	if t == nil {
+	if p.post == nil || p.post.pool == nil {
 		return
 	}
+	t := p.post.pool
 	for k := k0; k < k1; k++ {
 		plane := i*p.K + k
 		t.plane(t, plane*t.inHW, plane*t.hw)
@@ -353,9 +372,37 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 	}
 	t := newPoolTask(pool, pool.forwardPlane(max))
 	t.x, t.y, t.argmax = y, pooled, argmax
-	p.pool = t
+	post := convPosts.get()
+	post.pool = t
+	p.post = post
 	Conv2d(p, x, w, b, y, cols)
 	poolTasks.put(t)
+	convPosts.put(post)
+}
+
+// Conv2dResidual computes y = act(conv(x, w) + b + residual), act being
+// p.Act, residual of y's shape (ResNet's block end: its shortcut and
+// ReLU): the residual is added to each image's output, and the activation
+// applied, as soon as it is computed, while it is in cache. y is
+// overwritten; it may not be residual.
+func Conv2dResidual(p Conv, x, w, b, residual, y []float32) {
+	n := p.N * p.K * p.OutH() * p.OutW()
+	if len(residual) < n {
+		panic("kernels: Conv2dResidual's residual is smaller than the output")
+	}
+	post := convPosts.get()
+	defer convPosts.put(post)
+	post.residual, post.act = residual[:n], p.Act
+	p.post, p.Act = post, Identity
+	if p.fullKernel() {
+		// Conv2d's full-kernel path has no per-image epilogue.
+		p.post = nil
+		Conv2d(p, x, w, b, y, nil)
+		add(residual[:n], y[:n])
+		post.act.Apply(y[:n])
+		return
+	}
+	Conv2d(p, x, w, b, y, nil)
 }
 
 // addChannelBias adds b[k] to channel k of one image's K×hw output.

@@ -237,3 +237,38 @@ func testConv2d(t *testing.T, bf16 bool) {
 		}
 	}
 }
+
+// TestConv2dResidual: the residual added in the epilogue, on each path
+// (Winograd, implicit, im2col, direct, depthwise, full kernel, bf16),
+// gives what Conv2d, an addition and the activation give.
+func TestConv2dResidual(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, p := range []Conv{
+		{N: 2, C: 32, H: 50, W: 50, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 32, H: 26, W: 26, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 3, H: 9, W: 20, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 3, C: 16, H: 16, W: 16, K: 24, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 2, C: 6, H: 16, W: 16, K: 36, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 8, H: 9, W: 9, K: 8, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 8},
+		{N: 4, C: 16, H: 5, W: 5, K: 10, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 2, C: 16, H: 16, W: 16, K: 24, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, BF16: true},
+	} {
+		for _, act := range []Activation{Identity, ActReLU, ActTanh} {
+			p.Act = act
+			t.Run(fmt.Sprintf("%+v", p), func(t *testing.T) {
+				x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C/p.groups()*p.R*p.S), randSlice(r, p.K)
+				n := p.N * p.K * p.OutH() * p.OutW()
+				res := randSlice(r, n)
+				want := make([]float32, n)
+				plain := p
+				plain.Act = Identity
+				Conv2d(plain, x, w, b, want, nil)
+				add(res, want)
+				act.Apply(want)
+				got := make([]float32, n)
+				Conv2dResidual(p, x, w, b, res, got)
+				closeTo(t, "y", got, want, 1e-5)
+			})
+		}
+	}
+}

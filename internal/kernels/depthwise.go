@@ -191,8 +191,7 @@ func (t *depthwiseTask) forwardPlane(i int, b *dwBuffers) {
 		} else {
 			t.forwardAny(xp, w, bias, y)
 		}
-		p.Act.apply(y)
-		p.poolPlanes(n, k, k+1)
+		p.epilogue(t.y, n, k, k+1)
 	}
 }
 
