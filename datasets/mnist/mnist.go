@@ -37,7 +37,7 @@
 //     once that many bytes have come).
 //
 // A gzip file of 1 MiB or more is decompressed once into the user's cache
-// folder (convnet/mnist under os.UserCacheDir), with the SHA-256 of the
+// folder (convnet/mnist under os.UserCacheDir), with the CRC-32C of the
 // content; a copy that fails it is not an error, but is rebuilt from the
 // gzip file.
 package mnist
