@@ -27,6 +27,11 @@ func getScratch(n int) *[]float32 {
 // caller overwrites whole.
 func getScratchDirty(n int) *[]float32 {
 	c := scratchClass(n)
+	if c >= keptMinClass {
+		if p := kept.take(c, n); p != nil {
+			return p
+		}
+	}
 	if p, ok := scratchPools[c].Get().(*[]float32); ok {
 		if cap(*p) >= n {
 			*p = (*p)[:n]
@@ -42,7 +47,60 @@ func getScratchDirty(n int) *[]float32 {
 	return &s
 }
 
-func putScratch(p *[]float32) { scratchPools[scratchClass(cap(*p))].Put(p) }
+func putScratch(p *[]float32) {
+	c := scratchClass(cap(*p))
+	if c >= keptMinClass && kept.keep(c, p) {
+		return
+	}
+	scratchPools[c].Put(p)
+}
+
+// Large buffers are kept across garbage collections, which empty the
+// sync.Pools: a network's forward pass takes tens of MB of scratch, and
+// making it anew after each collection costs page faults that doubled
+// VGG-11's forward time under convnet's GC setting. Up to keptMaxBytes of
+// them are held, and the rest go to the pools.
+const (
+	keptMinClass = 18 // buffers of 256Ki floats (1 MiB) and more
+	keptMaxBytes = 512 << 20
+)
+
+// keptBuffers holds large scratch buffers by class.
+type keptBuffers struct {
+	mu    sync.Mutex
+	bytes int
+	bufs  [64][]*[]float32
+}
+
+var kept keptBuffers
+
+// take returns a kept buffer of class c that holds n floats, or nil.
+func (k *keptBuffers) take(c, n int) *[]float32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	list := k.bufs[c]
+	for i := len(list) - 1; i >= 0; i-- {
+		if p := list[i]; cap(*p) >= n {
+			k.bufs[c] = append(list[:i], list[i+1:]...)
+			k.bytes -= 4 * cap(*p)
+			*p = (*p)[:n]
+			return p
+		}
+	}
+	return nil
+}
+
+// keep holds p, if there is room, and reports whether it did.
+func (k *keptBuffers) keep(c int, p *[]float32) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.bytes+4*cap(*p) > keptMaxBytes {
+		return false
+	}
+	k.bytes += 4 * cap(*p)
+	k.bufs[c] = append(k.bufs[c], p)
+	return true
+}
 
 // intPool recycles offset tables.
 var intPool sync.Pool
