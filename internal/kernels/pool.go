@@ -509,6 +509,13 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 		o := out + oy*ow
 		maxPoolRowVector(xp[r0:r0+(p.KH-1)*wp+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmaxRow(o, ow),
 			wp, p.W, p.KH, p.KW, p.StrideW, (oy*p.StrideH-p.PadH)*p.W-p.PadW)
+		if t.argmax == nil {
+			// Every window holds an element of the plane (the padding is
+			// less than the window), so a -Inf maximum is the plane's:
+			// only its argmax, which may point into the padding, needs
+			// the window searched again.
+			continue
+		}
 		for ox, v := range t.y[o : o+ow] {
 			if v == inf {
 				maxWindow(t, in, out, oy, ox)
