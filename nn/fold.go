@@ -90,11 +90,12 @@ func FoldBatchNorm(m Module, example *tensor.Tensor) (int, error) {
 	return folded, nil
 }
 
-// CacheWeights makes every convolution of m keep, from its next
-// evaluation-mode call on, its weights in the forms its kernels use
-// (packed panels, Winograd transforms, bf16 pairs: tensor.WeightCache),
-// rather than make them anew each call, as ONNX Runtime prepacks its
-// weights. The caches hold while the weights do: Train (on m or the
+// CacheWeights makes every convolution and linear layer of m keep, from
+// its next evaluation-mode call on, its weights in the forms its kernels
+// use (packed panels, Winograd transforms, bf16 pairs:
+// tensor.WeightCache), rather than make them anew each call, as ONNX
+// Runtime prepacks its weights. (A linear layer's form is for bf16 at
+// small batches; in fp32 it reads its weight as it lies.) The caches hold while the weights do: Train (on m or the
 // layers) drops them, and so must a caller that changes the weights in
 // evaluation mode (CacheWeights again after loading new weights).
 //
@@ -104,6 +105,11 @@ func CacheWeights(m Module) {
 	for _, c := range m.ModuleBase().NamedModules() {
 		switch l := c.Module.(type) {
 		case *Conv2d:
+			if l.cache != nil {
+				l.cache.Drop()
+			}
+			l.cache = tensor.NewWeightCache()
+		case *Linear:
 			if l.cache != nil {
 				l.cache.Drop()
 			}

@@ -11,6 +11,9 @@ type Linear struct {
 	Base
 	InFeatures, OutFeatures int
 	Weight, Bias            *tensor.Tensor
+	// cache keeps the weight's packed form for evaluation-mode calls,
+	// from CacheWeights until the layer trains.
+	cache *tensor.WeightCache
 }
 
 // NewLinear returns a layer from in to out features, initialised as
@@ -29,7 +32,17 @@ func NewLinear(in, out int) *Linear {
 
 // Forward maps x (N×InFeatures) to N×OutFeatures.
 func (l *Linear) Forward(x *tensor.Tensor) *tensor.Tensor {
+	if l.cache != nil && !l.Training() {
+		return tensor.LinearCached(x, l.Weight, l.Bias, l.cache)
+	}
 	return tensor.Linear(x, l.Weight, l.Bias)
+}
+
+func (l *Linear) unfold() {
+	if l.cache != nil {
+		l.cache.Drop()
+	}
+	l.cache = nil
 }
 
 // ExtraRepr gives PyTorch's settings string.

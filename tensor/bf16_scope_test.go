@@ -150,3 +150,30 @@ func TestConv2dAdd(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearCachedBF16: a bf16 linear layer with a weight cache, at small
+// and large batches, gives what it gives without.
+func TestLinearCachedBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	rnd := func(shape ...int) *tensor.Tensor {
+		v := make([]float32, tensor.Numel(shape))
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return tensor.New(v, shape...)
+	}
+	w, b := rnd(37, 301), rnd(37)
+	cache := tensor.NewWeightCache()
+	defer cache.Drop()
+	s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true, Precision: tensor.BFloat16})
+	for _, n := range []int{1, 5, 100} {
+		x := rnd(n, 301)
+		want := tensor.Linear(s.Input(x), w, b)
+		for run := range 2 {
+			got := tensor.LinearCached(s.Input(x), w, b, cache)
+			if err := testref.WithinScale(got.Data(), want.Data(), 1e-5); err != nil {
+				t.Errorf("batch %d, call %d: %v", n, run, err)
+			}
+		}
+	}
+}

@@ -8,7 +8,12 @@ import (
 
 // Linear returns x·weightᵀ + bias for x of shape N×in, weight out×in and
 // bias out (or nil): the result is N×out.
-func Linear(x, weight, bias *Tensor) *Tensor {
+func Linear(x, weight, bias *Tensor) *Tensor { return LinearCached(x, weight, bias, nil) }
+
+// LinearCached is Linear with a cache for the weight's packed form (see
+// WeightCache), used where nothing is recorded: in bf16, a small batch
+// then does not convert the whole weight on every call.
+func LinearCached(x, weight, bias *Tensor, cache *WeightCache) *Tensor {
 	if x.Dim() != 2 || weight.Dim() != 2 || x.shape[1] != weight.shape[1] {
 		panic(fmt.Sprintf("tensor.Linear: input %v does not fit weight %v (want N×%d)", x.shape, weight.shape, weight.Size(-1)))
 	}
@@ -18,7 +23,11 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 	n, in, outF := x.shape[0], x.shape[1], weight.shape[0]
 	s := scopeOf(x, weight, bias)
 	out := s.empty(n, outF)
-	gemm(s.bf16(), false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
+	if cache != nil && s.bf16() && !s.recording(x, weight, bias) {
+		kernels.LinearBF16(n, in, outF, x.data, weight.data, out.data, cache.id)
+	} else {
+		gemm(s.bf16(), false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
+	}
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)
 	}

@@ -317,3 +317,27 @@ func (g *gemmArgs) packPanelBF16Trans(panel []uint32, pc, kc, j0, cols int) {
 		}
 	}
 }
+
+// LinearBF16 sets y (n×outF) = x (n×in) · wᵀ with bf16 products, w being
+// outF×in, as GemmBF16(false, true, ...) does. With a cache (a weight that
+// does not change), w's bf16 pairs are packed once and kept, and the
+// product is taken as w·xᵀ, then transposed: a small batch then costs no
+// conversion of the whole weight.
+func LinearBF16(n, in, outF int, x, w, y []float32, cache WeightCacheID) {
+	c := cache.cache()
+	if c == nil || n > linearCachedMaxRows {
+		GemmBF16(false, true, n, outF, in, 1, x, in, w, in, 0, y, outF)
+		return
+	}
+	pa, _ := c.form(weightForm{packedBF16, outF, in, activeBF16.name}, packedSizeBF16(outF, in), func(dst []float32) {
+		packWeightsBF16(asWords(dst), w, in, outF, in, false)
+	})
+	yt := getScratchDirty(outF * n)
+	defer putScratch(yt)
+	gemmBF16Offsets(true, outF, n, in, asWords(pa), nil, 0, x, in, nil, 0, *yt, n)
+	Transpose(*yt, outF, n, y)
+}
+
+// linearCachedMaxRows is the largest batch LinearBF16 takes through the
+// cached weight; a larger one amortises packing x·wᵀ's B itself.
+const linearCachedMaxRows = 64
