@@ -116,13 +116,7 @@ func (g *gemmArgs) run(_, lo, hi int) {
 // that packWeights packed (m rows, k columns): a convolution's weights,
 // packed once for all the GEMMs of a batch.
 func gemmPrepacked(m, n, k int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m <= 0 || n <= 0 {
-		return
-	}
-	if k <= 0 || beta != 0 {
-		scaleRows(m, n, beta, c, ldc)
-	}
-	if k <= 0 {
+	if !scaleForPrepacked(m, n, k, beta, c, ldc) {
 		return
 	}
 	g := gemmTasks.get()
@@ -131,6 +125,19 @@ func gemmPrepacked(m, n, k int, pa []float32, b []float32, ldb int, beta float32
 	// reaches it, while in cache, rather than in a pass of its own.
 	*g = gemmArgs{k: k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, kern: activeKernel, packedA: pa, mPad: roundUp(m, gemmMR), zeroC: beta == 0}
 	g.split(m, n)
+}
+
+// scaleForPrepacked scales C by beta where the GEMM will not (beta 0 is
+// left to the first block of k, which stores rather than adds), and
+// reports whether there is a product to compute.
+func scaleForPrepacked(m, n, k int, beta float32, c []float32, ldc int) bool {
+	if m <= 0 || n <= 0 {
+		return false
+	}
+	if k <= 0 || beta != 0 {
+		scaleRows(m, n, beta, c, ldc)
+	}
+	return k > 0
 }
 
 // split computes the m×n product with the packed micro-kernel, split

@@ -73,13 +73,7 @@ func gemmPrepackedBF16(m, n, k int, pa []uint32, b []float32, ldb int, beta floa
 // an implicit convolution's product. A is m×k: packed by packWeightsBF16
 // if pa is not nil, else a (row stride lda), not transposed.
 func gemmBF16Offsets(transB bool, m, n, k int, pa []uint32, a []float32, lda int, b []float32, ldb int, offs []int, beta float32, c []float32, ldc int) {
-	if m <= 0 || n <= 0 {
-		return
-	}
-	if k <= 0 || beta != 0 {
-		scaleRows(m, n, beta, c, ldc)
-	}
-	if k <= 0 {
+	if !scaleForPrepacked(m, n, k, beta, c, ldc) {
 		return
 	}
 	g := gemmTasks.get()
