@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"unsafe"
 )
 
@@ -198,4 +199,18 @@ func checkBF16Kernel(bk bf16Kernel) error {
 		}
 	}
 	return nil
+}
+
+// checkGuarded is checkBF16Kernel with a fault in the kernel (a tile
+// configuration the CPU refuses, say) turned into an error rather than
+// the end of the process: the check runs when the package starts, on
+// every program, fp32 or not.
+func checkGuarded(bk bf16Kernel) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the %s kernel failed its self-check: %v", bk.name, r)
+		}
+	}()
+	return checkBF16Kernel(bk)
 }

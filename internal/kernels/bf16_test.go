@@ -222,3 +222,14 @@ func TestCheckBF16Kernel(t *testing.T) {
 		t.Error("a kernel that is wrong in one value passes the self-check")
 	}
 }
+
+// TestCheckGuardedCatchesPanics: a kernel that panics in its self-check
+// (as a fault does, under SetPanicOnFault) is refused, not fatal.
+func TestCheckGuardedCatchesPanics(t *testing.T) {
+	bad := genericBF16Kernel
+	bad.name = "panicking"
+	bad.set = func(kp int, a, b []uint32, ldb int, c []float32, ldc int) { panic("a fault") }
+	if err := checkGuarded(bad); err == nil {
+		t.Error("a kernel that panics passes the guarded self-check")
+	}
+}

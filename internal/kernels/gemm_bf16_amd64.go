@@ -104,7 +104,7 @@ var amxReady = sync.OnceValue(func() error {
 	if err := requestAMX(); err != nil {
 		return err
 	}
-	return checkBF16Kernel(amxKernel)
+	return checkGuarded(amxKernel)
 })
 
 // errNoAMX is why a CPU without AMX does not use it.
