@@ -26,7 +26,7 @@ func LinearCached(x, weight, bias *Tensor, cache *WeightCache) *Tensor {
 	if cache != nil && s.bf16() && !s.recording(x, weight, bias) {
 		kernels.LinearBF16(n, in, outF, x.data, weight.data, out.data, cache.id)
 	} else {
-		gemm(s.bf16(), false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
+		kernels.GemmIn(s.bf16(), false, true, n, outF, in, 1, x.data, in, weight.data, in, 0, out.data, outF)
 	}
 	if bias != nil {
 		kernels.AddBiasRows(bias.data, out.data)
@@ -49,14 +49,14 @@ func linearBackward(nd *node, g []float32) {
 		if fresh {
 			beta = 0
 		}
-		gemm(nd.conv.BF16, false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
+		kernels.GemmIn(nd.conv.BF16, false, false, n, in, outF, 1, g, outF, weight.data, in, beta, dx, in)
 	}
 	if dw, fresh := gradOut(weight); dw != nil {
 		beta := float32(1)
 		if fresh {
 			beta = 0
 		}
-		gemm(nd.conv.BF16, true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
+		kernels.GemmIn(nd.conv.BF16, true, false, outF, in, n, 1, g, outF, x.data, in, beta, dw, in)
 	}
 	if db, fresh := gradOut(bias); db != nil {
 		if fresh {

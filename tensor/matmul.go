@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"slices"
+
+	"github.com/convnet/convnet/internal/kernels"
 )
 
 // MatMul returns the matrix product of a and b with the semantics of
@@ -122,11 +124,11 @@ func newMatmulPlan(batch, aBatch, bBatch []int, n, k, m int) *matmulPlan {
 func (p *matmulPlan) forward(a, b, c []float32) {
 	n, k, m := p.n, p.k, p.m
 	if p.aAll {
-		gemm(p.bf16, false, false, len(p.aIdx)*n, m, k, 1, a, k, b, m, 0, c, m)
+		kernels.GemmIn(p.bf16, false, false, len(p.aIdx)*n, m, k, 1, a, k, b, m, 0, c, m)
 		return
 	}
 	for i := range p.aIdx {
-		gemm(p.bf16, false, false, n, m, k, 1, a[p.aIdx[i]*n*k:], k, b[p.bIdx[i]*k*m:], m, 0, c[i*n*m:], m)
+		kernels.GemmIn(p.bf16, false, false, n, m, k, 1, a[p.aIdx[i]*n*k:], k, b[p.bIdx[i]*k*m:], m, 0, c[i*n*m:], m)
 	}
 }
 
@@ -138,14 +140,14 @@ func (p *matmulPlan) gradA(g, b, da []float32, fresh bool) {
 		beta = 0
 	}
 	if p.aAll {
-		gemm(p.bf16, false, true, len(p.aIdx)*n, k, m, 1, g, m, b, m, beta, da, k)
+		kernels.GemmIn(p.bf16, false, true, len(p.aIdx)*n, k, m, 1, g, m, b, m, beta, da, k)
 		return
 	}
 	if fresh {
 		clear(da)
 	}
 	for i := range p.aIdx {
-		gemm(p.bf16, false, true, n, k, m, 1, g[i*n*m:], m, b[p.bIdx[i]*k*m:], m, 1, da[p.aIdx[i]*n*k:], k)
+		kernels.GemmIn(p.bf16, false, true, n, k, m, 1, g[i*n*m:], m, b[p.bIdx[i]*k*m:], m, 1, da[p.aIdx[i]*n*k:], k)
 	}
 }
 
@@ -157,13 +159,13 @@ func (p *matmulPlan) gradB(a, g, db []float32, fresh bool) {
 		beta = 0
 	}
 	if p.aAll {
-		gemm(p.bf16, true, false, k, m, len(p.aIdx)*n, 1, a, k, g, m, beta, db, m)
+		kernels.GemmIn(p.bf16, true, false, k, m, len(p.aIdx)*n, 1, a, k, g, m, beta, db, m)
 		return
 	}
 	if fresh {
 		clear(db)
 	}
 	for i := range p.aIdx {
-		gemm(p.bf16, true, false, k, m, n, 1, a[p.aIdx[i]*n*k:], k, g[i*n*m:], m, 1, db[p.bIdx[i]*k*m:], m)
+		kernels.GemmIn(p.bf16, true, false, k, m, n, 1, a[p.aIdx[i]*n*k:], k, g[i*n*m:], m, 1, db[p.bIdx[i]*k*m:], m)
 	}
 }

@@ -67,12 +67,3 @@ func (s *Scope) Precision() Precision {
 
 // bf16 reports whether the scope's products are bf16.
 func (s *Scope) bf16() bool { return s != nil && s.precision == BFloat16 }
-
-// gemm is kernels.Gemm, or kernels.GemmBF16 when bf16.
-func gemm(bf16, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if bf16 {
-		kernels.GemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}

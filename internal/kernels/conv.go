@@ -742,11 +742,7 @@ func validRange(outW, w, stride, pad, s int) (lo, hi int) {
 
 // gemm is Gemm, or GemmBF16 for a bf16 convolution.
 func (p Conv) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if p.BF16 {
-		GemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	GemmIn(p.BF16, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // weightPack is a convolution's weights packed once for all the GEMMs of

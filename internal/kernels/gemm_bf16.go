@@ -22,6 +22,16 @@ func GemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	g.split(m, n)
 }
 
+// GemmIn is GemmBF16 if bf16, else Gemm: a product in the precision its
+// caller runs in.
+func GemmIn(bf16, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if bf16 {
+		GemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // pairsPadded is the number of pairs a block of kc steps of k takes in
 // the kernel's packed panels: (kc+1)/2 rounded up to whole blocks of kb.
 func (bk *bf16Kernel) pairsPadded(kc int) int { return roundUp((kc+1)/2, bk.kb) }
