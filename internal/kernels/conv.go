@@ -250,11 +250,12 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		return
 	}
 	if p.bf16ByRounding() {
-		r, release := roundedCopies(x[:p.N*p.C*p.H*p.W], w)
-		defer release()
+		rx, rw := roundedCopy(x[:p.N*p.C*p.H*p.W]), roundedCopy(w)
+		defer putScratch(rx)
+		defer putScratch(rw)
 		q := p
 		q.BF16 = false
-		Conv2d(q, r[0], r[1], b, y, cols)
+		Conv2d(q, *rx, *rw, b, y, cols)
 		return
 	}
 	if p.kvec() {
@@ -440,12 +441,15 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		return
 	}
 	if p.bf16ByRounding() {
-		var xs []float32
+		var xr []float32 // x is nil where only dx is wanted (ConvTranspose2d)
 		if x != nil {
-			xs = x[:p.N*p.C*p.H*p.W]
+			rx := roundedCopy(x[:p.N*p.C*p.H*p.W])
+			defer putScratch(rx)
+			xr = *rx
 		}
-		r, release := roundedCopies(xs, w, dy[:p.N*p.K*outHW])
-		defer release()
+		rw, rdy := roundedCopy(w), roundedCopy(dy[:p.N*p.K*outHW])
+		defer putScratch(rw)
+		defer putScratch(rdy)
 		// The bias gradient sums the unrounded output gradient.
 		if db != nil {
 			p.biasGrad(dy, db)
@@ -453,7 +457,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		q := p
 		q.BF16 = false
-		Conv2dBackward(q, r[0], r[1], r[2], dx, dxAdd, dw, db, cols)
+		Conv2dBackward(q, xr, *rw, *rdy, dx, dxAdd, dw, db, cols)
 		return
 	}
 	if p.bf16Implicit() {

@@ -130,21 +130,12 @@ func (p Conv) bf16ByRounding() bool {
 	return p.BF16 && (q.kvec() || q.xvec())
 }
 
-// roundedCopies returns the operands rounded to bf16, in scratch space
-// that release gives back; a nil operand stays nil.
-func roundedCopies(ops ...[]float32) (rounded [][]float32, release func()) {
-	bufs := make([]*[]float32, 0, len(ops))
-	rounded = make([][]float32, len(ops))
-	for i, op := range ops {
-		if op == nil {
-			continue
-		}
-		b := getScratchDirty(len(op))
-		bufs = append(bufs, b)
-		RoundBF16(*b, op)
-		rounded[i] = *b
-	}
-	return rounded, func() { putScratches(bufs) }
+// roundedCopy returns op rounded to bf16 in a scratch buffer, which the
+// caller gives back with putScratch.
+func roundedCopy(op []float32) *[]float32 {
+	b := getScratchDirty(len(op))
+	RoundBF16(*b, op)
+	return b
 }
 
 // biasGrad adds the bias gradient of output gradient dy into db: each
