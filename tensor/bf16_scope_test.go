@@ -25,19 +25,22 @@ func roundBF16(x []float32) []float32 {
 	return out
 }
 
+// normals returns normal random values for a tensor of the given shape.
+func normals(r *rand.Rand, shape ...int) []float32 {
+	v := make([]float32, tensor.Numel(shape))
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
 // TestBF16ScopeIsFP32OnRoundedOperands pins what BFloat16 means, op by
 // op: the result and the gradients of the weights and inputs are what
 // float32 gives on operands rounded to bf16 (the output gradient too),
 // up to the order of the sums. Depthwise convolutions stay float32.
 func TestBF16ScopeIsFP32OnRoundedOperands(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	rnd := func(shape ...int) []float32 {
-		v := make([]float32, tensor.Numel(shape))
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	rnd := func(shape ...int) []float32 { return normals(r, shape...) }
 	for _, c := range []struct {
 		name      string
 		x, w      []int
@@ -114,13 +117,7 @@ func TestBF16ScopeIsFP32OnRoundedOperands(t *testing.T) {
 // an addition and a ReLU give, without gradients and with them.
 func TestConv2dAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	rnd := func(shape ...int) *tensor.Tensor {
-		v := make([]float32, tensor.Numel(shape))
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return tensor.New(v, shape...)
-	}
+	rnd := func(shape ...int) *tensor.Tensor { return tensor.New(normals(r, shape...), shape...) }
 	x, w, b, res := rnd(2, 16, 12, 12), rnd(16, 16, 3, 3), rnd(16), rnd(2, 16, 12, 12)
 	o := tensor.ConvOptions{Padding: [2]int{1, 1}, Act: tensor.ActReLU}
 	plain := o
@@ -155,13 +152,7 @@ func TestConv2dAdd(t *testing.T) {
 // and large batches, gives what it gives without.
 func TestLinearCachedBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 20))
-	rnd := func(shape ...int) *tensor.Tensor {
-		v := make([]float32, tensor.Numel(shape))
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return tensor.New(v, shape...)
-	}
+	rnd := func(shape ...int) *tensor.Tensor { return tensor.New(normals(r, shape...), shape...) }
 	w, b := rnd(37, 301), rnd(37)
 	cache := tensor.NewWeightCache()
 	defer cache.Drop()
