@@ -138,13 +138,9 @@ func packWeightsInto(out []float32, a []float32, lda, rows, k int) {
 	packWeightPanels(out, a, lda, rows, k, false)
 }
 
-// packWeightsTransInto is packWeightsInto for the transpose of a: the
-// rows×k matrix whose row i is column i of a (k rows of stride lda).
-func packWeightsTransInto(out []float32, a []float32, lda, rows, k int) {
-	packWeightPanels(out, a, lda, rows, k, true)
-}
-
-// packWeightPanels packs a (or its transpose) as packWeightsInto does.
+// packWeightPanels packs a, or with trans its transpose (the rows×k
+// matrix whose row i is column i of a, k rows of stride lda), as
+// packWeightsInto does.
 func packWeightPanels(out []float32, a []float32, lda, rows, k int, trans bool) {
 	panels := roundUp(rows, gemmMR) / gemmMR
 	if panels*gemmMR*k < minParallelWork {
