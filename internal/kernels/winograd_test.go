@@ -11,8 +11,9 @@ import (
 // TestWinogradMatchesDefinition compares the Winograd path with the
 // definition of the convolution on awkward shapes (odd sizes, widths
 // around the 16-tile vectors, no padding, two of it) with and without
-// bias and ReLU, within 1e-4 of the output's scale; and the vector
-// transforms with their Go reference on the same rows.
+// bias and ReLU, within 1e-4 of the output's scale, images grouped by
+// thread and the batch at once; and the vector transforms with their Go
+// reference on the same rows.
 func TestWinogradMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := []Conv{
@@ -47,10 +48,14 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 						if vectors && !winogradVectors() {
 							continue
 						}
-						got := make([]float32, len(want))
-						withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
-						if err := testref.WithinScale(got, want, 1e-4); err != nil {
-							t.Errorf("F(%dx%d, 3x3), vectors %v: %v", v.m, v.m, vectors, err)
+						for _, schedule := range []int{winoGrouped, winoBatched} {
+							got := make([]float32, len(want))
+							winoSchedule = schedule
+							withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
+							winoSchedule = winoAuto
+							if err := testref.WithinScale(got, want, 1e-4); err != nil {
+								t.Errorf("F(%dx%d, 3x3), vectors %v, schedule %d: %v", v.m, v.m, vectors, schedule, err)
+							}
 						}
 					}
 				}
@@ -72,8 +77,8 @@ func withVectors(on bool, fn func()) {
 	fn()
 }
 
-// TestWinogradConvPool checks that the Winograd path pools as
-// Conv2dPool asks, as the other paths do.
+// TestWinogradConvPool checks that the Winograd path (F(4×4, 3×3) here)
+// pools as Conv2dPool asks, as the other paths do.
 func TestWinogradConvPool(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms: the path is not taken")
@@ -91,8 +96,14 @@ func TestWinogradConvPool(t *testing.T) {
 		winogradOff = true
 		want := make([]float32, len(got))
 		Conv2dPool(p, pool, true, x, w, b, nil, nil, want, make([]int32, len(want)))
+		// Within 1e-4 of the scale of the convolution's output: ReLU, tanh
+		// and the maximum move no value further than its input moved.
+		plain := p
+		plain.Act = Identity
+		pre := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+		Conv2d(plain, x, w, b, pre, nil)
 		winogradOff = false
-		if err := testref.WithinScale(got, want, 1e-4); err != nil {
+		if err := testref.WithinScale(got, want, 1e-4*testref.Scale(pre)/testref.Scale(want)); err != nil {
 			t.Errorf("act %d: %v", act, err)
 		}
 	}
@@ -109,9 +120,11 @@ func TestWinogradChosen(t *testing.T) {
 		want   int // m of F(m×m, 3×3), 0 for none
 	}{
 		{func(*Conv) {}, 4},
-		{func(p *Conv) { p.H, p.W = 28, 28 }, 2},
-		{func(p *Conv) { p.H, p.W = 14, 14 }, 0},
-		{func(p *Conv) { p.H, p.W, p.C, p.K = 14, 14, 512, 512 }, 2},
+		{func(p *Conv) { p.H, p.W = 28, 28 }, 4},
+		{func(p *Conv) { p.H, p.W = 20, 20 }, 2},
+		{func(p *Conv) { p.H, p.W = 14, 14 }, 2},
+		{func(p *Conv) { p.H, p.W = 7, 7 }, 0},
+		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 512, 512 }, 2},
 		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
 		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
 		{func(p *Conv) { p.Groups = 2 }, 0},
