@@ -575,6 +575,13 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
+	if p.direct() {
+		// Each row of patches is a whole plane.
+		for c := 0; c < p.C; c++ {
+			copy(cols[c*ld:c*ld+oh*ow], x[c*oh*ow:])
+		}
+		return
+	}
 	dh, dw := p.dilH(), p.dilW()
 	row := 0
 	for c := 0; c < p.C; c++ {
@@ -587,24 +594,14 @@ func (p Conv) im2col(x, cols []float32, ld int) {
 					d := dst[y*ow : (y+1)*ow : (y+1)*ow]
 					iy := y*p.StrideH - p.PadH + r*dh
 					if iy < 0 || iy >= p.H || lo >= hi {
-						for i := range d {
-							d[i] = 0
-						}
+						clear(d)
 						continue
 					}
-					for i := range d[:lo] {
-						d[i] = 0
-					}
-					for i := hi; i < len(d); i++ {
-						d[i] = 0
-					}
+					clear(d[:lo])
+					clear(d[hi:])
 					ix := lo*p.StrideW - p.PadW + s*dw
 					if p.StrideW == 1 {
-						src := plane[iy*p.W+ix : iy*p.W+ix+hi-lo]
-						seg := d[lo:hi]
-						for i, v := range src {
-							seg[i] = v
-						}
+						copy(d[lo:hi], plane[iy*p.W+ix:])
 						continue
 					}
 					src := plane[iy*p.W:]
