@@ -218,6 +218,14 @@ func TestMaxPoolWithoutIndex(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, p := range []Pool{
 		{N: 2, C: 3, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// 3×3, stride 1, padding 1 (maxPlane3x3): the smallest planes,
+		// ceil mode, rows around the vectors' 16 lanes, one row or column.
+		{N: 1, C: 3, H: 2, W: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 2, H: 7, W: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true},
+		{N: 1, C: 2, H: 3, W: 17, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 14, W: 15, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 1, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 9, W: 1, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 4, H: 57, W: 57, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true},
 		{N: 1, C: 2, H: 13, W: 40, KH: 5, KW: 3, StrideH: 2, StrideW: 1, PadH: 2, PadW: 1},
 		{N: 1, C: 1, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true},
