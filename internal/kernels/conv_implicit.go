@@ -276,14 +276,22 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 	defer putScratch(xp)
 	defer putScratch(ce)
 	for i := lo; i < hi; i++ {
-		q.pad(q.x[i*inSize:(i+1)*inSize], *xp)
+		src := *xp
+		if p.direct() && i*inSize+q.xpLen <= len(q.x) {
+			// A 1×1 kernel over an unpadded image reads the image as it
+			// lies: the last panel's reads past its end fall in the
+			// next image, and give columns that are thrown away.
+			src = q.x[i*inSize:]
+		} else {
+			q.pad(q.x[i*inSize:(i+1)*inSize], src)
+		}
 		if p.N == 1 {
 			// A batch of one: split its columns across threads. (Only
 			// then: the plan's xp1 and ce1 serve one chunk at a time.)
-			q.xp1, q.ce1 = *xp, *ce
+			q.xp1, q.ce1 = src, *ce
 			parallelForTask(panels, q.kern.nr*crs*p.K/64, indirectPanels{q})
 		} else {
-			gemmIndirect(q.kern, q.pa, q.kPad, crs, *xp, q.offs, *ce, 0, panels)
+			gemmIndirect(q.kern, q.pa, q.kPad, crs, src, q.offs, *ce, 0, panels)
 		}
 		q.finishImage(i, *ce)
 	}
