@@ -30,7 +30,7 @@ var winogradOff = false
 // weights transformed once, as a model prepared for inference keeps
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
 // 3×3) on planes at least 24 wide, F(2×2, 3×3) on those at least 12
-// wide, or 7 wide with 512×256 filters or more. On narrower planes the
+// wide, or 7 wide with K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On narrower planes the
 // 16-tile vectors are mostly empty and the GEMMs small, and the other
 // paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
@@ -40,7 +40,7 @@ func (p Conv) winogradVariant() (winoVariant, bool) {
 	switch ow := p.OutW(); {
 	case ow >= 24:
 		return winoF43, true
-	case ow >= 12, ow >= 7 && p.C*p.K >= 1<<17:
+	case ow >= 12, ow >= 7 && p.C*p.K >= 1<<15:
 		return winoF23, true
 	}
 	return winoVariant{}, false

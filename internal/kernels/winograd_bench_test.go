@@ -17,6 +17,7 @@ func BenchmarkConv3x3(b *testing.B) {
 		{"resnet-layer1", 64, 64, 56}, {"resnet-layer2", 128, 128, 28}, {"resnet-layer3", 256, 256, 14},
 		{"resnet-layer4", 512, 512, 7}, {"vgg-conv2", 64, 128, 112}, {"vgg-conv5", 512, 512, 14},
 		{"googlenet-3a-5x5red", 16, 32, 28}, {"googlenet-3a-3x3", 96, 128, 28}, {"googlenet-4a-3x3", 96, 208, 14},
+		{"googlenet-5b-3x3", 192, 384, 7}, {"googlenet-5a-3x3", 160, 320, 7}, {"googlenet-5b-5x5", 48, 128, 7},
 	} {
 		// Weights transformed once, as in a model prepared for inference.
 		p := Conv{N: 10, C: l.c, H: l.size, W: l.size, K: l.k, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU, Cache: NewWeightCache()}

@@ -125,6 +125,7 @@ func TestWinogradChosen(t *testing.T) {
 		{func(p *Conv) { p.H, p.W = 14, 14 }, 2},
 		{func(p *Conv) { p.H, p.W = 7, 7 }, 0},
 		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 512, 512 }, 2},
+		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 160, 320 }, 2},
 		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
 		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
 		{func(p *Conv) { p.Groups = 2 }, 0},
