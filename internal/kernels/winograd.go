@@ -30,9 +30,10 @@ var winogradOff = false
 // weights transformed once, as a model prepared for inference keeps
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
 // 3×3) on planes at least 24 wide, F(2×2, 3×3) on those at least 12
-// wide, or 7 wide with K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On narrower planes the
-// 16-tile vectors are mostly empty and the GEMMs small, and the other
-// paths are faster; so they are with fewer than 32 channels.
+// wide, or 7 wide with K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On
+// narrower planes the 16-tile vectors are mostly empty and the GEMMs
+// small, and the other paths are faster; so they are with fewer than 32
+// channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
 	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
