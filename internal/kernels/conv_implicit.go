@@ -8,7 +8,8 @@ package kernels
 // micro-kernels read those rows through a table of offsets; the Wp-OW
 // extra columns of each output row are computed and thrown away.
 //
-// Stride-2 forward passes run the same way on the padded image split into
+// Stride-2 forward passes in inference (where Conv2d is given no patches
+// to keep) run the same way on the padded image split into
 // its four phases (even or odd row, even or odd column), each a plane of
 // ⌈Hp/2⌉×⌈Wp/2⌉: tap (r, s) of output (oy, ox) reads input (2oy+r,
 // 2ox+s), which is (oy + r/2, ox + s/2) of phase (r%2, s%2), so each row
