@@ -196,7 +196,8 @@ func BenchmarkConvVGG14(b *testing.B) {
 
 // BenchmarkConvStride2 times ResNet-18's strided convolutions at batch 10
 // in inference: the 7×7 stem, a 3×3 that halves the plane and a 1×1
-// shortcut, as implicit GEMMs on the image's phases and through im2col.
+// shortcut, as implicit GEMMs on the image's phases and through im2col,
+// in float32 and in bf16.
 func BenchmarkConvStride2(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, l := range []struct {
@@ -212,15 +213,20 @@ func BenchmarkConvStride2(b *testing.B) {
 		x, w, bias := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*l.r*l.r), randSlice(r, p.K)
 		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
 		flops := float64(2 * p.N * p.K * p.colRows() * p.OutH() * p.OutW())
-		for _, phases := range []bool{true, false} {
-			b.Run(l.name+map[bool]string{true: "/phases", false: "/im2col"}[phases], func(b *testing.B) {
-				defer func(saved bool) { implicitPhasesOff = saved }(implicitPhasesOff)
-				implicitPhasesOff = !phases
-				for b.Loop() {
-					Conv2d(p, x, w, bias, y, nil)
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+		for _, bf16 := range []bool{false, true} {
+			for _, phases := range []bool{true, false} {
+				name := l.name + map[bool]string{true: "/phases", false: "/im2col"}[phases] + map[bool]string{true: "-bf16"}[bf16]
+				b.Run(name, func(b *testing.B) {
+					defer func(saved bool) { implicitPhasesOff = saved }(implicitPhasesOff)
+					implicitPhasesOff = !phases
+					q := p
+					q.BF16 = bf16
+					for b.Loop() {
+						Conv2d(q, x, w, bias, y, nil)
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 		DropWeightCache(p.Cache)
 	}

@@ -245,7 +245,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.winogradWith(v, x, w, b, y)
 		return
 	}
-	if p.bf16Implicit() && !p.bf16ByRounding() {
+	if p.bf16ImplicitFwd(cols) && !p.bf16ByRounding() {
 		p.bf16ImplicitForward(x, w, b, y)
 		return
 	}

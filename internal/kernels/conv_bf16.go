@@ -5,13 +5,23 @@ package kernels
 // the plan's offsets: its packing converts the patch matrix's rows to bf16
 // pairs straight from the image, so no patch matrix is written or read.
 // The images are split across the threads, as the float32 implicit GEMM's
-// are; a batch of one splits its GEMM instead.
+// are; a batch of one splits its GEMM instead. Stride-2 forward passes in
+// inference do the same on the image's phases, as float32's do.
 
 // bf16Implicit reports whether a bf16 convolution runs as an implicit
 // GEMM: stride 1, outputs of 14×14 and more (below that, the patches of
 // several images share one explicit GEMM, which keeps the threads busier).
 func (p Conv) bf16Implicit() bool {
 	return p.BF16 && p.plain() && p.StrideH == 1 && p.StrideW == 1 && !p.fullKernel() && p.OutH()*p.OutW() >= 196
+}
+
+// bf16ImplicitFwd reports whether a bf16 convolution's forward pass runs
+// as an implicit GEMM: where bf16Implicit does, and with stride 2 where
+// cols, the patches Conv2d was given to keep, are too few to hold them
+// (inference).
+func (p Conv) bf16ImplicitFwd(cols []float32) bool {
+	return p.bf16Implicit() || p.BF16 && p.plain() && p.StrideH == 2 && p.StrideW == 2 && !implicitPhasesOff &&
+		!p.fullKernel() && p.OutH()*p.OutW() >= 196 && len(cols) < p.patchesSize()
 }
 
 // bf16ImplicitForward computes Conv2d for bf16Implicit convolutions.
