@@ -113,7 +113,8 @@ func BenchmarkPoolLeNet(b *testing.B) {
 
 // BenchmarkMaxPoolGoogLeNet times, in inference (no argmax), GoogLeNet's
 // pooling at batch 10: a branch's 3×3 stride-1 window at 28×28 and 14×14,
-// and the 3×3 stride-2 one in ceil mode between its stages.
+// and the 3×3 stride-2 one in ceil mode between its stages; and ResNet's
+// after its stem.
 func BenchmarkMaxPoolGoogLeNet(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range []struct {
@@ -123,6 +124,7 @@ func BenchmarkMaxPoolGoogLeNet(b *testing.B) {
 		{"branch-28", Pool{N: 10, C: 256, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true}},
 		{"branch-14", Pool{N: 10, C: 512, H: 14, W: 14, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true}},
 		{"stage-28", Pool{N: 10, C: 480, H: 28, W: 28, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}},
+		{"resnet-stem", Pool{N: 10, C: 64, H: 112, W: 112, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
 	} {
 		x, y := randSlice(r, c.p.N*c.p.C*c.p.H*c.p.W), make([]float32, c.p.N*c.p.C*c.p.OutH()*c.p.OutW())
 		b.Run(c.name, func(b *testing.B) {
