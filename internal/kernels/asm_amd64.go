@@ -449,6 +449,31 @@ func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, ba
 //go:noescape
 func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 
+// maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride 1
+// and padding 1, of planes h×w planes of x one after another (y's
+// planes as large), or to a NaN where a window holds one; tmp holds
+// 16*⌈w/16⌉+32 floats:
+//
+//	for i := range planes {
+//		for r := range h {
+//			for c := range w {
+//				best := float32(math.Inf(-1))
+//				for _, e := range window(r, c) { // rows r-1 to r+1, columns c-1 to c+1, clipped
+//					if v := x[i*h*w+e]; v > best || v != v {
+//						best = v
+//					}
+//					if best != best {
+//						break
+//					}
+//				}
+//				y[i*h*w+r*w+c] = best
+//			}
+//		}
+//	}
+//
+//go:noescape
+func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w int)
+
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four
 // inputs of its window, for pairs pairs of w-wide rows, w even, and

@@ -50,6 +50,9 @@ func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) boo
 // maxRowVectors reports false: there are no vector kernels here.
 func maxRowVectors(p Pool) bool { return false }
 
+// maxPool3x3Vector does nothing: there are no vector kernels here.
+func maxPool3x3Vector(x, y []float32, n, h, w int) bool { return false }
+
 // maxPoolRowVector is never called: maxRowVectors is false.
 func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, base int) {
 	panic("kernels: no vector max pooling in this build")

@@ -475,9 +475,7 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	if !maxRowVectors(p) {
 		return false
 	}
-	if t.argmax == nil && p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 &&
-		p.H >= 2 && p.W >= 2 && oh == p.H && ow == p.W {
-		maxPlane3x3(t, in, out)
+	if t.argmax == nil && p.same3x3() && maxPlane3x3(t, in, out) {
 		return true
 	}
 	if p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
@@ -530,38 +528,19 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	return true
 }
 
-// maxPlane3x3 is maxPlaneVector for 3×3 windows, stride 1 and padding 1,
-// without argmax (GoogLeNet's pooling branches, in inference): the
-// maxima of three rows down, over the whole plane at once, then of three
-// columns across, the plane taken as one long row, with no padded copy.
-// The first and last columns, whose windows the padding clips and the
-// long row does not, are then set one by one.
-func maxPlane3x3(t *poolTask, in, out int) {
-	h, w := t.p.H, t.p.W
-	hw := h * w
-	buf := getScratchDirty(hw + 2)
-	defer putScratch(buf)
-	cols := (*buf)[1 : hw+1] // its ends, buf[0] and buf[hw+1], feed only the columns set last
-	x, y := t.x[in:in+hw], t.y[out:out+hw]
-	maxPoolRowVector(x, cols[:w], nil, w, w, 2, 1, 1, 0)
-	if h > 2 {
-		maxPoolRowVector(x, cols[w:(h-1)*w], nil, w, w, 3, 1, 1, 0)
-	}
-	maxPoolRowVector(x[(h-2)*w:], cols[(h-1)*w:], nil, w, w, 2, 1, 1, 0)
-	maxPoolRowVector(*buf, y, nil, hw+2, hw+2, 1, 3, 1, 0)
-	for r := 0; r < h; r++ {
-		c := cols[r*w : (r+1)*w]
-		y[r*w], y[r*w+w-1] = maxOrNaN(c[0], c[1]), maxOrNaN(c[w-2], c[w-1])
-	}
+// same3x3 reports whether p is a 3×3 window, stride 1 and padding 1,
+// whose output is as large as its input (maxPool3x3AVX512's).
+func (p Pool) same3x3() bool {
+	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 &&
+		!p.adaptive() && p.dilH() == 1 && p.dilW() == 1 && p.OutH() == p.H && p.OutW() == p.W
 }
 
-// maxOrNaN returns the larger of a and b, or the first NaN, as the
-// vector kernels do.
-func maxOrNaN(a, b float32) float32 {
-	if a != a || a >= b {
-		return a
-	}
-	return b
+// maxPlane3x3 is maxPlaneVector for 3×3 windows, stride 1 and padding 1,
+// without argmax (GoogLeNet's branches, in inference): the whole plane in
+// one call of maxPool3x3AVX512, with no padded copy.
+func maxPlane3x3(t *poolTask, in, out int) bool {
+	hw := t.p.H * t.p.W
+	return maxPool3x3Vector(t.x[in:in+hw], t.y[out:out+hw], 1, t.p.H, t.p.W)
 }
 
 // maxWindow sets output (oy, ox) of the plane at in, out to its window's

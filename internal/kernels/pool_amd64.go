@@ -91,3 +91,22 @@ func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, bas
 	_ = argmax[n-1]
 	maxPoolRowAVX512(&x[0], &y[0], &argmax[0], n, w, wi, kh, kw, stride, base)
 }
+
+// maxPool3x3Vector runs maxPool3x3AVX512 on n planes of h×w if the
+// active kernel has it, and reports whether it did.
+func maxPool3x3Vector(x, y []float32, n, h, w int) bool {
+	if activeKernel.name != "avx512" || n <= 0 || h <= 0 || w <= 0 {
+		return false
+	}
+	_, _ = x[n*h*w-1], y[n*h*w-1]
+	need := 16*((w+15)/16) + 32
+	var stack [16*4 + 32]float32 // rows up to 64 wide
+	tmp := stack[:]
+	if need > len(stack) {
+		buf := getScratchDirty(need)
+		defer putScratch(buf)
+		tmp = *buf
+	}
+	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w)
+	return true
+}

@@ -219,13 +219,17 @@ func TestMaxPoolWithoutIndex(t *testing.T) {
 	for _, p := range []Pool{
 		{N: 2, C: 3, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		// 3×3, stride 1, padding 1 (maxPlane3x3): the smallest planes,
-		// ceil mode, rows around the vectors' 16 lanes, one row or column.
+		// ceil mode, rows around the vectors' 16 lanes and past the
+		// kernel's stack buffer (64), one row or column.
 		{N: 1, C: 3, H: 2, W: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 2, C: 2, H: 7, W: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true},
 		{N: 1, C: 2, H: 3, W: 17, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 2, H: 14, W: 15, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 2, H: 1, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 2, H: 9, W: 1, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 4, W: 16, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 5, W: 33, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 1, C: 1, H: 3, W: 70, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 4, H: 57, W: 57, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true},
 		{N: 1, C: 2, H: 13, W: 40, KH: 5, KW: 3, StrideH: 2, StrideW: 1, PadH: 2, PadW: 1},
 		{N: 1, C: 1, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true},
@@ -253,6 +257,29 @@ func TestMaxPoolWithoutIndex(t *testing.T) {
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
 				t.Fatalf("%+v: output %d is %v, want %v", p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestMaxPool3x3Planes checks maxPool3x3Vector on several planes in one
+// call against MaxPool2d with argmax, plane by plane.
+func TestMaxPool3x3Planes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, hw := range [][2]int{{7, 7}, {1, 17}, {6, 40}} {
+		h, w, n := hw[0], hw[1], 3
+		x := randSlice(rng, n*h*w)
+		x[rng.IntN(len(x))] = float32(math.NaN())
+		got := make([]float32, len(x))
+		if !maxPool3x3Vector(x, got, n, h, w) {
+			t.Skip("no vector kernel here")
+		}
+		p := Pool{N: 1, C: n, H: h, W: w, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+		want := make([]float32, len(x))
+		MaxPool2d(p, x, want, make([]int32, len(x)))
+		for i := range want {
+			if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("%dx%d: output %d is %v, want %v", h, w, i, got[i], want[i])
 			}
 		}
 	}

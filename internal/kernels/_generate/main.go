@@ -66,6 +66,7 @@ batch normalisation.`}
 	maxPool2Kernel()
 	maxPoolRowKernel(true)
 	maxPoolRowKernel(false)
+	maxPool3x3Kernel()
 	avgPool2BackwardKernel(true)
 	avgPool2BackwardKernel(false)
 	avgPool2TanhBackwardKernel(true)

@@ -559,3 +559,136 @@ rows w apart, the first NaN if there is one.
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// maxPool3x3Kernel writes maxPool3x3AVX512: 3×3 max pooling with stride
+// 1 and padding 1 (GoogLeNet's branches), without argmax, a plane a row
+// at a time: the maxima of three rows down, 16 columns a vector, go to a
+// row of tmp bordered with -Inf, and the maxima of three columns across
+// it, read one float to either side, go to y. A window's NaN wins: each
+// maximum keeps its accumulator's NaN (VMAXPS returns its second source
+// where either is NaN) and takes the new value's (a blend on the
+// unordered compare).
+func maxPool3x3Kernel() {
+	const name = "maxPool3x3AVX512"
+	f := start(name, "(x, y, tmp *float32, planes, h, w int)", `
+maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride 1 and
+padding 1, of planes h×w planes of x one after another (y's planes as
+large), or to a NaN where a window holds one; tmp holds 16*⌈w/16⌉+32
+floats:
+
+	for i := range planes {
+		for r := range h {
+			for c := range w {
+				best := float32(math.Inf(-1))
+				for _, e := range window(r, c) { // rows r-1 to r+1, columns c-1 to c+1, clipped
+					if v := x[i*h*w+e]; v > best || v != v {
+						best = v
+					}
+					if best != best {
+						break
+					}
+				}
+				y[i*h*w+r*w+c] = best
+			}
+		}
+	}
+`)
+	maxNaN := func(src, acc string) {
+		p("	VMAXPS %s, %s, %s", acc, src, acc)
+		p("	VCMPPS $3, %s, %s, K3", src, src) // unordered: src is NaN
+		p("	VBLENDMPS %s, %s, K3, %s", src, acc, acc)
+	}
+	// chunkMask sets K2 to the lanes of the chunk R14 counts down to: all
+	// but in the last, K1's.
+	chunkMask := func(label string) {
+		p("	KMOVW K4, K2")
+		p("	CMPQ R14, $1")
+		p("	JNE %s", label)
+		p("	KMOVW K1, K2")
+		p("%s:", label)
+	}
+	p("	MOVQ %s, R8", f.arg("w"))
+	p("	MOVQ R8, R10")
+	p("	ADDQ $15, R10")
+	p("	SHRQ $4, R10") // chunks of 16 columns
+	p("	MOVQ R10, CX")
+	p("	DECQ CX")
+	p("	SHLQ $4, CX")
+	p("	NEGQ CX")
+	p("	ADDQ R8, CX") // the last chunk's columns, 1 to 16
+	p("	MOVL $1, AX")
+	p("	SHLL CX, AX")
+	p("	DECL AX")
+	p("	KMOVW AX, K1")
+	p("	MOVL $0xffff, AX")
+	p("	KMOVW AX, K4")
+	p("	SHLQ $2, R8") // a row's bytes
+	p("	MOVL $0xff800000, AX")
+	p("	VPBROADCASTD AX, Z31") // -Inf
+	p("	MOVQ %s, SI", f.arg("x"))
+	p("	MOVQ %s, DI", f.arg("y"))
+	p("	MOVQ %s, BX", f.arg("tmp"))
+	p("	MOVQ %s, R9", f.arg("h"))
+	p("	MOVQ %s, CX", f.arg("planes"))
+	// tmp[16:16+w] holds a row's maxima down; tmp[0:16] and tmp[16+w:]
+	// stay -Inf, the padding to either side.
+	p("	VMOVUPS Z31, (BX)")
+	p("	VMOVUPS Z31, 64(BX)(R8*1)")
+	p("	TESTQ CX, CX")
+	p("	JLE %sdone", name)
+	p("	TESTQ R9, R9")
+	p("	JLE %sdone", name)
+	p("%splane:", name)
+	p("	MOVQ SI, R11") // the row's inputs
+	p("	MOVQ DI, R12") // its outputs
+	p("	XORQ DX, DX")  // its index
+	p("%srow:", name)
+	p("	XORQ R13, R13")
+	p("	MOVQ R10, R14")
+	p("%sdown:", name)
+	chunkMask(name + "downmask")
+	p("	VMOVUPS.Z (R11)(R13*1), K2, Z0")
+	p("	TESTQ DX, DX")
+	p("	JEQ %snoabove", name)
+	p("	MOVQ R11, R15")
+	p("	SUBQ R8, R15")
+	p("	VMOVUPS.Z (R15)(R13*1), K2, Z1")
+	maxNaN("Z1", "Z0")
+	p("%snoabove:", name)
+	p("	LEAQ 1(DX), AX")
+	p("	CMPQ AX, R9")
+	p("	JGE %snobelow", name)
+	p("	LEAQ (R11)(R8*1), R15")
+	p("	VMOVUPS.Z (R15)(R13*1), K2, Z1")
+	maxNaN("Z1", "Z0")
+	p("%snobelow:", name)
+	p("	VMOVUPS Z0, K2, 64(BX)(R13*1)")
+	p("	ADDQ $64, R13")
+	p("	DECQ R14")
+	p("	JNZ %sdown", name)
+	p("	XORQ R13, R13")
+	p("	MOVQ R10, R14")
+	p("%sacross:", name)
+	chunkMask(name + "acrossmask")
+	p("	VMOVUPS 64(BX)(R13*1), Z0")
+	p("	VMOVUPS 60(BX)(R13*1), Z1")
+	maxNaN("Z1", "Z0")
+	p("	VMOVUPS 68(BX)(R13*1), Z1")
+	maxNaN("Z1", "Z0")
+	p("	VMOVUPS Z0, K2, (R12)(R13*1)")
+	p("	ADDQ $64, R13")
+	p("	DECQ R14")
+	p("	JNZ %sacross", name)
+	p("	ADDQ R8, R11")
+	p("	ADDQ R8, R12")
+	p("	INCQ DX")
+	p("	CMPQ DX, R9")
+	p("	JLT %srow", name)
+	p("	MOVQ R11, SI")
+	p("	MOVQ R12, DI")
+	p("	DECQ CX")
+	p("	JNZ %splane", name)
+	p("%sdone:", name)
+	p("	VZEROUPPER")
+	p("	RET")
+}
