@@ -402,7 +402,11 @@ func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 	if argmax == nil && !MaxPoolWithoutIndex(p) {
 		panic("kernels: MaxPool2d without argmax for a pooling that needs it")
 	}
-	t := newPoolTask(p, p.forwardPlane(true))
+	plane := p.forwardPlane(true)
+	if argmax == nil && p.same3x3() {
+		plane = maxPlane3x3
+	}
+	t := newPoolTask(p, plane)
 	t.x, t.y, t.argmax = x, y, argmax
 	t.planes()
 }
@@ -475,9 +479,6 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	if !maxRowVectors(p) {
 		return false
 	}
-	if t.argmax == nil && p.same3x3() && maxPlane3x3(t, in, out) {
-		return true
-	}
 	if p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
 		// Every window lies inside the plane.
 		for oy := 0; oy < oh; oy++ {
@@ -535,12 +536,14 @@ func (p Pool) same3x3() bool {
 		!p.adaptive() && p.dilH() == 1 && p.dilW() == 1 && p.OutH() == p.H && p.OutW() == p.W
 }
 
-// maxPlane3x3 is maxPlaneVector for 3×3 windows, stride 1 and padding 1,
-// without argmax (GoogLeNet's branches, in inference): the whole plane in
-// one call of maxPool3x3AVX512, with no padded copy.
-func maxPlane3x3(t *poolTask, in, out int) bool {
+// maxPlane3x3 is maxPlane for same3x3 windows without argmax (GoogLeNet's
+// branches, in inference): the whole plane in one call of
+// maxPool3x3AVX512, with no padded copy, where the CPU has it.
+func maxPlane3x3(t *poolTask, in, out int) {
 	hw := t.p.H * t.p.W
-	return maxPool3x3Vector(t.x[in:in+hw], t.y[out:out+hw], 1, t.p.H, t.p.W)
+	if !maxPool3x3Vector(t.x[in:in+hw], t.y[out:out+hw], 1, t.p.H, t.p.W) {
+		maxPlane(t, in, out)
+	}
 }
 
 // maxWindow sets output (oy, ox) of the plane at in, out to its window's
