@@ -430,6 +430,11 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
 			if rows == gemmMR && cols == nr {
+				if first && !inPlace && g.kern.set != nil {
+					// The first block of k stores its tile: C is not read.
+					g.kern.set(kc, ap, bp, ldb, g.c[off:], g.ldc)
+					continue
+				}
 				if first {
 					for r := 0; r < gemmMR; r++ {
 						clear(g.c[off+r*g.ldc : off+r*g.ldc+nr])

@@ -11,6 +11,10 @@ var (
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
 		},
+		set: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48SetAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
 		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
@@ -49,6 +53,10 @@ var (
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
 			gemmKernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		set: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16SetAVX2(kc, &a[0], &b[0], &c[0], ldb, ldc)
 		},
 		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]

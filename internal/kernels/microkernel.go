@@ -7,6 +7,8 @@ type microKernel struct {
 	name string
 	nr   int
 	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int)
+	// set is fn storing C = A·B: C is neither cleared first nor read.
+	set func(kc int, a, b []float32, ldb int, c []float32, ldc int)
 	// aRows and aTrans, where not nil, are fn with A read in place: the
 	// tile's row i at a[i*lda:] (aRows), or its 6 values of step p at
 	// a[p*lda:] (aTrans, for a transposed A). Every row read must lie
@@ -51,6 +53,12 @@ type dotTile struct {
 // genericKernel is the pure-Go micro-kernel, used where no assembly one
 // applies and as the reference the assembly ones are tested against.
 var genericKernel = microKernel{name: "generic", nr: 8, fn: kernelGeneric, ind: kernelGenericInd,
+	set: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+		for r := 0; r < gemmMR; r++ {
+			clear(c[r*ldc : r*ldc+8])
+		}
+		kernelGeneric(kc, a, b, ldb, c, ldc)
+	},
 	indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 		for r := 0; r < gemmMR; r++ {
 			clear(c[r*ldc : r*ldc+8])

@@ -15,7 +15,10 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 		name = fmt.Sprintf("gemmKernel6x%dInd%s", nr, isa)
 	}
 	if store {
-		name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
+		name = fmt.Sprintf("gemmKernel6x%dSet%s", nr, isa)
+		if indirect {
+			name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
+		}
 	}
 	width := lanes * 4
 	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"

@@ -48,6 +48,8 @@ batch normalisation.`}
 	gemmKernelInPlaceA(false)
 	gemmKernel("AVX512", "Z", 16, 3, true, true)
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
+	gemmKernel("AVX512", "Z", 16, 3, false, true)
+	gemmKernel("AVX2", "Y", 8, 2, false, true)
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
 	tanhKernelAVX512()
