@@ -481,16 +481,18 @@ func maxPoolRowAVX512(x, y *float32, argmax *int32, n, w, wi, kh, kw, stride, ba
 //go:noescape
 func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 
-// maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride 1
-// and padding 1, of planes h×w planes of x one after another (y's
-// planes as large), or to a NaN where a window holds one; tmp holds
-// 16*⌈w/16⌉+32 floats:
+// maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride
+// apart (1 or 2) and padding pad (0 or 1) on each side, of planes h×w
+// planes of x one after another (y's oh×ow), or to a NaN where a
+// window holds one. tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48
+// floats, those from 16+w on -Inf, as are its first 16; each window
+// must hold an element of x:
 //
 //	for i := range planes {
-//		for r := range h {
-//			for c := range w {
+//		for r := range oh {
+//			for c := range ow {
 //				best := float32(math.Inf(-1))
-//				for _, e := range window(r, c) { // rows r-1 to r+1, columns c-1 to c+1, clipped
+//				for _, e := range window(r, c) { // rows r*stride-pad to +2, columns alike, clipped
 //					if v := x[i*h*w+e]; v > best || v != v {
 //						best = v
 //					}
@@ -498,13 +500,13 @@ func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 //						break
 //					}
 //				}
-//				y[i*h*w+r*w+c] = best
+//				y[i*oh*ow+r*ow+c] = best
 //			}
 //		}
 //	}
 //
 //go:noescape
-func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w int)
+func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, oh, ow, stride, pad int)
 
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four

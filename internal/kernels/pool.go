@@ -141,6 +141,7 @@ type poolTask struct {
 	x, y, dy, dx     []float32
 	argmax           []int32
 	add              bool                           // backward: add into dx rather than store
+	ranges3x3        bool                           // run: maxPool3x3Vector over the range of planes
 	plane            func(t *poolTask, in, out int) // in, out: the plane's offsets
 	inv              float32                        // 1 / window size
 	oh, ow, inHW, hw int
@@ -151,13 +152,18 @@ var poolTasks taskPool[poolTask]
 // newPoolTask returns a task for p that runs plane.
 func newPoolTask(p Pool, plane func(t *poolTask, in, out int)) *poolTask {
 	t := poolTasks.get()
-	t.p, t.plane, t.inv = p, plane, 1/float32(p.KH*p.KW)
+	t.p, t.plane, t.inv, t.ranges3x3 = p, plane, 1/float32(p.KH*p.KW), false
 	t.oh, t.ow, t.inHW = p.OutH(), p.OutW(), p.H*p.W
 	t.hw = t.oh * t.ow
 	return t
 }
 
 func (t *poolTask) run(_, lo, hi int) {
+	if t.ranges3x3 {
+		p := t.p
+		maxPool3x3Vector(t.x[lo*t.inHW:hi*t.inHW], t.y[lo*t.hw:hi*t.hw], hi-lo, p.H, p.W, t.oh, t.ow, p.StrideH, p.PadH)
+		return
+	}
 	for i := lo; i < hi; i++ {
 		t.plane(t, i*t.inHW, i*t.hw)
 	}
@@ -402,12 +408,11 @@ func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 	if argmax == nil && !MaxPoolWithoutIndex(p) {
 		panic("kernels: MaxPool2d without argmax for a pooling that needs it")
 	}
-	plane := p.forwardPlane(true)
-	if argmax == nil && p.same3x3() {
-		plane = maxPlane3x3
-	}
-	t := newPoolTask(p, plane)
+	t := newPoolTask(p, p.forwardPlane(true))
 	t.x, t.y, t.argmax = x, y, argmax
+	// 3×3 windows in inference (GoogLeNet's branches and stages, ResNet's
+	// stem): each thread's planes in one call of the vector kernel.
+	t.ranges3x3 = argmax == nil && p.pool3x3() && maxRowVectors(p)
 	t.planes()
 }
 
@@ -529,21 +534,11 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	return true
 }
 
-// same3x3 reports whether p is a 3×3 window, stride 1 and padding 1,
-// whose output is as large as its input (maxPool3x3AVX512's).
-func (p Pool) same3x3() bool {
-	return p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 &&
-		!p.adaptive() && p.dilH() == 1 && p.dilW() == 1 && p.OutH() == p.H && p.OutW() == p.W
-}
-
-// maxPlane3x3 is maxPlane for same3x3 windows without argmax (GoogLeNet's
-// branches, in inference): the whole plane in one call of
-// maxPool3x3AVX512, with no padded copy, where the CPU has it.
-func maxPlane3x3(t *poolTask, in, out int) {
-	hw := t.p.H * t.p.W
-	if !maxPool3x3Vector(t.x[in:in+hw], t.y[out:out+hw], 1, t.p.H, t.p.W) {
-		maxPlane(t, in, out)
-	}
+// pool3x3 reports whether p is a 3×3 window with stride 1 or 2 and
+// padding 0 or 1, alike on both axes (maxPool3x3AVX512's).
+func (p Pool) pool3x3() bool {
+	return p.KH == 3 && p.KW == 3 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
+		p.PadH == p.PadW && (p.PadH == 0 || p.PadH == 1) && !p.adaptive() && p.dilH() == 1 && p.dilW() == 1
 }
 
 // maxWindow sets output (oy, ox) of the plane at in, out to its window's

@@ -2,6 +2,8 @@
 
 package kernels
 
+import "math"
+
 // avgPool2Vector sets y row i (w/2 values) to the 2×2 window averages of x
 // rows 2i and 2i+1 (w values each, w even), for pairs rows of y, if the
 // active kernel has vectors for it; it reports whether it did.
@@ -92,21 +94,29 @@ func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, bas
 	maxPoolRowAVX512(&x[0], &y[0], &argmax[0], n, w, wi, kh, kw, stride, base)
 }
 
-// maxPool3x3Vector runs maxPool3x3AVX512 on n planes of h×w if the
-// active kernel has it, and reports whether it did.
-func maxPool3x3Vector(x, y []float32, n, h, w int) bool {
-	if activeKernel.name != "avx512" || n <= 0 || h <= 0 || w <= 0 {
+// maxPool3x3Vector runs maxPool3x3AVX512 on n planes of h×w (oh×ow
+// out) if the active kernel has it, and reports whether it did.
+func maxPool3x3Vector(x, y []float32, n, h, w, oh, ow, stride, pad int) bool {
+	if activeKernel.name != "avx512" || n <= 0 || h <= 0 || w <= 0 || oh <= 0 || ow <= 0 {
 		return false
 	}
-	_, _ = x[n*h*w-1], y[n*h*w-1]
-	need := 16*((w+15)/16) + 32
-	var stack [16*4 + 32]float32 // rows up to 64 wide
+	_, _ = x[n*h*w-1], y[n*oh*ow-1]
+	need := 16 + max(16*((w+15)/16), 32*((ow+15)/16)) + 48
+	var stack [16 + 32*4 + 48]float32 // rows up to 64 wide
 	tmp := stack[:]
 	if need > len(stack) {
 		buf := getScratchDirty(need)
 		defer putScratch(buf)
 		tmp = *buf
 	}
-	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w)
+	tmp = tmp[:need]
+	inf := float32(math.Inf(-1))
+	for i := range tmp[:16] {
+		tmp[i] = inf
+	}
+	for i := range tmp[16+w:] {
+		tmp[16+w+i] = inf
+	}
+	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w, oh, ow, stride, pad)
 	return true
 }

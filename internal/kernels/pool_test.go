@@ -263,23 +263,34 @@ func TestMaxPoolWithoutIndex(t *testing.T) {
 }
 
 // TestMaxPool3x3Planes checks maxPool3x3Vector on several planes in one
-// call against MaxPool2d with argmax, plane by plane.
+// call against MaxPool2d with argmax, for each stride, padding and ceil
+// mode it takes, on planes with NaN and infinities.
 func TestMaxPool3x3Planes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, hw := range [][2]int{{7, 7}, {1, 17}, {6, 40}} {
-		h, w, n := hw[0], hw[1], 3
-		x := randSlice(rng, n*h*w)
-		x[rng.IntN(len(x))] = float32(math.NaN())
-		got := make([]float32, len(x))
-		if !maxPool3x3Vector(x, got, n, h, w) {
-			t.Skip("no vector kernel here")
-		}
-		p := Pool{N: 1, C: n, H: h, W: w, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
-		want := make([]float32, len(x))
-		MaxPool2d(p, x, want, make([]int32, len(x)))
-		for i := range want {
-			if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
-				t.Fatalf("%dx%d: output %d is %v, want %v", h, w, i, got[i], want[i])
+	for _, hw := range [][2]int{{7, 7}, {1, 17}, {6, 40}, {14, 14}, {3, 3}, {29, 70}, {112, 112}} {
+		for _, c := range []struct{ stride, pad int }{{1, 1}, {2, 1}, {2, 0}, {1, 0}} {
+			for _, ceil := range []bool{false, true} {
+				h, w, n := hw[0], hw[1], 3
+				p := Pool{N: 1, C: n, H: h, W: w, KH: 3, KW: 3, StrideH: c.stride, StrideW: c.stride, PadH: c.pad, PadW: c.pad, CeilMode: ceil}
+				if !p.Valid() {
+					continue
+				}
+				x := randSlice(rng, n*h*w)
+				x[rng.IntN(len(x))] = float32(math.NaN())
+				x[rng.IntN(len(x))] = float32(math.Inf(1))
+				x[rng.IntN(len(x))] = float32(math.Inf(-1))
+				oh, ow := p.OutH(), p.OutW()
+				got := make([]float32, n*oh*ow)
+				if !maxPool3x3Vector(x, got, n, h, w, oh, ow, c.stride, c.pad) {
+					t.Skip("no vector kernel here")
+				}
+				want := make([]float32, len(got))
+				MaxPool2d(p, x, want, make([]int32, len(got)))
+				for i := range want {
+					if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%+v: output %d is %v, want %v", p, i, got[i], want[i])
+					}
+				}
 			}
 		}
 	}

@@ -561,26 +561,29 @@ rows w apart, the first NaN if there is one.
 }
 
 // maxPool3x3Kernel writes maxPool3x3AVX512: 3×3 max pooling with stride
-// 1 and padding 1 (GoogLeNet's branches), without argmax, a plane a row
-// at a time: the maxima of three rows down, 16 columns a vector, go to a
-// row of tmp bordered with -Inf, and the maxima of three columns across
-// it, read one float to either side, go to y. A window's NaN wins: each
-// maximum keeps its accumulator's NaN (VMAXPS returns its second source
-// where either is NaN) and takes the new value's (a blend on the
-// unordered compare).
+// 1 or 2 and padding 0 or 1 (GoogLeNet's branches and the pooling between
+// its stages, ResNet's after its stem), without argmax, a plane an output
+// row at a time: the maxima of the window's three rows down, 16 columns a
+// vector, go to a row of tmp bordered with -Inf (the padding, and what
+// ceil mode reaches past the row), and the maxima of three columns
+// across it, every second one's for stride 2, go to y. A window's NaN
+// wins: each maximum keeps its accumulator's NaN (VMAXPS returns its
+// second source where either is NaN) and takes the new value's (a blend
+// on the unordered compare).
 func maxPool3x3Kernel() {
 	const name = "maxPool3x3AVX512"
-	f := start(name, "(x, y, tmp *float32, planes, h, w int)", `
-maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride 1 and
-padding 1, of planes h×w planes of x one after another (y's planes as
-large), or to a NaN where a window holds one; tmp holds 16*⌈w/16⌉+32
-floats:
+	f := start(name, "(x, y, tmp *float32, planes, h, w, oh, ow, stride, pad int)", `
+maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride apart
+(1 or 2) and padding pad (0 or 1) on each side, of planes h×w planes of
+x one after another (y's oh×ow), or to a NaN where a window holds one.
+tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
+-Inf, as are its first 16; each window must hold an element of x:
 
 	for i := range planes {
-		for r := range h {
-			for c := range w {
+		for r := range oh {
+			for c := range ow {
 				best := float32(math.Inf(-1))
-				for _, e := range window(r, c) { // rows r-1 to r+1, columns c-1 to c+1, clipped
+				for _, e := range window(r, c) { // rows r*stride-pad to +2, columns alike, clipped
 					if v := x[i*h*w+e]; v > best || v != v {
 						best = v
 					}
@@ -588,107 +591,155 @@ floats:
 						break
 					}
 				}
-				y[i*h*w+r*w+c] = best
+				y[i*oh*ow+r*ow+c] = best
 			}
 		}
 	}
 `)
 	maxNaN := func(src, acc string) {
-		p("	VMAXPS %s, %s, %s", acc, src, acc)
-		p("	VCMPPS $3, %s, %s, K3", src, src) // unordered: src is NaN
-		p("	VBLENDMPS %s, %s, K3, %s", src, acc, acc)
+		p("\tVMAXPS %s, %s, %s", acc, src, acc)
+		p("\tVCMPPS $3, %s, %s, K3", src, src) // unordered: src is NaN
+		p("\tVBLENDMPS %s, %s, K3, %s", src, acc, acc)
 	}
 	// chunkMask sets K2 to the lanes of the chunk R14 counts down to: all
-	// but in the last, K1's.
-	chunkMask := func(label string) {
-		p("	KMOVW K4, K2")
-		p("	CMPQ R14, $1")
-		p("	JNE %s", label)
-		p("	KMOVW K1, K2")
+	// but in the last, tail's.
+	chunkMask := func(tail, label string) {
+		p("\tKMOVW K4, K2")
+		p("\tCMPQ R14, $1")
+		p("\tJNE %s", label)
+		p("\tKMOVW %s, K2", tail)
 		p("%s:", label)
 	}
-	p("	MOVQ %s, R8", f.arg("w"))
-	p("	MOVQ R8, R10")
-	p("	ADDQ $15, R10")
-	p("	SHRQ $4, R10") // chunks of 16 columns
-	p("	MOVQ R10, CX")
-	p("	DECQ CX")
-	p("	SHLQ $4, CX")
-	p("	NEGQ CX")
-	p("	ADDQ R8, CX") // the last chunk's columns, 1 to 16
-	p("	MOVL $1, AX")
-	p("	SHLL CX, AX")
-	p("	DECL AX")
-	p("	KMOVW AX, K1")
-	p("	MOVL $0xffff, AX")
-	p("	KMOVW AX, K4")
-	p("	SHLQ $2, R8") // a row's bytes
-	p("	MOVL $0xff800000, AX")
-	p("	VPBROADCASTD AX, Z31") // -Inf
-	p("	MOVQ %s, SI", f.arg("x"))
-	p("	MOVQ %s, DI", f.arg("y"))
-	p("	MOVQ %s, BX", f.arg("tmp"))
-	p("	MOVQ %s, R9", f.arg("h"))
-	p("	MOVQ %s, CX", f.arg("planes"))
-	// tmp[16:16+w] holds a row's maxima down; tmp[0:16] and tmp[16+w:]
-	// stay -Inf, the padding to either side.
-	p("	VMOVUPS Z31, (BX)")
-	p("	VMOVUPS Z31, 64(BX)(R8*1)")
-	p("	TESTQ CX, CX")
-	p("	JLE %sdone", name)
-	p("	TESTQ R9, R9")
-	p("	JLE %sdone", name)
+	// tailMask sets k to the lanes of the last of the chunks of n (a
+	// register) columns, leaving their count in R10.
+	tailMask := func(n, k string) {
+		p("\tMOVQ %s, R10", n)
+		p("\tADDQ $15, R10")
+		p("\tSHRQ $4, R10")
+		p("\tMOVQ R10, CX")
+		p("\tDECQ CX")
+		p("\tSHLQ $4, CX")
+		p("\tNEGQ CX")
+		p("\tADDQ %s, CX", n) // the last chunk's columns, 1 to 16
+		p("\tMOVL $1, AX")
+		p("\tSHLL CX, AX")
+		p("\tDECL AX")
+		p("\tKMOVW AX, %s", k)
+	}
+	p("\tMOVQ %s, R8", f.arg("ow"))
+	tailMask("R8", "K5")
+	p("\tMOVQ %s, R8", f.arg("w"))
+	tailMask("R8", "K1") // R10: the input row's chunks
+	p("\tMOVL $0xffff, AX")
+	p("\tKMOVW AX, K4")
+	p("\tSHLQ $2, R8") // an input row's bytes
+	p("\tMOVL $0xff800000, AX")
+	p("\tVPBROADCASTD AX, Z31") // -Inf
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30") // evens
+	p("\tMOVQ %s, SI", f.arg("x"))
+	p("\tMOVQ %s, DI", f.arg("y"))
+	p("\tMOVQ %s, BX", f.arg("tmp"))
+	p("\tMOVQ %s, R9", f.arg("h"))
+	p("\tMOVQ %s, CX", f.arg("planes"))
+	p("\tTESTQ CX, CX")
+	p("\tJLE %sdone", name)
+	p("\tCMPQ %s, $0", f.arg("oh"))
+	p("\tJLE %sdone", name)
 	p("%splane:", name)
-	p("	MOVQ SI, R11") // the row's inputs
-	p("	MOVQ DI, R12") // its outputs
-	p("	XORQ DX, DX")  // its index
+	p("\tMOVQ DI, R12") // the output row
+	p("\tXORQ DX, DX")  // its index
 	p("%srow:", name)
-	p("	XORQ R13, R13")
-	p("	MOVQ R10, R14")
+	// AX: the window's first row; R11: its address (used where it lies
+	// inside the plane).
+	p("\tMOVQ DX, AX")
+	p("\tIMULQ %s, AX", f.arg("stride"))
+	p("\tSUBQ %s, AX", f.arg("pad"))
+	p("\tMOVQ AX, R11")
+	p("\tIMULQ R8, R11")
+	p("\tADDQ SI, R11")
+	p("\tXORQ R13, R13")
+	p("\tMOVQ R10, R14")
 	p("%sdown:", name)
-	chunkMask(name + "downmask")
-	p("	VMOVUPS.Z (R11)(R13*1), K2, Z0")
-	p("	TESTQ DX, DX")
-	p("	JEQ %snoabove", name)
-	p("	MOVQ R11, R15")
-	p("	SUBQ R8, R15")
-	p("	VMOVUPS.Z (R15)(R13*1), K2, Z1")
-	maxNaN("Z1", "Z0")
-	p("%snoabove:", name)
-	p("	LEAQ 1(DX), AX")
-	p("	CMPQ AX, R9")
-	p("	JGE %snobelow", name)
-	p("	LEAQ (R11)(R8*1), R15")
-	p("	VMOVUPS.Z (R15)(R13*1), K2, Z1")
-	maxNaN("Z1", "Z0")
-	p("%snobelow:", name)
-	p("	VMOVUPS Z0, K2, 64(BX)(R13*1)")
-	p("	ADDQ $64, R13")
-	p("	DECQ R14")
-	p("	JNZ %sdown", name)
-	p("	XORQ R13, R13")
-	p("	MOVQ R10, R14")
-	p("%sacross:", name)
-	chunkMask(name + "acrossmask")
-	p("	VMOVUPS 64(BX)(R13*1), Z0")
-	p("	VMOVUPS 60(BX)(R13*1), Z1")
-	maxNaN("Z1", "Z0")
-	p("	VMOVUPS 68(BX)(R13*1), Z1")
-	maxNaN("Z1", "Z0")
-	p("	VMOVUPS Z0, K2, (R12)(R13*1)")
-	p("	ADDQ $64, R13")
-	p("	DECQ R14")
-	p("	JNZ %sacross", name)
-	p("	ADDQ R8, R11")
-	p("	ADDQ R8, R12")
-	p("	INCQ DX")
-	p("	CMPQ DX, R9")
-	p("	JLT %srow", name)
-	p("	MOVQ R11, SI")
-	p("	MOVQ R12, DI")
-	p("	DECQ CX")
-	p("	JNZ %splane", name)
+	chunkMask("K1", name+"downmask")
+	p("\tVMOVAPS Z31, Z0")
+	for k := 0; k < 3; k++ {
+		skip := fmt.Sprintf("%sskip%d", name, k)
+		p("\tLEAQ %d(AX), R15", k)
+		p("\tTESTQ R15, R15")
+		p("\tJLT %s", skip)
+		p("\tCMPQ R15, R9")
+		p("\tJGE %s", skip)
+		switch k {
+		case 0:
+			p("\tMOVQ R11, R15")
+		case 1:
+			p("\tLEAQ (R11)(R8*1), R15")
+		case 2:
+			p("\tLEAQ (R11)(R8*2), R15")
+		}
+		p("\tVMOVUPS.Z (R15)(R13*1), K2, Z1")
+		maxNaN("Z1", "Z0")
+		p("%s:", skip)
+	}
+	p("\tVMOVUPS Z0, K2, 64(BX)(R13*1)")
+	p("\tADDQ $64, R13")
+	p("\tDECQ R14")
+	p("\tJNZ %sdown", name)
+	// Across: R15 at tmp's column -pad, the window's first.
+	p("\tMOVQ %s, R15", f.arg("pad"))
+	p("\tSHLQ $2, R15")
+	p("\tNEGQ R15")
+	p("\tLEAQ 64(BX)(R15*1), R15")
+	p("\tXORQ R13, R13") // the output chunk's bytes
+	p("\tMOVQ %s, R14", f.arg("ow"))
+	p("\tADDQ $15, R14")
+	p("\tSHRQ $4, R14")
+	p("\tCMPQ %s, $2", f.arg("stride"))
+	p("\tJEQ %sacross2", name)
+	p("%sacross1:", name)
+	chunkMask("K5", name+"across1mask")
+	p("\tVMOVUPS (R15)(R13*1), Z0")
+	for k := 1; k < 3; k++ {
+		p("\tVMOVUPS %d(R15)(R13*1), Z1", 4*k)
+		maxNaN("Z1", "Z0")
+	}
+	p("\tVMOVUPS Z0, K2, (R12)(R13*1)")
+	p("\tADDQ $64, R13")
+	p("\tDECQ R14")
+	p("\tJNZ %sacross1", name)
+	p("\tJMP %snextrow", name)
+	p("%sacross2:", name)
+	chunkMask("K5", name+"across2mask")
+	for k := 0; k < 3; k++ {
+		dst := "Z0"
+		if k > 0 {
+			dst = "Z1"
+		}
+		p("\tVMOVUPS %d(R15)(R13*2), Z12", 4*k)
+		p("\tVMOVUPS %d(R15)(R13*2), Z13", 4*k+64)
+		p("\tVMOVAPS Z30, %s", dst)
+		p("\tVPERMI2PS Z13, Z12, %s", dst) // the even columns of the 32
+		if k > 0 {
+			maxNaN("Z1", "Z0")
+		}
+	}
+	p("\tVMOVUPS Z0, K2, (R12)(R13*1)")
+	p("\tADDQ $64, R13")
+	p("\tDECQ R14")
+	p("\tJNZ %sacross2", name)
+	p("%snextrow:", name)
+	p("\tMOVQ %s, R15", f.arg("ow"))
+	p("\tLEAQ (R12)(R15*4), R12")
+	p("\tINCQ DX")
+	p("\tCMPQ DX, %s", f.arg("oh"))
+	p("\tJLT %srow", name)
+	p("\tMOVQ R9, R15")
+	p("\tIMULQ R8, R15")
+	p("\tADDQ R15, SI")
+	p("\tMOVQ R12, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %splane", name)
 	p("%sdone:", name)
-	p("	VZEROUPPER")
-	p("	RET")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
