@@ -634,7 +634,7 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tKMOVW AX, K4")
 	p("\tSHLQ $2, R8") // an input row's bytes
 	p("\tMOVL $0xff800000, AX")
-	p("\tVPBROADCASTD AX, Z31") // -Inf
+	p("\tVPBROADCASTD AX, Z31")         // -Inf
 	p("\tVMOVUPS poolIdx<>+0(SB), Z30") // evens
 	p("\tMOVQ %s, SI", f.arg("x"))
 	p("\tMOVQ %s, DI", f.arg("y"))
