@@ -26,26 +26,22 @@ const minWinogradGEMMTiles = 512
 var winogradOff = false
 
 // winogradVariant returns the Winograd algorithm that runs the
-// convolution, if one pays (BenchmarkConv3x3 measures them): plain 3×3
-// stride-1 layers with the vector transforms, F(2×2, 3×3) on planes at
-// least 12 wide and F(4×4, 3×3) on wider ones: from 24 wide where the
-// weights stay transformed between calls (a cache: a model prepared for
-// inference), from 48 where each call transforms them (training's
-// forward pass, whose weights change every step), as the transform of
-// F(4×4)'s 36 planes then outweighs its fewer products. With a cache,
-// 7×7 planes with K·C of at least 2¹⁵ (GoogLeNet's 160 to 320) take
-// F(2×2) too. On narrower planes the 16-tile vectors are mostly empty and
-// the GEMMs small, and the other paths are faster; so they are with fewer
-// than 32 channels.
+// convolution, if one pays (BenchmarkConv3x3 measures them, with the
+// weights transformed once, as a model prepared for inference keeps
+// them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
+// 3×3) on planes at least 24 wide, F(2×2, 3×3) on those at least 12
+// wide, or 7 wide with K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On
+// narrower planes the 16-tile vectors are mostly empty and the GEMMs
+// small, and the other paths are faster; so they are with fewer than 32
+// channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
 	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
 	}
-	cached := p.Cache != 0
 	switch ow := p.OutW(); {
-	case ow >= 48, ow >= 24 && cached:
+	case ow >= 24:
 		return winoF43, true
-	case ow >= 12, ow >= 7 && cached && p.C*p.K >= 1<<15:
+	case ow >= 12, ow >= 7 && p.C*p.K >= 1<<15:
 		return winoF23, true
 	}
 	return winoVariant{}, false

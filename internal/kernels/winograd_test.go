@@ -77,7 +77,7 @@ func withVectors(on bool, fn func()) {
 	fn()
 }
 
-// TestWinogradConvPool checks that the Winograd path
+// TestWinogradConvPool checks that the Winograd path (F(4×4, 3×3) here)
 // pools as Conv2dPool asks, as the other paths do.
 func TestWinogradConvPool(t *testing.T) {
 	if !winogradVectors() {
@@ -114,7 +114,7 @@ func TestWinogradChosen(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms: the path is not taken")
 	}
-	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Cache: 1}
+	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
 	for _, c := range []struct {
 		change func(*Conv)
 		want   int // m of F(m×m, 3×3), 0 for none
@@ -126,11 +126,6 @@ func TestWinogradChosen(t *testing.T) {
 		{func(p *Conv) { p.H, p.W = 7, 7 }, 0},
 		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 512, 512 }, 2},
 		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 160, 320 }, 2},
-		// Weights transformed on every call (training): F(4×4) from 48
-		// wide, no 7×7 planes.
-		{func(p *Conv) { p.Cache = 0 }, 4},
-		{func(p *Conv) { p.H, p.W, p.Cache = 28, 28, 0 }, 2},
-		{func(p *Conv) { p.H, p.W, p.C, p.K, p.Cache = 7, 7, 512, 512, 0 }, 0},
 		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
 		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
 		{func(p *Conv) { p.Groups = 2 }, 0},
