@@ -65,6 +65,15 @@ func (b *BasicConv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return tensor.ReLU(b.BN.Call(b.Conv.Call(x)))
 }
 
+// convThenPool returns pool(b(x)): in one pass once nn.FoldBatchNorm
+// has run (nn.ConvPool).
+func convThenPool(b *BasicConv2d, pool *nn.MaxPool2d, x *tensor.Tensor) *tensor.Tensor {
+	if y, ok := nn.ConvPool(b.Conv, b.BN, x, tensor.ActReLU, pool, b); ok {
+		return y
+	}
+	return pool.Call(b.Call(x))
+}
+
 // Inception is GoogLeNet's block: four branches on the same input whose
 // outputs are joined along the channels: a 1×1 convolution (Branch1);
 // 1×1 then 3×3 (Branch2); 1×1 then 3×3 again (Branch3: the paper's 5×5,
@@ -227,8 +236,8 @@ func NewGoogLeNet(in Input, opts ...GoogLeNetOption) (*GoogLeNet, error) {
 // adds.
 func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	training := m.Training() && m.Aux1 != nil
-	x = m.MaxPool1.Call(m.Conv1.Call(x))
-	x = m.MaxPool2.Call(m.Conv3.Call(m.Conv2.Call(x)))
+	x = convThenPool(m.Conv1, m.MaxPool1, x)
+	x = convThenPool(m.Conv3, m.MaxPool2, m.Conv2.Call(x))
 	x = m.MaxPool3.Call(m.Inception3b.Call(m.Inception3a.Call(x)))
 	x = m.Inception4a.Call(x)
 	var aux1, aux2 *tensor.Tensor

@@ -195,7 +195,11 @@ func shortcut(ds *nn.Sequential, x *tensor.Tensor) *tensor.Tensor {
 
 // Forward runs the stem, the four stages, pooling and the classifier.
 func (m *ResNet) Forward(x *tensor.Tensor) *tensor.Tensor {
-	x = m.MaxPool.Call(m.ReLU.Call(m.BN1.Call(m.Conv1.Call(x))))
+	if y, ok := nn.ConvPool(m.Conv1, m.BN1, x, tensor.ActReLU, m.MaxPool, m.ReLU); ok {
+		x = y // folded for inference: the stem in one pass
+	} else {
+		x = m.MaxPool.Call(m.ReLU.Call(m.BN1.Call(m.Conv1.Call(x))))
+	}
 	x = m.Layer4.Call(m.Layer3.Call(m.Layer2.Call(m.Layer1.Call(x))))
 	return m.FC.Call(tensor.Flatten(m.AvgPool.Call(x)))
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/convnet/convnet/tensor"
 )
@@ -140,6 +141,28 @@ func ConvAdd(conv *Conv2d, bn *BatchNorm2d, x, residual *tensor.Tensor, act tens
 	o := conv.options()
 	o.Act = act
 	return tensor.Conv2dAdd(x, conv.folded.weight, conv.folded.bias, residual, o), true
+}
+
+// ConvPool returns pool(act(bn(conv(x)))), a stem's convolution and the
+// max pooling after it (ResNet's, GoogLeNet's), as one operation where
+// FoldBatchNorm has made that possible: in evaluation mode, with bn folded
+// into conv and act the activation folded with it, and with no forward
+// hook on conv, bn, pool or inside the modules of skipped (the
+// activation's layer, a block that holds the convolution), which would
+// each see their own output. Then each channel of each image is pooled
+// as soon as it is computed, while it is in cache (tensor.Conv2dWith
+// with a Pool), and the convolution's output is not kept. ok is false
+// elsewhere, and the caller runs its layers.
+func ConvPool(conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, pool *MaxPool2d, skipped ...Module) (y *tensor.Tensor, ok bool) {
+	if conv.Training() || conv.folded == nil || conv.folded.act != act || !bn.folded ||
+		len(conv.hooks) > 0 || len(bn.hooks) > 0 || hooked(pool) || slices.ContainsFunc(skipped, hooked) {
+		return nil, false
+	}
+	o := conv.options()
+	o.Act = act
+	pooling := pool.Pooling()
+	o.Pool = &pooling
+	return tensor.Conv2dWith(x, conv.folded.weight, conv.folded.bias, o), true
 }
 
 // convFold is a convolution's weights with a batch norm folded in, and

@@ -373,7 +373,11 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 		}
 		return
 	}
-	t := newPoolTask(pool, pool.forwardPlane(max))
+	plane := pool.forwardPlane(max)
+	if max && argmax == nil && pool.pool3x3() && maxRowVectors(pool) {
+		plane = maxPlane3x3 // a stem's pooling in inference
+	}
+	t := newPoolTask(pool, plane)
 	t.x, t.y, t.argmax = y, pooled, argmax
 	post := convPosts.get()
 	post.pool = t

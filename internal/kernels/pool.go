@@ -541,6 +541,16 @@ func (p Pool) pool3x3() bool {
 		p.PadH == p.PadW && (p.PadH == 0 || p.PadH == 1) && !p.adaptive() && p.dilH() == 1 && p.dilW() == 1
 }
 
+// maxPlane3x3 is maxPlane for pool3x3 windows without argmax, one plane
+// at a time (Conv2dPool's pooling of each channel as it is computed): the
+// plane in one call of maxPool3x3AVX512.
+func maxPlane3x3(t *poolTask, in, out int) {
+	p := t.p
+	if !maxPool3x3Vector(t.x[in:in+p.H*p.W], t.y[out:out+t.hw], 1, p.H, p.W, t.oh, t.ow, p.StrideH, p.PadH) {
+		maxPlane(t, in, out)
+	}
+}
+
 // maxWindow sets output (oy, ox) of the plane at in, out to its window's
 // first maximum, or first NaN, in row-major order, and its argmax.
 func maxWindow(t *poolTask, in, out, oy, ox int) {
