@@ -279,3 +279,35 @@ func TestConv2dResidual(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2dPoolWithoutIndex checks Conv2dPool's max pooling in
+// inference (no argmax: 3×3 windows go to maxPool3x3AVX512 plane by
+// plane, as a stem's pooling does) against Conv2d then MaxPool2d with
+// argmax, on convolutions of each path a stem takes.
+func TestConv2dPoolWithoutIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, p := range []Conv{
+		{N: 2, C: 3, H: 33, W: 30, K: 8, R: 7, S: 7, StrideH: 2, StrideW: 2, PadH: 3, PadW: 3, Act: ActReLU},
+		{N: 2, C: 32, H: 28, W: 28, K: 40, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
+		{N: 3, C: 4, H: 9, W: 11, K: 6, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	} {
+		oh, ow := p.OutH(), p.OutW()
+		x, w, b := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*p.R*p.S), randSlice(rng, p.K)
+		y := make([]float32, p.N*p.K*oh*ow)
+		Conv2d(p, x, w, b, y, nil)
+		for _, pool := range []Pool{
+			{N: p.N, C: p.K, H: oh, W: ow, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+			{N: p.N, C: p.K, H: oh, W: ow, KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true},
+			{N: p.N, C: p.K, H: oh, W: ow, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		} {
+			if !MaxPoolWithoutIndex(pool) {
+				continue // no vector kernel here: the index is always kept
+			}
+			n := p.N * p.K * pool.OutH() * pool.OutW()
+			want, got := make([]float32, n), make([]float32, n)
+			MaxPool2d(pool, y, want, make([]int32, n))
+			Conv2dPool(p, pool, true, x, w, b, nil, nil, got, nil)
+			closeTo(t, fmt.Sprintf("%+v pool %+v", p, pool), got, want, 1e-5)
+		}
+	}
+}
