@@ -2,6 +2,8 @@ package mnist
 
 import (
 	"bytes"
+	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,5 +83,39 @@ func TestDecompressedCache(t *testing.T) {
 	}
 	if got := cachedFiles(); len(got) != 1 {
 		t.Fatalf("cache holds %v after a small file, want still one", got)
+	}
+}
+
+// TestCRC32CCombine checks that the CRC-32C of two pieces, combined, is
+// that of the whole, for pieces of every length around the combine's
+// powers of two, and that readChecksummed's chunks sum to the whole file's
+// CRC-32C.
+func TestCRC32CCombine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 9<<20+13)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, cut := range []int{0, 1, 2, 3, 7, 8, 1000, 4096, 1 << 20, len(data) - 1, len(data)} {
+		a, b := data[:cut], data[cut:]
+		want := crc32.Checksum(data, castagnoli)
+		if got := crc32cCombine(crc32.Checksum(a, castagnoli), crc32.Checksum(b, castagnoli), int64(len(b))); got != want {
+			t.Errorf("cut at %d: combined %08x, want %08x", cut, got, want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, len(data))
+	n := len(data) - sumBytes
+	sum, err := readChecksummed(f, buf, n)
+	if err != nil || sum != crc32.Checksum(data[:n], castagnoli) || !bytes.Equal(buf, data) {
+		t.Errorf("readChecksummed: sum %08x, error %v, same bytes %v; want %08x", sum, err, bytes.Equal(buf, data), crc32.Checksum(data[:n], castagnoli))
 	}
 }

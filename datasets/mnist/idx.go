@@ -216,21 +216,8 @@ func parse(src io.Reader, magic uint32, ndim int, unit string, e expect) ([]int,
 	if k, err := io.ReadFull(src, hdr[4:]); err != nil {
 		return nil, nil, readProblem(err, "truncated header: expected %d bytes, found %d %s", len(hdr), 4+k, unit)
 	}
-
-	dims := make([]int, ndim)
-	size := uint64(1)
-	for i := range dims {
-		d := binary.BigEndian.Uint32(hdr[4+4*i:])
-		if d == 0 {
-			return nil, nil, fmt.Errorf("bad dimensions %v: dimension %d is zero", headerDims(hdr), i)
-		}
-		size *= uint64(d) // each factor < 2^32 and size <= 2^30: no overflow
-		if size > maxDataBytes {
-			return nil, nil, fmt.Errorf("bad dimensions %v: more than %d bytes of data", headerDims(hdr), maxDataBytes)
-		}
-		dims[i] = int(d)
-	}
-	if err := e.check(magic, dims); err != nil {
+	dims, size, err := dimensions(hdr, magic, e)
+	if err != nil {
 		return nil, nil, err
 	}
 
@@ -238,7 +225,6 @@ func parse(src io.Reader, magic uint32, ndim int, unit string, e expect) ([]int,
 	// 47 MB is), so that loading needs no doubling copies; a larger
 	// declaration grows with the bytes that actually arrive.
 	var data []byte
-	var err error
 	if size <= preallocBytes {
 		data = make([]byte, size+1)
 		var n int
@@ -261,6 +247,29 @@ func parse(src io.Reader, magic uint32, ndim int, unit string, e expect) ([]int,
 		return nil, nil, fmt.Errorf("unexpected data after the %d bytes that dimensions %v need", size, dims)
 	}
 	return dims, data, nil
+}
+
+// dimensions reads the dimensions of the idx header hdr, whose magic
+// number parse has checked, and returns them with the size of the data
+// they declare, if they are sane and e accepts them.
+func dimensions(hdr []byte, magic uint32, e expect) ([]int, uint64, error) {
+	dims := make([]int, (len(hdr)-4)/4)
+	size := uint64(1)
+	for i := range dims {
+		d := binary.BigEndian.Uint32(hdr[4+4*i:])
+		if d == 0 {
+			return nil, 0, fmt.Errorf("bad dimensions %v: dimension %d is zero", headerDims(hdr), i)
+		}
+		size *= uint64(d) // each factor < 2^32 and size <= 2^30: no overflow
+		if size > maxDataBytes {
+			return nil, 0, fmt.Errorf("bad dimensions %v: more than %d bytes of data", headerDims(hdr), maxDataBytes)
+		}
+		dims[i] = int(d)
+	}
+	if err := e.check(magic, dims); err != nil {
+		return nil, 0, err
+	}
+	return dims, size, nil
 }
 
 // preallocBytes bounds the buffer allocated from a header's word alone.
