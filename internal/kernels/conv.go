@@ -114,7 +114,7 @@ func (p Conv) groupSize() int {
 // Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
 // forward pass builds none.
 func (p Conv) ColsSize() int {
-	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() && p.StrideH == 1 || p.bf16Implicit() || p.bf16ByRounding() {
+	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() && !p.phases() || p.bf16Implicit() || p.bf16ByRounding() {
 		return 0
 	}
 	return p.patchesSize()
@@ -266,9 +266,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		p.xvecForward(x, w, b, y)
 		return
 	}
-	if p.implicitFwd() && (p.StrideH == 1 || len(cols) < p.patchesSize()) {
-		// Strided: only where no patches are kept for a backward pass,
-		// which would build them again (1.05x slower in training).
+	if p.implicitFwd() && (!p.phases() || p.phasesFwd(cols)) {
 		p.implicitForward(x, w, b, y)
 		return
 	}
@@ -374,7 +372,7 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 		return
 	}
 	plane := pool.forwardPlane(max)
-	if max && argmax == nil && pool.pool3x3() && maxRowVectors(pool) {
+	if max && pool.maxPool3x3(argmax) {
 		plane = maxPlane3x3 // a stem's pooling in inference
 	}
 	t := newPoolTask(pool, plane)

@@ -20,8 +20,7 @@ func (p Conv) bf16Implicit() bool {
 // cols, the patches Conv2d was given to keep, are too few to hold them
 // (inference).
 func (p Conv) bf16ImplicitFwd(cols []float32) bool {
-	return p.bf16Implicit() || p.BF16 && p.plain() && p.StrideH == 2 && p.StrideW == 2 && !implicitPhasesOff &&
-		!p.fullKernel() && p.OutH()*p.OutW() >= 196 && len(cols) < p.patchesSize()
+	return p.bf16Implicit() || p.BF16 && p.phasesFwd(cols)
 }
 
 // bf16ImplicitForward computes Conv2d for bf16Implicit convolutions.

@@ -412,7 +412,7 @@ func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 	t.x, t.y, t.argmax = x, y, argmax
 	// 3×3 windows in inference (GoogLeNet's branches and stages, ResNet's
 	// stem): each thread's planes in one call of the vector kernel.
-	t.ranges3x3 = argmax == nil && p.pool3x3() && maxRowVectors(p)
+	t.ranges3x3 = p.maxPool3x3(argmax)
 	t.planes()
 }
 
@@ -534,14 +534,15 @@ func maxPlaneVector(t *poolTask, in, out int) bool {
 	return true
 }
 
-// pool3x3 reports whether p is a 3×3 window with stride 1 or 2 and
-// padding 0 or 1, alike on both axes (maxPool3x3AVX512's).
-func (p Pool) pool3x3() bool {
-	return p.KH == 3 && p.KW == 3 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
-		p.PadH == p.PadW && (p.PadH == 0 || p.PadH == 1) && !p.adaptive() && p.dilH() == 1 && p.dilW() == 1
+// maxPool3x3 reports whether p's max pooling without argmax runs in
+// maxPool3x3AVX512: a 3×3 window with stride 1 or 2 and padding 0 or 1,
+// alike on both axes, on a CPU with the vector kernels.
+func (p Pool) maxPool3x3(argmax []int32) bool {
+	return argmax == nil && p.KH == 3 && p.KW == 3 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
+		p.PadH == p.PadW && (p.PadH == 0 || p.PadH == 1) && !p.adaptive() && p.dilH() == 1 && p.dilW() == 1 && maxRowVectors(p)
 }
 
-// maxPlane3x3 is maxPlane for pool3x3 windows without argmax, one plane
+// maxPlane3x3 is maxPlane for maxPool3x3 windows, one plane
 // at a time (Conv2dPool's pooling of each channel as it is computed): the
 // plane in one call of maxPool3x3AVX512.
 func maxPlane3x3(t *poolTask, in, out int) {
