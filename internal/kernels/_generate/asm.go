@@ -209,3 +209,18 @@ func endLoop(name string, width int, pointers ...string) {
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// laneMask sets mask register k to the low min(count, 16) bits, count in
+// register reg (not CX, which it uses, nor AX): the lanes of a last,
+// partial vector.
+func laneMask(reg, k, label string) {
+	p("\tMOVL $0xffff, AX")
+	p("\tCMPQ %s, $16", reg)
+	p("\tJGE %s", label)
+	p("\tMOVQ %s, CX", reg)
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("%s:", label)
+	p("\tKMOVW AX, %s", k)
+}

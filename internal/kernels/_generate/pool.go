@@ -612,24 +612,21 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	}
 	// tailMask sets k to the lanes of the last of the chunks of n (a
 	// register) columns, leaving their count in R10.
-	tailMask := func(n, k string) {
+	tailMask := func(n, k, label string) {
 		p("\tMOVQ %s, R10", n)
 		p("\tADDQ $15, R10")
 		p("\tSHRQ $4, R10")
-		p("\tMOVQ R10, CX")
-		p("\tDECQ CX")
-		p("\tSHLQ $4, CX")
-		p("\tNEGQ CX")
-		p("\tADDQ %s, CX", n) // the last chunk's columns, 1 to 16
-		p("\tMOVL $1, AX")
-		p("\tSHLL CX, AX")
-		p("\tDECL AX")
-		p("\tKMOVW AX, %s", k)
+		p("\tMOVQ R10, R15")
+		p("\tDECQ R15")
+		p("\tSHLQ $4, R15")
+		p("\tNEGQ R15")
+		p("\tADDQ %s, R15", n) // the last chunk's columns, 1 to 16
+		laneMask("R15", k, label)
 	}
 	p("\tMOVQ %s, R8", f.arg("ow"))
-	tailMask("R8", "K5")
+	tailMask("R8", "K5", name+"outmask")
 	p("\tMOVQ %s, R8", f.arg("w"))
-	tailMask("R8", "K1") // R10: the input row's chunks
+	tailMask("R8", "K1", name+"inmask") // R10: the input row's chunks
 	p("\tMOVL $0xffff, AX")
 	p("\tKMOVW AX, K4")
 	p("\tSHLQ $2, R8") // an input row's bytes

@@ -19,20 +19,6 @@ func winogradConstants() {
 	p("GLOBL winoIdx<>(SB), RODATA|NOPTR, $128")
 }
 
-// winoMask sets mask register k to the low min(count, 16) bits, count in
-// register reg (not CX, which it uses).
-func winoMask(reg, k, label string) {
-	p("\tMOVL $0xffff, AX")
-	p("\tCMPQ %s, $16", reg)
-	p("\tJGE %s", label)
-	p("\tMOVQ %s, CX", reg)
-	p("\tMOVL $1, AX")
-	p("\tSHLL CX, AX")
-	p("\tDECL AX")
-	p("%s:", label)
-	p("\tKMOVW AX, %s", k)
-}
-
 // winoOutputArgs loads the arguments common to the output transforms:
 // SI src, R9 plane and R8 stride in bytes, DI dst, R14 n, R15 cols,
 // R12 rows, R13 relu; Z30 the bias broadcast, Z27 zeros.
@@ -62,7 +48,7 @@ func winoRowMasks(name string, parts int) {
 		p("\tMOVL $0, AX")
 		p("\tTESTQ R11, R11")
 		p("\tJLE %sset", lbl)
-		winoMask("R11", k, lbl+"m")
+		laneMask("R11", k, lbl+"m")
 		p("\tJMP %sdone", lbl)
 		p("%sset:", lbl)
 		p("\tKMOVW AX, %s", k)
@@ -106,7 +92,7 @@ each row, past the tiles; it writes only the n tiles:
 	p("%sloop:", name)
 	p("\tTESTQ R14, R14")
 	p("\tJLE %sdone", name)
-	winoMask("R14", "K1", name+"mask")
+	laneMask("R14", "K1", name+"mask")
 	// d[i][j] in Z(4i+j): the even lanes of the 32 floats from column j.
 	p("\tMOVQ SI, R10")
 	for i := 0; i < 4; i++ {
@@ -305,7 +291,7 @@ it writes only the n tiles:
 	p("%sloop:", name)
 	p("\tTESTQ R14, R14")
 	p("\tJLE %sdone", name)
-	winoMask("R14", "K1", name+"mask")
+	laneMask("R14", "K1", name+"mask")
 	// Down each column j: the six rows' values (every fourth float from
 	// column j), transformed, to tmp[6*i+j].
 	for j := 0; j < 6; j++ {
