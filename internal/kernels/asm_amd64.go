@@ -239,6 +239,70 @@ func gemmKernel6x48SetAVX512(kc int, a, b, c *float32, ldb, ldc int)
 //go:noescape
 func gemmKernel6x16SetAVX2(kc int, a, b, c *float32, ldb, ldc int)
 
+// gemmKernel6x16AVX512 adds A·B into a 6×16 tile of C, A packed (6
+// values a step of kc):
+//
+//	for i := range 6 {
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[p*6+i] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] += sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x16AVX512(kc int, a, b, c *float32, ldb, ldc int)
+
+// gemmKernel6x16SetAVX512 stores A·B in a 6×16 tile of C, A packed (6
+// values a step of kc):
+//
+//	for i := range 6 {
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[p*6+i] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x16SetAVX512(kc int, a, b, c *float32, ldb, ldc int)
+
+// gemmKernel6x16IndAVX512 adds A·B into a 6×16 tile of C, A packed (6
+// values a step of kc):
+//
+//	for i := range 6 {
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[p*6+i] * b[offs[p]+j]
+//			}
+//			c[i*ldc+j] += sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x16IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+// gemmKernel6x16IndSetAVX512 stores A·B in a 6×16 tile of C, A packed
+// (6 values a step of kc):
+//
+//	for i := range 6 {
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[p*6+i] * b[offs[p]+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
 // dotKernel6x4IndAccAVX512 adds the lanes' partial sums of the dot
 // products of 6 rows of A with 4 rows of B, row j at b[offs[j]:], each
 // 16*k long, into out:

@@ -100,7 +100,7 @@ type indirectPanels struct{ q *implicitPlan }
 
 func (t indirectPanels) run(_, lo, hi int) {
 	q := t.q
-	gemmIndirect(q.kern, q.pa, q.kPad, q.colRows(), q.xp1, q.offs, q.ce1, lo, hi)
+	gemmIndirect(q.kern, q.pa, q.kPad, q.colRows(), q.xp1, q.offs, q.ce1, q.ext, lo, hi)
 }
 
 func newImplicitPlan(p Conv) *implicitPlan {
@@ -249,19 +249,22 @@ func (t *packTask) run(_, lo, hi int) {
 	}
 }
 
-// gemmIndirect sets C[0:rowsPad, 0:cols] = A·B, for A packed by
+// gemmIndirect sets C[0:rowsPad, 0:n] = A·B, for A packed by
 // packWeights (rowsPad rows), B row p at b[offs[p]:] and C with row stride
-// ldc = cols, a multiple of the kernel's nr. Column panels [lo, hi) only.
-func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, offs []int, c []float32, lo, hi int) {
+// ldc = len(c)/rowsPad, a multiple of the kernel's nr and at least n.
+// Column panels [lo, hi) only. Columns past n up to the end of their
+// panel are computed or left as they were.
+func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, offs []int, c []float32, n, lo, hi int) {
 	nr, ldc := kern.nr, len(c)/rowsPad
 	for pc := 0; pc < k; pc += gemmKC {
 		kc := min(gemmKC, k-pc)
 		block := pa[pc*rowsPad:]
-		fn := kern.ind
-		if pc == 0 {
-			fn = kern.indSet // the first block overwrites C: no need to zero it
-		}
 		for jr := lo; jr < hi; jr++ {
+			kj := kern.forCols(n - jr*nr)
+			fn := kj.ind
+			if pc == 0 {
+				fn = kj.indSet // the first block overwrites C: no need to zero it
+			}
 			for ir := 0; ir < rowsPad; ir += gemmMR {
 				fn(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
 			}
@@ -304,7 +307,7 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 			q.xp1, q.ce1 = src, *ce
 			parallelForTask(panels, q.kern.nr*crs*p.K/64, indirectPanels{q})
 		} else {
-			gemmIndirect(q.kern, q.pa, q.kPad, crs, src, q.offs, *ce, 0, panels)
+			gemmIndirect(q.kern, q.pa, q.kPad, crs, src, q.offs, *ce, q.ext, 0, panels)
 		}
 		q.finishImage(i, *ce)
 	}
@@ -450,7 +453,7 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 			}
 		}
 		if dx != nil {
-			gemmIndirect(q.kern, q.pa2, cPad, p.K*p.R*p.S, *dyp, q.offs2, *dxe, 0, cols2/q.kern.nr)
+			gemmIndirect(q.kern, q.pa2, cPad, p.K*p.R*p.S, *dyp, q.offs2, *dxe, q.plane, 0, cols2/q.kern.nr)
 			q.cropGrad(*dxe, cols2, dx[i*inSize:(i+1)*inSize], q.dxAdd)
 		}
 	}

@@ -425,25 +425,32 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 		}
 		inPlace := g.aInPlace()
 		first := g.zeroC && pc == 0
+		// A last panel of few columns takes the narrow kernel, if any
+		// (with A packed: it has no variant reading A in place).
+		kern, knr := &g.kern, nr
+		if !inPlace {
+			kern = g.kern.forCols(cols)
+			knr = kern.nr
+		}
 		for ir := 0; ir < mc; ir += gemmMR {
 			ap := pa[ir*kc : ir*kc+gemmMR*kc]
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
-			if rows == gemmMR && cols == nr {
-				if first && !inPlace && g.kern.set != nil {
+			if rows == gemmMR && cols == knr {
+				if first && !inPlace && kern.set != nil {
 					// The first block of k stores its tile: C is not read.
-					g.kern.set(kc, ap, bp, ldb, g.c[off:], g.ldc)
+					kern.set(kc, ap, bp, ldb, g.c[off:], g.ldc)
 					continue
 				}
 				if first {
 					for r := 0; r < gemmMR; r++ {
-						clear(g.c[off+r*g.ldc : off+r*g.ldc+nr])
+						clear(g.c[off+r*g.ldc : off+r*g.ldc+knr])
 					}
 				}
 				if inPlace {
 					g.kernelAInPlace(ic+ir, pc, kc, bp, ldb, g.c[off:], g.ldc)
 				} else {
-					g.kern.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
+					kern.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
 				}
 				continue
 			}
@@ -453,7 +460,7 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			if inPlace && rows == gemmMR {
 				g.kernelAInPlace(ic+ir, pc, kc, bp, ldb, tile, nr)
 			} else {
-				g.kern.fn(kc, ap, bp, ldb, tile, nr)
+				kern.fn(kc, ap, bp, ldb, tile, nr)
 			}
 			g.storeEdge(tile, nr, rows, cols, off, first)
 		}

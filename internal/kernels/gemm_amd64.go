@@ -6,7 +6,7 @@ package kernels
 // AVX-512 and for AVX2+FMA. Each function first touches the last element
 // it reads or writes, so a bad size panics in Go, not in assembly.
 var (
-	avx512Kernel = microKernel{name: "avx512", nr: 48, kvec: &kvecAVX512, xvec: &xvecAVX512,
+	avx512Kernel = microKernel{name: "avx512", nr: 48, kvec: &kvecAVX512, xvec: &xvecAVX512, narrow: &avx512Narrow,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
@@ -47,6 +47,26 @@ var (
 		gemv: func(k int, a []float32, lda int, x, out []float32) {
 			_, _, _ = a[7*lda+k-1], x[k-1], out[7]
 			gemv8AVX512(k/16, 1<<(k%16)-1, &a[0], lda, &x[0], &out[0])
+		},
+	}
+	// avx512Narrow is avx512Kernel's kernel for last panels of 16
+	// columns or fewer.
+	avx512Narrow = microKernel{name: "avx512", nr: 16,
+		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		set: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16SetAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
+			gemmKernel6x16IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
 		},
 	}
 	avx2Kernel = microKernel{name: "avx2", nr: 16,

@@ -105,6 +105,65 @@ func testGemmShapes(t *testing.T, r *rand.Rand, shapes [][3]int) {
 	}
 }
 
+// TestMicroKernelVariants compares each micro-kernel's four forms (fn,
+// set, ind, indSet), and its narrow kernel's, with the definition on one
+// tile: odd and even kc, B rows spaced or gathered by offsets, and C's
+// surroundings untouched.
+func TestMicroKernelVariants(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var kerns []*microKernel
+	for _, k := range kernelsAvailable() {
+		kerns = append(kerns, &k)
+		if k.narrow != nil {
+			kerns = append(kerns, k.narrow)
+		}
+	}
+	for _, k := range kerns {
+		nr := k.nr
+		for _, kc := range []int{1, 2, 3, 8, 17, 64} {
+			ldb, ldc := nr+5, nr+3
+			a, b := randSlice(r, kc*gemmMR), randSlice(r, kc*ldb+nr)
+			offs := make([]int, kc)
+			for p := range offs {
+				offs[p] = r.IntN(kc*ldb - nr)
+			}
+			c0 := randSlice(r, gemmMR*ldc)
+			for _, form := range []string{"fn", "set", "ind", "indSet"} {
+				want := slices.Clone(c0)
+				for i := 0; i < gemmMR; i++ {
+					for j := 0; j < nr; j++ {
+						var sum float64
+						for p := 0; p < kc; p++ {
+							row := p * ldb
+							if form == "ind" || form == "indSet" {
+								row = offs[p]
+							}
+							sum += float64(a[p*gemmMR+i]) * float64(b[row+j])
+						}
+						if form == "set" || form == "indSet" {
+							want[i*ldc+j] = float32(sum)
+						} else {
+							want[i*ldc+j] += float32(sum)
+						}
+					}
+				}
+				c := slices.Clone(c0)
+				switch form {
+				case "fn":
+					k.fn(kc, a, b, ldb, c, ldc)
+				case "set":
+					k.set(kc, a, b, ldb, c, ldc)
+				case "ind":
+					k.ind(kc, a, b, offs, c, ldc)
+				case "indSet":
+					k.indSet(kc, a, b, offs, c, ldc)
+				}
+				closeTo(t, fmt.Sprintf("%s %d-wide %s kc=%d", k.name, nr, form, kc), c, want, 1e-5)
+			}
+		}
+	}
+}
+
 // TestCol2imIsAdjoint checks <Im2col(x), c> == <x, Col2im(c)> for several
 // shapes, which pins Col2im to Im2col.
 func TestCol2imIsAdjoint(t *testing.T) {

@@ -30,6 +30,20 @@ type microKernel struct {
 	// xvec, where not nil, runs the column-vectorised convolutions
 	// (see Conv.xvec).
 	xvec *xvecKernels
+	// narrow, where not nil, is a kernel of fewer columns (its fn, set,
+	// ind and indSet) for a product's last panel when that panel has no
+	// more than narrow.nr columns: this kernel would spend most of its
+	// work there on columns that are thrown away.
+	narrow *microKernel
+}
+
+// forCols returns the kernel that computes a panel of cols columns: k,
+// or its narrow kernel where cols fit that.
+func (k *microKernel) forCols(cols int) *microKernel {
+	if k.narrow != nil && cols <= k.narrow.nr {
+		return k.narrow
+	}
+	return k
 }
 
 // gemvRows is how many rows one call of a microKernel's gemv handles.

@@ -206,3 +206,90 @@ func gemmKernelInPlaceA(rows bool) {
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// gemmKernelNarrow writes the AVX-512 6×16 kernel: gemmKernel for one
+// vector of columns, for the last panel of a product whose columns end
+// 16 or fewer past a multiple of 48 (a 14×14 image's 196 outputs, a
+// Winograd GEMM's 160 tiles), where the 6×48 kernel would spend two
+// thirds of its work on columns that are thrown away. It broadcasts A
+// inside the FMAs. Each sum is taken in the 6×48 kernel's order, step by
+// step, so a column's result does not depend on which kernel computed
+// it: splitting the sums into two sets of accumulators would hide the
+// FMA's latency better, but moved a gradient of MobileNet V2's training
+// step (ill-conditioned by batch norm over two values) outside its
+// PyTorch reference's tolerance.
+func gemmKernelNarrow(indirect, store bool) {
+	name := "gemmKernel6x16"
+	if indirect {
+		name += "Ind"
+	}
+	if store {
+		name += "Set"
+	}
+	name += "AVX512"
+	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"
+	if indirect {
+		sig, bRow = "(kc int, a, b *float32, offs *int, c *float32, ldc int)", "offs[p]"
+	}
+	op, what := "+=", "adds A·B into"
+	if store {
+		op, what = "=", "stores A·B in"
+	}
+	f := start(name, sig, fmt.Sprintf(`
+%s %s a 6×16 tile of C, A packed (6 values a step of kc):
+
+	for i := range 6 {
+		for j := range 16 {
+			var sum float32
+			for p := range kc {
+				sum += a[p*6+i] * b[%s+j]
+			}
+			c[i*ldc+j] %s sum
+		}
+	}
+`, name, what, bRow, op))
+	p("\tMOVQ %s, CX", f.arg("kc"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	p("\tMOVQ %s, DX", f.arg("c"))
+	if indirect {
+		p("\tMOVQ %s, R9", f.arg("offs"))
+	} else {
+		p("\tMOVQ %s, R9", f.arg("ldb"))
+		p("\tSHLQ $2, R9")
+	}
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")
+	for i := 0; i < 6; i++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	p("%sloop:", name)
+	if indirect {
+		p("\tMOVQ (R9), R10")
+		p("\tVMOVUPS (DI)(R10*4), Z6")
+		p("\tADDQ $8, R9")
+	} else {
+		p("\tVMOVUPS (DI), Z6")
+		p("\tADDQ R9, DI")
+	}
+	for r := 0; r < 6; r++ {
+		p("\tVFMADD231PS.BCST %d(SI), Z6, Z%d", 4*r, r)
+	}
+	p("\tADDQ $24, SI")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for r := 0; r < 6; r++ {
+		if !store {
+			p("\tVADDPS (DX), Z%d, Z%d", r, r)
+		}
+		p("\tVMOVUPS Z%d, (DX)", r)
+		if r < 5 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

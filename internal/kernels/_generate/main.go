@@ -50,6 +50,10 @@ batch normalisation.`}
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	gemmKernel("AVX512", "Z", 16, 3, false, true)
 	gemmKernel("AVX2", "Y", 8, 2, false, true)
+	for _, indirect := range []bool{false, true} {
+		gemmKernelNarrow(indirect, false)
+		gemmKernelNarrow(indirect, true)
+	}
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
 	tanhKernelAVX512()
