@@ -703,6 +703,18 @@ func addAVX512(x, y, z *float32, n int)
 //go:noescape
 func copyEvensAVX512(src, dst *float32, n int)
 
+// copyEvenRowsAVX512 copies every other element of each of rows rows of
+// src, from the first; it reads no element past the last it copies:
+//
+//	for r := range rows {
+//		for j := range n {
+//			dst[r*ldd+j] = src[r*lds+2*j]
+//		}
+//	}
+//
+//go:noescape
+func copyEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
+
 // winoInputF23AVX512 transforms the n 4×4 tiles of one tile row of a
 // zero-padded plane: tile t covers rows 0 to 3 (stride floats apart)
 // and columns 2t to 2t+3 of src, and its 16 values Bᵀ·d·B go to

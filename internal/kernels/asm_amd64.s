@@ -4006,6 +4006,97 @@ copyEvensAVX512done:
 	VZEROUPPER
 	RET
 
+// func copyEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
+TEXT ·copyEvenRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+	VMOVUPS poolIdx<>+0(SB), Z30
+	MOVL $0x7fff, AX
+	KMOVW AX, K1
+	MOVQ R11, BX
+	ANDQ $15, BX
+	LEAQ -1(BX)(BX*1), DX
+	TESTQ BX, BX
+	JNZ copyEvenRowsAVX512tailmask
+	XORQ DX, DX
+copyEvenRowsAVX512tailmask:
+	MOVL $0xffff, AX
+	CMPQ DX, $16
+	JGE copyEvenRowsAVX512m2
+	MOVQ DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+copyEvenRowsAVX512m2:
+	KMOVW AX, K2
+	SUBQ $16, DX
+	MOVL $0, AX
+	CMPQ DX, $0
+	JLE copyEvenRowsAVX512m3zero
+	MOVL $0xffff, AX
+	CMPQ DX, $16
+	JGE copyEvenRowsAVX512m3
+	MOVQ DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+copyEvenRowsAVX512m3:
+	KMOVW AX, K3
+	JMP copyEvenRowsAVX512m3done
+copyEvenRowsAVX512m3zero:
+	KMOVW AX, K3
+copyEvenRowsAVX512m3done:
+	MOVL $0xffff, AX
+	CMPQ BX, $16
+	JGE copyEvenRowsAVX512m4
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+copyEvenRowsAVX512m4:
+	KMOVW AX, K4
+	SHRQ $4, R11
+	TESTQ R10, R10
+	JLE copyEvenRowsAVX512done
+copyEvenRowsAVX512row:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JZ copyEvenRowsAVX512tail
+copyEvenRowsAVX512loop:
+	VMOVUPS (R12), Z0
+	VMOVUPS.Z 64(R12), K1, Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS Z2, (R13)
+	ADDQ $128, R12
+	ADDQ $64, R13
+	DECQ CX
+	JNZ copyEvenRowsAVX512loop
+copyEvenRowsAVX512tail:
+	TESTQ BX, BX
+	JZ copyEvenRowsAVX512next
+	VMOVUPS.Z (R12), K2, Z0
+	VMOVUPS.Z 64(R12), K3, Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS Z2, K4, (R13)
+copyEvenRowsAVX512next:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ copyEvenRowsAVX512row
+copyEvenRowsAVX512done:
+	VZEROUPPER
+	RET
+
 // Winograd output interleave: a0 b0 ... a7 b7, then a8 b8 ... a15 b15.
 DATA winoIdx<>+0(SB)/4, $0
 DATA winoIdx<>+4(SB)/4, $16

@@ -32,7 +32,7 @@ func (p Conv) bf16ImplicitForward(x, w, b, y []float32) {
 	defer pa.release()
 	q.y, q.b = y, b
 	ParallelChunks(p.N, func(_, lo, hi int) {
-		xp := getScratchDirty(q.xpLen)
+		xp := getScratch(q.xpLen) // its padding stays zero (see pad)
 		ce := getScratchDirty(p.K * q.cols)
 		defer putScratch(xp)
 		defer putScratch(ce)
@@ -93,7 +93,7 @@ func (p Conv) bf16ImplicitBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []
 	ParallelChunks(p.N, func(c, lo, hi int) {
 		part := (*parts)[c*partLen : (c+1)*partLen]
 		pdw, pdb := part[:p.K*crs], part[p.K*crs:]
-		xp := getScratchDirty(q.xpLen)
+		xp := getScratch(q.xpLen)       // its padding stays zero (see pad)
 		dye := getScratch(p.K * q.cols) // zero past each row's outputs, once
 		defer putScratch(xp)
 		defer putScratch(dye)

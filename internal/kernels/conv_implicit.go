@@ -148,46 +148,54 @@ func (q *implicitPlan) release() {
 	implicitPlans.put(q)
 }
 
-// pad copies one image into the zero-padded buffer xp (into its phases,
-// for stride 2).
+// pad copies one image into xp (into its phases, for stride 2), a
+// buffer of q.xpLen whose padding holds zeros: getScratch's, or those an
+// earlier image left, as every image fills the same places. So the
+// buffer is cleared once per chunk of images, not once per image.
 func (q *implicitPlan) pad(x, xp []float32) {
-	if q.phases {
-		clear(xp[:q.xpLen])
+	switch {
+	case q.phases:
 		q.padPhases(x, xp)
-		return
-	}
-	if q.PadH == 0 && q.PadW == 0 {
+	case q.PadH == 0 && q.PadW == 0:
 		copy(xp, x[:q.C*q.H*q.W])
-		clear(xp[q.C*q.H*q.W : q.xpLen])
-		return
+	default:
+		q.padInto(x, xp)
 	}
-	clear(xp[:q.xpLen])
-	q.padInto(x, xp)
 }
 
 // padPhases copies one image into the phase planes of xp, which hold
 // zeros: element (y, x) of channel c, at (py, px) = (y+PadH, x+PadW) once
 // padded, goes to row py/2, column px/2 of phase plane 4c + 2(py%2) +
-// px%2.
+// px%2. Each phase takes every other row and column of the channel, from
+// the first row y0 and column x0 that fall in it.
 func (q *implicitPlan) padPhases(x, xp []float32) {
 	for c := 0; c < q.C; c++ {
-		for y := 0; y < q.H; y++ {
-			py := y + q.PadH
-			src := x[(c*q.H+y)*q.W : (c*q.H+y+1)*q.W]
-			if py%2 >= q.R {
-				continue // a 1×1 kernel reads even rows only
-			}
+		plane := x[c*q.H*q.W : (c+1)*q.H*q.W]
+		for a := 0; a < min(q.R, 2); a++ { // a 1×1 kernel reads even rows only
+			y0 := (a - q.PadH) & 1
+			rows := (q.H - y0 + 1) / 2
 			for b := 0; b < min(q.S, 2); b++ {
-				x0 := (b - q.PadW) & 1 // the first column of phase b
-				if x0 >= q.W {
+				x0 := (b - q.PadW) & 1
+				n := (q.W - x0 + 1) / 2
+				if rows <= 0 || n <= 0 {
 					continue
 				}
-				n := (q.W - x0 + 1) / 2
-				dst := xp[(4*c+2*(py%2)+b)*q.plane+py/2*q.wp+(x0+q.PadW)/2:][:n]
-				for j := copyEvensVector(src[x0:], dst); j < n; j++ {
-					dst[j] = src[x0+2*j]
-				}
+				dst := xp[(4*c+2*a+b)*q.plane+(y0+q.PadH)/2*q.wp+(x0+q.PadW)/2:]
+				copyEvenRows(plane[y0*q.W+x0:], 2*q.W, dst, q.wp, rows, n)
 			}
+		}
+	}
+}
+
+// copyEvenRows sets dst[r*ldd+j] = src[r*lds+2*j] for r < rows, j < n.
+func copyEvenRows(src []float32, lds int, dst []float32, ldd, rows, n int) {
+	if copyEvenRowsVector(src, lds, dst, ldd, rows, n) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		s, d := src[r*lds:], dst[r*ldd:r*ldd+n]
+		for j := range d {
+			d[j] = s[2*j]
 		}
 	}
 }
@@ -287,7 +295,7 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 	p := q.Conv
 	crs, inSize := p.colRows(), p.C*p.H*p.W
 	panels := q.cols / q.kern.nr
-	xp := getScratchDirty(q.xpLen)
+	xp := getScratch(q.xpLen) // its padding stays zero (see pad)
 	ce := getScratchDirty(q.kPad * q.cols)
 	defer putScratch(xp)
 	defer putScratch(ce)
@@ -420,7 +428,7 @@ func (q *implicitPlan) backwardChunk(c, lo, hi int) {
 	// dye and dyp hold each image's output gradient on the extended
 	// grid, zero elsewhere: the zeros are written once, here, and
 	// every image then fills the same places.
-	xp := getScratchDirty(q.xpLen)
+	xp := getScratch(q.xpLen) // its padding stays zero (see pad)
 	dye := getScratch(q.dotRows * q.cols)
 	defer putScratch(xp)
 	defer putScratch(dye)

@@ -142,6 +142,9 @@ func testConv2d(t *testing.T, bf16 bool) {
 		{N: 2, C: 5, H: 28, W: 30, K: 9, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		{N: 2, C: 4, H: 30, W: 31, K: 5, R: 1, S: 1, StrideH: 2, StrideW: 2},
 		{N: 1, C: 3, H: 29, W: 30, K: 4, R: 3, S: 3, StrideH: 2, StrideW: 2, PadW: 2},
+		// Phases of 33 and 34 columns (whole vectors and a tail), five
+		// images: a thread's later images reuse the first's padding.
+		{N: 5, C: 3, H: 37, W: 66, K: 5, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		// 12×12 outputs of a strided convolution: two groups of four
 		// images (groupSize).
 		{N: 8, C: 8, H: 23, W: 23, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
@@ -309,5 +312,26 @@ func TestConv2dPoolWithoutIndex(t *testing.T) {
 			Conv2dPool(p, pool, true, x, w, b, nil, nil, got, nil)
 			closeTo(t, fmt.Sprintf("%+v pool %+v", p, pool), got, want, 1e-5)
 		}
+	}
+}
+
+// TestCopyEvenRows compares copyEvenRows (with vectors where this CPU has
+// them) with its definition on lengths around whole vectors, and checks
+// that it writes nothing else: the source ends at the last element read.
+func TestCopyEvenRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 7, 8, 15, 16, 17, 31, 32, 33, 50} {
+		const rows, pad = 3, 5
+		lds, ldd := 2*n+3, n+pad
+		src := randSlice(r, (rows-1)*lds+2*(n-1)+1)
+		dst := randSlice(r, rows*ldd)
+		want := slices.Clone(dst)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < n; j++ {
+				want[i*ldd+j] = src[i*lds+2*j]
+			}
+		}
+		copyEvenRows(src, lds, dst, ldd, rows, n)
+		closeTo(t, fmt.Sprintf("copyEvenRows n=%d", n), dst, want, 0)
 	}
 }

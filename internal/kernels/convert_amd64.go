@@ -103,3 +103,14 @@ func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows
 	winoOutputF43AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r, &tmp[0])
 	return true
 }
+
+// copyEvenRowsVector runs copyEvenRowsAVX512 if the active kernel has it,
+// and reports whether it did.
+func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int) bool {
+	if activeKernel.name != "avx512" || rows <= 0 || n <= 0 {
+		return false
+	}
+	_, _ = src[(rows-1)*lds+2*(n-1)], dst[(rows-1)*ldd+n-1]
+	copyEvenRowsAVX512(&src[0], lds, &dst[0], ldd, rows, n)
+	return true
+}

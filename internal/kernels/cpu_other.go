@@ -104,3 +104,6 @@ func bf16KernelsAvailable() []bf16Kernel { return []bf16Kernel{genericBF16Kernel
 
 // AMXStatus says why the bf16 GEMMs do not use AMX in this build.
 func AMXStatus() string { return "AMX not used: this build has no assembly (noasm, or not amd64)" }
+
+// copyEvenRowsVector does nothing: there are no vector kernels here.
+func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int) bool { return false }

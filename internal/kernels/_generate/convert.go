@@ -195,3 +195,89 @@ the whole vectors of 16 in n; it reads src up to element 32*(n/16)-1:
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// copyEvenRowsKernel writes copyEvenRowsAVX512: copyEvensAVX512 over
+// rows, with masked loads and stores for a last part vector, so that a
+// strided convolution's phase planes (rows of 28 or 14) are split out of
+// an image in one call per plane rather than one per row and a scalar
+// tail.
+func copyEvenRowsKernel() {
+	const name = "copyEvenRowsAVX512"
+	f := start(name, "(src *float32, lds int, dst *float32, ldd, rows, n int)", `
+copyEvenRowsAVX512 copies every other element of each of rows rows of
+src, from the first; it reads no element past the last it copies:
+
+	for r := range rows {
+		for j := range n {
+			dst[r*ldd+j] = src[r*lds+2*j]
+		}
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("lds"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("ldd"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R10", f.arg("rows"))
+	p("\tMOVQ %s, R11", f.arg("n"))
+	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+	// K1: the second load of a whole vector, all but its last (odd)
+	// lane. The tail of t = n%16 elements reads elements 0 to 2t-2: K2
+	// and K3 the lanes of its two loads, K4 the t lanes it stores.
+	p("\tMOVL $0x7fff, AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ R11, BX")
+	p("\tANDQ $15, BX")
+	p("\tLEAQ -1(BX)(BX*1), DX") // 2t-1 lanes in all
+	p("\tTESTQ BX, BX")
+	p("\tJNZ %stailmask", name)
+	p("\tXORQ DX, DX")
+	p("%stailmask:", name)
+	laneMask("DX", "K2", name+"m2")
+	p("\tSUBQ $16, DX")
+	p("\tMOVL $0, AX")
+	p("\tCMPQ DX, $0")
+	p("\tJLE %sm3zero", name)
+	laneMask("DX", "K3", name+"m3")
+	p("\tJMP %sm3done", name)
+	p("%sm3zero:", name)
+	p("\tKMOVW AX, K3")
+	p("%sm3done:", name)
+	laneMask("BX", "K4", name+"m4")
+	p("\tSHRQ $4, R11") // whole vectors a row
+	p("\tTESTQ R10, R10")
+	p("\tJLE %sdone", name)
+	p("%srow:", name)
+	p("\tMOVQ SI, R12")
+	p("\tMOVQ DI, R13")
+	p("\tMOVQ R11, CX")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %stail", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVMOVUPS.Z 64(R12), K1, Z1")
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2")
+	p("\tVMOVUPS Z2, (R13)")
+	p("\tADDQ $128, R12")
+	p("\tADDQ $64, R13")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%stail:", name)
+	p("\tTESTQ BX, BX")
+	p("\tJZ %snext", name)
+	p("\tVMOVUPS.Z (R12), K2, Z0")
+	p("\tVMOVUPS.Z 64(R12), K3, Z1")
+	p("\tVMOVAPS Z30, Z2")
+	p("\tVPERMI2PS Z1, Z0, Z2")
+	p("\tVMOVUPS Z2, K4, (R13)")
+	p("%snext:", name)
+	p("\tADDQ R8, SI")
+	p("\tADDQ R9, DI")
+	p("\tDECQ R10")
+	p("\tJNZ %srow", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

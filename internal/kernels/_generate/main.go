@@ -82,6 +82,7 @@ batch normalisation.`}
 	copyRowsKernel()
 	addKernel()
 	copyEvensKernel()
+	copyEvenRowsKernel()
 	winogradConstants()
 	winogradInputKernel()
 	winogradOutputKernel()

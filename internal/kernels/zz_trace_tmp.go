@@ -1,0 +1,5 @@
+package kernels
+
+import "time"
+
+var ConvTrace func(p Conv, d time.Duration)
