@@ -303,15 +303,36 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		for g := range G {
 			pa.gemm(g, kg, ld, wr, src[g*wr*ld:], ld, 0, out[g*kg*ld:], ld)
 		}
-		for j := 0; j < n; j++ {
-			yi := y[(i0+j)*p.K*outHW : (i0+j+1)*p.K*outHW]
-			for k := 0; k < p.K; k++ {
-				copy(yi[k*outHW:(k+1)*outHW], out[k*ld+j*outHW:])
+		// A group that is the whole batch runs alone: its images are
+		// finished on every thread.
+		Parallel(n, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				p.finish(y, i0+j, b, out[j*outHW:], ld, p.OutW())
 			}
-			addChannelBias(b, yi, outHW)
-			p.epilogue(y, i0+j, 0, p.K)
-		}
+		})
 	})
+}
+
+// finish moves image i's output from src into y, channel k's rows at
+// src[k*ldk:], ldr apart (the first OutW() of each), adding the bias;
+// then it activates the output, adds any residual and pools it, channel
+// by channel while each is in cache.
+func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
+	oh, ow := p.OutH(), p.OutW()
+	yi := y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+	for k := 0; k < p.K; k++ {
+		var bias float32
+		if b != nil {
+			bias = b[k]
+		}
+		if p.Act == ActReLU {
+			copyRows(yi[k*oh*ow:], ow, src[k*ldk:], ldr, oh, ow, bias, 0)
+			p.poolPlanes(i, k, k+1)
+		} else {
+			copyRows(yi[k*oh*ow:], ow, src[k*ldk:], ldr, oh, ow, bias, noFloor)
+			p.epilogue(y, i, k, k+1)
+		}
+	}
 }
 
 // putScratches gives back the buffers of bufs.

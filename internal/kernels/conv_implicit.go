@@ -324,22 +324,7 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 // finishImage moves image i's output from the extended grid ce (rows
 // q.cols apart) into q.y, adding the bias, then activates and pools it.
 func (q *implicitPlan) finishImage(i int, ce []float32) {
-	p := q.Conv
-	oh, ow := p.OutH(), p.OutW()
-	yi := q.y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
-	for k := 0; k < p.K; k++ {
-		var bias float32
-		if q.b != nil {
-			bias = q.b[k]
-		}
-		if p.Act == ActReLU {
-			copyRows(yi[k*oh*ow:], ow, ce[k*q.cols:], q.wp, oh, ow, bias, 0)
-			p.poolPlanes(i, k, k+1)
-		} else {
-			copyRows(yi[k*oh*ow:], ow, ce[k*q.cols:], q.wp, oh, ow, bias, noFloor)
-			p.epilogue(q.y, i, k, k+1)
-		}
-	}
+	q.Conv.finish(q.y, i, q.b, ce, q.cols, q.wp)
 }
 
 // implicitBackward computes Conv2dBackward for implicit() convolutions.
