@@ -37,6 +37,7 @@ type opKind uint8
 const (
 	opOther opKind = iota
 	opTanh
+	opConv2d
 )
 
 // callFn is the backward of a node that keeps a closure.

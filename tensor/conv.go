@@ -150,7 +150,7 @@ func conv2d(x, weight, bias *Tensor, o ConvOptions) *Tensor {
 		conv = s.shell(shape)
 	}
 	if n := recordNode(conv, readsInputs, conv2dBackward, x, weight, bias); n != nil {
-		n.conv, n.buf = p, cols
+		n.conv, n.buf, n.kind = p, cols, opConv2d
 	}
 	if act != ActNone {
 		recordActivation(y, act, conv)

@@ -134,6 +134,23 @@ func avgPool2dBackward(n *node, g []float32) {
 		// The input is a tanh's output that only this pooling reads (as
 		// in LeNet-5): do the tanh's backward too, in the same pass, and
 		// unlink x from the graph, so that Backward skips it.
+		if z := t.ins[0]; z.creator != nil && z.creator.kind == opConv2d && z.uses == 1 && z.grad == nil {
+			// And the tanh's input is a convolution's output that only
+			// the tanh reads: do the convolution's backward too, its
+			// output gradient computed image by image where it is read
+			// rather than written out whole.
+			c := z.creator
+			in, weight, bias := c.ins[0], c.ins[1], c.ins[2]
+			var db []float32
+			if bias != nil {
+				db = gradData(bias)
+			}
+			dx, fresh := gradOut(in)
+			kernels.Conv2dBackwardTanhPool(c.conv, kernels.TanhPoolGrad{Pool: n.pool, Y: x.data, DY: g},
+				in.data, weight.data, dx, !fresh, gradData(weight), db, c.buf)
+			z.creator, x.creator = nil, nil
+			return
+		}
 		dz, fresh := gradOut(t.ins[0])
 		kernels.AvgPool2dTanhBackward(n.pool, g, x.data, dz, !fresh)
 		x.creator = nil

@@ -192,6 +192,7 @@ type kvecPlan struct {
 	backward   bool
 	x, y       []float32
 	dy, dx, dw []float32
+	src        TanhPoolGrad // if its Y is not nil, dy's source, image by image
 	dxAdd      bool
 	parts      []float32 // per chunk: dw by blocks, lanes last, then db
 	partLen    int
@@ -270,6 +271,7 @@ func (q *kvecPlan) arrangeWeights(w []float32, flip bool) {
 }
 
 func (q *kvecPlan) release() {
+	q.src = TanhPoolGrad{}
 	putInts(q.offsBuf)
 	if q.wtBuf != nil {
 		putScratch(q.wtBuf)
@@ -338,6 +340,12 @@ func (q *kvecPlan) forwardChunk(lo, hi int) {
 
 // kvecBackward computes Conv2dBackward for kvec() convolutions.
 func (p Conv) kvecBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []float32) {
+	p.kvecBackwardFrom(x, w, dy, TanhPoolGrad{}, dx, dxAdd, dw, db)
+}
+
+// kvecBackwardFrom is kvecBackward with the output gradient dy, or, if
+// src's Y is not nil, src's.
+func (p Conv) kvecBackwardFrom(x, w, dy []float32, src TanhPoolGrad, dx []float32, dxAdd bool, dw, db []float32) {
 	var wFlip []float32
 	if dx != nil {
 		wFlip = w
@@ -349,7 +357,7 @@ func (p Conv) kvecBackward(x, w, dy, dx []float32, dxAdd bool, dw, db []float32)
 	q.partLen = p.K*crs + p.K
 	parts := getScratch(chunks * q.partLen)
 	defer putScratch(parts)
-	q.backward, q.x, q.dy, q.dx, q.dxAdd, q.dw, q.parts = true, x, dy, dx, dxAdd, dw, *parts
+	q.backward, q.x, q.dy, q.src, q.dx, q.dxAdd, q.dw, q.parts = true, x, dy, src, dx, dxAdd, dw, *parts
 	parallelTask(p.N, q)
 	for c := 0; c < chunks; c++ {
 		part := q.parts[c*q.partLen : (c+1)*q.partLen]
@@ -384,8 +392,19 @@ func (q *kvecPlan) backwardChunk(c, lo, hi int) {
 	xp := getScratch(q.xpLen)
 	defer putScratch(xp)
 	front := (p.S - 1) * kvecLanes
+	var dyBuf *[]float32
+	if q.src.Y != nil {
+		dyBuf = getScratchDirty(p.K * P)
+		defer putScratch(dyBuf)
+	}
 	for i := lo; i < hi; i++ {
-		dyi := q.dy[i*p.K*P : (i+1)*p.K*P]
+		var dyi []float32
+		if q.src.Y != nil {
+			q.src.image(i, *dyBuf)
+			dyi = *dyBuf
+		} else {
+			dyi = q.dy[i*p.K*P : (i+1)*p.K*P]
+		}
 		for kb := 0; kb < q.nkb; kb++ {
 			for oy := 0; oy < oh; oy++ {
 				for x0 := 0; x0 < ow; x0 += kvecLanes {

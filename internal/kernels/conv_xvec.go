@@ -96,6 +96,7 @@ type xvecPlan struct {
 	backward bool
 	x, b, y  []float32
 	dy       []float32
+	src      TanhPoolGrad // if its Y is not nil, dy's source, image by image
 	dw, db   []float32
 	parts    []float32 // per chunk: dw's lanes [c][r][k][s][16], then db's [k][16]
 	partLen  int
@@ -132,6 +133,7 @@ func newXvecPlan(p Conv) *xvecPlan {
 }
 
 func (q *xvecPlan) release() {
+	q.src = TanhPoolGrad{}
 	putInts(q.offsBuf)
 	if q.wtBuf != nil {
 		putScratch(q.wtBuf)
@@ -185,6 +187,12 @@ func (q *xvecPlan) forwardChunk(lo, hi int) {
 // xvecWeightGrad computes the weight and bias gradients of Conv2dBackward
 // for xvec() convolutions.
 func (p Conv) xvecWeightGrad(x, dy, dw, db []float32) {
+	p.xvecWeightGradFrom(x, dy, TanhPoolGrad{}, dw, db)
+}
+
+// xvecWeightGradFrom is xvecWeightGrad with the output gradient dy, or,
+// if src's Y is not nil, src's.
+func (p Conv) xvecWeightGradFrom(x, dy []float32, src TanhPoolGrad, dw, db []float32) {
 	q := newXvecPlan(p)
 	defer q.release()
 	groups := (p.K + xvecGroup - 1) / xvecGroup
@@ -193,7 +201,7 @@ func (p Conv) xvecWeightGrad(x, dy, dw, db []float32) {
 	chunks := Chunks(p.N)
 	parts := getScratch(chunks * q.partLen)
 	defer putScratch(parts)
-	q.backward, q.x, q.dy, q.dw, q.db, q.parts = true, x, dy, dw, db, *parts
+	q.backward, q.x, q.dy, q.src, q.dw, q.db, q.parts = true, x, dy, src, dw, db, *parts
 	parallelTask(p.N, q)
 	crs, dbAt := p.C*p.R*p.S, p.C*p.R*groups*q.groupLen
 	for c := 0; c < chunks; c++ {
@@ -225,9 +233,20 @@ func (q *xvecPlan) weightGradChunk(c, lo, hi int) {
 	dbLanes := part[p.C*p.R*groups*q.groupLen:]
 	xp := getScratch(q.xpLen)
 	defer putScratch(xp)
+	var dyBuf *[]float32
+	if q.src.Y != nil {
+		dyBuf = getScratchDirty(p.K * P)
+		defer putScratch(dyBuf)
+	}
 	for i := lo; i < hi; i++ {
 		q.pad(q.x, i, *xp)
-		dyi := q.dy[i*p.K*P : (i+1)*p.K*P]
+		var dyi []float32
+		if q.src.Y != nil {
+			q.src.image(i, *dyBuf)
+			dyi = *dyBuf
+		} else {
+			dyi = q.dy[i*p.K*P : (i+1)*p.K*P]
+		}
 		for cr, off := range q.offs {
 			for g := 0; g < groups; g++ {
 				k0 := g * xvecGroup

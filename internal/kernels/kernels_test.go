@@ -517,6 +517,44 @@ func TestAvgPool2TanhBackwardMatchesTwoPasses(t *testing.T) {
 	}
 }
 
+// TestConv2dBackwardTanhPool checks a convolution's backward from the
+// gradient of a tanh and a 2×2 average pooling after it, taken image by
+// image, against the two passes: AvgPool2dTanhBackward, then
+// Conv2dBackward. LeNet-5's two convolutions (column- and channel-
+// vectorised, five images a thread's chunk) and one that takes neither
+// way; input gradients stored and added.
+func TestConv2dBackwardTanhPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, p := range []Conv{
+		{N: 10, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2},
+		{N: 10, C: 6, H: 14, W: 14, K: 16, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 3, C: 4, H: 9, W: 9, K: 5, R: 2, S: 2, StrideH: 1, StrideW: 1},
+	} {
+		pool := Pool{N: p.N, C: p.K, H: p.OutH(), W: p.OutW(), KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+		x, w := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*p.R*p.S)
+		y, dy := randSlice(r, p.N*p.K*p.OutH()*p.OutW()), randSlice(r, p.N*p.K*pool.OutH()*pool.OutW())
+		dx0 := randSlice(r, len(x))
+		for _, withDx := range []bool{false, true} {
+			for _, add := range []bool{false, true} {
+				var wantDx, gotDx []float32
+				if withDx {
+					wantDx, gotDx = slices.Clone(dx0), slices.Clone(dx0)
+				}
+				wantDw, gotDw := make([]float32, len(w)), make([]float32, len(w))
+				wantDb, gotDb := make([]float32, p.K), make([]float32, p.K)
+				dz := make([]float32, len(y))
+				AvgPool2dTanhBackward(pool, dy, y, dz, false)
+				Conv2dBackward(p, x, w, dz, wantDx, add, wantDw, wantDb, nil)
+				Conv2dBackwardTanhPool(p, TanhPoolGrad{Pool: pool, Y: y, DY: dy}, x, w, gotDx, add, gotDw, gotDb, nil)
+				what := fmt.Sprintf("%dx%d C%d K%d dx=%v add=%v", p.H, p.W, p.C, p.K, withDx, add)
+				closeTo(t, what+" dw", gotDw, wantDw, 0)
+				closeTo(t, what+" db", gotDb, wantDb, 0)
+				closeTo(t, what+" dx", gotDx, wantDx, 0)
+			}
+		}
+	}
+}
+
 // TestBytesToUnit checks BytesToUnit with every kernel this CPU runs
 // against float32(b)/255, exactly, over every byte value and lengths that
 // leave tails.

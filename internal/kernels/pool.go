@@ -339,17 +339,22 @@ func AvgPool2dTanhBackward(p Pool, dy, y, dx []float32, add bool) {
 // avgTanhBackPlane is avgBackPlaneHalving times tanh's derivative 1 - y²,
 // rounded as the two kernels apart round it.
 func avgTanhBackPlane(t *poolTask, in, out int) {
-	p, dy, oh, ow := t.p, t.dy, t.oh, t.ow
-	y, dx := t.y[in:in+p.H*p.W], t.dx[in:in+p.H*p.W]
-	if avgPool2TanhBackwardVector(dy[out:out+oh*ow], y, dx, oh, p.W, t.add) {
+	p := t.p
+	avgTanhBackInto(t.dy[out:out+t.oh*t.ow], t.y[in:in+p.H*p.W], t.dx[in:in+p.H*p.W], t.oh, t.ow, p.W, t.add)
+}
+
+// avgTanhBackInto is avgTanhBackPlane on one plane: y and dx the pooling's
+// input plane (w wide), dy its output's (oh×ow).
+func avgTanhBackInto(dy, y, dx []float32, oh, ow, w int, add bool) {
+	if avgPool2TanhBackwardVector(dy, y, dx, oh, w, add) {
 		return
 	}
 	for oy := 0; oy < oh; oy++ {
-		for ox, g := range dy[out+oy*ow : out+(oy+1)*ow] {
+		for ox, g := range dy[oy*ow : (oy+1)*ow] {
 			g *= 0.25
-			for _, i := range [4]int{2*oy*p.W + 2*ox, 2*oy*p.W + 2*ox + 1, (2*oy+1)*p.W + 2*ox, (2*oy+1)*p.W + 2*ox + 1} {
+			for _, i := range [4]int{2*oy*w + 2*ox, 2*oy*w + 2*ox + 1, (2*oy+1)*w + 2*ox, (2*oy+1)*w + 2*ox + 1} {
 				d := g * (1 - y[i]*y[i])
-				if t.add {
+				if add {
 					dx[i] += d
 				} else {
 					dx[i] = d
@@ -357,6 +362,51 @@ func avgTanhBackPlane(t *poolTask, in, out int) {
 			}
 		}
 	}
+}
+
+// TanhPoolGrad stands for a convolution's output gradient that is not
+// stored: that of a tanh then a 2×2 average pooling (one that FusesTanh)
+// after the convolution, LeNet-5's pattern, given Y, the tanh's output,
+// and DY, the gradient of the pooling's output.
+// Conv2dBackwardTanhPool computes it one image at a time, where the
+// convolution's backward reads it, so that it is never written out
+// whole and read back.
+type TanhPoolGrad struct {
+	Pool  Pool
+	Y, DY []float32
+}
+
+// image stores image i's gradient, the pooling's input shape (C planes
+// of H×W), in dx.
+func (g *TanhPoolGrad) image(i int, dx []float32) {
+	p := g.Pool
+	oh, ow, hw := p.OutH(), p.OutW(), p.H*p.W
+	for c := 0; c < p.C; c++ {
+		in, out := (i*p.C+c)*hw, (i*p.C+c)*oh*ow
+		avgTanhBackInto(g.DY[out:out+oh*ow], g.Y[in:in+hw], dx[c*hw:(c+1)*hw], oh, ow, p.W, false)
+	}
+}
+
+// Conv2dBackwardTanhPool is Conv2dBackward with the output gradient g
+// rather than stored. The channel- and column-vectorised convolutions
+// (LeNet-5's) take it image by image; others get it whole first.
+func Conv2dBackwardTanhPool(p Conv, g TanhPoolGrad, x, w, dx []float32, dxAdd bool, dw, db, cols []float32) {
+	if pp := g.Pool; !pp.FusesTanh() || pp.N != p.N || pp.C != p.K || pp.H != p.OutH() || pp.W != p.OutW() {
+		panic("kernels: Conv2dBackwardTanhPool of a pooling that does not fit the convolution or FusesTanh rejects")
+	}
+	switch {
+	case p.BF16:
+	case p.kvec():
+		p.kvecBackwardFrom(x, w, nil, g, dx, dxAdd, dw, db)
+		return
+	case p.xvec() && dx == nil:
+		p.xvecWeightGradFrom(x, nil, g, dw, db)
+		return
+	}
+	dy := getScratchDirty(p.N * p.K * p.OutH() * p.OutW())
+	defer putScratch(dy)
+	AvgPool2dTanhBackward(g.Pool, g.DY, g.Y, *dy, false)
+	Conv2dBackward(p, x, w, *dy, dx, dxAdd, dw, db, cols)
 }
 
 func avgBackPlane(t *poolTask, in, out int) {
