@@ -729,6 +729,20 @@ func copyEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
 //go:noescape
 func winoInputF23AVX512(src *float32, stride int, dst *float32, plane int, n int)
 
+// winoInputF23PairAVX512 is winoInputF23AVX512 on two tile rows at
+// once, n1 and n2 tiles (each at most 8), the second at src+off2; their
+// tiles go to dst side by side. It reads up to column 18 of each row:
+//
+//	for t := range n1 {
+//		winoInputTile(src[2*t:], stride, dst[t:], plane)
+//	}
+//	for t := range n2 {
+//		winoInputTile(src[off2+2*t:], stride, dst[n1+t:], plane)
+//	}
+//
+//go:noescape
+func winoInputF23PairAVX512(src *float32, stride int, dst *float32, plane int, n1, n2, off2 int)
+
 // winoOutputF23AVX512 transforms the n tiles of one tile row of the
 // products m (m[ξ*plane+t], ξ = 4·row + column) into their 2×2
 // outputs Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go
@@ -756,6 +770,20 @@ func winoOutputF23AVX512(src *float32, plane int, dst *float32, stride int, n in
 //
 //go:noescape
 func winoInputF43AVX512(src *float32, stride int, dst *float32, plane int, n int, tmp *float32)
+
+// winoInputF43PairAVX512 is winoInputF43AVX512 on two tile rows at
+// once, n1 and n2 tiles (each at most 8), the second at src+off2; their
+// tiles go to dst side by side. It reads up to column 36 of each row:
+//
+//	for t := range n1 {
+//		wino43InputTile(src[4*t:], stride, dst[t:], plane)
+//	}
+//	for t := range n2 {
+//		wino43InputTile(src[off2+4*t:], stride, dst[n1+t:], plane)
+//	}
+//
+//go:noescape
+func winoInputF43PairAVX512(src *float32, stride int, dst *float32, plane int, n1, n2, off2 int, tmp *float32)
 
 // winoOutputF43AVX512 transforms the n tiles of one tile row of the
 // products m (m[ξ*plane+t], ξ = 6·row + column) into their 4×4

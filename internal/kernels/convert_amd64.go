@@ -114,3 +114,25 @@ func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int)
 	copyEvenRowsAVX512(&src[0], lds, &dst[0], ldd, rows, n)
 	return true
 }
+
+// winoInputPairVector runs winoInputF23PairAVX512 if the active kernel
+// has it and the rows fit, and reports whether it did.
+func winoInputPairVector(src []float32, stride int, dst []float32, plane, n1, n2, off2 int) bool {
+	if activeKernel.name != "avx512" || n1 <= 0 || n2 <= 0 || n1 > 8 || n2 > 8 || off2 < 0 {
+		return false
+	}
+	_, _ = src[off2+3*stride+18], dst[15*plane+n1+n2-1]
+	winoInputF23PairAVX512(&src[0], stride, &dst[0], plane, n1, n2, off2)
+	return true
+}
+
+// wino43InputPairVector runs winoInputF43PairAVX512 if the active kernel
+// has it and the rows fit, and reports whether it did.
+func wino43InputPairVector(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, tmp []float32) bool {
+	if activeKernel.name != "avx512" || n1 <= 0 || n2 <= 0 || n1 > 8 || n2 > 8 || off2 < 0 {
+		return false
+	}
+	_, _, _ = src[off2+5*stride+36], dst[35*plane+n1+n2-1], tmp[575]
+	winoInputF43PairAVX512(&src[0], stride, &dst[0], plane, n1, n2, off2, &tmp[0])
+	return true
+}

@@ -149,6 +149,10 @@ type winoVariant struct {
 	m, a      int
 	weights   func(w []float32, K, C int, u []float32)
 	inputRow  func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
+	// inputPair is inputRow on two tile rows of n1 and n2 tiles, the
+	// second off2 floats past src, their tiles side by side in dst: in
+	// one vector where each row has 8 tiles or fewer.
+	inputPair func(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, tmp []float32)
 	outputRow func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32)
 }
 
@@ -157,10 +161,16 @@ var (
 		inputRow: func(src []float32, stride int, dst []float32, plane, n int, _ []float32) {
 			winoInputRow(src, stride, dst, plane, n)
 		},
+		inputPair: func(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, _ []float32) {
+			if !winoInputPairVector(src, stride, dst, plane, n1, n2, off2) {
+				winoInputRow(src, stride, dst, plane, n1)
+				winoInputRow(src[off2:], stride, dst[n1:], plane, n2)
+			}
+		},
 		outputRow: func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, _ []float32) {
 			winoOutputRow(src, plane, dst, stride, n, rows, cols, bias, relu)
 		}}
-	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, outputRow: wino43OutputRow}
+	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, inputPair: wino43InputPair, outputRow: wino43OutputRow}
 )
 
 // winoRun is one Winograd convolution: its sizes, its transformed and
@@ -218,6 +228,10 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) {
 	}
 	r.grouped(g)
 }
+
+// winoPairsOff makes the transforms take one tile row at a time, for
+// the tests and benchmarks that compare the two.
+var winoPairsOff bool
 
 // winoSchedule makes winogradWith take one schedule whatever the sizes,
 // for the tests that check both.
@@ -309,7 +323,15 @@ func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
 		copy(pl[(row+p.PadH)*r.wp+p.PadW:], src[row*p.W:(row+1)*p.W])
 	}
 	for ty := 0; ty < r.th; ty++ {
-		v.inputRow(pl[v.m*ty*r.wp:], r.wp, vt[c*cols+j*r.ti+ty*r.tw:], skewed(p.C*cols), r.tw, tmp)
+		dst := vt[c*cols+j*r.ti+ty*r.tw:]
+		if ty+1 < r.th && r.tw <= 8 && !winoPairsOff {
+			// Two rows of few tiles fill one vector (28×28 planes by
+			// F(4×4), 14×14 and 7×7 by F(2×2): 7 or 4 tiles a row).
+			v.inputPair(pl[v.m*ty*r.wp:], r.wp, dst, skewed(p.C*cols), r.tw, r.tw, v.m*r.wp, tmp)
+			ty++
+			continue
+		}
+		v.inputRow(pl[v.m*ty*r.wp:], r.wp, dst, skewed(p.C*cols), r.tw, tmp)
 	}
 }
 

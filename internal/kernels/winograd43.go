@@ -113,6 +113,14 @@ func wino43InputRow(src []float32, stride int, dst []float32, plane, n int, tmp 
 	}
 }
 
+// wino43InputPair is winoVariant.inputPair for F(4×4, 3×3).
+func wino43InputPair(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, tmp []float32) {
+	if !wino43InputPairVector(src, stride, dst, plane, n1, n2, off2, tmp) {
+		wino43InputRow(src, stride, dst, plane, n1, tmp)
+		wino43InputRow(src[off2:], stride, dst[n1:], plane, n2, tmp)
+	}
+}
+
 // wino43OutputRow transforms the n tiles of one tile row into outputs
 // (see winoOutputF43AVX512, which it calls where it can).
 func wino43OutputRow(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32) {

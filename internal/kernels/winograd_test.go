@@ -12,8 +12,9 @@ import (
 // definition of the convolution on awkward shapes (odd sizes, widths
 // around the 16-tile vectors, no padding, two of it) with and without
 // bias and ReLU, within 1e-4 of the output's scale, images grouped by
-// thread and the batch at once; and the vector transforms with their Go
-// reference on the same rows.
+// thread and the batch at once, tile rows one at a time and two to a
+// vector; and the vector transforms with their Go reference on the same
+// rows.
 func TestWinogradMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := []Conv{
@@ -49,12 +50,14 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 							continue
 						}
 						for _, schedule := range []int{winoGrouped, winoBatched} {
-							got := make([]float32, len(want))
-							winoSchedule = schedule
-							withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
-							winoSchedule = winoAuto
-							if err := testref.WithinScale(got, want, 1e-4); err != nil {
-								t.Errorf("F(%dx%d, 3x3), vectors %v, schedule %d: %v", v.m, v.m, vectors, schedule, err)
+							for _, pairs := range []bool{true, false} {
+								got := make([]float32, len(want))
+								winoSchedule, winoPairsOff = schedule, !pairs
+								withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
+								winoSchedule, winoPairsOff = winoAuto, false
+								if err := testref.WithinScale(got, want, 1e-4); err != nil {
+									t.Errorf("F(%dx%d, 3x3), vectors %v, schedule %d, tile rows in pairs %v: %v", v.m, v.m, vectors, schedule, pairs, err)
+								}
 							}
 						}
 					}

@@ -68,9 +68,14 @@ func winoCombine(r [4]int) {
 	p("\tVMOVAPS Z29, Z%d", r[2])
 }
 
-func winogradInputKernel() {
-	const name = "winoInputF23AVX512"
-	f := start(name, "(src *float32, stride int, dst *float32, plane int, n int)", `
+// winogradInputKernel writes winoInputF23AVX512, or with pair
+// winoInputF23PairAVX512: two tile rows of at most 8 tiles in one
+// vector, the first row's in lanes 0-7 and the second's in lanes 8-15,
+// compressed together as they are stored. Planes 14 and 7 wide have 7
+// and 4 tiles to a row, which alone would leave most lanes empty.
+func winogradInputKernel(pair bool) {
+	name, sig := "winoInputF23AVX512", "(src *float32, stride int, dst *float32, plane int, n int)"
+	doc := `
 winoInputF23AVX512 transforms the n 4×4 tiles of one tile row of a
 zero-padded plane: tile t covers rows 0 to 3 (stride floats apart) and
 columns 2t to 2t+3 of src, and its 16 values Bᵀ·d·B go to
@@ -80,30 +85,64 @@ each row, past the tiles; it writes only the n tiles:
 	for t := range n {
 		winoInputTile(src[2*t:], stride, dst[t:], plane)
 	}
-`)
+`
+	if pair {
+		name, sig = "winoInputF23PairAVX512", "(src *float32, stride int, dst *float32, plane int, n1, n2, off2 int)"
+		doc = `
+winoInputF23PairAVX512 is winoInputF23AVX512 on two tile rows at once,
+n1 and n2 tiles (each at most 8), the second at src+off2; their tiles go
+to dst side by side. It reads up to column 18 of each row:
+
+	for t := range n1 {
+		winoInputTile(src[2*t:], stride, dst[t:], plane)
+	}
+	for t := range n2 {
+		winoInputTile(src[off2+2*t:], stride, dst[n1+t:], plane)
+	}
+`
+	}
+	f := start(name, sig, doc)
 	p("\tMOVQ %s, SI", f.arg("src"))
 	p("\tMOVQ %s, R8", f.arg("stride"))
 	p("\tSHLQ $2, R8")
 	p("\tMOVQ %s, DI", f.arg("dst"))
 	p("\tMOVQ %s, R9", f.arg("plane"))
 	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, R14", f.arg("n"))
 	p("\tVMOVUPS poolIdx<>+0(SB), Z31")
-	p("%sloop:", name)
-	p("\tTESTQ R14, R14")
-	p("\tJLE %sdone", name)
-	laneMask("R14", "K1", name+"mask")
+	if pair {
+		// R11: the second row's tiles, loaded as lanes 8-15 (columns
+		// 16 on); K1 the n1+n2 lanes stored, K2 the lanes kept.
+		p("\tMOVQ %s, R11", f.arg("off2"))
+		p("\tLEAQ -64(SI)(R11*4), R11")
+		winoPairMasks(f)
+	} else {
+		p("\tMOVQ %s, R14", f.arg("n"))
+		p("%sloop:", name)
+		p("\tTESTQ R14, R14")
+		p("\tJLE %sdone", name)
+		laneMask("R14", "K1", name+"mask")
+	}
 	// d[i][j] in Z(4i+j): the even lanes of the 32 floats from column j.
 	p("\tMOVQ SI, R10")
+	if pair {
+		p("\tMOVQ R11, R12")
+	}
 	for i := 0; i < 4; i++ {
 		for j := 0; j < 4; j++ {
 			r := 4*i + j
 			p("\tVMOVUPS %d(R10), Z16", 4*j)
-			p("\tVMOVUPS %d(R10), Z17", 4*j+64)
+			if pair {
+				p("\tVMOVUPS %d(R12), Z17", 4*j+64)
+			} else {
+				p("\tVMOVUPS %d(R10), Z17", 4*j+64)
+			}
 			p("\tVMOVAPS Z31, Z%d", r)
 			p("\tVPERMI2PS Z17, Z16, Z%d", r)
 		}
 		p("\tADDQ R8, R10")
+		if pair {
+			p("\tADDQ R8, R12")
+		}
 	}
 	// Bᵀ·d: down each column; then ·B: along each row.
 	for j := 0; j < 4; j++ {
@@ -114,18 +153,39 @@ each row, past the tiles; it writes only the n tiles:
 	}
 	p("\tMOVQ DI, R10")
 	for r := 0; r < 16; r++ {
-		p("\tVMOVUPS Z%d, K1, (R10)", r)
+		if pair {
+			p("\tVCOMPRESSPS Z%d, K2, Z16", r)
+			p("\tVMOVUPS Z16, K1, (R10)")
+		} else {
+			p("\tVMOVUPS Z%d, K1, (R10)", r)
+		}
 		if r < 15 {
 			p("\tADDQ R9, R10")
 		}
 	}
-	p("\tADDQ $128, SI")
-	p("\tADDQ $64, DI")
-	p("\tSUBQ $16, R14")
-	p("\tJMP %sloop", name)
-	p("%sdone:", name)
+	if !pair {
+		p("\tADDQ $128, SI")
+		p("\tADDQ $64, DI")
+		p("\tSUBQ $16, R14")
+		p("\tJMP %sloop", name)
+		p("%sdone:", name)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// winoPairMasks sets, for a pair kernel (arguments n1 and n2), K1 to the
+// low n1+n2 lanes and K2 to lanes 0 to n1-1 and 8 to 7+n2: the lanes that
+// hold the two rows' tiles, which VCOMPRESSPS under K2 packs into K1's.
+func winoPairMasks(f *function) {
+	p("\tMOVQ %s, R13", f.arg("n1"))
+	p("\tMOVQ %s, R14", f.arg("n2"))
+	p("\tLEAQ (R13)(R14*1), R15")
+	laneMask("R15", "K1", f.name+"m1")
+	laneMask("R14", "K2", f.name+"m2")
+	p("\tKSHIFTLW $8, K2, K2")
+	laneMask("R13", "K3", f.name+"m3")
+	p("\tKORW K3, K2, K2")
 }
 
 func winogradOutputKernel() {
@@ -262,9 +322,13 @@ func wino43In(r, out [6]int) {
 	p("\tVMOVAPS Z25, %s", o(5))
 }
 
-func winograd43InputKernel() {
-	const name = "winoInputF43AVX512"
-	f := start(name, "(src *float32, stride int, dst *float32, plane int, n int, tmp *float32)", `
+// winograd43InputKernel writes winoInputF43AVX512, or with pair
+// winoInputF43PairAVX512: two tile rows of at most 8 tiles in one
+// vector, as winogradInputKernel's pair (28×28 planes have 7 tiles to a
+// row).
+func winograd43InputKernel(pair bool) {
+	name, sig := "winoInputF43AVX512", "(src *float32, stride int, dst *float32, plane int, n int, tmp *float32)"
+	doc := `
 winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
 zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5 (stride
 floats apart) and columns 4t to 4t+5 of src, and its 36 values Bᵀ·d·B go
@@ -275,30 +339,61 @@ it writes only the n tiles:
 	for t := range n {
 		wino43InputTile(src[4*t:], stride, dst[t:], plane)
 	}
-`)
+`
+	if pair {
+		name, sig = "winoInputF43PairAVX512", "(src *float32, stride int, dst *float32, plane int, n1, n2, off2 int, tmp *float32)"
+		doc = `
+winoInputF43PairAVX512 is winoInputF43AVX512 on two tile rows at once,
+n1 and n2 tiles (each at most 8), the second at src+off2; their tiles go
+to dst side by side. It reads up to column 36 of each row:
+
+	for t := range n1 {
+		wino43InputTile(src[4*t:], stride, dst[t:], plane)
+	}
+	for t := range n2 {
+		wino43InputTile(src[off2+4*t:], stride, dst[n1+t:], plane)
+	}
+`
+	}
+	f := start(name, sig, doc)
 	p("\tMOVQ %s, SI", f.arg("src"))
 	p("\tMOVQ %s, R8", f.arg("stride"))
 	p("\tSHLQ $2, R8")
 	p("\tMOVQ %s, DI", f.arg("dst"))
 	p("\tMOVQ %s, R9", f.arg("plane"))
 	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, R14", f.arg("n"))
 	p("\tMOVQ %s, BX", f.arg("tmp"))
 	p("\tVMOVUPS poolIdx<>+0(SB), Z31")
 	p("\tVBROADCASTSS wino43K<>+0(SB), Z26")
 	p("\tVBROADCASTSS wino43K<>+4(SB), Z27")
 	p("\tVBROADCASTSS wino43K<>+8(SB), Z28")
-	p("%sloop:", name)
-	p("\tTESTQ R14, R14")
-	p("\tJLE %sdone", name)
-	laneMask("R14", "K1", name+"mask")
+	if pair {
+		// R11: the second row's tiles, loaded as lanes 8-15 (columns
+		// 32 on).
+		p("\tMOVQ %s, R11", f.arg("off2"))
+		p("\tLEAQ -128(SI)(R11*4), R11")
+		winoPairMasks(f)
+	} else {
+		p("\tMOVQ %s, R14", f.arg("n"))
+		p("%sloop:", name)
+		p("\tTESTQ R14, R14")
+		p("\tJLE %sdone", name)
+		laneMask("R14", "K1", name+"mask")
+	}
 	// Down each column j: the six rows' values (every fourth float from
 	// column j), transformed, to tmp[6*i+j].
 	for j := 0; j < 6; j++ {
 		p("\tMOVQ SI, R10")
+		if pair {
+			p("\tMOVQ R11, R12")
+		}
 		for i := 0; i < 6; i++ {
 			for q := 0; q < 4; q++ {
-				p("\tVMOVUPS %d(R10), Z%d", 4*j+64*q, 12+q)
+				base := "R10"
+				if pair && q >= 2 {
+					base = "R12"
+				}
+				p("\tVMOVUPS %d(%s), Z%d", 4*j+64*q, base, 12+q)
 			}
 			p("\tVMOVAPS Z31, Z16")
 			p("\tVPERMI2PS Z13, Z12, Z16")
@@ -308,6 +403,9 @@ it writes only the n tiles:
 			p("\tVPERMI2PS Z17, Z16, Z%d", i)
 			if i < 5 {
 				p("\tADDQ R8, R10")
+				if pair {
+					p("\tADDQ R8, R12")
+				}
 			}
 		}
 		wino43In([6]int{0, 1, 2, 3, 4, 5}, [6]int{0, 1, 2, 3, 4, 5})
@@ -323,17 +421,24 @@ it writes only the n tiles:
 		}
 		wino43In([6]int{0, 1, 2, 3, 4, 5}, [6]int{0, 1, 2, 3, 4, 5})
 		for j := 0; j < 6; j++ {
-			p("\tVMOVUPS Z%d, K1, (R10)", j)
+			if pair {
+				p("\tVCOMPRESSPS Z%d, K2, Z12", j)
+				p("\tVMOVUPS Z12, K1, (R10)")
+			} else {
+				p("\tVMOVUPS Z%d, K1, (R10)", j)
+			}
 			if 6*i+j < 35 {
 				p("\tADDQ R9, R10")
 			}
 		}
 	}
-	p("\tADDQ $256, SI")
-	p("\tADDQ $64, DI")
-	p("\tSUBQ $16, R14")
-	p("\tJMP %sloop", name)
-	p("%sdone:", name)
+	if !pair {
+		p("\tADDQ $256, SI")
+		p("\tADDQ $64, DI")
+		p("\tSUBQ $16, R14")
+		p("\tJMP %sloop", name)
+		p("%sdone:", name)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
