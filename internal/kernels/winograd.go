@@ -146,9 +146,9 @@ func winoOutputRow(src []float32, plane int, dst []float32, stride, n, rows, col
 // winoVariant is one of the Winograd algorithms: F(m×m, 3×3) over
 // tiles of a = m+2 inputs a side.
 type winoVariant struct {
-	m, a      int
-	weights   func(w []float32, K, C int, u []float32)
-	inputRow  func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
+	m, a     int
+	weights  func(w []float32, K, C int, u []float32)
+	inputRow func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
 	// inputPair is inputRow on two tile rows of n1 and n2 tiles, the
 	// second off2 floats past src, their tiles side by side in dst: in
 	// one vector where each row has 8 tiles or fewer.
