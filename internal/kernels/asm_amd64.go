@@ -757,6 +757,21 @@ func winoInputF23PairAVX512(src *float32, stride int, dst *float32, plane int, n
 //go:noescape
 func winoOutputF23AVX512(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int)
 
+// winoOutputF23PairAVX512 is winoOutputF23AVX512 on two tile rows at
+// once: n1 tiles (at most 8, both output rows written) then n2 (at most
+// 8, rows2 output rows written) side by side in m, the second row's
+// outputs at dst+off2; cols is at most 16. It reads m up to tile 15:
+//
+//	for t := range n1 {
+//		winoOutputTile(src[t:], plane, dst[2*t:], stride, 2, cols-2*t, bias, relu != 0)
+//	}
+//	for t := range n2 {
+//		winoOutputTile(src[n1+t:], plane, dst[off2+2*t:], stride, rows2, cols-2*t, bias, relu != 0)
+//	}
+//
+//go:noescape
+func winoOutputF23PairAVX512(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int)
+
 // winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
 // zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5
 // (stride floats apart) and columns 4t to 4t+5 of src, and its 36
@@ -798,6 +813,22 @@ func winoInputF43PairAVX512(src *float32, stride int, dst *float32, plane int, n
 //
 //go:noescape
 func winoOutputF43AVX512(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int, tmp *float32)
+
+// winoOutputF43PairAVX512 is winoOutputF43AVX512 on two tile rows at
+// once: n1 tiles (at most 8, all four output rows written) then n2 (at
+// most 8, rows2 output rows written) side by side in m, the second
+// row's outputs at dst+off2; cols is at most 32. It reads m up to tile
+// 15:
+//
+//	for t := range n1 {
+//		wino43OutputTile(src[t:], plane, dst[4*t:], stride, 4, cols-4*t, bias, relu != 0)
+//	}
+//	for t := range n2 {
+//		wino43OutputTile(src[n1+t:], plane, dst[off2+4*t:], stride, rows2, cols-4*t, bias, relu != 0)
+//	}
+//
+//go:noescape
+func winoOutputF43PairAVX512(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int, tmp *float32)
 
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded

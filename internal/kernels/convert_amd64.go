@@ -136,3 +136,33 @@ func wino43InputPairVector(src []float32, stride int, dst []float32, plane, n1, 
 	winoInputF43PairAVX512(&src[0], stride, &dst[0], plane, n1, n2, off2, &tmp[0])
 	return true
 }
+
+// winoOutputPairVector runs winoOutputF23PairAVX512 if the active kernel
+// has it and the rows fit, and reports whether it did.
+func winoOutputPairVector(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool) bool {
+	if activeKernel.name != "avx512" || n1 <= 0 || n2 <= 0 || n1 > 8 || n2 > 8 || off2 < 0 || cols <= 0 || cols > 16 || rows2 <= 0 {
+		return false
+	}
+	_, _, _ = src[15*plane+15], dst[stride+cols-1], dst[off2+(rows2-1)*stride+cols-1]
+	winoOutputF23PairAVX512(&src[0], plane, &dst[0], stride, n1, n2, off2, rows2, cols, bias, boolInt(relu))
+	return true
+}
+
+// wino43OutputPairVector runs winoOutputF43PairAVX512 if the active
+// kernel has it and the rows fit, and reports whether it did.
+func wino43OutputPairVector(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, tmp []float32) bool {
+	if activeKernel.name != "avx512" || n1 <= 0 || n2 <= 0 || n1 > 8 || n2 > 8 || off2 < 0 || cols <= 0 || cols > 32 || rows2 <= 0 {
+		return false
+	}
+	_, _, _, _ = src[35*plane+15], dst[3*stride+cols-1], dst[off2+(rows2-1)*stride+cols-1], tmp[383]
+	winoOutputF43PairAVX512(&src[0], plane, &dst[0], stride, n1, n2, off2, rows2, cols, bias, boolInt(relu), &tmp[0])
+	return true
+}
+
+// boolInt is 1 for true, 0 for false: an assembly kernel's flag.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -117,3 +117,13 @@ func winoInputPairVector(src []float32, stride int, dst []float32, plane, n1, n2
 func wino43InputPairVector(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, tmp []float32) bool {
 	return false
 }
+
+// winoOutputPairVector does nothing: there are no vector kernels here.
+func winoOutputPairVector(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool) bool {
+	return false
+}
+
+// wino43OutputPairVector does nothing: there are no vector kernels here.
+func wino43OutputPairVector(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, tmp []float32) bool {
+	return false
+}

@@ -154,6 +154,10 @@ type winoVariant struct {
 	// one vector where each row has 8 tiles or fewer.
 	inputPair func(src []float32, stride int, dst []float32, plane, n1, n2, off2 int, tmp []float32)
 	outputRow func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32)
+	// outputPair is outputRow on two tile rows of n1 and n2 tiles, side
+	// by side in src: the first's m output rows at dst, the second's
+	// rows2 at dst[off2:].
+	outputPair func(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, tmp []float32)
 }
 
 var (
@@ -169,8 +173,15 @@ var (
 		},
 		outputRow: func(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, _ []float32) {
 			winoOutputRow(src, plane, dst, stride, n, rows, cols, bias, relu)
+		},
+		outputPair: func(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, _ []float32) {
+			if !winoOutputPairVector(src, plane, dst, stride, n1, n2, off2, rows2, cols, bias, relu) {
+				winoOutputRow(src, plane, dst, stride, n1, 2, cols, bias, relu)
+				winoOutputRow(src[n1:], plane, dst[off2:], stride, n2, rows2, cols, bias, relu)
+			}
 		}}
-	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, inputPair: wino43InputPair, outputRow: wino43OutputRow}
+	winoF43 = winoVariant{m: 4, a: 6, weights: wino43Weights, inputRow: wino43InputRow, inputPair: wino43InputPair,
+		outputRow: wino43OutputRow, outputPair: wino43OutputPair}
 )
 
 // winoRun is one Winograd convolution: its sizes, its transformed and
@@ -354,7 +365,15 @@ func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 		}
 		yk := yi[k*r.oh*r.ow:]
 		for ty := 0; ty < r.th; ty++ {
-			v.outputRow(mt[k*cols+j*r.ti+ty*r.tw:], skewed(K*cols), yk[v.m*ty*r.ow:], r.ow, r.tw, min(v.m, r.oh-v.m*ty), r.ow, bias, r.relu, tmp)
+			src := mt[k*cols+j*r.ti+ty*r.tw:]
+			if ty+1 < r.th && r.tw <= 8 && !winoPairsOff {
+				// Two rows of few tiles in one vector, as input does.
+				rows2 := min(v.m, r.oh-v.m*(ty+1))
+				v.outputPair(src, skewed(K*cols), yk[v.m*ty*r.ow:], r.ow, r.tw, r.tw, v.m*r.ow, rows2, r.ow, bias, r.relu, tmp)
+				ty++
+				continue
+			}
+			v.outputRow(src, skewed(K*cols), yk[v.m*ty*r.ow:], r.ow, r.tw, min(v.m, r.oh-v.m*ty), r.ow, bias, r.relu, tmp)
 		}
 	}
 	if r.relu {

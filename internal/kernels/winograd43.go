@@ -121,6 +121,14 @@ func wino43InputPair(src []float32, stride int, dst []float32, plane, n1, n2, of
 	}
 }
 
+// wino43OutputPair is winoVariant.outputPair for F(4×4, 3×3).
+func wino43OutputPair(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, tmp []float32) {
+	if !wino43OutputPairVector(src, plane, dst, stride, n1, n2, off2, rows2, cols, bias, relu, tmp) {
+		wino43OutputRow(src, plane, dst, stride, n1, 4, cols, bias, relu, tmp)
+		wino43OutputRow(src[n1:], plane, dst[off2:], stride, n2, rows2, cols, bias, relu, tmp)
+	}
+}
+
 // wino43OutputRow transforms the n tiles of one tile row into outputs
 // (see winoOutputF43AVX512, which it calls where it can).
 func wino43OutputRow(src []float32, plane int, dst []float32, stride, n, rows, cols int, bias float32, relu bool, tmp []float32) {

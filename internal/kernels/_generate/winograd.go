@@ -188,9 +188,12 @@ func winoPairMasks(f *function) {
 	p("\tKORW K3, K2, K2")
 }
 
-func winogradOutputKernel() {
-	const name = "winoOutputF23AVX512"
-	f := start(name, "(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int)", `
+// winogradOutputKernel writes winoOutputF23AVX512, or with pair
+// winoOutputF23PairAVX512: two tile rows of at most 8 tiles, side by side
+// in the products, spread to lanes 0-7 and 8-15 as they are loaded.
+func winogradOutputKernel(pair bool) {
+	name, sig := "winoOutputF23AVX512", "(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int)"
+	doc := `
 winoOutputF23AVX512 transforms the n tiles of one tile row of the
 products m (m[ξ*plane+t], ξ = 4·row + column) into their 2×2 outputs
 Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go to rows 0 and 1
@@ -201,17 +204,43 @@ dst, of which only the first cols are written. It reads m up to tile
 	for t := range n {
 		winoOutputTile(src[t:], plane, dst[2*t:], stride, rows, cols-2*t, bias, relu != 0)
 	}
-`)
-	winoOutputArgs(f)
+`
+	if pair {
+		name, sig = "winoOutputF23PairAVX512", "(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int)"
+		doc = `
+winoOutputF23PairAVX512 is winoOutputF23AVX512 on two tile rows at
+once: n1 tiles (at most 8, both output rows written) then n2 (at most
+8, rows2 output rows written) side by side in m, the second row's
+outputs at dst+off2; cols is at most 16. It reads m up to tile 15:
+
+	for t := range n1 {
+		winoOutputTile(src[t:], plane, dst[2*t:], stride, 2, cols-2*t, bias, relu != 0)
+	}
+	for t := range n2 {
+		winoOutputTile(src[n1+t:], plane, dst[off2+2*t:], stride, rows2, cols-2*t, bias, relu != 0)
+	}
+`
+	}
+	f := start(name, sig, doc)
+	if pair {
+		winoPairOutputArgs(f)
+	} else {
+		winoOutputArgs(f)
+	}
 	p("\tVMOVUPS winoIdx<>+0(SB), Z25")
 	p("\tVMOVUPS winoIdx<>+64(SB), Z26")
-	p("%sloop:", name)
-	p("\tTESTQ R14, R14")
-	p("\tJLE %sdone", name)
-	winoRowMasks(name, 2)
+	if !pair {
+		p("%sloop:", name)
+		p("\tTESTQ R14, R14")
+		p("\tJLE %sdone", name)
+		winoRowMasks(name, 2)
+	}
 	p("\tMOVQ SI, R10")
 	for r := 0; r < 16; r++ {
 		p("\tVMOVUPS (R10), Z%d", r)
+		if pair {
+			p("\tVEXPANDPS.Z Z%d, K5, Z%d", r, r)
+		}
 		if r < 15 {
 			p("\tADDQ R9, R10")
 		}
@@ -240,9 +269,10 @@ dst, of which only the first cols are written. It reads m up to tile
 		p("\tVMAXPS Z27, Z%d, Z%d", r, r)
 	}
 	p("%snorelu:", name)
-	// Interleave each row's two columns and store.
+	// Interleave each row's two columns and store: tiles 0-7 then 8-15,
+	// side by side in the row, or in pair the first and second rows'.
 	for i := 0; i < 2; i++ {
-		if i == 1 {
+		if i == 1 && !pair {
 			p("\tCMPQ R12, $2")
 			p("\tJLT %snext", name)
 		}
@@ -256,17 +286,54 @@ dst, of which only the first cols are written. It reads m up to tile
 			off = "(R8*1)"
 		}
 		p("\tVMOVUPS Z18, K1, (DI)%s", off)
-		p("\tVMOVUPS Z19, K2, 64(DI)%s", off)
+		if !pair {
+			p("\tVMOVUPS Z19, K2, 64(DI)%s", off)
+			continue
+		}
+		if i == 1 {
+			p("\tCMPQ R12, $2")
+			p("\tJLT %snext", name)
+		}
+		p("\tVMOVUPS Z19, K1, (R11)%s", off)
 	}
 	p("%snext:", name)
-	p("\tADDQ $64, SI")
-	p("\tADDQ $128, DI")
-	p("\tSUBQ $32, R15")
-	p("\tSUBQ $16, R14")
-	p("\tJMP %sloop", name)
-	p("%sdone:", name)
+	if !pair {
+		p("\tADDQ $64, SI")
+		p("\tADDQ $128, DI")
+		p("\tSUBQ $32, R15")
+		p("\tSUBQ $16, R14")
+		p("\tJMP %sloop", name)
+		p("%sdone:", name)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// winoPairOutputArgs loads the arguments of a pair output transform as
+// winoOutputArgs does (R12 rows2), with K1 and K2 the masks of cols's
+// first two 16-float parts, K5 the lanes the two rows' tiles are spread
+// to (0 to n1-1, 8 to 7+n2), and R11 the second row's dst.
+func winoPairOutputArgs(f *function) {
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, R15", f.arg("cols"))
+	p("\tMOVQ %s, R12", f.arg("rows2"))
+	p("\tMOVQ %s, R13", f.arg("relu"))
+	p("\tVBROADCASTSS %s, Z30", f.arg("bias"))
+	p("\tVXORPS Z27, Z27, Z27")
+	winoRowMasks(f.name, 2)
+	p("\tMOVQ %s, R10", f.arg("n1"))
+	p("\tMOVQ %s, BX", f.arg("n2"))
+	laneMask("BX", "K5", f.name+"m5")
+	p("\tKSHIFTLW $8, K5, K5")
+	laneMask("R10", "K6", f.name+"m6")
+	p("\tKORW K6, K5, K5")
+	p("\tMOVQ %s, R11", f.arg("off2"))
+	p("\tLEAQ (DI)(R11*4), R11")
 }
 
 // winograd43Constants are the VPERMI2PS/VPERMI2PD index vectors of
@@ -467,9 +534,11 @@ func wino43Out(r [6]int, out [4]int) {
 	p("\tVFMADD231PS Z29, Z23, %s", o(3))
 }
 
-func winograd43OutputKernel() {
-	const name = "winoOutputF43AVX512"
-	f := start(name, "(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int, tmp *float32)", `
+// winograd43OutputKernel writes winoOutputF43AVX512, or with pair
+// winoOutputF43PairAVX512, as winogradOutputKernel does.
+func winograd43OutputKernel(pair bool) {
+	name, sig := "winoOutputF43AVX512", "(src *float32, plane int, dst *float32, stride int, n int, rows int, cols int, bias float32, relu int, tmp *float32)"
+	doc := `
 winoOutputF43AVX512 transforms the n tiles of one tile row of the
 products m (m[ξ*plane+t], ξ = 6·row + column) into their 4×4 outputs
 Aᵀ·m·A plus bias, with ReLU if relu is not 0: tile t's go to rows 0 to
@@ -480,16 +549,39 @@ tmp (384 floats):
 	for t := range n {
 		wino43OutputTile(src[t:], plane, dst[4*t:], stride, rows, cols-4*t, bias, relu != 0)
 	}
-`)
-	winoOutputArgs(f)
+`
+	if pair {
+		name, sig = "winoOutputF43PairAVX512", "(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int, tmp *float32)"
+		doc = `
+winoOutputF43PairAVX512 is winoOutputF43AVX512 on two tile rows at
+once: n1 tiles (at most 8, all four output rows written) then n2 (at
+most 8, rows2 output rows written) side by side in m, the second row's
+outputs at dst+off2; cols is at most 32. It reads m up to tile 15:
+
+	for t := range n1 {
+		wino43OutputTile(src[t:], plane, dst[4*t:], stride, 4, cols-4*t, bias, relu != 0)
+	}
+	for t := range n2 {
+		wino43OutputTile(src[n1+t:], plane, dst[off2+4*t:], stride, rows2, cols-4*t, bias, relu != 0)
+	}
+`
+	}
+	f := start(name, sig, doc)
+	if pair {
+		winoPairOutputArgs(f)
+	} else {
+		winoOutputArgs(f)
+	}
 	p("\tMOVQ %s, BX", f.arg("tmp"))
 	p("\tVBROADCASTSS wino43K<>+8(SB), Z28")
 	p("\tVBROADCASTSS wino43K<>+12(SB), Z29")
-	p("%sloop:", name)
-	p("\tTESTQ R14, R14")
-	p("\tJLE %sdone", name)
-	winoRowMasks(name, 4)
-	// Down each column j: Aᵀ of m[6i+j], to tmp[4r+j]... as tmp[6r+j].
+	if !pair {
+		p("%sloop:", name)
+		p("\tTESTQ R14, R14")
+		p("\tJLE %sdone", name)
+		winoRowMasks(name, 4)
+	}
+	// Down each column j: Aᵀ of m[6i+j], to tmp[6r+j].
 	for j := 0; j < 6; j++ {
 		p("\tMOVQ SI, R10")
 		if j > 0 {
@@ -499,6 +591,9 @@ tmp (384 floats):
 		}
 		for i := 0; i < 6; i++ {
 			p("\tVMOVUPS (R10), Z%d", i)
+			if pair {
+				p("\tVEXPANDPS.Z Z%d, K5, Z%d", i, i)
+			}
 			if i < 5 {
 				p("\tMOVQ R9, AX")
 				p("\tIMULQ $6, AX")
@@ -514,7 +609,7 @@ tmp (384 floats):
 	p("\tVMOVUPS winoIdx<>+64(SB), Z19")
 	p("\tMOVQ DI, R10")
 	for r := 0; r < 4; r++ {
-		if r > 0 {
+		if r > 0 && !pair {
 			p("\tCMPQ R12, $%d", r+1)
 			p("\tJLT %snext", name)
 		}
@@ -548,20 +643,37 @@ tmp (384 floats):
 		p("\tVPERMI2PD Z13, Z11, Z16")
 		p("\tVMOVUPS wino43Idx<>+64(SB), Z17")
 		p("\tVPERMI2PD Z13, Z11, Z17")
-		for q := 0; q < 4; q++ {
-			p("\tVMOVUPS Z%d, K%d, %d(R10)", 14+q, q+1, 64*q)
+		if !pair {
+			for q := 0; q < 4; q++ {
+				p("\tVMOVUPS Z%d, K%d, %d(R10)", 14+q, q+1, 64*q)
+			}
+		} else {
+			// Tiles 0-7 to the first row's outputs, 8-15 to the
+			// second's, while it has output row r.
+			p("\tVMOVUPS Z14, K1, (R10)")
+			p("\tVMOVUPS Z15, K2, 64(R10)")
+			p("\tCMPQ R12, $%d", r+1)
+			p("\tJLT %sskip%d", name, r)
+			p("\tVMOVUPS Z16, K1, (R11)")
+			p("\tVMOVUPS Z17, K2, 64(R11)")
+			p("%sskip%d:", name, r)
 		}
 		if r < 3 {
 			p("\tADDQ R8, R10")
+			if pair {
+				p("\tADDQ R8, R11")
+			}
 		}
 	}
 	p("%snext:", name)
-	p("\tADDQ $64, SI")
-	p("\tADDQ $256, DI")
-	p("\tSUBQ $64, R15")
-	p("\tSUBQ $16, R14")
-	p("\tJMP %sloop", name)
-	p("%sdone:", name)
+	if !pair {
+		p("\tADDQ $64, SI")
+		p("\tADDQ $256, DI")
+		p("\tSUBQ $64, R15")
+		p("\tSUBQ $16, R14")
+		p("\tJMP %sloop", name)
+		p("%sdone:", name)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
