@@ -392,19 +392,10 @@ func (q *kvecPlan) backwardChunk(c, lo, hi int) {
 	xp := getScratch(q.xpLen)
 	defer putScratch(xp)
 	front := (p.S - 1) * kvecLanes
-	var dyBuf *[]float32
-	if q.src.Y != nil {
-		dyBuf = getScratchDirty(p.K * P)
-		defer putScratch(dyBuf)
-	}
+	grads := q.src.images(q.dy, p.K*P)
+	defer grads.release()
 	for i := lo; i < hi; i++ {
-		var dyi []float32
-		if q.src.Y != nil {
-			q.src.image(i, *dyBuf)
-			dyi = *dyBuf
-		} else {
-			dyi = q.dy[i*p.K*P : (i+1)*p.K*P]
-		}
+		dyi := grads.image(i)
 		for kb := 0; kb < q.nkb; kb++ {
 			for oy := 0; oy < oh; oy++ {
 				for x0 := 0; x0 < ow; x0 += kvecLanes {

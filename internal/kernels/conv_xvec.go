@@ -233,20 +233,11 @@ func (q *xvecPlan) weightGradChunk(c, lo, hi int) {
 	dbLanes := part[p.C*p.R*groups*q.groupLen:]
 	xp := getScratch(q.xpLen)
 	defer putScratch(xp)
-	var dyBuf *[]float32
-	if q.src.Y != nil {
-		dyBuf = getScratchDirty(p.K * P)
-		defer putScratch(dyBuf)
-	}
+	grads := q.src.images(q.dy, p.K*P)
+	defer grads.release()
 	for i := lo; i < hi; i++ {
 		q.pad(q.x, i, *xp)
-		var dyi []float32
-		if q.src.Y != nil {
-			q.src.image(i, *dyBuf)
-			dyi = *dyBuf
-		} else {
-			dyi = q.dy[i*p.K*P : (i+1)*p.K*P]
-		}
+		dyi := grads.image(i)
 		for cr, off := range q.offs {
 			for g := 0; g < groups; g++ {
 				k0 := g * xvecGroup

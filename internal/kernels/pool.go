@@ -376,6 +376,40 @@ type TanhPoolGrad struct {
 	Y, DY []float32
 }
 
+// imageGrads hands out a convolution's output gradient image by image:
+// dy's, or, if src has a Y, src's, computed into buf.
+type imageGrads struct {
+	dy   []float32
+	size int // floats an image
+	src  *TanhPoolGrad
+	buf  *[]float32
+}
+
+// images returns the output gradients of a convolution backward's chunk,
+// size floats an image: dy's, or, if g has a Y, g's. Give them back with
+// release.
+func (g *TanhPoolGrad) images(dy []float32, size int) imageGrads {
+	if g.Y == nil {
+		return imageGrads{dy: dy, size: size}
+	}
+	return imageGrads{size: size, src: g, buf: getScratchDirty(size)}
+}
+
+// image returns image i's gradient, valid until the next call.
+func (s imageGrads) image(i int) []float32 {
+	if s.src == nil {
+		return s.dy[i*s.size : (i+1)*s.size]
+	}
+	s.src.image(i, *s.buf)
+	return *s.buf
+}
+
+func (s imageGrads) release() {
+	if s.buf != nil {
+		putScratch(s.buf)
+	}
+}
+
 // image stores image i's gradient, the pooling's input shape (C planes
 // of H×W), in dx.
 func (g *TanhPoolGrad) image(i int, dx []float32) {
