@@ -5,6 +5,8 @@
 # Usage: bench/compare.sh            (from the project root; about 10 minutes)
 #        ONLY=zoo bench/compare.sh   (ResNet-18 and GoogLeNet alone; about 4)
 #        ONLY=bf16 bench/compare.sh  (the bf16 table alone; about 3)
+#        ONLY=ort bench/compare.sh   (convnet and ONNX Runtime alternated,
+#                                     ROUNDS times, default 5; about 4)
 #        FOLDER=DIR bench/compare.sh  (also a folder of pictures decoded to
 #                                      224x224 tensors, beside torchvision's
 #                                      DataLoader with as many workers)
@@ -33,16 +35,53 @@ go build -o "$out/convnet" ./cmd/convnet
 
 # ONNX Runtime (onnxruntime-node 1.30, fp32) on torchvision's networks,
 # exported by torch.onnx.export: the forward pass at batch 10, 224x224.
-ort() {
+ort_setup() {
   local ortdir=${CONVNET_ORT_DIR:-$HOME/.cache/convnet-ort}
   if [ ! -d "$ortdir/node_modules/onnxruntime-node" ]; then
     npm install --prefix "$ortdir" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null
   fi
+  ortnode=(env NODE_PATH="$ortdir/node_modules" node "$ortb/bench.js")
+  if [ ! -f "$out/ort-models/googlenet.onnx" ]; then
+    mkdir -p "$out/ort-models"
+    /usr/bin/python3 "$ortb/export.py" "$out/ort-models" >/dev/null 2>"$out/ort_export.err"
+  fi
+}
+ort() {
+  ort_setup
   echo "ONNX Runtime, $* ..."
-  mkdir -p "$out/ort-models"
-  /usr/bin/python3 "$ortb/export.py" "$out/ort-models" >/dev/null 2>"$out/ort_export.err"
   for m in "$@"; do
-    NODE_PATH="$ortdir/node_modules" node "$ortb/bench.js" "$out/ort-models/$m.onnx" "$threads" "$reps" >>"$out/ort.jsonl"
+    "${ortnode[@]}" "$out/ort-models/$m.onnx" "$threads" "$reps" >>"$out/ort.jsonl"
+  done
+}
+# convnet_forward NET REPS appends convnet's forward figure for NET to the
+# rounds' file.
+convnet_forward() {
+  "$out/convnet" bench --json --threads "$threads" --reps "$2" --only "$1" 2>>"$out/convnet_rounds.log" |
+    grep -- '-forward"' >>"$out/rounds_convnet.jsonl"
+}
+# ONLY=ort: convnet's forward and ONNX Runtime's alternated, network by
+# network, ROUNDS times (default 5), so that both meet the machine's same
+# moments (its load moves either by up to 1.5x within minutes);
+# compare_table.py prints each round's ratio and their median.
+ort_rounds() {
+  ort_setup
+  : >"$out/rounds_convnet.jsonl"
+  : >"$out/rounds_ort.jsonl"
+  # ONNX Runtime's first runs are slow: medians of 5 unless REPS says.
+  local rounds=${ROUNDS:-5} reps=${REPS:-5}
+  for r in $(seq "$rounds"); do
+    echo "round $r of $rounds: $* ..."
+    for m in "$@"; do
+      # Which goes first alternates, so that a drift in the machine's
+      # load (after VGG-11's 2.5 GB, say) favours neither.
+      if ((r % 2)); then
+        convnet_forward "$m" "$reps"
+        "${ortnode[@]}" "$out/ort-models/$m.onnx" "$threads" "$reps" >>"$out/rounds_ort.jsonl"
+      else
+        "${ortnode[@]}" "$out/ort-models/$m.onnx" "$threads" "$reps" >>"$out/rounds_ort.jsonl"
+        convnet_forward "$m" "$reps"
+      fi
+    done
   done
 }
 
@@ -72,13 +111,18 @@ if [ "$only" = zoo ]; then
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
+elif [ "$only" = ort ]; then
+  ort_rounds vgg11 resnet18 googlenet
+  /usr/bin/python3 bench/compare_table.py "$out"
+  echo "raw outputs: $out"
+  exit 0
 elif [ "$only" = bf16 ]; then
   bf16
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
 elif [ -n "$only" ]; then
-  echo "compare.sh: ONLY=$only: only \"zoo\" and \"bf16\" are known" >&2
+  echo "compare.sh: ONLY=$only: only \"zoo\", \"ort\" and \"bf16\" are known" >&2
   exit 2
 fi
 

@@ -28,9 +28,10 @@ def wall_seconds(name):
 
 
 go = {}
-for line in open(f"{out}/convnet.jsonl"):
-    f = json.loads(line)
-    go[f["key"]] = f
+if os.path.exists(f"{out}/convnet.jsonl"):
+    for line in open(f"{out}/convnet.jsonl"):
+        f = json.loads(line)
+        go[f["key"]] = f
 
 
 def jsonl(name):
@@ -97,8 +98,9 @@ rows += zoo_rows()
 
 print(open(f"{out}/machine.txt").read().strip())
 print()
-print("| figure | convnet | PyTorch 1.13 | convnet's advantage |")
-print("| --- | --- | --- | --- |")
+if rows:
+    print("| figure | convnet | PyTorch 1.13 | convnet's advantage |")
+    print("| --- | --- | --- | --- |")
 for name, g, p, unit, lower in rows:
     ratio = p / g if lower else g / p
 
@@ -115,6 +117,26 @@ if ort_rows:
     print("| --- | --- | --- | --- |")
     for name, g, o in ort_rows:
         print(f"| {name} | {g:.3g} s | {o:.3g} s | {o / g:.2f}x |")
+# ONLY=ort: the rounds, each convnet's forward then ONNX Runtime's, in
+# the same order in both files.
+rounds = {}
+for g, o in zip(jsonl("rounds_convnet.jsonl"), jsonl("rounds_ort.jsonl")):
+    m = os.path.basename(o["model"]).removesuffix(".onnx")
+    if g["key"] != f"{m}-forward":
+        raise SystemExit(f"rounds out of step: {g['key']} beside {m}")
+    rounds.setdefault(m, []).append((g["value"], o["median_s"]))
+if rounds:
+    print()
+    print("| figure, alternated | convnet (median) | ONNX Runtime 1.30 (median) | convnet's advantage, each round | median |")
+    print("| --- | --- | --- | --- | --- |")
+    for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")):
+        if m not in rounds:
+            continue
+        pairs = rounds[m]
+        ratios = [o / g for g, o in pairs]
+        print(f"| {label} forward, 10x3x224x224 | {statistics.median(g for g, _ in pairs):.3g} s | "
+              f"{statistics.median(o for _, o in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
+              f"{statistics.median(ratios):.2f}x |")
 go_bf16 = {f["key"]: f for f in jsonl("convnet_bf16.jsonl")}
 bf16_rows = [(f"{label} {what}", go_bf16[f"{m}-{key}"]["value"], zoo_bf16[m][field])
              for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"))
@@ -145,4 +167,5 @@ if zoo:
 if zoo_bf16:
     print("PyTorch with bf16 autocast: " + ", ".join(
         f"{m} forward {r['forward_b10_s']:.3g} s, step {r['train_step_b10_s']:.3g} s" for m, r in zoo_bf16.items()) + ".")
-print("convnet's figures: " + ", ".join(f"{f['name']} {f['value']:.4g} {f['unit']}" + (f" ({f['gflops']:.1f} GFLOP/s)" if f.get('gflops') else "") for f in go.values()))
+if go:
+    print("convnet's figures: " + ", ".join(f"{f['name']} {f['value']:.4g} {f['unit']}" + (f" ({f['gflops']:.1f} GFLOP/s)" if f.get('gflops') else "") for f in go.values()))
