@@ -668,8 +668,8 @@ func (p Conv) halving() bool {
 }
 
 // im2colPhases is im2col for halving convolutions. Each channel, zero-
-// padded, is split into its phases: plane 2a+b holds the padded rows of
-// parity a and columns of parity b. Output (y, x) reads padded (2y+r,
+// padded, is split into its phases (splitPhases): plane 2a+b holds the
+// padded rows of parity a and columns of parity b. Output (y, x) reads padded (2y+r,
 // 2x+s), which is row y+r/2, column x+s/2 of phase (r%2, s%2): every
 // (r, s) row of patches is a block of whole rows of one phase plane,
 // copied in one call. (Row by row, ResNet-18's last halving layer, 7×7
@@ -683,17 +683,7 @@ func (p Conv) im2colPhases(x, cols []float32, ld int) {
 	phases := *buf
 	row := 0
 	for c := 0; c < p.C; c++ {
-		src := x[c*p.H*p.W : (c+1)*p.H*p.W]
-		for a := 0; a < min(p.R, 2); a++ {
-			y0 := (a - p.PadH) & 1
-			rows := (p.H - y0 + 1) / 2
-			for b := 0; b < min(p.S, 2); b++ {
-				x0 := (b - p.PadW) & 1
-				if n := (p.W - x0 + 1) / 2; rows > 0 && n > 0 {
-					copyEvenRows(src[y0*p.W+x0:], 2*p.W, phases[(2*a+b)*plane+(y0+p.PadH)/2*wp+(x0+p.PadW)/2:], wp, rows, n)
-				}
-			}
-		}
+		splitPhases(x[c*p.H*p.W:(c+1)*p.H*p.W], p, phases, plane, wp)
 		for r := 0; r < p.R; r++ {
 			for s := 0; s < p.S; s++ {
 				copyRows(cols[row*ld:], ow, phases[(2*(r%2)+s%2)*plane+r/2*wp+s/2:], wp, oh, ow, 0, noFloor)

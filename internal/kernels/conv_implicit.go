@@ -164,24 +164,28 @@ func (q *implicitPlan) pad(x, xp []float32) {
 }
 
 // padPhases copies one image into the phase planes of xp, which hold
-// zeros: element (y, x) of channel c, at (py, px) = (y+PadH, x+PadW) once
-// padded, goes to row py/2, column px/2 of phase plane 4c + 2(py%2) +
-// px%2. Each phase takes every other row and column of the channel, from
-// the first row y0 and column x0 that fall in it.
+// zeros: channel c's four at planes 4c to 4c+3 (splitPhases).
 func (q *implicitPlan) padPhases(x, xp []float32) {
 	for c := 0; c < q.C; c++ {
-		plane := x[c*q.H*q.W : (c+1)*q.H*q.W]
-		for a := 0; a < min(q.R, 2); a++ { // a 1×1 kernel reads even rows only
-			y0 := (a - q.PadH) & 1
-			rows := (q.H - y0 + 1) / 2
-			for b := 0; b < min(q.S, 2); b++ {
-				x0 := (b - q.PadW) & 1
-				n := (q.W - x0 + 1) / 2
-				if rows <= 0 || n <= 0 {
-					continue
-				}
-				dst := xp[(4*c+2*a+b)*q.plane+(y0+q.PadH)/2*q.wp+(x0+q.PadW)/2:]
-				copyEvenRows(plane[y0*q.W+x0:], 2*q.W, dst, q.wp, rows, n)
+		splitPhases(x[c*q.H*q.W:(c+1)*q.H*q.W], q.Conv, xp[4*c*q.plane:], q.plane, q.wp)
+	}
+}
+
+// splitPhases copies one channel of p's input into its four phase planes
+// in dst, plane floats apart, rows wp apart: element (y, x), at (py, px)
+// = (y+PadH, x+PadW) once padded, goes to row py/2, column px/2 of plane
+// 2(py%2) + px%2. Each phase takes every other row and column of the
+// channel, from the first row y0 and column x0 that fall in it; a kernel
+// one row high (or wide) reads only the even ones, which alone are
+// filled then. The padding is left as it is.
+func splitPhases(src []float32, p Conv, dst []float32, plane, wp int) {
+	for a := 0; a < min(p.R, 2); a++ {
+		y0 := (a - p.PadH) & 1
+		rows := (p.H - y0 + 1) / 2
+		for b := 0; b < min(p.S, 2); b++ {
+			x0 := (b - p.PadW) & 1
+			if n := (p.W - x0 + 1) / 2; rows > 0 && n > 0 {
+				copyEvenRows(src[y0*p.W+x0:], 2*p.W, dst[(2*a+b)*plane+(y0+p.PadH)/2*wp+(x0+p.PadW)/2:], wp, rows, n)
 			}
 		}
 	}
