@@ -486,6 +486,12 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 	for ir := 0; ir < mc; ir += gemmMR {
 		panel := dst[ir*kc : (ir+gemmMR)*kc]
 		rows := min(gemmMR, mc-ir)
+		if rows == gemmMR && g.alpha == 1 {
+			// A whole panel unscaled (a convolution's weights, packed
+			// every training step): plain copies, in the panel's order.
+			g.packWholePanel(panel, ic+ir, pc, kc)
+			continue
+		}
 		if g.transA {
 			// Row p of the stored A holds the panel's gemmMR values side
 			// by side: copy them, one contiguous run per step.
@@ -512,6 +518,28 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 				panel[p*gemmMR+r] = g.alpha * v
 			}
 		}
+	}
+}
+
+// packWholePanel is packA for one panel of gemmMR rows from row i, with
+// alpha 1: panel[p*gemmMR+r] = op(A)[i+r, pc+p], written in order. It
+// names the six rows (see panelRowsAreSix).
+func (g *gemmArgs) packWholePanel(panel []float32, i, pc, kc int) {
+	panel = panel[:kc*gemmMR]
+	if g.transA {
+		// Step p's six values lie side by side in row pc+p of A.
+		for p := range kc {
+			src := g.a[(pc+p)*g.lda+i : (pc+p)*g.lda+i+gemmMR : (pc+p)*g.lda+i+gemmMR]
+			d := panel[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+			d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+		}
+		return
+	}
+	row := func(r int) []float32 { return g.a[(i+r)*g.lda+pc : (i+r)*g.lda+pc+kc] }
+	r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+	for p := range kc {
+		d := panel[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 
@@ -555,6 +583,10 @@ func (g *gemmArgs) packPanelB(panel []float32, pc, kc, j0, cols int) {
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// panelRowsAreSix fails to compile unless gemmMR is 6, as packWholePanel
+// and the assembly kernels assume.
+const panelRowsAreSix = uint(gemmMR-6) + uint(6-gemmMR)
 
 // scaleRows sets C = beta*C for an m×n matrix with row stride ldc.
 func scaleRows(m, n int, beta float32, c []float32, ldc int) {
