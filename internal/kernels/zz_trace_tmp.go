@@ -1,5 +1,0 @@
-package kernels
-
-import "time"
-
-var ConvTrace func(p Conv, d time.Duration)
