@@ -50,9 +50,13 @@ batch normalisation.`}
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	gemmKernel("AVX512", "Z", 16, 3, false, true)
 	gemmKernel("AVX2", "Y", 8, 2, false, true)
+	// The 6×48 kernel's narrow twin, for a product's last panel of 16
+	// columns or fewer (microKernel.narrow); its sums are taken in the same
+	// order, so a column's result does not depend on which one computed it.
 	for _, indirect := range []bool{false, true} {
-		gemmKernelNarrow(indirect, false)
-		gemmKernelNarrow(indirect, true)
+		for _, store := range []bool{false, true} {
+			gemmKernel("AVX512", "Z", 16, 1, indirect, store)
+		}
 	}
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
