@@ -4422,22 +4422,22 @@ winoInputF23PairAVX512m1:
 	KMOVW AX, K1
 	MOVL $0xffff, AX
 	CMPQ R14, $16
-	JGE winoInputF23PairAVX512m2
+	JGE winoInputF23PairAVX512m2b
 	MOVQ R14, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoInputF23PairAVX512m2:
+winoInputF23PairAVX512m2b:
 	KMOVW AX, K2
 	KSHIFTLW $8, K2, K2
 	MOVL $0xffff, AX
 	CMPQ R13, $16
-	JGE winoInputF23PairAVX512m3
+	JGE winoInputF23PairAVX512m2a
 	MOVQ R13, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoInputF23PairAVX512m3:
+winoInputF23PairAVX512m2a:
 	KMOVW AX, K3
 	KORW K3, K2, K2
 	MOVQ SI, R10
@@ -4810,22 +4810,22 @@ winoOutputF23PairAVX512q1done:
 	MOVQ n2+40(FP), BX
 	MOVL $0xffff, AX
 	CMPQ BX, $16
-	JGE winoOutputF23PairAVX512m5
+	JGE winoOutputF23PairAVX512m5b
 	MOVQ BX, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoOutputF23PairAVX512m5:
+winoOutputF23PairAVX512m5b:
 	KMOVW AX, K5
 	KSHIFTLW $8, K5, K5
 	MOVL $0xffff, AX
 	CMPQ R10, $16
-	JGE winoOutputF23PairAVX512m6
+	JGE winoOutputF23PairAVX512m5a
 	MOVQ R10, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoOutputF23PairAVX512m6:
+winoOutputF23PairAVX512m5a:
 	KMOVW AX, K6
 	KORW K6, K5, K5
 	MOVQ off2+48(FP), R11
@@ -5800,22 +5800,22 @@ winoInputF43PairAVX512m1:
 	KMOVW AX, K1
 	MOVL $0xffff, AX
 	CMPQ R14, $16
-	JGE winoInputF43PairAVX512m2
+	JGE winoInputF43PairAVX512m2b
 	MOVQ R14, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoInputF43PairAVX512m2:
+winoInputF43PairAVX512m2b:
 	KMOVW AX, K2
 	KSHIFTLW $8, K2, K2
 	MOVL $0xffff, AX
 	CMPQ R13, $16
-	JGE winoInputF43PairAVX512m3
+	JGE winoInputF43PairAVX512m2a
 	MOVQ R13, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoInputF43PairAVX512m3:
+winoInputF43PairAVX512m2a:
 	KMOVW AX, K3
 	KORW K3, K2, K2
 	MOVQ SI, R10
@@ -7285,22 +7285,22 @@ winoOutputF43PairAVX512q1done:
 	MOVQ n2+40(FP), BX
 	MOVL $0xffff, AX
 	CMPQ BX, $16
-	JGE winoOutputF43PairAVX512m5
+	JGE winoOutputF43PairAVX512m5b
 	MOVQ BX, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoOutputF43PairAVX512m5:
+winoOutputF43PairAVX512m5b:
 	KMOVW AX, K5
 	KSHIFTLW $8, K5, K5
 	MOVL $0xffff, AX
 	CMPQ R10, $16
-	JGE winoOutputF43PairAVX512m6
+	JGE winoOutputF43PairAVX512m5a
 	MOVQ R10, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
-winoOutputF43PairAVX512m6:
+winoOutputF43PairAVX512m5a:
 	KMOVW AX, K6
 	KORW K6, K5, K5
 	MOVQ off2+48(FP), R11

@@ -182,10 +182,17 @@ func winoPairMasks(f *function) {
 	p("\tMOVQ %s, R14", f.arg("n2"))
 	p("\tLEAQ (R13)(R14*1), R15")
 	laneMask("R15", "K1", f.name+"m1")
-	laneMask("R14", "K2", f.name+"m2")
-	p("\tKSHIFTLW $8, K2, K2")
-	laneMask("R13", "K3", f.name+"m3")
-	p("\tKORW K3, K2, K2")
+	winoPairLanes("R13", "R14", "K2", "K3", f.name+"m2")
+}
+
+// winoPairLanes sets k to lanes 0 to n1-1 and 8 to 7+n2, the lanes of a
+// pair kernel's two tile rows, n1 and n2 in registers (not AX or CX),
+// with tmp a second mask register it overwrites.
+func winoPairLanes(n1, n2, k, tmp, label string) {
+	laneMask(n2, k, label+"b")
+	p("\tKSHIFTLW $8, %s, %s", k, k)
+	laneMask(n1, tmp, label+"a")
+	p("\tKORW %s, %s, %s", tmp, k, k)
 }
 
 // winogradOutputKernel writes winoOutputF23AVX512, or with pair
@@ -328,10 +335,7 @@ func winoPairOutputArgs(f *function) {
 	winoRowMasks(f.name, 2)
 	p("\tMOVQ %s, R10", f.arg("n1"))
 	p("\tMOVQ %s, BX", f.arg("n2"))
-	laneMask("BX", "K5", f.name+"m5")
-	p("\tKSHIFTLW $8, K5, K5")
-	laneMask("R10", "K6", f.name+"m6")
-	p("\tKORW K6, K5, K5")
+	winoPairLanes("R10", "BX", "K5", "K6", f.name+"m5")
 	p("\tMOVQ %s, R11", f.arg("off2"))
 	p("\tLEAQ (DI)(R11*4), R11")
 }
