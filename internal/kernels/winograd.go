@@ -335,9 +335,7 @@ func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
 	}
 	for ty := 0; ty < r.th; ty++ {
 		dst := vt[c*cols+j*r.ti+ty*r.tw:]
-		if ty+1 < r.th && r.tw <= 8 && !winoPairsOff {
-			// Two rows of few tiles fill one vector (28×28 planes by
-			// F(4×4), 14×14 and 7×7 by F(2×2): 7 or 4 tiles a row).
+		if r.paired(ty) {
 			v.inputPair(pl[v.m*ty*r.wp:], r.wp, dst, skewed(p.C*cols), r.tw, r.tw, v.m*r.wp, tmp)
 			ty++
 			continue
@@ -366,8 +364,7 @@ func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 		yk := yi[k*r.oh*r.ow:]
 		for ty := 0; ty < r.th; ty++ {
 			src := mt[k*cols+j*r.ti+ty*r.tw:]
-			if ty+1 < r.th && r.tw <= 8 && !winoPairsOff {
-				// Two rows of few tiles in one vector, as input does.
+			if r.paired(ty) {
 				rows2 := min(v.m, r.oh-v.m*(ty+1))
 				v.outputPair(src, skewed(K*cols), yk[v.m*ty*r.ow:], r.ow, r.tw, r.tw, v.m*r.ow, rows2, r.ow, bias, r.relu, tmp)
 				ty++
@@ -382,6 +379,12 @@ func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 		p.epilogue(r.y, i0+j, k0, k1)
 	}
 }
+
+// paired reports whether the transforms take tile rows ty and ty+1 in
+// one vector: where there is a row ty+1 and each row has 8 tiles or fewer
+// (28×28 planes by F(4×4), 14×14 and 7×7 by F(2×2): 7 or 4 tiles a row),
+// which alone would leave half the lanes or more empty.
+func (r *winoRun) paired(ty int) bool { return ty+1 < r.th && r.tw <= 8 && !winoPairsOff }
 
 // skewed returns the distance, in floats, between the planes of the
 // transformed inputs or products, n floats each: n rounded up to whole
