@@ -45,10 +45,7 @@ var kvecAVX512 = kvecKernels{name: "avx512",
 		_ = a.dy[(a.nkb-1)*a.dyKb+(a.nr-1)*a.ldRow+(kvecLanes+a.S-1)*kvecLanes-1]
 		_ = a.w[(a.nkb-1)*a.wKb+(a.C-1)*a.wC+a.nr*a.S*kvecLanes-1]
 		_ = a.out[(a.C-1)*a.ldOut+a.n-1]
-		add := 0
-		if a.add {
-			add = 1
-		}
+		add := boolInt(a.add)
 		kern := kvecInputGradAVX512
 		switch {
 		case a.ow > 0 && a.S == 3 && a.ow <= len(kvecInputGrad3AVX512):

@@ -70,11 +70,7 @@ func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, 
 		return false
 	}
 	_, _ = src[15*plane+16*((n+15)/16)-1], dst[(rows-1)*stride+min(cols, 2*n)-1]
-	r := 0
-	if relu {
-		r = 1
-	}
-	winoOutputF23AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r)
+	winoOutputF23AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, boolInt(relu))
 	return true
 }
 
@@ -96,11 +92,7 @@ func wino43OutputVector(src []float32, plane int, dst []float32, stride, n, rows
 		return false
 	}
 	_, _, _ = src[35*plane+16*((n+15)/16)-1], dst[(rows-1)*stride+min(cols, 4*n)-1], tmp[383]
-	r := 0
-	if relu {
-		r = 1
-	}
-	winoOutputF43AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, r, &tmp[0])
+	winoOutputF43AVX512(&src[0], plane, &dst[0], stride, n, rows, cols, bias, boolInt(relu), &tmp[0])
 	return true
 }
 
@@ -159,7 +151,7 @@ func wino43OutputPairVector(src []float32, plane int, dst []float32, stride, n1,
 	return true
 }
 
-// boolInt is 1 for true, 0 for false: an assembly kernel's flag.
+// boolInt is 1 for true, 0 for false: an assembly kernel's flag argument.
 func boolInt(b bool) int {
 	if b {
 		return 1

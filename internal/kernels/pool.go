@@ -429,7 +429,6 @@ func Conv2dBackwardTanhPool(p Conv, g TanhPoolGrad, x, w, dx []float32, dxAdd bo
 		panic("kernels: Conv2dBackwardTanhPool of a pooling that does not fit the convolution or FusesTanh rejects")
 	}
 	switch {
-	case p.BF16:
 	case p.kvec():
 		p.kvecBackwardFrom(x, w, nil, g, dx, dxAdd, dw, db)
 		return
