@@ -210,13 +210,20 @@ func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
 }
 
 func conv2dBackward(n *node, g []float32) {
+	dx, dxAdd, dw, db := convGrads(n)
+	kernels.Conv2dBackward(n.conv, n.ins[0].data, n.ins[1].data, g, dx, dxAdd, dw, db, n.buf)
+}
+
+// convGrads returns where a convolution node's backward puts its
+// gradients: of its input (added to, with dxAdd, or stored), weight and
+// bias (nil where there is none).
+func convGrads(n *node) (dx []float32, dxAdd bool, dw, db []float32) {
 	x, weight, bias := n.ins[0], n.ins[1], n.ins[2]
-	var db []float32
 	if bias != nil {
 		db = gradData(bias)
 	}
 	dx, fresh := gradOut(x)
-	kernels.Conv2dBackward(n.conv, x.data, weight.data, g, dx, !fresh, gradData(weight), db, n.buf)
+	return dx, !fresh, gradData(weight), db
 }
 
 // maxKeptCols bounds the patch matrix Conv2d keeps for backward (64 MiB).

@@ -140,14 +140,9 @@ func avgPool2dBackward(n *node, g []float32) {
 			// output gradient computed image by image where it is read
 			// rather than written out whole.
 			c := z.creator
-			in, weight, bias := c.ins[0], c.ins[1], c.ins[2]
-			var db []float32
-			if bias != nil {
-				db = gradData(bias)
-			}
-			dx, fresh := gradOut(in)
+			dx, dxAdd, dw, db := convGrads(c)
 			kernels.Conv2dBackwardTanhPool(c.conv, kernels.TanhPoolGrad{Pool: n.pool, Y: x.data, DY: g},
-				in.data, weight.data, dx, !fresh, gradData(weight), db, c.buf)
+				c.ins[0].data, c.ins[1].data, dx, dxAdd, dw, db, c.buf)
 			z.creator, x.creator = nil, nil
 			return
 		}
