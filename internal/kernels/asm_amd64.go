@@ -547,17 +547,17 @@ func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 
 // maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride
 // apart (1 or 2) and padding pad (0 or 1) on each side, of planes h×w
-// planes of x one after another (y's oh×ow), or to a NaN where a
-// window holds one. tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48
-// floats, those from 16+w on -Inf, as are its first 16; each window
-// must hold an element of x:
+// planes of x one after another, rows ldx apart (ldx ≥ w; y's oh×ow,
+// dense), or to a NaN where a window holds one. tmp holds
+// 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
+// -Inf, as are its first 16; each window must hold an element of x:
 //
 //	for i := range planes {
 //		for r := range oh {
 //			for c := range ow {
 //				best := float32(math.Inf(-1))
 //				for _, e := range window(r, c) { // rows r*stride-pad to +2, columns alike, clipped
-//					if v := x[i*h*w+e]; v > best || v != v {
+//					if v := x[i*h*ldx+e]; v > best || v != v { // e: row*ldx + column
 //						best = v
 //					}
 //					if best != best {
@@ -570,7 +570,7 @@ func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 //	}
 //
 //go:noescape
-func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, oh, ow, stride, pad int)
+func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)
 
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four

@@ -3352,9 +3352,9 @@ maxPoolValuesAVX512done:
 	VZEROUPPER
 	RET
 
-// func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, oh, ow, stride, pad int)
-TEXT ·maxPool3x3AVX512(SB), NOSPLIT, $0-80
-	MOVQ ow+56(FP), R8
+// func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)
+TEXT ·maxPool3x3AVX512(SB), NOSPLIT, $0-88
+	MOVQ ow+64(FP), R8
 	MOVQ R8, R10
 	ADDQ $15, R10
 	SHRQ $4, R10
@@ -3392,6 +3392,7 @@ maxPool3x3AVX512inmask:
 	KMOVW AX, K1
 	MOVL $0xffff, AX
 	KMOVW AX, K4
+	MOVQ ldx+48(FP), R8
 	SHLQ $2, R8
 	MOVL $0xff800000, AX
 	VPBROADCASTD AX, Z31
@@ -3403,15 +3404,15 @@ maxPool3x3AVX512inmask:
 	MOVQ planes+24(FP), CX
 	TESTQ CX, CX
 	JLE maxPool3x3AVX512done
-	CMPQ oh+48(FP), $0
+	CMPQ oh+56(FP), $0
 	JLE maxPool3x3AVX512done
 maxPool3x3AVX512plane:
 	MOVQ DI, R12
 	XORQ DX, DX
 maxPool3x3AVX512row:
 	MOVQ DX, AX
-	IMULQ stride+64(FP), AX
-	SUBQ pad+72(FP), AX
+	IMULQ stride+72(FP), AX
+	SUBQ pad+80(FP), AX
 	MOVQ AX, R11
 	IMULQ R8, R11
 	ADDQ SI, R11
@@ -3489,15 +3490,15 @@ maxPool3x3AVX512skip2:
 	DECQ R14
 	JNZ maxPool3x3AVX512down
 maxPool3x3AVX512across:
-	MOVQ pad+72(FP), R15
+	MOVQ pad+80(FP), R15
 	SHLQ $2, R15
 	NEGQ R15
 	LEAQ 64(BX)(R15*1), R15
 	XORQ R13, R13
-	MOVQ ow+56(FP), R14
+	MOVQ ow+64(FP), R14
 	ADDQ $15, R14
 	SHRQ $4, R14
-	CMPQ stride+64(FP), $2
+	CMPQ stride+72(FP), $2
 	JEQ maxPool3x3AVX512across2
 maxPool3x3AVX512across1:
 	KMOVW K4, K2
@@ -3548,10 +3549,10 @@ maxPool3x3AVX512across2mask:
 	DECQ R14
 	JNZ maxPool3x3AVX512across2
 maxPool3x3AVX512nextrow:
-	MOVQ ow+56(FP), R15
+	MOVQ ow+64(FP), R15
 	LEAQ (R12)(R15*4), R12
 	INCQ DX
-	CMPQ DX, oh+48(FP)
+	CMPQ DX, oh+56(FP)
 	JLT maxPool3x3AVX512row
 	MOVQ R9, R15
 	IMULQ R8, R15

@@ -44,6 +44,10 @@ type convPost struct {
 	act      Activation
 	// pool is the pooling Conv2dPool asks for, done after the activation.
 	pool *poolTask
+	// fromProducts: pool is a 3×3 max pooling of an output nothing else
+	// reads, which may run on the products before the bias and
+	// activation (poolProducts).
+	fromProducts bool
 }
 
 // convPosts recycles the convPosts of calls.
@@ -318,6 +322,9 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 // then it activates the output, adds any residual and pools it, channel
 // by channel while each is in cache.
 func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
+	if p.poolProducts(i, b, src, ldk, ldr) {
+		return
+	}
 	oh, ow := p.OutH(), p.OutW()
 	yi := y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
 	for k := 0; k < p.K; k++ {
@@ -333,6 +340,36 @@ func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
 			p.epilogue(y, i, k, k+1)
 		}
 	}
+}
+
+// poolProducts is finish for a Conv2dPool whose output nothing reads and
+// whose pooling is 3×3 max (ResNet's and GoogLeNet's stems): each
+// channel is pooled straight from the products, and the bias and ReLU
+// applied to the pooled plane, a quarter the size. Both are
+// nondecreasing, so the maxima are the same; the output is not written,
+// nor read back to pool. It reports whether it ran (it does only with
+// the vector kernel).
+func (p Conv) poolProducts(i int, b, src []float32, ldk, ldr int) bool {
+	if p.post == nil || !p.post.fromProducts {
+		return false
+	}
+	t := p.post.pool
+	floor := noFloor
+	if p.Act == ActReLU {
+		floor = 0
+	}
+	for k := 0; k < p.K; k++ {
+		out := t.y[(i*p.K+k)*t.hw : (i*p.K+k+1)*t.hw]
+		if !maxPool3x3Vector(src[k*ldk:], out, 1, p.OutH(), p.OutW(), ldr, t.oh, t.ow, t.p.StrideH, t.p.PadH) {
+			return false // at k 0: nothing is written
+		}
+		var bias float32
+		if b != nil {
+			bias = b[k]
+		}
+		copyRows(out, t.hw, out, t.hw, 1, t.hw, bias, floor)
+	}
+	return true
 }
 
 // putScratches gives back the buffers of bufs.
@@ -378,6 +415,7 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 	if pool.N != p.N || pool.C != p.K || pool.H != p.OutH() || pool.W != p.OutW() {
 		panic("kernels: Conv2dPool of a pooling whose input is not the convolution's output")
 	}
+	keepless := y == nil
 	if y == nil {
 		buf := getScratchDirty(p.N * p.K * p.OutH() * p.OutW())
 		defer putScratch(buf)
@@ -393,13 +431,15 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 		return
 	}
 	plane := pool.forwardPlane(max)
-	if max && pool.maxPool3x3(argmax) {
+	max3x3 := max && pool.maxPool3x3(argmax)
+	if max3x3 {
 		plane = maxPlane3x3 // a stem's pooling in inference
 	}
 	t := newPoolTask(pool, plane)
 	t.x, t.y, t.argmax = y, pooled, argmax
 	post := convPosts.get()
 	post.pool = t
+	post.fromProducts = max3x3 && keepless && (p.Act == Identity || p.Act == ActReLU)
 	p.post = post
 	Conv2d(p, x, w, b, y, cols)
 	poolTasks.put(t)

@@ -284,9 +284,10 @@ func TestConv2dResidual(t *testing.T) {
 }
 
 // TestConv2dPoolWithoutIndex checks Conv2dPool's max pooling in
-// inference (no argmax: 3×3 windows go to maxPool3x3AVX512 plane by
-// plane, as a stem's pooling does) against Conv2d then MaxPool2d with
-// argmax, on convolutions of each path a stem takes.
+// inference (no argmax, no output kept: 3×3 windows go to
+// maxPool3x3AVX512 plane by plane, straight from the products where the
+// path allows, as a stem's pooling does) against Conv2d then MaxPool2d
+// with argmax, on convolutions of each path a stem takes.
 func TestConv2dPoolWithoutIndex(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, p := range []Conv{

@@ -51,7 +51,7 @@ func avgPool2TanhBackwardVector(dy, y, dx []float32, pairs, w int, add bool) boo
 func maxRowVectors(p Pool) bool { return false }
 
 // maxPool3x3Vector does nothing: there are no vector kernels here.
-func maxPool3x3Vector(x, y []float32, n, h, w, oh, ow, stride, pad int) bool { return false }
+func maxPool3x3Vector(x, y []float32, n, h, w, ldx, oh, ow, stride, pad int) bool { return false }
 
 // maxPoolRowVector is never called: maxRowVectors is false.
 func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, base int) {

@@ -161,7 +161,7 @@ func newPoolTask(p Pool, plane func(t *poolTask, in, out int)) *poolTask {
 func (t *poolTask) run(_, lo, hi int) {
 	if t.ranges3x3 {
 		p := t.p
-		maxPool3x3Vector(t.x[lo*t.inHW:hi*t.inHW], t.y[lo*t.hw:hi*t.hw], hi-lo, p.H, p.W, t.oh, t.ow, p.StrideH, p.PadH)
+		maxPool3x3Vector(t.x[lo*t.inHW:hi*t.inHW], t.y[lo*t.hw:hi*t.hw], hi-lo, p.H, p.W, p.W, t.oh, t.ow, p.StrideH, p.PadH)
 		return
 	}
 	for i := lo; i < hi; i++ {
@@ -630,7 +630,7 @@ func (p Pool) maxPool3x3(argmax []int32) bool {
 // plane in one call of maxPool3x3AVX512.
 func maxPlane3x3(t *poolTask, in, out int) {
 	p := t.p
-	if !maxPool3x3Vector(t.x[in:in+p.H*p.W], t.y[out:out+t.hw], 1, p.H, p.W, t.oh, t.ow, p.StrideH, p.PadH) {
+	if !maxPool3x3Vector(t.x[in:in+p.H*p.W], t.y[out:out+t.hw], 1, p.H, p.W, p.W, t.oh, t.ow, p.StrideH, p.PadH) {
 		maxPlane(t, in, out)
 	}
 }

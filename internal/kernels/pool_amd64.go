@@ -94,13 +94,14 @@ func maxPoolRowVector(x, y []float32, argmax []int32, w, wi, kh, kw, stride, bas
 	maxPoolRowAVX512(&x[0], &y[0], &argmax[0], n, w, wi, kh, kw, stride, base)
 }
 
-// maxPool3x3Vector runs maxPool3x3AVX512 on n planes of h×w (oh×ow
-// out) if the active kernel has it, and reports whether it did.
-func maxPool3x3Vector(x, y []float32, n, h, w, oh, ow, stride, pad int) bool {
-	if activeKernel.name != "avx512" || n <= 0 || h <= 0 || w <= 0 || oh <= 0 || ow <= 0 {
+// maxPool3x3Vector runs maxPool3x3AVX512 on n planes of h×w, rows ldx
+// apart (oh×ow out), if the active kernel has it, and reports whether it
+// did.
+func maxPool3x3Vector(x, y []float32, n, h, w, ldx, oh, ow, stride, pad int) bool {
+	if activeKernel.name != "avx512" || n <= 0 || h <= 0 || w <= 0 || ldx < w || oh <= 0 || ow <= 0 {
 		return false
 	}
-	_, _ = x[n*h*w-1], y[n*oh*ow-1]
+	_, _ = x[(n*h-1)*ldx+w-1], y[n*oh*ow-1]
 	need := 16 + max(16*((w+15)/16), 32*((ow+15)/16)) + 48
 	var stack [16 + 32*4 + 48]float32 // rows up to 64 wide
 	tmp := stack[:]
@@ -117,6 +118,6 @@ func maxPool3x3Vector(x, y []float32, n, h, w, oh, ow, stride, pad int) bool {
 	for i := range tmp[16+w:] {
 		tmp[16+w+i] = inf
 	}
-	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w, oh, ow, stride, pad)
+	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w, ldx, oh, ow, stride, pad)
 	return true
 }

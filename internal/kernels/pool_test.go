@@ -264,7 +264,8 @@ func TestMaxPoolWithoutIndex(t *testing.T) {
 
 // TestMaxPool3x3Planes checks maxPool3x3Vector on several planes in one
 // call against MaxPool2d with argmax, for each stride, padding and ceil
-// mode it takes, on planes with NaN and infinities.
+// mode it takes, on planes with NaN and infinities, dense and with rows
+// further apart than their width.
 func TestMaxPool3x3Planes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, hw := range [][2]int{{7, 7}, {1, 17}, {6, 40}, {14, 14}, {3, 3}, {29, 70}, {112, 112}} {
@@ -280,15 +281,27 @@ func TestMaxPool3x3Planes(t *testing.T) {
 				x[rng.IntN(len(x))] = float32(math.Inf(1))
 				x[rng.IntN(len(x))] = float32(math.Inf(-1))
 				oh, ow := p.OutH(), p.OutW()
-				got := make([]float32, n*oh*ow)
-				if !maxPool3x3Vector(x, got, n, h, w, oh, ow, c.stride, c.pad) {
-					t.Skip("no vector kernel here")
-				}
-				want := make([]float32, len(got))
-				MaxPool2d(p, x, want, make([]int32, len(got)))
-				for i := range want {
-					if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
-						t.Fatalf("%+v: output %d is %v, want %v", p, i, got[i], want[i])
+				want := make([]float32, n*oh*ow)
+				MaxPool2d(p, x, want, make([]int32, len(want)))
+				// Rows as they lie, and rows 5 apart more with NaN between
+				// (a convolution's extended output grid), which must not
+				// be read.
+				for _, ldx := range []int{w, w + 5} {
+					xs := make([]float32, n*h*ldx)
+					for i := range xs {
+						xs[i] = float32(math.NaN())
+					}
+					for r := range n * h {
+						copy(xs[r*ldx:], x[r*w:(r+1)*w])
+					}
+					got := make([]float32, n*oh*ow)
+					if !maxPool3x3Vector(xs, got, n, h, w, ldx, oh, ow, c.stride, c.pad) {
+						t.Skip("no vector kernel here")
+					}
+					for i := range want {
+						if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+							t.Fatalf("%+v, rows %d apart: output %d is %v, want %v", p, ldx, i, got[i], want[i])
+						}
 					}
 				}
 			}

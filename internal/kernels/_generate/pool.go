@@ -572,10 +572,11 @@ rows w apart, the first NaN if there is one.
 // on the unordered compare).
 func maxPool3x3Kernel() {
 	const name = "maxPool3x3AVX512"
-	f := start(name, "(x, y, tmp *float32, planes, h, w, oh, ow, stride, pad int)", `
+	f := start(name, "(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)", `
 maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride apart
 (1 or 2) and padding pad (0 or 1) on each side, of planes h×w planes of
-x one after another (y's oh×ow), or to a NaN where a window holds one.
+x one after another, rows ldx apart (ldx ≥ w; y's oh×ow, dense), or to
+a NaN where a window holds one.
 tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 -Inf, as are its first 16; each window must hold an element of x:
 
@@ -584,7 +585,7 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 			for c := range ow {
 				best := float32(math.Inf(-1))
 				for _, e := range window(r, c) { // rows r*stride-pad to +2, columns alike, clipped
-					if v := x[i*h*w+e]; v > best || v != v {
+					if v := x[i*h*ldx+e]; v > best || v != v { // e: row*ldx + column
 						best = v
 					}
 					if best != best {
@@ -629,6 +630,7 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	tailMask("R8", "K1", name+"inmask") // R10: the input row's chunks
 	p("\tMOVL $0xffff, AX")
 	p("\tKMOVW AX, K4")
+	p("\tMOVQ %s, R8", f.arg("ldx"))
 	p("\tSHLQ $2, R8") // an input row's bytes
 	p("\tMOVL $0xff800000, AX")
 	p("\tVPBROADCASTD AX, Z31")         // -Inf
