@@ -84,6 +84,7 @@ func readCached(path string, magic uint32, ndim int, e expect) ([]int, []byte, b
 	}
 	defer f.Close()
 	buf := make([]byte, fi.Size())
+	adviseHugePages(buf)
 	n := len(buf) - sumBytes
 	sum, err := readChecksummed(f, buf, n)
 	if err != nil || sum != binary.BigEndian.Uint32(buf[n:]) || binary.BigEndian.Uint32(buf) != magic {
