@@ -548,9 +548,9 @@ func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 // maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride
 // apart (1 or 2) and padding pad (0 or 1) on each side, of planes h×w
 // planes of x one after another, rows ldx apart (ldx ≥ w; y's oh×ow,
-// dense), or to a NaN where a window holds one. tmp holds
-// 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
-// -Inf, as are its first 16; each window must hold an element of x:
+// dense), or to a NaN where a window holds one. tmp holds oh rows of
+// ldt ≥ 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, which it
+// overwrites; each window must hold an element of x:
 //
 //	for i := range planes {
 //		for r := range oh {
@@ -570,7 +570,7 @@ func maxPoolValuesAVX512(x, y *float32, n, w, kh, kw, stride int)
 //	}
 //
 //go:noescape
-func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)
+func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad, ldt int)
 
 // avgPool2BackwardAVX512 adds into dx the gradient of avgPool2AVX512,
 // given dy, the gradient of its output: each dy times scale to the four

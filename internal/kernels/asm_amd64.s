@@ -3352,8 +3352,8 @@ maxPoolValuesAVX512done:
 	VZEROUPPER
 	RET
 
-// func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)
-TEXT ·maxPool3x3AVX512(SB), NOSPLIT, $0-88
+// func maxPool3x3AVX512(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad, ldt int)
+TEXT ·maxPool3x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ ow+64(FP), R8
 	MOVQ R8, R10
 	ADDQ $15, R10
@@ -3399,7 +3399,6 @@ maxPool3x3AVX512inmask:
 	VMOVUPS poolIdx<>+0(SB), Z30
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
-	MOVQ tmp+16(FP), BX
 	MOVQ h+32(FP), R9
 	MOVQ planes+24(FP), CX
 	TESTQ CX, CX
@@ -3407,9 +3406,12 @@ maxPool3x3AVX512inmask:
 	CMPQ oh+56(FP), $0
 	JLE maxPool3x3AVX512done
 maxPool3x3AVX512plane:
-	MOVQ DI, R12
+	MOVQ tmp+16(FP), BX
 	XORQ DX, DX
 maxPool3x3AVX512row:
+	VMOVUPS Z31, (BX)
+	MOVQ w+40(FP), AX
+	VMOVUPS Z31, 64(BX)(AX*4)
 	MOVQ DX, AX
 	IMULQ stride+72(FP), AX
 	SUBQ pad+80(FP), AX
@@ -3444,7 +3446,7 @@ maxPool3x3AVX512insidemask:
 	ADDQ $64, R13
 	DECQ R14
 	JNZ maxPool3x3AVX512inside
-	JMP maxPool3x3AVX512across
+	JMP maxPool3x3AVX512nextrow
 maxPool3x3AVX512down:
 	KMOVW K4, K2
 	CMPQ R14, $1
@@ -3489,6 +3491,15 @@ maxPool3x3AVX512skip2:
 	ADDQ $64, R13
 	DECQ R14
 	JNZ maxPool3x3AVX512down
+maxPool3x3AVX512nextrow:
+	MOVQ ldt+88(FP), R15
+	LEAQ (BX)(R15*4), BX
+	INCQ DX
+	CMPQ DX, oh+56(FP)
+	JLT maxPool3x3AVX512row
+	MOVQ tmp+16(FP), BX
+	MOVQ DI, R12
+	XORQ DX, DX
 maxPool3x3AVX512across:
 	MOVQ pad+80(FP), R15
 	SHLQ $2, R15
@@ -3519,7 +3530,7 @@ maxPool3x3AVX512across1mask:
 	ADDQ $64, R13
 	DECQ R14
 	JNZ maxPool3x3AVX512across1
-	JMP maxPool3x3AVX512nextrow
+	JMP maxPool3x3AVX512nextout
 maxPool3x3AVX512across2:
 	KMOVW K4, K2
 	CMPQ R14, $1
@@ -3548,12 +3559,14 @@ maxPool3x3AVX512across2mask:
 	ADDQ $64, R13
 	DECQ R14
 	JNZ maxPool3x3AVX512across2
-maxPool3x3AVX512nextrow:
+maxPool3x3AVX512nextout:
 	MOVQ ow+64(FP), R15
 	LEAQ (R12)(R15*4), R12
+	MOVQ ldt+88(FP), R15
+	LEAQ (BX)(R15*4), BX
 	INCQ DX
 	CMPQ DX, oh+56(FP)
-	JLT maxPool3x3AVX512row
+	JLT maxPool3x3AVX512across
 	MOVQ R9, R15
 	IMULQ R8, R15
 	ADDQ R15, SI

@@ -2,8 +2,6 @@
 
 package kernels
 
-import "math"
-
 // avgPool2Vector sets y row i (w/2 values) to the 2×2 window averages of x
 // rows 2i and 2i+1 (w values each, w even), for pairs rows of y, if the
 // active kernel has vectors for it; it reports whether it did.
@@ -102,22 +100,9 @@ func maxPool3x3Vector(x, y []float32, n, h, w, ldx, oh, ow, stride, pad int) boo
 		return false
 	}
 	_, _ = x[(n*h-1)*ldx+w-1], y[n*oh*ow-1]
-	need := 16 + max(16*((w+15)/16), 32*((ow+15)/16)) + 48
-	var stack [16 + 32*4 + 48]float32 // rows up to 64 wide
-	tmp := stack[:]
-	if need > len(stack) {
-		buf := getScratchDirty(need)
-		defer putScratch(buf)
-		tmp = *buf
-	}
-	tmp = tmp[:need]
-	inf := float32(math.Inf(-1))
-	for i := range tmp[:16] {
-		tmp[i] = inf
-	}
-	for i := range tmp[16+w:] {
-		tmp[16+w+i] = inf
-	}
-	maxPool3x3AVX512(&x[0], &y[0], &tmp[0], n, h, w, ldx, oh, ow, stride, pad)
+	ldt := 16 + max(16*((w+15)/16), 32*((ow+15)/16)) + 48
+	tmp := getScratchDirty(oh * ldt)
+	defer putScratch(tmp)
+	maxPool3x3AVX512(&x[0], &y[0], &(*tmp)[0], n, h, w, ldx, oh, ow, stride, pad, ldt)
 	return true
 }

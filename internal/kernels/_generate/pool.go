@@ -562,23 +562,26 @@ rows w apart, the first NaN if there is one.
 
 // maxPool3x3Kernel writes maxPool3x3AVX512: 3×3 max pooling with stride
 // 1 or 2 and padding 0 or 1 (GoogLeNet's branches and the pooling between
-// its stages, ResNet's after its stem), without argmax, a plane an output
-// row at a time: the maxima of the window's three rows down, 16 columns a
-// vector, go to a row of tmp bordered with -Inf (the padding, and what
-// ceil mode reaches past the row), and the maxima of three columns
-// across it, every second one's for stride 2, go to y. A window's NaN
-// wins: each maximum keeps its accumulator's NaN (VMAXPS returns its
-// second source where either is NaN) and takes the new value's (a blend
-// on the unordered compare).
+// its stages, ResNet's after its stem), without argmax, a plane in two
+// passes: first the maxima of each window's three rows down, 16 columns
+// a vector, go to a row of tmp bordered with -Inf (the padding, and what
+// ceil mode reaches past the row), one row of tmp per output row; then
+// the maxima of three columns across each, every second one's for stride
+// 2, go to y. Reading a row of tmp right after writing it, at one and
+// two floats off the stores, stalled every row until the stores reached
+// the cache (GoogLeNet's 14×14 branch pooling ran at half the speed). A
+// window's NaN wins: each maximum keeps its accumulator's NaN (VMAXPS
+// returns its second source where either is NaN) and takes the new
+// value's (a blend on the unordered compare).
 func maxPool3x3Kernel() {
 	const name = "maxPool3x3AVX512"
-	f := start(name, "(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad int)", `
+	f := start(name, "(x, y, tmp *float32, planes, h, w, ldx, oh, ow, stride, pad, ldt int)", `
 maxPool3x3AVX512 sets y to the maxima of the 3×3 windows, stride apart
 (1 or 2) and padding pad (0 or 1) on each side, of planes h×w planes of
 x one after another, rows ldx apart (ldx ≥ w; y's oh×ow, dense), or to
 a NaN where a window holds one.
-tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
--Inf, as are its first 16; each window must hold an element of x:
+tmp holds oh rows of ldt ≥ 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats,
+which it overwrites; each window must hold an element of x:
 
 	for i := range planes {
 		for r := range oh {
@@ -624,6 +627,11 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 		p("\tADDQ %s, R15", n) // the last chunk's columns, 1 to 16
 		laneMask("R15", k, label)
 	}
+	// nextTmpRow moves BX to the next row of tmp.
+	nextTmpRow := func() {
+		p("\tMOVQ %s, R15", f.arg("ldt"))
+		p("\tLEAQ (BX)(R15*4), BX")
+	}
 	p("\tMOVQ %s, R8", f.arg("ow"))
 	tailMask("R8", "K5", name+"outmask")
 	p("\tMOVQ %s, R8", f.arg("w"))
@@ -637,7 +645,6 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tVMOVUPS poolIdx<>+0(SB), Z30") // evens
 	p("\tMOVQ %s, SI", f.arg("x"))
 	p("\tMOVQ %s, DI", f.arg("y"))
-	p("\tMOVQ %s, BX", f.arg("tmp"))
 	p("\tMOVQ %s, R9", f.arg("h"))
 	p("\tMOVQ %s, CX", f.arg("planes"))
 	p("\tTESTQ CX, CX")
@@ -645,9 +652,14 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tCMPQ %s, $0", f.arg("oh"))
 	p("\tJLE %sdone", name)
 	p("%splane:", name)
-	p("\tMOVQ DI, R12") // the output row
-	p("\tXORQ DX, DX")  // its index
+	// Down: BX at the output row's row of tmp, DX its index.
+	p("\tMOVQ %s, BX", f.arg("tmp"))
+	p("\tXORQ DX, DX")
 	p("%srow:", name)
+	// The borders: -Inf before the row's first column and after its last.
+	p("\tVMOVUPS Z31, (BX)")
+	p("\tMOVQ %s, AX", f.arg("w"))
+	p("\tVMOVUPS Z31, 64(BX)(AX*4)")
 	// AX: the window's first row; R11: its address (used where it lies
 	// inside the plane).
 	p("\tMOVQ DX, AX")
@@ -678,7 +690,7 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tADDQ $64, R13")
 	p("\tDECQ R14")
 	p("\tJNZ %sinside", name)
-	p("\tJMP %sacross", name)
+	p("\tJMP %snextrow", name)
 	p("%sdown:", name)
 	chunkMask("K1", name+"downmask")
 	p("\tVMOVAPS Z31, Z0")
@@ -705,8 +717,17 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tADDQ $64, R13")
 	p("\tDECQ R14")
 	p("\tJNZ %sdown", name)
-	// Across: R15 at tmp's column -pad, the window's first.
+	p("%snextrow:", name)
+	nextTmpRow()
+	p("\tINCQ DX")
+	p("\tCMPQ DX, %s", f.arg("oh"))
+	p("\tJLT %srow", name)
+	// Across: BX at the row of tmp, R12 at the output row, DX its index.
+	p("\tMOVQ %s, BX", f.arg("tmp"))
+	p("\tMOVQ DI, R12")
+	p("\tXORQ DX, DX")
 	p("%sacross:", name)
+	// R15 at tmp's column -pad, the window's first.
 	p("\tMOVQ %s, R15", f.arg("pad"))
 	p("\tSHLQ $2, R15")
 	p("\tNEGQ R15")
@@ -728,7 +749,7 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tADDQ $64, R13")
 	p("\tDECQ R14")
 	p("\tJNZ %sacross1", name)
-	p("\tJMP %snextrow", name)
+	p("\tJMP %snextout", name)
 	p("%sacross2:", name)
 	chunkMask("K5", name+"across2mask")
 	for k := 0; k < 3; k++ {
@@ -748,12 +769,13 @@ tmp holds 16+max(16⌈w/16⌉, 32⌈ow/16⌉)+48 floats, those from 16+w on
 	p("\tADDQ $64, R13")
 	p("\tDECQ R14")
 	p("\tJNZ %sacross2", name)
-	p("%snextrow:", name)
+	p("%snextout:", name)
 	p("\tMOVQ %s, R15", f.arg("ow"))
 	p("\tLEAQ (R12)(R15*4), R12")
+	nextTmpRow()
 	p("\tINCQ DX")
 	p("\tCMPQ DX, %s", f.arg("oh"))
-	p("\tJLT %srow", name)
+	p("\tJLT %sacross", name)
 	p("\tMOVQ R9, R15")
 	p("\tIMULQ R8, R15")
 	p("\tADDQ R15, SI")
