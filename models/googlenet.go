@@ -62,7 +62,7 @@ func NewBasicConv2d(in, out, kernel, stride, padding int) *BasicConv2d {
 
 // Forward computes relu(bn(conv(x))).
 func (b *BasicConv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
-	return tensor.ReLU(b.BN.Call(b.Conv.Call(x)))
+	return bnReLU(b.BN, b.Conv.Call(x), nil)
 }
 
 // convThenPool returns pool(b(x)): in one pass once nn.FoldBatchNorm

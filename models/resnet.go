@@ -145,7 +145,7 @@ func NewBasicBlock(inplanes, planes, stride int) *BasicBlock {
 
 // Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
 func (b *BasicBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
-	out := b.ReLU.Call(b.BN1.Call(b.Conv1.Call(x)))
+	out := bnReLU(b.BN1, b.Conv1.Call(x), b.ReLU)
 	sc := shortcut(b.Downsample, x)
 	if y, ok := nn.ConvAdd(b.Conv2, b.BN2, out, sc, tensor.ActReLU, b.ReLU); ok {
 		return y // prepared for inference: one pass for conv2, bn2, the add and the ReLU
@@ -175,14 +175,31 @@ func NewBottleneck(inplanes, planes, stride int) *Bottleneck {
 
 // Forward computes the three convolutions and adds the shortcut.
 func (b *Bottleneck) Forward(x *tensor.Tensor) *tensor.Tensor {
-	out := b.ReLU.Call(b.BN1.Call(b.Conv1.Call(x)))
-	out = b.ReLU.Call(b.BN2.Call(b.Conv2.Call(out)))
+	out := bnReLU(b.BN1, b.Conv1.Call(x), b.ReLU)
+	out = bnReLU(b.BN2, b.Conv2.Call(out), b.ReLU)
 	sc := shortcut(b.Downsample, x)
 	if y, ok := nn.ConvAdd(b.Conv3, b.BN3, out, sc, tensor.ActReLU, b.ReLU); ok {
 		return y // prepared for inference: one pass for conv3, bn3, the add and the ReLU
 	}
 	out = b.BN3.Call(b.Conv3.Call(out))
 	return b.ReLU.Call(tensor.Add(out, sc))
+}
+
+// bnReLU returns relu(bn(x)), in one pass where no hook is in the way
+// (nn.BatchNormAct). relu is the block's ReLU module, nil for a plain
+// F.relu.
+func bnReLU(bn *nn.BatchNorm2d, x *tensor.Tensor, relu *nn.ReLU) *tensor.Tensor {
+	var after nn.Module
+	if relu != nil {
+		after = relu // not a nil *nn.ReLU in the interface
+	}
+	if y, ok := nn.BatchNormAct(bn, x, tensor.ActReLU, after); ok {
+		return y
+	}
+	if relu == nil {
+		return tensor.ReLU(bn.Call(x))
+	}
+	return relu.Call(bn.Call(x))
 }
 
 // shortcut returns x, or ds applied to it.
@@ -198,7 +215,7 @@ func (m *ResNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if y, ok := nn.ConvPool(m.Conv1, m.BN1, x, tensor.ActReLU, m.MaxPool, m.ReLU); ok {
 		x = y // folded for inference: the stem in one pass
 	} else {
-		x = m.MaxPool.Call(m.ReLU.Call(m.BN1.Call(m.Conv1.Call(x))))
+		x = m.MaxPool.Call(bnReLU(m.BN1, m.Conv1.Call(x), m.ReLU))
 	}
 	x = m.Layer4.Call(m.Layer3.Call(m.Layer2.Call(m.Layer1.Call(x))))
 	return m.FC.Call(tensor.Flatten(m.AvgPool.Call(x)))

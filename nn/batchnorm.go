@@ -106,9 +106,17 @@ func NewBatchNorm2d(numFeatures int, opts ...BatchNormOption) *BatchNorm2d {
 // Forward normalises x (N×NumFeatures×H×W). In training mode it updates
 // the running statistics and NumBatchesTracked.
 func (m *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	return m.forwardAct(x, tensor.ActNone)
+}
+
+// forwardAct is Forward followed by act, in the same pass where the batch
+// norm runs (tensor.BatchNorm2dAct).
+func (m *BatchNorm2d) forwardAct(x *tensor.Tensor, act tensor.Activation) *tensor.Tensor {
 	training := m.Training()
 	if m.folded && !training {
-		return x // the convolution before it does it (FoldBatchNorm)
+		// The convolution before it does it (FoldBatchNorm), and the
+		// activation too where it could (ReLU then returns x).
+		return act.Apply(x)
 	}
 	if training && m.NumBatchesTracked != nil {
 		m.NumBatchesTracked.Data()[0]++
@@ -117,7 +125,20 @@ func (m *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 		// Without running statistics PyTorch uses the batch's in both modes.
 		training = true
 	}
-	return tensor.BatchNorm2d(x, m.Weight, m.Bias, m.RunningMean, m.RunningVar, training, m.Momentum, m.Eps)
+	return tensor.BatchNorm2dAct(x, m.Weight, m.Bias, m.RunningMean, m.RunningVar, training, m.Momentum, m.Eps, act)
+}
+
+// BatchNormAct returns act(bn(x)), applying act to each channel as it is
+// normalised rather than in a pass of its own (tensor.BatchNorm2dAct):
+// ResNet's and GoogLeNet's batch norms and the ReLU after each. after is
+// the activation's module, nil where it is a function (torchvision's
+// F.relu). ok is false, and nothing is done, where bn or after has
+// forward hooks, which must see the two outputs apart.
+func BatchNormAct(bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, after Module) (y *tensor.Tensor, ok bool) {
+	if len(bn.hooks) > 0 || after != nil && len(after.ModuleBase().hooks) > 0 {
+		return nil, false
+	}
+	return bn.forwardAct(x, act), true
 }
 
 // ExtraRepr gives PyTorch's settings string:

@@ -25,6 +25,24 @@ import (
 //
 // Gradients flow to x, weight and bias.
 func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64) *Tensor {
+	return batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps, ActNone)
+}
+
+// BatchNorm2dAct returns act(BatchNorm2d(x, ...)), applying act to each
+// plane as soon as it is normalised, while it is in cache, rather than in
+// a pass of its own over memory. The graph it records is BatchNorm2d's
+// followed by the activation's (ReLU's or Tanh's); the batch norm's own
+// output, which neither backward reads, is never stored.
+func BatchNorm2dAct(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act Activation) *Tensor {
+	if x.mode().tracing() {
+		// An exported graph has the two operations, as PyTorch's.
+		return act.Apply(BatchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps))
+	}
+	return batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps, act)
+}
+
+// batchNorm2d is BatchNorm2dAct without the tracing.
+func batchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act Activation) *Tensor {
 	if x.Dim() != 4 {
 		panic(fmt.Sprintf("tensor.BatchNorm2d: input %v must be 4-D (N, C, H, W)", x.shape))
 	}
@@ -43,7 +61,7 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 	if !(eps >= 0) || math.IsInf(eps, 0) {
 		panic(fmt.Sprintf("tensor.BatchNorm2d: eps %v must be zero or positive", eps))
 	}
-	p := kernels.BatchNorm{N: x.shape[0], C: c, HW: x.shape[2] * x.shape[3], Eps: eps, Momentum: momentum}
+	p := kernels.BatchNorm{N: x.shape[0], C: c, HW: x.shape[2] * x.shape[3], Eps: eps, Momentum: momentum, Act: act.kernel()}
 	var w, b []float32
 	if weight != nil {
 		w = weight.data
@@ -69,10 +87,18 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 		}
 		kernels.BatchNormEval(p, x.data, w, b, runningMean.data, runningVar.data, out.data, mean, invstd)
 	}
-	recordReading(out, readsInputs, func(g []float32) {
+	norm := out // the batch norm's output; a shell where act follows
+	if act != ActNone && s.recording(x, weight, bias) {
+		norm = s.shell(x.shape)
+	}
+	recordReading(norm, readsInputs, func(g []float32) {
 		dx, fresh := gradOut(x)
 		kernels.BatchNormBackward(p, training, x.data, w, mean, invstd, g, dx, gradData(weight), gradData(bias), !fresh)
 	}, x, weight, bias)
+	if act != ActNone {
+		recordActivation(out, act, norm)
+		out.nonNegative = act == ActReLU
+	}
 	if s.tracing() {
 		s.traceOp("BatchNorm2d", BatchNormAttrs{Training: training, Momentum: momentum, Eps: eps}, out,
 			x, weight, bias, runningMean, runningVar)

@@ -64,7 +64,8 @@ func bnLoss(y, r *tensor.Tensor) float64 {
 // TestBatchNorm2dFiniteDifferences checks the gradients of x, weight and
 // bias against central differences of sum(y*r), in training mode (with
 // and without an affine transform, and with x an intermediate result so
-// that its gradient is stored fresh) and in evaluation mode.
+// that its gradient is stored fresh) and in evaluation mode, alone and
+// with an activation in the same pass (BatchNorm2dAct).
 func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -76,13 +77,17 @@ func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 		xScale    float32
 		xOffset   float32
 		tolerance float64
+		act       tensor.Activation
 	}{
-		{"training", true, true, false, false, []int{2, 3, 3, 4}, 2, 1, 1e-2},
-		{"training with running stats", true, true, false, true, []int{3, 2, 2, 2}, 1, 0, 1e-2},
-		{"training no affine", true, false, false, false, []int{2, 3, 2, 3}, 1, -1, 1e-2},
-		{"training after tanh", true, true, true, false, []int{2, 2, 3, 3}, 1, 0, 1e-2},
-		{"evaluation", false, true, false, true, []int{2, 3, 2, 2}, 1, 0, 1e-2},
-		{"evaluation after tanh", false, true, true, true, []int{2, 3, 2, 2}, 1, 0, 1e-2},
+		{"training", true, true, false, false, []int{2, 3, 3, 4}, 2, 1, 1e-2, tensor.ActNone},
+		{"training with running stats", true, true, false, true, []int{3, 2, 2, 2}, 1, 0, 1e-2, tensor.ActNone},
+		{"training no affine", true, false, false, false, []int{2, 3, 2, 3}, 1, -1, 1e-2, tensor.ActNone},
+		{"training after tanh", true, true, true, false, []int{2, 2, 3, 3}, 1, 0, 1e-2, tensor.ActNone},
+		{"evaluation", false, true, false, true, []int{2, 3, 2, 2}, 1, 0, 1e-2, tensor.ActNone},
+		{"evaluation after tanh", false, true, true, true, []int{2, 3, 2, 2}, 1, 0, 1e-2, tensor.ActNone},
+		{"training then relu", true, true, true, true, []int{2, 3, 3, 3}, 1, 0, 1e-2, tensor.ActReLU},
+		{"training then tanh", true, false, false, false, []int{3, 2, 2, 3}, 1, 0, 1e-2, tensor.ActTanh},
+		{"evaluation then relu", false, true, false, true, []int{2, 3, 2, 2}, 1, 0, 1e-2, tensor.ActReLU},
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, c := range cases {
@@ -136,7 +141,7 @@ func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 					// change later evaluations.
 					m, v = rm.Clone(), rv.Clone()
 				}
-				return tensor.BatchNorm2d(in, w, b, m, v, c.training, 0.1, 1e-5)
+				return tensor.BatchNorm2dAct(in, w, b, m, v, c.training, 0.1, 1e-5, c.act)
 			}
 			tensor.Sum(tensor.Mul(forward(nil), rw)).Backward()
 			noGrad := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
@@ -157,6 +162,44 @@ func TestBatchNorm2dFiniteDifferences(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBatchNorm2dActIsBatchNormThenAct checks that BatchNorm2dAct gives
+// the outputs, running statistics and gradients of BatchNorm2d followed
+// by ReLU or Tanh: the very same with ReLU; with Tanh within a few units
+// in the last place (a plane's last elements take the scalar tanh, not
+// the vector one).
+func TestBatchNorm2dActIsBatchNormThenAct(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, act := range []tensor.Activation{tensor.ActReLU, tensor.ActTanh} {
+		for _, training := range []bool{true, false} {
+			shape := []int{3, 4, 5, 6}
+			x0, w0, b0 := randTensor(r, shape...), randTensor(r, 4), randTensor(r, 4)
+			rm0, rv0 := randTensor(r, 4), tensor.Full(0.7, 4)
+			rw := randTensor(r, shape...)
+			run := func(fused bool) (y, rm, gx, gw, gb *tensor.Tensor) {
+				x, w, b := x0.Clone().SetRequiresGrad(true), w0.Clone().SetRequiresGrad(true), b0.Clone().SetRequiresGrad(true)
+				rm, rv := rm0.Clone(), rv0.Clone()
+				if fused {
+					y = tensor.BatchNorm2dAct(x, w, b, rm, rv, training, 0.1, 1e-5, act)
+				} else {
+					y = act.Apply(tensor.BatchNorm2d(x, w, b, rm, rv, training, 0.1, 1e-5))
+				}
+				tensor.Sum(tensor.Mul(y, rw)).Backward()
+				return y, rm, x.Grad(), w.Grad(), b.Grad()
+			}
+			y1, rm1, gx1, gw1, gb1 := run(true)
+			y2, rm2, gx2, gw2, gb2 := run(false)
+			for i, pair := range [][2]*tensor.Tensor{{y1, y2}, {rm1, rm2}, {gx1, gx2}, {gw1, gw2}, {gb1, gb2}} {
+				for j, v := range pair[0].Data() {
+					want := pair[1].Data()[j]
+					if act == tensor.ActReLU && v != want || math.Abs(float64(v-want)) > 1e-6*(1+math.Abs(float64(want))) {
+						t.Fatalf("act %v, training %v: result %d (output, running mean, dx, dw, db) element %d is %v, want %v", act, training, i, j, v, want)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -186,14 +186,7 @@ func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
 	if s.recording(x, weight, bias, residual) || s.tracing() {
 		plain := o
 		plain.Act = ActNone
-		y := Add(conv2d(x, weight, bias, plain), residual)
-		switch o.Act {
-		case ActReLU:
-			return ReLU(y)
-		case ActTanh:
-			return Tanh(y)
-		}
-		return y
+		return o.Act.Apply(Add(conv2d(x, weight, bias, plain), residual))
 	}
 	p.Act, p.BF16 = o.Act.kernel(), s.bf16()
 	if o.Cache != nil {

@@ -35,6 +35,17 @@ func recordActivation(out *Tensor, act Activation, x *Tensor) {
 	}
 }
 
+// Apply returns a(x): ReLU(x), Tanh(x), or x itself for ActNone.
+func (a Activation) Apply(x *Tensor) *Tensor {
+	switch a {
+	case ActReLU:
+		return ReLU(x)
+	case ActTanh:
+		return Tanh(x)
+	}
+	return x
+}
+
 // Tanh returns the element-wise hyperbolic tangent of x.
 func Tanh(x *Tensor) *Tensor {
 	out := x.mode().empty(x.shape...)

@@ -18,6 +18,10 @@ type BatchNorm struct {
 	N, C, HW int
 	Eps      float64
 	Momentum float64
+	// Act is applied to each plane of the output as soon as it is
+	// normalised, while in cache (Identity: none). The backward is the
+	// batch norm's alone: the caller takes the activation's out first.
+	Act Activation
 }
 
 // M returns how many values each channel's statistics cover: N*HW.
@@ -88,7 +92,7 @@ func BatchNormEval(p BatchNorm, x, w, b, runningMean, runningVar, y, mean, invst
 	})
 }
 
-// applyChannel writes y = (x-mu)*invstd*w + b for channel c.
+// applyChannel writes y = Act((x-mu)*invstd*w + b) for channel c.
 func (p BatchNorm) applyChannel(c int, x, w, b, y []float32, mu float32, invstd float64) {
 	scale, shift := invstd, 0.0
 	if w != nil {
@@ -103,6 +107,7 @@ func (p BatchNorm) applyChannel(c int, x, w, b, y []float32, mu float32, invstd 
 		for i := batchNormApplyVector(xs, ys, &k); i < len(xs); i++ {
 			ys[i] = (xs[i]-k[0])*k[1] + k[2]
 		}
+		p.Act.apply(ys)
 	}
 }
 
