@@ -163,7 +163,8 @@ func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 }
 
 func maxPool2dBackward(n *node, g []float32) {
-	kernels.MaxPool2dBackward(n.pool, g, n.int32s, gradData(n.ins[0]))
+	dx, fresh := gradOut(n.ins[0])
+	kernels.MaxPool2dBackward(n.pool, g, n.int32s, dx, !fresh)
 }
 
 func poolShape(op string, shape []int, pool Pooling) kernels.Pool {

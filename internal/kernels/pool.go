@@ -692,15 +692,21 @@ func maxPlaneDilated(t *poolTask, in, out int) {
 	}
 }
 
-// MaxPool2dBackward adds dy into dx at the positions MaxPool2d chose.
-func MaxPool2dBackward(p Pool, dy []float32, argmax []int32, dx []float32) {
+// MaxPool2dBackward adds dy into dx (add) at the positions MaxPool2d
+// chose, or sets dx to that (!add): each plane of dx is cleared just
+// before it is filled, while in cache, rather than all of dx in a pass of
+// its own (the caller's).
+func MaxPool2dBackward(p Pool, dy []float32, argmax []int32, dx []float32, add bool) {
 	t := newPoolTask(p, maxBackPlane)
-	t.dy, t.argmax, t.dx = dy, argmax, dx
+	t.dy, t.argmax, t.dx, t.add = dy, argmax, dx, add
 	t.planes()
 }
 
 func maxBackPlane(t *poolTask, in, out int) {
 	dy, argmax, dx := t.dy, t.argmax, t.dx
+	if !t.add {
+		clear(dx[in : in+t.inHW])
+	}
 	for j := 0; j < t.hw; j++ {
 		if at := argmax[out+j]; at >= 0 {
 			dx[in+int(at)] += dy[out+j]

@@ -111,9 +111,16 @@ func TestPoolOptionsMatchDefinition(t *testing.T) {
 				}
 			}
 			dx := make([]float32, len(x))
-			clear(dx)
-			MaxPool2dBackward(p, dy, arg, dx)
+			for i := range dx {
+				dx[i] = float32(math.NaN()) // every element set
+			}
+			MaxPool2dBackward(p, dy, arg, dx, false)
 			closeTo(t, name+" max dx", dx, wantDMax, 0)
+			MaxPool2dBackward(p, dy, arg, dx, true) // added to: twice
+			for i := range dx {
+				dx[i] -= wantDMax[i]
+			}
+			closeTo(t, name+" max dx added", dx, wantDMax, 1e-6)
 			if p.dilH() > 1 || p.dilW() > 1 {
 				continue // averages take no dilation
 			}
