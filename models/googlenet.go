@@ -101,7 +101,50 @@ func NewInception(in, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, poolProj int) *In
 
 // Forward joins the four branches' outputs along the channels.
 func (m *Inception) Forward(x *tensor.Tensor) *tensor.Tensor {
+	if y, ok := m.joined(x); ok {
+		return y
+	}
 	return tensor.Cat([]*tensor.Tensor{m.Branch1.Call(x), m.Branch2.Call(x), m.Branch3.Call(x), m.Branch4.Call(x)}, 1)
+}
+
+// joined is Forward for a block prepared for inference (FoldBatchNorm)
+// that nothing records, traces or hooks: each branch's last convolution
+// writes its channels of the output in place (nn.ConvInto), rather than
+// into an output of its own that Cat then copies. ok is false elsewhere,
+// and nothing is computed.
+func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
+	branches := [4]nn.Module{m.Branch1, m.Branch2, m.Branch3, m.Branch4}
+	var last [4]*BasicConv2d
+	width := 0
+	for i, b := range branches {
+		if last[i], ok = b.(*BasicConv2d); !ok {
+			// A Sequential's last child; the first runs as it is.
+			if children := b.ModuleBase().Children(); len(children) == 2 {
+				last[i], ok = children[1].Module.(*BasicConv2d)
+			}
+		}
+		if !ok || !nn.FoldedConv(last[i].Conv, last[i].BN, tensor.ActReLU, b) {
+			return nil, false
+		}
+		width += last[i].Conv.OutChannels
+	}
+	shape := x.Shape()
+	if y, ok = tensor.JoinChannels(x, shape[0], width, shape[2], shape[3]); !ok {
+		return nil, false
+	}
+	channel := 0
+	for i, b := range branches {
+		in := x
+		if b != m.Branch1 {
+			in = b.ModuleBase().Children()[0].Module.ModuleBase().Call(x)
+		}
+		nn.ConvInto(y, channel, last[i].Conv, last[i].BN, in, tensor.ActReLU, b)
+		if in != x {
+			tensor.Release(in)
+		}
+		channel += last[i].Conv.OutChannels
+	}
+	return y, true
 }
 
 // InceptionAux is GoogLeNet's auxiliary classifier: adaptive average

@@ -139,3 +139,34 @@ func TestGoogLeNetWithoutAux(t *testing.T) {
 		t.Errorf("loss %v, want the cross-entropy %v", got, want)
 	}
 }
+
+// TestInceptionJoinedMatchesCat: a block prepared for inference writes
+// each branch's channels in place (Inception.joined); its output is what
+// the branches joined by Cat give, as they run when a hook is in the way
+// or gradients are recorded.
+func TestInceptionJoinedMatchesCat(t *testing.T) {
+	nn.ManualSeed(3)
+	m := models.NewInception(24, 8, 6, 12, 4, 8, 8)
+	x := tensor.Zeros(2, 24, 9, 11)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%17)/8 - 1
+	}
+	m.Eval()
+	if _, err := nn.FoldBatchNorm(m, x); err != nil {
+		t.Fatal(err)
+	}
+	forward := func() []float32 {
+		s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+		return m.Call(s.Input(x)).Clone().Data()
+	}
+	joined := forward()
+	remove := m.Branch3.RegisterForwardHook(func(nn.Module, *tensor.Tensor) {})
+	cat := forward()
+	remove()
+	if !slices.Equal(joined, cat) {
+		t.Errorf("joined in place: %v...\nwith Cat: %v...", joined[:8], cat[:8])
+	}
+	if len(joined) != 2*(8+12+8+8)*9*11 {
+		t.Errorf("%d outputs", len(joined))
+	}
+}

@@ -154,8 +154,7 @@ func ConvAdd(conv *Conv2d, bn *BatchNorm2d, x, residual *tensor.Tensor, act tens
 // with a Pool), and the convolution's output is not kept. ok is false
 // elsewhere, and the caller runs its layers.
 func ConvPool(conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, pool *MaxPool2d, skipped ...Module) (y *tensor.Tensor, ok bool) {
-	if conv.Training() || conv.folded == nil || conv.folded.act != act || !bn.folded ||
-		len(conv.hooks) > 0 || len(bn.hooks) > 0 || hooked(pool) || slices.ContainsFunc(skipped, hooked) {
+	if !FoldedConv(conv, bn, act, append(slices.Clip(skipped), pool)...) {
 		return nil, false
 	}
 	o := conv.options()
@@ -163,6 +162,31 @@ func ConvPool(conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activa
 	pooling := pool.Pooling()
 	o.Pool = &pooling
 	return tensor.Conv2dWith(x, conv.folded.weight, conv.folded.bias, o), true
+}
+
+// FoldedConv reports whether act(bn(conv(x))) runs as one operation that
+// no hook watches: in evaluation mode, with bn folded into conv
+// (FoldBatchNorm) and act the activation folded with it, and with no
+// forward hook on conv, bn or inside the modules of skipped (the
+// activation's layer, blocks that hold the convolution), which would each
+// see their own output.
+func FoldedConv(conv *Conv2d, bn *BatchNorm2d, act tensor.Activation, skipped ...Module) bool {
+	return !conv.Training() && conv.folded != nil && conv.folded.act == act && bn.folded &&
+		len(conv.hooks) == 0 && len(bn.hooks) == 0 && !slices.ContainsFunc(skipped, hooked)
+}
+
+// ConvInto computes act(bn(conv(x))) into channels [channel, channel+K)
+// of dst, a tensor of tensor.JoinChannels, in place (tensor.Conv2dInto),
+// where FoldedConv(conv, bn, act, skipped...) holds; it reports whether it
+// did.
+func ConvInto(dst *tensor.Tensor, channel int, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, skipped ...Module) bool {
+	if !FoldedConv(conv, bn, act, skipped...) {
+		return false
+	}
+	o := conv.options()
+	o.Act = act
+	tensor.Conv2dInto(dst, channel, x, conv.folded.weight, conv.folded.bias, o)
+	return true
 }
 
 // convFold is a convolution's weights with a batch norm folded in, and

@@ -209,3 +209,17 @@ func Chunk(x *Tensor, chunks, dim int) []*Tensor {
 	d := normDim("Chunk", dim, x.Dim())
 	return Split(x, max((x.shape[d]+chunks-1)/chunks, 1), d)
 }
+
+// JoinChannels returns an uninitialised N×C×H×W tensor of x's scope whose
+// channels the caller fills in place, part after part (Conv2dInto), where
+// Cat(parts, 1) would have copied the parts: an Inception block's
+// branches. It does so only where x's scope records no gradients and
+// traces nothing; otherwise it returns nil and false, and the caller
+// makes its parts and joins them with Cat.
+func JoinChannels(x *Tensor, n, c, h, w int) (*Tensor, bool) {
+	s := x.mode()
+	if s.GradEnabled() || s.tracing() {
+		return nil, false
+	}
+	return s.empty(n, c, h, w), true
+}

@@ -188,18 +188,45 @@ func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
 		plain.Act = ActNone
 		return o.Act.Apply(Add(conv2d(x, weight, bias, plain), residual))
 	}
-	p.Act, p.BF16 = o.Act.kernel(), s.bf16()
-	if o.Cache != nil {
-		p.Cache = o.Cache.id
-	}
-	var b []float32
-	if bias != nil {
-		b = bias.data
-	}
+	p, b := o.unrecorded(p, s, bias)
 	out := s.empty(shape...)
 	kernels.Conv2dResidual(p, x.data, weight.data, b, residual.data, out.data)
 	out.nonNegative = o.Act == ActReLU
 	return out
+}
+
+// Conv2dInto computes Conv2dWith(x, weight, bias, o) into channels
+// [channel, channel+K) of dst, a tensor of JoinChannels with the
+// convolution's batch and output size, in place. o may have no Pool.
+func Conv2dInto(dst *Tensor, channel int, x, weight, bias *Tensor, o ConvOptions) {
+	p := convShape(x, weight, bias, o)
+	if o.Pool != nil {
+		panic("tensor.Conv2dInto: a pooling is not supported")
+	}
+	oh, ow := p.OutH(), p.OutW()
+	if dst.Dim() != 4 || dst.shape[0] != p.N || dst.shape[2] != oh || dst.shape[3] != ow || channel < 0 || channel+p.K > dst.shape[1] {
+		panic(fmt.Sprintf("tensor.Conv2dInto: channels %d to %d of %v cannot hold the output [%d %d %d %d]", channel, channel+p.K, dst.shape, p.N, p.K, oh, ow))
+	}
+	s := scopeOf(x, weight, bias)
+	if s.recording(x, weight, bias) || s.tracing() {
+		panic("tensor.Conv2dInto: the convolution is recorded or traced: use Conv2dWith and Cat (see JoinChannels)")
+	}
+	p, b := o.unrecorded(p, s, bias)
+	kernels.Conv2dStrided(p, x.data, weight.data, b, dst.data[channel*oh*ow:], dst.shape[1]*oh*ow)
+}
+
+// unrecorded completes p for a convolution in s that nothing records:
+// o's activation, s's precision and o's weight cache; and returns the
+// bias's data (nil for none).
+func (o ConvOptions) unrecorded(p kernels.Conv, s *Scope, bias *Tensor) (kernels.Conv, []float32) {
+	p.Act, p.BF16 = o.Act.kernel(), s.bf16()
+	if o.Cache != nil {
+		p.Cache = o.Cache.id
+	}
+	if bias == nil {
+		return p, nil
+	}
+	return p, bias.data
 }
 
 func conv2dBackward(n *node, g []float32) {

@@ -36,6 +36,38 @@ type Conv struct {
 	post *convPost
 }
 
+// outImage returns image i of the output y, K·OutH()·OutW() floats
+// (Conv2dStrided's stride apart).
+func (p Conv) outImage(y []float32, i int) []float32 {
+	n := p.K * p.OutH() * p.OutW()
+	stride := n
+	if p.post != nil && p.post.outStride != 0 {
+		stride = p.post.outStride
+	}
+	return y[i*stride : i*stride+n]
+}
+
+// stridedOutput reports whether Conv2d's path for p writes images
+// Conv2dStrided's stride apart itself: float32's implicit and explicit
+// GEMMs and Winograd, with no pooling or residual after them. Conv2d runs
+// the others into scratch space and copies their images into place.
+func (p Conv) stridedOutput() bool {
+	return !p.BF16 && (p.post == nil || p.post.pool == nil && p.post.residual == nil) &&
+		!p.depthwise() && !p.fullKernel() && !p.kvec() && !p.xvec()
+}
+
+// Conv2dStrided is Conv2d with image i of the output at y[i*stride:],
+// stride at least K·OutH()·OutW(): a slice of a wider tensor's channels
+// (an Inception block's concatenation), filled in place. It keeps no
+// patches.
+func Conv2dStrided(p Conv, x, w, b, y []float32, stride int) {
+	post := convPosts.get()
+	defer convPosts.put(post)
+	post.outStride = stride
+	p.post = post
+	Conv2d(p, x, w, b, y, nil)
+}
+
 // convPost is the work a convolution's epilogue does beyond Act.
 type convPost struct {
 	// residual, if not nil, is added to the output (y's shape) before
@@ -48,6 +80,9 @@ type convPost struct {
 	// reads, which may run on the products before the bias and
 	// activation (poolProducts).
 	fromProducts bool
+	// outStride, if not 0, is the distance between the output's images
+	// (Conv2dStrided).
+	outStride int
 }
 
 // convPosts recycles the convPosts of calls.
@@ -231,6 +266,17 @@ func (p Conv) fullKernel() bool {
 func Conv2d(p Conv, x, w, b, y, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
+	if p.post != nil && p.post.outStride != 0 && !p.stridedOutput() {
+		dense := getScratchDirty(p.N * p.K * outHW)
+		defer putScratch(dense)
+		q := p
+		q.post = nil // Conv2dStrided's, which holds the stride alone
+		Conv2d(q, x, w, b, *dense, cols)
+		for i := 0; i < p.N; i++ {
+			copy(p.outImage(y, i), (*dense)[i*p.K*outHW:(i+1)*p.K*outHW])
+		}
+		return
+	}
 	if p.depthwise() {
 		p.depthwiseForward(x, w, b, y)
 		return
@@ -295,7 +341,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 			src = gcols
 		}
 		if n == 1 {
-			yi := y[i0*p.K*outHW : (i0+1)*p.K*outHW]
+			yi := p.outImage(y, i0)
 			for g := range G {
 				pa.gemm(g, kg, outHW, wr, src[g*wr*ld:], ld, 0, yi[g*kg*outHW:], outHW)
 			}
@@ -326,7 +372,7 @@ func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
-	yi := y[i*p.K*oh*ow : (i+1)*p.K*oh*ow]
+	yi := p.outImage(y, i)
 	for k := 0; k < p.K; k++ {
 		var bias float32
 		if b != nil {
@@ -384,7 +430,7 @@ func putScratches(bufs []*[]float32) {
 // any, while they are in cache.
 func (p Conv) epilogue(y []float32, i, k0, k1 int) {
 	hw := p.OutH() * p.OutW()
-	seg := y[(i*p.K+k0)*hw : (i*p.K+k1)*hw]
+	seg := p.outImage(y, i)[k0*hw : k1*hw]
 	if p.post != nil && p.post.residual != nil {
 		add(p.post.residual[(i*p.K+k0)*hw:(i*p.K+k1)*hw], seg)
 		p.post.act.apply(seg)

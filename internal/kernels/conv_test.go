@@ -336,3 +336,48 @@ func TestCopyEvenRows(t *testing.T) {
 		closeTo(t, fmt.Sprintf("copyEvenRows n=%d", n), dst, want, 0)
 	}
 }
+
+// TestConv2dStrided checks that Conv2dStrided writes each
+// image's output, exactly as without, into its place in a wider tensor
+// and nothing around it, on every path: those that write in place
+// (implicit and explicit GEMMs, both Winograd algorithms, stride 2) and
+// those that go through a copy (depthwise, a full kernel, bf16, LeNet's).
+func TestConv2dStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, p := range []Conv{
+		{N: 3, C: 40, H: 14, W: 14, K: 24, R: 1, S: 1, StrideH: 1, StrideW: 1, Act: ActReLU},
+		{N: 4, C: 96, H: 7, W: 7, K: 40, R: 1, S: 1, StrideH: 1, StrideW: 1, Act: ActReLU},
+		{N: 3, C: 520, H: 7, W: 7, K: 136, R: 1, S: 1, StrideH: 1, StrideW: 1, Act: ActReLU}, // explicit
+		{N: 1, C: 520, H: 7, W: 7, K: 136, R: 1, S: 1, StrideH: 1, StrideW: 1},
+		{N: 2, C: 48, H: 28, W: 28, K: 40, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
+		{N: 3, C: 64, H: 14, W: 14, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 16, H: 15, W: 13, K: 8, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActTanh},
+		{N: 2, C: 8, H: 30, W: 30, K: 12, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Act: ActReLU},
+		{N: 2, C: 8, H: 9, W: 9, K: 8, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 8},
+		{N: 2, C: 6, H: 5, W: 5, K: 7, R: 5, S: 5, StrideH: 1, StrideW: 1},
+		{N: 2, C: 32, H: 14, W: 14, K: 24, R: 1, S: 1, StrideH: 1, StrideW: 1, BF16: true},
+		{N: 2, C: 1, H: 28, W: 28, K: 6, R: 5, S: 5, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, Act: ActTanh},
+	} {
+		oh, ow := p.OutH(), p.OutW()
+		n := p.K * oh * ow
+		x, w, b := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C/p.groups()*p.R*p.S), randSlice(rng, p.K)
+		want := make([]float32, p.N*n)
+		Conv2d(p, x, w, b, want, nil)
+		const before, after = 35, 21 // floats around each image's output
+		stride := before + n + after
+		got := make([]float32, p.N*stride)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		Conv2dStrided(p, x, w, b, got[before:], stride)
+		for i := 0; i < p.N; i++ {
+			img := got[i*stride : (i+1)*stride]
+			closeTo(t, fmt.Sprintf("%+v image %d", p, i), img[before:before+n], want[i*n:(i+1)*n], 0)
+			for j, v := range append(img[:before:before], img[before+n:]...) {
+				if v == v {
+					t.Fatalf("%+v image %d: %d-th float outside the output written (%v)", p, i, j, v)
+				}
+			}
+		}
+	}
+}

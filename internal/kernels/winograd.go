@@ -364,7 +364,7 @@ func (r *winoRun) gemm(xi int, vt, mt []float32, cols int) {
 func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 	p, v := r.p, r.v
 	K := p.K
-	yi := r.y[(i0+j)*K*r.oh*r.ow:]
+	yi := p.outImage(r.y, i0+j)
 	for k := k0; k < k1; k++ {
 		var bias float32
 		if r.b != nil {
