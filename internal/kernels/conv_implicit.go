@@ -73,6 +73,7 @@ type implicitPlan struct {
 	// The call's operands and the state its chunks share: the plan is the
 	// task the workers run (run), so that a call allocates nothing.
 	backward                bool
+	images                  itemCounter // the forward pass's, taken by the chunks
 	x, w, b, y, dy, dx, dw  []float32
 	dxAdd                   bool
 	pa, pa2, parts          []float32 // packed W, packed Wᵀ, per-chunk dw and db
@@ -90,7 +91,7 @@ func (q *implicitPlan) run(c, lo, hi int) {
 	if q.backward {
 		q.backwardChunk(c, lo, hi)
 	} else {
-		q.forwardChunk(lo, hi)
+		q.forwardChunk()
 	}
 }
 
@@ -291,11 +292,13 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 	pa := p.packWeightGroups(w, p.K, p.colRows(), false)
 	defer pa.release()
 	q.x, q.b, q.y, q.pa = x, b, y, pa.f32
-	parallelTask(p.N, q)
+	q.images.next.Store(0)
+	parallelTask(Chunks(p.N), q) // a chunk a thread, taking images as it goes
 }
 
-// forwardChunk computes the outputs of images [lo, hi).
-func (q *implicitPlan) forwardChunk(lo, hi int) {
+// forwardChunk computes the outputs of the images it takes from
+// q.images until none are left.
+func (q *implicitPlan) forwardChunk() {
 	p := q.Conv
 	crs, inSize := p.colRows(), p.C*p.H*p.W
 	panels := q.cols / q.kern.nr
@@ -303,7 +306,7 @@ func (q *implicitPlan) forwardChunk(lo, hi int) {
 	ce := getScratchDirty(q.kPad * q.cols)
 	defer putScratch(xp)
 	defer putScratch(ce)
-	for i := lo; i < hi; i++ {
+	for i, ok := q.images.take(p.N); ok; i, ok = q.images.take(p.N) {
 		src := *xp
 		if p.direct() && i*inSize+q.xpLen <= len(q.x) {
 			// A 1×1 kernel over an unpadded image reads the image as it

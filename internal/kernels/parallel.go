@@ -230,6 +230,19 @@ func parallelTask(n int, t task) {
 	}
 }
 
+// itemCounter hands out the items of a call, one at a time, to whichever
+// of its chunks asks next: for work of long items that keeps no results
+// by chunk (the forward pass of a batch, image by image), so that a
+// thread the machine slows down (another process on its core) takes
+// fewer items, instead of the call waiting for it to finish half.
+type itemCounter struct{ next atomic.Int64 }
+
+// take returns the next of n items, and false once all are taken.
+func (c *itemCounter) take(n int) (int, bool) {
+	i := int(c.next.Add(1) - 1)
+	return i, i < n
+}
+
 // waitForWorkers waits until the running call's chunks are done, by
 // polling: the workers are running (or about to), and polling yields now
 // and then so that they run even on one processor.

@@ -263,22 +263,23 @@ const (
 )
 
 // grouped runs the convolution in groups of g images, each thread
-// taking whole groups: input transforms, GEMMs and output transforms of
-// a group in one thread, while its tiles are in cache.
+// taking whole groups, one after another as it is free (itemCounter):
+// input transforms, GEMMs and output transforms of a group in one
+// thread, while its tiles are in cache.
 func (r *winoRun) grouped(g int) {
 	p := r.p
 	C, K := p.C, p.K
-	ParallelChunks(p.N, func(_, lo, hi int) {
+	groups := (p.N + g - 1) / g
+	var next itemCounter // a chunk a thread, taking groups as it goes
+	ParallelChunks(Chunks(groups), func(_, _, _ int) {
 		plane := getScratch(r.hp * r.wp)
 		vb := getScratchDirty(r.planes*skewed(C*g*r.ti) + 16)
 		mb := getScratchDirty(r.planes*skewed(K*g*r.ti) + 16)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, vb, mb, tmp})
-		// The thread's images in groups of g or fewer, as even as may be.
-		groups := (hi - lo + g - 1) / g
-		for gi := 0; gi < groups; gi++ {
-			i0, i1 := lo+gi*(hi-lo)/groups, lo+(gi+1)*(hi-lo)/groups
-			n := i1 - i0
+		for gi, ok := next.take(groups); ok; gi, ok = next.take(groups) {
+			i0 := gi * g
+			n := min(g, p.N-i0)
 			cols := n * r.ti
 			for j := 0; j < n; j++ {
 				for c := 0; c < C; c++ {
