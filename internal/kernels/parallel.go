@@ -243,6 +243,15 @@ func (c *itemCounter) take(n int) (int, bool) {
 	return i, i < n
 }
 
+// blocks runs fn on the blocks of size items of [0, n) that c hands this
+// thread, one after another, until none are left.
+func (c *itemCounter) blocks(n, size int, fn func(lo, hi int)) {
+	count := (n + size - 1) / size
+	for b, ok := c.take(count); ok; b, ok = c.take(count) {
+		fn(b*size, min(n, (b+1)*size))
+	}
+}
+
 // waitForWorkers waits until the running call's chunks are done, by
 // polling: the workers are running (or about to), and polling yields now
 // and then so that they run even on one processor.

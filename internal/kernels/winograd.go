@@ -308,28 +308,33 @@ func (r *winoRun) batched() {
 	vb := getScratchDirty(r.planes*skewed(C*cols) + 16)
 	mb := getScratchDirty(r.planes*skewed(K*cols) + 16)
 	defer putScratches([]*[]float32{vb, mb})
-	ParallelChunks(p.N*C, func(_, lo, hi int) {
+	// Each stage's items go a block at a time to whichever thread is free
+	// (itemCounter).
+	var inputs, positions, outputs itemCounter
+	ParallelChunks(Chunks(p.N*C), func(_, _, _ int) {
 		plane := getScratch(r.hp * r.wp)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, tmp})
-		for ic := lo; ic < hi; ic++ {
-			r.input(*vb, cols, 0, ic/C, ic%C, *plane, *tmp)
-		}
+		inputs.blocks(p.N*C, 16, func(lo, hi int) {
+			for ic := lo; ic < hi; ic++ {
+				r.input(*vb, cols, 0, ic/C, ic%C, *plane, *tmp)
+			}
+		})
 	})
-	ParallelChunks(r.planes, func(_, lo, hi int) {
-		for xi := lo; xi < hi; xi++ {
-			r.gemm(xi, *vb, *mb, cols)
-		}
+	ParallelChunks(Chunks(r.planes), func(_, _, _ int) {
+		positions.blocks(r.planes, 1, func(xi, _ int) { r.gemm(xi, *vb, *mb, cols) })
 	})
-	ParallelChunks(p.N*K, func(_, lo, hi int) {
+	ParallelChunks(Chunks(p.N*K), func(_, _, _ int) {
 		tmp := getScratchDirty(36 * 16)
 		defer putScratch(tmp)
-		for lo < hi {
-			i, k0 := lo/K, lo%K
-			k1 := min(K, k0+hi-lo)
-			r.output(*mb, cols, 0, i, k0, k1, *tmp)
-			lo += k1 - k0
-		}
+		outputs.blocks(p.N*K, 32, func(lo, hi int) {
+			for lo < hi {
+				i, k0 := lo/K, lo%K
+				k1 := min(K, k0+hi-lo)
+				r.output(*mb, cols, 0, i, k0, k1, *tmp)
+				lo += k1 - k0
+			}
+		})
 	})
 }
 
