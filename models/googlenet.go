@@ -118,7 +118,7 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 	width := 0
 	for i, b := range branches {
 		if last[i], ok = b.(*BasicConv2d); !ok {
-			// A Sequential's last child; the first runs as it is.
+			// A Sequential's last child.
 			if children := b.ModuleBase().Children(); len(children) == 2 {
 				last[i], ok = children[1].Module.(*BasicConv2d)
 			}
@@ -135,7 +135,7 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 	channel := 0
 	for i, b := range branches {
 		in := x
-		if b != m.Branch1 {
+		if nn.Module(last[i]) != b { // a Sequential: its first child runs as it is
 			in = b.ModuleBase().Children()[0].Module.ModuleBase().Call(x)
 		}
 		nn.ConvInto(y, channel, last[i].Conv, last[i].BN, in, tensor.ActReLU, b)

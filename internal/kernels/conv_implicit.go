@@ -292,8 +292,9 @@ func (p Conv) implicitForward(x, w, b, y []float32) {
 	pa := p.packWeightGroups(w, p.K, p.colRows(), false)
 	defer pa.release()
 	q.x, q.b, q.y, q.pa = x, b, y, pa.f32
-	q.images.next.Store(0)
-	parallelTask(Chunks(p.N), q) // a chunk a thread, taking images as it goes
+	// A chunk a thread, each taking images as it goes from q.images (zero,
+	// as the plan comes from its pool).
+	parallelTask(Chunks(p.N), q)
 }
 
 // forwardChunk computes the outputs of the images it takes from

@@ -243,6 +243,10 @@ func (c *itemCounter) take(n int) (int, bool) {
 	return i, i < n
 }
 
+// eachThread runs fn once on each thread a call of n items uses, for
+// work whose threads take their items as they go (itemCounter).
+func eachThread(n int, fn func()) { ParallelChunks(Chunks(n), func(_, _, _ int) { fn() }) }
+
 // blocks runs fn on the blocks of size items of [0, n) that c hands this
 // thread, one after another, until none are left.
 func (c *itemCounter) blocks(n, size int, fn func(lo, hi int)) {

@@ -270,8 +270,8 @@ func (r *winoRun) grouped(g int) {
 	p := r.p
 	C, K := p.C, p.K
 	groups := (p.N + g - 1) / g
-	var next itemCounter // a chunk a thread, taking groups as it goes
-	ParallelChunks(Chunks(groups), func(_, _, _ int) {
+	var next itemCounter
+	eachThread(groups, func() {
 		plane := getScratch(r.hp * r.wp)
 		vb := getScratchDirty(r.planes*skewed(C*g*r.ti) + 16)
 		mb := getScratchDirty(r.planes*skewed(K*g*r.ti) + 16)
@@ -311,7 +311,7 @@ func (r *winoRun) batched() {
 	// Each stage's items go a block at a time to whichever thread is free
 	// (itemCounter).
 	var inputs, positions, outputs itemCounter
-	ParallelChunks(Chunks(p.N*C), func(_, _, _ int) {
+	eachThread(p.N*C, func() {
 		plane := getScratch(r.hp * r.wp)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, tmp})
@@ -321,10 +321,10 @@ func (r *winoRun) batched() {
 			}
 		})
 	})
-	ParallelChunks(Chunks(r.planes), func(_, _, _ int) {
+	eachThread(r.planes, func() {
 		positions.blocks(r.planes, 1, func(xi, _ int) { r.gemm(xi, *vb, *mb, cols) })
 	})
-	ParallelChunks(Chunks(p.N*K), func(_, _, _ int) {
+	eachThread(p.N*K, func() {
 		tmp := getScratchDirty(36 * 16)
 		defer putScratch(tmp)
 		outputs.blocks(p.N*K, 32, func(lo, hi int) {
