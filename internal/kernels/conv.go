@@ -527,7 +527,9 @@ func addChannelBias(b, y []float32, hw int) {
 // Conv2dBackward adds the gradients of conv(x, w) + b, given the output
 // gradient dy, into dw and db, and into dx if dxAdd, else stores it there.
 // Any of dx, dw, db may be nil. cols is what Conv2d kept (or nil to
-// recompute the patches); it is overwritten.
+// recompute the patches); it is overwritten. A 3×3 stride-1 layer's dx
+// is computed by Winograd's method where the forward pass would use it
+// on the same shape (winogradDataGrad).
 func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []float32) {
 	inSize, outHW := p.C*p.H*p.W, p.OutH()*p.OutW()
 	crs := p.colRows()
@@ -574,6 +576,12 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	if p.bf16Implicit() {
 		p.bf16ImplicitBackward(x, w, dy, dx, dxAdd, dw, db)
 		return
+	}
+	if dx != nil && p.winogradDataGrad(w, dy, dx, dxAdd) {
+		if dw == nil && db == nil {
+			return
+		}
+		dx = nil
 	}
 	if p.kvec() {
 		p.kvecBackward(x, w, dy, dx, dxAdd, dw, db)

@@ -35,26 +35,19 @@ func wino43G(g0, g1, g2 float32) (v0, v1, v2, v3, v4, v5 float32) {
 		g0*twentyFourth + g1*twelfth + g2*sixth, g0*twentyFourth - g1*twelfth + g2*sixth, g2
 }
 
-// wino43Weights writes U[ξ][k][c] = (G·g·Gᵀ)[ξ] for the K×C×3×3 weights
-// w, the filters split across threads.
-func wino43Weights(w []float32, K, C int, u []float32) {
-	plane := K * C
-	w = w[:9*plane]
-	u = u[:36*plane]
-	parallelFor(plane, 128, func(lo, hi int) {
-		for kc := lo; kc < hi; kc++ {
-			g := (*[9]float32)(w[9*kc:])
-			var t [6][3]float32 // G·g
-			for j := 0; j < 3; j++ {
-				t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = wino43G(g[j], g[3+j], g[6+j])
-			}
-			for i := 0; i < 6; i++ {
-				base := 6 * i * plane
-				u[base+kc], u[base+plane+kc], u[base+2*plane+kc], u[base+3*plane+kc], u[base+4*plane+kc], u[base+5*plane+kc] =
-					wino43G(t[i][0], t[i][1], t[i][2])
-			}
-		}
-	})
+// wino43Filter writes the transform U = G·g·Gᵀ of the 3×3 filter g to
+// out[ξ*stride], ξ < 36.
+func wino43Filter(g *[9]float32, out []float32, stride int) {
+	var t [6][3]float32 // G·g
+	for j := 0; j < 3; j++ {
+		t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = wino43G(g[j], g[3+j], g[6+j])
+	}
+	_ = out[35*stride]
+	for i := 0; i < 6; i++ {
+		base := 6 * i * stride
+		out[base], out[base+stride], out[base+2*stride], out[base+3*stride], out[base+4*stride], out[base+5*stride] =
+			wino43G(t[i][0], t[i][1], t[i][2])
+	}
 }
 
 // wino43InputTile writes the transformed 6×6 tile at src (rows stride

@@ -48,3 +48,27 @@ func BenchmarkConv3x3(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWinogradWeights times the transform of a layer's weights into
+// Winograd's packed form, which training does in every forward and
+// backward pass: go test -bench WinogradWeights ./internal/kernels/
+func BenchmarkWinogradWeights(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, l := range []struct {
+		name string
+		k, c int
+		v    winoVariant
+	}{
+		{"resnet-layer1/F43", 64, 64, winoF43}, {"resnet-layer2/F43", 128, 128, winoF43},
+		{"resnet-layer3/F23", 256, 256, winoF23}, {"resnet-layer4/F23", 512, 512, winoF23},
+	} {
+		w := randSlice(rng, l.k*l.c*9)
+		gp := packedSize(l.k, l.c)
+		dst := make([]float32, l.v.a*l.v.a*gp)
+		b.Run(l.name, func(b *testing.B) {
+			for b.Loop() {
+				winoPackWeights(l.v, w, l.k, l.c, false, dst, gp)
+			}
+		})
+	}
+}

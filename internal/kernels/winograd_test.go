@@ -26,6 +26,8 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 		{N: 2, C: 16, H: 7, W: 40, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 0, Act: ActTanh},
 		{N: 1, C: 16, H: 3, W: 3, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1},
 		{N: 1, C: 18, H: 70, W: 131, K: 17, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Act: ActReLU},
+		// More channels than a k block of the packed weights (gemmKC).
+		{N: 1, C: 520, H: 6, W: 9, K: 7, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 	}
 	for _, p := range cases {
 		for _, bias := range []bool{false, true} {
@@ -61,6 +63,58 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 							}
 						}
 					}
+				}
+			})
+		}
+	}
+}
+
+// TestWinogradDataGrad compares the input gradient computed by Winograd's
+// method (winogradDataGrad) with the GEMM paths' on awkward shapes, each
+// padding a 3×3 layer may have, stored and added, within 1e-4 of scale;
+// the weight and bias gradients, computed as before, must not change.
+func TestWinogradDataGrad(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms: the path is not taken")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	cases := []Conv{
+		{N: 3, C: 37, H: 13, W: 17, K: 33, PadH: 1, PadW: 1},
+		{N: 2, C: 32, H: 12, W: 12, K: 40, PadH: 0, PadW: 0},
+		{N: 2, C: 34, H: 10, W: 14, K: 32, PadH: 2, PadW: 2},
+		{N: 1, C: 64, H: 30, W: 29, K: 35, PadH: 1, PadW: 0},
+		{N: 4, C: 190, H: 7, W: 7, K: 200, PadH: 1, PadW: 1},
+		{N: 1, C: 530, H: 14, W: 14, K: 40, PadH: 1, PadW: 1},
+	}
+	for _, p := range cases {
+		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
+		for _, dxAdd := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_pad%d,%d_add%v", p.N, p.C, p.H, p.W, p.K, p.PadH, p.PadW, dxAdd), func(t *testing.T) {
+				if dg, ok := p.dataGradConv(); !ok {
+					t.Fatal("no input-gradient convolution")
+				} else if _, ok := dg.winogradVariant(); !ok {
+					t.Fatal("the input gradient does not take Winograd's method")
+				}
+				x, w := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9)
+				dy := randSlice(rng, p.N*p.K*p.OutH()*p.OutW())
+				dx0 := randSlice(rng, len(x))
+				run := func(off bool) (dx, dw, db []float32) {
+					defer func(saved bool) { winoDataGradOff = saved }(winoDataGradOff)
+					winoDataGradOff = off
+					dx, dw, db = append([]float32(nil), dx0...), make([]float32, len(w)), make([]float32, p.K)
+					Conv2dBackward(p, x, w, dy, dx, dxAdd, dw, db, make([]float32, p.ColsSize()))
+					return dx, dw, db
+				}
+				wantDx, wantDw, wantDb := run(true)
+				gotDx, gotDw, gotDb := run(false)
+				if err := testref.WithinScale(gotDx, wantDx, 1e-4); err != nil {
+					t.Errorf("dx: %v", err)
+				}
+				if err := testref.WithinScale(gotDw, wantDw, 0); err != nil {
+					t.Errorf("dw: %v", err)
+				}
+				if err := testref.WithinScale(gotDb, wantDb, 0); err != nil {
+					t.Errorf("db: %v", err)
 				}
 			})
 		}
