@@ -54,9 +54,15 @@ func (p Conv) winogradVariant() (winoVariant, bool) {
 	return winoVariant{}, false
 }
 
+// winoFilterStride is how far apart winoFilter and wino43Filter write a
+// filter's transformed positions: winoPackWeights' block of columns, a
+// panel's rows each.
+const winoFilterStride = winoPackBlock * gemmMR
+
 // winoFilter writes the transform U = G·g·Gᵀ of the 3×3 filter g to
-// out[ξ*stride], ξ < 16, with G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
-func winoFilter(g *[9]float32, out []float32, stride int) {
+// out[ξ*winoFilterStride], ξ < 16, with G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+func winoFilter(g *[9]float32, out []float32) {
+	const s = winoFilterStride
 	var t [4][3]float32 // G·g
 	for j := 0; j < 3; j++ {
 		g0, g1, g2 := g[j], g[3+j], g[6+j]
@@ -65,13 +71,14 @@ func winoFilter(g *[9]float32, out []float32, stride int) {
 		t[2][j] = (g0 - g1 + g2) * 0.5
 		t[3][j] = g2
 	}
-	_ = out[15*stride]
+	out = out[:15*s+1]
 	for i := 0; i < 4; i++ {
 		r0, r1, r2 := t[i][0], t[i][1], t[i][2]
-		out[4*i*stride] = r0
-		out[(4*i+1)*stride] = (r0 + r1 + r2) * 0.5
-		out[(4*i+2)*stride] = (r0 - r1 + r2) * 0.5
-		out[(4*i+3)*stride] = r2
+		o := out[4*i*s : 4*i*s+3*s+1]
+		o[0] = r0
+		o[s] = (r0 + r1 + r2) * 0.5
+		o[2*s] = (r0 - r1 + r2) * 0.5
+		o[3*s] = r2
 	}
 }
 
@@ -86,14 +93,18 @@ func winoFilter(g *[9]float32, out []float32, stride int) {
 // position's values of the block side by side, then copied out in runs:
 // written filter by filter, the positions' matrices, a power of two
 // apart for many shapes, fell in the same cache sets and evicted each
-// other: ResNet-18's 128×128 weights took 3.1 ms in F(4×4), now 0.33;
-// its 512×512 in F(2×2) 7 ms, now 3.7 (go test -bench WinogradWeights).
+// other: ResNet-18's 128×128 weights took 3.1 ms in F(4×4), now 0.22;
+// its 512×512 in F(2×2) 7 ms, now 2.2 (go test -bench WinogradWeights).
+// winoPackBlock is how many columns of a panel winoPackWeights
+// transforms at a time.
+const winoPackBlock = 32
+
 func winoPackWeights(v winoVariant, w []float32, K, C int, rot bool, dst []float32, gp int) {
-	const block = 32 // columns of a panel transformed at a time
+	const block = winoPackBlock
 	positions, rp := v.a*v.a, roundUp(K, gemmMR)
 	w = w[:9*K*C]
 	parallelFor(rp/gemmMR, gemmMR*C*positions, func(lo, hi int) {
-		buf := getScratchDirty(positions * block * gemmMR)
+		buf := getScratchDirty(positions * winoFilterStride)
 		defer putScratch(buf)
 		var g [9]float32
 		for ir := lo * gemmMR; ir < hi*gemmMR; ir += gemmMR {
@@ -117,13 +128,13 @@ func winoPackWeights(v winoVariant, w []float32, K, C int, rot bool, dst []float
 							default:
 								g = *(*[9]float32)(w[(k*C+j)*9:])
 							}
-							v.filter(&g, out, run)
+							v.filter(&g, out)
 						}
 					}
 					// Panel ir's step j of the k block at pc, as packA lays it.
 					off := pc*rp + ir*kc + (j0-pc)*gemmMR
 					for xi := range positions {
-						copy(dst[xi*gp+off:xi*gp+off+run], (*buf)[xi*run:(xi+1)*run])
+						copy(dst[xi*gp+off:xi*gp+off+run], (*buf)[xi*winoFilterStride:])
 					}
 				}
 			}
@@ -198,8 +209,8 @@ func winoOutputRow(src []float32, plane int, dst []float32, stride, n, rows, col
 type winoVariant struct {
 	m, a int
 	// filter writes the a² transformed values of one 3×3 filter g to
-	// out[ξ*stride].
-	filter   func(g *[9]float32, out []float32, stride int)
+	// out[ξ*winoFilterStride].
+	filter   func(g *[9]float32, out []float32)
 	inputRow func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
 	// inputPair is inputRow on two tile rows of n1 and n2 tiles, the
 	// second off2 floats past src, their tiles side by side in dst: in

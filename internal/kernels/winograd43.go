@@ -36,17 +36,17 @@ func wino43G(g0, g1, g2 float32) (v0, v1, v2, v3, v4, v5 float32) {
 }
 
 // wino43Filter writes the transform U = G·g·Gᵀ of the 3×3 filter g to
-// out[ξ*stride], ξ < 36.
-func wino43Filter(g *[9]float32, out []float32, stride int) {
+// out[ξ*winoFilterStride], ξ < 36.
+func wino43Filter(g *[9]float32, out []float32) {
+	const s = winoFilterStride
 	var t [6][3]float32 // G·g
 	for j := 0; j < 3; j++ {
 		t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = wino43G(g[j], g[3+j], g[6+j])
 	}
-	_ = out[35*stride]
+	out = out[:35*s+1]
 	for i := 0; i < 6; i++ {
-		base := 6 * i * stride
-		out[base], out[base+stride], out[base+2*stride], out[base+3*stride], out[base+4*stride], out[base+5*stride] =
-			wino43G(t[i][0], t[i][1], t[i][2])
+		o := out[6*i*s : 6*i*s+5*s+1]
+		o[0], o[s], o[2*s], o[3*s], o[4*s], o[5*s] = wino43G(t[i][0], t[i][1], t[i][2])
 	}
 }
 
