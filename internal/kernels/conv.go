@@ -151,9 +151,14 @@ func (p Conv) groupSize() int {
 
 // ColsSize returns the length of the patch matrix of the whole batch that
 // Conv2d keeps for Conv2dBackward in their cols argument: 0 where the
-// forward pass builds none.
+// forward pass builds none. A layer that Winograd's method computes
+// keeps none either: its backward pass builds the patches itself, as
+// the forward pass by GEMM would have.
 func (p Conv) ColsSize() int {
 	if p.depthwise() || p.fullKernel() || p.kvec() || p.xvec() || p.implicitFwd() && !p.phases() || p.bf16Implicit() || p.bf16ByRounding() {
+		return 0
+	}
+	if _, ok := p.winogradVariant(); ok {
 		return 0
 	}
 	return p.patchesSize()
