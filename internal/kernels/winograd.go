@@ -36,19 +36,26 @@ var winogradOff = false
 // convolution, if one pays (BenchmarkConv3x3 measures them, with the
 // weights transformed once, as a model prepared for inference keeps
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
-// 3×3) on planes at least 24 wide, F(2×2, 3×3) on those at least 12
-// wide, or 7 wide with K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On
-// narrower planes the 16-tile vectors are mostly empty and the GEMMs
-// small, and the other paths are faster; so they are with fewer than 32
-// channels.
+// 3×3) on planes at least 12 wide (on 14×14 ones 12-20% faster than
+// F(2×2), whose tiles are three times as many), and on planes 7 wide
+// with K·C at least 2¹⁵ (GoogLeNet's 160 to 320), F(2×2, 3×3) there
+// where the weights are transformed every call. On narrower planes the
+// 16-tile vectors are mostly empty and the GEMMs small, and the other
+// paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
 	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
 	}
 	switch ow := p.OutW(); {
-	case ow >= 24:
+	case ow >= 12:
 		return winoF43, true
-	case ow >= 12, ow >= 7 && p.C*p.K >= 1<<15:
+	case ow >= 7 && p.C*p.K >= 1<<15:
+		// F(4×4) transforms the weights into 36 matrices, F(2×2) into
+		// 16: where they are transformed every call (training), that
+		// costs what F(4×4)'s fewer products save on planes this small.
+		if p.Cache != 0 {
+			return winoF43, true
+		}
 		return winoF23, true
 	}
 	return winoVariant{}, false

@@ -178,11 +178,17 @@ func TestWinogradChosen(t *testing.T) {
 	}{
 		{func(*Conv) {}, 4},
 		{func(p *Conv) { p.H, p.W = 28, 28 }, 4},
-		{func(p *Conv) { p.H, p.W = 20, 20 }, 2},
-		{func(p *Conv) { p.H, p.W = 14, 14 }, 2},
+		{func(p *Conv) { p.H, p.W = 20, 20 }, 4},
+		{func(p *Conv) { p.H, p.W = 14, 14 }, 4},
+		{func(p *Conv) { p.H, p.W = 12, 12 }, 4},
+		{func(p *Conv) { p.H, p.W = 11, 11 }, 0},
 		{func(p *Conv) { p.H, p.W = 7, 7 }, 0},
+		// 7×7 planes: F(4×4) with the weights kept transformed
+		// (inference), F(2×2) where they are transformed every call.
 		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 512, 512 }, 2},
+		{func(p *Conv) { p.H, p.W, p.C, p.K, p.Cache = 7, 7, 512, 512, 1 }, 4},
 		{func(p *Conv) { p.H, p.W, p.C, p.K = 7, 7, 160, 320 }, 2},
+		{func(p *Conv) { p.H, p.W, p.C, p.K = 11, 11, 160, 320 }, 2},
 		{func(p *Conv) { p.StrideH, p.StrideW = 2, 2 }, 0},
 		{func(p *Conv) { p.R, p.S = 5, 5 }, 0},
 		{func(p *Conv) { p.Groups = 2 }, 0},
