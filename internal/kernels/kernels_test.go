@@ -120,7 +120,8 @@ func TestMicroKernelVariants(t *testing.T) {
 	}
 	for _, k := range kerns {
 		nr := k.nr
-		for _, kc := range []int{1, 2, 3, 8, 17, 64} {
+		// 9 and more: the indirect AVX-512 kernels prefetch rows 8 steps ahead.
+		for _, kc := range []int{1, 2, 3, 8, 9, 10, 17, 64} {
 			ldb, ldc := nr+5, nr+3
 			a, b := randSlice(r, kc*gemmMR), randSlice(r, kc*ldb+nr)
 			offs := make([]int, kc)

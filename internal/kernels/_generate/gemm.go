@@ -20,6 +20,7 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 			name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
 		}
 	}
+
 	width := lanes * 4
 	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"
 	note := []string{
@@ -84,6 +85,34 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 	bcast := func(r int) string { return fmt.Sprintf("%s%d", reg, 6*vecs+vecs+r%2) }
 	p("\tTESTQ CX, CX")
 	p("\tJZ %sstore", name)
+	if prefetchDist := indirectPrefetch; indirect && isa == "AVX512" && vecs == 3 {
+		// Steps that have a row prefetchDist ahead fetch its lines; the
+		// last prefetchDist steps run in the plain loop below.
+		p("\tCMPQ CX, $%d", prefetchDist+1)
+		p("\tJLT %sloop", name)
+		p("%spfloop:", name)
+		p("\tMOVQ %d(R9), R11", 8*prefetchDist)
+		p("\tLEAQ (DI)(R11*4), R11")
+		for j := 0; j < vecs*width; j += 64 {
+			p("\tPREFETCHT0 %d(R11)", j)
+		}
+		p("\tMOVQ (R9), R10")
+		p("\tLEAQ (DI)(R10*4), R10")
+		for j := 0; j < vecs; j++ {
+			p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
+		}
+		for r := 0; r < 6; r++ {
+			p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
+			for j := 0; j < vecs; j++ {
+				p("\tVFMADD231PS %s, %s, %s", bReg(j), bcast(r), acc(r, j))
+			}
+		}
+		p("\tADDQ $24, SI")
+		p("\tADDQ $8, R9")
+		p("\tDECQ CX")
+		p("\tCMPQ CX, $%d", prefetchDist)
+		p("\tJGT %spfloop", name)
+	}
 	p("%sloop:", name)
 	if indirect {
 		p("\tMOVQ (R9), R10")
@@ -206,3 +235,10 @@ func gemmKernelInPlaceA(rows bool) {
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// indirectPrefetch is how many steps ahead the AVX-512 6×48 indirect
+// kernels fetch B's rows into L1. The rows lie at offsets from a table,
+// a plane apart, which the hardware prefetchers do not follow: GoogLeNet's
+// forward, whose 1×1 convolutions run on these kernels, 1-4% faster
+// (alternated in one process); 4 and 16 steps did no better.
+const indirectPrefetch = 8
