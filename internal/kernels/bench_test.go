@@ -261,3 +261,26 @@ func BenchmarkElementwise(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPointwise times GoogLeNet's 1×1 convolutions at batch 10 in
+// inference: implicit GEMMs on 28×28 and 14×14 planes, few filters and
+// many, and the explicit GEMM of 7×7 ones.
+func BenchmarkPointwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, l := range []struct{ c, k, size int }{
+		{256, 128, 28}, {192, 16, 28}, {512, 128, 14}, {528, 256, 14}, {512, 24, 14}, {832, 384, 7}, {832, 128, 7},
+	} {
+		p := Conv{N: 10, C: l.c, H: l.size, W: l.size, K: l.k, R: 1, S: 1, StrideH: 1, StrideW: 1,
+			Act: ActReLU, Cache: NewWeightCache()}
+		x, w, bias := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C), randSlice(r, p.K)
+		y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+		flops := float64(2 * p.N * p.K * p.C * p.OutH() * p.OutW())
+		b.Run(fmt.Sprintf("c%d-k%d-%dx%d", l.c, l.k, l.size, l.size), func(b *testing.B) {
+			for b.Loop() {
+				Conv2d(p, x, w, bias, y, nil)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		DropWeightCache(p.Cache)
+	}
+}
