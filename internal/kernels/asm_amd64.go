@@ -830,6 +830,42 @@ func winoOutputF43AVX512(src *float32, plane int, dst *float32, stride int, n in
 //go:noescape
 func winoOutputF43PairAVX512(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int, tmp *float32)
 
+// winoFilters16AVX512 writes the Winograd transforms of n filters of
+// 3×3 taps, filter e's at w[offs[e]:], as the products of the 16×9
+// matrix m (column t at m[t*16:]) by their taps: out[e*16:] is filter
+// e's transform:
+//
+//	for e := range n {
+//		for l := range 16 {
+//			var sum float32
+//			for t := range 9 {
+//				sum += m[t*16+l] * w[offs[e]+t]
+//			}
+//			out[e*16+l] = sum
+//		}
+//	}
+//
+//go:noescape
+func winoFilters16AVX512(w *float32, offs *int, n int, m, out *float32)
+
+// winoFilters48AVX512 writes the Winograd transforms of n filters of
+// 3×3 taps, filter e's at w[offs[e]:], as the products of the 48×9
+// matrix m (column t at m[t*48:]) by their taps: out[e*48:] is filter
+// e's transform:
+//
+//	for e := range n {
+//		for l := range 48 {
+//			var sum float32
+//			for t := range 9 {
+//				sum += m[t*48+l] * w[offs[e]+t]
+//			}
+//			out[e*48+l] = sum
+//		}
+//	}
+//
+//go:noescape
+func winoFilters48AVX512(w *float32, offs *int, n int, m, out *float32)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

@@ -107,6 +107,28 @@ func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int)
 	return true
 }
 
+// winoFiltersVector runs winoFilters16AVX512 or winoFilters48AVX512
+// (lanes 16 or 48) if the active kernel has them, and reports whether it
+// did: out[e*lanes:] is the product of m by the taps at w[offs[e]:].
+func winoFiltersVector(w []float32, offs []int, m []float32, lanes int, out []float32) bool {
+	n := len(offs)
+	if activeKernel.name != "avx512" || n == 0 || len(m) < 9*lanes || len(out) < n*lanes {
+		return false
+	}
+	for _, o := range offs {
+		_ = w[o+8]
+	}
+	switch lanes {
+	case 16:
+		winoFilters16AVX512(&w[0], &offs[0], n, &m[0], &out[0])
+	case 48:
+		winoFilters48AVX512(&w[0], &offs[0], n, &m[0], &out[0])
+	default:
+		return false
+	}
+	return true
+}
+
 // winoInputPairVector runs winoInputF23PairAVX512 if the active kernel
 // has it and the rows fit, and reports whether it did.
 func winoInputPairVector(src []float32, stride int, dst []float32, plane, n1, n2, off2 int) bool {

@@ -100,8 +100,9 @@ func winoFilter(g *[9]float32, out []float32) {
 // position's values of the block side by side, then copied out in runs:
 // written filter by filter, the positions' matrices, a power of two
 // apart for many shapes, fell in the same cache sets and evicted each
-// other: ResNet-18's 128×128 weights took 3.1 ms in F(4×4), now 0.22;
-// its 512×512 in F(2×2) 7 ms, now 2.2 (go test -bench WinogradWeights).
+// other: ResNet-18's 128×128 weights took 3.1 ms in F(4×4), now 0.10
+// with the vector kernels (0.22 in Go); its 512×512 in F(2×2) 7 ms, now
+// 0.88 (2.2 in Go) (go test -bench WinogradWeights).
 // winoPackBlock is how many columns of a panel winoPackWeights
 // transforms at a time.
 const winoPackBlock = 32
@@ -115,6 +116,9 @@ func winoPackWeights(v winoVariant, w []float32, K, C int, rot bool, dst []float
 		defer putScratch(buf)
 		var g [9]float32
 		for ir := lo * gemmMR; ir < hi*gemmMR; ir += gemmMR {
+			if ir+gemmMR <= K && winoPackPanelVector(v, w, K, C, rot, dst, gp, ir, *buf) {
+				continue
+			}
 			for pc := 0; pc < C; pc += gemmKC {
 				kc := min(gemmKC, C-pc)
 				for j0 := pc; j0 < pc+kc; j0 += block {
@@ -147,6 +151,47 @@ func winoPackWeights(v winoVariant, w []float32, K, C int, rot bool, dst []float
 			}
 		}
 	})
+}
+
+// winoPackPanelVector is winoPackWeights for the panel of rows
+// [ir, ir+gemmMR), all below K, with the vector kernels, 16 filters at a
+// time in the panel's order, each position's values of them transposed
+// into place; it reports whether it ran (buf: scratch of 48·16 floats).
+func winoPackPanelVector(v winoVariant, w []float32, K, C int, rot bool, dst []float32, gp, ir int, buf []float32) bool {
+	tr := activeKernel.kvec
+	lanes := len(v.taps) / 9
+	if tr == nil || lanes == 0 {
+		return false
+	}
+	taps := v.taps
+	if rot {
+		taps = v.tapsRot
+	}
+	positions, rp := v.a*v.a, roundUp(K, gemmMR)
+	var offs [kvecLanes]int
+	out := buf[:kvecLanes*lanes]
+	for pc := 0; pc < C; pc += gemmKC {
+		kc := min(gemmKC, C-pc)
+		run, base := kc*gemmMR, pc*rp+ir*kc
+		for e0 := 0; e0 < run; e0 += kvecLanes {
+			n := min(kvecLanes, run-e0)
+			for e := range n {
+				j, k := pc+(e0+e)/gemmMR, ir+(e0+e)%gemmMR
+				if rot {
+					offs[e] = (j*K + k) * 9
+				} else {
+					offs[e] = (k*C + j) * 9
+				}
+			}
+			if !winoFiltersVector(w, offs[:n], taps, lanes, out) {
+				return false
+			}
+			for x0 := 0; x0 < positions; x0 += kvecLanes {
+				tr.transpose(out[x0:], lanes, n, min(kvecLanes, positions-x0), dst[x0*gp+base+e0:], gp)
+			}
+		}
+	}
+	return true
 }
 
 // winoInputTile writes the transformed 4×4 tile at src (rows stride
@@ -217,8 +262,14 @@ type winoVariant struct {
 	m, a int
 	// filter writes the a² transformed values of one 3×3 filter g to
 	// out[ξ*winoFilterStride].
-	filter   func(g *[9]float32, out []float32)
-	inputRow func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
+	filter func(g *[9]float32, out []float32)
+	// g is the transform's G (a×3); taps and tapsRot are G⊗G as the
+	// vector kernel takes it (winoFiltersVector: column t, lanes of it,
+	// zero past a²), for a filter's taps and for the taps turned half a
+	// circle.
+	g             [6][3]float64
+	taps, tapsRot []float32
+	inputRow      func(src []float32, stride int, dst []float32, plane, n int, tmp []float32)
 	// inputPair is inputRow on two tile rows of n1 and n2 tiles, the
 	// second off2 floats past src, their tiles side by side in dst: in
 	// one vector where each row has 8 tiles or fewer.
@@ -231,7 +282,7 @@ type winoVariant struct {
 }
 
 var (
-	winoF23 = winoVariant{m: 2, a: 4, filter: winoFilter,
+	winoF23 = winoVariant{m: 2, a: 4, filter: winoFilter, g: [6][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
 		inputRow: func(src []float32, stride int, dst []float32, plane, n int, _ []float32) {
 			winoInputRow(src, stride, dst, plane, n)
 		},
@@ -250,9 +301,33 @@ var (
 				winoOutputRow(src[n1:], plane, dst[off2:], stride, n2, rows2, cols, bias, relu)
 			}
 		}}
-	winoF43 = winoVariant{m: 4, a: 6, filter: wino43Filter, inputRow: wino43InputRow, inputPair: wino43InputPair,
+	winoF43 = winoVariant{m: 4, a: 6, filter: wino43Filter, g: [6][3]float64{{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}, inputRow: wino43InputRow, inputPair: wino43InputPair,
 		outputRow: wino43OutputRow, outputPair: wino43OutputPair}
 )
+
+func init() {
+	winoF23.taps, winoF23.tapsRot = winoTapMatrices(winoF23, 16)
+	winoF43.taps, winoF43.tapsRot = winoTapMatrices(winoF43, 48)
+}
+
+// winoTapMatrices returns the matrices winoFiltersVector multiplies a
+// filter's taps by to transform it with v: G⊗G, U[(i, j)] = Σ G[i][a]
+// g[a][b] G[j][b], as column t = 3a+b of lanes floats; and the same for
+// the taps turned half a circle (tap t read as 8-t).
+func winoTapMatrices(v winoVariant, lanes int) (taps, rot []float32) {
+	taps, rot = make([]float32, 9*lanes), make([]float32, 9*lanes)
+	for i := 0; i < v.a; i++ {
+		for j := 0; j < v.a; j++ {
+			for t := 0; t < 9; t++ {
+				c := float32(v.g[i][t/3] * v.g[j][t%3])
+				taps[t*lanes+i*v.a+j] = c
+				rot[(8-t)*lanes+i*v.a+j] = c
+			}
+		}
+	}
+	return taps, rot
+}
 
 // winoRun is one Winograd convolution: its sizes, its transformed and
 // packed weights, and the steps each schedule runs (winogradWith).

@@ -202,3 +202,26 @@ func TestWinogradChosen(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradWeightsVector compares the vector transform of the weights
+// (winoPackPanelVector) with the Go one, element by element, for both
+// algorithms, the weights as they are and turned (an input gradient's),
+// rows that end mid-panel and channels across two k blocks.
+func TestWinogradWeightsVector(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, v := range []winoVariant{winoF23, winoF43} {
+		for _, s := range []struct{ k, c int }{{6, 3}, {17, 33}, {40, 520}} {
+			for _, rot := range []bool{false, true} {
+				w := randSlice(rng, s.k*s.c*9)
+				gp := packedSize(s.k, s.c)
+				got, want := make([]float32, v.a*v.a*gp), make([]float32, v.a*v.a*gp)
+				winoPackWeights(v, w, s.k, s.c, rot, got, gp)
+				withVectors(false, func() { winoPackWeights(v, w, s.k, s.c, rot, want, gp) })
+				closeTo(t, fmt.Sprintf("F(%d) %dx%d rot %v", v.m, s.k, s.c, rot), got, want, 1e-6)
+			}
+		}
+	}
+}

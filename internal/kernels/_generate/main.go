@@ -97,6 +97,8 @@ batch normalisation.`}
 	winograd43InputKernel(true)
 	winograd43OutputKernel(false)
 	winograd43OutputKernel(true)
+	winogradFilterKernel(1)
+	winogradFilterKernel(3)
 	bytesToUnitKernel()
 	depthwiseKernels()
 	batchNormKernels()

@@ -681,3 +681,65 @@ outputs at dst+off2; cols is at most 32. It reads m up to tile 15:
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// winogradFilterKernel writes winoFilters16AVX512 (vecs 1, F(2×2)'s 16
+// transformed positions) or winoFilters48AVX512 (vecs 3, F(4×4)'s 36,
+// padded to 48): the transforms of n filters, each a linear map of its 9
+// taps, with the map's 9 columns held in registers.
+func winogradFilterKernel(vecs int) {
+	lanes := 16 * vecs
+	name := fmt.Sprintf("winoFilters%dAVX512", lanes)
+	f := start(name, "(w *float32, offs *int, n int, m, out *float32)", fmt.Sprintf(`
+%s writes the Winograd transforms of n filters of 3×3 taps, filter
+e's at w[offs[e]:], as the products of the %d×9 matrix m (column t at
+m[t*%d:]) by their taps: out[e*%d:] is filter e's transform:
+
+	for e := range n {
+		for l := range %d {
+			var sum float32
+			for t := range 9 {
+				sum += m[t*%d+l] * w[offs[e]+t]
+			}
+			out[e*%d+l] = sum
+		}
+	}
+`, name, lanes, lanes, lanes, lanes, lanes, lanes))
+	p("\tMOVQ %s, DI", f.arg("w"))
+	p("\tMOVQ %s, R9", f.arg("offs"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, SI", f.arg("m"))
+	p("\tMOVQ %s, DX", f.arg("out"))
+	col := func(t, v int) string { return fmt.Sprintf("Z%d", t*vecs+v) }
+	acc := func(v int) string { return fmt.Sprintf("Z%d", 9*vecs+v) }
+	tap := fmt.Sprintf("Z%d", 10*vecs)
+	for t := 0; t < 9; t++ {
+		for v := 0; v < vecs; v++ {
+			p("\tVMOVUPS %d(SI), %s", (t*vecs+v)*64, col(t, v))
+		}
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	p("\tMOVQ (R9), R10")
+	p("\tLEAQ (DI)(R10*4), R10")
+	for t := 0; t < 9; t++ {
+		p("\tVBROADCASTSS %d(R10), %s", 4*t, tap)
+		for v := 0; v < vecs; v++ {
+			if t == 0 {
+				p("\tVMULPS %s, %s, %s", col(t, v), tap, acc(v))
+			} else {
+				p("\tVFMADD231PS %s, %s, %s", col(t, v), tap, acc(v))
+			}
+		}
+	}
+	for v := 0; v < vecs; v++ {
+		p("\tVMOVUPS %s, %d(DX)", acc(v), 64*v)
+	}
+	p("\tADDQ $%d, DX", 64*vecs)
+	p("\tADDQ $8, R9")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
