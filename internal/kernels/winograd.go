@@ -89,6 +89,10 @@ func winoFilter(g *[9]float32, out []float32) {
 	}
 }
 
+// winoPackBlock is how many columns of a panel winoPackWeights
+// transforms at a time in Go.
+const winoPackBlock = 32
+
 // winoPackWeights writes the Winograd transforms (v.filter) of the
 // K×C×3×3 weights w straight into the layout packWeightsInto gives each
 // transformed position's K×C matrix: position ξ's at dst[ξ*gp:], gp =
@@ -96,17 +100,14 @@ func winoFilter(g *[9]float32, out []float32) {
 // input gradient's convolution, dataGradConv) filter (c, k) of a C×K×3×3
 // w turned half a circle.
 //
-// Filters are transformed a block at a time into a buffer, each
-// position's values of the block side by side, then copied out in runs:
-// written filter by filter, the positions' matrices, a power of two
+// Filters are transformed a block at a time, 16 by the vector kernel
+// (winoPackPanelVector) or winoPackBlock columns of a panel in Go, each
+// position's values of the block side by side, then moved out in runs.
+// Written filter by filter, the positions' matrices, a power of two
 // apart for many shapes, fell in the same cache sets and evicted each
 // other: ResNet-18's 128×128 weights took 3.1 ms in F(4×4), now 0.10
 // with the vector kernels (0.22 in Go); its 512×512 in F(2×2) 7 ms, now
 // 0.88 (2.2 in Go) (go test -bench WinogradWeights).
-// winoPackBlock is how many columns of a panel winoPackWeights
-// transforms at a time.
-const winoPackBlock = 32
-
 func winoPackWeights(v winoVariant, w []float32, K, C int, rot bool, dst []float32, gp int) {
 	const block = winoPackBlock
 	positions, rp := v.a*v.a, roundUp(K, gemmMR)
