@@ -588,6 +588,15 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		dx = nil
 	}
+	if dw != nil && p.winogradWeightGrad(x, dy, dw) {
+		if db != nil {
+			p.biasGrad(dy, db)
+		}
+		if dx == nil {
+			return
+		}
+		dw, db = nil, nil
+	}
 	if p.kvec() {
 		p.kvecBackward(x, w, dy, dx, dxAdd, dw, db)
 		return

@@ -346,9 +346,8 @@ type winoRun struct {
 // winogradWith computes the convolution by the Winograd algorithm v.
 func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) { p.winograd(v, x, w, false, b, y) }
 
-// winograd is winogradWith, with rot taking w as winoPackWeights does.
-func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) {
-	K, C := p.K, p.C
+// newWinoRun sets up a Winograd convolution's sizes.
+func (p Conv) newWinoRun(v winoVariant, x, b, y []float32) winoRun {
 	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW()}
 	r.th, r.tw = (r.oh+v.m-1)/v.m, (r.ow+v.m-1)/v.m
 	r.ti, r.planes = r.th*r.tw, v.a*v.a
@@ -356,7 +355,14 @@ func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) 
 	// reads past the last tile.
 	r.wp = 16*v.m*((r.tw+15)/16) + 8
 	r.hp = v.m*r.th + 2
-	r.gp = packedSize(K, C)
+	r.gp = packedSize(p.K, p.C)
+	return r
+}
+
+// winograd is winogradWith, with rot taking w as winoPackWeights does.
+func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) {
+	K, C := p.K, p.C
+	r := p.newWinoRun(v, x, b, y)
 	kind := winogradF23
 	if v.m == 4 {
 		kind = winogradF43

@@ -101,6 +101,8 @@ func TestWinogradDataGrad(t *testing.T) {
 				run := func(off bool) (dx, dw, db []float32) {
 					defer func(saved bool) { winoDataGradOff = saved }(winoDataGradOff)
 					winoDataGradOff = off
+					defer func(saved bool) { winoWeightGradOff = saved }(winoWeightGradOff)
+					winoWeightGradOff = true
 					dx, dw, db = append([]float32(nil), dx0...), make([]float32, len(w)), make([]float32, p.K)
 					Conv2dBackward(p, x, w, dy, dx, dxAdd, dw, db, make([]float32, p.ColsSize()))
 					return dx, dw, db
@@ -223,5 +225,51 @@ func TestWinogradWeightsVector(t *testing.T) {
 				closeTo(t, fmt.Sprintf("F(%d) %dx%d rot %v", v.m, s.k, s.c, rot), got, want, 1e-6)
 			}
 		}
+	}
+}
+
+// TestWinogradWeightGrad compares the weight gradient computed by
+// Winograd's method (winogradWeightGrad) with the GEMM paths' on awkward
+// shapes that run an explicit GEMM backward, within 1e-4 of scale, added
+// to what dw held; the bias and input gradients must not change.
+func TestWinogradWeightGrad(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms: the path is not taken")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	cases := []Conv{
+		{N: 3, C: 256, H: 13, W: 15, K: 260, PadH: 1, PadW: 1},
+		{N: 2, C: 130, H: 14, W: 14, K: 520, PadH: 1, PadW: 1},
+		{N: 2, C: 128, H: 10, W: 14, K: 520, PadH: 0, PadW: 1},
+		{N: 1, C: 530, H: 12, W: 12, K: 130, PadH: 2, PadW: 1},
+	}
+	for _, p := range cases {
+		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_pad%d,%d", p.N, p.C, p.H, p.W, p.K, p.PadH, p.PadW), func(t *testing.T) {
+			if _, ok := p.winogradVariant(); !ok || p.implicit() || p.OutW() < 12 || p.C*p.K < 1<<16 {
+				t.Fatal("the weight gradient does not take Winograd's method")
+			}
+			x, w := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9)
+			dy := randSlice(rng, p.N*p.K*p.OutH()*p.OutW())
+			dw0 := randSlice(rng, len(w))
+			run := func(off bool) (dx, dw, db []float32) {
+				defer func(saved bool) { winoWeightGradOff = saved }(winoWeightGradOff)
+				winoWeightGradOff = off
+				dx, dw, db = make([]float32, len(x)), append([]float32(nil), dw0...), make([]float32, p.K)
+				Conv2dBackward(p, x, w, dy, dx, false, dw, db, nil)
+				return dx, dw, db
+			}
+			wantDx, wantDw, wantDb := run(true)
+			gotDx, gotDw, gotDb := run(false)
+			if err := testref.WithinScale(gotDw, wantDw, 1e-4); err != nil {
+				t.Errorf("dw: %v", err)
+			}
+			if err := testref.WithinScale(gotDx, wantDx, 0); err != nil {
+				t.Errorf("dx: %v", err)
+			}
+			if err := testref.WithinScale(gotDb, wantDb, 1e-6); err != nil {
+				t.Errorf("db: %v", err)
+			}
+		})
 	}
 }
