@@ -6,6 +6,8 @@ package kernels
 // axes swapped. Where that convolution is wide enough for Winograd's
 // method, the backward pass runs it so, as the forward pass does: 2.25x
 // (F(2×2)) to 4x (F(4×4)) fewer products than the GEMM and no col2im.
+// The weight gradient of some such layers runs by Winograd's method too
+// (winogradWeightGrad).
 
 // dataGradConv returns the forward convolution that computes p's input
 // gradient from its output gradient, and whether p has one (3×3, stride
@@ -52,6 +54,7 @@ var winoDataGradOff bool
 // backward pass would otherwise run an explicit GEMM (small planes, many
 // weights), planes 12 wide or more and K·C at least 2¹⁶, that take
 // Winograd's method forward.
+//
 // With U = G·g·Gᵀ and Y = Aᵀ·[Σ_c U ⊙ (Bᵀ·d·B)]·A a tile at a time,
 //
 //	dg = Gᵀ·[Σ_tiles (A·dY·Aᵀ) ⊙ (Bᵀ·d·B)]·G,
