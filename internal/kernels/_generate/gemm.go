@@ -20,7 +20,6 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 			name = fmt.Sprintf("gemmKernel6x%dIndSet%s", nr, isa)
 		}
 	}
-
 	width := lanes * 4
 	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"
 	note := []string{
@@ -83,6 +82,33 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 	}
 	bReg := func(j int) string { return fmt.Sprintf("%s%d", reg, 6*vecs+j) }
 	bcast := func(r int) string { return fmt.Sprintf("%s%d", reg, 6*vecs+vecs+r%2) }
+	// step is one step of k: B's row, then six rows of A broadcast
+	// against it, and both pointers moved on.
+	step := func() {
+		if indirect {
+			p("\tMOVQ (R9), R10")
+			p("\tLEAQ (DI)(R10*4), R10")
+			for j := 0; j < vecs; j++ {
+				p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
+			}
+		} else {
+			for j := 0; j < vecs; j++ {
+				p("\tVMOVUPS %d(DI), %s", j*width, bReg(j))
+			}
+		}
+		for r := 0; r < 6; r++ {
+			p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
+			for j := 0; j < vecs; j++ {
+				p("\tVFMADD231PS %s, %s, %s", bReg(j), bcast(r), acc(r, j))
+			}
+		}
+		p("\tADDQ $24, SI")
+		if indirect {
+			p("\tADDQ $8, R9")
+		} else {
+			p("\tADDQ R9, DI")
+		}
+	}
 	p("\tTESTQ CX, CX")
 	p("\tJZ %sstore", name)
 	if prefetchDist := indirectPrefetch; indirect && isa == "AVX512" && vecs == 3 {
@@ -96,47 +122,13 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 		for j := 0; j < vecs*width; j += 64 {
 			p("\tPREFETCHT0 %d(R11)", j)
 		}
-		p("\tMOVQ (R9), R10")
-		p("\tLEAQ (DI)(R10*4), R10")
-		for j := 0; j < vecs; j++ {
-			p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
-		}
-		for r := 0; r < 6; r++ {
-			p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
-			for j := 0; j < vecs; j++ {
-				p("\tVFMADD231PS %s, %s, %s", bReg(j), bcast(r), acc(r, j))
-			}
-		}
-		p("\tADDQ $24, SI")
-		p("\tADDQ $8, R9")
+		step()
 		p("\tDECQ CX")
 		p("\tCMPQ CX, $%d", prefetchDist)
 		p("\tJGT %spfloop", name)
 	}
 	p("%sloop:", name)
-	if indirect {
-		p("\tMOVQ (R9), R10")
-		p("\tLEAQ (DI)(R10*4), R10")
-		for j := 0; j < vecs; j++ {
-			p("\tVMOVUPS %d(R10), %s", j*width, bReg(j))
-		}
-	} else {
-		for j := 0; j < vecs; j++ {
-			p("\tVMOVUPS %d(DI), %s", j*width, bReg(j))
-		}
-	}
-	for r := 0; r < 6; r++ {
-		p("\tVBROADCASTSS %d(SI), %s", 4*r, bcast(r))
-		for j := 0; j < vecs; j++ {
-			p("\tVFMADD231PS %s, %s, %s", bReg(j), bcast(r), acc(r, j))
-		}
-	}
-	p("\tADDQ $24, SI")
-	if indirect {
-		p("\tADDQ $8, R9")
-	} else {
-		p("\tADDQ R9, DI")
-	}
+	step()
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
 	p("%sstore:", name)
