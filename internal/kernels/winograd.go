@@ -453,17 +453,8 @@ func (r *winoRun) batched() {
 	defer putScratches([]*[]float32{vb, mb})
 	// Each stage's items go a block at a time to whichever thread is free
 	// (itemCounter).
-	var inputs, positions, outputs itemCounter
-	eachThread(p.N*C, func() {
-		plane := getScratch(r.hp * r.wp)
-		tmp := getScratchDirty(36 * 16)
-		defer putScratches([]*[]float32{plane, tmp})
-		inputs.blocks(p.N*C, 16, func(lo, hi int) {
-			for ic := lo; ic < hi; ic++ {
-				r.input(*vb, cols, 0, ic/C, ic%C, *plane, *tmp)
-			}
-		})
-	})
+	var positions, outputs itemCounter
+	r.inputs(*vb, cols)
 	eachThread(r.planes, func() {
 		positions.blocks(r.planes, 1, func(xi, _ int) { r.gemm(xi, *vb, *mb, cols) })
 	})
@@ -476,6 +467,24 @@ func (r *winoRun) batched() {
 				k1 := min(K, k0+hi-lo)
 				r.output(*mb, cols, 0, i, k0, k1, *tmp)
 				lo += k1 - k0
+			}
+		})
+	})
+}
+
+// inputs transforms every channel of every image into vt (cols = N·ti
+// columns), (image, channel) pairs handed out 16 at a time to whichever
+// thread is free.
+func (r *winoRun) inputs(vt []float32, cols int) {
+	n, C := r.p.N*r.p.C, r.p.C
+	var next itemCounter
+	eachThread(n, func() {
+		plane := getScratch(r.hp * r.wp)
+		tmp := getScratchDirty(36 * 16)
+		defer putScratches([]*[]float32{plane, tmp})
+		next.blocks(n, 16, func(lo, hi int) {
+			for ic := lo; ic < hi; ic++ {
+				r.input(vt, cols, 0, ic/C, ic%C, *plane, *tmp)
 			}
 		})
 	})

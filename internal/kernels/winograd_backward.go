@@ -78,7 +78,7 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 	cols := N * r.ti
 	vb := getScratchDirty(r.planes*skewed(C*cols) + 16)
 	mplane := skewed(K * cols)
-	mb := getScratch(r.planes * mplane)
+	mb := getScratchDirty(r.planes * mplane) // gradTiles writes every column
 	// Positions' K×C matrices a skewed stride apart: a power of two
 	// apart, the final transform's 16 reads a filter fell in one cache
 	// set.
@@ -86,18 +86,9 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 	ub := getScratchDirty(r.planes * ldu)
 	defer putScratches([]*[]float32{vb, mb, ub})
 	// The inputs' tiles, Bᵀ·d·B, as the forward pass transforms them.
-	var inputs, grads itemCounter
-	eachThread(N*C, func() {
-		plane := getScratch(r.hp * r.wp)
-		tmp := getScratchDirty(36 * 16)
-		defer putScratches([]*[]float32{plane, tmp})
-		inputs.blocks(N*C, 16, func(lo, hi int) {
-			for ic := lo; ic < hi; ic++ {
-				r.input(*vb, cols, 0, ic/C, ic%C, *plane, *tmp)
-			}
-		})
-	})
+	r.inputs(*vb, cols)
 	// The output gradient's tiles, A·dY·Aᵀ.
+	var grads itemCounter
 	eachThread(N*K, func() {
 		grads.blocks(N*K, 16, func(lo, hi int) {
 			for ik := lo; ik < hi; ik++ {
