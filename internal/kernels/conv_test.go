@@ -202,10 +202,7 @@ func testConv2d(t *testing.T, bf16 bool) {
 		// within 1e-4 of the output's scale (TestWinogradMatchesDefinition),
 		// not of every value.
 		_, winoY := p.winogradVariant()
-		winoDx := false
-		if dg, ok := p.dataGradConv(); ok {
-			_, winoDx = dg.winogradVariant()
-		}
+		_, _, winoDx := p.dataGradWinograd()
 		near := func(wino bool) func(t *testing.T, what string, got, want []float32, tol float64) {
 			if !wino {
 				return closeTo

@@ -20,16 +20,23 @@ func (p Conv) dataGradConv() (Conv, bool) {
 		StrideH: 1, StrideW: 1, PadH: 2 - p.PadH, PadW: 2 - p.PadW}, true
 }
 
+// dataGradWinograd returns dataGradConv's convolution and the Winograd
+// algorithm that runs it, and whether p's input gradient takes one.
+func (p Conv) dataGradWinograd() (Conv, winoVariant, bool) {
+	t, ok := p.dataGradConv()
+	if !ok {
+		return Conv{}, winoVariant{}, false
+	}
+	v, ok := t.winogradVariant()
+	return t, v, ok
+}
+
 // winogradDataGrad computes p's input gradient dx (adding to it if
 // dxAdd) from dy by Winograd's method, and reports whether it did: false
 // where dataGradConv's convolution does not take Winograd's method.
 func (p Conv) winogradDataGrad(w, dy, dx []float32, dxAdd bool) bool {
-	t, ok := p.dataGradConv()
+	t, v, ok := p.dataGradWinograd()
 	if !ok || winoDataGradOff {
-		return false
-	}
-	v, ok := t.winogradVariant()
-	if !ok {
 		return false
 	}
 	out := dx
@@ -62,15 +69,7 @@ var winoDataGradOff bool
 // the sum over tiles of each transformed position ξ one GEMM: K×tiles
 // by tiles×C. 2.25x fewer products than the GEMM on the patch matrix.
 func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
-	// On 7×7 planes (16 tiles an image) the GEMMs' sums are too short
-	// for the packing they need, and with fewer channels the transforms
-	// cost what the products save: ResNet-18's layer4 12.9 against 11.5
-	// ms by the GEMM, GoogLeNet's 96→208 3.8 against 3.85 ms; ResNet-18's
-	// layer3 9.9 against 13.0 ms, VGG-11's 14×14 layers 29 against 46 ms.
-	if winoWeightGradOff || p.implicit() || p.OutW() < 12 || p.C*p.K < 1<<16 {
-		return false
-	}
-	if _, ok := p.winogradVariant(); !ok {
+	if winoWeightGradOff || !p.weightGradWinograd() {
 		return false
 	}
 	K, C, N := p.K, p.C, p.N
@@ -118,6 +117,23 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 		}
 	})
 	return true
+}
+
+// weightGradWinograd reports whether p's weight gradient runs by
+// winogradWeightGrad: a layer that takes Winograd's method forward and
+// whose backward pass would run an explicit GEMM, on planes 12 wide or
+// more with K·C at least 2¹⁶.
+func (p Conv) weightGradWinograd() bool {
+	// On 7×7 planes (16 tiles an image) the GEMMs' sums are too short
+	// for the packing they need, and with fewer channels the transforms
+	// cost what the products save: ResNet-18's layer4 12.9 against 11.5
+	// ms by the GEMM, GoogLeNet's 96→208 3.8 against 3.85 ms; ResNet-18's
+	// layer3 9.9 against 13.0 ms, VGG-11's 14×14 layers 29 against 46 ms.
+	if p.implicit() || p.OutW() < 12 || p.C*p.K < 1<<16 {
+		return false
+	}
+	_, ok := p.winogradVariant()
+	return ok
 }
 
 // gradTiles writes A·dy·Aᵀ for every 2×2 tile of channel k of image i's

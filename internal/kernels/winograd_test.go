@@ -90,9 +90,7 @@ func TestWinogradDataGrad(t *testing.T) {
 		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
 		for _, dxAdd := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_pad%d,%d_add%v", p.N, p.C, p.H, p.W, p.K, p.PadH, p.PadW, dxAdd), func(t *testing.T) {
-				if dg, ok := p.dataGradConv(); !ok {
-					t.Fatal("no input-gradient convolution")
-				} else if _, ok := dg.winogradVariant(); !ok {
+				if _, _, ok := p.dataGradWinograd(); !ok {
 					t.Fatal("the input gradient does not take Winograd's method")
 				}
 				x, w := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9)
@@ -246,7 +244,7 @@ func TestWinogradWeightGrad(t *testing.T) {
 	for _, p := range cases {
 		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
 		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_pad%d,%d", p.N, p.C, p.H, p.W, p.K, p.PadH, p.PadW), func(t *testing.T) {
-			if _, ok := p.winogradVariant(); !ok || p.implicit() || p.OutW() < 12 || p.C*p.K < 1<<16 {
+			if !p.weightGradWinograd() {
 				t.Fatal("the weight gradient does not take Winograd's method")
 			}
 			x, w := randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*p.C*9)
