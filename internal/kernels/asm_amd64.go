@@ -255,6 +255,24 @@ func gemmKernel6x16SetAVX2(kc int, a, b, c *float32, ldb, ldc int)
 //go:noescape
 func gemmKernel6x16AVX512(kc int, a, b, c *float32, ldb, ldc int)
 
+// gemmKernel24x16AVX512 adds A·B into a 24×16 tile of C, A 4 panels
+// packed one after another (each 6 values a step of kc, 6·kc values a
+// panel):
+//
+//	for i := range 24 {
+//		q, r := i/6, i%6 // the panel, and the row in it
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[q*6*kc+p*6+r] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] += sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel24x16AVX512(kc int, a, b, c *float32, ldb, ldc int)
+
 // gemmKernel6x16SetAVX512 stores A·B in a 6×16 tile of C, A packed (6
 // values a step of kc):
 //
@@ -270,6 +288,24 @@ func gemmKernel6x16AVX512(kc int, a, b, c *float32, ldb, ldc int)
 //
 //go:noescape
 func gemmKernel6x16SetAVX512(kc int, a, b, c *float32, ldb, ldc int)
+
+// gemmKernel24x16SetAVX512 stores A·B in a 24×16 tile of C, A 4
+// panels packed one after another (each 6 values a step of kc, 6·kc
+// values a panel):
+//
+//	for i := range 24 {
+//		q, r := i/6, i%6 // the panel, and the row in it
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[q*6*kc+p*6+r] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel24x16SetAVX512(kc int, a, b, c *float32, ldb, ldc int)
 
 // gemmKernel6x16IndAVX512 adds A·B into a 6×16 tile of C, A packed (6
 // values a step of kc):
@@ -287,6 +323,24 @@ func gemmKernel6x16SetAVX512(kc int, a, b, c *float32, ldb, ldc int)
 //go:noescape
 func gemmKernel6x16IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
 
+// gemmKernel24x16IndAVX512 adds A·B into a 24×16 tile of C, A 4
+// panels packed one after another (each 6 values a step of kc, 6·kc
+// values a panel):
+//
+//	for i := range 24 {
+//		q, r := i/6, i%6 // the panel, and the row in it
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[q*6*kc+p*6+r] * b[offs[p]+j]
+//			}
+//			c[i*ldc+j] += sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel24x16IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
 // gemmKernel6x16IndSetAVX512 stores A·B in a 6×16 tile of C, A packed
 // (6 values a step of kc):
 //
@@ -302,6 +356,24 @@ func gemmKernel6x16IndAVX512(kc int, a, b *float32, offs *int, c *float32, ldc i
 //
 //go:noescape
 func gemmKernel6x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+// gemmKernel24x16IndSetAVX512 stores A·B in a 24×16 tile of C, A 4
+// panels packed one after another (each 6 values a step of kc, 6·kc
+// values a panel):
+//
+//	for i := range 24 {
+//		q, r := i/6, i%6 // the panel, and the row in it
+//		for j := range 16 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[q*6*kc+p*6+r] * b[offs[p]+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel24x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
 
 // dotKernel6x4IndAccAVX512 adds the lanes' partial sums of the dot
 // products of 6 rows of A with 4 rows of B, row j at b[offs[j]:], each

@@ -278,7 +278,17 @@ func gemmIndirect(kern microKernel, pa []float32, rowsPad, k int, b []float32, o
 			if pc == 0 {
 				fn = kj.indSet // the first block overwrites C: no need to zero it
 			}
-			for ir := 0; ir < rowsPad; ir += gemmMR {
+			ir := 0
+			if t := kj.tall; t != nil {
+				tfn := t.ind
+				if pc == 0 {
+					tfn = t.indSet
+				}
+				for rows := t.panels * gemmMR; ir+rows <= rowsPad; ir += rows {
+					tfn(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
+				}
+			}
+			for ; ir < rowsPad; ir += gemmMR {
 				fn(kc, block[ir*kc:], b[jr*nr:], offs[pc:pc+kc], c[ir*ldc+jr*nr:], ldc)
 			}
 		}

@@ -330,7 +330,7 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	kc0 := min(gemmKC, g.k)
 	nc0 := min(gemmNC, roundUp(j1-j0, nr))
 	mc0 := min(gemmMC, roundUp(i1-i0, gemmMR))
-	tile := getScratch(gemmMR * nr)
+	tile := getScratch(max(gemmMR*nr, tallTileSize))
 	defer putScratch(tile)
 	var pb []float32
 	if g.packedB == nil {
@@ -432,7 +432,11 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			kern = g.kern.forCols(cols)
 			knr = kern.nr
 		}
-		for ir := 0; ir < mc; ir += gemmMR {
+		ir := 0
+		if kern.tall != nil && !inPlace {
+			ir = g.tallTiles(kern, pa, bp, ldb, tile, ic, mc, jc+jr, cols, kc, first)
+		}
+		for ; ir < mc; ir += gemmMR {
 			ap := pa[ir*kc : ir*kc+gemmMR*kc]
 			rows := min(gemmMR, mc-ir)
 			off := (ic+ir)*g.ldc + jc + jr
@@ -465,6 +469,33 @@ func (g *gemmArgs) macroKernel(pa, pb, tile []float32, ic, mc, jc, nc, pc, kc in
 			g.storeEdge(tile, nr, rows, cols, off, first)
 		}
 	}
+}
+
+// tallTileSize bounds the scratch tile of tallTiles.
+const tallTileSize = 4 * gemmMR * 16
+
+// tallTiles computes the tiles of rows [0, r) of a macro-block's panel
+// of cols columns at column jc with kern's tall kernel, for the largest r
+// its tiles fill, and returns r. Panels narrower than the kernel go through
+// tile, as edge tiles do.
+func (g *gemmArgs) tallTiles(kern *microKernel, pa, bp []float32, ldb int, tile []float32, ic, mc, jc, cols, kc int, first bool) int {
+	t, knr := kern.tall, kern.nr
+	rows := t.panels * gemmMR
+	ir := 0
+	for ; ir+rows <= mc; ir += rows {
+		ap := pa[ir*kc : ir*kc+rows*kc]
+		off := (ic+ir)*g.ldc + jc
+		switch {
+		case cols < knr:
+			t.set(kc, ap, bp, ldb, tile, knr)
+			g.storeEdge(tile, knr, rows, cols, off, first)
+		case first:
+			t.set(kc, ap, bp, ldb, g.c[off:], g.ldc)
+		default:
+			t.fn(kc, ap, bp, ldb, g.c[off:], g.ldc)
+		}
+	}
+	return ir
 }
 
 // storeEdge stores (first) or adds the rows×cols corner of an edge tile,

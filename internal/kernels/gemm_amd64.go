@@ -51,7 +51,7 @@ var (
 	}
 	// avx512Narrow is avx512Kernel's kernel for last panels of 16
 	// columns or fewer.
-	avx512Narrow = microKernel{name: "avx512", nr: 16,
+	avx512Narrow = microKernel{name: "avx512", nr: 16, tall: &avx512Tall,
 		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], b[(kc-1)*ldb+15], c[(gemmMR-1)*ldc+15]
 			gemmKernel6x16AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
@@ -67,6 +67,25 @@ var (
 		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+15]
 			gemmKernel6x16IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+	}
+	// avx512Tall is avx512Narrow's kernel for 24 rows at once.
+	avx512Tall = tallKernel{panels: 4,
+		fn: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[4*gemmMR*kc-1], b[(kc-1)*ldb+15], c[(4*gemmMR-1)*ldc+15]
+			gemmKernel24x16AVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		set: func(kc int, a, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[4*gemmMR*kc-1], b[(kc-1)*ldb+15], c[(4*gemmMR-1)*ldc+15]
+			gemmKernel24x16SetAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc)
+		},
+		ind: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[4*gemmMR*kc-1], offs[kc-1], c[(4*gemmMR-1)*ldc+15]
+			gemmKernel24x16IndAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
+		},
+		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
+			_, _, _ = a[4*gemmMR*kc-1], offs[kc-1], c[(4*gemmMR-1)*ldc+15]
+			gemmKernel24x16IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)
 		},
 	}
 	avx2Kernel = microKernel{name: "avx2", nr: 16,

@@ -106,32 +106,47 @@ func testGemmShapes(t *testing.T, r *rand.Rand, shapes [][3]int) {
 }
 
 // TestMicroKernelVariants compares each micro-kernel's four forms (fn,
-// set, ind, indSet), and its narrow kernel's, with the definition on one
-// tile: odd and even kc, B rows spaced or gathered by offsets, and C's
-// surroundings untouched.
+// set, ind, indSet), its narrow kernel's and the narrow kernel's tall
+// kernel's, with the definition on one tile: odd and even kc, B rows
+// spaced or gathered by offsets, and C's surroundings untouched. A tall
+// kernel must give exactly what its narrow kernel gives panel by panel.
 func TestMicroKernelVariants(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	var kerns []*microKernel
-	for _, k := range kernelsAvailable() {
-		kerns = append(kerns, &k)
-		if k.narrow != nil {
-			kerns = append(kerns, k.narrow)
+	type forms struct {
+		name        string
+		nr, panels  int
+		fn, set     func(kc int, a, b []float32, ldb int, c []float32, ldc int)
+		ind, indSet func(kc int, a, b []float32, offs []int, c []float32, ldc int)
+		narrow      *microKernel // a tall kernel's, run panel by panel
+	}
+	var all []forms
+	add := func(k *microKernel) {
+		all = append(all, forms{k.name, k.nr, 1, k.fn, k.set, k.ind, k.indSet, nil})
+		if tk := k.tall; tk != nil {
+			all = append(all, forms{k.name + " tall", k.nr, tk.panels, tk.fn, tk.set, tk.ind, tk.indSet, k})
 		}
 	}
-	for _, k := range kerns {
-		nr := k.nr
+	for _, k := range kernelsAvailable() {
+		add(&k)
+		if k.narrow != nil {
+			add(k.narrow)
+		}
+	}
+	for _, k := range all {
+		nr, rows := k.nr, k.panels*gemmMR
 		// 9 and more: the indirect AVX-512 kernels prefetch rows 8 steps ahead.
 		for _, kc := range []int{1, 2, 3, 8, 9, 10, 17, 64} {
 			ldb, ldc := nr+5, nr+3
-			a, b := randSlice(r, kc*gemmMR), randSlice(r, kc*ldb+nr)
+			a, b := randSlice(r, kc*rows), randSlice(r, kc*ldb+nr)
 			offs := make([]int, kc)
 			for p := range offs {
 				offs[p] = r.IntN(kc*ldb - nr)
 			}
-			c0 := randSlice(r, gemmMR*ldc)
+			c0 := randSlice(r, rows*ldc)
 			for _, form := range []string{"fn", "set", "ind", "indSet"} {
 				want := slices.Clone(c0)
-				for i := 0; i < gemmMR; i++ {
+				for i := 0; i < rows; i++ {
+					ai := a[i/gemmMR*gemmMR*kc+i%gemmMR:] // row i's panel, at its row
 					for j := 0; j < nr; j++ {
 						var sum float64
 						for p := 0; p < kc; p++ {
@@ -139,7 +154,7 @@ func TestMicroKernelVariants(t *testing.T) {
 							if form == "ind" || form == "indSet" {
 								row = offs[p]
 							}
-							sum += float64(a[p*gemmMR+i]) * float64(b[row+j])
+							sum += float64(ai[p*gemmMR]) * float64(b[row+j])
 						}
 						if form == "set" || form == "indSet" {
 							want[i*ldc+j] = float32(sum)
@@ -148,18 +163,33 @@ func TestMicroKernelVariants(t *testing.T) {
 						}
 					}
 				}
-				c := slices.Clone(c0)
-				switch form {
-				case "fn":
-					k.fn(kc, a, b, ldb, c, ldc)
-				case "set":
-					k.set(kc, a, b, ldb, c, ldc)
-				case "ind":
-					k.ind(kc, a, b, offs, c, ldc)
-				case "indSet":
-					k.indSet(kc, a, b, offs, c, ldc)
+				run := func(fn, set func(kc int, a, b []float32, ldb int, c []float32, ldc int),
+					ind, indSet func(kc int, a, b []float32, offs []int, c []float32, ldc int),
+					a, c []float32) {
+					switch form {
+					case "fn":
+						fn(kc, a, b, ldb, c, ldc)
+					case "set":
+						set(kc, a, b, ldb, c, ldc)
+					case "ind":
+						ind(kc, a, b, offs, c, ldc)
+					case "indSet":
+						indSet(kc, a, b, offs, c, ldc)
+					}
 				}
-				closeTo(t, fmt.Sprintf("%s %d-wide %s kc=%d", k.name, nr, form, kc), c, want, 1e-5)
+				c := slices.Clone(c0)
+				run(k.fn, k.set, k.ind, k.indSet, a, c)
+				what := fmt.Sprintf("%s %d-wide %s kc=%d", k.name, nr, form, kc)
+				closeTo(t, what, c, want, 1e-5)
+				if n := k.narrow; n != nil {
+					byPanel := slices.Clone(c0)
+					for q := 0; q < k.panels; q++ {
+						run(n.fn, n.set, n.ind, n.indSet, a[q*gemmMR*kc:], byPanel[q*gemmMR*ldc:])
+					}
+					if !slices.Equal(c, byPanel) {
+						t.Errorf("%s: not what the narrow kernel gives panel by panel", what)
+					}
+				}
 			}
 		}
 	}

@@ -35,6 +35,20 @@ type microKernel struct {
 	// more than narrow.nr columns: this kernel would spend most of its
 	// work there on columns that are thrown away.
 	narrow *microKernel
+	// tall, where not nil, is fn, set, ind and indSet over tall.panels
+	// packed A panels at once (see tallKernel).
+	tall *tallKernel
+}
+
+// tallKernel computes a tile of panels·gemmMR rows: panel q of A, packed
+// as for microKernel, at a[q*gemmMR*kc:], and row i of C at c[i*ldc:].
+// A narrow kernel's 6-row tile keeps too few sums in flight to keep the
+// FMA units busy, and reads its B rows once for every 6 rows; a tall one
+// does neither. Its sums are taken in the narrow kernel's order.
+type tallKernel struct {
+	panels      int
+	fn, set     func(kc int, a, b []float32, ldb int, c []float32, ldc int)
+	ind, indSet func(kc int, a, b []float32, offs []int, c []float32, ldc int)
 }
 
 // forCols returns the kernel that computes a panel of cols columns: k,

@@ -234,3 +234,128 @@ func gemmKernelInPlaceA(rows bool) {
 // forward, whose 1×1 convolutions run on these kernels, 1-4% faster
 // (alternated in one process); 4 and 16 steps did no better.
 const indirectPrefetch = 8
+
+// tallPanels is how many packed A panels (6 rows each) the tall AVX-512
+// kernels take at once.
+const tallPanels = 4
+
+// gemmKernelTall writes an AVX-512 kernel of tallPanels·6 rows by 16
+// columns: the narrow 6×16 kernel's work for four A panels in one pass.
+// The 6×16 kernel keeps 6 sums in flight, fewer than the FMA units'
+// latency times their throughput, and reloads its B row for each panel;
+// this one keeps 24 and loads each B row once. Each A value is broadcast
+// by the FMA itself. Its sums are taken in the 6×16 kernel's order, so a
+// column's result does not depend on which one computed it.
+func gemmKernelTall(indirect, store bool) {
+	rows := 6 * tallPanels
+	name := fmt.Sprintf("gemmKernel%dx16", rows)
+	if indirect {
+		name += "Ind"
+	}
+	if store {
+		name += "Set"
+	}
+	name += "AVX512"
+	sig, bRow := "(kc int, a, b, c *float32, ldb, ldc int)", "p*ldb"
+	if indirect {
+		sig, bRow = "(kc int, a, b *float32, offs *int, c *float32, ldc int)", "offs[p]"
+	}
+	op, what := "+=", "adds A·B into"
+	if store {
+		op, what = "=", "stores A·B in"
+	}
+	f := start(name, sig, fmt.Sprintf(`
+%s %s a %d×16 tile of C, A %d panels packed one after
+another (each 6 values a step of kc, 6·kc values a panel):
+
+	for i := range %d {
+		q, r := i/6, i%%6 // the panel, and the row in it
+		for j := range 16 {
+			var sum float32
+			for p := range kc {
+				sum += a[q*6*kc+p*6+r] * b[%s+j]
+			}
+			c[i*ldc+j] %s sum
+		}
+	}
+`, name, what, rows, tallPanels, rows, bRow, op))
+	p("\tMOVQ %s, CX", f.arg("kc"))
+	p("\tMOVQ %s, SI", f.arg("a"))
+	p("\tMOVQ %s, DI", f.arg("b"))
+	p("\tMOVQ %s, DX", f.arg("c"))
+	if indirect {
+		p("\tMOVQ %s, R9", f.arg("offs"))
+	} else {
+		p("\tMOVQ %s, R9", f.arg("ldb"))
+		p("\tSHLQ $2, R9")
+	}
+	p("\tMOVQ %s, R8", f.arg("ldc"))
+	p("\tSHLQ $2, R8")
+	// R12: the distance between panels in bytes; R13: panel 2.
+	p("\tMOVQ CX, R12")
+	p("\tIMULQ $24, R12")
+	p("\tLEAQ (SI)(R12*2), R13")
+	if !store {
+		p("\tMOVQ DX, R11")
+		for r := 0; r < rows; r++ {
+			p("\tPREFETCHT0 (R11)")
+			if r < rows-1 {
+				p("\tADDQ R8, R11")
+			}
+		}
+	}
+	for i := 0; i < rows; i++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	panel := []string{"(SI)", "(SI)(R12*1)", "(R13)", "(R13)(R12*1)"}
+	step := func() {
+		if indirect {
+			p("\tMOVQ (R9), R10")
+			p("\tVMOVUPS (DI)(R10*4), Z24")
+		} else {
+			p("\tVMOVUPS (DI), Z24")
+		}
+		for i := 0; i < rows; i++ {
+			p("\tVFMADD231PS.BCST %d%s, Z24, Z%d", 4*(i%6), panel[i/6], i)
+		}
+		p("\tADDQ $24, SI")
+		p("\tADDQ $24, R13")
+		if indirect {
+			p("\tADDQ $8, R9")
+		} else {
+			p("\tADDQ R9, DI")
+		}
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	if indirect {
+		// As the 6×48 indirect kernels: fetch the row indirectPrefetch
+		// steps ahead, both lines it may span.
+		p("\tCMPQ CX, $%d", indirectPrefetch+1)
+		p("\tJLT %sloop", name)
+		p("%spfloop:", name)
+		p("\tMOVQ %d(R9), R11", 8*indirectPrefetch)
+		p("\tPREFETCHT0 (DI)(R11*4)")
+		p("\tPREFETCHT0 60(DI)(R11*4)")
+		step()
+		p("\tDECQ CX")
+		p("\tCMPQ CX, $%d", indirectPrefetch)
+		p("\tJGT %spfloop", name)
+	}
+	p("%sloop:", name)
+	step()
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+	for i := 0; i < rows; i++ {
+		if !store {
+			p("\tVADDPS (DX), Z%d, Z%d", i, i)
+		}
+		p("\tVMOVUPS Z%d, (DX)", i)
+		if i < rows-1 {
+			p("\tADDQ R8, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

@@ -56,6 +56,7 @@ batch normalisation.`}
 	for _, indirect := range []bool{false, true} {
 		for _, store := range []bool{false, true} {
 			gemmKernel("AVX512", "Z", 16, 1, indirect, store)
+			gemmKernelTall(indirect, store)
 		}
 	}
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
