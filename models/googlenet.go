@@ -110,8 +110,9 @@ func (m *Inception) Forward(x *tensor.Tensor) *tensor.Tensor {
 // joined is Forward for a block prepared for inference (FoldBatchNorm)
 // that nothing records, traces or hooks: each branch's last convolution
 // writes its channels of the output in place (nn.ConvInto), rather than
-// into an output of its own that Cat then copies. ok is false elsewhere,
-// and nothing is computed.
+// into an output of its own that Cat then copies; the pooling branch pools
+// each image as its convolution reads it (nn.MaxPoolConvInto). ok is
+// false elsewhere, and nothing is computed.
 func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 	branches := [4]nn.Module{m.Branch1, m.Branch2, m.Branch3, m.Branch4}
 	var last [4]*BasicConv2d
@@ -134,17 +135,27 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 	}
 	channel := 0
 	for i, b := range branches {
-		in := x
-		if nn.Module(last[i]) != b { // a Sequential: its first child runs as it is
-			in = b.ModuleBase().Children()[0].Module.ModuleBase().Call(x)
-		}
-		nn.ConvInto(y, channel, last[i].Conv, last[i].BN, in, tensor.ActReLU, b)
-		if in != x {
+		conv, bn := last[i].Conv, last[i].BN
+		switch first := b.ModuleBase().Children()[0].Module; {
+		case nn.Module(last[i]) == b:
+			nn.ConvInto(y, channel, conv, bn, x, tensor.ActReLU, b)
+		case pooled(first, conv, bn, y, channel, x, b):
+		default: // a Sequential: its first child runs as it is
+			in := first.ModuleBase().Call(x)
+			nn.ConvInto(y, channel, conv, bn, in, tensor.ActReLU, b)
 			tensor.Release(in)
 		}
-		channel += last[i].Conv.OutChannels
+		channel += conv.OutChannels
 	}
 	return y, true
+}
+
+// pooled runs the pooling branch, first a max pooling and then conv and
+// bn, into channels [channel, ...) of y as one operation
+// (nn.MaxPoolConvInto), and reports whether it did.
+func pooled(first nn.Module, conv *nn.Conv2d, bn *nn.BatchNorm2d, y *tensor.Tensor, channel int, x *tensor.Tensor, branch nn.Module) bool {
+	pool, ok := first.(*nn.MaxPool2d)
+	return ok && nn.MaxPoolConvInto(y, channel, pool, conv, bn, x, tensor.ActReLU, branch)
 }
 
 // InceptionAux is GoogLeNet's auxiliary classifier: adaptive average

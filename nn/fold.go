@@ -189,6 +189,21 @@ func ConvInto(dst *tensor.Tensor, channel int, conv *Conv2d, bn *BatchNorm2d, x 
 	return true
 }
 
+// MaxPoolConvInto is ConvInto of pool(x), a max pooling then the
+// convolution (GoogLeNet's fourth Inception branch), in one pass where the
+// kernels can (tensor.MaxPoolConv2dInto): the pooled batch is never
+// written out. A hook on pool, or inside skipped, leaves it to the
+// caller, as one on conv or bn does.
+func MaxPoolConvInto(dst *tensor.Tensor, channel int, pool *MaxPool2d, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, skipped ...Module) bool {
+	if !FoldedConv(conv, bn, act, append(slices.Clip(skipped), pool)...) {
+		return false
+	}
+	o := conv.options()
+	o.Act = act
+	tensor.MaxPoolConv2dInto(dst, channel, x, pool.Pooling(), conv.folded.weight, conv.folded.bias, o)
+	return true
+}
+
 // convFold is a convolution's weights with a batch norm folded in, and
 // the activation after the batch norm, if it runs in the same pass.
 type convFold struct {

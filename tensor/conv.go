@@ -199,20 +199,42 @@ func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
 // [channel, channel+K) of dst, a tensor of JoinChannels with the
 // convolution's batch and output size, in place. o may have no Pool.
 func Conv2dInto(dst *Tensor, channel int, x, weight, bias *Tensor, o ConvOptions) {
-	p := convShape(x, weight, bias, o)
+	p, b, y, stride := convInto("Conv2dInto", dst, channel, x, x.shape, weight, bias, o)
+	kernels.Conv2dStrided(p, x.data, weight.data, b, y, stride)
+}
+
+// MaxPoolConv2dInto is Conv2dInto of Pool2d(x, pool), pool a max pooling
+// (GoogLeNet's fourth Inception branch): where the kernels can, each
+// image is pooled as the convolution reads it, and the pooled batch is
+// never written out (kernels.Conv2dPooledInput).
+func MaxPoolConv2dInto(dst *Tensor, channel int, x *Tensor, pool Pooling, weight, bias *Tensor, o ConvOptions) {
+	if !pool.Max {
+		panic("tensor.MaxPoolConv2dInto: the pooling is not a max pooling")
+	}
+	pp := poolShape("MaxPoolConv2dInto", x.shape, pool)
+	p, b, y, stride := convInto("MaxPoolConv2dInto", dst, channel, x, []int{pp.N, pp.C, pp.OutH(), pp.OutW()}, weight, bias, o)
+	kernels.Conv2dPooledInput(p, pp, x.data, weight.data, b, y, stride)
+}
+
+// convInto checks Conv2dInto's arguments, the convolution's input being
+// of shape in (x's own, or its pooling's), and returns the convolution,
+// the bias's data, and where its output goes: dst's data from channel on,
+// images stride apart.
+func convInto(op string, dst *Tensor, channel int, x *Tensor, in []int, weight, bias *Tensor, o ConvOptions) (p kernels.Conv, b, y []float32, stride int) {
+	p = convShapeOf(in, weight, bias, o)
 	if o.Pool != nil {
-		panic("tensor.Conv2dInto: a pooling is not supported")
+		panic(fmt.Sprintf("tensor.%s: a pooling is not supported", op))
 	}
 	oh, ow := p.OutH(), p.OutW()
 	if dst.Dim() != 4 || dst.shape[0] != p.N || dst.shape[2] != oh || dst.shape[3] != ow || channel < 0 || channel+p.K > dst.shape[1] {
-		panic(fmt.Sprintf("tensor.Conv2dInto: channels %d to %d of %v cannot hold the output [%d %d %d %d]", channel, channel+p.K, dst.shape, p.N, p.K, oh, ow))
+		panic(fmt.Sprintf("tensor.%s: channels %d to %d of %v cannot hold the output [%d %d %d %d]", op, channel, channel+p.K, dst.shape, p.N, p.K, oh, ow))
 	}
 	s := scopeOf(x, weight, bias)
 	if s.recording(x, weight, bias) || s.tracing() {
-		panic("tensor.Conv2dInto: the convolution is recorded or traced: use Conv2dWith and Cat (see JoinChannels)")
+		panic(fmt.Sprintf("tensor.%s: the convolution is recorded or traced: use Conv2dWith and Cat (see JoinChannels)", op))
 	}
-	p, b := o.unrecorded(p, s, bias)
-	kernels.Conv2dStrided(p, x.data, weight.data, b, dst.data[channel*oh*ow:], dst.shape[1]*oh*ow)
+	p, b = o.unrecorded(p, s, bias)
+	return p, b, dst.data[channel*oh*ow:], dst.shape[1] * oh * ow
 }
 
 // unrecorded completes p for a convolution in s that nothing records:
@@ -266,9 +288,13 @@ func orOne(n int) int {
 	return n
 }
 
-func convShape(x, w, b *Tensor, o ConvOptions) kernels.Conv {
-	if x.Dim() != 4 || w.Dim() != 4 {
-		panic(fmt.Sprintf("tensor.Conv2d: input %v and weight %v must both be 4-D", x.shape, w.shape))
+// convShape checks a convolution's operands and returns its sizes.
+func convShape(x, w, b *Tensor, o ConvOptions) kernels.Conv { return convShapeOf(x.shape, w, b, o) }
+
+// convShapeOf is convShape for an input of shape in.
+func convShapeOf(in []int, w, b *Tensor, o ConvOptions) kernels.Conv {
+	if len(in) != 4 || w.Dim() != 4 {
+		panic(fmt.Sprintf("tensor.Conv2d: input %v and weight %v must both be 4-D", slices.Clone(in), w.shape))
 	}
 	stride := [2]int{orOne(o.Stride[0]), orOne(o.Stride[1])}
 	dil := [2]int{orOne(o.Dilation[0]), orOne(o.Dilation[1])}
@@ -276,20 +302,20 @@ func convShape(x, w, b *Tensor, o ConvOptions) kernels.Conv {
 	if stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0 || dil[0] < 1 || dil[1] < 1 {
 		panic(fmt.Sprintf("tensor.Conv2d: stride %v and dilation %v must be positive and padding %v not negative", stride, dil, padding))
 	}
-	if groups < 1 || x.shape[1]%groups != 0 || w.shape[0]%groups != 0 {
-		panic(fmt.Sprintf("tensor.Conv2d: %d groups must divide the input's %d channels and the weight's %d", groups, x.shape[1], w.shape[0]))
+	if groups < 1 || in[1]%groups != 0 || w.shape[0]%groups != 0 {
+		panic(fmt.Sprintf("tensor.Conv2d: %d groups must divide the input's %d channels and the weight's %d", groups, in[1], w.shape[0]))
 	}
-	if x.shape[1] != w.shape[1]*groups {
+	if in[1] != w.shape[1]*groups {
 		if groups == 1 {
-			panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d", x.shape, x.shape[1], w.shape, w.shape[1]))
+			panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d", slices.Clone(in), in[1], w.shape, w.shape[1]))
 		}
-		panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d in each of %d groups", x.shape, x.shape[1], w.shape, w.shape[1], groups))
+		panic(fmt.Sprintf("tensor.Conv2d: input %v has %d channels, weight %v expects %d in each of %d groups", slices.Clone(in), in[1], w.shape, w.shape[1], groups))
 	}
 	if b != nil && (b.Dim() != 1 || b.shape[0] != w.shape[0]) {
 		panic(fmt.Sprintf("tensor.Conv2d: bias %v does not match weight %v", b.shape, w.shape))
 	}
 	p := kernels.Conv{
-		N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		N: in[0], C: in[1], H: in[2], W: in[3],
 		K: w.shape[0], R: w.shape[2], S: w.shape[3],
 		StrideH: stride[0], StrideW: stride[1], PadH: padding[0], PadW: padding[1],
 	}

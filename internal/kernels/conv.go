@@ -83,6 +83,10 @@ type convPost struct {
 	// outStride, if not 0, is the distance between the output's images
 	// (Conv2dStrided).
 	outStride int
+	// inputPool, if not nil, is the max pooling whose output is the
+	// convolution's input, run on each image as it is read
+	// (Conv2dPooledInput).
+	inputPool *Pool
 }
 
 // convPosts recycles the convPosts of calls.

@@ -319,7 +319,9 @@ func (q *implicitPlan) forwardChunk() {
 	defer putScratch(ce)
 	for i, ok := q.images.take(p.N); ok; i, ok = q.images.take(p.N) {
 		src := *xp
-		if p.direct() && i*inSize+q.xpLen <= len(q.x) {
+		if p.post != nil && p.post.inputPool != nil {
+			q.poolImage(p.post.inputPool, i, src)
+		} else if p.direct() && i*inSize+q.xpLen <= len(q.x) {
 			// A 1×1 kernel over an unpadded image reads the image as it
 			// lies: the last panel's reads past its end fall in the
 			// next image, and give columns that are thrown away.

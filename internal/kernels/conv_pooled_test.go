@@ -1,0 +1,45 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestConv2dPooledInput compares Conv2dPooledInput, each image pooled as
+// the implicit GEMM reads it, with MaxPool2d then Conv2dStrided: 1×1
+// convolutions on planes that run as implicit GEMMs and others, a batch
+// of one, and outputs into a wider tensor's channels.
+func TestConv2dPooledInput(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		n, c, k, size, stride int
+		pad                   int
+	}{
+		{2, 16, 8, 14, 0, 1}, {3, 24, 13, 28, 0, 1}, {1, 16, 8, 14, 0, 1},
+		{2, 16, 8, 14, 20 * 14 * 14, 1}, {2, 40, 6, 7, 0, 1}, {2, 16, 8, 13, 0, 0},
+		{2, 8, 4, 30, 0, 1}, // 3×3 convolution: pooled first
+	} {
+		p := Conv{N: tc.n, C: tc.c, H: tc.size - 2 + 2*tc.pad, W: tc.size - 2 + 2*tc.pad, K: tc.k, R: 1, S: 1, StrideH: 1, StrideW: 1, Act: ActReLU}
+		if tc.size == 30 {
+			p.R, p.S, p.PadH, p.PadW = 3, 3, 1, 1
+		}
+		pool := Pool{N: tc.n, C: tc.c, H: tc.size, W: tc.size, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: tc.pad, PadW: tc.pad, CeilMode: true}
+		x, w, b := randSlice(r, tc.n*tc.c*tc.size*tc.size), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+		stride := tc.stride
+		if stride == 0 {
+			stride = p.K * p.OutH() * p.OutW()
+		}
+		y0 := randSlice(r, (p.N-1)*stride+p.K*p.OutH()*p.OutW())
+		got, want := slices.Clone(y0), slices.Clone(y0)
+		Conv2dPooledInput(p, pool, x, w, b, got, tc.stride)
+		pooled := make([]float32, p.N*p.C*p.H*p.W)
+		MaxPool2d(pool, x, pooled, make([]int32, len(pooled)))
+		Conv2dStrided(p, pooled, w, b, want, stride)
+		name := fmt.Sprintf("n%d c%d k%d %dx%d stride %d fused %v", tc.n, tc.c, tc.k, tc.size, tc.size, tc.stride, p.poolsInput(pool))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: differs from MaxPool2d then Conv2dStrided", name)
+		}
+	}
+}
