@@ -382,16 +382,22 @@ func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
 	}
 	oh, ow := p.OutH(), p.OutW()
 	yi := p.outImage(y, i)
+	// A plane whose rows lie end to end in src too is copied as one row:
+	// rows as short as 7×7 planes' cost the vector kernel as much each.
+	rows, w := oh, ow
+	if ldr == ow {
+		rows, w = 1, oh*ow
+	}
 	for k := 0; k < p.K; k++ {
 		var bias float32
 		if b != nil {
 			bias = b[k]
 		}
 		if p.Act == ActReLU {
-			copyRows(yi[k*oh*ow:], ow, src[k*ldk:], ldr, oh, ow, bias, 0)
+			copyRows(yi[k*oh*ow:], w, src[k*ldk:], ldr, rows, w, bias, 0)
 			p.poolPlanes(i, k, k+1)
 		} else {
-			copyRows(yi[k*oh*ow:], ow, src[k*ldk:], ldr, oh, ow, bias, noFloor)
+			copyRows(yi[k*oh*ow:], w, src[k*ldk:], ldr, rows, w, bias, noFloor)
 			p.epilogue(y, i, k, k+1)
 		}
 	}
