@@ -375,6 +375,12 @@ func gemmKernel6x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ld
 //go:noescape
 func gemmKernel24x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, ldc int)
 
+// prefetchLines fetches into L1 the n cache lines from p on, n > 0. It
+// changes nothing in memory.
+//
+//go:noescape
+func prefetchLines(p *float32, n int)
+
 // dotKernel6x4IndAccAVX512 adds the lanes' partial sums of the dot
 // products of 6 rows of A with 4 rows of B, row j at b[offs[j]:], each
 // 16*k long, into out:

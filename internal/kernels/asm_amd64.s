@@ -2948,6 +2948,17 @@ gemmKernel24x16IndSetAVX512store:
 	VZEROUPPER
 	RET
 
+// func prefetchLines(p *float32, n int)
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+prefetchLinesloop:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ prefetchLinesloop
+	RET
+
 // func dotKernel6x4IndAccAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 // out[i*4+j] = A[i,:k*16]·B[j,:k*16] for 6 rows of A and 4 rows of B,
 // B row j at b+offs[j] elements.

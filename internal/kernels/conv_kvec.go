@@ -395,6 +395,17 @@ func (q *kvecPlan) backwardChunk(c, lo, hi int) {
 	grads := q.src.images(q.dy, p.K*P)
 	defer grads.release()
 	for i := lo; i < hi; i++ {
+		if i+1 < hi {
+			// The next image's input, and the input gradient it writes,
+			// come into cache while this one's work runs.
+			size := p.C * p.H * p.W
+			if q.dw != nil {
+				prefetch(q.x[(i+1)*size : (i+2)*size])
+			}
+			if q.dx != nil {
+				prefetch(q.dx[(i+1)*size : (i+2)*size])
+			}
+		}
 		dyi := grads.image(i)
 		for kb := 0; kb < q.nkb; kb++ {
 			for oy := 0; oy < oh; oy++ {

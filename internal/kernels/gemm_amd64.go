@@ -120,3 +120,10 @@ var (
 			}},
 	}
 )
+
+// prefetch fetches s's cache lines into L1, ahead of a loop's reads.
+func prefetch(s []float32) {
+	if len(s) > 0 {
+		prefetchLines(&s[0], (len(s)+15)/16)
+	}
+}

@@ -707,3 +707,21 @@ func TestAddAndReluVectorsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetch: prefetch reads nothing it should not and changes nothing,
+// whatever the length and alignment.
+func TestPrefetch(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	buf := randSlice(r, 1000)
+	want := slices.Clone(buf)
+	for _, n := range []int{0, 1, 15, 16, 17, 999} {
+		for _, off := range []int{0, 1, 7} {
+			if off+n <= len(buf) {
+				prefetch(buf[off : off+n])
+			}
+		}
+	}
+	if !slices.Equal(buf, want) {
+		t.Error("prefetch changed memory")
+	}
+}

@@ -419,6 +419,13 @@ func (g *TanhPoolGrad) image(i int, dx []float32) {
 		in, out := (i*p.C+c)*hw, (i*p.C+c)*oh*ow
 		avgTanhBackInto(g.DY[out:out+oh*ow], g.Y[in:in+hw], dx[c*hw:(c+1)*hw], oh, ow, p.W, false)
 	}
+	if i+1 < p.N {
+		// The caller's work on this image runs while the next one's
+		// inputs come into cache: they were written in the forward pass
+		// and have left it since.
+		prefetch(g.Y[(i+1)*p.C*hw : (i+2)*p.C*hw])
+		prefetch(g.DY[(i+1)*p.C*oh*ow : (i+2)*p.C*oh*ow])
+	}
 }
 
 // Conv2dBackwardTanhPool is Conv2dBackward with the output gradient g

@@ -359,3 +359,21 @@ another (each 6 values a step of kc, 6·kc values a panel):
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// prefetchKernel writes prefetchLines: it fetches n cache lines from p
+// on into L1, for data a loop reads next that the hardware prefetchers
+// would fetch only once the reads begin. A prefetch never faults.
+func prefetchKernel() {
+	f := start("prefetchLines", "(p *float32, n int)", `
+prefetchLines fetches into L1 the n cache lines from p on, n > 0. It
+changes nothing in memory.
+`)
+	p("\tMOVQ %s, SI", f.arg("p"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("prefetchLinesloop:")
+	p("\tPREFETCHT0 (SI)")
+	p("\tADDQ $64, SI")
+	p("\tDECQ CX")
+	p("\tJNZ prefetchLinesloop")
+	p("\tRET")
+}

@@ -59,6 +59,7 @@ batch normalisation.`}
 			gemmKernelTall(indirect, store)
 		}
 	}
+	prefetchKernel()
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
 	tanhKernelAVX512()
