@@ -14,8 +14,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if m <= 0 || n <= 0 {
 		return
 	}
-	scaleRows(m, n, beta, c, ldc)
 	if k <= 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, ldc)
 		return
 	}
 	g := gemmTasks.get()
@@ -34,7 +34,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	}
 	if transB && !transA && k >= dotMinK && m < dotMaxM && g.kern.dot.fn != nil {
 		// Rows of A times rows of B: dot products need no packing, which
-		// pays while A has few rows to share the cost of packing B.
+		// pays while A has few rows to share the cost of packing B. They
+		// add into C.
+		scaleRows(m, n, beta, c, ldc)
 		if m == 1 {
 			// One row of A (a batch of one): let the rows of B fill the
 			// tall side of the dot kernel's tile, computing Cᵀ = B·Aᵀ,
@@ -67,6 +69,13 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 			parallelTask((n+nr-1)/nr, g)
 		}
 		return
+	}
+	// With beta 0, C is cleared tile by tile as its first block of k
+	// reaches it, while in cache, rather than in a pass of its own.
+	if beta == 0 {
+		g.zeroC = true
+	} else {
+		scaleRows(m, n, beta, c, ldc)
 	}
 	g.split(m, n)
 }
