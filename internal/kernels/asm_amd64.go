@@ -760,6 +760,17 @@ func gemv8AVX512(k, tail int, a *float32, lda int, x, out *float32)
 //go:noescape
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int, add, floor float32) float32
 
+// moveRowsAVX512 copies rows of 16*chunks + t values of src to dst, bit
+// for bit, where tail = 1<<t - 1 (t < 16) is the lane mask of the last
+// vector:
+//
+//	for r := range rows {
+//		copy(dst[r*ldd:r*ldd+16*chunks+t], src[r*lds:])
+//	}
+//
+//go:noescape
+func moveRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int)
+
 // addAVX512 sets z to the sums of x and y for the whole vectors of 16
 // in n; z may be x or y; the results are exact:
 //

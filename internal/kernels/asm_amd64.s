@@ -4841,6 +4841,45 @@ copyRowsAVX512done:
 	VZEROUPPER
 	RET
 
+// func moveRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int)
+TEXT ·moveRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), CX
+	MOVQ chunks+40(FP), DX
+	MOVQ tail+48(FP), AX
+	KMOVW AX, K1
+	TESTQ CX, CX
+	JZ moveRowsAVX512done
+moveRowsAVX512row:
+	XORQ R10, R10
+	MOVQ DX, BX
+	TESTQ BX, BX
+	JZ moveRowsAVX512tail
+moveRowsAVX512chunk:
+	VMOVUPS (SI)(R10*1), Z0
+	VMOVUPS Z0, (DI)(R10*1)
+	ADDQ $64, R10
+	DECQ BX
+	JNZ moveRowsAVX512chunk
+moveRowsAVX512tail:
+	TESTQ AX, AX
+	JZ moveRowsAVX512next
+	VMOVUPS.Z (SI)(R10*1), K1, Z0
+	VMOVUPS Z0, K1, (DI)(R10*1)
+moveRowsAVX512next:
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ moveRowsAVX512row
+moveRowsAVX512done:
+	VZEROUPPER
+	RET
+
 // func addAVX512(x, y, z *float32, n int)
 TEXT ·addAVX512(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI

@@ -26,6 +26,18 @@ func copyRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int, add
 	return copyRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1, add, floor), true
 }
 
+// moveRowsVector copies rows rows of w elements, src's lds apart, to dst's,
+// ldd apart, with vectors, if the active kernel has them, and reports
+// whether it did.
+func moveRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
+	if activeKernel.name != "avx512" || rows == 0 || w == 0 {
+		return false
+	}
+	_, _ = dst[(rows-1)*ldd+w-1], src[(rows-1)*lds+w-1]
+	moveRowsAVX512(&dst[0], ldd, &src[0], lds, rows, w/16, 1<<(w%16)-1)
+	return true
+}
+
 // addVector sets z = x + y for the whole vectors of x, if the active
 // kernel has them, and returns how many elements it took.
 func addVector(x, y, z []float32) int {

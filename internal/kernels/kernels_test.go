@@ -725,3 +725,28 @@ func TestPrefetch(t *testing.T) {
 		t.Error("prefetch changed memory")
 	}
 }
+
+// TestMoveRows: moveRowsVector copies every bit (-0, NaN payloads) of
+// rows of any width, and nothing past them.
+func TestMoveRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, w := range []int{1, 15, 16, 17, 28, 48} {
+		rows, lds, ldd := 5, w+3, w+7
+		src := randSlice(r, rows*lds)
+		src[lds] = float32(math.Copysign(0, -1)) // row 1's first
+		src[w-1] = math.Float32frombits(0x7fc00123)
+		dst := randSlice(r, rows*ldd)
+		want := slices.Clone(dst)
+		for y := 0; y < rows; y++ {
+			copy(want[y*ldd:y*ldd+w], src[y*lds:])
+		}
+		if !moveRowsVector(dst, ldd, src, lds, rows, w) {
+			t.Skip("no vector kernel")
+		}
+		for i := range dst {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("w %d: element %d is %x, want %x", w, i, math.Float32bits(dst[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}

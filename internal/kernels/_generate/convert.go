@@ -281,3 +281,53 @@ src, from the first; it reads no element past the last it copies:
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// moveRowsKernel writes moveRowsAVX512: copyRowsAVX512 with no
+// arithmetic, so that every bit is copied (-0 stays -0), and no sum.
+func moveRowsKernel() {
+	const name = "moveRowsAVX512"
+	f := start(name, "(dst *float32, ldd int, src *float32, lds, rows, chunks, tail int)", `
+moveRowsAVX512 copies rows of 16*chunks + t values of src to dst, bit for
+bit, where tail = 1<<t - 1 (t < 16) is the lane mask of the last vector:
+
+	for r := range rows {
+		copy(dst[r*ldd:r*ldd+16*chunks+t], src[r*lds:])
+	}
+`)
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R8", f.arg("ldd"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R9", f.arg("lds"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, CX", f.arg("rows"))
+	p("\tMOVQ %s, DX", f.arg("chunks"))
+	p("\tMOVQ %s, AX", f.arg("tail"))
+	p("\tKMOVW AX, K1")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%srow:", name)
+	p("\tXORQ R10, R10")
+	p("\tMOVQ DX, BX")
+	p("\tTESTQ BX, BX")
+	p("\tJZ %stail", name)
+	p("%schunk:", name)
+	p("\tVMOVUPS (SI)(R10*1), Z0")
+	p("\tVMOVUPS Z0, (DI)(R10*1)")
+	p("\tADDQ $64, R10")
+	p("\tDECQ BX")
+	p("\tJNZ %schunk", name)
+	p("%stail:", name)
+	p("\tTESTQ AX, AX")
+	p("\tJZ %snext", name)
+	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
+	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
+	p("%snext:", name)
+	p("\tADDQ R9, SI")
+	p("\tADDQ R8, DI")
+	p("\tDECQ CX")
+	p("\tJNZ %srow", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}

@@ -86,6 +86,7 @@ batch normalisation.`}
 	gemvConstants()
 	gemvKernel()
 	copyRowsKernel()
+	moveRowsKernel()
 	addKernel()
 	copyEvensKernel()
 	copyEvenRowsKernel()
