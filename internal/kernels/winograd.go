@@ -38,8 +38,9 @@ var winogradOff = false
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
 // 3×3) on planes at least 12 wide (on 14×14 ones 12-20% faster than
 // F(2×2), whose tiles are three times as many), and on planes 7 wide
-// with K·C at least 2¹⁵ (GoogLeNet's 160 to 320), F(2×2, 3×3) there
-// where the weights are transformed every call. On narrower planes the
+// with K·C at least 2¹⁷ where the weights are kept (ResNet-18's layer4);
+// F(2×2, 3×3) on other planes 7 wide with K·C at least 2¹⁵ (GoogLeNet's
+// 160 to 320). On narrower planes the
 // 16-tile vectors are mostly empty and the GEMMs small, and the other
 // paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
@@ -52,8 +53,11 @@ func (p Conv) winogradVariant() (winoVariant, bool) {
 	case ow >= 7 && p.C*p.K >= 1<<15:
 		// F(4×4) transforms the weights into 36 matrices, F(2×2) into
 		// 16: where they are transformed every call (training), that
-		// costs what F(4×4)'s fewer products save on planes this small.
-		if p.Cache != 0 {
+		// costs what F(4×4)'s fewer products save on planes this small;
+		// where they are kept (inference), reading them costs it too
+		// below K·C = 2¹⁷ (GoogLeNet's 192·384 layer 6-13% faster by
+		// F(2×2), its 160·320 1-2%; ResNet-18's 512·512 7-12% slower).
+		if p.Cache != 0 && p.C*p.K >= 1<<17 {
 			return winoF43, true
 		}
 		return winoF23, true
