@@ -37,7 +37,8 @@ var winogradOff = false
 // weights transformed once, as a model prepared for inference keeps
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
 // 3×3) on planes at least 12 wide (on 14×14 ones 12-20% faster than
-// F(2×2), whose tiles are three times as many), and on planes 7 wide
+// F(2×2), whose tiles are three times as many) but where C and K are
+// few (below), and on planes 7 wide
 // with K·C at least 2¹⁷ where the weights are kept (ResNet-18's layer4);
 // F(2×2, 3×3) on other planes 7 wide with K·C at least 2¹⁵ (GoogLeNet's
 // 160 to 320). On narrower planes the
@@ -48,6 +49,17 @@ func (p Conv) winogradVariant() (winoVariant, bool) {
 		return winoVariant{}, false
 	}
 	switch ow := p.OutW(); {
+	case ow >= 12 && ow < 28 && p.C*p.K <= 1<<12:
+		// Few channels on planes this small: the transforms cost more
+		// than the products save (GoogLeNet's 32·64 14×14 layer 0.23
+		// ms by the implicit GEMM, 0.37 by F(4×4); 64·64 0.45 and 0.52).
+		return winoVariant{}, false
+	case ow >= 28 && ow < 56 && p.C < 64:
+		// Fewer than 64 channels on planes 28 to 55 wide: F(2×2)'s
+		// input transform, a third of F(4×4)'s work a tile, wins
+		// (GoogLeNet's 32·96 28×28 layer 1.17 ms against 1.37; 32·64,
+		// 48·96 and 32·128 6-16%).
+		return winoF23, true
 	case ow >= 12:
 		return winoF43, true
 	case ow >= 7 && p.C*p.K >= 1<<15:

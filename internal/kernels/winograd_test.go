@@ -79,9 +79,9 @@ func TestWinogradDataGrad(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	cases := []Conv{
-		{N: 3, C: 37, H: 13, W: 17, K: 33, PadH: 1, PadW: 1},
-		{N: 2, C: 32, H: 12, W: 12, K: 40, PadH: 0, PadW: 0},
-		{N: 2, C: 34, H: 10, W: 14, K: 32, PadH: 2, PadW: 2},
+		{N: 3, C: 37, H: 13, W: 17, K: 133, PadH: 1, PadW: 1},
+		{N: 2, C: 132, H: 12, W: 12, K: 40, PadH: 0, PadW: 0},
+		{N: 2, C: 34, H: 10, W: 14, K: 132, PadH: 2, PadW: 2},
 		{N: 1, C: 64, H: 30, W: 29, K: 35, PadH: 1, PadW: 0},
 		{N: 4, C: 190, H: 7, W: 7, K: 200, PadH: 1, PadW: 1},
 		{N: 1, C: 530, H: 14, W: 14, K: 40, PadH: 1, PadW: 1},
@@ -171,7 +171,7 @@ func TestWinogradChosen(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms: the path is not taken")
 	}
-	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	base := Conv{N: 10, C: 64, H: 56, W: 56, K: 96, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
 	for _, c := range []struct {
 		change func(*Conv)
 		want   int // m of F(m×m, 3×3), 0 for none
@@ -182,6 +182,11 @@ func TestWinogradChosen(t *testing.T) {
 		{func(p *Conv) { p.H, p.W = 14, 14 }, 4},
 		{func(p *Conv) { p.H, p.W = 12, 12 }, 4},
 		{func(p *Conv) { p.H, p.W = 11, 11 }, 0},
+		// Few channels: none on planes under 28 wide, F(2×2) on planes
+		// 28 to 55 wide.
+		{func(p *Conv) { p.H, p.W, p.K = 14, 14, 64 }, 0},
+		{func(p *Conv) { p.H, p.W, p.C = 28, 28, 32 }, 2},
+		{func(p *Conv) { p.C = 32 }, 4},
 		{func(p *Conv) { p.H, p.W = 7, 7 }, 0},
 		// 7×7 planes: F(4×4) with the weights kept transformed
 		// (inference), F(2×2) where they are transformed every call.
