@@ -101,7 +101,7 @@ func NewInception(in, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, poolProj int) *In
 
 // Forward joins the four branches' outputs along the channels.
 func (m *Inception) Forward(x *tensor.Tensor) *tensor.Tensor {
-	if y, ok := m.joined(x); ok {
+	if y, ok := m.joined(x, nil); ok {
 		return y
 	}
 	return tensor.Cat([]*tensor.Tensor{m.Branch1.Call(x), m.Branch2.Call(x), m.Branch3.Call(x), m.Branch4.Call(x)}, 1)
@@ -111,9 +111,12 @@ func (m *Inception) Forward(x *tensor.Tensor) *tensor.Tensor {
 // that nothing records, traces or hooks: each branch's last convolution
 // writes its channels of the output in place (nn.ConvInto), rather than
 // into an output of its own that Cat then copies; the pooling branch pools
-// each image as its convolution reads it (nn.MaxPoolConvInto). ok is
-// false elsewhere, and nothing is computed.
-func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
+// each image as its convolution reads it (nn.MaxPoolConvInto). With after,
+// a max pooling, the output is after's of the block's: each branch pools
+// its channels as they are computed (nn.ConvPoolInto), and the block's
+// own output is never written out. ok is false elsewhere, and nothing is
+// computed.
+func (m *Inception) joined(x *tensor.Tensor, after *nn.MaxPool2d) (y *tensor.Tensor, ok bool) {
 	branches := [4]nn.Module{m.Branch1, m.Branch2, m.Branch3, m.Branch4}
 	var last [4]*BasicConv2d
 	width := 0
@@ -124,13 +127,23 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 				last[i], ok = children[1].Module.(*BasicConv2d)
 			}
 		}
-		if !ok || !nn.FoldedConv(last[i].Conv, last[i].BN, tensor.ActReLU, b) {
+		// With after, the block's own output is never made: no hook on
+		// the block or on after may want it.
+		watched := []nn.Module{b}
+		if after != nil {
+			watched = append(watched, m, after)
+		}
+		if !ok || !nn.FoldedConv(last[i].Conv, last[i].BN, tensor.ActReLU, watched...) {
 			return nil, false
 		}
 		width += last[i].Conv.OutChannels
 	}
 	shape := x.Shape()
-	if y, ok = tensor.JoinChannels(x, shape[0], width, shape[2], shape[3]); !ok {
+	h, w := shape[2], shape[3]
+	if after != nil {
+		h, w = after.Pooling().OutputSize(h, w)
+	}
+	if y, ok = tensor.JoinChannels(x, shape[0], width, h, w); !ok {
 		return nil, false
 	}
 	channel := 0
@@ -138,11 +151,11 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 		conv, bn := last[i].Conv, last[i].BN
 		switch first := b.ModuleBase().Children()[0].Module; {
 		case nn.Module(last[i]) == b:
-			nn.ConvInto(y, channel, conv, bn, x, tensor.ActReLU, b)
-		case pooled(first, conv, bn, y, channel, x, b):
+			nn.ConvPoolInto(y, channel, conv, bn, x, tensor.ActReLU, after, b)
+		case pooled(first, conv, bn, y, channel, x, after, b):
 		default: // a Sequential: its first child runs as it is
 			in := first.ModuleBase().Call(x)
-			nn.ConvInto(y, channel, conv, bn, in, tensor.ActReLU, b)
+			nn.ConvPoolInto(y, channel, conv, bn, in, tensor.ActReLU, after, b)
 			tensor.Release(in)
 		}
 		channel += conv.OutChannels
@@ -151,11 +164,21 @@ func (m *Inception) joined(x *tensor.Tensor) (y *tensor.Tensor, ok bool) {
 }
 
 // pooled runs the pooling branch, first a max pooling and then conv and
-// bn, into channels [channel, ...) of y as one operation
-// (nn.MaxPoolConvInto), and reports whether it did.
-func pooled(first nn.Module, conv *nn.Conv2d, bn *nn.BatchNorm2d, y *tensor.Tensor, channel int, x *tensor.Tensor, branch nn.Module) bool {
+// bn (and after, if not nil), into channels [channel, ...) of y as one
+// operation (nn.MaxPoolConvInto), and reports whether it did.
+func pooled(first nn.Module, conv *nn.Conv2d, bn *nn.BatchNorm2d, y *tensor.Tensor, channel int, x *tensor.Tensor, after *nn.MaxPool2d, branch nn.Module) bool {
 	pool, ok := first.(*nn.MaxPool2d)
-	return ok && nn.MaxPoolConvInto(y, channel, pool, conv, bn, x, tensor.ActReLU, branch)
+	return ok && nn.MaxPoolConvInto(y, channel, pool, conv, bn, x, tensor.ActReLU, after, branch)
+}
+
+// thenPool returns after(b(x)): where b joins its branches in place
+// (joined), in one pass, each branch pooling its channels as they are
+// computed (GoogLeNet's third block and the pooling after it).
+func thenPool(b *Inception, after *nn.MaxPool2d, x *tensor.Tensor) *tensor.Tensor {
+	if y, ok := b.joined(x, after); ok {
+		return y
+	}
+	return after.Call(b.Call(x))
 }
 
 // InceptionAux is GoogLeNet's auxiliary classifier: adaptive average
@@ -292,7 +315,7 @@ func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	training := m.Training() && m.Aux1 != nil
 	x = convThenPool(m.Conv1, m.MaxPool1, x)
 	x = convThenPool(m.Conv3, m.MaxPool2, m.Conv2.Call(x))
-	x = m.MaxPool3.Call(m.Inception3b.Call(m.Inception3a.Call(x)))
+	x = thenPool(m.Inception3b, m.MaxPool3, m.Inception3a.Call(x))
 	x = m.Inception4a.Call(x)
 	var aux1, aux2 *tensor.Tensor
 	if training {

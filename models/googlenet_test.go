@@ -170,3 +170,38 @@ func TestInceptionJoinedMatchesCat(t *testing.T) {
 		t.Errorf("%d outputs", len(joined))
 	}
 }
+
+// TestGoogLeNetPooledBlockMatches: prepared for inference, inception3b
+// and maxpool3 run as one operation, each branch pooling its channels as
+// they are computed; a hook on the block, which must see its output,
+// makes them run one after the other. The logits must be the same.
+func TestGoogLeNetPooledBlockMatches(t *testing.T) {
+	nn.ManualSeed(4)
+	m, err := models.NewGoogLeNet(models.Input{Channels: 3, Size: 64, Classes: 10}, models.WithoutAux())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.Zeros(2, 3, 64, 64)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%23)/11 - 1
+	}
+	m.Eval()
+	if _, err := nn.FoldBatchNorm(m, x); err != nil {
+		t.Fatal(err)
+	}
+	forward := func() []float32 {
+		s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+		return m.Call(s.Input(x)).Clone().Data()
+	}
+	fused := forward()
+	var seen []int
+	remove := m.Inception3b.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen = out.Shape() })
+	apart := forward()
+	remove()
+	if !slices.Equal(seen, []int{2, 480, 8, 8}) {
+		t.Errorf("inception3b's hook saw %v", seen)
+	}
+	if !slices.Equal(fused, apart) {
+		t.Errorf("fused: %v...\napart: %v...", fused[:4], apart[:4])
+	}
+}

@@ -180,27 +180,50 @@ func FoldedConv(conv *Conv2d, bn *BatchNorm2d, act tensor.Activation, skipped ..
 // where FoldedConv(conv, bn, act, skipped...) holds; it reports whether it
 // did.
 func ConvInto(dst *tensor.Tensor, channel int, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, skipped ...Module) bool {
-	if !FoldedConv(conv, bn, act, skipped...) {
-		return false
-	}
-	o := conv.options()
-	o.Act = act
-	tensor.Conv2dInto(dst, channel, x, conv.folded.weight, conv.folded.bias, o)
-	return true
+	return convInto(dst, channel, nil, conv, bn, x, act, nil, skipped)
+}
+
+// ConvPoolInto is ConvInto followed by after, a max pooling, each channel
+// pooled as it is computed (GoogLeNet's Inception block and the pooling
+// after it): dst holds the pooled output, and the convolution's is never
+// written out. A hook on after leaves it to the caller too.
+func ConvPoolInto(dst *tensor.Tensor, channel int, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, after *MaxPool2d, skipped ...Module) bool {
+	return convInto(dst, channel, nil, conv, bn, x, act, after, skipped)
 }
 
 // MaxPoolConvInto is ConvInto of pool(x), a max pooling then the
 // convolution (GoogLeNet's fourth Inception branch), in one pass where the
 // kernels can (tensor.MaxPoolConv2dInto): the pooled batch is never
-// written out. A hook on pool, or inside skipped, leaves it to the
-// caller, as one on conv or bn does.
-func MaxPoolConvInto(dst *tensor.Tensor, channel int, pool *MaxPool2d, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, skipped ...Module) bool {
-	if !FoldedConv(conv, bn, act, append(slices.Clip(skipped), pool)...) {
+// written out. after, if not nil, pools the output as ConvPoolInto does.
+// A hook on either pooling, or inside skipped, leaves it to the caller, as
+// one on conv or bn does.
+func MaxPoolConvInto(dst *tensor.Tensor, channel int, pool *MaxPool2d, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, after *MaxPool2d, skipped ...Module) bool {
+	return convInto(dst, channel, pool, conv, bn, x, act, after, skipped)
+}
+
+// convInto is ConvInto with a max pooling before the convolution (pool)
+// and one after (after), either nil for none.
+func convInto(dst *tensor.Tensor, channel int, pool *MaxPool2d, conv *Conv2d, bn *BatchNorm2d, x *tensor.Tensor, act tensor.Activation, after *MaxPool2d, skipped []Module) bool {
+	watched := slices.Clip(skipped)
+	for _, p := range []*MaxPool2d{pool, after} {
+		if p != nil {
+			watched = append(watched, p)
+		}
+	}
+	if !FoldedConv(conv, bn, act, watched...) {
 		return false
 	}
 	o := conv.options()
 	o.Act = act
-	tensor.MaxPoolConv2dInto(dst, channel, x, pool.Pooling(), conv.folded.weight, conv.folded.bias, o)
+	if after != nil {
+		pooling := after.Pooling()
+		o.Pool = &pooling
+	}
+	if pool != nil {
+		tensor.MaxPoolConv2dInto(dst, channel, x, pool.Pooling(), conv.folded.weight, conv.folded.bias, o)
+	} else {
+		tensor.Conv2dInto(dst, channel, x, conv.folded.weight, conv.folded.bias, o)
+	}
 	return true
 }
 

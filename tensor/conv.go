@@ -197,9 +197,16 @@ func Conv2dAdd(x, weight, bias, residual *Tensor, o ConvOptions) *Tensor {
 
 // Conv2dInto computes Conv2dWith(x, weight, bias, o) into channels
 // [channel, channel+K) of dst, a tensor of JoinChannels with the
-// convolution's batch and output size, in place. o may have no Pool.
+// convolution's batch and output size (pooled, with a Pool), in place. A
+// Pool must be a max pooling: each channel is pooled as it is computed,
+// and the convolution's output is not kept (GoogLeNet's Inception block
+// and the pooling after it).
 func Conv2dInto(dst *Tensor, channel int, x, weight, bias *Tensor, o ConvOptions) {
-	p, b, y, stride := convInto("Conv2dInto", dst, channel, x, x.shape, weight, bias, o)
+	p, pool, b, y, stride := convInto("Conv2dInto", dst, channel, x, x.shape, weight, bias, o)
+	if pool != nil {
+		kernels.Conv2dPoolStrided(p, *pool, x.data, weight.data, b, y, stride)
+		return
+	}
 	kernels.Conv2dStrided(p, x.data, weight.data, b, y, stride)
 }
 
@@ -212,20 +219,29 @@ func MaxPoolConv2dInto(dst *Tensor, channel int, x *Tensor, pool Pooling, weight
 		panic("tensor.MaxPoolConv2dInto: the pooling is not a max pooling")
 	}
 	pp := poolShape("MaxPoolConv2dInto", x.shape, pool)
-	p, b, y, stride := convInto("MaxPoolConv2dInto", dst, channel, x, []int{pp.N, pp.C, pp.OutH(), pp.OutW()}, weight, bias, o)
+	p, after, b, y, stride := convInto("MaxPoolConv2dInto", dst, channel, x, []int{pp.N, pp.C, pp.OutH(), pp.OutW()}, weight, bias, o)
+	if after != nil {
+		kernels.Conv2dPooledInputPool(p, pp, *after, x.data, weight.data, b, y, stride)
+		return
+	}
 	kernels.Conv2dPooledInput(p, pp, x.data, weight.data, b, y, stride)
 }
 
 // convInto checks Conv2dInto's arguments, the convolution's input being
 // of shape in (x's own, or its pooling's), and returns the convolution,
-// the bias's data, and where its output goes: dst's data from channel on,
-// images stride apart.
-func convInto(op string, dst *Tensor, channel int, x *Tensor, in []int, weight, bias *Tensor, o ConvOptions) (p kernels.Conv, b, y []float32, stride int) {
+// o's pooling of its output if any, the bias's data, and where the output
+// goes: dst's data from channel on, images stride apart.
+func convInto(op string, dst *Tensor, channel int, x *Tensor, in []int, weight, bias *Tensor, o ConvOptions) (p kernels.Conv, pool *kernels.Pool, b, y []float32, stride int) {
 	p = convShapeOf(in, weight, bias, o)
-	if o.Pool != nil {
-		panic(fmt.Sprintf("tensor.%s: a pooling is not supported", op))
-	}
 	oh, ow := p.OutH(), p.OutW()
+	if o.Pool != nil {
+		if !o.Pool.Max {
+			panic(fmt.Sprintf("tensor.%s: a pooling after the convolution must be a max pooling", op))
+		}
+		pp := poolShape(op, []int{p.N, p.K, oh, ow}, *o.Pool)
+		pool = &pp
+		oh, ow = pp.OutH(), pp.OutW()
+	}
 	if dst.Dim() != 4 || dst.shape[0] != p.N || dst.shape[2] != oh || dst.shape[3] != ow || channel < 0 || channel+p.K > dst.shape[1] {
 		panic(fmt.Sprintf("tensor.%s: channels %d to %d of %v cannot hold the output [%d %d %d %d]", op, channel, channel+p.K, dst.shape, p.N, p.K, oh, ow))
 	}
@@ -234,7 +250,7 @@ func convInto(op string, dst *Tensor, channel int, x *Tensor, in []int, weight, 
 		panic(fmt.Sprintf("tensor.%s: the convolution is recorded or traced: use Conv2dWith and Cat (see JoinChannels)", op))
 	}
 	p, b = o.unrecorded(p, s, bias)
-	return p, b, dst.data[channel*oh*ow:], dst.shape[1] * oh * ow
+	return p, pool, b, dst.data[channel*oh*ow:], dst.shape[1] * oh * ow
 }
 
 // unrecorded completes p for a convolution in s that nothing records:

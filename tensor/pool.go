@@ -34,6 +34,14 @@ type Pooling struct {
 	ExcludePad bool
 }
 
+// OutputSize returns the height and width of p's output for an input of
+// h×w, as PyTorch's pooling_output_shape gives them. It panics where
+// Pool2d would.
+func (p Pooling) OutputSize(h, w int) (oh, ow int) {
+	pp := poolShape(p.name(), []int{1, 1, h, w}, p)
+	return pp.OutH(), pp.OutW()
+}
+
 func (p Pooling) name() string {
 	if p.Max {
 		return "MaxPool2d"

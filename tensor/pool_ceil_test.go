@@ -55,3 +55,23 @@ func equalNaN(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestPoolingOutputSize: OutputSize gives Pool2d's output height and
+// width, in ceil mode and not.
+func TestPoolingOutputSize(t *testing.T) {
+	for _, c := range []struct {
+		p    Pooling
+		h, w int
+	}{
+		{Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true}, 28, 28},
+		{Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}}, 28, 27},
+		{Pooling{Max: true, Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, CeilMode: true}, 14, 9},
+		{Pooling{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, CeilMode: true}, 7, 1},
+	} {
+		oh, ow := c.p.OutputSize(c.h, c.w)
+		got := Pool2d(Zeros(1, 1, c.h, c.w), c.p).Shape()
+		if got[2] != oh || got[3] != ow {
+			t.Errorf("%+v on %dx%d: OutputSize %dx%d, Pool2d %v", c.p, c.h, c.w, oh, ow, got)
+		}
+	}
+}

@@ -425,7 +425,8 @@ func (p Conv) poolProducts(i int, b, src []float32, ldk, ldr int) bool {
 		floor = 0
 	}
 	for k := 0; k < p.K; k++ {
-		out := t.y[(i*p.K+k)*t.hw : (i*p.K+k+1)*t.hw]
+		o := t.outPlane(i, k, p.K)
+		out := t.y[o : o+t.hw]
 		if !maxPool3x3Vector(src[k*ldk:], out, 1, p.OutH(), p.OutW(), ldr, t.oh, t.ow, t.p.StrideH, t.p.PadH) {
 			return false // at k 0: nothing is written
 		}
@@ -467,8 +468,7 @@ func (p Conv) poolPlanes(i, k0, k1 int) {
 	}
 	t := p.post.pool
 	for k := k0; k < k1; k++ {
-		plane := i*p.K + k
-		t.plane(t, plane*t.inHW, plane*t.hw)
+		t.plane(t, (i*p.K+k)*t.inHW, t.outPlane(i, k, p.K))
 	}
 }
 
@@ -478,6 +478,37 @@ func (p Conv) poolPlanes(i, k0, k1 int) {
 // while they are in cache. pool's input must be y's shape. y may be nil
 // when nothing will read it: it then lives in scratch space.
 func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32) {
+	conv2dPool(p, pool, max, x, w, b, y, cols, pooled, argmax, 0)
+}
+
+// Conv2dPoolStrided is Conv2dPool in inference for a max pooling, with
+// the convolution's output not kept, no argmax, and image i of the pooled
+// output at pooled[i*stride:] (a slice of a wider tensor's channels, as
+// Conv2dStrided; 0: K planes apart): GoogLeNet's Inception block and the
+// pooling after it, each branch pooling its channels as they are
+// computed, so that the block's output is never written out whole.
+func Conv2dPoolStrided(p Conv, pool Pool, x, w, b, pooled []float32, stride int) {
+	if MaxPoolWithoutIndex(pool) {
+		conv2dPool(p, pool, true, x, w, b, nil, nil, pooled, nil, stride)
+		return
+	}
+	// Without the vector kernels: the pooling finds its argmax, into
+	// scratch, and the images are copied into place.
+	n := p.K * pool.OutH() * pool.OutW()
+	if stride == 0 {
+		stride = n
+	}
+	out := getScratchDirty(p.N * n)
+	defer putScratch(out)
+	conv2dPool(p, pool, true, x, w, b, nil, nil, *out, make([]int32, p.N*n), 0)
+	for i := 0; i < p.N; i++ {
+		copy(pooled[i*stride:i*stride+n], (*out)[i*n:])
+	}
+}
+
+// conv2dPool is Conv2dPool with the pooled images stride apart (0: K
+// planes of the pooling's output).
+func conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32, stride int) {
 	if pool.N != p.N || pool.C != p.K || pool.H != p.OutH() || pool.W != p.OutW() {
 		panic("kernels: Conv2dPool of a pooling whose input is not the convolution's output")
 	}
@@ -489,10 +520,22 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 	}
 	if p.fullKernel() { // one output per channel: nothing to gain
 		Conv2d(p, x, w, b, y, cols)
+		out := pooled
+		if stride != 0 {
+			buf := getScratchDirty(p.N * p.K * pool.OutH() * pool.OutW())
+			defer putScratch(buf)
+			out = *buf
+		}
 		if max {
-			MaxPool2d(pool, y, pooled, argmax)
+			MaxPool2d(pool, y, out, argmax)
 		} else {
-			AvgPool2d(pool, y, pooled)
+			AvgPool2d(pool, y, out)
+		}
+		if stride != 0 {
+			n := p.K * pool.OutH() * pool.OutW()
+			for i := 0; i < p.N; i++ {
+				copy(pooled[i*stride:i*stride+n], out[i*n:])
+			}
 		}
 		return
 	}
@@ -502,9 +545,9 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 		plane = maxPlane3x3 // a stem's pooling in inference
 	}
 	t := newPoolTask(pool, plane)
-	t.x, t.y, t.argmax = y, pooled, argmax
+	t.x, t.y, t.argmax, t.yImage = y, pooled, argmax, stride
 	post := convPosts.get()
-	post.pool = t
+	*post = convPost{pool: t}
 	post.fromProducts = max3x3 && keepless && (p.Act == Identity || p.Act == ActReLU)
 	p.post = post
 	Conv2d(p, x, w, b, y, cols)

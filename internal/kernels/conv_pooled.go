@@ -27,14 +27,53 @@ func Conv2dPooledInput(p Conv, pool Pool, x, w, b, y []float32, stride int) {
 		p.implicitForward(x, w, b, y)
 		return
 	}
-	pooled := getScratchDirty(p.N * p.C * p.H * p.W)
+	pooled := poolFirst(pool, x, p.N*p.C*p.H*p.W)
 	defer putScratch(pooled)
+	Conv2dStrided(p, *pooled, w, b, y, stride)
+}
+
+// Conv2dPooledInputPool is Conv2dPooledInput followed by out, a max
+// pooling, as Conv2dPoolStrided: image i
+// of out's output at pooled[i*stride:]. GoogLeNet's fourth Inception
+// branch with the pooling after the block.
+func Conv2dPooledInputPool(p Conv, in, out Pool, x, w, b, pooled []float32, stride int) {
+	if in.N != p.N || in.C != p.C || in.OutH() != p.H || in.OutW() != p.W {
+		panic("kernels: Conv2dPooledInputPool of a pooling whose output is not the convolution's input")
+	}
+	if out.N != p.N || out.C != p.K || out.H != p.OutH() || out.W != p.OutW() {
+		panic("kernels: Conv2dPooledInputPool of an output pooling that does not fit the convolution")
+	}
+	if stride == 0 {
+		stride = p.K * out.OutH() * out.OutW()
+	}
+	if !p.poolsInput(in) || !out.maxPool3x3(nil) {
+		x1 := poolFirst(in, x, p.N*p.C*p.H*p.W)
+		defer putScratch(x1)
+		Conv2dPoolStrided(p, out, *x1, w, b, pooled, stride)
+		return
+	}
+	y := getScratchDirty(p.N * p.K * p.OutH() * p.OutW())
+	defer putScratch(y)
+	t := newPoolTask(out, maxPlane3x3)
+	t.x, t.y, t.yImage = *y, pooled, stride
+	post := convPosts.get()
+	*post = convPost{inputPool: &in, pool: t, fromProducts: p.Act == Identity || p.Act == ActReLU}
+	p.post = post
+	p.implicitForward(x, w, b, *y)
+	poolTasks.put(t)
+	convPosts.put(post)
+}
+
+// poolFirst returns x max-pooled by pool into scratch of n floats, for the
+// caller to give back.
+func poolFirst(pool Pool, x []float32, n int) *[]float32 {
+	pooled := getScratchDirty(n)
 	var argmax []int32
 	if !MaxPoolWithoutIndex(pool) {
-		argmax = make([]int32, len(*pooled))
+		argmax = make([]int32, n)
 	}
 	MaxPool2d(pool, x, *pooled, argmax)
-	Conv2dStrided(p, *pooled, w, b, y, stride)
+	return pooled
 }
 
 // poolsInput reports whether Conv2dPooledInput pools each image as the

@@ -43,3 +43,48 @@ func TestConv2dPooledInput(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2dPoolStrided compares Conv2dPoolStrided and
+// Conv2dPooledInputPool, each channel pooled as it is computed into a
+// slice of a wider tensor, with the operations one after another:
+// GoogLeNet's 3×3 stride-2 pooling after an Inception block, on 1×1
+// (implicit GEMM), 3×3 (Winograd) and strided convolutions.
+func TestConv2dPoolStrided(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct {
+		n, c, k, size, r, stride int
+	}{
+		{2, 16, 8, 28, 1, 1}, {3, 40, 48, 28, 3, 1}, {1, 16, 8, 14, 1, 1}, {2, 24, 12, 15, 1, 2}, {2, 8, 4, 9, 5, 1},
+	} {
+		p := Conv{N: tc.n, C: tc.c, H: tc.size, W: tc.size, K: tc.k, R: tc.r, S: tc.r, StrideH: tc.stride, StrideW: tc.stride,
+			PadH: tc.r / 2, PadW: tc.r / 2, Act: ActReLU}
+		out := Pool{N: tc.n, C: tc.k, H: p.OutH(), W: p.OutW(), KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+		in := Pool{N: tc.n, C: tc.c, H: tc.size, W: tc.size, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true}
+		x, w, b := randSlice(r, tc.n*tc.c*tc.size*tc.size), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
+		ohw := out.OutH() * out.OutW()
+		stride := (p.K + 5) * ohw // 5 channels of another branch after these
+		for _, pooledIn := range []bool{false, true} {
+			got := randSlice(r, (p.N-1)*stride+p.K*ohw)
+			want := slices.Clone(got)
+			src := x
+			if pooledIn {
+				Conv2dPooledInputPool(p, in, out, x, w, b, got, stride)
+				src = make([]float32, len(x))
+				MaxPool2d(in, x, src, make([]int32, len(x)))
+			} else {
+				Conv2dPoolStrided(p, out, x, w, b, got, stride)
+			}
+			y := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+			Conv2d(p, src, w, b, y, nil)
+			pooled := make([]float32, p.N*p.K*ohw)
+			MaxPool2d(out, y, pooled, make([]int32, len(pooled)))
+			for i := 0; i < p.N; i++ {
+				copy(want[i*stride:i*stride+p.K*ohw], pooled[i*p.K*ohw:])
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("n%d c%d k%d %dx%d r%d stride %d, input pooled %v: differs from the operations one after another",
+					tc.n, tc.c, tc.k, tc.size, tc.size, tc.r, tc.stride, pooledIn)
+			}
+		}
+	}
+}

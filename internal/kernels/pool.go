@@ -145,6 +145,18 @@ type poolTask struct {
 	plane            func(t *poolTask, in, out int) // in, out: the plane's offsets
 	inv              float32                        // 1 / window size
 	oh, ow, inHW, hw int
+	// yImage, if not 0, is the distance between the output's images
+	// (Conv2dPoolStrided); 0: C planes of oh×ow.
+	yImage int
+}
+
+// outPlane returns the offset in y of output plane k of image i, of K
+// channels an image.
+func (t *poolTask) outPlane(i, k, K int) int {
+	if t.yImage != 0 {
+		return i*t.yImage + k*t.hw
+	}
+	return (i*K + k) * t.hw
 }
 
 var poolTasks taskPool[poolTask]
@@ -152,7 +164,7 @@ var poolTasks taskPool[poolTask]
 // newPoolTask returns a task for p that runs plane.
 func newPoolTask(p Pool, plane func(t *poolTask, in, out int)) *poolTask {
 	t := poolTasks.get()
-	t.p, t.plane, t.inv, t.ranges3x3 = p, plane, 1/float32(p.KH*p.KW), false
+	t.p, t.plane, t.inv, t.ranges3x3, t.yImage = p, plane, 1/float32(p.KH*p.KW), false, 0
 	t.oh, t.ow, t.inHW = p.OutH(), p.OutW(), p.H*p.W
 	t.hw = t.oh * t.ow
 	return t
