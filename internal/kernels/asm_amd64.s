@@ -4205,6 +4205,17 @@ maxPool3x3AVX512inmask:
 	CMPQ oh+56(FP), $0
 	JLE maxPool3x3AVX512done
 maxPool3x3AVX512plane:
+	MOVQ R9, AX
+	IMULQ R8, AX
+	CMPQ AX, $4096
+	JA maxPool3x3AVX512nofetch
+	LEAQ (SI)(AX*2), R11
+maxPool3x3AVX512fetch:
+	PREFETCHT0 (R11)
+	ADDQ $64, R11
+	SUBQ $64, AX
+	JG maxPool3x3AVX512fetch
+maxPool3x3AVX512nofetch:
 	MOVQ tmp+16(FP), BX
 	XORQ DX, DX
 maxPool3x3AVX512row:

@@ -652,6 +652,21 @@ which it overwrites; each window must hold an element of x:
 	p("\tCMPQ %s, $0", f.arg("oh"))
 	p("\tJLE %sdone", name)
 	p("%splane:", name)
+	// Fetch the plane after the next into L1 while this one is pooled,
+	// where planes are small (4 KiB or less: GoogLeNet's 14×14 and
+	// 28×28 ones): x comes from memory a short row at a time, too
+	// little for the hardware prefetchers to run ahead of.
+	p("\tMOVQ R9, AX")
+	p("\tIMULQ R8, AX") // a plane's bytes
+	p("\tCMPQ AX, $4096")
+	p("\tJA %snofetch", name)
+	p("\tLEAQ (SI)(AX*2), R11")
+	p("%sfetch:", name)
+	p("\tPREFETCHT0 (R11)")
+	p("\tADDQ $64, R11")
+	p("\tSUBQ $64, AX")
+	p("\tJG %sfetch", name)
+	p("%snofetch:", name)
 	// Down: BX at the output row's row of tmp, DX its index.
 	p("\tMOVQ %s, BX", f.arg("tmp"))
 	p("\tXORQ DX, DX")
