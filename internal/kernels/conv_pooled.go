@@ -33,9 +33,9 @@ func Conv2dPooledInput(p Conv, pool Pool, x, w, b, y []float32, stride int) {
 }
 
 // Conv2dPooledInputPool is Conv2dPooledInput followed by out, a max
-// pooling, as Conv2dPoolStrided: image i
-// of out's output at pooled[i*stride:]. GoogLeNet's fourth Inception
-// branch with the pooling after the block.
+// pooling, as Conv2dPoolStrided: image i of out's output at
+// pooled[i*stride:]. GoogLeNet's fourth Inception branch with the pooling
+// after the block.
 func Conv2dPooledInputPool(p Conv, in, out Pool, x, w, b, pooled []float32, stride int) {
 	if in.N != p.N || in.C != p.C || in.OutH() != p.H || in.OutW() != p.W {
 		panic("kernels: Conv2dPooledInputPool of a pooling whose output is not the convolution's input")
