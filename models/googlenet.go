@@ -173,7 +173,8 @@ func pooled(first nn.Module, conv *nn.Conv2d, bn *nn.BatchNorm2d, y *tensor.Tens
 
 // thenPool returns after(b(x)): where b joins its branches in place
 // (joined), in one pass, each branch pooling its channels as they are
-// computed (GoogLeNet's third block and the pooling after it).
+// computed (GoogLeNet's third and seventh blocks and the poolings after
+// them).
 func thenPool(b *Inception, after *nn.MaxPool2d, x *tensor.Tensor) *tensor.Tensor {
 	if y, ok := b.joined(x, after); ok {
 		return y
@@ -325,7 +326,7 @@ func (m *GoogLeNet) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if training {
 		aux2 = m.Aux2.Call(x)
 	}
-	x = m.MaxPool4.Call(m.Inception4e.Call(x))
+	x = thenPool(m.Inception4e, m.MaxPool4, x)
 	x = m.Inception5b.Call(m.Inception5a.Call(x))
 	out := m.FC.Call(m.Dropout.Call(tensor.Flatten(m.AvgPool.Call(x))))
 	if training {

@@ -172,9 +172,10 @@ func TestInceptionJoinedMatchesCat(t *testing.T) {
 }
 
 // TestGoogLeNetPooledBlockMatches: prepared for inference, inception3b
-// and maxpool3 run as one operation, each branch pooling its channels as
-// they are computed; a hook on the block, which must see its output,
-// makes them run one after the other. The logits must be the same.
+// and maxpool3, and inception4e and maxpool4, run as one operation each,
+// each branch pooling its channels as they are computed; a hook on a
+// block, which must see its output, makes them run one after the other.
+// The logits must be the same.
 func TestGoogLeNetPooledBlockMatches(t *testing.T) {
 	nn.ManualSeed(4)
 	m, err := models.NewGoogLeNet(models.Input{Channels: 3, Size: 64, Classes: 10}, models.WithoutAux())
@@ -194,12 +195,14 @@ func TestGoogLeNetPooledBlockMatches(t *testing.T) {
 		return m.Call(s.Input(x)).Clone().Data()
 	}
 	fused := forward()
-	var seen []int
-	remove := m.Inception3b.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen = out.Shape() })
+	var seen3b, seen4e []int
+	remove3b := m.Inception3b.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen3b = out.Shape() })
+	remove4e := m.Inception4e.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen4e = out.Shape() })
 	apart := forward()
-	remove()
-	if !slices.Equal(seen, []int{2, 480, 8, 8}) {
-		t.Errorf("inception3b's hook saw %v", seen)
+	remove3b()
+	remove4e()
+	if !slices.Equal(seen3b, []int{2, 480, 8, 8}) || !slices.Equal(seen4e, []int{2, 832, 4, 4}) {
+		t.Errorf("the blocks' hooks saw %v and %v", seen3b, seen4e)
 	}
 	if !slices.Equal(fused, apart) {
 		t.Errorf("fused: %v...\napart: %v...", fused[:4], apart[:4])

@@ -488,7 +488,7 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 // pooling after it, each branch pooling its channels as they are
 // computed, so that the block's output is never written out whole.
 func Conv2dPoolStrided(p Conv, pool Pool, x, w, b, pooled []float32, stride int) {
-	if MaxPoolWithoutIndex(pool) {
+	if MaxPoolWithoutIndex(pool) || halvingWithoutIndex(pool) {
 		conv2dPool(p, pool, true, x, w, b, nil, nil, pooled, nil, stride)
 		return
 	}

@@ -53,12 +53,17 @@ func TestConv2dPoolStrided(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, tc := range []struct {
 		n, c, k, size, r, stride int
+		halving                  bool // a 2×2 pooling after, not 3×3
 	}{
-		{2, 16, 8, 28, 1, 1}, {3, 40, 48, 28, 3, 1}, {1, 16, 8, 14, 1, 1}, {2, 24, 12, 15, 1, 2}, {2, 8, 4, 9, 5, 1},
+		{2, 16, 8, 28, 1, 1, false}, {3, 40, 48, 28, 3, 1, false}, {1, 16, 8, 14, 1, 1, false}, {2, 24, 12, 15, 1, 2, false},
+		{2, 8, 4, 9, 5, 1, false}, {2, 16, 8, 14, 1, 1, true}, {2, 40, 48, 14, 3, 1, true},
 	} {
 		p := Conv{N: tc.n, C: tc.c, H: tc.size, W: tc.size, K: tc.k, R: tc.r, S: tc.r, StrideH: tc.stride, StrideW: tc.stride,
 			PadH: tc.r / 2, PadW: tc.r / 2, Act: ActReLU}
 		out := Pool{N: tc.n, C: tc.k, H: p.OutH(), W: p.OutW(), KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+		if tc.halving {
+			out.KH, out.KW = 2, 2
+		}
 		in := Pool{N: tc.n, C: tc.c, H: tc.size, W: tc.size, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true}
 		x, w, b := randSlice(r, tc.n*tc.c*tc.size*tc.size), randSlice(r, p.K*p.C*p.R*p.S), randSlice(r, p.K)
 		ohw := out.OutH() * out.OutW()
@@ -82,8 +87,8 @@ func TestConv2dPoolStrided(t *testing.T) {
 				copy(want[i*stride:i*stride+p.K*ohw], pooled[i*p.K*ohw:])
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("n%d c%d k%d %dx%d r%d stride %d, input pooled %v: differs from the operations one after another",
-					tc.n, tc.c, tc.k, tc.size, tc.size, tc.r, tc.stride, pooledIn)
+				t.Errorf("n%d c%d k%d %dx%d r%d stride %d, 2×2 pooling %v, input pooled %v: differs from the operations one after another",
+					tc.n, tc.c, tc.k, tc.size, tc.size, tc.r, tc.stride, tc.halving, pooledIn)
 			}
 		}
 	}

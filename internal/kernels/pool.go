@@ -518,6 +518,18 @@ func MaxPool2d(p Pool, x, y []float32, argmax []int32) {
 	t.planes()
 }
 
+// maxHalvingScratch bounds the outputs of a plane that a 2×2 halving max
+// pooling without argmax takes (halvingWithoutIndex).
+const maxHalvingScratch = 1024
+
+// halvingWithoutIndex reports whether p is a 2×2 halving max pooling
+// whose planes the vector kernel takes with no argmax kept (its own on
+// the stack): Conv2dPoolStrided's pooling after GoogLeNet's fifth
+// Inception block.
+func halvingWithoutIndex(p Pool) bool {
+	return p.halving() && p.W%2 == 0 && p.OutH()*p.OutW() <= maxHalvingScratch && activeKernel.name == "avx512"
+}
+
 // MaxPoolWithoutIndex reports whether MaxPool2d (and Conv2dPool's max
 // pooling) of p may be given a nil argmax: its windows go to the vector
 // kernel that then finds the maxima alone.
@@ -536,6 +548,15 @@ func (t *poolTask) argmaxRow(o, n int) []int32 {
 
 func maxPlaneHalving(t *poolTask, in, out int) {
 	p, x, y, argmax, oh, ow := t.p, t.x, t.y, t.argmax, t.oh, t.ow
+	if argmax == nil {
+		// No argmax wanted (halvingWithoutIndex): the kernel's goes to
+		// scratch on the stack.
+		var at [maxHalvingScratch]int32
+		if !maxPool2Vector(x[in:in+p.H*p.W], y[out:out+oh*ow], at[:oh*ow], oh, p.W) {
+			panic("kernels: a halving max pooling without argmax and without the vector kernel")
+		}
+		return
+	}
 	if maxPool2Vector(x[in:in+p.H*p.W], y[out:out+oh*ow], argmax[out:out+oh*ow], oh, p.W) {
 		return
 	}
