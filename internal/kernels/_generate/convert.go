@@ -29,49 +29,17 @@ sum of what it read; the copies are exact:
 	}
 	return sum
 `)
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R8", f.arg("ldd"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R9", f.arg("lds"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, CX", f.arg("rows"))
-	p("\tMOVQ %s, DX", f.arg("chunks"))
-	p("\tMOVQ %s, AX", f.arg("tail"))
-	p("\tKMOVW AX, K1")
-	p("\tVBROADCASTSS %s, Z1", f.arg("add"))
-	p("\tVBROADCASTSS %s, Z4", f.arg("floor"))
-	p("\tVXORPS Z2, Z2, Z2")
-	p("\tTESTQ CX, CX")
-	p("\tJZ %sdone", name)
-	p("%srow:", name)
-	p("\tXORQ R10, R10")
-	p("\tMOVQ DX, BX")
-	p("\tTESTQ BX, BX")
-	p("\tJZ %stail", name)
-	p("%schunk:", name)
-	p("\tVMOVUPS (SI)(R10*1), Z0")
-	p("\tVADDPS Z0, Z2, Z2")
-	p("\tVADDPS Z1, Z0, Z0")
-	p("\tVMAXPS Z0, Z4, Z0") // Z0 second: NaN stays NaN
-	p("\tVMOVUPS Z0, (DI)(R10*1)")
-	p("\tADDQ $64, R10")
-	p("\tDECQ BX")
-	p("\tJNZ %schunk", name)
-	p("%stail:", name)
-	p("\tTESTQ AX, AX")
-	p("\tJZ %snext", name)
-	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
-	p("\tVADDPS Z0, Z2, Z2")
-	p("\tVADDPS Z1, Z0, Z0")
-	p("\tVMAXPS Z0, Z4, Z0")
-	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
-	p("%snext:", name)
-	p("\tADDQ R9, SI")
-	p("\tADDQ R8, DI")
-	p("\tDECQ CX")
-	p("\tJNZ %srow", name)
-	p("%sdone:", name)
+	rowsLoop(f, name, func() {
+		p("\tVBROADCASTSS %s, Z1", f.arg("add"))
+		p("\tVBROADCASTSS %s, Z4", f.arg("floor"))
+		p("\tVXORPS Z2, Z2, Z2")
+	}, func(load, store string) {
+		p("\t%s", load)
+		p("\tVADDPS Z0, Z2, Z2")
+		p("\tVADDPS Z1, Z0, Z0")
+		p("\tVMAXPS Z0, Z4, Z0") // Z0 second: NaN stays NaN
+		p("\t%s", store)
+	})
 	p("\tVEXTRACTF64X4 $1, Z2, Y3")
 	p("\tVADDPS Y3, Y2, Y2")
 	p("\tVEXTRACTF128 $1, Y2, X3")
@@ -294,6 +262,22 @@ bit, where tail = 1<<t - 1 (t < 16) is the lane mask of the last vector:
 		copy(dst[r*ldd:r*ldd+16*chunks+t], src[r*lds:])
 	}
 `)
+	rowsLoop(f, name, func() {}, func(load, store string) {
+		p("\t%s", load)
+		p("\t%s", store)
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// rowsLoop writes the loops copyRowsAVX512 and moveRowsAVX512 share: with
+// f's arguments dst, ldd, src, lds, rows, chunks and tail loaded, and then
+// setup's lines, for each of rows rows its chunks whole vectors and, where
+// tail is not 0, a last one of tail's lanes (K1), each by body(load,
+// store): load takes the vector at (SI)(R10*1) into Z0 (zeroing the lanes
+// past the last), store puts Z0 at (DI)(R10*1). It ends at the label
+// name+"done", where the caller goes on.
+func rowsLoop(f *function, name string, setup func(), body func(load, store string)) {
 	p("\tMOVQ %s, DI", f.arg("dst"))
 	p("\tMOVQ %s, R8", f.arg("ldd"))
 	p("\tSHLQ $2, R8")
@@ -304,6 +288,7 @@ bit, where tail = 1<<t - 1 (t < 16) is the lane mask of the last vector:
 	p("\tMOVQ %s, DX", f.arg("chunks"))
 	p("\tMOVQ %s, AX", f.arg("tail"))
 	p("\tKMOVW AX, K1")
+	setup()
 	p("\tTESTQ CX, CX")
 	p("\tJZ %sdone", name)
 	p("%srow:", name)
@@ -312,22 +297,18 @@ bit, where tail = 1<<t - 1 (t < 16) is the lane mask of the last vector:
 	p("\tTESTQ BX, BX")
 	p("\tJZ %stail", name)
 	p("%schunk:", name)
-	p("\tVMOVUPS (SI)(R10*1), Z0")
-	p("\tVMOVUPS Z0, (DI)(R10*1)")
+	body("VMOVUPS (SI)(R10*1), Z0", "VMOVUPS Z0, (DI)(R10*1)")
 	p("\tADDQ $64, R10")
 	p("\tDECQ BX")
 	p("\tJNZ %schunk", name)
 	p("%stail:", name)
 	p("\tTESTQ AX, AX")
 	p("\tJZ %snext", name)
-	p("\tVMOVUPS.Z (SI)(R10*1), K1, Z0")
-	p("\tVMOVUPS Z0, K1, (DI)(R10*1)")
+	body("VMOVUPS.Z (SI)(R10*1), K1, Z0", "VMOVUPS Z0, K1, (DI)(R10*1)")
 	p("%snext:", name)
 	p("\tADDQ R9, SI")
 	p("\tADDQ R8, DI")
 	p("\tDECQ CX")
 	p("\tJNZ %srow", name)
 	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
 }

@@ -109,29 +109,16 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 			p("\tADDQ R9, DI")
 		}
 	}
-	p("\tTESTQ CX, CX")
-	p("\tJZ %sstore", name)
-	if prefetchDist := indirectPrefetch; indirect && isa == "AVX512" && vecs == 3 {
-		// Steps that have a row prefetchDist ahead fetch its lines; the
-		// last prefetchDist steps run in the plain loop below.
-		p("\tCMPQ CX, $%d", prefetchDist+1)
-		p("\tJLT %sloop", name)
-		p("%spfloop:", name)
-		p("\tMOVQ %d(R9), R11", 8*prefetchDist)
-		p("\tLEAQ (DI)(R11*4), R11")
-		for j := 0; j < vecs*width; j += 64 {
-			p("\tPREFETCHT0 %d(R11)", j)
+	var fetch func()
+	if indirect && isa == "AVX512" && vecs == 3 {
+		fetch = func() {
+			p("\tLEAQ (DI)(R11*4), R11")
+			for j := 0; j < vecs*width; j += 64 {
+				p("\tPREFETCHT0 %d(R11)", j)
+			}
 		}
-		step()
-		p("\tDECQ CX")
-		p("\tCMPQ CX, $%d", prefetchDist)
-		p("\tJGT %spfloop", name)
 	}
-	p("%sloop:", name)
-	step()
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sstore:", name)
+	kLoop(name, fetch, step)
 	for r := 0; r < 6; r++ {
 		for j := 0; j < vecs; j++ {
 			if !store {
@@ -235,6 +222,33 @@ func gemmKernelInPlaceA(rows bool) {
 // (alternated in one process); 4 and 16 steps did no better.
 const indirectPrefetch = 8
 
+// kLoop writes a GEMM kernel's loop over the CX steps of k, each step's
+// code written by step, ending at the label name+"store", where the caller
+// goes on. With fetch (indirect kernels, B row p at DI+4·offs[p], R9 at
+// offs[p]), the steps that have a row indirectPrefetch steps ahead load
+// its offset into R11 and fetch its lines by fetch's code; the last
+// indirectPrefetch steps run in the plain loop.
+func kLoop(name string, fetch, step func()) {
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sstore", name)
+	if fetch != nil {
+		p("\tCMPQ CX, $%d", indirectPrefetch+1)
+		p("\tJLT %sloop", name)
+		p("%spfloop:", name)
+		p("\tMOVQ %d(R9), R11", 8*indirectPrefetch)
+		fetch()
+		step()
+		p("\tDECQ CX")
+		p("\tCMPQ CX, $%d", indirectPrefetch)
+		p("\tJGT %spfloop", name)
+	}
+	p("%sloop:", name)
+	step()
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sstore:", name)
+}
+
 // tallPanels is how many packed A panels (6 rows each) the tall AVX-512
 // kernels take at once.
 const tallPanels = 4
@@ -326,27 +340,14 @@ another (each 6 values a step of kc, 6·kc values a panel):
 			p("\tADDQ R9, DI")
 		}
 	}
-	p("\tTESTQ CX, CX")
-	p("\tJZ %sstore", name)
+	var fetch func()
 	if indirect {
-		// As the 6×48 indirect kernels: fetch the row indirectPrefetch
-		// steps ahead, both lines it may span.
-		p("\tCMPQ CX, $%d", indirectPrefetch+1)
-		p("\tJLT %sloop", name)
-		p("%spfloop:", name)
-		p("\tMOVQ %d(R9), R11", 8*indirectPrefetch)
-		p("\tPREFETCHT0 (DI)(R11*4)")
-		p("\tPREFETCHT0 60(DI)(R11*4)")
-		step()
-		p("\tDECQ CX")
-		p("\tCMPQ CX, $%d", indirectPrefetch)
-		p("\tJGT %spfloop", name)
+		fetch = func() { // both lines the row may span
+			p("\tPREFETCHT0 (DI)(R11*4)")
+			p("\tPREFETCHT0 60(DI)(R11*4)")
+		}
 	}
-	p("%sloop:", name)
-	step()
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sstore:", name)
+	kLoop(name, fetch, step)
 	for i := 0; i < rows; i++ {
 		if !store {
 			p("\tVADDPS (DX), Z%d, Z%d", i, i)
