@@ -286,9 +286,7 @@ func Conv2d(p Conv, x, w, b, y, cols []float32) {
 		q := p
 		q.post = nil // Conv2dStrided's, which holds the stride alone
 		Conv2d(q, x, w, b, *dense, cols)
-		for i := 0; i < p.N; i++ {
-			copy(p.outImage(y, i), (*dense)[i*p.K*outHW:(i+1)*p.K*outHW])
-		}
+		spreadImages(y, p.post.outStride, *dense, p.N, p.K*outHW)
 		return
 	}
 	if p.depthwise() {
@@ -478,7 +476,7 @@ func (p Conv) poolPlanes(i, k0, k1 int) {
 // while they are in cache. pool's input must be y's shape. y may be nil
 // when nothing will read it: it then lives in scratch space.
 func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32) {
-	conv2dPool(p, pool, max, x, w, b, y, cols, pooled, argmax, 0)
+	conv2dPool(p, pool, max, x, w, b, y, cols, pooled, argmax, 0, nil)
 }
 
 // Conv2dPoolStrided is Conv2dPool in inference for a max pooling, with
@@ -489,7 +487,7 @@ func Conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 // computed, so that the block's output is never written out whole.
 func Conv2dPoolStrided(p Conv, pool Pool, x, w, b, pooled []float32, stride int) {
 	if MaxPoolWithoutIndex(pool) || halvingWithoutIndex(pool) {
-		conv2dPool(p, pool, true, x, w, b, nil, nil, pooled, nil, stride)
+		conv2dPool(p, pool, true, x, w, b, nil, nil, pooled, nil, stride, nil)
 		return
 	}
 	// Without the vector kernels: the pooling finds its argmax, into
@@ -500,15 +498,23 @@ func Conv2dPoolStrided(p Conv, pool Pool, x, w, b, pooled []float32, stride int)
 	}
 	out := getScratchDirty(p.N * n)
 	defer putScratch(out)
-	conv2dPool(p, pool, true, x, w, b, nil, nil, *out, make([]int32, p.N*n), 0)
-	for i := 0; i < p.N; i++ {
-		copy(pooled[i*stride:i*stride+n], (*out)[i*n:])
+	conv2dPool(p, pool, true, x, w, b, nil, nil, *out, make([]int32, p.N*n), 0, nil)
+	spreadImages(pooled, stride, *out, p.N, n)
+}
+
+// spreadImages copies n images of size floats, one after another in src,
+// into dst, stride apart.
+func spreadImages(dst []float32, stride int, src []float32, n, size int) {
+	for i := 0; i < n; i++ {
+		copy(dst[i*stride:i*stride+size], src[i*size:(i+1)*size])
 	}
 }
 
 // conv2dPool is Conv2dPool with the pooled images stride apart (0: K
-// planes of the pooling's output).
-func conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32, stride int) {
+// planes of the pooling's output) and, with in, the convolution's input
+// max-pooled by in as its implicit GEMM reads each image
+// (Conv2dPooledInputPool, where poolsInput(in) holds).
+func conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32, argmax []int32, stride int, in *Pool) {
 	if pool.N != p.N || pool.C != p.K || pool.H != p.OutH() || pool.W != p.OutW() {
 		panic("kernels: Conv2dPool of a pooling whose input is not the convolution's output")
 	}
@@ -532,10 +538,7 @@ func conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 			AvgPool2d(pool, y, out)
 		}
 		if stride != 0 {
-			n := p.K * pool.OutH() * pool.OutW()
-			for i := 0; i < p.N; i++ {
-				copy(pooled[i*stride:i*stride+n], out[i*n:])
-			}
+			spreadImages(pooled, stride, out, p.N, p.K*pool.OutH()*pool.OutW())
 		}
 		return
 	}
@@ -547,10 +550,14 @@ func conv2dPool(p Conv, pool Pool, max bool, x, w, b, y, cols, pooled []float32,
 	t := newPoolTask(pool, plane)
 	t.x, t.y, t.argmax, t.yImage = y, pooled, argmax, stride
 	post := convPosts.get()
-	*post = convPost{pool: t}
+	*post = convPost{pool: t, inputPool: in}
 	post.fromProducts = max3x3 && keepless && (p.Act == Identity || p.Act == ActReLU)
 	p.post = post
-	Conv2d(p, x, w, b, y, cols)
+	if in != nil {
+		p.implicitForward(x, w, b, y)
+	} else {
+		Conv2d(p, x, w, b, y, cols)
+	}
 	poolTasks.put(t)
 	convPosts.put(post)
 }

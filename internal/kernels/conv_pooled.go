@@ -13,9 +13,7 @@ package kernels
 // neither written out whole nor read back. Elsewhere the batch is pooled
 // first, into scratch.
 func Conv2dPooledInput(p Conv, pool Pool, x, w, b, y []float32, stride int) {
-	if pool.N != p.N || pool.C != p.C || pool.OutH() != p.H || pool.OutW() != p.W {
-		panic("kernels: Conv2dPooledInput of a pooling whose output is not the convolution's input")
-	}
+	checkInputPool("Conv2dPooledInput", p, pool)
 	if stride == 0 {
 		stride = p.K * p.OutH() * p.OutW()
 	}
@@ -37,31 +35,22 @@ func Conv2dPooledInput(p Conv, pool Pool, x, w, b, y []float32, stride int) {
 // pooled[i*stride:]. GoogLeNet's fourth Inception branch with the pooling
 // after the block.
 func Conv2dPooledInputPool(p Conv, in, out Pool, x, w, b, pooled []float32, stride int) {
-	if in.N != p.N || in.C != p.C || in.OutH() != p.H || in.OutW() != p.W {
-		panic("kernels: Conv2dPooledInputPool of a pooling whose output is not the convolution's input")
-	}
-	if out.N != p.N || out.C != p.K || out.H != p.OutH() || out.W != p.OutW() {
-		panic("kernels: Conv2dPooledInputPool of an output pooling that does not fit the convolution")
-	}
-	if stride == 0 {
-		stride = p.K * out.OutH() * out.OutW()
-	}
-	if !p.poolsInput(in) || !out.maxPool3x3(nil) {
-		x1 := poolFirst(in, x, p.N*p.C*p.H*p.W)
-		defer putScratch(x1)
-		Conv2dPoolStrided(p, out, *x1, w, b, pooled, stride)
+	checkInputPool("Conv2dPooledInputPool", p, in)
+	if p.poolsInput(in) && out.maxPool3x3(nil) {
+		conv2dPool(p, out, true, x, w, b, nil, nil, pooled, nil, stride, &in)
 		return
 	}
-	y := getScratchDirty(p.N * p.K * p.OutH() * p.OutW())
-	defer putScratch(y)
-	t := newPoolTask(out, maxPlane3x3)
-	t.x, t.y, t.yImage = *y, pooled, stride
-	post := convPosts.get()
-	*post = convPost{inputPool: &in, pool: t, fromProducts: p.Act == Identity || p.Act == ActReLU}
-	p.post = post
-	p.implicitForward(x, w, b, *y)
-	poolTasks.put(t)
-	convPosts.put(post)
+	x1 := poolFirst(in, x, p.N*p.C*p.H*p.W)
+	defer putScratch(x1)
+	Conv2dPoolStrided(p, out, *x1, w, b, pooled, stride)
+}
+
+// checkInputPool panics unless pool's output is p's input: the same
+// images and channels, pool.OutH() × pool.OutW() = p.H × p.W.
+func checkInputPool(op string, p Conv, pool Pool) {
+	if pool.N != p.N || pool.C != p.C || pool.OutH() != p.H || pool.OutW() != p.W {
+		panic("kernels: " + op + " of a pooling whose output is not the convolution's input")
+	}
 }
 
 // poolFirst returns x max-pooled by pool into scratch of n floats, for the

@@ -524,7 +524,7 @@ const maxHalvingScratch = 1024
 
 // halvingWithoutIndex reports whether p is a 2×2 halving max pooling
 // whose planes the vector kernel takes with no argmax kept (its own on
-// the stack): Conv2dPoolStrided's pooling after GoogLeNet's fifth
+// the stack): Conv2dPoolStrided's pooling after GoogLeNet's seventh
 // Inception block.
 func halvingWithoutIndex(p Pool) bool {
 	return p.halving() && p.W%2 == 0 && p.OutH()*p.OutW() <= maxHalvingScratch && activeKernel.name == "avx512"

@@ -37,11 +37,10 @@ var winogradOff = false
 // weights transformed once, as a model prepared for inference keeps
 // them): plain 3×3 stride-1 layers with the vector transforms, F(4×4,
 // 3×3) on planes at least 12 wide (on 14×14 ones 12-20% faster than
-// F(2×2), whose tiles are three times as many) but where C and K are
-// few (below), and on planes 7 wide
-// with K·C at least 2¹⁷ where the weights are kept (ResNet-18's layer4);
-// F(2×2, 3×3) on other planes 7 wide with K·C at least 2¹⁵ (GoogLeNet's
-// 160 to 320). On narrower planes the
+// F(2×2), whose tiles are three times as many) but where C and K are few
+// (below), and on planes 7 wide with K·C at least 2¹⁷ where the weights
+// are kept (ResNet-18's layer4); F(2×2, 3×3) on other planes 7 wide with
+// K·C at least 2¹⁵ (GoogLeNet's 160 to 320). On narrower planes the
 // 16-tile vectors are mostly empty and the GEMMs small, and the other
 // paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
