@@ -151,14 +151,7 @@ func TestInceptionJoinedMatchesCat(t *testing.T) {
 	for i := range x.Data() {
 		x.Data()[i] = float32(i%17)/8 - 1
 	}
-	m.Eval()
-	if _, err := nn.FoldBatchNorm(m, x); err != nil {
-		t.Fatal(err)
-	}
-	forward := func() []float32 {
-		s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
-		return m.Call(s.Input(x)).Clone().Data()
-	}
+	forward := foldedForward(t, m, x)
 	joined := forward()
 	remove := m.Branch3.RegisterForwardHook(func(nn.Module, *tensor.Tensor) {})
 	cat := forward()
@@ -186,14 +179,7 @@ func TestGoogLeNetPooledBlockMatches(t *testing.T) {
 	for i := range x.Data() {
 		x.Data()[i] = float32(i%23)/11 - 1
 	}
-	m.Eval()
-	if _, err := nn.FoldBatchNorm(m, x); err != nil {
-		t.Fatal(err)
-	}
-	forward := func() []float32 {
-		s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
-		return m.Call(s.Input(x)).Clone().Data()
-	}
+	forward := foldedForward(t, m, x)
 	fused := forward()
 	var seen3b, seen4e []int
 	remove3b := m.Inception3b.RegisterForwardHook(func(_ nn.Module, out *tensor.Tensor) { seen3b = out.Shape() })
@@ -206,5 +192,20 @@ func TestGoogLeNetPooledBlockMatches(t *testing.T) {
 	}
 	if !slices.Equal(fused, apart) {
 		t.Errorf("fused: %v...\napart: %v...", fused[:4], apart[:4])
+	}
+}
+
+// foldedForward prepares m for inference (Eval, FoldBatchNorm with x) and
+// returns a function that runs it on x with no gradients and returns a
+// copy of its output.
+func foldedForward(t *testing.T, m nn.Module, x *tensor.Tensor) func() []float32 {
+	t.Helper()
+	m.ModuleBase().Eval()
+	if _, err := nn.FoldBatchNorm(m, x); err != nil {
+		t.Fatal(err)
+	}
+	return func() []float32 {
+		s := tensor.NewScope(tensor.ScopeOptions{NoGrad: true})
+		return m.ModuleBase().Call(s.Input(x)).Clone().Data()
 	}
 }
