@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
@@ -83,6 +84,10 @@ type Inception struct {
 	nn.Base
 	Branch1                   *BasicConv2d
 	Branch2, Branch3, Branch4 *nn.Sequential
+	// siblings run the 1×1 convolutions of the block's input as one, in
+	// inference (reduce): the three, and the two of Branch2 and Branch3
+	// alone; each made on first use.
+	siblings [2]atomic.Pointer[nn.Siblings]
 }
 
 // NewInception returns an Inception block with torchvision's arguments:
@@ -146,21 +151,82 @@ func (m *Inception) joined(x *tensor.Tensor, after *nn.MaxPool2d) (y *tensor.Ten
 	if y, ok = tensor.JoinChannels(x, shape[0], width, h, w); !ok {
 		return nil, false
 	}
+	reduced := m.reduce(x, y, after == nil)
 	channel := 0
 	for i, b := range branches {
 		conv, bn := last[i].Conv, last[i].BN
 		switch first := b.ModuleBase().Children()[0].Module; {
 		case nn.Module(last[i]) == b:
-			nn.ConvPoolInto(y, channel, conv, bn, x, tensor.ActReLU, after, b)
+			if reduced[i] == nil { // else reduce wrote it
+				nn.ConvPoolInto(y, channel, conv, bn, x, tensor.ActReLU, after, b)
+			}
 		case pooled(first, conv, bn, y, channel, x, after, b):
 		default: // a Sequential: its first child runs as it is
-			in := first.ModuleBase().Call(x)
+			in := reduced[i]
+			if in == nil {
+				in = first.ModuleBase().Call(x)
+			}
 			nn.ConvPoolInto(y, channel, conv, bn, in, tensor.ActReLU, after, b)
 			tensor.Release(in)
 		}
 		channel += conv.OutChannels
 	}
 	return y, true
+}
+
+// reduce runs the 1×1 convolutions of x, the first stages of Branch2 and
+// Branch3 and, with branch1, Branch1, as one (nn.Siblings), which reads x
+// once: Branch1 into its channels of y, the others into tensors of their
+// own. It returns, for each branch it ran, what that branch's last
+// convolution is to read (y itself for Branch1, which is then done); all
+// nil where it cannot, and nothing is computed.
+func (m *Inception) reduce(x, y *tensor.Tensor, branch1 bool) (reduced [4]*tensor.Tensor) {
+	var convs []*nn.Conv2d
+	var norms []*nn.BatchNorm2d
+	var parts []tensor.ChannelPart
+	if branch1 {
+		convs, norms = append(convs, m.Branch1.Conv), append(norms, m.Branch1.BN)
+		parts = append(parts, tensor.ChannelPart{Dst: y, Channels: m.Branch1.Conv.OutChannels})
+	}
+	shape := x.Shape()
+	for _, b := range []*nn.Sequential{m.Branch2, m.Branch3} {
+		var first *BasicConv2d
+		if children := b.Children(); len(children) == 2 {
+			first, _ = children[0].Module.(*BasicConv2d)
+		}
+		if first == nil {
+			return reduced
+		}
+		convs, norms = append(convs, first.Conv), append(norms, first.BN)
+		parts = append(parts, tensor.ChannelPart{Channels: first.Conv.OutChannels})
+	}
+	which := &m.siblings[0]
+	if !branch1 {
+		which = &m.siblings[1]
+	}
+	s := which.Load()
+	if s == nil || !s.Of(convs...) {
+		s = nn.NewSiblings(convs, norms)
+		which.Store(s)
+	}
+	mids := parts[len(parts)-2:]
+	for i := range mids {
+		t, ok := tensor.JoinChannels(x, shape[0], mids[i].Channels, shape[2], shape[3])
+		if !ok {
+			return reduced
+		}
+		mids[i].Dst = t
+	}
+	if !s.Into(x, tensor.ActReLU, parts, m.Branch1, m.Branch2, m.Branch3) {
+		tensor.Release(mids[0].Dst)
+		tensor.Release(mids[1].Dst)
+		return reduced
+	}
+	if branch1 {
+		reduced[0] = y
+	}
+	reduced[1], reduced[2] = mids[0].Dst, mids[1].Dst
+	return reduced
 }
 
 // pooled runs the pooling branch, first a max pooling and then conv and

@@ -227,6 +227,59 @@ func MaxPoolConv2dInto(dst *Tensor, channel int, x *Tensor, pool Pooling, weight
 	kernels.Conv2dPooledInput(p, pp, x.data, weight.data, b, y, stride)
 }
 
+// ChannelPart is channels [Channel, Channel+Channels) of Dst, a tensor of
+// the batch and output size of a convolution (Conv2dParts).
+type ChannelPart struct {
+	Dst               *Tensor
+	Channel, Channels int
+}
+
+// Conv2dParts computes Conv2dWith(x, weight, bias, o) into parts, in
+// place: the output's channels in order, each part taking the next
+// Channels of them (their sum is weight's first dimension). It is for
+// several convolutions of one input whose weights are stacked into one
+// (GoogLeNet's Inception block's three 1×1 convolutions): the input is
+// read once, and each convolution's output goes to its own tensor, or to
+// its channels of a JoinChannels tensor, with no copy. o.Pool must be
+// nil, and nothing may record or trace the convolution.
+func Conv2dParts(x, weight, bias *Tensor, o ConvOptions, parts []ChannelPart) {
+	if o.Pool != nil {
+		panic("tensor.Conv2dParts: a pooling after the convolution")
+	}
+	p := convShapeOf(x.shape, weight, bias, o)
+	oh, ow := p.OutH(), p.OutW()
+	out := make([]kernels.OutPart, len(parts))
+	total := 0
+	for i, part := range parts {
+		d := part.Dst
+		if d == nil || d.Dim() != 4 || d.shape[0] != p.N || d.shape[2] != oh || d.shape[3] != ow || part.Channels < 1 || part.Channel < 0 || part.Channel+part.Channels > d.shape[1] {
+			shape := []int(nil)
+			if d != nil {
+				shape = d.shape
+			}
+			panic(fmt.Sprintf("tensor.Conv2dParts: channels %d to %d of %v cannot hold part %d of the output [%d %d %d %d]", part.Channel, part.Channel+part.Channels, shape, i, p.N, p.K, oh, ow))
+		}
+		out[i] = kernels.OutPart{Channels: part.Channels, Y: d.data[part.Channel*oh*ow:], Stride: d.shape[1] * oh * ow}
+		total += part.Channels
+	}
+	if total != p.K {
+		panic(fmt.Sprintf("tensor.Conv2dParts: parts of %d channels for an output of %d", total, p.K))
+	}
+	s := scopeOf(x, weight, bias)
+	if s.recording(x, weight, bias) || s.tracing() {
+		panic("tensor.Conv2dParts: the convolution is recorded or traced: use Conv2dWith and Split")
+	}
+	p, b := o.unrecorded(p, s, bias)
+	kernels.Conv2dParts(p, x.data, weight.data, b, out)
+	if o.Act == ActReLU {
+		for _, part := range parts {
+			if part.Channel == 0 && part.Channels == part.Dst.shape[1] {
+				part.Dst.nonNegative = true
+			}
+		}
+	}
+}
+
 // convInto checks Conv2dInto's arguments, the convolution's input being
 // of shape in (x's own, or its pooling's), and returns the convolution,
 // o's pooling of its output if any, the bias's data, and where the output

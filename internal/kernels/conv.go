@@ -87,6 +87,9 @@ type convPost struct {
 	// convolution's input, run on each image as it is read
 	// (Conv2dPooledInput).
 	inputPool *Pool
+	// parts, if not nil, are where the output's channels go
+	// (Conv2dParts), in place of y.
+	parts []OutPart
 }
 
 // convPosts recycles the convPosts of calls.
@@ -384,24 +387,27 @@ func (p Conv) finish(y []float32, i int, b, src []float32, ldk, ldr int) {
 		return
 	}
 	oh, ow := p.OutH(), p.OutW()
-	yi := p.outImage(y, i)
 	// A plane whose rows lie end to end in src too is copied as one row:
 	// rows as short as 7×7 planes' cost the vector kernel as much each.
 	rows, w := oh, ow
 	if ldr == ow {
 		rows, w = 1, oh*ow
 	}
+	parts := p.post != nil && p.post.parts != nil
 	for k := 0; k < p.K; k++ {
 		var bias float32
 		if b != nil {
 			bias = b[k]
 		}
+		dst := p.outPlane(y, i, k)
 		if p.Act == ActReLU {
-			copyRows(yi[k*oh*ow:], w, src[k*ldk:], ldr, rows, w, bias, 0)
+			copyRows(dst, w, src[k*ldk:], ldr, rows, w, bias, 0)
 			p.poolPlanes(i, k, k+1)
 		} else {
-			copyRows(yi[k*oh*ow:], w, src[k*ldk:], ldr, rows, w, bias, noFloor)
-			p.epilogue(y, i, k, k+1)
+			copyRows(dst, w, src[k*ldk:], ldr, rows, w, bias, noFloor)
+			if !parts { // Conv2dParts has no activation for epilogue
+				p.epilogue(y, i, k, k+1)
+			}
 		}
 	}
 }
