@@ -538,6 +538,7 @@ func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 	p, v := r.p, r.v
 	K := p.K
 	yi := p.outImage(r.y, i0+j)
+	done := k0 // planes before done have had their epilogue
 	for k := k0; k < k1; k++ {
 		var bias float32
 		if r.b != nil {
@@ -554,11 +555,17 @@ func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
 			}
 			v.outputRow(src, skewed(K*cols), yk[v.m*ty*r.ow:], r.ow, r.tw, min(v.m, r.oh-v.m*ty), r.ow, bias, r.relu, tmp)
 		}
-	}
-	if r.relu {
-		p.poolPlanes(i0+j, k0, k1) // Conv2dPool's pooling, if any
-	} else {
-		p.epilogue(r.y, i0+j, k0, k1)
+		// The epilogue (Conv2dPool's pooling, if any) runs on 16 KiB of
+		// planes at a time, while they are in cache: a 56×56 image's
+		// 192 planes fill 2.4 MB.
+		if k+1 == k1 || (k+1-done)*r.oh*r.ow >= 4096 {
+			if r.relu {
+				p.poolPlanes(i0+j, done, k+1)
+			} else {
+				p.epilogue(r.y, i0+j, done, k+1)
+			}
+			done = k + 1
+		}
 	}
 }
 
