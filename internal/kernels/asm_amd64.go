@@ -381,6 +381,14 @@ func gemmKernel24x16IndSetAVX512(kc int, a, b *float32, offs *int, c *float32, l
 //go:noescape
 func prefetchLines(p *float32, n int)
 
+// prefetchStrided fetches into L1 the cache line of each of n
+// addresses, p and then stride floats apart, n > 0: one line of each of
+// n planes, as Winograd's output transform reads them. It changes
+// nothing in memory.
+//
+//go:noescape
+func prefetchStrided(p *float32, n, stride int)
+
 // dotKernel6x4IndAccAVX512 adds the lanes' partial sums of the dot
 // products of 6 rows of A with 4 rows of B, row j at b[offs[j]:], each
 // 16*k long, into out:

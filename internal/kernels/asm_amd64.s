@@ -2959,6 +2959,19 @@ prefetchLinesloop:
 	JNZ prefetchLinesloop
 	RET
 
+// func prefetchStrided(p *float32, n, stride int)
+TEXT ·prefetchStrided(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+prefetchStridedloop:
+	PREFETCHT0 (SI)
+	ADDQ DX, SI
+	DECQ CX
+	JNZ prefetchStridedloop
+	RET
+
 // func dotKernel6x4IndAccAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 // out[i*4+j] = A[i,:k*16]·B[j,:k*16] for 6 rows of A and 4 rows of B,
 // B row j at b+offs[j] elements.

@@ -136,5 +136,8 @@ func wino43OutputPairVector(src []float32, plane int, dst []float32, stride, n1,
 // prefetch does nothing: there is no assembly here.
 func prefetch(s []float32) {}
 
+// prefetchPlanes does nothing: there are no vector kernels here.
+func prefetchPlanes(s []float32, n, stride int) {}
+
 // moveRowsVector does nothing: there are no vector kernels here.
 func moveRowsVector(dst []float32, ldd int, src []float32, lds, rows, w int) bool { return false }

@@ -127,3 +127,11 @@ func prefetch(s []float32) {
 		prefetchLines(&s[0], (len(s)+15)/16)
 	}
 }
+
+// prefetchPlanes fetches into L1 the cache line of each of s[0],
+// s[stride], ... s[(n-1)*stride], ahead of a loop's reads.
+func prefetchPlanes(s []float32, n, stride int) {
+	if n > 0 && len(s) > (n-1)*stride {
+		prefetchStrided(&s[0], n, stride)
+	}
+}

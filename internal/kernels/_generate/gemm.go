@@ -361,7 +361,7 @@ another (each 6 values a step of kc, 6·kc values a panel):
 	p("\tRET")
 }
 
-// prefetchKernel writes prefetchLines: it fetches n cache lines from p
+// prefetchKernel writes prefetchLines and prefetchStrided. prefetchLines: it fetches n cache lines from p
 // on into L1, for data a loop reads next that the hardware prefetchers
 // would fetch only once the reads begin. A prefetch never faults.
 func prefetchKernel() {
@@ -376,5 +376,21 @@ changes nothing in memory.
 	p("\tADDQ $64, SI")
 	p("\tDECQ CX")
 	p("\tJNZ prefetchLinesloop")
+	p("\tRET")
+
+	f = start("prefetchStrided", "(p *float32, n, stride int)", `
+prefetchStrided fetches into L1 the cache line of each of n addresses,
+p and then stride floats apart, n > 0: one line of each of n planes, as
+Winograd's output transform reads them. It changes nothing in memory.
+`)
+	p("\tMOVQ %s, SI", f.arg("p"))
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, DX", f.arg("stride"))
+	p("\tSHLQ $2, DX")
+	p("prefetchStridedloop:")
+	p("\tPREFETCHT0 (SI)")
+	p("\tADDQ DX, SI")
+	p("\tDECQ CX")
+	p("\tJNZ prefetchStridedloop")
 	p("\tRET")
 }
