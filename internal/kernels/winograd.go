@@ -456,10 +456,10 @@ func (r *winoRun) grouped(g int) {
 
 // batched runs the convolution on the whole batch at once, for batches
 // too small to give each thread GEMMs wide enough: input transforms
-// split by image and channel, the GEMMs by transformed position (each
+// split by channel and image, the GEMMs by transformed position (each
 // thread reading only its positions' weights), output transforms by
-// filter and image (by image and filter where an image has fewer than 16
-// tiles, each item too small for its fetches to pay).
+// filter and image (by image first where an image has fewer than 16
+// tiles: see byChannel).
 func (r *winoRun) batched() {
 	p := r.p
 	C, K := p.C, p.K
@@ -477,10 +477,7 @@ func (r *winoRun) batched() {
 	eachThread(p.N*K, func() {
 		tmp := getScratchDirty(36 * 16)
 		defer putScratch(tmp)
-		if r.ti >= 16 && !winoFilterMajorOff {
-			// Filter by filter, each image in turn: one (filter, image)
-			// after another reads the next products of each of the
-			// planes, and the plane read two ahead is fetched meanwhile.
+		if r.byChannel() {
 			outputs.blocks(p.N*K, 32, func(lo, hi int) {
 				for item := lo; item < hi; item++ {
 					r.prefetchOutput(*mb, cols, item+2)
@@ -500,27 +497,42 @@ func (r *winoRun) batched() {
 	})
 }
 
-// winoFilterMajorOff makes the batched schedule's output transforms run
-// image by image, for the tests that compare the two orders.
-var winoFilterMajorOff bool
+// byChannel reports whether the batched schedule's transforms take
+// channel by channel (filter by filter), each image in turn, and fetch
+// the tiles of the item two ahead while they work: where an image has 16
+// tiles or more. An item reads (or writes) a few lines of each of the 36
+// planes of transformed tiles, which lie hundreds of KB apart, too many
+// streams at once for the hardware prefetchers; one item after another
+// in this order goes on along the same lines. GoogLeNet's 14×14 output
+// transforms took 20% less time for the order alone, 30-37% with the
+// fetches. Smaller images (ResNet's 7×7 by F(4×4), 4 tiles) keep image
+// by image, their items too small for the fetches to pay (25% slower).
+func (r *winoRun) byChannel() bool { return r.ti >= 16 && !winoImageMajor }
 
-// prefetchOutput fetches into L1 what the batched schedule's output
-// transform of item (filter item/N, image item%N) reads and writes: that
-// tile row's products in each of the planes of mt, the output plane, and
-// the residual's plane, if any. The planes lie far apart, too many
-// streams at once for the hardware prefetchers: the filter-major order
-// alone made GoogLeNet's 14×14 output transforms 20% faster, with the
-// fetches 30-37%.
+// winoImageMajor makes the batched schedule's transforms take image by
+// image (see byChannel), for the tests that compare the two orders.
+var winoImageMajor bool
+
+// prefetchTiles fetches into L1 the tiles of image i in row ch (a
+// channel or a filter) of each plane of buf, planes between floats apart
+// and rows cols (N·ti tiles) long.
+func (r *winoRun) prefetchTiles(buf []float32, between, cols, ch, i int) {
+	o := ch*cols + i*r.ti
+	for l := 0; l < r.ti; l += 16 {
+		prefetchPlanes(buf[o+l:], r.planes, between)
+	}
+}
+
+// prefetchOutput fetches what the output transform of item (filter
+// item/N, image item%N) reads and writes, where byChannel: its products,
+// the output plane, and the residual's plane, if any.
 func (r *winoRun) prefetchOutput(mt []float32, cols, item int) {
 	p := r.p
 	if item >= p.N*p.K {
 		return
 	}
 	k, i := item/p.N, item%p.N
-	o, between := k*cols+i*r.ti, skewed(p.K*cols)
-	for l := 0; l < r.ti; l += 16 {
-		prefetchPlanes(mt[o+l:], r.planes, between)
-	}
+	r.prefetchTiles(mt, skewed(p.K*cols), cols, k, i)
 	hw := r.oh * r.ow
 	prefetch(p.outImage(r.y, i)[k*hw : (k+1)*hw])
 	if p.post != nil && p.post.residual != nil {
@@ -529,8 +541,8 @@ func (r *winoRun) prefetchOutput(mt []float32, cols, item int) {
 }
 
 // inputs transforms every channel of every image into vt (cols = N·ti
-// columns), (image, channel) pairs handed out 16 at a time to whichever
-// thread is free.
+// columns), (channel, image) pairs, or (image, channel) ones (see
+// byChannel), handed out 16 at a time to whichever thread is free.
 func (r *winoRun) inputs(vt []float32, cols int) {
 	n, C := r.p.N*r.p.C, r.p.C
 	var next itemCounter
@@ -538,6 +550,18 @@ func (r *winoRun) inputs(vt []float32, cols int) {
 		plane := getScratch(r.hp * r.wp)
 		tmp := getScratchDirty(36 * 16)
 		defer putScratches([]*[]float32{plane, tmp})
+		if r.byChannel() {
+			N := r.p.N
+			next.blocks(n, 16, func(lo, hi int) {
+				for item := lo; item < hi; item++ {
+					if ahead := item + 2; ahead < n {
+						r.prefetchTiles(vt, skewed(C*cols), cols, ahead/N, ahead%N)
+					}
+					r.input(vt, cols, 0, item%N, item/N, *plane, *tmp)
+				}
+			})
+			return
+		}
 		next.blocks(n, 16, func(lo, hi int) {
 			for ic := lo; ic < hi; ic++ {
 				r.input(vt, cols, 0, ic/C, ic%C, *plane, *tmp)

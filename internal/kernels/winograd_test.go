@@ -8,15 +8,15 @@ import (
 	"github.com/convnet/convnet/internal/testref"
 )
 
-// winoBatchedByImage is the batched schedule with winoFilterMajorOff.
+// winoBatchedByImage is the batched schedule with winoImageMajor.
 const winoBatchedByImage = winoBatched + 100
 
 // TestWinogradMatchesDefinition compares the Winograd path with the
 // definition of the convolution on awkward shapes (odd sizes, widths
 // around the 16-tile vectors, no padding, two of it) with and without
 // bias and ReLU, within 1e-4 of the output's scale, images grouped by
-// thread and the batch at once (its output transforms filter by filter
-// and image by image), tile rows one at a time and two to a vector; and
+// thread and the batch at once (its transforms channel by channel and
+// image by image), tile rows one at a time and two to a vector; and
 // the vector transforms with their Go reference on the same
 // rows.
 func TestWinogradMatchesDefinition(t *testing.T) {
@@ -60,10 +60,10 @@ func TestWinogradMatchesDefinition(t *testing.T) {
 								got := make([]float32, len(want))
 								winoSchedule, winoPairsOff = schedule, !pairs
 								if schedule == winoBatchedByImage {
-									winoSchedule, winoFilterMajorOff = winoBatched, true
+									winoSchedule, winoImageMajor = winoBatched, true
 								}
 								withVectors(vectors, func() { p.winogradWith(v, x, w, b, got) })
-								winoSchedule, winoPairsOff, winoFilterMajorOff = winoAuto, false, false
+								winoSchedule, winoPairsOff, winoImageMajor = winoAuto, false, false
 								if err := testref.WithinScale(got, want, 1e-4); err != nil {
 									t.Errorf("F(%dx%d, 3x3), vectors %v, schedule %d, tile rows in pairs %v: %v", v.m, v.m, vectors, schedule, pairs, err)
 								}
