@@ -251,25 +251,17 @@ func Conv2dParts(x, weight, bias *Tensor, o ConvOptions, parts []ChannelPart) {
 	out := make([]kernels.OutPart, len(parts))
 	total := 0
 	for i, part := range parts {
-		d := part.Dst
-		if d == nil || d.Dim() != 4 || d.shape[0] != p.N || d.shape[2] != oh || d.shape[3] != ow || part.Channels < 1 || part.Channel < 0 || part.Channel+part.Channels > d.shape[1] {
-			shape := []int(nil)
-			if d != nil {
-				shape = d.shape
-			}
-			panic(fmt.Sprintf("tensor.Conv2dParts: channels %d to %d of %v cannot hold part %d of the output [%d %d %d %d]", part.Channel, part.Channel+part.Channels, shape, i, p.N, p.K, oh, ow))
+		if part.Dst == nil || part.Channels < 1 {
+			panic(fmt.Sprintf("tensor.Conv2dParts: part %d has no tensor or no channels", i))
 		}
-		out[i] = kernels.OutPart{Channels: part.Channels, Y: d.data[part.Channel*oh*ow:], Stride: d.shape[1] * oh * ow}
+		y, stride := channelsOf("Conv2dParts", part.Dst, part.Channel, part.Channels, p.N, oh, ow, p.K)
+		out[i] = kernels.OutPart{Channels: part.Channels, Y: y, Stride: stride}
 		total += part.Channels
 	}
 	if total != p.K {
 		panic(fmt.Sprintf("tensor.Conv2dParts: parts of %d channels for an output of %d", total, p.K))
 	}
-	s := scopeOf(x, weight, bias)
-	if s.recording(x, weight, bias) || s.tracing() {
-		panic("tensor.Conv2dParts: the convolution is recorded or traced: use Conv2dWith and Split")
-	}
-	p, b := o.unrecorded(p, s, bias)
+	p, b := o.inPlace("Conv2dParts", "Split", p, x, weight, bias)
 	kernels.Conv2dParts(p, x.data, weight.data, b, out)
 	if o.Act == ActReLU {
 		for _, part := range parts {
@@ -295,15 +287,31 @@ func convInto(op string, dst *Tensor, channel int, x *Tensor, in []int, weight, 
 		pool = &pp
 		oh, ow = pp.OutH(), pp.OutW()
 	}
-	if dst.Dim() != 4 || dst.shape[0] != p.N || dst.shape[2] != oh || dst.shape[3] != ow || channel < 0 || channel+p.K > dst.shape[1] {
-		panic(fmt.Sprintf("tensor.%s: channels %d to %d of %v cannot hold the output [%d %d %d %d]", op, channel, channel+p.K, dst.shape, p.N, p.K, oh, ow))
+	y, stride = channelsOf(op, dst, channel, p.K, p.N, oh, ow, p.K)
+	p, b = o.inPlace(op, "Cat (see JoinChannels)", p, x, weight, bias)
+	return p, pool, b, y, stride
+}
+
+// channelsOf checks that channels [channel, channel+k) of dst, a tensor
+// of n images of oh×ow, can hold k channels of a convolution's output of
+// outK, and returns where they go: dst's data from channel on, images
+// stride apart.
+func channelsOf(op string, dst *Tensor, channel, k, n, oh, ow, outK int) (y []float32, stride int) {
+	if dst.Dim() != 4 || dst.shape[0] != n || dst.shape[2] != oh || dst.shape[3] != ow || channel < 0 || channel+k > dst.shape[1] {
+		panic(fmt.Sprintf("tensor.%s: channels %d to %d of %v cannot hold the output [%d %d %d %d]", op, channel, channel+k, dst.shape, n, outK, oh, ow))
 	}
+	return dst.data[channel*oh*ow:], dst.shape[1] * oh * ow
+}
+
+// inPlace is unrecorded for an operation that writes into tensors it did
+// not make: it panics where x's scope records or traces the convolution,
+// naming instead, the operations to use then.
+func (o ConvOptions) inPlace(op, instead string, p kernels.Conv, x, weight, bias *Tensor) (kernels.Conv, []float32) {
 	s := scopeOf(x, weight, bias)
 	if s.recording(x, weight, bias) || s.tracing() {
-		panic(fmt.Sprintf("tensor.%s: the convolution is recorded or traced: use Conv2dWith and Cat (see JoinChannels)", op))
+		panic(fmt.Sprintf("tensor.%s: the convolution is recorded or traced: use Conv2dWith and %s", op, instead))
 	}
-	p, b = o.unrecorded(p, s, bias)
-	return p, pool, b, dst.data[channel*oh*ow:], dst.shape[1] * oh * ow
+	return o.unrecorded(p, s, bias)
 }
 
 // unrecorded completes p for a convolution in s that nothing records:

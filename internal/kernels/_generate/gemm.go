@@ -361,9 +361,10 @@ another (each 6 values a step of kc, 6·kc values a panel):
 	p("\tRET")
 }
 
-// prefetchKernel writes prefetchLines and prefetchStrided. prefetchLines: it fetches n cache lines from p
-// on into L1, for data a loop reads next that the hardware prefetchers
-// would fetch only once the reads begin. A prefetch never faults.
+// prefetchKernel writes prefetchLines, which fetches n cache lines from
+// p on into L1, and prefetchStrided, which fetches one line of each of n
+// planes: for data a loop reads next that the hardware prefetchers would
+// fetch only once the reads begin. A prefetch never faults.
 func prefetchKernel() {
 	f := start("prefetchLines", "(p *float32, n int)", `
 prefetchLines fetches into L1 the n cache lines from p on, n > 0. It
