@@ -869,6 +869,18 @@ func winoOutputF23AVX512(src *float32, plane int, dst *float32, stride int, n in
 //go:noescape
 func winoOutputF23PairAVX512(src *float32, plane int, dst *float32, stride int, n1, n2, off2, rows2, cols int, bias float32, relu int)
 
+// winoGradF23AVX512 transforms the n 2×2 tiles of one tile row of an
+// output gradient: tile t covers columns 2t and 2t+1 of src's first row
+// and, if rows is 2, of the row stride floats on; it reads only the
+// first cols columns of each, zeros past them. Its 16 values
+// A·dy·Aᵀ, with Aᵀ = [1 1 1 0; 0 1 -1 -1], go to dst[ξ*plane+t],
+// ξ = 4·row + column:
+//
+//	winoGradRow(src, stride, dst, plane, n, rows, cols)
+//
+//go:noescape
+func winoGradF23AVX512(src *float32, stride int, dst *float32, plane int, n int, rows int, cols int)
+
 // winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
 // zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5
 // (stride floats apart) and columns 4t to 4t+5 of src, and its 36

@@ -86,6 +86,17 @@ func winoOutputVector(src []float32, plane int, dst []float32, stride, n, rows, 
 	return true
 }
 
+// winoGradVector runs winoGradF23AVX512 if the active kernel has it, and
+// reports whether it did.
+func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {
+	if activeKernel.name != "avx512" || n <= 0 || cols <= 0 {
+		return false
+	}
+	_, _ = src[(rows-1)*stride+cols-1], dst[15*plane+n-1]
+	winoGradF23AVX512(&src[0], stride, &dst[0], plane, n, rows, cols)
+	return true
+}
+
 // wino43InputVector runs winoInputF43AVX512 if the active kernel has it,
 // and reports whether it did.
 func wino43InputVector(src []float32, stride int, dst []float32, plane, n int, tmp []float32) bool {

@@ -80,6 +80,11 @@ func copyEvensVector(src, dst []float32) int { return 0 }
 // Winograd path, slower than the others in Go alone, is not taken).
 func winogradVectors() bool { return false }
 
+// winoGradVector does nothing: there are no vector kernels here.
+func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {
+	return false
+}
+
 // winoInputVector does nothing: there are no vector kernels here.
 func winoInputVector(src []float32, stride int, dst []float32, plane, n int) bool { return false }
 

@@ -57,10 +57,8 @@ func (p Conv) winogradDataGrad(w, dy, dx []float32, dxAdd bool) bool {
 var winoDataGradOff bool
 
 // winogradWeightGrad adds p's weight gradient into dw by Winograd's
-// method F(2×2, 3×3), and reports whether it did: for layers whose
-// backward pass would otherwise run an explicit GEMM (small planes, many
-// weights), planes 12 wide or more and K·C at least 2¹⁶, that take
-// Winograd's method forward.
+// method F(2×2, 3×3), and reports whether it did: for the layers that
+// weightGradWinograd picks.
 //
 // With U = G·g·Gᵀ and Y = Aᵀ·[Σ_c U ⊙ (Bᵀ·d·B)]·A a tile at a time,
 //
@@ -68,15 +66,19 @@ var winoDataGradOff bool
 //
 // the sum over tiles of each transformed position ξ one GEMM: K×tiles
 // by tiles×C. 2.25x fewer products than the GEMM on the patch matrix.
+// The batch goes in groups of images whose transformed tiles fit in
+// winoGradGroupBytes, each group's GEMMs adding to the last's.
 func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 	if winoWeightGradOff || !p.weightGradWinograd() {
 		return false
 	}
 	K, C, N := p.K, p.C, p.N
-	r := p.newWinoRun(winoF23, x, nil, nil)
-	cols := N * r.ti
-	vb := getScratchDirty(r.planes*skewed(C*cols) + 16)
-	mplane := skewed(K * cols)
+	g := p
+	g.N = p.winoGradGroup()
+	r := g.newWinoRun(winoF23, nil, nil, nil)
+	cols := g.N * r.ti
+	plane, mplane := skewed(C*cols), skewed(K*cols)
+	vb := getScratchDirty(r.planes*plane + 16)
 	mb := getScratchDirty(r.planes * mplane) // gradTiles writes every column
 	// Positions' K×C matrices a skewed stride apart: a power of two
 	// apart, the final transform's 16 reads a filter fell in one cache
@@ -84,20 +86,36 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 	ldu := skewed(K * C)
 	ub := getScratchDirty(r.planes * ldu)
 	defer putScratches([]*[]float32{vb, mb, ub})
-	// The inputs' tiles, Bᵀ·d·B, as the forward pass transforms them.
-	r.inputs(*vb, cols)
-	// The output gradient's tiles, A·dY·Aᵀ.
-	var grads itemCounter
-	eachThread(N*K, func() {
-		grads.blocks(N*K, 16, func(lo, hi int) {
-			for ik := lo; ik < hi; ik++ {
-				r.gradTiles(dy, *mb, cols, ik/K, ik%K)
-			}
+	inSize, outSize := C*p.H*p.W, K*r.oh*r.ow
+	for i0 := 0; i0 < N; i0 += g.N {
+		n := min(g.N, N-i0)
+		if n < g.N {
+			// The last group, smaller: its tiles' columns close up.
+			g.N = n
+			r = g.newWinoRun(winoF23, nil, nil, nil)
+			cols = n * r.ti
+			plane, mplane = skewed(C*cols), skewed(K*cols)
+		}
+		r.x = x[i0*inSize:]
+		// The inputs' tiles, Bᵀ·d·B, as the forward pass transforms them.
+		r.inputs(*vb, cols)
+		// The output gradient's tiles, A·dY·Aᵀ.
+		dyg := dy[i0*outSize:]
+		var grads itemCounter
+		eachThread(n*K, func() {
+			grads.blocks(n*K, 16, func(lo, hi int) {
+				for ik := lo; ik < hi; ik++ {
+					r.gradTiles(dyg, *mb, cols, ik/K, ik%K)
+				}
+			})
 		})
-	})
-	plane := skewed(C * cols)
-	for xi := 0; xi < r.planes; xi++ {
-		Gemm(false, true, K, C, cols, 1, (*mb)[xi*mplane:], cols, (*vb)[xi*plane:], cols, 0, (*ub)[xi*ldu:], C)
+		beta := float32(1)
+		if i0 == 0 {
+			beta = 0
+		}
+		for xi := 0; xi < r.planes; xi++ {
+			Gemm(false, true, K, C, cols, 1, (*mb)[xi*mplane:], cols, (*vb)[xi*plane:], cols, beta, (*ub)[xi*ldu:], C)
+		}
 	}
 	// dg = Gᵀ·dU·G, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
 	u := *ub
@@ -120,20 +138,38 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 }
 
 // weightGradWinograd reports whether p's weight gradient runs by
-// winogradWeightGrad: a layer that takes Winograd's method forward and
-// whose backward pass would run an explicit GEMM, on planes 12 wide or
-// more with K·C at least 2¹⁶.
+// winogradWeightGrad: a layer that takes Winograd's method forward, on
+// planes 12 wide or more with K·C at least 2¹².
 func (p Conv) weightGradWinograd() bool {
-	// On 7×7 planes (16 tiles an image) the GEMMs' sums are too short
-	// for the packing they need, and with fewer channels the transforms
-	// cost what the products save: ResNet-18's layer4 12.9 against 11.5
-	// ms by the GEMM, GoogLeNet's 96→208 3.8 against 3.85 ms; ResNet-18's
-	// layer3 9.9 against 13.0 ms, VGG-11's 14×14 layers 29 against 46 ms.
-	if p.implicit() || p.OutW() < 12 || p.C*p.K < 1<<16 {
+	// Against the implicit or explicit GEMM, at batch 10, alternated in
+	// one process (2 cores of an AMD EPYC, Zen 4): ResNet-18's 64·64
+	// 56×56 layer 11.3 against 12.9 ms, its 128·128 28×28 one 9.8
+	// against 14.5; GoogLeNet's 128→192 28×28 15.5 against 24.6, its
+	// 96→208 14×14 3.4 against 5.4; VGG-11's 256·256 56×56 and 512·512
+	// 28×28 117 and 132 against 199 and 228. With fewer weights the
+	// transforms cost what the products save (GoogLeNet's 32→96 28×28:
+	// even). On 7×7 planes (16 tiles an image) the GEMMs' sums are
+	// short: ResNet-18's layer4 12.9 against 11.5 ms on a CPU with
+	// full-width AVX-512 (Zen 5), 11.6 against 15.5 on Zen 4's
+	// half-width units; the GEMM keeps it.
+	if p.OutW() < 12 || p.C*p.K < 1<<12 {
 		return false
 	}
 	_, ok := p.winogradVariant()
 	return ok
+}
+
+// winoGradGroupBytes bounds the transformed tiles that
+// winogradWeightGrad keeps at once: a group of images' 16 planes of
+// their inputs' and output gradients' tiles.
+const winoGradGroupBytes = 16 << 20
+
+// winoGradGroup is the number of images winogradWeightGrad takes at once:
+// as many as fit winoGradGroupBytes, at least one.
+func (p Conv) winoGradGroup() int {
+	tiles := ((p.OutH() + 1) / 2) * ((p.OutW() + 1) / 2)
+	perImage := 16 * (p.C + p.K) * tiles * 4
+	return max(1, min(p.N, winoGradGroupBytes/perImage))
 }
 
 // gradTiles writes A·dy·Aᵀ for every 2×2 tile of channel k of image i's
@@ -144,26 +180,38 @@ func (r *winoRun) gradTiles(dy, mt []float32, cols, i, k int) {
 	K, oh, ow := r.p.K, r.oh, r.ow
 	mplane := skewed(K * cols)
 	src := dy[(i*K+k)*oh*ow : (i*K+k+1)*oh*ow]
+	for ty := 0; ty < r.th; ty++ {
+		off := k*cols + i*r.ti + ty*r.tw
+		rows := min(2, oh-2*ty)
+		row := src[2*ty*ow:]
+		if !winoGradVector(row, ow, mt[off:], mplane, r.tw, rows, ow) {
+			winoGradRow(row, ow, mt[off:], mplane, r.tw, rows, ow)
+		}
+	}
+}
+
+// winoGradRow writes A·dy·Aᵀ for the n 2×2 tiles of one tile row to
+// dst[ξ*plane+t]: tile t covers columns 2t and 2t+1 of src's first row
+// and, if rows is 2, of the row stride floats on; columns from cols on
+// read zeros.
+func winoGradRow(src []float32, stride int, dst []float32, plane, n, rows, cols int) {
 	at := func(y, x int) float32 {
-		if y < oh && x < ow {
-			return src[y*ow+x]
+		if y < rows && x < cols {
+			return src[y*stride+x]
 		}
 		return 0
 	}
-	for ty := 0; ty < r.th; ty++ {
-		for tx := 0; tx < r.tw; tx++ {
-			a, b := at(2*ty, 2*tx), at(2*ty, 2*tx+1)
-			c, d := at(2*ty+1, 2*tx), at(2*ty+1, 2*tx+1)
-			// t = A·dy, four rows of two; then each row times Aᵀ.
-			t := [4][2]float32{{a, b}, {a + c, b + d}, {a - c, b - d}, {-c, -d}}
-			off := k*cols + i*r.ti + ty*r.tw + tx
-			for row := 0; row < 4; row++ {
-				t0, t1 := t[row][0], t[row][1]
-				mt[(4*row)*mplane+off] = t0
-				mt[(4*row+1)*mplane+off] = t0 + t1
-				mt[(4*row+2)*mplane+off] = t0 - t1
-				mt[(4*row+3)*mplane+off] = -t1
-			}
+	for t := 0; t < n; t++ {
+		a, b := at(0, 2*t), at(0, 2*t+1)
+		c, d := at(1, 2*t), at(1, 2*t+1)
+		// A·dy, four rows of two; then each row times Aᵀ.
+		m := [4][2]float32{{a, b}, {a + c, b + d}, {a - c, b - d}, {-c, -d}}
+		for row := 0; row < 4; row++ {
+			t0, t1 := m[row][0], m[row][1]
+			dst[(4*row)*plane+t] = t0
+			dst[(4*row+1)*plane+t] = t0 + t1
+			dst[(4*row+2)*plane+t] = t0 - t1
+			dst[(4*row+3)*plane+t] = -t1
 		}
 	}
 }

@@ -238,6 +238,30 @@ func TestWinogradWeightsVector(t *testing.T) {
 	}
 }
 
+// TestWinogradGradVector compares the vector transform of the output
+// gradient's tiles (winoGradF23AVX512) with its Go reference, on rows of
+// every width up to past two vectors, odd ones ending in half a tile, and
+// a last tile row of one row.
+func TestWinogradGradVector(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for cols := 1; cols <= 70; cols++ {
+		for rows := 1; rows <= 2; rows++ {
+			n, stride, plane := (cols+1)/2, cols+3, (cols+1)/2+5
+			src := randSlice(rng, stride*2)
+			got, want := randSlice(rng, 16*plane), make([]float32, 16*plane)
+			copy(want, got)
+			if !winoGradVector(src, stride, got, plane, n, rows, cols) {
+				t.Fatal("winoGradVector did not run")
+			}
+			winoGradRow(src, stride, want, plane, n, rows, cols)
+			closeTo(t, fmt.Sprintf("cols %d rows %d", cols, rows), got, want, 0)
+		}
+	}
+}
+
 // TestWinogradWeightGrad compares the weight gradient computed by
 // Winograd's method (winogradWeightGrad) with the GEMM paths' on awkward
 // shapes that run an explicit GEMM backward, within 1e-4 of scale, added
@@ -252,6 +276,10 @@ func TestWinogradWeightGrad(t *testing.T) {
 		{N: 2, C: 130, H: 14, W: 14, K: 520, PadH: 1, PadW: 1},
 		{N: 2, C: 128, H: 10, W: 14, K: 520, PadH: 0, PadW: 1},
 		{N: 1, C: 530, H: 12, W: 12, K: 130, PadH: 2, PadW: 1},
+		// Planes the implicit GEMM would take, in groups of images (2
+		// and 1).
+		{N: 3, C: 256, H: 27, W: 28, K: 256, PadH: 1, PadW: 1},
+		{N: 2, C: 64, H: 30, W: 31, K: 64, PadH: 1, PadW: 1},
 	}
 	for _, p := range cases {
 		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1

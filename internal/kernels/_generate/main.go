@@ -95,6 +95,7 @@ batch normalisation.`}
 	winogradInputKernel(true)
 	winogradOutputKernel(false)
 	winogradOutputKernel(true)
+	winogradGradKernel()
 	winograd43Constants()
 	winograd43InputKernel(false)
 	winograd43InputKernel(true)

@@ -174,6 +174,92 @@ to dst side by side. It reads up to column 18 of each row:
 	p("\tRET")
 }
 
+// winogradGradKernel writes winoGradF23AVX512: the output gradient's
+// transform A·dy·Aᵀ of Winograd's weight gradient, 16 of the 2×2 tiles of
+// a tile row to a vector. The tiles do not overlap: each row's 32 floats
+// split into their even and odd columns (VPERMI2PS), the tiles' left and
+// right values.
+func winogradGradKernel() {
+	const name = "winoGradF23AVX512"
+	f := start(name, "(src *float32, stride int, dst *float32, plane int, n int, rows int, cols int)", `
+winoGradF23AVX512 transforms the n 2×2 tiles of one tile row of an
+output gradient: tile t covers columns 2t and 2t+1 of src's first row and,
+if rows is 2, of the row stride floats on; it reads only the first cols
+columns of each, zeros past them. Its 16 values A·dy·Aᵀ, with Aᵀ =
+[1 1 1 0; 0 1 -1 -1], go to dst[ξ*plane+t], ξ = 4·row + column:
+
+	winoGradRow(src, stride, dst, plane, n, rows, cols)
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, R12", f.arg("rows"))
+	p("\tMOVQ %s, R15", f.arg("cols"))
+	p("\tVMOVUPS poolIdx<>+0(SB), Z31")
+	p("\tVMOVUPS poolIdx<>+64(SB), Z30")
+	p("\tVXORPS Z27, Z27, Z27")
+	p("%sloop:", name)
+	p("\tTESTQ R14, R14")
+	p("\tJLE %sdone", name)
+	// K1, K2: the columns left in the two 16-float halves; K3 the tiles.
+	winoRowMasks(name, 2)
+	laneMask("R14", "K3", name+"tiles")
+	// a, b (Z0, Z1): the first row's even and odd columns; c, d (Z2, Z3)
+	// the second's, zero where rows is 1.
+	for row := 0; row < 2; row++ {
+		addr := "(SI)"
+		if row == 1 {
+			p("\tVXORPS Z2, Z2, Z2")
+			p("\tVXORPS Z3, Z3, Z3")
+			p("\tCMPQ R12, $2")
+			p("\tJLT %sone", name)
+			addr = "(SI)(R8*1)"
+		}
+		p("\tVMOVUPS.Z %s, K1, Z16", addr)
+		p("\tVMOVUPS.Z 64%s, K2, Z17", addr)
+		p("\tVMOVAPS Z31, Z%d", 2*row)
+		p("\tVPERMI2PS Z17, Z16, Z%d", 2*row)
+		p("\tVMOVAPS Z30, Z%d", 2*row+1)
+		p("\tVPERMI2PS Z17, Z16, Z%d", 2*row+1)
+	}
+	p("%sone:", name)
+	// A·dy down the columns: rows (a, b), (a+c, b+d), (a-c, b-d), (-c, -d)
+	// in Z4-Z11; then each row (t0, t1) times Aᵀ: t0, t0+t1, t0-t1, -t1.
+	p("\tVMOVAPS Z0, Z4")
+	p("\tVMOVAPS Z1, Z5")
+	p("\tVADDPS Z2, Z0, Z6")
+	p("\tVADDPS Z3, Z1, Z7")
+	p("\tVSUBPS Z2, Z0, Z8")
+	p("\tVSUBPS Z3, Z1, Z9")
+	p("\tVSUBPS Z2, Z27, Z10")
+	p("\tVSUBPS Z3, Z27, Z11")
+	p("\tMOVQ DI, R10")
+	for row := 0; row < 4; row++ {
+		t0, t1 := 4+2*row, 5+2*row
+		p("\tVADDPS Z%d, Z%d, Z12", t1, t0)
+		p("\tVSUBPS Z%d, Z%d, Z13", t1, t0)
+		p("\tVSUBPS Z%d, Z27, Z14", t1)
+		for j, r := range []int{t0, 12, 13, 14} {
+			p("\tVMOVUPS Z%d, K3, (R10)", r)
+			if row < 3 || j < 3 {
+				p("\tADDQ R9, R10")
+			}
+		}
+	}
+	p("\tADDQ $128, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, R14")
+	p("\tSUBQ $32, R15")
+	p("\tJMP %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
 // winoPairMasks sets, for a pair kernel (arguments n1 and n2), K1 to the
 // low n1+n2 lanes and K2 to lanes 0 to n1-1 and 8 to 7+n2: the lanes that
 // hold the two rows' tiles, which VCOMPRESSPS under K2 packs into K1's.
