@@ -881,6 +881,17 @@ func winoOutputF23PairAVX512(src *float32, plane int, dst *float32, stride int, 
 //go:noescape
 func winoGradF23AVX512(src *float32, stride int, dst *float32, plane int, n int, rows int, cols int)
 
+// winoGradF43AVX512 transforms the n 4×4 tiles of one tile row of an
+// output gradient: tile t covers columns 4t to 4t+3 of src's first rows
+// rows (at most 4) rows, stride floats apart; it reads only the first
+// cols columns of each, zeros past them. Its 36 values A·dy·Aᵀ go
+// to dst[ξ*plane+t], ξ = 6·row + column:
+//
+//	wino43GradRow(src, stride, dst, plane, n, rows, cols)
+//
+//go:noescape
+func winoGradF43AVX512(src *float32, stride int, dst *float32, plane int, n int, rows int, cols int)
+
 // winoInputF43AVX512 transforms the n 6×6 tiles of one tile row of a
 // zero-padded plane for F(4×4, 3×3): tile t covers rows 0 to 5
 // (stride floats apart) and columns 4t to 4t+5 of src, and its 36

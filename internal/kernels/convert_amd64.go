@@ -97,6 +97,17 @@ func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, co
 	return true
 }
 
+// wino43GradVector runs winoGradF43AVX512 if the active kernel has it,
+// and reports whether it did.
+func wino43GradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {
+	if activeKernel.name != "avx512" || n <= 0 || cols <= 0 {
+		return false
+	}
+	_, _ = src[(rows-1)*stride+cols-1], dst[35*plane+n-1]
+	winoGradF43AVX512(&src[0], stride, &dst[0], plane, n, rows, cols)
+	return true
+}
+
 // wino43InputVector runs winoInputF43AVX512 if the active kernel has it,
 // and reports whether it did.
 func wino43InputVector(src []float32, stride int, dst []float32, plane, n int, tmp []float32) bool {

@@ -85,6 +85,11 @@ func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, co
 	return false
 }
 
+// wino43GradVector does nothing: there are no vector kernels here.
+func wino43GradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {
+	return false
+}
+
 // winoInputVector does nothing: there are no vector kernels here.
 func winoInputVector(src []float32, stride int, dst []float32, plane, n int) bool { return false }
 

@@ -97,6 +97,7 @@ batch normalisation.`}
 	winogradOutputKernel(true)
 	winogradGradKernel()
 	winograd43Constants()
+	winograd43GradKernel()
 	winograd43InputKernel(false)
 	winograd43InputKernel(true)
 	winograd43OutputKernel(false)

@@ -443,6 +443,160 @@ func winograd43Constants() {
 		p("DATA wino43K<>+%d(SB)/4, $%s", 4*i, c)
 	}
 	p("GLOBL wino43K<>(SB), RODATA|NOPTR, $16")
+	p("")
+	p("// Winograd F(4x4, 3x3) weight gradient: every fourth float of two registers from j, j = 0..3, in lanes 0-7.")
+	for j := 0; j < 4; j++ {
+		for i := 0; i < 16; i++ {
+			p("DATA wino43GradIdx<>+%d(SB)/4, $%d", 64*j+4*i, j+4*(i%8))
+		}
+	}
+	p("GLOBL wino43GradIdx<>(SB), RODATA|NOPTR, $256")
+}
+
+// wino43Grad6 applies the 1-D transform of F(4, 3)'s weight gradient,
+// d·Aᵀ with Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1],
+// to the four registers d, calling emit with each of the six results in
+// turn (a register it may then reuse), with Z24 = 2, Z25 = 4, Z26 = 8 and
+// t[0..2] free:
+//
+//	o0 = d0        o1 = (d0+d2) + (d1+d3)   o3 = (d0+4d2) + (2d1+8d3)
+//	o5 = d3        o2 = (d0+d2) - (d1+d3)   o4 = (d0+4d2) - (2d1+8d3)
+func wino43Grad6(d [4]int, t [3]int, emit func(o, reg int)) {
+	emit(0, d[0])
+	p("\tVADDPS Z%d, Z%d, Z%d", d[2], d[0], t[0])
+	p("\tVADDPS Z%d, Z%d, Z%d", d[3], d[1], t[1])
+	p("\tVADDPS Z%d, Z%d, Z%d", t[1], t[0], t[2])
+	emit(1, t[2])
+	p("\tVSUBPS Z%d, Z%d, Z%d", t[1], t[0], t[2])
+	emit(2, t[2])
+	p("\tVMOVAPS Z%d, Z%d", d[0], t[0])
+	p("\tVFMADD231PS Z25, Z%d, Z%d", d[2], t[0])
+	p("\tVMULPS Z24, Z%d, Z%d", d[1], t[1])
+	p("\tVFMADD231PS Z26, Z%d, Z%d", d[3], t[1])
+	p("\tVADDPS Z%d, Z%d, Z%d", t[1], t[0], t[2])
+	emit(3, t[2])
+	p("\tVSUBPS Z%d, Z%d, Z%d", t[1], t[0], t[2])
+	emit(4, t[2])
+	emit(5, d[3])
+}
+
+// winograd43GradKernel writes winoGradF43AVX512: winoGradF23AVX512 for
+// F(4×4, 3×3), 8 of the 4×4 tiles of a tile row to a vector. The down
+// transform (across rows, which are vectors) goes first on the raw rows;
+// each of its six rows then splits into the tiles' four columns
+// (VPERMI2PS, every fourth float) for the transform along them.
+func winograd43GradKernel() {
+	const name = "winoGradF43AVX512"
+	f := start(name, "(src *float32, stride int, dst *float32, plane int, n int, rows int, cols int)", `
+winoGradF43AVX512 transforms the n 4×4 tiles of one tile row of an
+output gradient: tile t covers columns 4t to 4t+3 of src's first rows
+rows (at most 4) rows, stride floats apart; it reads only the first cols
+columns of each, zeros past them. Its 36 values A·dy·Aᵀ go to
+dst[ξ*plane+t], ξ = 6·row + column:
+
+	wino43GradRow(src, stride, dst, plane, n, rows, cols)
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, R12", f.arg("rows"))
+	p("\tMOVQ %s, R15", f.arg("cols"))
+	p("\tVBROADCASTSS wino43K<>+8(SB), Z24")
+	p("\tVBROADCASTSS wino43K<>+0(SB), Z25")
+	p("\tVBROADCASTSS wino43K<>+12(SB), Z26")
+	for j := 0; j < 4; j++ {
+		p("\tVMOVUPS wino43GradIdx<>+%d(SB), Z%d", 64*j, 28+j)
+	}
+	p("%sloop:", name)
+	p("\tTESTQ R14, R14")
+	p("\tJLE %sdone", name)
+	// K1, K2: the columns left in the two 16-float halves; K3 the tiles
+	// of this step, at most 8.
+	winoRowMasks(name, 2)
+	p("\tMOVQ $8, R11")
+	p("\tCMPQ R14, R11")
+	p("\tCMOVQLT R14, R11")
+	laneMask("R11", "K3", name+"tiles")
+	// Row y's 32 floats in Z(2y) and Z(2y+1), zero past rows.
+	for y := 0; y < 4; y++ {
+		p("\tVXORPS Z%d, Z%d, Z%d", 2*y, 2*y, 2*y)
+		p("\tVXORPS Z%d, Z%d, Z%d", 2*y+1, 2*y+1, 2*y+1)
+	}
+	p("\tMOVQ SI, R10")
+	for y := 0; y < 4; y++ {
+		p("\tCMPQ R12, $%d", y+1)
+		p("\tJLT %srows", name)
+		p("\tVMOVUPS.Z (R10), K1, Z%d", 2*y)
+		p("\tVMOVUPS.Z 64(R10), K2, Z%d", 2*y+1)
+		if y < 3 {
+			p("\tADDQ R8, R10")
+		}
+	}
+	p("%srows:", name)
+	p("\tMOVQ DI, R10")
+	// Down the tile: each half's six rows; each row, split into its four
+	// columns (Z18-Z21), along the tile; 36 stores in ξ order.
+	stores := 0
+	store := func(reg int) {
+		p("\tVMOVUPS Z%d, K3, (R10)", reg)
+		stores++
+		if stores < 36 {
+			p("\tADDQ R9, R10")
+		}
+	}
+	// The down transform of both halves at once would need 12 registers
+	// a row; instead each of its six rows is formed again from the raw
+	// rows, two registers (its halves) at a time, in Z8 and Z9.
+	down := func(i int) {
+		for h := 0; h < 2; h++ {
+			r := [4]int{h, 2 + h, 4 + h, 6 + h}
+			dst := 8 + h
+			switch i {
+			case 0:
+				p("\tVMOVAPS Z%d, Z%d", r[0], dst)
+			case 5:
+				p("\tVMOVAPS Z%d, Z%d", r[3], dst)
+			case 1, 2:
+				op := "VADDPS"
+				if i == 2 {
+					op = "VSUBPS"
+				}
+				p("\tVADDPS Z%d, Z%d, Z10", r[2], r[0])
+				p("\tVADDPS Z%d, Z%d, Z11", r[3], r[1])
+				p("\t%s Z11, Z10, Z%d", op, dst)
+			case 3, 4:
+				op := "VADDPS"
+				if i == 4 {
+					op = "VSUBPS"
+				}
+				p("\tVMOVAPS Z%d, Z10", r[0])
+				p("\tVFMADD231PS Z25, Z%d, Z10", r[2])
+				p("\tVMULPS Z24, Z%d, Z11", r[1])
+				p("\tVFMADD231PS Z26, Z%d, Z11", r[3])
+				p("\t%s Z11, Z10, Z%d", op, dst)
+			}
+		}
+	}
+	for i := 0; i < 6; i++ {
+		down(i)
+		for j := 0; j < 4; j++ {
+			p("\tVMOVAPS Z%d, Z%d", 28+j, 18+j)
+			p("\tVPERMI2PS Z9, Z8, Z%d", 18+j)
+		}
+		wino43Grad6([4]int{18, 19, 20, 21}, [3]int{12, 13, 14}, func(_, reg int) { store(reg) })
+	}
+	p("\tADDQ $128, SI")
+	p("\tADDQ $32, DI")
+	p("\tSUBQ $8, R14")
+	p("\tSUBQ $32, R15")
+	p("\tJMP %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
 
 // wino43In applies the 1-D input transform of F(4, 3), Bᵀ·x, to x in
