@@ -261,44 +261,27 @@ func wino43GradRow(src []float32, stride int, dst []float32, plane, n, rows, col
 	}
 }
 
-// winoGradBlock is the number of filters whose transformed positions
-// winoGradFilters23 and winoGradFilters43 copy out at once: read in
-// place, a filter at a time, the 16 or 36 streams defeat the hardware
-// prefetcher.
-const winoGradBlock = 256
-
 // winoGradFilters23 adds dg = Gᵀ·dU·G to dw for each of the n filters
 // whose 16 transformed positions are u[ξ*ldu+f], with F(2×2, 3×3)'s G =
 // [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
 func winoGradFilters23(u []float32, ldu, n int, dw []float32) {
-	const block = winoGradBlock
 	// gt applies G's transpose down a column of four: Σ_i x_i·G[i][·].
 	gt := func(x0, x1, x2, x3 float32) (float32, float32, float32) {
 		return x0 + (x1+x2)*0.5, (x1 - x2) * 0.5, (x1+x2)*0.5 + x3
 	}
-	parallelFor((n+block-1)/block, 1, func(lo, hi int) {
-		buf := getScratchDirty(16 * block)
-		defer putScratch(buf)
-		tmp := *buf
-		for bi := lo; bi < hi; bi++ {
-			f0 := bi * block
-			nb := min(block, n-f0)
-			for xi := 0; xi < 16; xi++ {
-				copy(tmp[xi*block:xi*block+nb], u[xi*ldu+f0:])
+	parallelFor(n, 64, func(lo, hi int) {
+		for f := lo; f < hi; f++ {
+			var t [4][3]float32 // dU·G, row by row
+			for i := 0; i < 4; i++ {
+				r := u[4*i*ldu+f:]
+				t[i][0], t[i][1], t[i][2] = gt(r[0], r[ldu], r[2*ldu], r[3*ldu])
 			}
-			for f := 0; f < nb; f++ {
-				var t [4][3]float32 // dU·G, row by row
-				for i := 0; i < 4; i++ {
-					r := tmp[4*i*block+f:]
-					t[i][0], t[i][1], t[i][2] = gt(r[0], r[block], r[2*block], r[3*block])
-				}
-				out := dw[(f0+f)*9 : (f0+f)*9+9]
-				for b := 0; b < 3; b++ {
-					g0, g1, g2 := gt(t[0][b], t[1][b], t[2][b], t[3][b])
-					out[b] += g0
-					out[3+b] += g1
-					out[6+b] += g2
-				}
+			out := dw[f*9 : f*9+9]
+			for b := 0; b < 3; b++ {
+				g0, g1, g2 := gt(t[0][b], t[1][b], t[2][b], t[3][b])
+				out[b] += g0
+				out[3+b] += g1
+				out[6+b] += g2
 			}
 		}
 	})
@@ -308,36 +291,25 @@ func winoGradFilters23(u []float32, ldu, n int, dw []float32) {
 // whose 36 transformed positions are u[ξ*ldu+f], with F(4×4, 3×3)'s G =
 // [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1].
 func winoGradFilters43(u []float32, ldu, n int, dw []float32) {
-	const block = winoGradBlock
 	// gt applies G's transpose down a column of six: Σ_i x_i·G[i][·].
 	gt := func(x0, x1, x2, x3, x4, x5 float32) (float32, float32, float32) {
 		a, b := x1+x2, x1-x2
 		c, d := x3+x4, x3-x4
 		return x0*0.25 - a*(1.0/6) + c*(1.0/24), d*(1.0/12) - b*(1.0/6), (c-a)*(1.0/6) + x5
 	}
-	parallelFor((n+block-1)/block, 1, func(lo, hi int) {
-		buf := getScratchDirty(36 * block)
-		defer putScratch(buf)
-		tmp := *buf
-		for bi := lo; bi < hi; bi++ {
-			f0 := bi * block
-			nb := min(block, n-f0)
-			for xi := 0; xi < 36; xi++ {
-				copy(tmp[xi*block:xi*block+nb], u[xi*ldu+f0:])
+	parallelFor(n, 64, func(lo, hi int) {
+		for f := lo; f < hi; f++ {
+			var t [6][3]float32 // dU·G, row by row
+			for i := 0; i < 6; i++ {
+				r := u[6*i*ldu+f:]
+				t[i][0], t[i][1], t[i][2] = gt(r[0], r[ldu], r[2*ldu], r[3*ldu], r[4*ldu], r[5*ldu])
 			}
-			for f := 0; f < nb; f++ {
-				var t [6][3]float32 // dU·G, row by row
-				for i := 0; i < 6; i++ {
-					r := tmp[6*i*block+f:]
-					t[i][0], t[i][1], t[i][2] = gt(r[0], r[block], r[2*block], r[3*block], r[4*block], r[5*block])
-				}
-				out := dw[(f0+f)*9 : (f0+f)*9+9]
-				for b := 0; b < 3; b++ {
-					g0, g1, g2 := gt(t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b])
-					out[b] += g0
-					out[3+b] += g1
-					out[6+b] += g2
-				}
+			out := dw[f*9 : f*9+9]
+			for b := 0; b < 3; b++ {
+				g0, g1, g2 := gt(t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b])
+				out[b] += g0
+				out[3+b] += g1
+				out[6+b] += g2
 			}
 		}
 	})
