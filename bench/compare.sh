@@ -5,6 +5,9 @@
 # Usage: bench/compare.sh            (from the project root; about 10 minutes)
 #        ONLY=zoo bench/compare.sh   (ResNet-18 and GoogLeNet alone; about 4)
 #        ONLY=bf16 bench/compare.sh  (the bf16 table alone; about 3)
+#        ONLY=steps bench/compare.sh (convnet's and PyTorch's training steps
+#                                     of ResNet-18 and GoogLeNet alternated,
+#                                     ROUNDS times, default 5; about 6)
 #        ONLY=ort bench/compare.sh   (convnet and ONNX Runtime alternated,
 #                                     ROUNDS times, default 5; about 4)
 #        FOLDER=DIR bench/compare.sh  (also a folder of pictures decoded to
@@ -85,6 +88,29 @@ ort_rounds() {
   done
 }
 
+# ONLY=steps: convnet's SGD training steps of ResNet-18 and GoogLeNet and
+# zoo.py's (fp32) alternated, ROUNDS times (default 5), as ort_rounds does
+# for the forward passes.
+step_rounds() {
+  : >"$out/rounds_convnet_steps.jsonl"
+  : >"$out/rounds_pt_steps.jsonl"
+  local rounds=${ROUNDS:-5}
+  for r in $(seq "$rounds"); do
+    echo "round $r of $rounds: resnet18 googlenet ..."
+    for m in resnet18 googlenet; do
+      local go=("$out/convnet" bench --json --threads "$threads" --reps "$reps" --only "$m")
+      local py=(/usr/bin/python3 "$pt/zoo.py" --models "$m" --threads "$threads" --reps "$reps")
+      if ((r % 2)); then
+        "${go[@]}" 2>>"$out/convnet_rounds.log" | grep -- "\"$m-train-step\"" >>"$out/rounds_convnet_steps.jsonl"
+        "${py[@]}" 2>>"$out/pt_rounds.err" | grep '"fp32"' >>"$out/rounds_pt_steps.jsonl"
+      else
+        "${py[@]}" 2>>"$out/pt_rounds.err" | grep '"fp32"' >>"$out/rounds_pt_steps.jsonl"
+        "${go[@]}" 2>>"$out/convnet_rounds.log" | grep -- "\"$m-train-step\"" >>"$out/rounds_convnet_steps.jsonl"
+      fi
+    done
+  done
+}
+
 # The torchvision networks: ResNet-18 and GoogLeNet forward and SGD step at
 # batch 10, 3x224x224, convnet's then zoo.py's (fp32 and bf16 autocast),
 # and GoogLeNet's step with its auxiliary classifiers' losses.
@@ -116,13 +142,18 @@ elif [ "$only" = ort ]; then
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
+elif [ "$only" = steps ]; then
+  step_rounds
+  /usr/bin/python3 bench/compare_table.py "$out"
+  echo "raw outputs: $out"
+  exit 0
 elif [ "$only" = bf16 ]; then
   bf16
   /usr/bin/python3 bench/compare_table.py "$out"
   echo "raw outputs: $out"
   exit 0
 elif [ -n "$only" ]; then
-  echo "compare.sh: ONLY=$only: only \"zoo\", \"ort\" and \"bf16\" are known" >&2
+  echo "compare.sh: ONLY=$only: only \"zoo\", \"ort\", \"steps\" and \"bf16\" are known" >&2
   exit 2
 fi
 

@@ -137,6 +137,25 @@ if rounds:
         print(f"| {label} forward, 10x3x224x224 | {statistics.median(g for g, _ in pairs):.3g} s | "
               f"{statistics.median(o for _, o in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
               f"{statistics.median(ratios):.2f}x |")
+# ONLY=steps: the rounds of training steps, convnet's and zoo.py's, each
+# network in the same order in both files.
+step_rounds = {}
+for g, p in zip(jsonl("rounds_convnet_steps.jsonl"), jsonl("rounds_pt_steps.jsonl")):
+    if g["key"] != f"{p['model']}-train-step":
+        raise SystemExit(f"step rounds out of step: {g['key']} beside {p['model']}")
+    step_rounds.setdefault(p["model"], []).append((g["value"], p["train_step_b10_s"]))
+if step_rounds:
+    print()
+    print("| figure, alternated | convnet (median) | PyTorch 1.13 (median) | convnet's advantage, each round | median |")
+    print("| --- | --- | --- | --- | --- |")
+    for m, label in (("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")):
+        if m not in step_rounds:
+            continue
+        pairs = step_rounds[m]
+        ratios = [p / g for g, p in pairs]
+        print(f"| {label} training step at batch 10 (SGD) | {statistics.median(g for g, _ in pairs):.3g} s | "
+              f"{statistics.median(p for _, p in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
+              f"{statistics.median(ratios):.2f}x |")
 go_bf16 = {f["key"]: f for f in jsonl("convnet_bf16.jsonl")}
 bf16_rows = [(f"{label} {what}", go_bf16[f"{m}-{key}"]["value"], zoo_bf16[m][field])
              for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"))
