@@ -692,7 +692,16 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	// on scheduling. A chunk also needs room for its group's gradient as a
 	// K×(G*OH*OW) matrix.
 	partSize := p.K*wr + p.K + p.K*g*outHW
-	parts := getScratch(chunks * partSize)
+	// One chunk (a batch of small planes in one group) sums straight into
+	// dw and db: its part would be cleared, summed into and added, three
+	// more passes over a gradient of up to 9 MB (ResNet-18's layer4).
+	direct := chunks == 1
+	var parts *[]float32
+	if direct {
+		parts = getScratchDirty(p.K * g * outHW)
+	} else {
+		parts = getScratch(chunks * partSize)
+	}
 	defer putScratch(parts)
 	// dx's GEMM multiplies by Wᵀ (each channel group's): transpose and
 	// pack it once here for every group's GEMM.
@@ -702,8 +711,13 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		defer pwt.release()
 	}
 	p.forGroups(cols, func(c, i0, n int, gcols []float32) {
-		part := (*parts)[c*partSize : (c+1)*partSize]
-		pdw, pdb, grad := part[:p.K*wr], part[p.K*wr:p.K*wr+p.K], part[p.K*wr+p.K:]
+		var pdw, pdb, grad []float32
+		if direct {
+			pdw, pdb, grad = dw, db, *parts
+		} else {
+			part := (*parts)[c*partSize : (c+1)*partSize]
+			pdw, pdb, grad = part[:p.K*wr], part[p.K*wr:p.K*wr+p.K], part[p.K*wr+p.K:]
+		}
 		ld := n * outHW
 		// dyg is the group's output gradient as K×(n*OH*OW).
 		dyg := dy[i0*p.K*outHW : (i0+1)*p.K*outHW]
@@ -750,7 +764,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		}
 		p.imagesTask(dx, i0, n, gcols, true)
 	})
-	for c := 0; c < chunks; c++ {
+	for c := 0; c < chunks && !direct; c++ {
 		part := (*parts)[c*partSize : (c+1)*partSize]
 		if dw != nil {
 			add(part[:p.K*wr], dw)
