@@ -812,6 +812,19 @@ func copyEvensAVX512(src, dst *float32, n int)
 //go:noescape
 func copyEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
 
+// addEvenRowsAVX512 adds each of rows rows of n elements of src into
+// every other element of a row of dst, from the first; it reads and
+// writes no element of dst but those:
+//
+//	for r := range rows {
+//		for j := range n {
+//			dst[r*ldd+2*j] += src[r*lds+j]
+//		}
+//	}
+//
+//go:noescape
+func addEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
+
 // winoInputF23AVX512 transforms the n 4×4 tiles of one tile row of a
 // zero-padded plane: tile t covers rows 0 to 3 (stride floats apart)
 // and columns 2t to 2t+3 of src, and its 16 values Bᵀ·d·B go to

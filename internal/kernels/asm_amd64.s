@@ -5059,6 +5059,111 @@ copyEvenRowsAVX512done:
 	VZEROUPPER
 	RET
 
+// func addEvenRowsAVX512(src *float32, lds int, dst *float32, ldd, rows, n int)
+TEXT ·addEvenRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+	VMOVUPS poolIdx<>+128(SB), Z30
+	VMOVUPS poolIdx<>+192(SB), Z31
+	MOVL $0x5555, AX
+	KMOVW AX, K1
+	MOVQ R11, BX
+	ANDQ $15, BX
+	MOVL $0xffff, AX
+	CMPQ BX, $16
+	JGE addEvenRowsAVX512m2
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+addEvenRowsAVX512m2:
+	KMOVW AX, K2
+	MOVQ BX, DX
+	CMPQ DX, $8
+	JLE addEvenRowsAVX512m3cap
+	MOVQ $8, DX
+addEvenRowsAVX512m3cap:
+	SHLQ $1, DX
+	MOVL $0xffff, AX
+	CMPQ DX, $16
+	JGE addEvenRowsAVX512m3m
+	MOVQ DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+addEvenRowsAVX512m3m:
+	KMOVW AX, K3
+	KANDW K1, K3, K3
+	MOVQ BX, DX
+	SUBQ $8, DX
+	JGE addEvenRowsAVX512m4pos
+	XORQ DX, DX
+addEvenRowsAVX512m4pos:
+	CMPQ DX, $8
+	JLE addEvenRowsAVX512m4cap
+	MOVQ $8, DX
+addEvenRowsAVX512m4cap:
+	SHLQ $1, DX
+	MOVL $0xffff, AX
+	CMPQ DX, $16
+	JGE addEvenRowsAVX512m4m
+	MOVQ DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+addEvenRowsAVX512m4m:
+	KMOVW AX, K4
+	KANDW K1, K4, K4
+	SHRQ $4, R11
+	TESTQ R10, R10
+	JLE addEvenRowsAVX512done
+addEvenRowsAVX512row:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JZ addEvenRowsAVX512tail
+addEvenRowsAVX512loop:
+	VMOVUPS (R12), Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VMOVUPS.Z (R13), K1, Z3
+	VMOVUPS.Z 64(R13), K1, Z4
+	VADDPS Z1, Z3, Z3
+	VADDPS Z2, Z4, Z4
+	VMOVUPS Z3, K1, (R13)
+	VMOVUPS Z4, K1, 64(R13)
+	ADDQ $64, R12
+	ADDQ $128, R13
+	DECQ CX
+	JNZ addEvenRowsAVX512loop
+addEvenRowsAVX512tail:
+	TESTQ BX, BX
+	JZ addEvenRowsAVX512next
+	VMOVUPS.Z (R12), K2, Z0
+	VPERMPS Z0, Z30, Z1
+	VPERMPS Z0, Z31, Z2
+	VMOVUPS.Z (R13), K3, Z3
+	VMOVUPS.Z 64(R13), K4, Z4
+	VADDPS Z1, Z3, Z3
+	VADDPS Z2, Z4, Z4
+	VMOVUPS Z3, K3, (R13)
+	VMOVUPS Z4, K4, 64(R13)
+addEvenRowsAVX512next:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ addEvenRowsAVX512row
+addEvenRowsAVX512done:
+	VZEROUPPER
+	RET
+
 // Winograd output interleave: a0 b0 ... a7 b7, then a8 b8 ... a15 b15.
 DATA winoIdx<>+0(SB)/4, $0
 DATA winoIdx<>+4(SB)/4, $16

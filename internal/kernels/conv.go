@@ -960,6 +960,22 @@ func (p Conv) col2im(cols []float32, ld int, dx []float32) {
 			for s := 0; s < p.S; s++ {
 				src := cols[row*ld : row*ld+oh*ow]
 				lo, hi := validRange(ow, p.W, p.StrideW, p.PadW, s*dw)
+				if p.StrideW == 2 && lo < hi {
+					// The rows whose input row lies in the plane, added
+					// into every other column in one call.
+					y0, y1 := 0, oh
+					for y0 < y1 && y0*p.StrideH-p.PadH+r*dh < 0 {
+						y0++
+					}
+					for y1 > y0 && (y1-1)*p.StrideH-p.PadH+r*dh >= p.H {
+						y1--
+					}
+					iy, ix := y0*p.StrideH-p.PadH+r*dh, lo*2-p.PadW+s*dw
+					if y0 < y1 && addEvenRowsVector(src[y0*ow+lo:], ow, plane[iy*p.W+ix:], p.StrideH*p.W, y1-y0, hi-lo) {
+						row++
+						continue
+					}
+				}
 				for y := 0; y < oh && lo < hi; y++ {
 					iy := y*p.StrideH - p.PadH + r*dh
 					if iy < 0 || iy >= p.H {

@@ -141,6 +141,17 @@ func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int)
 	return true
 }
 
+// addEvenRowsVector runs addEvenRowsAVX512 if the active kernel has it,
+// and reports whether it did.
+func addEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int) bool {
+	if activeKernel.name != "avx512" || rows <= 0 || n <= 0 {
+		return false
+	}
+	_, _ = src[(rows-1)*lds+n-1], dst[(rows-1)*ldd+2*(n-1)]
+	addEvenRowsAVX512(&src[0], lds, &dst[0], ldd, rows, n)
+	return true
+}
+
 // winoFiltersVector runs winoFilters16AVX512 or winoFilters48AVX512
 // (lanes 16 or 48) if the active kernel has them, and reports whether it
 // did: out[e*lanes:] is the product of m by the taps at w[offs[e]:].

@@ -118,6 +118,9 @@ func AMXStatus() string { return "AMX not used: this build has no assembly (noas
 // copyEvenRowsVector does nothing: there are no vector kernels here.
 func copyEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int) bool { return false }
 
+// addEvenRowsVector does nothing: there are no vector kernels here.
+func addEvenRowsVector(src []float32, lds int, dst []float32, ldd, rows, n int) bool { return false }
+
 // winoFiltersVector does nothing: there are no vector kernels here.
 func winoFiltersVector(w []float32, offs []int, m []float32, lanes int, out []float32) bool {
 	return false

@@ -195,6 +195,33 @@ func TestMicroKernelVariants(t *testing.T) {
 	}
 }
 
+// TestAddEvenRowsVector compares addEvenRowsAVX512 with its definition
+// on rows of every length up to past three vectors, and that it touches
+// no other element of dst.
+func TestAddEvenRowsVector(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector kernels")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n <= 50; n++ {
+		for _, rows := range []int{1, 3} {
+			lds, ldd := n+3, 2*n+5
+			src := randSlice(r, rows*lds)
+			got := randSlice(r, rows*ldd)
+			want := append([]float32(nil), got...)
+			if !addEvenRowsVector(src, lds, got, ldd, rows, n) {
+				t.Fatal("addEvenRowsVector did not run")
+			}
+			for i := range rows {
+				for j := range n {
+					want[i*ldd+2*j] += src[i*lds+j]
+				}
+			}
+			closeTo(t, fmt.Sprintf("n %d rows %d", n, rows), got, want, 0)
+		}
+	}
+}
+
 // TestCol2imIsAdjoint checks <Im2col(x), c> == <x, Col2im(c)> for several
 // shapes, which pins Col2im to Im2col.
 func TestCol2imIsAdjoint(t *testing.T) {
@@ -206,6 +233,11 @@ func TestCol2imIsAdjoint(t *testing.T) {
 		{N: 1, C: 2, H: 4, W: 4, K: 1, R: 1, S: 1, StrideH: 1, StrideW: 1},
 		{N: 1, C: 2, H: 9, W: 8, K: 3, R: 3, S: 3, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, C: 3, H: 8, W: 8, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		// Stride-2 rows of more than a vector, odd widths, a stride-1
+		// height, dilation (addEvenRowsAVX512).
+		{N: 1, C: 2, H: 30, W: 37, K: 2, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 21, W: 70, K: 1, R: 3, S: 5, StrideH: 1, StrideW: 2, PadH: 2},
+		{N: 1, C: 1, H: 56, W: 57, K: 1, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilH: 2, DilW: 2},
 	} {
 		n := p.C * p.H * p.W
 		m := p.colRows() * p.OutH() * p.OutW()

@@ -1,6 +1,9 @@
 package main
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // copyRowsKernel copies rows of floats between strided matrices, adding
 // a constant on the way, and returns the sum of what it read: the moves
@@ -240,6 +243,104 @@ src, from the first; it reads no element past the last it copies:
 	p("\tVMOVAPS Z30, Z2")
 	p("\tVPERMI2PS Z1, Z0, Z2")
 	p("\tVMOVUPS Z2, K4, (R13)")
+	p("%snext:", name)
+	p("\tADDQ R8, SI")
+	p("\tADDQ R9, DI")
+	p("\tDECQ R10")
+	p("\tJNZ %srow", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// addEvenRowsKernel writes addEvenRowsAVX512, the adjoint of
+// copyEvenRowsAVX512: a stride-2 convolution's col2im, each row of patch
+// gradients added into every other element of an input row. Each 16
+// values are spread to the even lanes of two vectors (VPERMPS, each of
+// the low and high eight twice), added to dst under masks of those lanes.
+func addEvenRowsKernel() {
+	const name = "addEvenRowsAVX512"
+	f := start(name, "(src *float32, lds int, dst *float32, ldd, rows, n int)", `
+addEvenRowsAVX512 adds each of rows rows of n elements of src into every
+other element of a row of dst, from the first; it reads and writes no
+element of dst but those:
+
+	for r := range rows {
+		for j := range n {
+			dst[r*ldd+2*j] += src[r*lds+j]
+		}
+	}
+`)
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("lds"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("ldd"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R10", f.arg("rows"))
+	p("\tMOVQ %s, R11", f.arg("n"))
+	p("\tVMOVUPS poolIdx<>+128(SB), Z30")
+	p("\tVMOVUPS poolIdx<>+192(SB), Z31")
+	// K1: the even lanes. The tail of t = n%16 elements: K2 its t lanes
+	// of src, K3 and K4 the even lanes of its first min(t, 8) and next
+	// max(t-8, 0) elements in dst's two vectors.
+	p("\tMOVL $0x5555, AX")
+	p("\tKMOVW AX, K1")
+	p("\tMOVQ R11, BX")
+	p("\tANDQ $15, BX")
+	laneMask("BX", "K2", name+"m2")
+	for i, k := range []string{"K3", "K4"} {
+		lbl := fmt.Sprintf("%sm%d", name, 3+i)
+		p("\tMOVQ BX, DX")
+		if i == 1 {
+			p("\tSUBQ $8, DX")
+			p("\tJGE %spos", lbl)
+			p("\tXORQ DX, DX")
+			p("%spos:", lbl)
+		}
+		p("\tCMPQ DX, $8")
+		p("\tJLE %scap", lbl)
+		p("\tMOVQ $8, DX")
+		p("%scap:", lbl)
+		p("\tSHLQ $1, DX")
+		laneMask("DX", k, lbl+"m")
+		p("\tKANDW K1, %s, %s", k, k)
+	}
+	p("\tSHRQ $4, R11") // whole vectors a row
+	p("\tTESTQ R10, R10")
+	p("\tJLE %sdone", name)
+	p("%srow:", name)
+	p("\tMOVQ SI, R12")
+	p("\tMOVQ DI, R13")
+	p("\tMOVQ R11, CX")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %stail", name)
+	p("%sloop:", name)
+	p("\tVMOVUPS (R12), Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	p("\tVMOVUPS.Z (R13), K1, Z3")
+	p("\tVMOVUPS.Z 64(R13), K1, Z4")
+	p("\tVADDPS Z1, Z3, Z3")
+	p("\tVADDPS Z2, Z4, Z4")
+	p("\tVMOVUPS Z3, K1, (R13)")
+	p("\tVMOVUPS Z4, K1, 64(R13)")
+	p("\tADDQ $64, R12")
+	p("\tADDQ $128, R13")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%stail:", name)
+	p("\tTESTQ BX, BX")
+	p("\tJZ %snext", name)
+	p("\tVMOVUPS.Z (R12), K2, Z0")
+	p("\tVPERMPS Z0, Z30, Z1")
+	p("\tVPERMPS Z0, Z31, Z2")
+	p("\tVMOVUPS.Z (R13), K3, Z3")
+	p("\tVMOVUPS.Z 64(R13), K4, Z4")
+	p("\tVADDPS Z1, Z3, Z3")
+	p("\tVADDPS Z2, Z4, Z4")
+	p("\tVMOVUPS Z3, K3, (R13)")
+	p("\tVMOVUPS Z4, K4, 64(R13)")
 	p("%snext:", name)
 	p("\tADDQ R8, SI")
 	p("\tADDQ R9, DI")

@@ -90,6 +90,7 @@ batch normalisation.`}
 	addKernel()
 	copyEvensKernel()
 	copyEvenRowsKernel()
+	addEvenRowsKernel()
 	winogradConstants()
 	winogradInputKernel(false)
 	winogradInputKernel(true)
