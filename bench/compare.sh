@@ -17,8 +17,9 @@
 #        the PyTorch scripts, default ../shared/bench/pytorch), ORT_BENCH (ONNX
 #        Runtime's, default ../shared/bench/onnxruntime; onnxruntime-node is
 #        installed in CONVNET_ORT_DIR, default ~/.cache/convnet-ort), OUT (a folder
-#        to keep the raw outputs in, default a temporary one), ONLY ("zoo"
-#        for the torchvision networks of zoo.py alone).
+#        to keep the raw outputs in, default a temporary one), ONLY ("zoo",
+#        "ort", "steps" or "bf16", above), ROUNDS (the alternated runs'
+#        rounds, default 5).
 # bf16: convnet's --precision bf16 beside PyTorch's bf16 autocast (zoo.py)
 # for VGG-11 and ResNet-18, and the bf16 GEMM, in a table of their own.
 set -euo pipefail
@@ -131,6 +132,8 @@ bf16() {
 }
 : >"$out/ort.jsonl"
 : >"$out/convnet.jsonl"
+# A reused OUT keeps no rounds of an earlier run for the table to print.
+rm -f "$out"/rounds_*.jsonl
 if [ "$only" = zoo ]; then
   zoo
   ort resnet18 googlenet

@@ -692,9 +692,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 	// on scheduling. A chunk also needs room for its group's gradient as a
 	// K×(G*OH*OW) matrix.
 	partSize := p.K*wr + p.K + p.K*g*outHW
-	// One chunk (a batch of small planes in one group) sums straight into
-	// dw and db: its part would be cleared, summed into and added, three
-	// more passes over a gradient of up to 9 MB (ResNet-18's layer4).
+	// One chunk (a batch of small planes in one group, or any batch on
+	// one thread) sums straight into dw and db: its part would be
+	// cleared, summed into and added, three more passes over a gradient
+	// of up to 9 MB (ResNet-18's layer4).
 	direct := chunks == 1
 	var parts *[]float32
 	if direct {

@@ -83,8 +83,8 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 	vb := getScratchDirty(r.planes*plane + 16)
 	mb := getScratchDirty(r.planes * mplane) // gradTiles writes every column
 	// Positions' K×C matrices a skewed stride apart: a power of two
-	// apart, the final transform's 16 reads a filter fell in one cache
-	// set.
+	// apart, the final transform's 16 or 36 reads a filter fell in one
+	// cache set.
 	ldu := skewed(K * C)
 	ub := getScratchDirty(r.planes * ldu)
 	defer putScratches([]*[]float32{vb, mb, ub})

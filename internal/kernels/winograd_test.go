@@ -275,9 +275,9 @@ func TestWinogradGradVector(t *testing.T) {
 }
 
 // TestWinogradWeightGrad compares the weight gradient computed by
-// Winograd's method (winogradWeightGrad) with the GEMM paths' on awkward
-// shapes that run an explicit GEMM backward, within 1e-4 of scale, added
-// to what dw held; the bias and input gradients must not change.
+// Winograd's method (winogradWeightGrad, F(2×2) and F(4×4)) with the GEMM
+// paths' on awkward shapes, within 1e-4 of scale, added to what dw held;
+// the bias and input gradients must not change.
 func TestWinogradWeightGrad(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms: the path is not taken")
@@ -288,10 +288,14 @@ func TestWinogradWeightGrad(t *testing.T) {
 		{N: 2, C: 130, H: 14, W: 14, K: 520, PadH: 1, PadW: 1},
 		{N: 2, C: 128, H: 10, W: 14, K: 520, PadH: 0, PadW: 1},
 		{N: 1, C: 530, H: 12, W: 12, K: 130, PadH: 2, PadW: 1},
-		// Planes the implicit GEMM would take, in groups of images (2
-		// and 1).
+		// Planes the implicit GEMM would take: F(4×4), the batch in one
+		// group.
 		{N: 3, C: 256, H: 27, W: 28, K: 256, PadH: 1, PadW: 1},
 		{N: 2, C: 64, H: 30, W: 31, K: 64, PadH: 1, PadW: 1},
+		// Groups of images, the last one smaller: F(4×4) in groups of 4
+		// and 1, F(2×2) in groups of 1.
+		{N: 5, C: 256, H: 28, W: 28, K: 256, PadH: 1, PadW: 1},
+		{N: 2, C: 512, H: 27, W: 27, K: 512, PadH: 1, PadW: 1},
 	}
 	for _, p := range cases {
 		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
