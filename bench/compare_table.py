@@ -117,6 +117,27 @@ if ort_rows:
     print("| --- | --- | --- | --- |")
     for name, g, o in ort_rows:
         print(f"| {name} | {g:.3g} s | {o:.3g} s | {o / g:.2f}x |")
+
+
+def print_rounds(rounds, other, nets, what):
+    """Prints an alternated run's table: rounds maps a network to its
+    (convnet, other) seconds round by round; nets are the networks and
+    their labels in order, what names the figure after the label."""
+    if not rounds:
+        return
+    print()
+    print(f"| figure, alternated | convnet (median) | {other} (median) | convnet's advantage, each round | median |")
+    print("| --- | --- | --- | --- | --- |")
+    for m, label in nets:
+        if m not in rounds:
+            continue
+        pairs = rounds[m]
+        ratios = [o / g for g, o in pairs]
+        print(f"| {label} {what} | {statistics.median(g for g, _ in pairs):.3g} s | "
+              f"{statistics.median(o for _, o in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
+              f"{statistics.median(ratios):.2f}x |")
+
+
 # ONLY=ort: the rounds, each convnet's forward then ONNX Runtime's, in
 # the same order in both files.
 rounds = {}
@@ -125,37 +146,17 @@ for g, o in zip(jsonl("rounds_convnet.jsonl"), jsonl("rounds_ort.jsonl")):
     if g["key"] != f"{m}-forward":
         raise SystemExit(f"rounds out of step: {g['key']} beside {m}")
     rounds.setdefault(m, []).append((g["value"], o["median_s"]))
-if rounds:
-    print()
-    print("| figure, alternated | convnet (median) | ONNX Runtime 1.30 (median) | convnet's advantage, each round | median |")
-    print("| --- | --- | --- | --- | --- |")
-    for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")):
-        if m not in rounds:
-            continue
-        pairs = rounds[m]
-        ratios = [o / g for g, o in pairs]
-        print(f"| {label} forward, 10x3x224x224 | {statistics.median(g for g, _ in pairs):.3g} s | "
-              f"{statistics.median(o for _, o in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
-              f"{statistics.median(ratios):.2f}x |")
+print_rounds(rounds, "ONNX Runtime 1.30", (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")),
+             "forward, 10x3x224x224")
 # ONLY=steps: the rounds of training steps, convnet's and zoo.py's, each
 # network in the same order in both files.
 step_rounds = {}
-for g, p in zip(jsonl("rounds_convnet_steps.jsonl"), jsonl("rounds_pt_steps.jsonl")):
-    if g["key"] != f"{p['model']}-train-step":
-        raise SystemExit(f"step rounds out of step: {g['key']} beside {p['model']}")
-    step_rounds.setdefault(p["model"], []).append((g["value"], p["train_step_b10_s"]))
-if step_rounds:
-    print()
-    print("| figure, alternated | convnet (median) | PyTorch 1.13 (median) | convnet's advantage, each round | median |")
-    print("| --- | --- | --- | --- | --- |")
-    for m, label in (("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")):
-        if m not in step_rounds:
-            continue
-        pairs = step_rounds[m]
-        ratios = [p / g for g, p in pairs]
-        print(f"| {label} training step at batch 10 (SGD) | {statistics.median(g for g, _ in pairs):.3g} s | "
-              f"{statistics.median(p for _, p in pairs):.3g} s | {', '.join(f'{r:.2f}' for r in ratios)} | "
-              f"{statistics.median(ratios):.2f}x |")
+for g, pt in zip(jsonl("rounds_convnet_steps.jsonl"), jsonl("rounds_pt_steps.jsonl")):
+    if g["key"] != f"{pt['model']}-train-step":
+        raise SystemExit(f"step rounds out of step: {g['key']} beside {pt['model']}")
+    step_rounds.setdefault(pt["model"], []).append((g["value"], pt["train_step_b10_s"]))
+print_rounds(step_rounds, "PyTorch 1.13", (("resnet18", "ResNet-18"), ("googlenet", "GoogLeNet")),
+             "training step at batch 10 (SGD)")
 go_bf16 = {f["key"]: f for f in jsonl("convnet_bf16.jsonl")}
 bf16_rows = [(f"{label} {what}", go_bf16[f"{m}-{key}"]["value"], zoo_bf16[m][field])
              for m, label in (("vgg11", "VGG-11"), ("resnet18", "ResNet-18"))

@@ -184,6 +184,55 @@ src, from the first; it reads no element past the last it copies:
 		}
 	}
 `)
+	evenRowsLoop(f, 128, 64, func() {
+		p("\tVMOVUPS poolIdx<>+0(SB), Z30")
+		// K1: the second load of a whole vector, all but its last (odd)
+		// lane. The tail of t = n%16 elements reads elements 0 to 2t-2:
+		// K2 and K3 the lanes of its two loads, K4 the t lanes it stores.
+		p("\tMOVL $0x7fff, AX")
+		p("\tKMOVW AX, K1")
+		p("\tMOVQ R11, BX")
+		p("\tANDQ $15, BX")
+		p("\tLEAQ -1(BX)(BX*1), DX") // 2t-1 lanes in all
+		p("\tTESTQ BX, BX")
+		p("\tJNZ %stailmask", name)
+		p("\tXORQ DX, DX")
+		p("%stailmask:", name)
+		laneMask("DX", "K2", name+"m2")
+		p("\tSUBQ $16, DX")
+		p("\tMOVL $0, AX")
+		p("\tCMPQ DX, $0")
+		p("\tJLE %sm3zero", name)
+		laneMask("DX", "K3", name+"m3")
+		p("\tJMP %sm3done", name)
+		p("%sm3zero:", name)
+		p("\tKMOVW AX, K3")
+		p("%sm3done:", name)
+		laneMask("BX", "K4", name+"m4")
+	}, func() {
+		p("\tVMOVUPS (R12), Z0")
+		p("\tVMOVUPS.Z 64(R12), K1, Z1")
+		p("\tVMOVAPS Z30, Z2")
+		p("\tVPERMI2PS Z1, Z0, Z2")
+		p("\tVMOVUPS Z2, (R13)")
+	}, func() {
+		p("\tVMOVUPS.Z (R12), K2, Z0")
+		p("\tVMOVUPS.Z 64(R12), K3, Z1")
+		p("\tVMOVAPS Z30, Z2")
+		p("\tVPERMI2PS Z1, Z0, Z2")
+		p("\tVMOVUPS Z2, K4, (R13)")
+	})
+}
+
+// evenRowsLoop writes the body of copyEvenRowsAVX512 and
+// addEvenRowsAVX512, whose signature f has: the arguments in SI and R8
+// (src, its row stride in bytes), DI and R9 (dst's), R10 (rows) and R11
+// (n), then setup, which may use AX, BX, CX, DX and the mask registers;
+// then for each row whole, run n/16 times with R12 and R13 at the row's
+// vector of src and dst (advanced srcStep and dstStep bytes each), and
+// tail where BX (n%16) is not 0.
+func evenRowsLoop(f *function, srcStep, dstStep int, setup, whole, tail func()) {
+	name := f.name
 	p("\tMOVQ %s, SI", f.arg("src"))
 	p("\tMOVQ %s, R8", f.arg("lds"))
 	p("\tSHLQ $2, R8")
@@ -192,30 +241,7 @@ src, from the first; it reads no element past the last it copies:
 	p("\tSHLQ $2, R9")
 	p("\tMOVQ %s, R10", f.arg("rows"))
 	p("\tMOVQ %s, R11", f.arg("n"))
-	p("\tVMOVUPS poolIdx<>+0(SB), Z30")
-	// K1: the second load of a whole vector, all but its last (odd)
-	// lane. The tail of t = n%16 elements reads elements 0 to 2t-2: K2
-	// and K3 the lanes of its two loads, K4 the t lanes it stores.
-	p("\tMOVL $0x7fff, AX")
-	p("\tKMOVW AX, K1")
-	p("\tMOVQ R11, BX")
-	p("\tANDQ $15, BX")
-	p("\tLEAQ -1(BX)(BX*1), DX") // 2t-1 lanes in all
-	p("\tTESTQ BX, BX")
-	p("\tJNZ %stailmask", name)
-	p("\tXORQ DX, DX")
-	p("%stailmask:", name)
-	laneMask("DX", "K2", name+"m2")
-	p("\tSUBQ $16, DX")
-	p("\tMOVL $0, AX")
-	p("\tCMPQ DX, $0")
-	p("\tJLE %sm3zero", name)
-	laneMask("DX", "K3", name+"m3")
-	p("\tJMP %sm3done", name)
-	p("%sm3zero:", name)
-	p("\tKMOVW AX, K3")
-	p("%sm3done:", name)
-	laneMask("BX", "K4", name+"m4")
+	setup()
 	p("\tSHRQ $4, R11") // whole vectors a row
 	p("\tTESTQ R10, R10")
 	p("\tJLE %sdone", name)
@@ -226,23 +252,15 @@ src, from the first; it reads no element past the last it copies:
 	p("\tTESTQ CX, CX")
 	p("\tJZ %stail", name)
 	p("%sloop:", name)
-	p("\tVMOVUPS (R12), Z0")
-	p("\tVMOVUPS.Z 64(R12), K1, Z1")
-	p("\tVMOVAPS Z30, Z2")
-	p("\tVPERMI2PS Z1, Z0, Z2")
-	p("\tVMOVUPS Z2, (R13)")
-	p("\tADDQ $128, R12")
-	p("\tADDQ $64, R13")
+	whole()
+	p("\tADDQ $%d, R12", srcStep)
+	p("\tADDQ $%d, R13", dstStep)
 	p("\tDECQ CX")
 	p("\tJNZ %sloop", name)
 	p("%stail:", name)
 	p("\tTESTQ BX, BX")
 	p("\tJZ %snext", name)
-	p("\tVMOVUPS.Z (R12), K2, Z0")
-	p("\tVMOVUPS.Z 64(R12), K3, Z1")
-	p("\tVMOVAPS Z30, Z2")
-	p("\tVPERMI2PS Z1, Z0, Z2")
-	p("\tVMOVUPS Z2, K4, (R13)")
+	tail()
 	p("%snext:", name)
 	p("\tADDQ R8, SI")
 	p("\tADDQ R9, DI")
@@ -271,84 +289,53 @@ element of dst but those:
 		}
 	}
 `)
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R8", f.arg("lds"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R9", f.arg("ldd"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, R10", f.arg("rows"))
-	p("\tMOVQ %s, R11", f.arg("n"))
-	p("\tVMOVUPS poolIdx<>+128(SB), Z30")
-	p("\tVMOVUPS poolIdx<>+192(SB), Z31")
-	// K1: the even lanes. The tail of t = n%16 elements: K2 its t lanes
-	// of src, K3 and K4 the even lanes of its first min(t, 8) and next
-	// max(t-8, 0) elements in dst's two vectors.
-	p("\tMOVL $0x5555, AX")
-	p("\tKMOVW AX, K1")
-	p("\tMOVQ R11, BX")
-	p("\tANDQ $15, BX")
-	laneMask("BX", "K2", name+"m2")
-	for i, k := range []string{"K3", "K4"} {
-		lbl := fmt.Sprintf("%sm%d", name, 3+i)
-		p("\tMOVQ BX, DX")
-		if i == 1 {
-			p("\tSUBQ $8, DX")
-			p("\tJGE %spos", lbl)
-			p("\tXORQ DX, DX")
-			p("%spos:", lbl)
-		}
-		p("\tCMPQ DX, $8")
-		p("\tJLE %scap", lbl)
-		p("\tMOVQ $8, DX")
-		p("%scap:", lbl)
-		p("\tSHLQ $1, DX")
-		laneMask("DX", k, lbl+"m")
-		p("\tKANDW K1, %s, %s", k, k)
+	// spreadAdd spreads the 16 values of Z0 to the even lanes of two
+	// vectors and adds them into dst's under the masks lo and hi.
+	spreadAdd := func(lo, hi string) {
+		p("\tVPERMPS Z0, Z30, Z1")
+		p("\tVPERMPS Z0, Z31, Z2")
+		p("\tVMOVUPS.Z (R13), %s, Z3", lo)
+		p("\tVMOVUPS.Z 64(R13), %s, Z4", hi)
+		p("\tVADDPS Z1, Z3, Z3")
+		p("\tVADDPS Z2, Z4, Z4")
+		p("\tVMOVUPS Z3, %s, (R13)", lo)
+		p("\tVMOVUPS Z4, %s, 64(R13)", hi)
 	}
-	p("\tSHRQ $4, R11") // whole vectors a row
-	p("\tTESTQ R10, R10")
-	p("\tJLE %sdone", name)
-	p("%srow:", name)
-	p("\tMOVQ SI, R12")
-	p("\tMOVQ DI, R13")
-	p("\tMOVQ R11, CX")
-	p("\tTESTQ CX, CX")
-	p("\tJZ %stail", name)
-	p("%sloop:", name)
-	p("\tVMOVUPS (R12), Z0")
-	p("\tVPERMPS Z0, Z30, Z1")
-	p("\tVPERMPS Z0, Z31, Z2")
-	p("\tVMOVUPS.Z (R13), K1, Z3")
-	p("\tVMOVUPS.Z 64(R13), K1, Z4")
-	p("\tVADDPS Z1, Z3, Z3")
-	p("\tVADDPS Z2, Z4, Z4")
-	p("\tVMOVUPS Z3, K1, (R13)")
-	p("\tVMOVUPS Z4, K1, 64(R13)")
-	p("\tADDQ $64, R12")
-	p("\tADDQ $128, R13")
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%stail:", name)
-	p("\tTESTQ BX, BX")
-	p("\tJZ %snext", name)
-	p("\tVMOVUPS.Z (R12), K2, Z0")
-	p("\tVPERMPS Z0, Z30, Z1")
-	p("\tVPERMPS Z0, Z31, Z2")
-	p("\tVMOVUPS.Z (R13), K3, Z3")
-	p("\tVMOVUPS.Z 64(R13), K4, Z4")
-	p("\tVADDPS Z1, Z3, Z3")
-	p("\tVADDPS Z2, Z4, Z4")
-	p("\tVMOVUPS Z3, K3, (R13)")
-	p("\tVMOVUPS Z4, K4, 64(R13)")
-	p("%snext:", name)
-	p("\tADDQ R8, SI")
-	p("\tADDQ R9, DI")
-	p("\tDECQ R10")
-	p("\tJNZ %srow", name)
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	evenRowsLoop(f, 64, 128, func() {
+		p("\tVMOVUPS poolIdx<>+128(SB), Z30")
+		p("\tVMOVUPS poolIdx<>+192(SB), Z31")
+		// K1: the even lanes. The tail of t = n%16 elements: K2 its t
+		// lanes of src, K3 and K4 the even lanes of its first min(t, 8)
+		// and next max(t-8, 0) elements in dst's two vectors.
+		p("\tMOVL $0x5555, AX")
+		p("\tKMOVW AX, K1")
+		p("\tMOVQ R11, BX")
+		p("\tANDQ $15, BX")
+		laneMask("BX", "K2", name+"m2")
+		for i, k := range []string{"K3", "K4"} {
+			lbl := fmt.Sprintf("%sm%d", name, 3+i)
+			p("\tMOVQ BX, DX")
+			if i == 1 {
+				p("\tSUBQ $8, DX")
+				p("\tJGE %spos", lbl)
+				p("\tXORQ DX, DX")
+				p("%spos:", lbl)
+			}
+			p("\tCMPQ DX, $8")
+			p("\tJLE %scap", lbl)
+			p("\tMOVQ $8, DX")
+			p("%scap:", lbl)
+			p("\tSHLQ $1, DX")
+			laneMask("DX", k, lbl+"m")
+			p("\tKANDW K1, %s, %s", k, k)
+		}
+	}, func() {
+		p("\tVMOVUPS (R12), Z0")
+		spreadAdd("K1", "K1")
+	}, func() {
+		p("\tVMOVUPS.Z (R12), K2, Z0")
+		spreadAdd("K3", "K4")
+	})
 }
 
 // moveRowsKernel writes moveRowsAVX512: copyRowsAVX512 with no

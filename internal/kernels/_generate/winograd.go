@@ -190,15 +190,7 @@ columns of each, zeros past them. Its 16 values A·dy·Aᵀ, with Aᵀ =
 
 	winoGradRow(src, stride, dst, plane, n, rows, cols)
 `)
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R8", f.arg("stride"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R9", f.arg("plane"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, R14", f.arg("n"))
-	p("\tMOVQ %s, R12", f.arg("rows"))
-	p("\tMOVQ %s, R15", f.arg("cols"))
+	winoGradArgs(f)
 	p("\tVMOVUPS poolIdx<>+0(SB), Z31")
 	p("\tVMOVUPS poolIdx<>+64(SB), Z30")
 	p("\tVXORPS Z27, Z27, Z27")
@@ -258,6 +250,21 @@ columns of each, zeros past them. Its 16 values A·dy·Aᵀ, with Aᵀ =
 	p("%sdone:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// winoGradArgs loads the arguments of the output-gradient transforms
+// (winoGradF23AVX512, winoGradF43AVX512): SI src, R8 stride and R9 plane
+// in bytes, DI dst, R14 n, R12 rows, R15 cols.
+func winoGradArgs(f *function) {
+	p("\tMOVQ %s, SI", f.arg("src"))
+	p("\tMOVQ %s, R8", f.arg("stride"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, DI", f.arg("dst"))
+	p("\tMOVQ %s, R9", f.arg("plane"))
+	p("\tSHLQ $2, R9")
+	p("\tMOVQ %s, R14", f.arg("n"))
+	p("\tMOVQ %s, R12", f.arg("rows"))
+	p("\tMOVQ %s, R15", f.arg("cols"))
 }
 
 // winoPairMasks sets, for a pair kernel (arguments n1 and n2), K1 to the
@@ -496,15 +503,7 @@ dst[ξ*plane+t], ξ = 6·row + column:
 
 	wino43GradRow(src, stride, dst, plane, n, rows, cols)
 `)
-	p("\tMOVQ %s, SI", f.arg("src"))
-	p("\tMOVQ %s, R8", f.arg("stride"))
-	p("\tSHLQ $2, R8")
-	p("\tMOVQ %s, DI", f.arg("dst"))
-	p("\tMOVQ %s, R9", f.arg("plane"))
-	p("\tSHLQ $2, R9")
-	p("\tMOVQ %s, R14", f.arg("n"))
-	p("\tMOVQ %s, R12", f.arg("rows"))
-	p("\tMOVQ %s, R15", f.arg("cols"))
+	winoGradArgs(f)
 	p("\tVBROADCASTSS wino43K<>+8(SB), Z24")
 	p("\tVBROADCASTSS wino43K<>+0(SB), Z25")
 	p("\tVBROADCASTSS wino43K<>+12(SB), Z26")
