@@ -295,6 +295,9 @@ type winoVariant struct {
 	// by side in src: the first's m output rows at dst, the second's
 	// rows2 at dst[off2:].
 	outputPair func(src []float32, plane int, dst []float32, stride, n1, n2, off2, rows2, cols int, bias float32, relu bool, tmp []float32)
+	// gradRow transforms the n tiles of one tile row of an output
+	// gradient, A·dy·Aᵀ, for the weight gradient (winoGradRow).
+	gradRow func(src []float32, stride int, dst []float32, plane, n, rows, cols int)
 }
 
 var (
@@ -316,10 +319,11 @@ var (
 				winoOutputRow(src, plane, dst, stride, n1, 2, cols, bias, relu)
 				winoOutputRow(src[n1:], plane, dst[off2:], stride, n2, rows2, cols, bias, relu)
 			}
-		}}
+		},
+		gradRow: winoGradRow}
 	winoF43 = winoVariant{m: 4, a: 6, filter: wino43Filter, g: [6][3]float64{{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6},
 		{-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}, inputRow: wino43InputRow, inputPair: wino43InputPair,
-		outputRow: wino43OutputRow, outputPair: wino43OutputPair}
+		outputRow: wino43OutputRow, outputPair: wino43OutputPair, gradRow: wino43GradRow}
 )
 
 func init() {

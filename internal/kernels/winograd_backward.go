@@ -182,34 +182,23 @@ func (p Conv) weightGradVariant() winoVariant {
 // (F(2×2)'s [1 1 1 0; 0 1 -1 -1]); tiles past the plane's edge read
 // zeros.
 func (r *winoRun) gradTiles(dy, mt []float32, cols, i, k int) {
-	K, oh, ow := r.p.K, r.oh, r.ow
+	K, oh, ow, m := r.p.K, r.oh, r.ow, r.v.m
 	mplane := skewed(K * cols)
 	src := dy[(i*K+k)*oh*ow : (i*K+k+1)*oh*ow]
-	if r.v.m == 4 {
-		for ty := 0; ty < r.th; ty++ {
-			off := k*cols + i*r.ti + ty*r.tw
-			row, rows := src[4*ty*ow:], min(4, oh-4*ty)
-			if !wino43GradVector(row, ow, mt[off:], mplane, r.tw, rows, ow) {
-				wino43GradRow(row, ow, mt[off:], mplane, r.tw, rows, ow)
-			}
-		}
-		return
-	}
 	for ty := 0; ty < r.th; ty++ {
 		off := k*cols + i*r.ti + ty*r.tw
-		rows := min(2, oh-2*ty)
-		row := src[2*ty*ow:]
-		if !winoGradVector(row, ow, mt[off:], mplane, r.tw, rows, ow) {
-			winoGradRow(row, ow, mt[off:], mplane, r.tw, rows, ow)
-		}
+		r.v.gradRow(src[m*ty*ow:], ow, mt[off:], mplane, r.tw, min(m, oh-m*ty), ow)
 	}
 }
 
 // winoGradRow writes A·dy·Aᵀ for the n 2×2 tiles of one tile row to
 // dst[ξ*plane+t]: tile t covers columns 2t and 2t+1 of src's first row
 // and, if rows is 2, of the row stride floats on; columns from cols on
-// read zeros.
+// read zeros (see winoGradF23AVX512, which it calls where it can).
 func winoGradRow(src []float32, stride int, dst []float32, plane, n, rows, cols int) {
+	if winoGradVector(src, stride, dst, plane, n, rows, cols) {
+		return
+	}
 	at := func(y, x int) float32 {
 		if y < rows && x < cols {
 			return src[y*stride+x]
@@ -234,8 +223,12 @@ func winoGradRow(src []float32, stride int, dst []float32, plane, n, rows, cols 
 // wino43GradRow is winoGradRow for F(4×4, 3×3): the n 4×4 tiles of one
 // tile row, rows rows of src (at most 4) and cols columns, zeros past
 // them, to their 36 values A·dy·Aᵀ, with Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2
-// 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1], at dst[ξ*plane+t], ξ = 6·row + column.
+// 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1], at dst[ξ*plane+t], ξ = 6·row + column
+// (see winoGradF43AVX512, which it calls where it can).
 func wino43GradRow(src []float32, stride int, dst []float32, plane, n, rows, cols int) {
+	if wino43GradVector(src, stride, dst, plane, n, rows, cols) {
+		return
+	}
 	// grad6 is the 1-D transform of four values: Σ_b d_b·Aᵀ[b][j].
 	grad6 := func(d0, d1, d2, d3 float32) [6]float32 {
 		p, q := d0+d2, d1+d3

@@ -238,25 +238,24 @@ func TestWinogradWeightsVector(t *testing.T) {
 	}
 }
 
-// TestWinogradGradVector compares the vector transform of the output
-// gradient's tiles (winoGradF23AVX512) with its Go reference, on rows of
-// every width up to past two vectors, odd ones ending in half a tile, and
-// a last tile row of one row.
+// TestWinogradGradVector compares the vector transforms of the output
+// gradient's tiles (winoGradF23AVX512, winoGradF43AVX512) with their Go
+// reference (each variant's gradRow with vectors off), on rows of every
+// width up to past two vectors, odd ones ending in part of a tile, and
+// last tile rows of every height.
 func TestWinogradGradVector(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms")
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
-	type transform func(src []float32, stride int, dst []float32, plane, n, rows, cols int)
 	for _, v := range []struct {
-		m   int
+		winoVariant
 		vec func(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool
-		ref transform
 		// F(4×4)'s sums reach 60 times their terms, the kernel's fused
 		// multiply-adds rounding them otherwise than Go.
 		tol float64
-	}{{2, winoGradVector, winoGradRow, 0}, {4, wino43GradVector, wino43GradRow, 1e-5}} {
-		a := v.m + 2
+	}{{winoF23, winoGradVector, 0}, {winoF43, wino43GradVector, 1e-5}} {
+		a := v.a
 		for cols := 1; cols <= 70; cols++ {
 			for rows := 1; rows <= v.m; rows++ {
 				n, stride := (cols+v.m-1)/v.m, cols+3
@@ -267,7 +266,7 @@ func TestWinogradGradVector(t *testing.T) {
 				if !v.vec(src, stride, got, plane, n, rows, cols) {
 					t.Fatal("the vector transform did not run")
 				}
-				v.ref(src, stride, want, plane, n, rows, cols)
+				withVectors(false, func() { v.gradRow(src, stride, want, plane, n, rows, cols) })
 				closeTo(t, fmt.Sprintf("F(%d) cols %d rows %d", v.m, cols, rows), got, want, v.tol)
 			}
 		}
