@@ -298,6 +298,9 @@ type winoVariant struct {
 	// gradRow transforms the n tiles of one tile row of an output
 	// gradient, A·dy·Aᵀ, for the weight gradient (winoGradRow).
 	gradRow func(src []float32, stride int, dst []float32, plane, n, rows, cols int)
+	// gradFilters adds dg = Gᵀ·dU·G to dw for n filters whose a²
+	// transformed positions lie ldu apart in u (winoGradFilters23).
+	gradFilters func(u []float32, ldu, n int, dw []float32)
 }
 
 var (
@@ -320,10 +323,11 @@ var (
 				winoOutputRow(src[n1:], plane, dst[off2:], stride, n2, rows2, cols, bias, relu)
 			}
 		},
-		gradRow: winoGradRow}
+		gradRow: winoGradRow, gradFilters: winoGradFilters23}
 	winoF43 = winoVariant{m: 4, a: 6, filter: wino43Filter, g: [6][3]float64{{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6},
 		{-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}, inputRow: wino43InputRow, inputPair: wino43InputPair,
-		outputRow: wino43OutputRow, outputPair: wino43OutputPair, gradRow: wino43GradRow}
+		outputRow: wino43OutputRow, outputPair: wino43OutputPair, gradRow: wino43GradRow,
+		gradFilters: winoGradFilters43}
 )
 
 func init() {

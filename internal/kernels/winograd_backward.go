@@ -119,11 +119,7 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 			Gemm(false, true, K, C, cols, 1, (*mb)[xi*mplane:], cols, (*vb)[xi*plane:], cols, beta, (*ub)[xi*ldu:], C)
 		}
 	}
-	if v.m == 4 {
-		winoGradFilters43(*ub, ldu, K*C, dw)
-	} else {
-		winoGradFilters23(*ub, ldu, K*C, dw)
-	}
+	v.gradFilters(*ub, ldu, K*C, dw)
 	return true
 }
 
