@@ -389,6 +389,12 @@ func prefetchLines(p *float32, n int)
 //go:noescape
 func prefetchStrided(p *float32, n, stride int)
 
+// cpuid runs CPUID for leaf and subleaf and writes EAX, EBX, ECX and
+// EDX to regs[0:4].
+//
+//go:noescape
+func cpuid(leaf, subleaf uint32, regs *uint32)
+
 // dotKernel6x4IndAccAVX512 adds the lanes' partial sums of the dot
 // products of 6 rows of A with 4 rows of B, row j at b[offs[j]:], each
 // 16*k long, into out:

@@ -2972,6 +2972,18 @@ prefetchStridedloop:
 	JNZ prefetchStridedloop
 	RET
 
+// func cpuid(leaf, subleaf uint32, regs *uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-16
+	MOVL leaf+0(FP), AX
+	MOVL subleaf+4(FP), CX
+	CPUID
+	MOVQ regs+8(FP), DI
+	MOVL AX, (DI)
+	MOVL BX, 4(DI)
+	MOVL CX, 8(DI)
+	MOVL DX, 12(DI)
+	RET
+
 // func dotKernel6x4IndAccAVX512(k int, a *float32, lda int, b *float32, offs *int, out *float32)
 // out[i*4+j] = A[i,:k*16]·B[j,:k*16] for 6 rows of A and 4 rows of B,
 // B row j at b+offs[j] elements.

@@ -12,6 +12,11 @@ func bestKernel() microKernel { return genericKernel }
 // kernelsAvailable lists every micro-kernel this build and CPU can run.
 func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 
+// halfWidthVectors is false: the choices it changes (see cpu_amd64.go)
+// weigh vector kernels that are not here. (A variable, as there, for the
+// tests.)
+var halfWidthVectors = false
+
 // bytesToUnitVector handles no elements: there are no vector kernels here.
 func bytesToUnitVector(src []uint8, dst []float32) int { return 0 }
 

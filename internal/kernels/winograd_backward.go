@@ -125,7 +125,9 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 
 // weightGradWinograd reports whether p's weight gradient runs by
 // winogradWeightGrad: a layer that takes Winograd's method forward, on
-// planes 12 wide or more with K·C at least 2¹².
+// planes 12 wide or more with K·C at least 2¹², and on planes 7 wide with
+// K·C at least 2¹⁵ where the CPU's vectors are half-width
+// (halfWidthVectors).
 func (p Conv) weightGradWinograd() bool {
 	// Against the implicit or explicit GEMM, at batch 10, alternated in
 	// one process (2 cores of an AMD EPYC, Zen 4): ResNet-18's 64·64
@@ -135,10 +137,17 @@ func (p Conv) weightGradWinograd() bool {
 	// 28×28 117 and 132 against 199 and 228. With fewer weights the
 	// transforms cost what the products save (GoogLeNet's 32→96 28×28:
 	// even). On 7×7 planes (16 tiles an image) the GEMMs' sums are
-	// short: ResNet-18's layer4 12.9 against 11.5 ms on a CPU with
-	// full-width AVX-512 (Zen 5), 11.6 against 15.5 on Zen 4's
-	// half-width units; the GEMM keeps it.
-	if p.OutW() < 12 || p.C*p.K < 1<<12 {
+	// short, and the GEMM keeps ResNet-18's layer4 on a CPU with
+	// full-width AVX-512 (Zen 5: 11.5 against 12.9 ms); on Zen 4, whose
+	// products cost twice as much, Winograd's third fewer wins, caches
+	// flushed before each call as in training: ResNet-18's 512·512 11.6
+	// against 13.9 ms, GoogLeNet's 192→384 3.5 against 4.3, its 160→320
+	// 3.0 against 3.3, 128→256 2.1 against 2.2 (ResNet-18's step 2.7%
+	// faster).
+	switch ow, ck := p.OutW(), p.C*p.K; {
+	case ow >= 12 && ck >= 1<<12:
+	case ow >= 7 && ck >= 1<<15 && halfWidthVectors:
+	default:
 		return false
 	}
 	_, ok := p.winogradVariant()

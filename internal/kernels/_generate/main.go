@@ -6,7 +6,8 @@
 //     activations' gradients (activation.go), the optimizers (optim.go),
 //     pooling (pool.go), the copies and conversions (convert.go), the
 //     3×3 depthwise convolution (depthwise.go) and batch normalisation
-//     (batchnorm.go), for AVX-512 and, some, for AVX2+FMA;
+//     (batchnorm.go), for AVX-512 and, some, for AVX2+FMA; and CPUID
+//     (cpu.go);
 //   - direct_amd64.s and direct_amd64.go: the AVX-512 kernels of the
 //     direct convolutions (direct.go, kvec.go, xvec.go, shuffle.go);
 //   - bf16_amd64.s and bf16_amd64.go: the bf16 GEMM kernels (bf16.go),
@@ -60,6 +61,7 @@ batch normalisation.`}
 		}
 	}
 	prefetchKernel()
+	cpuidKernel()
 	dotKernel("AVX512", "Z", 16, 6, 4, true, true)
 	dotKernel("AVX2", "Y", 8, 2, 4, true, true)
 	tanhKernelAVX512()
