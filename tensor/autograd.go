@@ -37,6 +37,7 @@ type opKind uint8
 const (
 	opOther opKind = iota
 	opTanh
+	opReLU
 	opConv2d
 )
 

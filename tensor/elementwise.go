@@ -27,7 +27,9 @@ func (a Activation) kernel() kernels.Activation {
 func recordActivation(out *Tensor, act Activation, x *Tensor) {
 	switch act {
 	case ActReLU:
-		recordNode(out, readsOutput, reluBackward, x)
+		if n := recordNode(out, readsOutput, reluBackward, x); n != nil {
+			n.kind = opReLU
+		}
 	case ActTanh:
 		if n := recordNode(out, readsOutput, tanhBackward, x); n != nil {
 			n.kind = opTanh

@@ -105,6 +105,18 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				h := tensor.Tanh(in[0])
 				return tensor.Add(tensor.AvgPool2d(h, two, two, [2]int{}), tensor.AvgPool2d(h, two, two, [2]int{}))
 			}},
+		// The max pooling does the ReLU's backward too (ResNet's stem: 3×3,
+		// stride 2, padding 1), adding into a leaf's gradient; and not
+		// where another operation reads the ReLU.
+		{"maxpool 3x3 after relu of a leaf", []*tensor.Tensor{randTensor(r, 2, 2, 7, 6)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				return tensor.MaxPool2d(tensor.ReLU(in[0]), [2]int{3, 3}, two, one)
+			}},
+		{"relu read by maxpool and tanh", []*tensor.Tensor{randTensor(r, 1, 2, 4, 4)},
+			func(in []*tensor.Tensor) *tensor.Tensor {
+				h := tensor.ReLU(in[0])
+				return tensor.Add(tensor.MaxPool2d(h, two, two, [2]int{}), tensor.AvgPool2d(tensor.Tanh(h), two, two, [2]int{}))
+			}},
 		{"odd avgpool after tanh", []*tensor.Tensor{randTensor(r, 1, 2, 5, 7)},
 			func(in []*tensor.Tensor) *tensor.Tensor {
 				return tensor.AvgPool2d(tensor.Tanh(in[0]), two, two, [2]int{})

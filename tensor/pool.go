@@ -125,7 +125,8 @@ func adaptiveShape(op string, shape []int, size [2]int) kernels.Pool {
 // its argmax, if max, else the average.
 func recordPool(out, x *Tensor, max bool, p kernels.Pool, argmax []int32) {
 	if max {
-		if n := recordNode(out, 0, maxPool2dBackward, x); n != nil {
+		// The backward reads the maxima where it does a ReLU's too.
+		if n := recordNode(out, readsOutput, maxPool2dBackward, x); n != nil {
 			n.pool, n.int32s = p, argmax
 		}
 		return
@@ -171,7 +172,17 @@ func MaxPool2d(x *Tensor, kernel, stride, padding [2]int) *Tensor {
 }
 
 func maxPool2dBackward(n *node, g []float32) {
-	dx, fresh := gradOut(n.ins[0])
+	x := n.ins[0]
+	if t := x.creator; t != nil && t.kind == opReLU && x.uses == 1 && x.grad == nil && requiresGrad(t.ins[0]) {
+		// The input is a ReLU's output that only this pooling reads (as
+		// in ResNet's stem): do the ReLU's backward too, in the same
+		// pass, and unlink x from the graph, so that Backward skips it.
+		dz, fresh := gradOut(t.ins[0])
+		kernels.MaxPool2dReLUBackward(n.pool, g, n.int32s, n.out.data, dz, !fresh)
+		x.creator = nil
+		return
+	}
+	dx, fresh := gradOut(x)
 	kernels.MaxPool2dBackward(n.pool, g, n.int32s, dx, !fresh)
 }
 

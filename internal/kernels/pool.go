@@ -742,6 +742,43 @@ func MaxPool2dBackward(p Pool, dy []float32, argmax []int32, dx []float32, add b
 	t.planes()
 }
 
+// MaxPool2dReLUBackward is MaxPool2dBackward for a pooling of a ReLU's
+// output (ResNet's stem), through the ReLU too: dx is the gradient of the
+// ReLU's input, dy routed to each window's maximum where that is
+// positive, as ReLU's backward after the pooling's would give, in one
+// pass over dx rather than three. y is the pooling's output: each
+// window's maximum, so the ReLU's output at argmax.
+func MaxPool2dReLUBackward(p Pool, dy []float32, argmax []int32, y, dx []float32, add bool) {
+	t := newPoolTask(p, maxReLUBackPlane)
+	t.dy, t.argmax, t.y, t.dx, t.add = dy, argmax, y, dx, add
+	t.planes()
+}
+
+func maxReLUBackPlane(t *poolTask, in, out int) {
+	dy, argmax, y := t.dy[out:out+t.hw], t.argmax[out:out+t.hw], t.y[out:out+t.hw]
+	dx := t.dx[in : in+t.inHW]
+	if t.add {
+		// A window's gradients are summed before they are added, as
+		// the two passes would.
+		buf := getScratchDirty(t.inHW)
+		defer putScratch(buf)
+		dx = *buf
+	}
+	clear(dx)
+	for j, at := range argmax {
+		g := dy[j]
+		if !(y[j] > 0) {
+			g = 0 // a select, not a branch that a ReLU's zeros would mispredict
+		}
+		if at >= 0 {
+			dx[at] += g
+		}
+	}
+	if t.add {
+		add(dx, t.dx[in:in+t.inHW])
+	}
+}
+
 func maxBackPlane(t *poolTask, in, out int) {
 	dy, argmax, dx := t.dy, t.argmax, t.dx
 	if !t.add {

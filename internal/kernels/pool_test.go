@@ -315,3 +315,38 @@ func TestMaxPool3x3Planes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolReLUBackward checks MaxPool2dReLUBackward against the two
+// passes it replaces, MaxPool2dBackward then ReluBackward, on the
+// pooling of ReLU outputs with zeros, ties and padding, stored and
+// added: the results must be identical.
+func TestMaxPoolReLUBackward(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range []Pool{
+		{N: 2, C: 3, H: 112, W: 112, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{N: 1, C: 2, H: 7, W: 9, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+		{N: 1, C: 2, H: 9, W: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CeilMode: true},
+	} {
+		for _, add := range []bool{false, true} {
+			y := make([]float32, p.N*p.C*p.H*p.W)
+			for i := range y {
+				y[i] = max(0, float32(r.IntN(5)-2)) // a ReLU's output, often 0, with ties
+			}
+			out := p.N * p.C * p.OutH() * p.OutW()
+			pooled, argmax, dy := make([]float32, out), make([]int32, out), randSlice(r, out)
+			MaxPool2d(p, y, pooled, argmax)
+			start := randSlice(r, len(y))
+			want := append([]float32(nil), start...)
+			gy := make([]float32, len(y))
+			MaxPool2dBackward(p, dy, argmax, gy, false)
+			ReluBackward(y, gy, want, add)
+			got := append([]float32(nil), start...)
+			MaxPool2dReLUBackward(p, dy, argmax, pooled, got, add)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%+v add %v: dx[%d] = %v, want %v", p, add, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
