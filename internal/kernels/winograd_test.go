@@ -297,10 +297,10 @@ func TestWinogradWeightGrad(t *testing.T) {
 		// group.
 		{N: 3, C: 256, H: 27, W: 28, K: 256, PadH: 1, PadW: 1},
 		{N: 2, C: 64, H: 30, W: 31, K: 64, PadH: 1, PadW: 1},
-		// Groups of images, the last one smaller: F(4×4) in groups of 4
-		// and 1, F(2×2) in groups of 1.
-		{N: 5, C: 256, H: 28, W: 28, K: 256, PadH: 1, PadW: 1},
-		{N: 2, C: 512, H: 27, W: 27, K: 512, PadH: 1, PadW: 1},
+		// Groups of images, the last one smaller: F(4×4) in groups of 11
+		// and 2 (3.6 MB an image), F(2×2) in groups of 3 and 1 (12.8 MB).
+		{N: 13, C: 256, H: 28, W: 28, K: 256, PadH: 1, PadW: 1},
+		{N: 4, C: 512, H: 27, W: 27, K: 512, PadH: 1, PadW: 1},
 	}
 	for _, p := range cases {
 		p.R, p.S, p.StrideH, p.StrideW = 3, 3, 1, 1
