@@ -48,18 +48,30 @@ func (p BatchNorm) plane(a []float32, n, c int) []float32 {
 // and 0. It stores each channel's mean and 1/sqrt(var+Eps) in mean and
 // invstd (C each) for BatchNormBackward. runningMean and runningVar (C
 // each, or both nil) are updated in place with Momentum. Statistics are
-// summed in float64, the variance in a second pass around the mean. (With
+// summed in float64, the variance with the mean in one pass (a second
+// around the mean where the mean is far from 0 against the deviation,
+// and cancellation would show). (With
 // M() = 1 the unbiased variance is undefined; the biased one, 0, is used.)
 func BatchNormTrain(p BatchNorm, x, w, b, y, mean, invstd, runningMean, runningVar []float32) {
 	m := p.M()
 	p.channels(func(c int) {
 		var s, ss float64
 		for n := 0; n < p.N; n++ {
-			s += sumDeviations(p.plane(x, n, c), 0).s
+			d := sumDeviations(p.plane(x, n, c), 0)
+			s += d.s
+			ss += d.ss
 		}
 		mu := s / float64(m)
-		for n := 0; n < p.N; n++ {
-			ss += sumDeviations(p.plane(x, n, c), mu).ss
+		// The squares' sum about the mean, Σx² - (Σx)²/m, loses to
+		// cancellation about 10⁻¹⁶·(1 + mu²/var) of itself: far below
+		// float32's rounding while the mean is within 30 deviations of
+		// 0. Beyond that, a second pass about the mean.
+		ss -= s * mu
+		if !(mu*mu <= 1e3*ss/float64(m)) {
+			ss = 0
+			for n := 0; n < p.N; n++ {
+				ss += sumDeviations(p.plane(x, n, c), mu).ss
+			}
 		}
 		variance := ss / float64(m)
 		is := 1 / math.Sqrt(variance+p.Eps)

@@ -204,3 +204,38 @@ func TestBatchNormVectorsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormVarianceFarMeans checks the variance BatchNormTrain finds in
+// one pass (the mean near 0 against the deviation) and in two (the mean
+// far from it, where Σx² - (Σx)²/m would cancel) against a two-pass sum
+// in float64: the stored 1/sqrt(var+Eps) within a unit in the last place.
+func TestBatchNormVarianceFarMeans(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, offset := range []float32{0, 3, 25, 300, 1e4, 1e5} {
+		p := BatchNorm{N: 3, C: 2, HW: 500, Eps: 1e-5}
+		x := randSlice(r, p.N*p.C*p.HW)
+		for i := range x {
+			x[i] = offset + 0.5*x[i]
+		}
+		y, mean, invstd := make([]float32, len(x)), make([]float32, p.C), make([]float32, p.C)
+		BatchNormTrain(p, x, nil, nil, y, mean, invstd, nil, nil)
+		for c := 0; c < p.C; c++ {
+			var s, ss float64
+			for n := 0; n < p.N; n++ {
+				for _, v := range p.plane(x, n, c) {
+					s += float64(v)
+				}
+			}
+			mu := s / float64(p.M())
+			for n := 0; n < p.N; n++ {
+				for _, v := range p.plane(x, n, c) {
+					ss += (float64(v) - mu) * (float64(v) - mu)
+				}
+			}
+			want := float32(1 / math.Sqrt(ss/float64(p.M())+p.Eps))
+			if d := math.Abs(float64(invstd[c]-want)) / float64(want); d > 1.2e-7 {
+				t.Errorf("offset %v channel %d: invstd %v, want %v", offset, c, invstd[c], want)
+			}
+		}
+	}
+}
