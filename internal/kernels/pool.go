@@ -595,63 +595,48 @@ func maxPlane(t *poolTask, in, out int) {
 
 // maxPlaneVector does maxPlane's work with the vector kernel, if the
 // active kernel has it for the pooling, and reports whether it did. Where
-// windows reach into the padding (or past the end, in ceil mode), the
-// plane is first copied into a buffer bordered with -Inf wide enough for
-// every window, so that no window is clipped, the kernel counting argmax
-// in the plane's own rows; a window whose maximum is -Inf may then have
-// found it in the border (all its inputs -Inf, the border's first in
-// row-major order), and is done again by maxWindow, which leaves the
-// border out as PyTorch does.
+// windows reach into the padding (or past the end, in ceil mode), they
+// run clipped to the plane, as PyTorch takes them: a row's windows whose
+// columns lie inside the plane in one call, the few at its ends one at a
+// time, the rows at the top and bottom with fewer rows. (A copy of the
+// plane bordered with -Inf, which the kernel read whole, took 40% of the
+// time of ResNet-18's stem pooling.)
 func maxPlaneVector(t *poolTask, in, out int) bool {
 	p, oh, ow := t.p, t.oh, t.ow
 	if !maxRowVectors(p) {
 		return false
 	}
-	if p.PadH == 0 && p.PadW == 0 && !p.CeilMode {
-		// Every window lies inside the plane.
-		for oy := 0; oy < oh; oy++ {
-			r0 := in + oy*p.StrideH*p.W
-			o := out + oy*ow
-			maxPoolRowVector(t.x[r0:r0+(p.KH-1)*p.W+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmaxRow(o, ow),
-				p.W, p.W, p.KH, p.KW, p.StrideW, oy*p.StrideH*p.W)
-		}
-		return true
+	// Windows [oxA, oxB) of each row lie inside the plane's columns.
+	oxA := min(ow, (p.PadW+p.StrideW-1)/p.StrideW)
+	oxB := oxA
+	if last := p.W - p.KW + p.PadW; last >= 0 {
+		oxB = max(oxA, min(ow, last/p.StrideW+1))
 	}
-	hp := max(p.PadH+p.H, (oh-1)*p.StrideH+p.KH)
-	wp := max(p.PadW+p.W, (ow-1)*p.StrideW+p.KW)
-	buf := getScratchDirty(hp * wp)
-	defer putScratch(buf)
-	xp := *buf
-	inf := float32(math.Inf(-1))
-	fill := func(s []float32) {
-		for i := range s {
-			s[i] = inf
-		}
-	}
-	fill(xp[:p.PadH*wp])
-	for y := 0; y < p.H; y++ {
-		row := xp[(y+p.PadH)*wp : (y+p.PadH+1)*wp]
-		fill(row[:p.PadW])
-		copy(row[p.PadW:], t.x[in+y*p.W:in+(y+1)*p.W])
-		fill(row[p.PadW+p.W:])
-	}
-	fill(xp[(p.PadH+p.H)*wp:])
 	for oy := 0; oy < oh; oy++ {
-		r0 := oy * p.StrideH * wp
 		o := out + oy*ow
-		maxPoolRowVector(xp[r0:r0+(p.KH-1)*wp+(ow-1)*p.StrideW+p.KW], t.y[o:o+ow], t.argmaxRow(o, ow),
-			wp, p.W, p.KH, p.KW, p.StrideW, (oy*p.StrideH-p.PadH)*p.W-p.PadW)
-		if t.argmax == nil {
-			// Every window holds an element of the plane (the padding is
-			// less than the window), so a -Inf maximum is the plane's:
-			// only its argmax, which may point into the padding, needs
-			// the window searched again.
-			continue
-		}
-		for ox, v := range t.y[o : o+ow] {
-			if v == inf {
-				maxWindow(t, in, out, oy, ox)
+		// windows runs the windows [ox0, ox1) of row oy, which the
+		// padding clips alike.
+		windows := func(ox0, ox1 int) {
+			y0, y1, x0, x1 := p.window(oy, ox0)
+			kh, kw, n := y1-y0, x1-x0, ox1-ox0
+			if kh <= 0 || kw <= 0 {
+				for ox := ox0; ox < ox1; ox++ {
+					maxWindow(t, in, out, oy, ox)
+				}
+				return
 			}
+			r0 := in + y0*p.W + x0
+			maxPoolRowVector(t.x[r0:r0+(kh-1)*p.W+(n-1)*p.StrideW+kw], t.y[o+ox0:o+ox1], t.argmaxRow(o+ox0, n),
+				p.W, p.W, kh, kw, p.StrideW, y0*p.W+x0)
+		}
+		for ox := 0; ox < oxA; ox++ {
+			windows(ox, ox+1)
+		}
+		if oxB > oxA {
+			windows(oxA, oxB)
+		}
+		for ox := oxB; ox < ow; ox++ {
+			windows(ox, ox+1)
 		}
 	}
 	return true
