@@ -1005,6 +1005,16 @@ func winoFilters16AVX512(w *float32, offs *int, n int, m, out *float32)
 //go:noescape
 func winoFilters48AVX512(w *float32, offs *int, n int, m, out *float32)
 
+// winoGradFilters23AVX512 adds Gᵀ·dU·G to dw for 16·n filters,
+// filter e's 16 transformed positions at u[ξ*ldu+e], its 9 taps at
+// dw[9*e:], with F(2×2, 3×3)'s G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0
+// 1]; the results are the Go loop's, exactly:
+//
+//	winoGradFilters23(u, ldu, 16*n, dw) // without vectors
+//
+//go:noescape
+func winoGradFilters23AVX512(u *float32, ldu, n int, dw *float32)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

@@ -97,6 +97,19 @@ func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, co
 	return true
 }
 
+// winoGradFilters23Vector does winoGradFilters23's work for the first
+// filters of n, 16 at a time, with winoGradFilters23AVX512 if the active
+// kernel has it, and returns how many it took.
+func winoGradFilters23Vector(u []float32, ldu, n int, dw []float32) int {
+	blocks := n / 16
+	if activeKernel.name != "avx512" || blocks == 0 {
+		return 0
+	}
+	_, _ = u[15*ldu+16*blocks-1], dw[9*16*blocks-1]
+	winoGradFilters23AVX512(&u[0], ldu, blocks, &dw[0])
+	return 16 * blocks
+}
+
 // wino43GradVector runs winoGradF43AVX512 if the active kernel has it,
 // and reports whether it did.
 func wino43GradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {

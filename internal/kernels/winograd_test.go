@@ -273,6 +273,33 @@ func TestWinogradGradVector(t *testing.T) {
 	}
 }
 
+// TestWinogradGradFiltersVector compares F(2×2)'s final transform of the
+// weight gradient with vectors (winoGradFilters23AVX512, 16 filters at a
+// time, the rest in Go) and without, on filter counts around multiples of
+// 16 and of the threads' shares: the results must be identical.
+func TestWinogradGradFiltersVector(t *testing.T) {
+	if !winogradVectors() {
+		t.Skip("no vector transforms")
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{1, 15, 16, 17, 33, 64, 127, 128, 129, 1000, 4099} {
+		ldu := n + 7
+		u := randSlice(rng, 16*ldu)
+		got, want := randSlice(rng, 9*n), make([]float32, 9*n)
+		copy(want, got)
+		if n >= 16 && winoGradFilters23Vector(u, ldu, 16, make([]float32, 9*16)) != 16 {
+			t.Fatal("the vector transform did not run")
+		}
+		winoGradFilters23(u, ldu, n, got)
+		withVectors(false, func() { winoGradFilters23(u, ldu, n, want) })
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%d filters: dw[%d] = %v, want %v", n, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestWinogradWeightGrad compares the weight gradient computed by
 // Winograd's method (winogradWeightGrad, F(2×2) and F(4×4)) with the GEMM
 // paths' on awkward shapes, within 1e-4 of scale, added to what dw held;

@@ -365,6 +365,23 @@ kvecTransposeAVX512 transposes a block of rows×cols values, both at most
 		p("\tADDQ R8, SI")
 	}
 	p("%sloaded:", name)
+	cols := transpose16()
+	for l, reg := range cols {
+		p("\tCMPQ R11, $%d", l)
+		p("\tJLE %sdone", name)
+		p("\tVMOVUPS Z%d, K2, (DI)", reg)
+		p("\tADDQ R9, DI")
+	}
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// transpose16 writes the four rounds of shuffles that transpose Z0-Z15,
+// row i of a 16×16 block in Zi, using Z16-Z31 as they go, and returns
+// the register that holds each column: lane i of column l's is row i's
+// lane l (the simulation checks it).
+func transpose16() (cols [16]int) {
 	sh := newShuffler(p)
 	regs, op := sh.regs, sh.op
 	unpckLo := func(a, b lanes) lanes { return unpck(a, b, false) }
@@ -399,10 +416,8 @@ kvecTransposeAVX512 transposes a block of rows×cols values, both at most
 		op("VSHUFF32X4", 0x88, 16+i, 24+i, i, shuf4(0x88))
 		op("VSHUFF32X4", 0xDD, 16+i, 24+i, 8+i, shuf4(0xDD))
 	}
-	// Find the register holding each column: lane i of column l's row
-	// must be row i's lane l.
-	for l := 0; l < 16; l++ {
-		reg := -1
+	for l := range cols {
+		cols[l] = -1
 		for r := 0; r < 16; r++ {
 			ok := true
 			for i := 0; i < 16; i++ {
@@ -411,18 +426,12 @@ kvecTransposeAVX512 transposes a block of rows×cols values, both at most
 				}
 			}
 			if ok {
-				reg = r
+				cols[l] = r
 			}
 		}
-		if reg < 0 {
+		if cols[l] < 0 {
 			panic(fmt.Sprintf("no register holds column %d", l))
 		}
-		p("\tCMPQ R11, $%d", l)
-		p("\tJLE %sdone", name)
-		p("\tVMOVUPS Z%d, K2, (DI)", reg)
-		p("\tADDQ R9, DI")
 	}
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	return cols
 }

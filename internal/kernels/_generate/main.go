@@ -107,6 +107,7 @@ batch normalisation.`}
 	winograd43OutputKernel(true)
 	winogradFilterKernel(1)
 	winogradFilterKernel(3)
+	winogradGradFiltersKernel()
 	bytesToUnitKernel()
 	depthwiseKernels()
 	batchNormKernels()

@@ -982,3 +982,91 @@ m[t*%d:]) by their taps: out[e*%d:] is filter e's transform:
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// winogradGradFiltersKernel writes winoGradFilters23AVX512, F(2×2)'s
+// final transform of the weight gradient, 16 filters a vector: each
+// filter's 16 transformed positions come from 16 planes (one vector load
+// each), GᵀdU·G takes the reference's additions and halvings in its
+// order, and the 9 taps of the 16 filters, transposed in registers
+// (transpose16), are added into dw's 144 floats under a 9-lane mask.
+func winogradGradFiltersKernel() {
+	const name = "winoGradFilters23AVX512"
+	f := start(name, "(u *float32, ldu, n int, dw *float32)", `
+winoGradFilters23AVX512 adds Gᵀ·dU·G to dw for 16·n filters, filter e's
+16 transformed positions at u[ξ*ldu+e], its 9 taps at dw[9*e:], with
+F(2×2, 3×3)'s G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]; the results are the Go
+loop's, exactly:
+
+	winoGradFilters23(u, ldu, 16*n, dw) // without vectors
+`)
+	p("\tMOVQ %s, R10", f.arg("u"))
+	p("\tMOVQ %s, R8", f.arg("ldu"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, DX", f.arg("dw"))
+	// R9: three planes on; R10-R13: the first of each row of four
+	// positions.
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tLEAQ (R10)(R8*4), R11")
+	p("\tLEAQ (R11)(R8*4), R12")
+	p("\tLEAQ (R12)(R8*4), R13")
+	p("\tMOVL $0x3f000000, AX") // ½
+	p("\tMOVL $0x1ff, BX")
+	p("\tKMOVW BX, K1") // a filter's 9 taps
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	p("\tVPBROADCASTD AX, Z10")
+	// dU·G row by row: t[i][b] in Z20+3i+b, from positions 4i..4i+3
+	// (x0-x3 in Z16-Z19): x0 + (x1+x2)·½, (x1-x2)·½, (x1+x2)·½ + x3.
+	for i, base := range []string{"R10", "R11", "R12", "R13"} {
+		p("\tVMOVUPS (%s), Z16", base)
+		p("\tVMOVUPS (%s)(R8*1), Z17", base)
+		p("\tVMOVUPS (%s)(R8*2), Z18", base)
+		p("\tVMOVUPS (%s)(R9*1), Z19", base)
+		t := 20 + 3*i
+		p("\tVADDPS Z18, Z17, Z9")
+		p("\tVMULPS Z10, Z9, Z9")
+		p("\tVADDPS Z9, Z16, Z%d", t)
+		p("\tVSUBPS Z18, Z17, Z%d", t+1)
+		p("\tVMULPS Z10, Z%d, Z%d", t+1, t+1)
+		p("\tVADDPS Z19, Z9, Z%d", t+2)
+	}
+	// Gᵀ down each column b: taps b, 3+b and 6+b in Z0-Z8.
+	for b := 0; b < 3; b++ {
+		t0, t1, t2, t3 := 20+b, 23+b, 26+b, 29+b
+		p("\tVADDPS Z%d, Z%d, Z9", t2, t1)
+		p("\tVMULPS Z10, Z9, Z9")
+		p("\tVADDPS Z9, Z%d, Z%d", t0, b)
+		p("\tVSUBPS Z%d, Z%d, Z%d", t2, t1, 3+b)
+		p("\tVMULPS Z10, Z%d, Z%d", 3+b, 3+b)
+		p("\tVADDPS Z%d, Z9, Z%d", t3, 6+b)
+	}
+	// Rows 9-15 of the transpose hold leftovers: they land in the
+	// lanes past the mask.
+	cols := transpose16()
+	used := map[int]bool{}
+	for _, r := range cols {
+		used[r] = true
+	}
+	tmp := -1
+	for r := 31; r >= 0 && tmp < 0; r-- {
+		if !used[r] {
+			tmp = r
+		}
+	}
+	for l, r := range cols {
+		p("\tVMOVUPS.Z %d(DX), K1, Z%d", 36*l, tmp)
+		p("\tVADDPS Z%d, Z%d, Z%d", tmp, r, r)
+		p("\tVMOVUPS Z%d, K1, %d(DX)", r, 36*l)
+	}
+	for _, base := range []string{"R10", "R11", "R12", "R13"} {
+		p("\tADDQ $64, %s", base)
+	}
+	p("\tADDQ $576, DX")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
