@@ -175,6 +175,39 @@ func gemmKernel6x48ARowsAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
 //go:noescape
 func gemmKernel6x48ATransAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
 
+// gemmKernel6x48ARowsSetAVX512 stores A·B in a 6×48 tile of C, A read
+// where it lies (row i of the tile at a[i*lda:]):
+//
+//	for i := range 6 {
+//		for j := range 48 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x48ARowsSetAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
+
+// gemmKernel6x48ATransSetAVX512 stores A·B in a 6×48 tile of C, A
+// read where it lies (A transposed: the tile's 6 values of step p at
+// a[p*lda:]):
+//
+//	for i := range 6 {
+//		for j := range 48 {
+//			var sum float32
+//			for p := range kc {
+//				sum += a[p*lda+i] * b[p*ldb+j]
+//			}
+//			c[i*ldc+j] = sum
+//		}
+//	}
+//
+//go:noescape
+func gemmKernel6x48ATransSetAVX512(kc int, a, b, c *float32, ldb, ldc, lda int)
+
 // gemmKernel6x48IndSetAVX512 stores A·B in a 6×48 tile of C, A packed
 // (6 values a step of kc):
 //

@@ -27,6 +27,14 @@ var (
 			_, _, _ = a[(kc-1)*lda+gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48ATransAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc, lda)
 		},
+		aRowsSet: func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[(gemmMR-1)*lda+kc-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48ARowsSetAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc, lda)
+		},
+		aTransSet: func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			_, _, _ = a[(kc-1)*lda+gemmMR-1], b[(kc-1)*ldb+47], c[(gemmMR-1)*ldc+47]
+			gemmKernel6x48ATransSetAVX512(kc, &a[0], &b[0], &c[0], ldb, ldc, lda)
+		},
 		indSet: func(kc int, a, b []float32, offs []int, c []float32, ldc int) {
 			_, _, _ = a[kc*gemmMR-1], offs[kc-1], c[(gemmMR-1)*ldc+47]
 			gemmKernel6x48IndSetAVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc)

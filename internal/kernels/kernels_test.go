@@ -782,3 +782,59 @@ func TestMoveRows(t *testing.T) {
 		}
 	}
 }
+
+// TestInPlaceAKernels compares the micro-kernels that read A where it
+// lies (aRows, aTrans) and their storing twins (aRowsSet, aTransSet) with
+// the definition on one tile, for odd and even kc: the adding ones onto
+// what C held, the storing ones over NaN, which they must not read.
+func TestInPlaceAKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, k := range kernelsAvailable() {
+		if k.aRows == nil {
+			continue
+		}
+		for _, kc := range []int{1, 2, 7, 64} {
+			for _, trans := range []bool{false, true} {
+				lda := kc + 3
+				if trans {
+					lda = gemmMR + 5
+				}
+				a := randSlice(r, max(gemmMR, kc)*lda)
+				ldb, ldc := k.nr+4, k.nr+2
+				b, c0 := randSlice(r, kc*ldb), randSlice(r, gemmMR*ldc)
+				at := func(i, p int) float32 {
+					if trans {
+						return a[p*lda+i]
+					}
+					return a[i*lda+p]
+				}
+				add, set := k.aRows, k.aRowsSet
+				if trans {
+					add, set = k.aTrans, k.aTransSet
+				}
+				got := append([]float32(nil), c0...)
+				add(kc, a, lda, b, ldb, got, ldc)
+				stored := make([]float32, len(c0))
+				for i := range stored {
+					stored[i] = float32(math.NaN())
+				}
+				set(kc, a, lda, b, ldb, stored, ldc)
+				for i := 0; i < gemmMR; i++ {
+					for j := 0; j < k.nr; j++ {
+						var sum float64
+						for p := 0; p < kc; p++ {
+							sum += float64(at(i, p)) * float64(b[p*ldb+j])
+						}
+						tol := 1e-5 * (1 + math.Abs(sum))
+						if d := math.Abs(float64(got[i*ldc+j]) - (sum + float64(c0[i*ldc+j]))); !(d <= tol) {
+							t.Fatalf("%s trans=%v kc %d: C[%d,%d] = %v, want %v", k.name, trans, kc, i, j, got[i*ldc+j], sum+float64(c0[i*ldc+j]))
+						}
+						if d := math.Abs(float64(stored[i*ldc+j]) - sum); !(d <= tol) {
+							t.Fatalf("%s trans=%v kc %d set: C[%d,%d] = %v, want %v", k.name, trans, kc, i, j, stored[i*ldc+j], sum)
+						}
+					}
+				}
+			}
+		}
+	}
+}

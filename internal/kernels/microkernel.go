@@ -14,6 +14,9 @@ type microKernel struct {
 	// a[p*lda:] (aTrans, for a transposed A). Every row read must lie
 	// inside a.
 	aRows, aTrans func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+	// aRowsSet and aTransSet are aRows and aTrans storing C = A·B: C is
+	// neither cleared first nor read.
+	aRowsSet, aTransSet func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
 	// ind is fn with B row p at b[offs[p]:] (implicit im2col). The caller
 	// guarantees every row it reads lies inside b.
 	ind func(kc int, a, b []float32, offs []int, c []float32, ldc int)

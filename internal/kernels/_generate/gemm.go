@@ -137,14 +137,21 @@ func gemmKernel(isa, reg string, lanes, vecs int, indirect, store bool) {
 // gemmKernelInPlaceA writes the AVX-512 6×48 kernel with A read where it
 // lies rather than packed: with rows, row i of the tile at a + i*lda
 // elements (A not transposed); otherwise the tile's 6 values of step p at
-// a + p*lda (A transposed). C += A·B, as gemmKernel.
-func gemmKernelInPlaceA(rows bool) {
-	name, aElem, how := "gemmKernel6x48ATransAVX512", "a[p*lda+i]", "A transposed: the tile's 6 values of step p at a[p*lda:]"
+// a + p*lda (A transposed). C += A·B, as gemmKernel; with set, C = A·B,
+// C not read (the first block of k of a product whose C holds garbage).
+func gemmKernelInPlaceA(rows, set bool) {
+	name, aElem, how := "gemmKernel6x48ATrans", "a[p*lda+i]", "A transposed: the tile's 6 values of step p at a[p*lda:]"
 	if rows {
-		name, aElem, how = "gemmKernel6x48ARowsAVX512", "a[i*lda+p]", "row i of the tile at a[i*lda:]"
+		name, aElem, how = "gemmKernel6x48ARows", "a[i*lda+p]", "row i of the tile at a[i*lda:]"
 	}
+	verb, into, op := "adds", "into", "+="
+	if set {
+		name += "Set"
+		verb, into, op = "stores", "in", "="
+	}
+	name += "AVX512"
 	f := start(name, "(kc int, a, b, c *float32, ldb, ldc, lda int)", fmt.Sprintf(`
-%s adds A·B into a 6×48 tile of C, A read where it lies (%s):
+%s %s A·B %s a 6×48 tile of C, A read where it lies (%s):
 
 	for i := range 6 {
 		for j := range 48 {
@@ -152,10 +159,10 @@ func gemmKernelInPlaceA(rows bool) {
 			for p := range kc {
 				sum += %s * b[p*ldb+j]
 			}
-			c[i*ldc+j] += sum
+			c[i*ldc+j] %s sum
 		}
 	}
-`, name, how, aElem))
+`, name, verb, into, how, aElem, op))
 	p("\tMOVQ %s, CX", f.arg("kc"))
 	p("\tMOVQ %s, SI", f.arg("a"))
 	p("\tMOVQ %s, DI", f.arg("b"))
@@ -204,7 +211,9 @@ func gemmKernelInPlaceA(rows bool) {
 	p("%sstore:", name)
 	for r := 0; r < 6; r++ {
 		for j := 0; j < 3; j++ {
-			p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			if !set {
+				p("\tVADDPS %d(DX), Z%d, Z%d", 64*j, 3*r+j, 3*r+j)
+			}
 			p("\tVMOVUPS Z%d, %d(DX)", 3*r+j, 64*j)
 		}
 		if r < 5 {

@@ -45,8 +45,10 @@ batch normalisation.`}
 		dotKernel("AVX512", "Z", 16, 6, 4, indirect)
 		dotKernel("AVX2", "Y", 8, 2, 4, indirect)
 	}
-	gemmKernelInPlaceA(true)
-	gemmKernelInPlaceA(false)
+	gemmKernelInPlaceA(true, false)
+	gemmKernelInPlaceA(false, false)
+	gemmKernelInPlaceA(true, true)
+	gemmKernelInPlaceA(false, true)
 	gemmKernel("AVX512", "Z", 16, 3, true, true)
 	gemmKernel("AVX2", "Y", 8, 2, true, true)
 	gemmKernel("AVX512", "Z", 16, 3, false, true)
