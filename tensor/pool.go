@@ -125,8 +125,12 @@ func adaptiveShape(op string, shape []int, size [2]int) kernels.Pool {
 // its argmax, if max, else the average.
 func recordPool(out, x *Tensor, max bool, p kernels.Pool, argmax []int32) {
 	if max {
-		// The backward reads the maxima where it does a ReLU's too.
-		if n := recordNode(out, readsOutput, maxPool2dBackward, x); n != nil {
+		// The backward reads the maxima where it may do a ReLU's too.
+		reads := dataUse(0)
+		if x.creator != nil && x.creator.kind == opReLU {
+			reads = readsOutput
+		}
+		if n := recordNode(out, reads, maxPool2dBackward, x); n != nil {
 			n.pool, n.int32s = p, argmax
 		}
 		return

@@ -642,10 +642,9 @@ func maxPool2AVX512(x, y *float32, pairs, w int, masks *[4]uint16, argmax *int32
 
 // maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x
 // at column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to
-// where it lies, counting rows wi apart (the plane's width, where x is
-// a padded copy of it) from base: the first of equal maxima in
-// row-major order, and the first NaN if there is one; the results are
-// exact:
+// where it lies, counting rows wi apart (the plane's width; w where x
+// is the plane) from base: the first of equal maxima in row-major
+// order, and the first NaN if there is one; the results are exact:
 //
 //	for j := range n {
 //		best, at := x[j*stride], j*stride

@@ -207,11 +207,12 @@ func TestBatchNormVectorsMatchGo(t *testing.T) {
 
 // TestBatchNormVarianceFarMeans checks the variance BatchNormTrain finds in
 // one pass (the mean near 0 against the deviation) and in two (the mean
-// far from it, where Σx² - (Σx)²/m would cancel) against a two-pass sum
-// in float64: the stored 1/sqrt(var+Eps) within a unit in the last place.
+// far from it, where Σx² - (Σx)²/m would cancel; the switch lies near an
+// offset of 9, 31.6 deviations of 0.29) against a two-pass sum in
+// float64: the stored 1/sqrt(var+Eps) within a unit in the last place.
 func TestBatchNormVarianceFarMeans(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, offset := range []float32{0, 3, 25, 300, 1e4, 1e5} {
+	for _, offset := range []float32{0, 3, 8.5, 9.5, 25, 300, 1e4, 1e5} {
 		p := BatchNorm{N: 3, C: 2, HW: 500, Eps: 1e-5}
 		x := randSlice(r, p.N*p.C*p.HW)
 		for i := range x {

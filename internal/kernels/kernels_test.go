@@ -812,6 +812,9 @@ func TestInPlaceAKernels(t *testing.T) {
 				if trans {
 					add, set = k.aTrans, k.aTransSet
 				}
+				if set == nil {
+					t.Fatalf("%s has an in-place kernel without its storing twin", k.name)
+				}
 				got := append([]float32(nil), c0...)
 				add(kc, a, lda, b, ldb, got, ldc)
 				stored := make([]float32, len(c0))
@@ -820,6 +823,12 @@ func TestInPlaceAKernels(t *testing.T) {
 				}
 				set(kc, a, lda, b, ldb, stored, ldc)
 				for i := 0; i < gemmMR; i++ {
+					// The columns past the tile are not written.
+					for j := k.nr; j < ldc; j++ {
+						if got[i*ldc+j] != c0[i*ldc+j] || stored[i*ldc+j] == stored[i*ldc+j] {
+							t.Fatalf("%s trans=%v kc %d: C[%d,%d] past the tile was written", k.name, trans, kc, i, j)
+						}
+					}
 					for j := 0; j < k.nr; j++ {
 						var sum float64
 						for p := 0; p < kc; p++ {

@@ -125,8 +125,8 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 
 // weightGradWinograd reports whether p's weight gradient runs by
 // winogradWeightGrad: a layer that takes Winograd's method forward, on
-// planes 12 wide or more with K·C at least 2¹², and on planes 7 wide with
-// K·C at least 2¹⁵ where the CPU's vectors are half-width
+// planes 12 wide or more with K·C at least 2¹², and on planes 7 to 11
+// wide with K·C at least 2¹⁵ where the CPU's vectors are half-width
 // (halfWidthVectors).
 func (p Conv) weightGradWinograd() bool {
 	// Against the implicit or explicit GEMM, at batch 10, alternated in

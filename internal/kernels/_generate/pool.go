@@ -386,8 +386,9 @@ func maxWindows() {
 }
 
 // maxPoolRowKernel writes the kernel of one output row of a max pooling
-// whose windows lie inside its rows (a plane, or maxPlaneVector's copy
-// of one bordered with -Inf): n outputs, 16 at a time (the last chunk under masks), each the first
+// whose windows lie inside its rows (a plane's, or the parts of them that
+// maxPlaneVector clips to the plane): n outputs, 16 at a time (the last
+// chunk under masks), each the first
 // greatest (or first NaN) of its kh×kw taps taken in row-major order.
 // Stride is 1 or 2 across; a stride-2 tap takes the even lanes of 32
 // inputs with VPERMI2PS. Registers: Z0 the best so far, Z1 its tap's
@@ -402,8 +403,8 @@ func maxPoolRowKernel(indexed bool) {
 	doc := `
 maxPoolRowAVX512 sets y[j] to the maximum of the kh×kw window of x at
 column j*stride (stride 1 or 2) of rows w apart, and argmax[j] to where it
-lies, counting rows wi apart (the plane's width, where x is a padded
-copy of it) from base: the first of equal maxima in row-major order, and
+lies, counting rows wi apart (the plane's width; w where x is the
+plane) from base: the first of equal maxima in row-major order, and
 the first NaN if there is one; the results are exact:
 
 	for j := range n {
