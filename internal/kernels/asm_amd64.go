@@ -1047,6 +1047,17 @@ func winoFilters48AVX512(w *float32, offs *int, n int, m, out *float32)
 //go:noescape
 func winoGradFilters23AVX512(u *float32, ldu, n int, dw *float32)
 
+// winoGradFilters43AVX512 adds Gᵀ·dU·G to dw for 16·n filters,
+// filter e's 36 transformed positions at u[ξ*ldu+e], its 9 taps at
+// dw[9*e:], with F(4×4, 3×3)'s G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙
+// -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]; the results are the Go
+// loop's, exactly:
+//
+//	winoGradFilters43(u, ldu, 16*n, dw) // without vectors
+//
+//go:noescape
+func winoGradFilters43AVX512(u *float32, ldu, n int, dw *float32)
+
 // bytesToUnitAVX512 converts the whole vectors of 16 in n bytes to
 // floats in [0, 1]; the results are exact (the correctly rounded
 // quotients):

@@ -110,6 +110,18 @@ func winoGradFilters23Vector(u []float32, ldu, n int, dw []float32) int {
 	return 16 * blocks
 }
 
+// winoGradFilters43Vector is winoGradFilters23Vector for F(4×4)'s 36
+// positions, with winoGradFilters43AVX512.
+func winoGradFilters43Vector(u []float32, ldu, n int, dw []float32) int {
+	blocks := n / 16
+	if activeKernel.name != "avx512" || blocks == 0 {
+		return 0
+	}
+	_, _ = u[35*ldu+16*blocks-1], dw[9*16*blocks-1]
+	winoGradFilters43AVX512(&u[0], ldu, blocks, &dw[0])
+	return 16 * blocks
+}
+
 // wino43GradVector runs winoGradF43AVX512 if the active kernel has it,
 // and reports whether it did.
 func wino43GradVector(src []float32, stride int, dst []float32, plane, n, rows, cols int) bool {

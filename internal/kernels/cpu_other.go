@@ -16,6 +16,10 @@ func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 // here.
 func winoGradFilters23Vector(u []float32, ldu, n int, dw []float32) int { return 0 }
 
+// winoGradFilters43Vector handles no filters: there are no vector kernels
+// here.
+func winoGradFilters43Vector(u []float32, ldu, n int, dw []float32) int { return 0 }
+
 // halfWidthVectors is false: the choices it changes (see cpu_amd64.go)
 // weigh vector kernels that are not here. (A variable, as there, for the
 // tests.)

@@ -273,28 +273,35 @@ func TestWinogradGradVector(t *testing.T) {
 	}
 }
 
-// TestWinogradGradFiltersVector compares F(2×2)'s final transform of the
-// weight gradient with vectors (winoGradFilters23AVX512, 16 filters at a
-// time, the rest in Go) and without, on filter counts around multiples of
-// 16 and of the threads' shares: the results must be identical.
+// TestWinogradGradFiltersVector compares the final transforms of the
+// weight gradient, F(2×2)'s and F(4×4)'s, with vectors
+// (winoGradFilters23AVX512, winoGradFilters43AVX512: 16 filters at a
+// time, the rest in Go) and without, on filter counts around multiples
+// of 16 and of the threads' shares: the results must be identical.
 func TestWinogradGradFiltersVector(t *testing.T) {
 	if !winogradVectors() {
 		t.Skip("no vector transforms")
 	}
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, n := range []int{1, 15, 16, 17, 33, 64, 127, 128, 129, 1000, 4099} {
-		ldu := n + 7
-		u := randSlice(rng, 16*ldu)
-		got, want := randSlice(rng, 9*n), make([]float32, 9*n)
-		copy(want, got)
-		if n >= 16 && winoGradFilters23Vector(u, ldu, 16, make([]float32, 9*16)) != 16 {
-			t.Fatal("the vector transform did not run")
-		}
-		winoGradFilters23(u, ldu, n, got)
-		withVectors(false, func() { winoGradFilters23(u, ldu, n, want) })
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("%d filters: dw[%d] = %v, want %v", n, i, got[i], want[i])
+	for _, v := range []struct {
+		positions int
+		filters   func(u []float32, ldu, n int, dw []float32)
+		vector    func(u []float32, ldu, n int, dw []float32) int
+	}{{16, winoGradFilters23, winoGradFilters23Vector}, {36, winoGradFilters43, winoGradFilters43Vector}} {
+		for _, n := range []int{1, 15, 16, 17, 33, 64, 127, 128, 129, 1000, 4099} {
+			ldu := n + 7
+			u := randSlice(rng, v.positions*ldu)
+			got, want := randSlice(rng, 9*n), make([]float32, 9*n)
+			copy(want, got)
+			if n >= 16 && v.vector(u, ldu, 16, make([]float32, 9*16)) != 16 {
+				t.Fatal("the vector transform did not run")
+			}
+			v.filters(u, ldu, n, got)
+			withVectors(false, func() { v.filters(u, ldu, n, want) })
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%d positions, %d filters: dw[%d] = %v, want %v", v.positions, n, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -110,6 +110,7 @@ batch normalisation.`}
 	winogradFilterKernel(1)
 	winogradFilterKernel(3)
 	winogradGradFiltersKernel()
+	winograd43GradFiltersKernel()
 	bytesToUnitKernel()
 	depthwiseKernels()
 	batchNormKernels()

@@ -1070,3 +1070,111 @@ loop's, exactly:
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
+
+// winograd43GradFiltersKernel writes winoGradFilters43AVX512, F(4×4)'s
+// final transform of the weight gradient, as winogradGradFiltersKernel
+// does F(2×2)'s: 36 position planes, G's ¼, ⅙, 1/24 and 1/12 (float32,
+// as Go rounds them) from wino43GK, the Go loop's products and sums in
+// its order.
+func winograd43GradFiltersKernel() {
+	const name = "winoGradFilters43AVX512"
+	p("")
+	p("// F(4x4, 3x3)'s G: 1/4, 1/6, 1/24, 1/12 as float32.")
+	for i, c := range []string{"0x3e800000", "0x3e2aaaab", "0x3d2aaaab", "0x3daaaaab"} {
+		p("DATA wino43GK<>+%d(SB)/4, $%s", 4*i, c)
+	}
+	p("GLOBL wino43GK<>(SB), RODATA|NOPTR, $16")
+	f := start(name, "(u *float32, ldu, n int, dw *float32)", `
+winoGradFilters43AVX512 adds Gᵀ·dU·G to dw for 16·n filters, filter e's
+36 transformed positions at u[ξ*ldu+e], its 9 taps at dw[9*e:], with
+F(4×4, 3×3)'s G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙;
+0 0 1]; the results are the Go loop's, exactly:
+
+	winoGradFilters43(u, ldu, 16*n, dw) // without vectors
+`)
+	rows := []string{"SI", "DI", "R10", "R11", "R12", "R13"}
+	p("\tMOVQ %s, SI", f.arg("u"))
+	p("\tMOVQ %s, R8", f.arg("ldu"))
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ %s, CX", f.arg("n"))
+	p("\tMOVQ %s, DX", f.arg("dw"))
+	// R9: three planes on, R15 five; SI, DI, R10-R13: the first of each
+	// row of six positions.
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tLEAQ (R8)(R8*4), R15")
+	p("\tLEAQ (R9)(R9*1), AX") // six planes
+	for i := 1; i < 6; i++ {
+		p("\tLEAQ (%s)(AX*1), %s", rows[i-1], rows[i])
+	}
+	p("\tMOVL $0x1ff, BX")
+	p("\tKMOVW BX, K1") // a filter's 9 taps
+	p("\tTESTQ CX, CX")
+	p("\tJZ %sdone", name)
+	p("%sloop:", name)
+	// Z10-Z13: ¼, ⅙, 1/24, 1/12.
+	for i := 0; i < 4; i++ {
+		p("\tVBROADCASTSS wino43GK<>+%d(SB), Z%d", 4*i, 10+i)
+	}
+	// gt (the Go loop's) of x0-x5 in registers x into o0-o2, with
+	// a, b, c, d as it names them; x's registers are used up.
+	gt := func(x [6]int, o [3]int) {
+		p("\tVMULPS Z10, Z%d, Z%d", x[0], o[0])       // x0·¼
+		p("\tVADDPS Z%d, Z%d, Z%d", x[2], x[1], x[0]) // a = x1+x2
+		p("\tVSUBPS Z%d, Z%d, Z%d", x[2], x[1], x[2]) // b = x1-x2
+		p("\tVADDPS Z%d, Z%d, Z%d", x[4], x[3], x[1]) // c = x3+x4
+		p("\tVSUBPS Z%d, Z%d, Z%d", x[4], x[3], x[4]) // d = x3-x4
+		a, b, c, d, t := x[0], x[2], x[1], x[4], x[3]
+		p("\tVMULPS Z11, Z%d, Z%d", a, t) // x0·¼ - a·⅙ + c·1/24
+		p("\tVSUBPS Z%d, Z%d, Z%d", t, o[0], o[0])
+		p("\tVMULPS Z12, Z%d, Z%d", c, t)
+		p("\tVADDPS Z%d, Z%d, Z%d", t, o[0], o[0])
+		p("\tVMULPS Z13, Z%d, Z%d", d, o[1]) // d·1/12 - b·⅙
+		p("\tVMULPS Z11, Z%d, Z%d", b, t)
+		p("\tVSUBPS Z%d, Z%d, Z%d", t, o[1], o[1])
+		p("\tVSUBPS Z%d, Z%d, Z%d", a, c, t) // (c-a)·⅙ + x5
+		p("\tVMULPS Z11, Z%d, Z%d", t, t)
+		p("\tVADDPS Z%d, Z%d, Z%d", x[5], t, o[2])
+	}
+	// dU·G row by row: t[i][b] in Z14+3i+b, from positions 6i..6i+5
+	// loaded into Z0-Z5.
+	for i, base := range rows {
+		for j, idx := range []string{"", "(R8*1)", "(R8*2)", "(R9*1)", "(R8*4)", "(R15*1)"} {
+			p("\tVMOVUPS (%s)%s, Z%d", base, idx, j)
+		}
+		t := 14 + 3*i
+		gt([6]int{0, 1, 2, 3, 4, 5}, [3]int{t, t + 1, t + 2})
+	}
+	// Gᵀ down each column b: taps b, 3+b and 6+b in Z0-Z8.
+	for b := 0; b < 3; b++ {
+		var x [6]int
+		for i := range x {
+			x[i] = 14 + 3*i + b
+		}
+		gt(x, [3]int{b, 3 + b, 6 + b})
+	}
+	cols := transpose16()
+	used := map[int]bool{}
+	for _, r := range cols {
+		used[r] = true
+	}
+	tmp := -1
+	for r := 31; r >= 0 && tmp < 0; r-- {
+		if !used[r] {
+			tmp = r
+		}
+	}
+	for l, r := range cols {
+		p("\tVMOVUPS.Z %d(DX), K1, Z%d", 36*l, tmp)
+		p("\tVADDPS Z%d, Z%d, Z%d", tmp, r, r)
+		p("\tVMOVUPS Z%d, K1, %d(DX)", r, 36*l)
+	}
+	for _, base := range rows {
+		p("\tADDQ $64, %s", base)
+	}
+	p("\tADDQ $576, DX")
+	p("\tDECQ CX")
+	p("\tJNZ %sloop", name)
+	p("%sdone:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
