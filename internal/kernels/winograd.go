@@ -582,7 +582,7 @@ func (r *winoRun) inputs(vt []float32, cols int) {
 // transformed inputs vt (cols columns in all), through the zero-padded
 // plane pl.
 func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
-	p, v := r.p, r.v
+	p, v := &r.p, &r.v // pointers: the two structs are 392 bytes, copied once a plane
 	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
 	// Only the image's rows are written: the padding stays 0.
 	for row := 0; row < p.H; row++ {
@@ -608,7 +608,7 @@ func (r *winoRun) gemm(xi int, vt, mt []float32, cols int) {
 // output transforms filters [k0, k1) of image i0+j (column block j of
 // the products mt) into the output, then runs the epilogue.
 func (r *winoRun) output(mt []float32, cols, i0, j, k0, k1 int, tmp []float32) {
-	p, v := r.p, r.v
+	p, v := &r.p, &r.v
 	K := p.K
 	yi := p.outImage(r.y, i0+j)
 	done := k0 // planes before done have had their epilogue
