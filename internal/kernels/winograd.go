@@ -582,7 +582,7 @@ func (r *winoRun) inputs(vt []float32, cols int) {
 // transformed inputs vt (cols columns in all), through the zero-padded
 // plane pl.
 func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
-	p, v := &r.p, &r.v // pointers: the two structs are 392 bytes, copied once a plane
+	p, v := &r.p, &r.v // not copies: 392 bytes a plane
 	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
 	// Only the image's rows are written: the padding stays 0.
 	for row := 0; row < p.H; row++ {
