@@ -97,28 +97,22 @@ func winoGradVector(src []float32, stride int, dst []float32, plane, n, rows, co
 	return true
 }
 
-// winoGradFilters23Vector does winoGradFilters23's work for the first
-// filters of n, 16 at a time, with winoGradFilters23AVX512 if the active
-// kernel has it, and returns how many it took.
-func winoGradFilters23Vector(u []float32, ldu, n int, dw []float32) int {
+// winoGradFiltersVector does the final transform of the weight gradient
+// (winoGradFilters23, 16 positions, or winoGradFilters43, 36) for the
+// first filters of n, 16 at a time, with winoGradFilters23AVX512 or
+// winoGradFilters43AVX512 if the active kernel has them, and returns how
+// many it took.
+func winoGradFiltersVector(positions int, u []float32, ldu, n int, dw []float32) int {
 	blocks := n / 16
 	if activeKernel.name != "avx512" || blocks == 0 {
 		return 0
 	}
-	_, _ = u[15*ldu+16*blocks-1], dw[9*16*blocks-1]
-	winoGradFilters23AVX512(&u[0], ldu, blocks, &dw[0])
-	return 16 * blocks
-}
-
-// winoGradFilters43Vector is winoGradFilters23Vector for F(4×4)'s 36
-// positions, with winoGradFilters43AVX512.
-func winoGradFilters43Vector(u []float32, ldu, n int, dw []float32) int {
-	blocks := n / 16
-	if activeKernel.name != "avx512" || blocks == 0 {
-		return 0
+	_, _ = u[(positions-1)*ldu+16*blocks-1], dw[9*16*blocks-1]
+	if positions == 16 {
+		winoGradFilters23AVX512(&u[0], ldu, blocks, &dw[0])
+	} else {
+		winoGradFilters43AVX512(&u[0], ldu, blocks, &dw[0])
 	}
-	_, _ = u[35*ldu+16*blocks-1], dw[9*16*blocks-1]
-	winoGradFilters43AVX512(&u[0], ldu, blocks, &dw[0])
 	return 16 * blocks
 }
 

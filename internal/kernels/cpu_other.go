@@ -12,13 +12,9 @@ func bestKernel() microKernel { return genericKernel }
 // kernelsAvailable lists every micro-kernel this build and CPU can run.
 func kernelsAvailable() []microKernel { return []microKernel{genericKernel} }
 
-// winoGradFilters23Vector handles no filters: there are no vector kernels
+// winoGradFiltersVector handles no filters: there are no vector kernels
 // here.
-func winoGradFilters23Vector(u []float32, ldu, n int, dw []float32) int { return 0 }
-
-// winoGradFilters43Vector handles no filters: there are no vector kernels
-// here.
-func winoGradFilters43Vector(u []float32, ldu, n int, dw []float32) int { return 0 }
+func winoGradFiltersVector(positions int, u []float32, ldu, n int, dw []float32) int { return 0 }
 
 // halfWidthVectors is false: the choices it changes (see cpu_amd64.go)
 // weigh vector kernels that are not here. (A variable, as there, for the

@@ -276,7 +276,7 @@ func winoGradFilters23(u []float32, ldu, n int, dw []float32) {
 		return x0 + (x1+x2)*0.5, (x1 - x2) * 0.5, (x1+x2)*0.5 + x3
 	}
 	parallelFor(n, 64, func(lo, hi int) {
-		lo += winoGradFilters23Vector(u[lo:], ldu, hi-lo, dw[9*lo:])
+		lo += winoGradFiltersVector(16, u[lo:], ldu, hi-lo, dw[9*lo:])
 		for f := lo; f < hi; f++ {
 			var t [4][3]float32 // dU·G, row by row
 			for i := 0; i < 4; i++ {
@@ -307,7 +307,7 @@ func winoGradFilters43(u []float32, ldu, n int, dw []float32) {
 		return x0*0.25 - a*(1.0/6) + c*(1.0/24), d*(1.0/12) - b*(1.0/6), (c-a)*(1.0/6) + x5
 	}
 	parallelFor(n, 64, func(lo, hi int) {
-		lo += winoGradFilters43Vector(u[lo:], ldu, hi-lo, dw[9*lo:])
+		lo += winoGradFiltersVector(36, u[lo:], ldu, hi-lo, dw[9*lo:])
 		for f := lo; f < hi; f++ {
 			var t [6][3]float32 // dU·G, row by row
 			for i := 0; i < 6; i++ {

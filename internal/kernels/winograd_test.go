@@ -286,14 +286,13 @@ func TestWinogradGradFiltersVector(t *testing.T) {
 	for _, v := range []struct {
 		positions int
 		filters   func(u []float32, ldu, n int, dw []float32)
-		vector    func(u []float32, ldu, n int, dw []float32) int
-	}{{16, winoGradFilters23, winoGradFilters23Vector}, {36, winoGradFilters43, winoGradFilters43Vector}} {
+	}{{16, winoGradFilters23}, {36, winoGradFilters43}} {
 		for _, n := range []int{1, 15, 16, 17, 33, 64, 127, 128, 129, 1000, 4099} {
 			ldu := n + 7
 			u := randSlice(rng, v.positions*ldu)
 			got, want := randSlice(rng, 9*n), make([]float32, 9*n)
 			copy(want, got)
-			if n >= 16 && v.vector(u, ldu, 16, make([]float32, 9*16)) != 16 {
+			if n >= 16 && winoGradFiltersVector(v.positions, u, ldu, 16, make([]float32, 9*16)) != 16 {
 				t.Fatal("the vector transform did not run")
 			}
 			v.filters(u, ldu, n, got)

@@ -1042,8 +1042,16 @@ loop's, exactly:
 		p("\tVMULPS Z10, Z%d, Z%d", 3+b, 3+b)
 		p("\tVADDPS Z%d, Z9, Z%d", t3, 6+b)
 	}
-	// Rows 9-15 of the transpose hold leftovers: they land in the
-	// lanes past the mask.
+	gradFiltersStore(name, []string{"R10", "R11", "R12", "R13"})
+}
+
+// gradFiltersStore ends the loop of a final-transform kernel
+// (winoGradFilters23AVX512, winoGradFilters43AVX512) once the 9 taps of
+// its 16 filters are in Z0-Z8: it transposes Z0-Z15 (rows 9-15 hold
+// leftovers, which land in the lanes past the mask), adds each filter's
+// taps into its 9 floats at DX under K1, moves the position planes'
+// pointers bases and DX on by 16 filters and counts CX down.
+func gradFiltersStore(name string, bases []string) {
 	cols := transpose16()
 	used := map[int]bool{}
 	for _, r := range cols {
@@ -1060,7 +1068,7 @@ loop's, exactly:
 		p("\tVADDPS Z%d, Z%d, Z%d", tmp, r, r)
 		p("\tVMOVUPS Z%d, K1, %d(DX)", r, 36*l)
 	}
-	for _, base := range []string{"R10", "R11", "R12", "R13"} {
+	for _, base := range bases {
 		p("\tADDQ $64, %s", base)
 	}
 	p("\tADDQ $576, DX")
@@ -1152,29 +1160,5 @@ F(4×4, 3×3)'s G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 
 		}
 		gt(x, [3]int{b, 3 + b, 6 + b})
 	}
-	cols := transpose16()
-	used := map[int]bool{}
-	for _, r := range cols {
-		used[r] = true
-	}
-	tmp := -1
-	for r := 31; r >= 0 && tmp < 0; r-- {
-		if !used[r] {
-			tmp = r
-		}
-	}
-	for l, r := range cols {
-		p("\tVMOVUPS.Z %d(DX), K1, Z%d", 36*l, tmp)
-		p("\tVADDPS Z%d, Z%d, Z%d", tmp, r, r)
-		p("\tVMOVUPS Z%d, K1, %d(DX)", r, 36*l)
-	}
-	for _, base := range rows {
-		p("\tADDQ $64, %s", base)
-	}
-	p("\tADDQ $576, DX")
-	p("\tDECQ CX")
-	p("\tJNZ %sloop", name)
-	p("%sdone:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	gradFiltersStore(name, rows)
 }
