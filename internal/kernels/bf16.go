@@ -62,7 +62,11 @@ type bf16Kernel struct {
 	// aBlocked says A's panels hold blocks of kb pairs, each mr rows of
 	// kb words, rather than mr words a pair (see aIndex).
 	aBlocked bool
-	fn       func(kp int, a, b []uint32, ldb int, c []float32, ldc int)
+	// matrixUnit says the kernel runs on a matrix unit (AMX's tiles),
+	// many times the FMA's rate, so that its GEMMs outrun float32
+	// Winograd's fewer products (see bf16Winograd).
+	matrixUnit bool
+	fn         func(kp int, a, b []uint32, ldb int, c []float32, ldc int)
 	// set is fn storing C = A·B: C is not read.
 	set func(kp int, a, b []uint32, ldb int, c []float32, ldc int)
 	// pairs, where not nil, sets dst[j] = bf16Pair(r0[j], r1[j]) for the

@@ -91,7 +91,9 @@ func TestBF16PairsMatchGo(t *testing.T) {
 // packing and blocking that AMX's tiles need, an emulation with their
 // shape and layout (32×32 tiles, A in blocks of 16 pairs).
 func testBF16Kernels() []bf16Kernel {
-	return append(bf16KernelsAvailable(), emulatedBF16Kernel("amx-layout-emulated", 32, 32, 16, true))
+	amx := emulatedBF16Kernel("amx-layout-emulated", 32, 32, 16, true)
+	amx.matrixUnit = true // as AMX, the GEMM paths where the others take Winograd's
+	return append(bf16KernelsAvailable(), amx)
 }
 
 func TestBF16KernelsMatchEmulation(t *testing.T) {

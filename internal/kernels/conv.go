@@ -18,9 +18,11 @@ type Conv struct {
 	// convolution is depthwise and has its own kernel (depthwise.go).
 	Groups int
 	// BF16 makes the convolution's products bf16 (as GemmBF16) with
-	// float32 sums, forward and backward: it runs as GEMMs, the other
-	// algorithms being float32 ones. A depthwise convolution, bound by
-	// memory rather than arithmetic, stays float32.
+	// float32 sums, forward and backward: it runs as bf16 GEMMs, or as
+	// the float32 algorithms on operands rounded to bf16 where those win
+	// (the direct kernels, bf16ByRounding; Winograd's method without AMX,
+	// bf16Winograd). A depthwise convolution, bound by memory rather
+	// than arithmetic, stays float32.
 	BF16 bool
 	// Act is applied by Conv2d to each image's output as soon as it is
 	// computed, while it is in cache. Conv2dBackward ignores it: the
@@ -649,10 +651,6 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 		Conv2dBackward(q, xr, *rw, *rdy, dx, dxAdd, dw, db, cols)
 		return
 	}
-	if p.bf16Implicit() {
-		p.bf16ImplicitBackward(x, w, dy, dx, dxAdd, dw, db)
-		return
-	}
 	if dx != nil && p.winogradDataGrad(w, dy, dx, dxAdd) {
 		if dw == nil && db == nil {
 			return
@@ -667,6 +665,10 @@ func Conv2dBackward(p Conv, x, w, dy, dx []float32, dxAdd bool, dw, db, cols []f
 			return
 		}
 		dw, db = nil, nil
+	}
+	if p.bf16Implicit() {
+		p.bf16ImplicitBackward(x, w, dy, dx, dxAdd, dw, db)
+		return
 	}
 	if p.kvec() {
 		p.kvecBackward(x, w, dy, dx, dxAdd, dw, db)

@@ -62,7 +62,7 @@ var avx512BF16Kernel = bf16Kernel{name: "avx512-bf16", mr: gemmMR, nr: 48, kb: 1
 // amxKernel is the AMX micro-kernel of bf16_amd64.s: 32×32 tiles of C,
 // A in blocks of 32 rows of 16 pairs, k 16 pairs a step. Its conversions
 // are AVX512-BF16's, which every AMX CPU has.
-var amxKernel = bf16Kernel{name: "amx", mr: 32, nr: 32, kb: 16, aBlocked: true,
+var amxKernel = bf16Kernel{name: "amx", mr: 32, nr: 32, kb: 16, aBlocked: true, matrixUnit: true,
 	fn: func(kp int, a, b []uint32, ldb int, c []float32, ldc int) {
 		if kp == 0 {
 			return

@@ -64,6 +64,8 @@ const (
 	packedBF16                    // packWeightsBF16, one matrix per group
 	winogradF23                   // transformed, then packed per position
 	winogradF43
+	winogradF23BF16 // as winogradF23, of the weights rounded to bf16
+	winogradF43BF16
 )
 
 // form returns the form f of the weights, size floats that build writes:

@@ -33,6 +33,7 @@ func TestWeightCacheSameOutputs(t *testing.T) {
 		{Conv{N: 2, C: 6, H: 16, W: 16, K: 36, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}, 1},          // implicit
 		{Conv{N: 2, C: 8, H: 9, W: 9, K: 12, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Groups: 4}, 1}, // groups
 		{Conv{N: 2, C: 16, H: 16, W: 16, K: 24, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, BF16: true}, 1},
+		{Conv{N: 2, C: 32, H: 50, W: 50, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, BF16: true}, 1}, // Winograd without AMX, else bf16 pairs
 		{Conv{N: 2, C: 16, H: 8, W: 8, K: 24, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, BF16: true}, 1},
 	} {
 		p := c.p
@@ -57,5 +58,40 @@ func TestWeightCacheSameOutputs(t *testing.T) {
 				t.Errorf("the cache holds %d forms, want %d", n, forms)
 			}
 		})
+	}
+}
+
+// TestWeightCachePrecisionsApart: a layer run in float32 and then in bf16
+// with one cache keeps a form for each, so that neither reads the other's
+// weights (Winograd's transforms are float32 in both, of the weights as
+// they are or rounded to bf16).
+func TestWeightCachePrecisionsApart(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	p := Conv{N: 2, C: 32, H: 50, W: 50, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.K*p.C*9), randSlice(r, p.K)
+	n := p.N * p.K * p.OutH() * p.OutW()
+	want := map[bool][]float32{}
+	for _, bf16 := range []bool{false, true} {
+		q := p
+		q.BF16 = bf16
+		want[bf16] = make([]float32, n)
+		Conv2d(q, x, w, b, want[bf16], nil)
+	}
+	if slices.Equal(want[false], want[true]) {
+		t.Fatal("bf16 gives what float32 gives: the operands were not rounded")
+	}
+	p.Cache = NewWeightCache()
+	defer DropWeightCache(p.Cache)
+	for _, bf16 := range []bool{false, true, false} {
+		q := p
+		q.BF16 = bf16
+		got := make([]float32, n)
+		Conv2d(q, x, w, b, got, nil)
+		if !slices.Equal(got, want[bf16]) {
+			t.Errorf("bf16=%v with the cache differs from the convolution without", bf16)
+		}
+	}
+	if n := len(p.Cache.cache().forms); n != 2 {
+		t.Errorf("the cache holds %d forms, want 2", n)
 	}
 }

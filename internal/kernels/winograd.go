@@ -44,7 +44,7 @@ var winogradOff = false
 // 16-tile vectors are mostly empty and the GEMMs small, and the other
 // paths are faster; so they are with fewer than 32 channels.
 func (p Conv) winogradVariant() (winoVariant, bool) {
-	if winogradOff || p.BF16 || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
+	if winogradOff || p.BF16 && !bf16Winograd() || !winogradVectors() || !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.C < 32 || p.K < 32 {
 		return winoVariant{}, false
 	}
 	switch ow := p.OutW(); {
@@ -364,6 +364,9 @@ type winoRun struct {
 	u                  []float32
 	x, b, y            []float32
 	relu               bool
+	// round makes the operands bf16 as they are copied in (a bf16
+	// convolution, bf16Winograd).
+	round bool
 }
 
 // winogradWith computes the convolution by the Winograd algorithm v.
@@ -371,7 +374,7 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) { p.winograd(v, 
 
 // newWinoRun sets up a Winograd convolution's sizes.
 func (p Conv) newWinoRun(v winoVariant, x, b, y []float32) winoRun {
-	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW()}
+	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW(), round: p.BF16}
 	r.th, r.tw = (r.oh+v.m-1)/v.m, (r.ow+v.m-1)/v.m
 	r.ti, r.planes = r.th*r.tw, v.a*v.a
 	// A zero-padded input plane, wide enough for the vector transform's
@@ -386,12 +389,13 @@ func (p Conv) newWinoRun(v winoVariant, x, b, y []float32) winoRun {
 func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) {
 	K, C := p.K, p.C
 	r := p.newWinoRun(v, x, b, y)
-	kind := winogradF23
-	if v.m == 4 {
-		kind = winogradF43
-	}
 	planes, gp := r.planes, r.gp
-	packed, scratch := p.Cache.cache().form(weightForm{kind, K, C, activeKernel.name}, planes*gp, func(dst []float32) {
+	packed, scratch := p.Cache.cache().form(weightForm{v.weightKind(r.round), K, C, activeKernel.name}, planes*gp, func(dst []float32) {
+		if r.round {
+			rw := roundedCopy(w[:9*K*C])
+			defer putScratch(rw)
+			w = *rw
+		}
 		winoPackWeights(v, w, K, C, rot, dst, gp)
 	})
 	if scratch != nil {
@@ -412,6 +416,20 @@ func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) 
 		return
 	}
 	r.grouped((winoGroupTiles + r.ti - 1) / r.ti)
+}
+
+// weightKind is the form of the weights that v transforms, of weights
+// rounded to bf16 where bf16.
+func (v winoVariant) weightKind(bf16 bool) weightKind {
+	switch {
+	case v.m == 4 && bf16:
+		return winogradF43BF16
+	case v.m == 4:
+		return winogradF43
+	case bf16:
+		return winogradF23BF16
+	}
+	return winogradF23
 }
 
 // winoPairsOff makes the transforms take one tile row at a time, for
@@ -586,6 +604,10 @@ func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
 	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
 	// Only the image's rows are written: the padding stays 0.
 	for row := 0; row < p.H; row++ {
+		if r.round {
+			RoundBF16(pl[(row+p.PadH)*r.wp+p.PadW:(row+p.PadH)*r.wp+p.PadW+p.W], src[row*p.W:(row+1)*p.W])
+			continue
+		}
 		copy(pl[(row+p.PadH)*r.wp+p.PadW:], src[row*p.W:(row+1)*p.W])
 	}
 	for ty := 0; ty < r.th; ty++ {

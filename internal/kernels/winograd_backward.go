@@ -13,11 +13,11 @@ package kernels
 // gradient from its output gradient, and whether p has one (3×3, stride
 // 1, no dilation or groups, padding at most 2).
 func (p Conv) dataGradConv() (Conv, bool) {
-	if !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.PadH > 2 || p.PadW > 2 || p.BF16 {
+	if !p.plain() || p.R != 3 || p.S != 3 || p.StrideH != 1 || p.StrideW != 1 || p.PadH > 2 || p.PadW > 2 {
 		return Conv{}, false
 	}
 	return Conv{N: p.N, C: p.K, H: p.OutH(), W: p.OutW(), K: p.C, R: 3, S: 3,
-		StrideH: 1, StrideW: 1, PadH: 2 - p.PadH, PadW: 2 - p.PadW}, true
+		StrideH: 1, StrideW: 1, PadH: 2 - p.PadH, PadW: 2 - p.PadW, BF16: p.BF16}, true
 }
 
 // dataGradWinograd returns dataGradConv's convolution and the Winograd
@@ -105,9 +105,15 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 		dyg := dy[i0*outSize:]
 		var grads itemCounter
 		eachThread(n*K, func() {
+			var rounded []float32 // a plane of dy rounded to bf16
+			if r.round {
+				buf := getScratchDirty(r.oh * r.ow)
+				defer putScratch(buf)
+				rounded = *buf
+			}
 			grads.blocks(n*K, 16, func(lo, hi int) {
 				for ik := lo; ik < hi; ik++ {
-					r.gradTiles(dyg, *mb, cols, ik/K, ik%K)
+					r.gradTiles(dyg, *mb, cols, ik/K, ik%K, rounded)
 				}
 			})
 		})
@@ -190,11 +196,15 @@ func (p Conv) weightGradVariant() winoVariant {
 // channel k of image i's output gradient into column block i of mt
 // (position ξ's K×cols matrix at mt[ξ*skewed(K*cols):]), with r.v's Aᵀ
 // (F(2×2)'s [1 1 1 0; 0 1 -1 -1]); tiles past the plane's edge read
-// zeros.
-func (r *winoRun) gradTiles(dy, mt []float32, cols, i, k int) {
+// zeros. Where r.round, the plane is first rounded to bf16 into rounded.
+func (r *winoRun) gradTiles(dy, mt []float32, cols, i, k int, rounded []float32) {
 	K, oh, ow, m := r.p.K, r.oh, r.ow, r.v.m
 	mplane := skewed(K * cols)
 	src := dy[(i*K+k)*oh*ow : (i*K+k+1)*oh*ow]
+	if r.round {
+		RoundBF16(rounded[:oh*ow], src)
+		src = rounded[:oh*ow]
+	}
 	for ty := 0; ty < r.th; ty++ {
 		off := k*cols + i*r.ti + ty*r.tw
 		r.v.gradRow(src[m*ty*ow:], ow, mt[off:], mplane, r.tw, min(m, oh-m*ty), ow)
