@@ -602,12 +602,16 @@ func (r *winoRun) inputs(vt []float32, cols int) {
 func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
 	p, v := &r.p, &r.v // not copies: 392 bytes a plane
 	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
+	if r.round {
+		// The whole plane at once: rows of 7 or 14 would be rounded
+		// mostly by the scalar loop.
+		buf := getScratchDirty(p.H * p.W)
+		defer putScratch(buf)
+		RoundBF16(*buf, src[:p.H*p.W])
+		src = *buf
+	}
 	// Only the image's rows are written: the padding stays 0.
 	for row := 0; row < p.H; row++ {
-		if r.round {
-			RoundBF16(pl[(row+p.PadH)*r.wp+p.PadW:(row+p.PadH)*r.wp+p.PadW+p.W], src[row*p.W:(row+1)*p.W])
-			continue
-		}
 		copy(pl[(row+p.PadH)*r.wp+p.PadW:], src[row*p.W:(row+1)*p.W])
 	}
 	for ty := 0; ty < r.th; ty++ {
