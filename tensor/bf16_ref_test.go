@@ -67,3 +67,84 @@ func TestBF16MatchesAutocast(t *testing.T) {
 		})
 	}
 }
+
+// wideRamps are the wide network's inputs and parameters, as
+// testdata/make_bf16_reference.py's WIDE builds them: shape, seed, scale.
+var wideRamps = map[string]struct {
+	shape []int
+	seed  int
+	scale float64
+}{
+	"x":             {[]int{2, 3, 28, 28}, 13, 2},
+	"conv_a.weight": {[]int{32, 3, 3, 3}, 17, 0.4},
+	"conv_a.bias":   {[]int{32}, 19, 0.1},
+	"conv_b.weight": {[]int{128, 32, 3, 3}, 23, 0.12},
+	"conv_b.bias":   {[]int{128}, 29, 0.1},
+	"fc.weight":     {[]int{10, 128}, 31, 0.18},
+	"fc.bias":       {[]int{10}, 37, 0.1},
+}
+
+// wideRamp is element i = (((i·seed) mod 1009)/1009 - 0.5)·scale, in
+// float64 and then float32, as the script computes it.
+func wideRamp(name string) *tensor.Tensor {
+	r := wideRamps[name]
+	n := 1
+	for _, d := range r.shape {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32((float64((i*r.seed)%1009)/1009 - 0.5) * r.scale)
+	}
+	return tensor.New(v, r.shape...)
+}
+
+// TestBF16WideMatchesAutocast: the wide network of
+// testdata/make_bf16_reference.py, whose 32→128 layer on 28×28 planes
+// takes convnet's Winograd paths (without AMX, on operands rounded to
+// bf16: forward, input and weight gradients), in a BFloat16 scope
+// against torch.autocast's logits, loss and weight gradients; and in
+// float32 against PyTorch's float32 logits, which shows that both sides
+// built the same inputs.
+func TestBF16WideMatchesAutocast(t *testing.T) {
+	ref := testref.Open(t, "bf16_autocast.safetensors")
+	for _, prec := range []tensor.Precision{tensor.Float32, tensor.BFloat16} {
+		t.Run(prec.String(), func(t *testing.T) {
+			ps := map[string]*tensor.Tensor{}
+			for name := range wideRamps {
+				if name != "x" {
+					ps[name] = wideRamp(name).SetRequiresGrad(true)
+				}
+			}
+			s := tensor.NewScope(tensor.ScopeOptions{Precision: prec})
+			pad := [2]int{1, 1}
+			h := tensor.ReLU(tensor.Conv2d(s.Input(wideRamp("x")), ps["conv_a.weight"], ps["conv_a.bias"], [2]int{1, 1}, pad))
+			h = tensor.ReLU(tensor.Conv2d(h, ps["conv_b.weight"], ps["conv_b.bias"], [2]int{1, 1}, pad))
+			logits := tensor.Linear(tensor.Flatten(tensor.AdaptiveAvgPool2d(h, [2]int{1, 1})), ps["fc.weight"], ps["fc.bias"])
+			loss := tensor.CrossEntropy(logits, []int{3, 7})
+			loss.Backward()
+
+			check := func(what string, got []float32, key string, tol float64) {
+				want, _ := ref.F32(key)
+				if d := maxDiff(got, want); d > tol {
+					t.Errorf("%s: differs from PyTorch's %s by %.3g of scale, want <= %g", what, key, d, tol)
+				} else {
+					t.Logf("%s: %.2g of scale from %s", what, d, key)
+				}
+			}
+			if prec == tensor.Float32 {
+				check("logits", logits.Data(), "wide.logits_fp32", 1e-5)
+				return
+			}
+			// Autocast's activations and their gradients are bf16 as well,
+			// here through a mean over 784 values: the weight gradients
+			// differ by 1.1-1.3% of their scale, as much by bf16 GEMMs as
+			// by Winograd's method.
+			check("logits", logits.Data(), "wide.logits_bf16", 1e-2)
+			check("loss", loss.Data(), "wide.loss_bf16", 1e-2)
+			for _, name := range []string{"conv_a.weight", "conv_b.weight", "fc.weight"} {
+				check(name+" gradient", ps[name].Grad().Data(), "wide.grad."+name, 2e-2)
+			}
+		})
+	}
+}

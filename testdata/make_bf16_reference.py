@@ -21,6 +21,21 @@ backward pass), and logits_fp32, loss_fp32, fp32grad.<name> (the same in
 float32, without autocast). Random values from torch.manual_seed(3), on
 one thread, so that reruns give the same bytes. Read by
 tensor/bf16_ref_test.go.
+
+A second, wider network is large enough for convnet's Winograd paths
+(a 32→128 3×3 layer on 28×28 planes: its forward pass, input and weight
+gradients):
+
+    wide.conv_a  Conv2d(3, 32, 3, padding=1) -> ReLU
+    wide.conv_b  Conv2d(32, 128, 3, padding=1) -> ReLU -> mean over H, W
+    wide.fc      Linear(128, 10)
+
+on x of 2×3×28×28. Its inputs and parameters are not stored: both sides
+compute them as ramp(n, seed, scale), element i being
+(((i·seed) mod 1009)/1009 - 0.5)·scale in float64, then float32 (see
+WIDE below); labels are 3 and 7. Keys: wide.logits_bf16, wide.loss_bf16,
+wide.grad.<name> (the three weights' gradients under autocast), and
+wide.logits_fp32 (which checks that both sides built the same values).
 """
 import os
 
@@ -79,6 +94,59 @@ logits, loss, grads = run(False)
 out["logits_fp32"], out["loss_fp32"] = logits, loss.reshape(1)
 for k, g in grads.items():
     out["fp32grad." + k] = g
+
+
+def ramp(shape, seed, scale):
+    n = 1
+    for d in shape:
+        n *= d
+    v = [(((i * seed) % 1009) / 1009 - 0.5) * scale for i in range(n)]
+    return torch.tensor(v, dtype=torch.float64).float().reshape(shape)
+
+
+# name: (shape, seed, scale), as tensor/bf16_ref_test.go's wideRamps.
+WIDE = {
+    "x": ((2, 3, 28, 28), 13, 2.0),
+    "conv_a.weight": ((32, 3, 3, 3), 17, 0.4),
+    "conv_a.bias": ((32,), 19, 0.1),
+    "conv_b.weight": ((128, 32, 3, 3), 23, 0.12),
+    "conv_b.bias": ((128,), 29, 0.1),
+    "fc.weight": ((10, 128), 31, 0.18),
+    "fc.bias": ((10,), 37, 0.1),
+}
+
+
+class Wide(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv_a = nn.Conv2d(3, 32, 3, padding=1)
+        self.conv_b = nn.Conv2d(32, 128, 3, padding=1)
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv_b(F.relu(self.conv_a(x))))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+wide = Wide()
+with torch.no_grad():
+    for k, p in wide.named_parameters():
+        p.copy_(ramp(*WIDE[k]))
+wx, wlabels = ramp(*WIDE["x"]), torch.tensor([3, 7])
+for autocast in (True, False):
+    wide.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        logits = wide(wx)
+    logits = logits.float()
+    loss = F.cross_entropy(logits, wlabels)
+    loss.backward()
+    if autocast:
+        out["wide.logits_bf16"], out["wide.loss_bf16"] = logits, loss.reshape(1)
+        for k, p in wide.named_parameters():
+            if k.endswith(".weight"):
+                out["wide.grad." + k] = p.grad.clone()
+    else:
+        out["wide.logits_fp32"] = logits
 
 with open(OUT, "wb") as f:
     f.write(encode(out, {"torch": torch.__version__}))
