@@ -146,10 +146,11 @@ func (p Conv) bf16ByRounding() bool {
 // transforms and products are float32's, so the result is that of bf16
 // products summed in float32 but for Winograd's own rounding, 10⁻⁶ to
 // 10⁻⁵ of the output's scale (TestWinogradMatchesDefinition), far below
-// bf16's 2⁻⁹. Where bf16 products cost half what float32's do
-// (VDPBF16PS, or the Go emulation), the 2.25-4x fewer products win:
-// ResNet-18's bf16 step on Zen 4 took 0.44 s by bf16 GEMMs, its fp32 one
-// 0.40 s. AMX's tiles, several times faster again, keep the GEMM.
+// bf16's 2⁻⁹. Where a bf16 product costs at least half a float32 one
+// (VDPBF16PS; the Go emulation costs more), the 2.25-4x fewer products
+// win: ResNet-18's bf16 step on Zen 4 took 0.43-0.46 s by bf16 GEMMs,
+// 0.39-0.40 s so, as its fp32 one. AMX's tiles, several times faster
+// again, keep the GEMM.
 func bf16Winograd() bool { return !activeBF16.matrixUnit }
 
 // roundedCopy returns op rounded to bf16 in a scratch buffer, which the
