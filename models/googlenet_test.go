@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet/convnet/internal/testref"
 	"github.com/convnet/convnet/models"
 	"github.com/convnet/convnet/nn"
 	"github.com/convnet/convnet/tensor"
@@ -34,7 +35,7 @@ func TestGoogLeNetTrainingMatchesPyTorch(t *testing.T) {
 			d.Eval()
 		}
 	}
-	xd, xs := hashu(996, 4*3*64*64), []int{4, 3, 64, 64} // make_zoo_reference.py's inputs(996, ...)
+	xd, xs := testref.Hashu(996, 4*3*64*64), []int{4, 3, 64, 64} // make_zoo_reference.py's inputs(996, ...)
 	y := m.Call(tensor.New(xd, xs...))
 	checkZoo(t, ref, "googlenet_train.y", y, 1e-3, 1e-3)
 	aux1, aux2 := m.AuxLogits()

@@ -43,23 +43,6 @@ func zooRef(t *testing.T) *testref.File {
 	return testref.OpenFile(t, path)
 }
 
-// hashu is make_zoo_reference.py's hashu: n values in [-1, 1), exact in
-// float32, from a 32-bit hash of (k, i).
-func hashu(k, n int) []float32 {
-	out := make([]float32, n)
-	c := uint32((k+1)*0x85EBCA77 + 0x165667B1)
-	for i := range out {
-		x := uint32(i)*0x9E3779B1 + c
-		x ^= x >> 15
-		x *= 0x2C1B3C6D
-		x ^= x >> 12
-		x *= 0x297A2D39
-		x ^= x >> 15
-		out[i] = float32(x>>8)*(1.0/(1<<23)) - 1
-	}
-	return out
-}
-
 // fill is make_zoo_reference.py's fill: every entry of m's state_dict
 // from the formula over its index, batch norm's counters left at 0.
 func fill(m nn.Module) {
@@ -77,7 +60,7 @@ func fill(m nn.Module) {
 			prefix, leaf = p.Name[:i+1], p.Name[i+1:]
 		}
 		d, shape := p.Tensor.Data(), p.Tensor.Shape()
-		u := hashu(k, len(d))
+		u := testref.Hashu(k, len(d))
 		switch {
 		case names[prefix+"running_mean"]:
 			for i, v := range u {
@@ -346,7 +329,7 @@ func TestZooTrainingStepMatchesPyTorch(t *testing.T) {
 				}
 			}
 			shape := []int{c.batch, c.in.Channels, c.in.Size, c.in.Size}
-			x := tensor.New(hashu(995, c.batch*c.in.Channels*c.in.Size*c.in.Size), shape...)
+			x := tensor.New(testref.Hashu(995, c.batch*c.in.Channels*c.in.Size*c.in.Size), shape...)
 			key := "train." + c.key
 			s := tensor.NewScope(tensor.ScopeOptions{Arena: tensor.NewArena()})
 			loss := tensor.CrossEntropy(b.Call(s.Input(x)), ref.Ints(key+".target"))
@@ -377,9 +360,9 @@ func TestZooConcurrentInference(t *testing.T) {
 			fill(m)
 			b := m.ModuleBase()
 			b.Train()
-			b.Call(tensor.New(hashu(994, 2*3*32*32), 2, 3, 32, 32)) // a training forward first
+			b.Call(tensor.New(testref.Hashu(994, 2*3*32*32), 2, 3, 32, 32)) // a training forward first
 			b.Eval()
-			x := tensor.New(hashu(993, 3*32*32), 1, 3, 32, 32)
+			x := tensor.New(testref.Hashu(993, 3*32*32), 1, 3, 32, 32)
 			want := slices.Clone(b.Call(tensor.NewScope(tensor.ScopeOptions{NoGrad: true}).Input(x)).Data())
 			var wg sync.WaitGroup
 			for range 4 {

@@ -158,3 +158,21 @@ func WithinScale(got, want []float32, tol float64) error {
 	}
 	return nil
 }
+
+// Hashu is testdata/make_zoo_reference.py's hashu: n values in [-1, 1),
+// exact in float32, from a 32-bit hash of (k, i), for references whose
+// weights and inputs both sides compute rather than store.
+func Hashu(k, n int) []float32 {
+	out := make([]float32, n)
+	c := uint32((k+1)*0x85EBCA77 + 0x165667B1)
+	for i := range out {
+		x := uint32(i)*0x9E3779B1 + c
+		x ^= x >> 15
+		x *= 0x2C1B3C6D
+		x ^= x >> 12
+		x *= 0x297A2D39
+		x ^= x >> 15
+		out[i] = float32(x>>8)*(1.0/(1<<23)) - 1
+	}
+	return out
+}
