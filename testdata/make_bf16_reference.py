@@ -31,18 +31,20 @@ gradients):
     wide.fc      Linear(128, 10)
 
 on x of 2×3×28×28. Its inputs and parameters are not stored: both sides
-compute them as ramp(n, seed, scale), element i being
-(((i·seed) mod 1009)/1009 - 0.5)·scale in float64, then float32 (see
-WIDE below); labels are 3 and 7. Keys: wide.logits_bf16, wide.loss_bf16,
-wide.grad.<name> (the three weights' gradients under autocast), and
-wide.logits_fp32 (which checks that both sides built the same values).
+compute them as make_zoo_reference.py's hashu(k, n) times a scale, in
+float32 (WIDE below; internal/testref.Hashu in Go); labels are 3 and 7.
+Keys: wide.logits_bf16, wide.loss_bf16, wide.grad.<name> (the three
+weights' gradients under autocast), and wide.logits_fp32 (which checks
+that both sides built the same values).
 """
 import os
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from make_zoo_reference import hashu
 from safetensors_ref import encode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,7 +77,7 @@ for k, v in net.state_dict().items():
     out[k] = v
 
 
-def run(autocast):
+def run(net, x, labels, autocast):
     net.zero_grad()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
         logits = net(x)
@@ -85,34 +87,33 @@ def run(autocast):
     return logits, loss, {k: p.grad.clone() for k, p in net.named_parameters()}
 
 
-logits, loss, grads = run(True)
+logits, loss, grads = run(net, x, labels, True)
 assert all(g.dtype == torch.float32 for g in grads.values())
 out["logits_bf16"], out["loss_bf16"] = logits, loss.reshape(1)
 for k, g in grads.items():
     out["grad." + k] = g
-logits, loss, grads = run(False)
+logits, loss, grads = run(net, x, labels, False)
 out["logits_fp32"], out["loss_fp32"] = logits, loss.reshape(1)
 for k, g in grads.items():
     out["fp32grad." + k] = g
 
 
-def ramp(shape, seed, scale):
+def formula(shape, k, scale):
     n = 1
     for d in shape:
         n *= d
-    v = [(((i * seed) % 1009) / 1009 - 0.5) * scale for i in range(n)]
-    return torch.tensor(v, dtype=torch.float64).float().reshape(shape)
+    return torch.from_numpy(hashu(k, n) * np.float32(scale)).reshape(shape)
 
 
-# name: (shape, seed, scale), as tensor/bf16_ref_test.go's wideRamps.
+# name: (shape, hashu's k, scale), as tensor/bf16_ref_test.go's wideFormula.
 WIDE = {
-    "x": ((2, 3, 28, 28), 13, 2.0),
-    "conv_a.weight": ((32, 3, 3, 3), 17, 0.4),
-    "conv_a.bias": ((32,), 19, 0.1),
-    "conv_b.weight": ((128, 32, 3, 3), 23, 0.12),
-    "conv_b.bias": ((128,), 29, 0.1),
-    "fc.weight": ((10, 128), 31, 0.18),
-    "fc.bias": ((10,), 37, 0.1),
+    "x": ((2, 3, 28, 28), 0, 1.0),
+    "conv_a.weight": ((32, 3, 3, 3), 1, 0.2),
+    "conv_a.bias": ((32,), 2, 0.05),
+    "conv_b.weight": ((128, 32, 3, 3), 3, 0.06),
+    "conv_b.bias": ((128,), 4, 0.05),
+    "fc.weight": ((10, 128), 5, 0.09),
+    "fc.bias": ((10,), 6, 0.05),
 }
 
 
@@ -131,22 +132,14 @@ class Wide(nn.Module):
 wide = Wide()
 with torch.no_grad():
     for k, p in wide.named_parameters():
-        p.copy_(ramp(*WIDE[k]))
-wx, wlabels = ramp(*WIDE["x"]), torch.tensor([3, 7])
-for autocast in (True, False):
-    wide.zero_grad()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-        logits = wide(wx)
-    logits = logits.float()
-    loss = F.cross_entropy(logits, wlabels)
-    loss.backward()
-    if autocast:
-        out["wide.logits_bf16"], out["wide.loss_bf16"] = logits, loss.reshape(1)
-        for k, p in wide.named_parameters():
-            if k.endswith(".weight"):
-                out["wide.grad." + k] = p.grad.clone()
-    else:
-        out["wide.logits_fp32"] = logits
+        p.copy_(formula(*WIDE[k]))
+wx, wlabels = formula(*WIDE["x"]), torch.tensor([3, 7])
+logits, loss, grads = run(wide, wx, wlabels, True)
+out["wide.logits_bf16"], out["wide.loss_bf16"] = logits, loss.reshape(1)
+for k, g in grads.items():
+    if k.endswith(".weight"):
+        out["wide.grad." + k] = g
+out["wide.logits_fp32"] = run(wide, wx, wlabels, False)[0]
 
 with open(OUT, "wb") as f:
     f.write(encode(out, {"torch": torch.__version__}))
