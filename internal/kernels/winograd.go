@@ -364,9 +364,6 @@ type winoRun struct {
 	u                  []float32
 	x, b, y            []float32
 	relu               bool
-	// round makes the operands bf16 as they are copied in (a bf16
-	// convolution, bf16Winograd).
-	round bool
 }
 
 // winogradWith computes the convolution by the Winograd algorithm v.
@@ -374,7 +371,7 @@ func (p Conv) winogradWith(v winoVariant, x, w, b, y []float32) { p.winograd(v, 
 
 // newWinoRun sets up a Winograd convolution's sizes.
 func (p Conv) newWinoRun(v winoVariant, x, b, y []float32) winoRun {
-	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW(), round: p.BF16}
+	r := winoRun{p: p, v: v, x: x, b: b, y: y, relu: p.Act == ActReLU, oh: p.OutH(), ow: p.OutW()}
 	r.th, r.tw = (r.oh+v.m-1)/v.m, (r.ow+v.m-1)/v.m
 	r.ti, r.planes = r.th*r.tw, v.a*v.a
 	// A zero-padded input plane, wide enough for the vector transform's
@@ -390,8 +387,8 @@ func (p Conv) winograd(v winoVariant, x, w []float32, rot bool, b, y []float32) 
 	K, C := p.K, p.C
 	r := p.newWinoRun(v, x, b, y)
 	planes, gp := r.planes, r.gp
-	packed, scratch := p.Cache.cache().form(weightForm{v.weightKind(r.round), K, C, activeKernel.name}, planes*gp, func(dst []float32) {
-		if r.round {
+	packed, scratch := p.Cache.cache().form(weightForm{v.weightKind(p.BF16), K, C, activeKernel.name}, planes*gp, func(dst []float32) {
+		if p.BF16 { // bf16Winograd: the weights rounded before their transform
 			rw := roundedCopy(w[:9*K*C])
 			defer putScratch(rw)
 			w = *rw
@@ -602,7 +599,7 @@ func (r *winoRun) inputs(vt []float32, cols int) {
 func (r *winoRun) input(vt []float32, cols, i0, j, c int, pl, tmp []float32) {
 	p, v := &r.p, &r.v // not copies: 392 bytes a plane
 	src := r.x[((i0+j)*p.C+c)*p.H*p.W:]
-	if r.round {
+	if p.BF16 { // bf16Winograd: the inputs rounded as they are copied in
 		// The whole plane at once: rows of 7 or 14 would be rounded
 		// mostly by the scalar loop.
 		buf := getScratchDirty(p.H * p.W)

@@ -106,7 +106,7 @@ func (p Conv) winogradWeightGrad(x, dy, dw []float32) bool {
 		var grads itemCounter
 		eachThread(n*K, func() {
 			var rounded []float32 // a plane of dy rounded to bf16
-			if r.round {
+			if p.BF16 {
 				buf := getScratchDirty(r.oh * r.ow)
 				defer putScratch(buf)
 				rounded = *buf
@@ -196,12 +196,13 @@ func (p Conv) weightGradVariant() winoVariant {
 // channel k of image i's output gradient into column block i of mt
 // (position ξ's K×cols matrix at mt[ξ*skewed(K*cols):]), with r.v's Aᵀ
 // (F(2×2)'s [1 1 1 0; 0 1 -1 -1]); tiles past the plane's edge read
-// zeros. Where r.round, the plane is first rounded to bf16 into rounded.
+// zeros. For a bf16 convolution, the plane is first rounded to bf16 into
+// rounded (bf16Winograd).
 func (r *winoRun) gradTiles(dy, mt []float32, cols, i, k int, rounded []float32) {
 	K, oh, ow, m := r.p.K, r.oh, r.ow, r.v.m
 	mplane := skewed(K * cols)
 	src := dy[(i*K+k)*oh*ow : (i*K+k+1)*oh*ow]
-	if r.round {
+	if r.p.BF16 {
 		RoundBF16(rounded[:oh*ow], src)
 		src = rounded[:oh*ow]
 	}
